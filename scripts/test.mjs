@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * The whole test suite, on both backends: first embedded SQLite, then a
+ * throwaway PostgreSQL cluster on a loopback port when the server binaries are
+ * installed (it says so plainly when it has to skip that half).
+ * Extra arguments go to vitest (e.g. a file filter).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCluster } from './pg-cluster.mjs';
+
+const extra = process.argv.slice(2);
+const only = process.env.IXVAULT_TEST_BACKENDS?.split(',') ?? ['sqlite', 'postgres'];
+const reports = mkdtempSync(join(tmpdir(), 'ixvault-test-reports-'));
+const totals = { passed: 0, failed: 0, skipped: 0 };
+let exitCode = 0;
+
+function runVitest(label, env) {
+  console.log(`\n=== tests on ${label} ===`);
+  const report = join(reports, `${label}.json`);
+  const result = spawnSync(
+    process.execPath,
+    ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra],
+    { stdio: 'inherit', env: { ...process.env, ...env } },
+  );
+  if (result.status !== 0) exitCode = 1;
+  try {
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    totals.passed += json.numPassedTests;
+    totals.failed += json.numFailedTests;
+    totals.skipped += json.numPendingTests + json.numTodoTests;
+    console.log(`${label}: ${json.numPassedTests} passed, ${json.numFailedTests} failed`);
+  } catch {
+    console.log(`${label}: no report (vitest exited with ${result.status})`);
+    exitCode = 1;
+  }
+}
+
+if (only.includes('sqlite')) runVitest('sqlite', { IXVAULT_TEST_DATABASE_URL: '' });
+
+if (only.includes('postgres')) {
+  const cluster = await startCluster({ log: (m) => console.log(m) }).catch((err) => {
+    console.log(`could not start PostgreSQL: ${err.message}`);
+    exitCode = 1;
+    return undefined;
+  });
+  if (cluster) {
+    const cleanup = () => cluster.stop();
+    process.on('SIGINT', () => {
+      cleanup();
+      process.exit(130);
+    });
+    try {
+      runVitest('postgres', { IXVAULT_TEST_DATABASE_URL: cluster.url });
+    } finally {
+      cleanup();
+    }
+  } else if (exitCode === 0) {
+    console.log('\nSKIPPED the PostgreSQL half: no PostgreSQL server binaries found (apt-get install postgresql).');
+  }
+}
+
+rmSync(reports, { recursive: true, force: true });
+console.log(`\ntotal: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(exitCode);

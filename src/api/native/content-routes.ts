@@ -1,0 +1,88 @@
+/**
+ * Content upload and download. Uploads are raw bodies streamed to the blob
+ * store: no parser buffers them, so memory stays flat whatever their size.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Source } from '../../domain/search.js';
+import type { ContentUpload, Vault } from '../../services/vault.js';
+import { sendContent } from '../shared/content-response.js';
+import { CONTENT_ITEM, SOURCE } from './schemas.js';
+
+const PARAMS = {
+  type: 'object',
+  required: ['id', 'contentKey'],
+  properties: { id: { type: 'string' }, contentKey: { type: 'string' } },
+} as const;
+
+type Params = { id: string; contentKey: string };
+
+export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Vault }) {
+  // Leave every body unparsed: the handler streams request.raw itself.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  app.put<{ Params: Params; Querystring: Omit<ContentUpload, 'contentType'> }>(
+    '/interactions/:id/content/:contentKey',
+    {
+      schema: {
+        summary: 'Upload content (raw body, streamed)',
+        description:
+          'The body is the content itself, with its Content-Type. `type` may be left out when the key is a type name (callRecording, transcript…).',
+        tags: ['native'],
+        params: PARAMS,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            type: { type: 'string' },
+            duration: { type: 'string', pattern: '^\\d+$', description: 'milliseconds' },
+            version: { type: 'string', pattern: '^\\d+$' },
+            owningAgent: { type: 'string' },
+            owningInteractionPlan: { type: 'string' },
+          },
+        },
+        response: { 201: CONTENT_ITEM },
+      },
+    },
+    async (request, reply) => {
+      const upload: ContentUpload = { ...request.query, contentType: request.headers['content-type'] };
+      const item = await vault.putContent(request.principal, request.params.id, request.params.contentKey, request.raw, upload);
+      return reply.code(201).send({
+        ...item,
+        lastModified: new Date(item.lastModifiedMs).toISOString(),
+        owningAgent: item.owningAgentId !== undefined ? { id: item.owningAgentId } : undefined,
+        owningInteractionPlan: item.owningInteractionPlanId !== undefined ? { id: item.owningInteractionPlanId } : undefined,
+      });
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: { source: Source } }>(
+    '/interactions/:id/content/:contentKey',
+    {
+      schema: {
+        summary: 'Download content (Range and conditional requests supported)',
+        tags: ['native'],
+        params: PARAMS,
+        querystring: { type: 'object', additionalProperties: false, properties: { source: SOURCE } },
+      },
+    },
+    async (request, reply) => {
+      const content = await vault.openContent(
+        request.principal,
+        request.params.id,
+        request.params.contentKey,
+        request.query.source,
+      );
+      return sendContent(request, reply, content);
+    },
+  );
+
+  app.delete<{ Params: Params }>(
+    '/interactions/:id/content/:contentKey',
+    { schema: { summary: 'Delete one content item', tags: ['native'], params: PARAMS } },
+    async (request, reply) => {
+      await vault.deleteContent(request.principal, request.params.id, request.params.contentKey);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,124 @@
+/** Ingestion and retrieval of canonical interaction records. */
+import type { FastifyInstance } from 'fastify';
+import { toCanonicalJson } from '../../domain/canonical.js';
+import { errors } from '../../domain/errors.js';
+import type { Source } from '../../domain/search.js';
+import { MAX_BATCH, type Vault } from '../../services/vault.js';
+import { ID_PARAMS, INTERACTION, MESSAGE, SOURCE, UPSERT_RESULT } from './schemas.js';
+
+export async function interactionRoutes(app: FastifyInstance, { vault }: { vault: Vault }) {
+  app.post(
+    '/interactions',
+    {
+      schema: {
+        summary: 'Create or replace one interaction',
+        description:
+          'Matched to a stored interaction by id or guid: a match is replaced (its content items are kept, and its messages too when the body has none).',
+        tags: ['native'],
+        body: { type: 'object' },
+        response: { 200: UPSERT_RESULT, 201: UPSERT_RESULT },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await vault.upsert(request.principal, request.body);
+      reply.header('Location', `${app.prefix}/interactions/${outcome.id}`);
+      return reply.code(outcome.created ? 201 : 200).send(outcome);
+    },
+  );
+
+  app.post<{ Body: unknown }>(
+    '/interactions::batch',
+    {
+      schema: {
+        summary: `Create or replace up to ${MAX_BATCH} interactions, all or nothing`,
+        description:
+          'Body: `{"records":[…]}` or a bare array. When any record is invalid none is stored, and the answer lists every invalid record with its index.',
+        tags: ['native'],
+        body: {
+          oneOf: [
+            { type: 'object', required: ['records'], properties: { records: { type: 'array', items: INTERACTION } } },
+            { type: 'array', items: INTERACTION },
+          ],
+        },
+        response: {
+          200: { type: 'object', properties: { results: { type: 'array', items: UPSERT_RESULT } } },
+        },
+      },
+      // The schema documents the shape; the domain validates each record and reports all problems.
+      validatorCompiler: () => () => true,
+    },
+    async (request) => {
+      const body = request.body;
+      const records = Array.isArray(body) ? body : (body as { records?: unknown } | null)?.records;
+      if (!Array.isArray(records)) throw errors.invalidField('records', 'must be an array of interactions');
+      const results = await vault.upsertBatch(request.principal, records);
+      return { results };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { source: Source } }>(
+    '/interactions/:id',
+    {
+      schema: {
+        summary: 'One interaction with its messages and content items',
+        tags: ['native'],
+        params: ID_PARAMS,
+        querystring: { type: 'object', properties: { source: SOURCE }, additionalProperties: false },
+        response: { 200: INTERACTION },
+      },
+    },
+    async (request) => toCanonicalJson(await vault.get(request.principal, request.params.id, request.query.source)),
+  );
+
+  app.patch<{ Params: { id: string } }>(
+    '/interactions/:id',
+    {
+      schema: {
+        summary: 'Partial update (JSON merge patch, RFC 7396)',
+        description: 'Fields set to null are removed. id and guid cannot change. Messages are changed through /messages.',
+        tags: ['native'],
+        params: ID_PARAMS,
+        body: { type: 'object' },
+        response: { 200: UPSERT_RESULT },
+      },
+    },
+    async (request) => {
+      const body = request.body as Record<string, unknown>;
+      if ('messages' in body) throw errors.invalidField('messages', 'append messages with POST …/messages');
+      return vault.patch(request.principal, request.params.id, body);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/interactions/:id',
+    { schema: { summary: 'Delete an interaction with its messages and content', tags: ['native'], params: ID_PARAMS } },
+    async (request, reply) => {
+      await vault.delete(request.principal, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/interactions/:id/messages',
+    {
+      schema: {
+        summary: 'Append messages to a transcript',
+        description:
+          'Body: `{"messages":[…]}` or a bare array. A message without index is numbered after the last one; an existing index is replaced.',
+        tags: ['native'],
+        params: ID_PARAMS,
+        body: {
+          oneOf: [
+            { type: 'object', required: ['messages'], properties: { messages: { type: 'array', items: MESSAGE } } },
+            { type: 'array', items: MESSAGE },
+          ],
+        },
+        response: {
+          200: { type: 'object', properties: { id: { type: 'string' }, indexes: { type: 'array', items: { type: 'integer' } } } },
+        },
+      },
+      validatorCompiler: () => () => true,
+    },
+    async (request) => vault.appendMessages(request.principal, request.params.id, request.body),
+  );
+}

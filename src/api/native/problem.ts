@@ -1,0 +1,47 @@
+/** RFC 7807 problem details for every native API error. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { toVaultError } from '../shared/errors.js';
+
+export const PROBLEM_SCHEMA = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    code: { type: 'string' },
+    field: { type: 'string' },
+    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+    invalidRecords: { type: 'array', items: { type: 'object', additionalProperties: true } },
+  },
+} as const;
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  416: 'Range Not Satisfiable',
+  500: 'Internal Server Error',
+};
+
+export function sendProblem(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const error = toVaultError(err);
+  if (error.status >= 500) request.log.error({ err }, 'request failed');
+  const body: Record<string, unknown> = {
+    type: `urn:ixvault:problem:${error.code}`,
+    title: TITLES[error.status] ?? 'Error',
+    status: error.status,
+    detail: error.message,
+    instance: request.url,
+    code: error.code,
+  };
+  if (error.field !== undefined) body.field = error.field;
+  if (error.problems.length > 0) body.errors = error.problems;
+  Object.assign(body, error.extra);
+  if (error.status === 401) reply.header('WWW-Authenticate', 'Basic realm="ixvault", Bearer');
+  return reply.code(error.status).type('application/problem+json').send(body);
+}

@@ -1,0 +1,87 @@
+/** JSON schemas of the native API, for validation and the OpenAPI description. */
+import { CONTENT_TYPES, MEDIA_TYPES, STATES, TYPE_IDS } from '../../domain/interaction.js';
+
+const text = { type: 'string' } as const;
+const instant = { type: 'string', format: 'date-time' } as const;
+
+export const MESSAGE = {
+  type: 'object',
+  required: ['from', 'type', 'timestamp'],
+  properties: {
+    index: { type: 'integer', minimum: 1 },
+    from: {
+      type: 'object',
+      required: ['type'],
+      properties: {
+        nickname: text,
+        type: { type: 'string', examples: ['Customer', 'Agent', 'Supervisor', 'System'] },
+        participantId: text,
+      },
+    },
+    text,
+    visibility: { type: 'string', default: 'All' },
+    timestamp: instant,
+    type: { type: 'string', examples: ['ParticipantJoined', 'Text', 'ParticipantLeft', 'Notice', 'PushUrl'] },
+  },
+} as const;
+
+export const CONTENT_ITEM = {
+  type: 'object',
+  properties: {
+    contentKey: text,
+    type: { type: 'string', enum: [...CONTENT_TYPES] },
+    contentType: text,
+    contentLength: { type: 'integer' },
+    sha256: text,
+    lastModified: instant,
+    owningAgent: { type: 'object', properties: { id: text } },
+    owningInteractionPlan: { type: 'object', properties: { id: text } },
+    properties: { type: 'object', properties: { version: { type: 'integer' }, duration: { type: 'integer' } } },
+  },
+} as const;
+
+/** The canonical record. Validation of writes is the domain's (it reports every problem at once). */
+export const INTERACTION = {
+  type: 'object',
+  required: ['mediaType', 'startDate'],
+  properties: {
+    id: { type: 'string', description: 'Genesys-style id; generated (16 characters, time-ordered) when absent' },
+    guid: { type: 'string', format: 'uuid', description: 'generated when absent' },
+    mediaType: { type: 'string', enum: [...MEDIA_TYPES], description: 'any case accepted, stored lower-case' },
+    typeId: { type: 'string', enum: [...TYPE_IDS], default: 'Unknown' },
+    state: { type: 'string', enum: [...STATES], description: 'defaults to Stopped with an endDate, else New' },
+    startDate: instant,
+    endDate: instant,
+    subject: text,
+    comment: text,
+    contactId: text,
+    parentId: text,
+    phoneNumber: text,
+    callDuration: { type: 'integer', minimum: 0, description: 'seconds' },
+    ownerInformation: {
+      type: 'object',
+      required: ['id'],
+      properties: { id: text, userName: text, firstName: text, lastName: text },
+    },
+    handlingAgents: { type: 'array', items: { type: 'object', required: ['id'], properties: { id: text } } },
+    connectFrom: text,
+    connectTo: text,
+    customAttributes: { type: 'object', additionalProperties: { type: 'string' } },
+    userData: { type: 'object', additionalProperties: true },
+    messages: { type: 'array', items: MESSAGE },
+    content: { type: 'array', items: CONTENT_ITEM, readOnly: true },
+  },
+} as const;
+
+export const UPSERT_RESULT = {
+  type: 'object',
+  properties: { id: text, guid: text, created: { type: 'boolean' } },
+} as const;
+
+export const ID_PARAMS = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', description: 'the interaction id or guid' } },
+} as const;
+
+export const SOURCE = { type: 'string', enum: ['main', 'archive'], default: 'main' } as const;

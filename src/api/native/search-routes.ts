@@ -1,0 +1,157 @@
+/** The native search: the union of both facades' filters, keyset-paged with an opaque cursor. */
+import type { FastifyInstance } from 'fastify';
+import { toCanonicalJson } from '../../domain/canonical.js';
+import { decodeCursor, encodeCursor, queryFingerprint } from '../../domain/cursor.js';
+import { errors } from '../../domain/errors.js';
+import { MEDIA_TYPES } from '../../domain/interaction.js';
+import type { InteractionSearch, SortOrder, Source } from '../../domain/search.js';
+import { parseInstant } from '../../domain/time.js';
+import { parseMediaType } from '../../domain/validate.js';
+import type { Vault } from '../../services/vault.js';
+import { INTERACTION, SOURCE } from './schemas.js';
+
+interface SearchQuery {
+  from?: string;
+  to?: string;
+  mediaType?: string;
+  ownerId?: string;
+  handlingAgentId?: string;
+  contactId?: string;
+  connectFrom?: string;
+  connectTo?: string;
+  direction?: 'inbound' | 'outbound';
+  customAttribute?: string[];
+  hasContent?: boolean;
+  sort: SortOrder;
+  limit: number;
+  cursor?: string;
+  source: Source;
+}
+
+const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
+const prefix = { type: 'string', minLength: 1, maxLength: 256 } as const;
+
+export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: { vault: Vault; cursorKey: Uint8Array }) {
+  app.get<{ Querystring: SearchQuery }>(
+    '/interactions',
+    {
+      schema: {
+        summary: 'Search interactions',
+        tags: ['native'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', description: 'ISO 8601 instant, inclusive' },
+            to: { type: 'string', description: 'ISO 8601 instant, inclusive' },
+            mediaType: { type: 'string', description: `comma-separated: ${MEDIA_TYPES.join(', ')}` },
+            ownerId: id,
+            handlingAgentId: id,
+            contactId: id,
+            connectFrom: { ...prefix, description: 'starts with' },
+            connectTo: { ...prefix, description: 'starts with' },
+            direction: { type: 'string', enum: ['inbound', 'outbound'] },
+            customAttribute: {
+              type: 'array',
+              items: { type: 'string', pattern: '^[^=]+=.*$' },
+              description: 'name=value, repeatable; all must match',
+            },
+            hasContent: { type: 'boolean' },
+            sort: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            cursor: { type: 'string', maxLength: 512 },
+            source: SOURCE,
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: INTERACTION },
+              nextCursor: { type: ['string', 'null'] },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const search: InteractionSearch = {
+        source: q.source,
+        order: q.sort,
+        limit: q.limit,
+        withContentOnly: q.hasContent === true,
+      };
+      if (q.from !== undefined) search.fromMs = instant('from', q.from);
+      if (q.to !== undefined) search.toMs = instant('to', q.to);
+      if (search.fromMs !== undefined && search.toMs !== undefined && search.toMs < search.fromMs)
+        throw errors.invalidField('to', 'must not be before from');
+      if (q.mediaType !== undefined) {
+        search.mediaTypes = q.mediaType.split(',').map((raw) => {
+          const media = parseMediaType(raw.trim());
+          if (!media) throw errors.invalidField('mediaType', `'${raw}' is not one of ${MEDIA_TYPES.join(', ')}`);
+          return media;
+        });
+      }
+      if (q.ownerId !== undefined) search.ownerId = q.ownerId;
+      if (q.handlingAgentId !== undefined) search.handlingAgentId = q.handlingAgentId;
+      if (q.contactId !== undefined) search.contactId = q.contactId;
+      if (q.connectFrom !== undefined) search.connectFromPrefix = q.connectFrom;
+      if (q.connectTo !== undefined) search.connectToPrefix = q.connectTo;
+      if (q.direction !== undefined) search.direction = q.direction;
+      if (q.customAttribute !== undefined) {
+        search.customAttributes = {};
+        for (const pair of q.customAttribute) {
+          const eq = pair.indexOf('=');
+          search.customAttributes[pair.slice(0, eq)] = pair.slice(eq + 1);
+        }
+      }
+      const { cursor, limit: _limit, ...filters } = q;
+      const fingerprint = queryFingerprint({
+        api: 'native',
+        tenant: request.principal.tenant.id,
+        who: request.principal.id,
+        filters,
+      });
+      if (cursor !== undefined) {
+        const after = decodeCursor(cursorKey, fingerprint, cursor);
+        if (!after) throw errors.invalidField('cursor', 'is malformed, altered, or belongs to another query');
+        search.after = after;
+      }
+      const page = await vault.search(request.principal, search, { withContent: true });
+      return {
+        items: page.items.map((item) =>
+          toCanonicalJson({ ...item, messages: [], content: page.content.get(item.id) ?? [], createdMs: 0, updatedMs: 0 }),
+        ),
+        nextCursor: page.next ? encodeCursor(cursorKey, fingerprint, page.next) : null,
+      };
+    },
+  );
+
+  app.get<{ Querystring: { since?: string; limit: number } }>(
+    '/audit',
+    {
+      schema: {
+        summary: 'Audit log of deletions (admins)',
+        tags: ['native'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { since: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        },
+      },
+    },
+    async (request) => {
+      const options: { sinceMs?: number; limit: number } = { limit: request.query.limit };
+      if (request.query.since !== undefined) options.sinceMs = instant('since', request.query.since);
+      const entries = await vault.auditLog(request.principal, options);
+      return { entries: entries.map(({ atMs, ...rest }) => ({ at: new Date(atMs).toISOString(), ...rest })) };
+    },
+  );
+}
+
+function instant(field: string, value: string): number {
+  const ms = parseInstant(value);
+  if (ms === undefined) throw errors.invalidField(field, `'${value}' is not an ISO 8601 date-time with a time zone offset`);
+  return ms;
+}

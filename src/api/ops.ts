@@ -1,0 +1,24 @@
+/** Liveness and readiness for orchestrators and load balancers. */
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { StoreConnection } from '../store/database.js';
+import { pendingMigrations } from '../store/migrator.js';
+
+export async function opsRoutes(app: FastifyInstance, { store }: { store: StoreConnection }) {
+  app.get('/health', { schema: { summary: 'Liveness', tags: ['ops'] } }, async () => ({ status: 'ok' }));
+
+  app.get(
+    '/ready',
+    { schema: { summary: 'Readiness: database reachable and migrated', tags: ['ops'] } },
+    async (_request, reply) => {
+      try {
+        await sql`select 1`.execute(store.db);
+        const pending = await pendingMigrations(store);
+        if (pending > 0) return reply.code(503).send({ status: 'migrating', pendingMigrations: pending });
+        return { status: 'ready', database: store.dialect };
+      } catch (err) {
+        return reply.code(503).send({ status: 'unavailable', reason: (err as Error).message });
+      }
+    },
+  );
+}

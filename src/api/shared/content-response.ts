@@ -1,0 +1,77 @@
+/**
+ * Serving stored content over HTTP for every facade: validators (ETag,
+ * Last-Modified), conditional GET, and single byte ranges (RFC 9110).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ByteRange } from '../../blobs/blob-store.js';
+import { errors } from '../../domain/errors.js';
+import type { OpenedContent } from '../../services/vault.js';
+
+export type RangeRequest = { kind: 'full' } | { kind: 'partial'; range: ByteRange } | { kind: 'unsatisfiable' };
+
+/** Parses a Range header against a size; anything but one well-formed byte range is served whole. */
+export function parseRange(header: string | undefined, size: number): RangeRequest {
+  if (!header) return { kind: 'full' };
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) return { kind: 'full' };
+  const [, first = '', last = ''] = m;
+  if (first === '' && last === '') return { kind: 'full' };
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return { kind: 'unsatisfiable' };
+    return { kind: 'partial', range: { start: Math.max(0, size - suffix), end: size - 1 } };
+  }
+  const start = Number(first);
+  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  if (last !== '' && Number(last) < start) return { kind: 'full' };
+  if (start >= size) return { kind: 'unsatisfiable' };
+  return { kind: 'partial', range: { start, end } };
+}
+
+export async function sendContent(request: FastifyRequest, reply: FastifyReply, content: OpenedContent) {
+  const { item } = content;
+  const etag = `"${item.sha256}"`;
+  const lastModified = new Date(Math.floor(item.lastModifiedMs / 1000) * 1000);
+  reply.header('ETag', etag);
+  reply.header('Last-Modified', lastModified.toUTCString());
+  reply.header('Accept-Ranges', 'bytes');
+  reply.header('Cache-Control', 'private, no-cache');
+
+  if (notModified(request, etag, lastModified)) return reply.code(304).send();
+
+  let range = parseRange(request.headers.range, item.contentLength);
+  const ifRange = request.headers['if-range'];
+  if (range.kind !== 'full' && ifRange !== undefined && ifRange !== etag && ifRange !== lastModified.toUTCString())
+    range = { kind: 'full' };
+  if (range.kind === 'unsatisfiable') {
+    reply.header('Content-Range', `bytes */${item.contentLength}`);
+    throw errors.rangeNotSatisfiable(item.contentLength);
+  }
+  reply.header('Content-Type', item.contentType);
+  if (range.kind === 'partial') {
+    const { start, end } = range.range;
+    reply.code(206);
+    reply.header('Content-Range', `bytes ${start}-${end}/${item.contentLength}`);
+    reply.header('Content-Length', end - start + 1);
+    return reply.send(await content.read(range.range));
+  }
+  reply.header('Content-Length', item.contentLength);
+  if (item.contentLength === 0) return reply.send('');
+  return reply.send(await content.read());
+}
+
+function notModified(request: FastifyRequest, etag: string, lastModified: Date): boolean {
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (ifNoneMatch !== undefined) {
+    return ifNoneMatch
+      .split(',')
+      .map((t) => t.trim().replace(/^W\//, ''))
+      .some((t) => t === etag || t === '*');
+  }
+  const ifModifiedSince = request.headers['if-modified-since'];
+  if (ifModifiedSince !== undefined) {
+    const since = Date.parse(ifModifiedSince);
+    return !Number.isNaN(since) && lastModified.getTime() <= since;
+  }
+  return false;
+}

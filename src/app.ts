@@ -1,0 +1,55 @@
+/**
+ * The HTTP application as one Fastify instance. Boot order: shared plugins
+ * (form bodies, OpenAPI), operations and OAuth routes, then one encapsulated
+ * plugin per wire API, each with its own error format.
+ */
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { nativeApi } from './api/native/index.js';
+import { oauthRoutes } from './api/oauth.js';
+import { opsRoutes } from './api/ops.js';
+import type { Runtime } from './runtime.js';
+
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // JSON bodies (batches of 1000 with transcripts); content uploads stream and are limited separately.
+    bodyLimit: 64 * 1024 * 1024,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+  });
+  app.decorateRequest('principal', null as never);
+
+  await app.register(formbody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'ixvault',
+        version: '0.1.0',
+        description:
+          'Interaction history and content. Native API under /api/v1; the Vonage-compatible Interaction Content API under /interaction-content; the Genesys-compatible Interaction History API under /api/v2/ucs.',
+      },
+      components: {
+        securitySchemes: {
+          basic: { type: 'http', scheme: 'basic' },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
+      },
+      security: [{ basic: [] }, { bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(opsRoutes, { store: runtime.store });
+  await app.register(oauthRoutes, { auth: runtime.auth });
+  await app.register(nativeApi, { prefix: '/api/v1', runtime });
+  return app;
+}

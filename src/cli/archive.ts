@@ -1,0 +1,39 @@
+/** `ixvault archive --older-than DAYS`: move old interactions to the archive store, batch by batch. */
+import type { Command } from 'commander';
+import { addStoreOptions, openFromFlags } from './common.js';
+import { Progress } from './progress.js';
+
+export function registerArchive(program: Command): void {
+  addStoreOptions(
+    program
+      .command('archive')
+      .description('Move interactions that started more than DAYS ago from the main store to the archive')
+      .requiredOption('--older-than <days>', 'age in days (fractions allowed)')
+      .option('--batch-size <n>', 'interactions per transaction', '500'),
+  ).action(async (flags) => {
+    const days = Number(flags.olderThan);
+    const batchSize = Number(flags.batchSize);
+    if (!Number.isFinite(days) || days < 0) throw new Error('--older-than must be a number of days >= 0');
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error('--batch-size must be a whole number >= 1');
+    const { runtime } = await openFromFlags(flags, { tenants: [] });
+    const cutoffMs = Date.now() - days * 86_400_000;
+    let moved = 0;
+    try {
+      for (const tenantId of await runtime.vault.archive.tenants()) {
+        const total = await runtime.vault.archive.countOlderThan(tenantId, cutoffMs);
+        if (total === 0) continue;
+        const progress = new Progress(`archiving ${tenantId}`, total);
+        for (;;) {
+          const n = await runtime.vault.archive.moveBatch(tenantId, cutoffMs, batchSize);
+          if (n === 0) break;
+          moved += n;
+          progress.tick(n);
+        }
+        progress.finish();
+      }
+    } finally {
+      await runtime.close();
+    }
+    process.stdout.write(`moved ${moved} interactions older than ${new Date(cutoffMs).toISOString()} to the archive\n`);
+  });
+}

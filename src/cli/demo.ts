@@ -1,0 +1,50 @@
+/** `ixvault demo`: load a generated contact center (interactions, transcripts, WAV recordings) into the store. */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { DEMO_AGENTS, DEMO_SEED, DEMO_TENANT, demoPrincipals } from '../demo/principals.js';
+import { seedContactCenter } from '../demo/seed.js';
+import { addStoreOptions, configOf, openFromFlags } from './common.js';
+import { Progress } from './progress.js';
+
+export function registerDemo(program: Command): void {
+  addStoreOptions(
+    program
+      .command('demo')
+      .description(`Load a generated contact center into tenant '${DEMO_TENANT}' (principals in DATA/demo-principals.json)`)
+      .option('--interactions <n>', 'how many interactions', '3000')
+      .option('--days <n>', 'spread over this many days up to now', '30')
+      .option('--seed <n>', 'random seed (same seed, same data)', String(DEMO_SEED)),
+  ).action(async (flags) => {
+    const config = configOf(flags);
+    const principals = await demoPrincipals(join(config.dataDir, 'demo-principals.json'));
+    const { runtime } = await openFromFlags(flags, principals);
+    const tenant = runtime.directory.tenants.get(DEMO_TENANT);
+    if (!tenant) throw new Error(`tenant ${DEMO_TENANT} missing from the demo principals`);
+    const count = Number(flags.interactions);
+    const now = Date.now();
+    const progress = new Progress('generating demo interactions', count);
+    try {
+      const loaded = await seedContactCenter(
+        runtime.vault,
+        tenant,
+        {
+          seed: Number(flags.seed),
+          agents: DEMO_AGENTS,
+          contacts: Math.max(10, Math.round(count / 8)),
+          interactions: count,
+          fromMs: now - Number(flags.days) * 86_400_000,
+          toMs: now - 60_000,
+          contentRatio: 0.3,
+          messagesPerChat: 12,
+        },
+        (n) => progress.tick(n),
+      );
+      progress.finish();
+      process.stdout.write(
+        `loaded ${loaded.interactions} interactions and ${loaded.contentItems} content items into tenant ${DEMO_TENANT}\n`,
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+}

@@ -1,0 +1,29 @@
+/** The `ixvault` command line. Each command lives in its own module; this file only wires them. */
+import { Command } from 'commander';
+import { registerArchive } from './archive.js';
+import { registerDemo } from './demo.js';
+import { registerImport } from './import.js';
+import { registerMigrate } from './migrate.js';
+import { registerPrincipals } from './principals.js';
+import { registerServe } from './serve.js';
+import { registerToken } from './token.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('ixvault')
+    .description('Interaction history and content service with Genesys- and Vonage-compatible APIs')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+  registerServe(program);
+  registerImport(program);
+  registerDemo(program);
+  registerArchive(program);
+  registerMigrate(program);
+  registerToken(program);
+  registerPrincipals(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.stderr.write(`ixvault: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { PrincipalsConfig } from '../auth/directory.js';
+import { DEMO_AGENTS, DEMO_SEED, DEMO_TENANT, demoPrincipals } from '../demo/principals.js';
+import { seedContactCenter } from '../demo/seed.js';
+import { startServer } from '../server.js';
+import { addStoreOptions, configOf, loadPrincipals, openFromFlags } from './common.js';
+import { Progress } from './progress.js';
+
+const DEMO_INTERACTIONS = 3000;
+
+export function registerServe(program: Command): void {
+  addStoreOptions(
+    program
+      .command('serve')
+      .description('Run the HTTP server (native, Vonage- and Genesys-compatible APIs)')
+      .option('--port <n>', 'TCP port (env IXVAULT_PORT)', undefined)
+      .option('--host <addr>', 'address to listen on (env IXVAULT_HOST)', undefined)
+      .option('--max-content-bytes <n>', 'largest accepted content upload (env IXVAULT_MAX_CONTENT_BYTES)')
+      .option(
+        '--demo',
+        'without --config: use a demo tenant (credentials in DATA/demo-principals.json) and load demo data into an empty store',
+      ),
+  ).action(async (flags) => {
+    const config = configOf(flags);
+    let principals: PrincipalsConfig;
+    let demoFile: string | undefined;
+    if (flags.demo && !config.configFile) {
+      demoFile = join(config.dataDir, 'demo-principals.json');
+      principals = await demoPrincipals(demoFile);
+    } else {
+      principals = await loadPrincipals(config);
+    }
+    const { runtime } = await openFromFlags(flags, principals);
+    const tenant = runtime.directory.tenants.get(DEMO_TENANT);
+    if (demoFile && tenant) {
+      const existing = await runtime.vault.searches.search({ tenantId: tenant.id }, { source: 'main', order: 'desc', limit: 1 });
+      if (existing.items.length === 0) {
+        const progress = new Progress('loading demo contact center', DEMO_INTERACTIONS);
+        const now = Date.now();
+        const loaded = await seedContactCenter(
+          runtime.vault,
+          tenant,
+          {
+            seed: DEMO_SEED,
+            agents: DEMO_AGENTS,
+            contacts: 400,
+            interactions: DEMO_INTERACTIONS,
+            fromMs: now - 30 * 86_400_000,
+            toMs: now - 60_000,
+            contentRatio: 0.3,
+            messagesPerChat: 12,
+          },
+          (n) => progress.tick(n),
+        );
+        progress.finish();
+        process.stderr.write(`loaded ${loaded.interactions} interactions and ${loaded.contentItems} content items\n`);
+      }
+    }
+    const server = await startServer(runtime, { host: config.host, port: config.port, logLevel: config.logLevel });
+    printBanner(
+      server.url,
+      config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`,
+      demoFile ? principals : undefined,
+      demoFile,
+    );
+    let signals = 0;
+    const shutdown = (signal: string) => {
+      signals++;
+      if (signals > 1) process.exit(1);
+      server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      server.stop().then(
+        () => process.exit(0),
+        (err) => {
+          process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+  });
+}
+
+function printBanner(url: string, database: string, demo: PrincipalsConfig | undefined, demoFile: string | undefined) {
+  const lines = [
+    '',
+    `ixvault is listening on ${url}  (${database})`,
+    `  API reference:     ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
+    `  native API:        ${url}/api/v1/interactions`,
+    `  Vonage-compatible: ${url}/interaction-content/interactions`,
+    `  Genesys-compatible:${url}/api/v2/ucs/interactions  (CometD: ${url}/api/v2/notifications)`,
+  ];
+  const tenant = demo?.tenants[0];
+  if (tenant) {
+    lines.push('', `demo tenant '${tenant.id}' (credentials kept in ${demoFile}):`);
+    for (const u of tenant.users ?? []) lines.push(`  user   ${u.userName.padEnd(12)} password ${u.password}  (${u.role})`);
+    for (const c of tenant.clients ?? [])
+      lines.push(`  client ${c.clientId.padEnd(12)} secret   ${c.clientSecret}  (${c.scopes.join(' ')})`);
+    const supervisor = tenant.users?.find((u) => u.role === 'supervisor');
+    if (supervisor)
+      lines.push('', 'try:', `  curl -u ${supervisor.userName}:${supervisor.password} '${url}/api/v1/interactions?limit=2'`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}

@@ -1,0 +1,66 @@
+/** Rules for content items: keys, types and the metadata sent with an upload. */
+import { errors } from './errors.js';
+import { CONTENT_TYPES, type ContentType } from './interaction.js';
+
+const CONTENT_KEY = /^[0-9a-zA-Z!\-_.,*'()]{1,36}$/;
+const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]{1,127}\/[A-Za-z0-9!#$&^_.+-]{1,127}(\s*;.*)?$/;
+const SHORT_ID = /^.{1,256}$/s;
+
+export function isContentKey(value: string): boolean {
+  return CONTENT_KEY.test(value);
+}
+
+export function assertContentKey(value: string): void {
+  if (!isContentKey(value)) throw errors.invalidField('contentKey', "must be 1 to 36 characters of [0-9a-zA-Z!-_.,*'()]");
+}
+
+export interface ContentUploadMeta {
+  type: ContentType;
+  contentType: string;
+  durationMs?: number;
+  version?: number;
+  owningAgentId?: string;
+  owningInteractionPlanId?: string;
+}
+
+/**
+ * Validates upload metadata. `type` may be left out when the key is itself a
+ * type name (the singleton convention: `callRecording`, `transcript`, …).
+ */
+export function validateContentMeta(
+  contentKey: string,
+  raw: {
+    type?: string | undefined;
+    contentType?: string | undefined;
+    duration?: string | undefined;
+    version?: string | undefined;
+    owningAgent?: string | undefined;
+    owningInteractionPlan?: string | undefined;
+  },
+): ContentUploadMeta {
+  assertContentKey(contentKey);
+  const typeName = raw.type ?? (CONTENT_TYPES.includes(contentKey as ContentType) ? contentKey : undefined);
+  if (typeName === undefined) throw errors.missingField('type');
+  const type = CONTENT_TYPES.find((t) => t.toLowerCase() === typeName.toLowerCase());
+  if (!type) throw errors.invalidField('type', `'${typeName}' is not one of ${CONTENT_TYPES.join(', ')}`);
+  const contentType = raw.contentType?.trim();
+  if (!contentType) throw errors.missingField('Content-Type');
+  if (!MEDIA_TYPE.test(contentType)) throw errors.invalidField('Content-Type', `'${contentType}' is not a media type`);
+  const meta: ContentUploadMeta = { type, contentType };
+  if (raw.duration !== undefined) meta.durationMs = wholeNumber('duration', raw.duration);
+  if (raw.version !== undefined) meta.version = wholeNumber('version', raw.version);
+  if (raw.owningAgent !== undefined) meta.owningAgentId = shortId('owningAgent', raw.owningAgent);
+  if (raw.owningInteractionPlan !== undefined)
+    meta.owningInteractionPlanId = shortId('owningInteractionPlan', raw.owningInteractionPlan);
+  return meta;
+}
+
+function wholeNumber(field: string, value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw errors.invalidField(field, `'${value}' is not a whole number >= 0`);
+  return Number(value);
+}
+
+function shortId(field: string, value: string): string {
+  if (!SHORT_ID.test(value)) throw errors.invalidField(field, 'must be 1 to 256 characters');
+  return value;
+}

@@ -1,0 +1,103 @@
+/**
+ * Who is asking, and what they may see and do. Every store query takes a
+ * Visibility derived from here, so tenant and agent scoping cannot be
+ * forgotten by a facade.
+ */
+import { errors } from './errors.js';
+
+export const ROLES = ['agent', 'supervisor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const SCOPES = [
+  'interactions:read',
+  'interactions:write',
+  'interaction-content:read',
+  'interaction-content:delete',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Genesys Web Services feature names a tenant may have switched on. */
+export const FEATURES = [
+  'api-multimedia',
+  'api-multimedia-chat',
+  'api-multimedia-email',
+  'api-multimedia-facebook',
+  'api-multimedia-twitter',
+  'api-ucs-voice',
+] as const;
+export type Feature = (typeof FEATURES)[number];
+
+export interface Tenant {
+  id: string;
+  features: ReadonlySet<string>;
+  /** IANA zone for dates the Genesys facade prints; UTC when unset. */
+  timeZone: string;
+}
+
+export type Principal =
+  | {
+      kind: 'user';
+      tenant: Tenant;
+      id: string;
+      userName: string;
+      firstName?: string;
+      lastName?: string;
+      role: Role;
+    }
+  | {
+      kind: 'client';
+      tenant: Tenant;
+      id: string;
+      scopes: ReadonlySet<string>;
+    };
+
+/** What rows a principal may see: always one tenant, and for an agent only its own interactions. */
+export interface Visibility {
+  tenantId: string;
+  /** Set for agents: only interactions this agent owns or handled. */
+  agentId?: string;
+}
+
+export function visibilityOf(principal: Principal): Visibility {
+  if (principal.kind === 'user' && principal.role === 'agent') {
+    return { tenantId: principal.tenant.id, agentId: principal.id };
+  }
+  return { tenantId: principal.tenant.id };
+}
+
+export function hasScope(principal: Principal, scope: Scope): boolean {
+  return principal.kind === 'client' && principal.scopes.has(scope);
+}
+
+/** Reading history: any user; a client with a read scope. */
+export function assertCanRead(principal: Principal): void {
+  if (principal.kind === 'user') return;
+  if (hasScope(principal, 'interactions:read') || hasScope(principal, 'interaction-content:read')) return;
+  throw errors.forbidden('the token lacks the scope interactions:read or interaction-content:read');
+}
+
+/** Reading content through the Vonage facade needs its own scope, as Vonage does. */
+export function assertCanReadContent(principal: Principal): void {
+  if (principal.kind === 'user') return;
+  if (hasScope(principal, 'interaction-content:read')) return;
+  throw errors.forbidden('the token lacks the scope interaction-content:read');
+}
+
+export function assertCanWrite(principal: Principal): void {
+  if (principal.kind === 'user' ? principal.role === 'admin' : hasScope(principal, 'interactions:write')) return;
+  throw errors.forbidden('writing needs the scope interactions:write or the admin role');
+}
+
+export function assertCanDeleteContent(principal: Principal): void {
+  if (principal.kind === 'user' ? principal.role === 'admin' : hasScope(principal, 'interaction-content:delete')) return;
+  throw errors.forbidden('deleting content needs the scope interaction-content:delete or the admin role');
+}
+
+export function assertIsAdmin(principal: Principal): void {
+  if (principal.kind === 'user' && principal.role === 'admin') return;
+  throw errors.forbidden('this needs the admin role');
+}
+
+export function describePrincipal(principal: Principal): string {
+  return `${principal.kind}:${principal.tenant.id}/${principal.id}`;
+}

@@ -1,0 +1,108 @@
+/**
+ * Instants travel as ISO 8601 strings on the wire and as epoch milliseconds
+ * inside. Parsing is strict: a date that JavaScript would "fix up" is refused.
+ */
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$/;
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Parses an instant with an explicit offset (ISO 8601, or Genesys' `yyyy-MM-dd HH:mm:ss.SSS+hhmm`). */
+export function parseInstant(value: string): number | undefined {
+  const m = ISO_INSTANT.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s = '0', frac = '0', zone = 'Z'] = m;
+  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+  const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  if (!isValidCalendar(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s))) return undefined;
+  return local - offsetMinutes(zone) * 60_000;
+}
+
+/** Parses `yyyy-MM-dd` as the start of that day in the given offset (minutes east of UTC). */
+export function parseDateOnly(value: string, offsetMin = 0): number | undefined {
+  const m = DATE_ONLY.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d] = m;
+  if (!isValidCalendar(Number(y), Number(mo), Number(d), 0, 0, 0)) return undefined;
+  return Date.UTC(Number(y), Number(mo) - 1, Number(d)) - offsetMin * 60_000;
+}
+
+function offsetMinutes(zone: string): number {
+  if (zone === 'Z') return 0;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+}
+
+function isValidCalendar(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return d <= daysInMonth;
+}
+
+export function toIso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** ISO 8601 in UTC without fractional seconds when they are zero, as Vonage prints instants. */
+export function toIsoSeconds(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/**
+ * Offset of an IANA time zone at an instant, in minutes east of UTC.
+ * Intl is the only source of zone rules in Node; the formatter is cached per zone.
+ */
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+export function zoneOffsetMinutes(timeZone: string, ms: number): number {
+  if (timeZone === 'UTC') return 0;
+  let fmt = offsetFormatters.get(timeZone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    offsetFormatters.set(timeZone, fmt);
+  }
+  const parts: Record<string, string> = {};
+  for (const p of fmt.formatToParts(new Date(ms))) parts[p.type] = p.value;
+  const asUtc = Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
+  return Math.round((asUtc - (ms - (ms % 1000))) / 60_000);
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `2013-11-25 21:02:22.000+0200`: the Genesys Web Services date style, in the given zone. */
+export function formatGenesysDate(ms: number, timeZone = 'UTC'): string {
+  const offset = zoneOffsetMinutes(timeZone, ms);
+  const d = new Date(ms + offset * 60_000);
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return (
+    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}` +
+    `${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`
+  );
+}

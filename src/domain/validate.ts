@@ -1,0 +1,276 @@
+/**
+ * Validation of the canonical record as clients send it (the native API and
+ * `ixvault import` both come through here). Every problem is reported with
+ * the dotted path of its field, all at once, so a client can fix a record in
+ * one round trip.
+ */
+import { errors, type FieldProblem } from './errors.js';
+import { isInteractionId, isUuid } from './ids.js';
+import {
+  type Interaction,
+  type InteractionState,
+  MEDIA_TYPES,
+  type MediaType,
+  type Message,
+  STATES,
+  TYPE_IDS,
+  type TypeId,
+} from './interaction.js';
+import { parseInstant } from './time.js';
+
+export const LIMITS = {
+  shortText: 256,
+  subject: 1024,
+  comment: 8192,
+  customAttributes: 100,
+  customAttributeName: 128,
+  customAttributeValue: 1024,
+  userDataBytes: 64 * 1024,
+  messages: 10_000,
+  messageText: 64 * 1024,
+  handlingAgents: 100,
+} as const;
+
+/** A record as accepted on input, before ids are assigned. */
+export interface InteractionInput extends Omit<Interaction, 'id' | 'guid'> {
+  id?: string;
+  guid?: string;
+  /** Absent: an update keeps the stored messages; present (even empty): they are replaced. */
+  messages?: Message[];
+}
+
+type Json = Record<string, unknown>;
+
+export class Collector {
+  readonly problems: FieldProblem[] = [];
+  add(field: string, message: string): void {
+    this.problems.push({ field, message });
+  }
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalString(c: Collector, obj: Json, key: string, path: string, max: number): string | undefined {
+  const value = obj[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') {
+    c.add(path, 'must be a string');
+    return undefined;
+  }
+  if (value.length > max) c.add(path, `must be at most ${max} characters`);
+  return value;
+}
+
+function requiredString(c: Collector, obj: Json, key: string, path: string, max: number): string | undefined {
+  if (obj[key] === undefined || obj[key] === null || obj[key] === '') {
+    c.add(path, 'is required');
+    return undefined;
+  }
+  return optionalString(c, obj, key, path, max);
+}
+
+function instant(c: Collector, obj: Json, key: string, path: string, required: boolean): number | undefined {
+  const raw = required ? requiredString(c, obj, key, path, 64) : optionalString(c, obj, key, path, 64);
+  if (raw === undefined) return undefined;
+  const ms = parseInstant(raw);
+  if (ms === undefined) c.add(path, `'${raw}' is not an ISO 8601 date-time with a time zone offset`);
+  return ms;
+}
+
+function oneOf<T extends string>(
+  c: Collector,
+  raw: string | undefined,
+  allowed: readonly T[],
+  path: string,
+  caseInsensitive: boolean,
+): T | undefined {
+  if (raw === undefined) return undefined;
+  const found = allowed.find((a) => (caseInsensitive ? a.toLowerCase() === raw.toLowerCase() : a === raw));
+  if (!found) c.add(path, `'${raw}' is not one of ${allowed.join(', ')}`);
+  return found;
+}
+
+export function parseMediaType(raw: string): MediaType | undefined {
+  const lower = raw.toLowerCase();
+  return MEDIA_TYPES.find((m) => m === lower);
+}
+
+export function validateMessages(c: Collector, raw: unknown, path: string): Message[] {
+  if (!Array.isArray(raw)) {
+    c.add(path, 'must be an array');
+    return [];
+  }
+  if (raw.length > LIMITS.messages) c.add(path, `must hold at most ${LIMITS.messages} messages`);
+  const seen = new Set<number>();
+  const messages: Message[] = [];
+  raw.forEach((item, i) => {
+    const at = `${path}.${i}`;
+    if (!isObject(item)) {
+      c.add(at, 'must be an object');
+      return;
+    }
+    let index = i + 1;
+    if (item.index !== undefined) {
+      if (!Number.isInteger(item.index) || (item.index as number) < 1) c.add(`${at}.index`, 'must be an integer >= 1');
+      else index = item.index as number;
+    }
+    if (seen.has(index)) c.add(`${at}.index`, `duplicate message index ${index}`);
+    seen.add(index);
+    const from = item.from;
+    let participant: Message['from'] = { type: 'Unknown' };
+    if (!isObject(from)) c.add(`${at}.from`, 'is required and must be an object');
+    else {
+      const type = requiredString(c, from, 'type', `${at}.from.type`, LIMITS.shortText);
+      participant = { type: type ?? 'Unknown' };
+      const nickname = optionalString(c, from, 'nickname', `${at}.from.nickname`, LIMITS.shortText);
+      const participantId = optionalString(c, from, 'participantId', `${at}.from.participantId`, LIMITS.shortText);
+      if (nickname !== undefined) participant.nickname = nickname;
+      if (participantId !== undefined) participant.participantId = participantId;
+    }
+    const type = requiredString(c, item, 'type', `${at}.type`, LIMITS.shortText);
+    const text = optionalString(c, item, 'text', `${at}.text`, LIMITS.messageText);
+    const visibility = optionalString(c, item, 'visibility', `${at}.visibility`, LIMITS.shortText) ?? 'All';
+    const timestampMs = instant(c, item, 'timestamp', `${at}.timestamp`, true);
+    const message: Message = { index, from: participant, visibility, timestampMs: timestampMs ?? 0, type: type ?? '' };
+    if (text !== undefined) message.text = text;
+    messages.push(message);
+  });
+  return messages.sort((a, b) => a.index - b.index);
+}
+
+function validateCustomAttributes(c: Collector, raw: unknown): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  if (!isObject(raw)) {
+    c.add('customAttributes', 'must be an object of string values');
+    return {};
+  }
+  const entries = Object.entries(raw);
+  if (entries.length > LIMITS.customAttributes)
+    c.add('customAttributes', `must hold at most ${LIMITS.customAttributes} attributes`);
+  const out: Record<string, string> = {};
+  for (const [name, value] of entries) {
+    const at = `customAttributes.${name}`;
+    if (name.length === 0 || name.length > LIMITS.customAttributeName)
+      c.add(at, `name must be 1 to ${LIMITS.customAttributeName} characters`);
+    if (typeof value === 'number' || typeof value === 'boolean') out[name] = String(value);
+    else if (typeof value !== 'string') c.add(at, 'must be a string');
+    else if (value.length > LIMITS.customAttributeValue) c.add(at, `must be at most ${LIMITS.customAttributeValue} characters`);
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** Validates one record; throws a VaultError listing every problem. */
+export function validateInteraction(raw: unknown): InteractionInput {
+  const c = new Collector();
+  const result = collectInteraction(c, raw);
+  if (c.problems.length > 0 || !result) throw errors.invalidRecord(c.problems);
+  return result;
+}
+
+/** Validates one record; returns the problems instead of throwing (batches report them all). */
+export function checkInteraction(raw: unknown): { value?: InteractionInput; problems: FieldProblem[] } {
+  const c = new Collector();
+  const value = collectInteraction(c, raw);
+  return c.problems.length > 0 || !value ? { problems: c.problems } : { value, problems: [] };
+}
+
+function collectInteraction(c: Collector, raw: unknown): InteractionInput | undefined {
+  if (!isObject(raw)) {
+    c.add('(record)', 'must be a JSON object');
+    return undefined;
+  }
+  const id = optionalString(c, raw, 'id', 'id', 64);
+  if (id !== undefined && !isInteractionId(id))
+    c.add('id', 'must be 1 to 64 characters of [0-9A-Za-z_.-], starting with a letter or digit, and not a UUID');
+  const guid = optionalString(c, raw, 'guid', 'guid', 36);
+  if (guid !== undefined && !isUuid(guid)) c.add('guid', `'${guid}' is not a valid UUID string`);
+
+  const mediaRaw = requiredString(c, raw, 'mediaType', 'mediaType', LIMITS.shortText);
+  const mediaType = oneOf(c, mediaRaw, MEDIA_TYPES, 'mediaType', true);
+  const typeIdRaw = optionalString(c, raw, 'typeId', 'typeId', LIMITS.shortText);
+  const typeId: TypeId = oneOf(c, typeIdRaw, TYPE_IDS, 'typeId', true) ?? 'Unknown';
+  const startMs = instant(c, raw, 'startDate', 'startDate', true);
+  const endMs = instant(c, raw, 'endDate', 'endDate', false);
+  if (startMs !== undefined && endMs !== undefined && endMs < startMs) c.add('endDate', 'must not be before startDate');
+  const stateRaw = optionalString(c, raw, 'state', 'state', LIMITS.shortText);
+  const state: InteractionState = oneOf(c, stateRaw, STATES, 'state', true) ?? (endMs !== undefined ? 'Stopped' : 'New');
+
+  const record: InteractionInput = {
+    mediaType: mediaType ?? 'call',
+    typeId,
+    state,
+    startMs: startMs ?? 0,
+    handlingAgentIds: [],
+    customAttributes: validateCustomAttributes(c, raw.customAttributes),
+    userData: {},
+  };
+  if (raw.messages !== undefined && raw.messages !== null) record.messages = validateMessages(c, raw.messages, 'messages');
+  if (id !== undefined) record.id = id;
+  if (guid !== undefined) record.guid = guid.toLowerCase();
+  if (endMs !== undefined) record.endMs = endMs;
+
+  const texts = [
+    ['subject', LIMITS.subject],
+    ['comment', LIMITS.comment],
+    ['contactId', LIMITS.shortText],
+    ['parentId', LIMITS.shortText],
+    ['phoneNumber', LIMITS.shortText],
+    ['connectFrom', LIMITS.shortText],
+    ['connectTo', LIMITS.shortText],
+  ] as const;
+  for (const [key, max] of texts) {
+    const value = optionalString(c, raw, key, key, max);
+    if (value !== undefined) record[key] = value;
+  }
+
+  if (raw.callDuration !== undefined && raw.callDuration !== null) {
+    if (!Number.isInteger(raw.callDuration) || (raw.callDuration as number) < 0)
+      c.add('callDuration', 'must be a whole number of seconds >= 0');
+    else record.callDuration = raw.callDuration as number;
+  }
+
+  const owner = raw.ownerInformation;
+  if (owner !== undefined && owner !== null) {
+    if (!isObject(owner)) c.add('ownerInformation', 'must be an object');
+    else {
+      const ownerId = requiredString(c, owner, 'id', 'ownerInformation.id', LIMITS.shortText);
+      if (ownerId !== undefined) {
+        record.owner = { id: ownerId };
+        for (const key of ['userName', 'firstName', 'lastName'] as const) {
+          const value = optionalString(c, owner, key, `ownerInformation.${key}`, LIMITS.shortText);
+          if (value !== undefined) record.owner[key] = value;
+        }
+      }
+    }
+  }
+
+  const agents = raw.handlingAgents;
+  const agentIds = new Set<string>();
+  if (agents !== undefined && agents !== null) {
+    if (!Array.isArray(agents)) c.add('handlingAgents', 'must be an array of {id}');
+    else {
+      if (agents.length > LIMITS.handlingAgents) c.add('handlingAgents', `must hold at most ${LIMITS.handlingAgents} agents`);
+      agents.forEach((agent, i) => {
+        if (typeof agent === 'string' && agent.length > 0) agentIds.add(agent);
+        else if (isObject(agent)) {
+          const agentId = requiredString(c, agent, 'id', `handlingAgents.${i}.id`, LIMITS.shortText);
+          if (agentId !== undefined) agentIds.add(agentId);
+        } else c.add(`handlingAgents.${i}`, 'must be an object with an id');
+      });
+    }
+  }
+  if (record.owner) agentIds.add(record.owner.id);
+  record.handlingAgentIds = [...agentIds];
+
+  const userData = raw.userData;
+  if (userData !== undefined && userData !== null) {
+    if (!isObject(userData)) c.add('userData', 'must be a JSON object');
+    else if (JSON.stringify(userData).length > LIMITS.userDataBytes)
+      c.add('userData', `must serialize to at most ${LIMITS.userDataBytes} bytes`);
+    else record.userData = userData;
+  }
+  return record;
+}

@@ -1,0 +1,34 @@
+/** Listening and graceful shutdown: in-flight requests and uploads finish before the database closes. */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { Runtime } from './runtime.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(
+  runtime: Runtime,
+  options: { host: string; port: number; logLevel?: string; quiet?: boolean },
+): Promise<RunningServer> {
+  const app = await buildApp(runtime, {
+    logger: options.quiet
+      ? false
+      : { level: options.logLevel ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] },
+  });
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await app.close();
+      await runtime.close();
+    })();
+    return stopping;
+  };
+  return { app, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, stop };
+}

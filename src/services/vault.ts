@@ -1,0 +1,285 @@
+/**
+ * The application core every facade calls: rights, validation and the
+ * sequencing of store and blob work. Facades translate wire formats to these
+ * calls; nothing below this layer knows about principals' roles or scopes.
+ */
+import type { Readable } from 'node:stream';
+import { type BlobStore, BlobTooLarge, type ByteRange } from '../blobs/blob-store.js';
+import { toCanonicalJson } from '../domain/canonical.js';
+import { validateContentMeta } from '../domain/content.js';
+import { errors, type FieldProblem } from '../domain/errors.js';
+import type { ContentItem, InteractionWithDetails } from '../domain/interaction.js';
+import {
+  assertCanDeleteContent,
+  assertCanRead,
+  assertCanWrite,
+  assertIsAdmin,
+  describePrincipal,
+  type Principal,
+  visibilityOf,
+} from '../domain/principal.js';
+import type { InteractionSearch, Source } from '../domain/search.js';
+import { checkInteraction, type InteractionInput, validateInteraction } from '../domain/validate.js';
+import { ArchiveRepository } from '../store/archive-repository.js';
+import { type AuditEntry, ContentRepository } from '../store/content-repository.js';
+import type { StoreConnection } from '../store/database.js';
+import { InteractionRepository, type UpsertOutcome } from '../store/interaction-repository.js';
+import { type SearchPage, SearchRepository } from '../store/search-repository.js';
+import { KeyLock } from './key-lock.js';
+
+export const MAX_BATCH = 1000;
+
+export interface VaultOptions {
+  maxContentBytes: number;
+}
+
+export interface ContentUpload {
+  type?: string;
+  contentType?: string;
+  duration?: string;
+  version?: string;
+  owningAgent?: string;
+  owningInteractionPlan?: string;
+}
+
+export interface OpenedContent {
+  interactionId: string;
+  guid: string;
+  item: ContentItem;
+  read(range?: ByteRange): Promise<Readable>;
+}
+
+export class Vault {
+  readonly interactions: InteractionRepository;
+  readonly searches: SearchRepository;
+  readonly content: ContentRepository;
+  readonly archive: ArchiveRepository;
+  private readonly blobLock = new KeyLock();
+
+  constructor(
+    readonly store: StoreConnection,
+    readonly blobs: BlobStore,
+    readonly options: VaultOptions,
+  ) {
+    this.interactions = new InteractionRepository(store);
+    this.searches = new SearchRepository(store, this.interactions);
+    this.content = new ContentRepository(store, this.interactions);
+    this.archive = new ArchiveRepository(store);
+  }
+
+  async upsert(principal: Principal, raw: unknown): Promise<UpsertOutcome> {
+    assertCanWrite(principal);
+    const input = validateInteraction(raw);
+    const [outcome] = await this.interactions.upsertMany(principal.tenant.id, [input]);
+    if (!outcome) throw errors.internal('upsert returned nothing');
+    return outcome;
+  }
+
+  /** All or nothing: one invalid record and none is stored; every invalid record is reported. */
+  async upsertBatch(principal: Principal, raws: unknown[]): Promise<UpsertOutcome[]> {
+    assertCanWrite(principal);
+    return this.interactions.upsertMany(principal.tenant.id, validateBatch(raws));
+  }
+
+  /** A JSON merge patch (RFC 7396) on the canonical record, validated whole before it is written. */
+  async patch(principal: Principal, idOrGuid: string, patch: unknown): Promise<UpsertOutcome> {
+    assertCanWrite(principal);
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
+      throw errors.invalidField('(body)', 'must be a JSON object');
+    const current = await this.interactions.get(visibilityOf(principal), idOrGuid);
+    if (!current) throw errors.interactionNotFound(idOrGuid);
+    for (const key of ['id', 'guid'] as const) {
+      const value = (patch as Record<string, unknown>)[key];
+      if (value !== undefined && value !== current[key]) throw errors.invalidField(key, 'cannot be changed');
+    }
+    const { messages: _messages, content: _content, ...rest } = toCanonicalJson(current);
+    const merged = mergePatch(rest, patch) as Record<string, unknown>;
+    const input = validateInteraction(merged);
+    const [outcome] = await this.interactions.upsertMany(principal.tenant.id, [input]);
+    if (!outcome) throw errors.internal('upsert returned nothing');
+    return outcome;
+  }
+
+  async appendMessages(principal: Principal, idOrGuid: string, raw: unknown) {
+    assertCanWrite(principal);
+    const list = Array.isArray(raw) ? raw : (raw as { messages?: unknown } | null)?.messages;
+    if (!Array.isArray(list) || list.length === 0) throw errors.invalidField('messages', 'must be a non-empty array');
+    const explicit = list.map((m) => typeof m === 'object' && m !== null && 'index' in m);
+    // Reuse the record validator for the messages' shape.
+    const probe = checkInteraction({ mediaType: 'chat', startDate: '1970-01-01T00:00:00Z', messages: list });
+    if (probe.problems.length > 0) throw errors.invalidRecord(probe.problems);
+    const messages = (probe.value?.messages ?? []).map((m, i) => {
+      if (explicit[i]) return m;
+      const { index: _index, ...rest } = m;
+      return rest;
+    });
+    return this.interactions.appendMessages(visibilityOf(principal), idOrGuid, messages);
+  }
+
+  async get(principal: Principal, idOrGuid: string, source: Source = 'main'): Promise<InteractionWithDetails> {
+    assertCanRead(principal);
+    const found = await this.interactions.get(visibilityOf(principal), idOrGuid, source);
+    if (!found) throw errors.interactionNotFound(idOrGuid);
+    return found;
+  }
+
+  async search(principal: Principal, query: InteractionSearch, options: { withContent?: boolean } = {}): Promise<SearchPage> {
+    assertCanRead(principal);
+    return this.searches.search(visibilityOf(principal), query, options);
+  }
+
+  /** Deletes an interaction and its content; bytes no longer referenced are removed. */
+  async delete(principal: Principal, idOrGuid: string, action = 'interaction.delete'): Promise<{ id: string; guid: string }> {
+    assertCanWrite(principal);
+    return this.deleteInteraction(principal, idOrGuid, action);
+  }
+
+  /** Vonage deletes an interaction with the content-delete right. */
+  async deleteWithContentRight(principal: Principal, idOrGuid: string): Promise<{ id: string; guid: string }> {
+    assertCanDeleteContent(principal);
+    return this.deleteInteraction(principal, idOrGuid, 'interaction.delete');
+  }
+
+  private async deleteInteraction(principal: Principal, idOrGuid: string, action: string) {
+    const removed = await this.interactions.delete(visibilityOf(principal), idOrGuid);
+    if (!removed) throw errors.interactionNotFound(idOrGuid);
+    await this.content.audit(principal.tenant.id, {
+      atMs: Date.now(),
+      actor: describePrincipal(principal),
+      action,
+      interactionId: removed.id,
+      detail: { guid: removed.guid, contentItems: removed.sha256s.length },
+    });
+    for (const sha of new Set(removed.sha256s)) await this.releaseBlob(principal.tenant.id, sha);
+    return { id: removed.id, guid: removed.guid };
+  }
+
+  /**
+   * Streams an upload into the blob store and records it. Nothing becomes
+   * visible unless the whole body arrived within the size limit.
+   */
+  async putContent(
+    principal: Principal,
+    idOrGuid: string,
+    contentKey: string,
+    body: Readable,
+    upload: ContentUpload,
+  ): Promise<ContentItem> {
+    assertCanWrite(principal);
+    const meta = validateContentMeta(contentKey, upload);
+    const visibility = visibilityOf(principal);
+    if (!(await this.interactions.resolve(visibility, idOrGuid))) throw errors.interactionNotFound(idOrGuid);
+    const tenantId = principal.tenant.id;
+    let staged: Awaited<ReturnType<BlobStore['stage']>>;
+    try {
+      staged = await this.blobs.stage(tenantId, body, { maxBytes: this.options.maxContentBytes });
+    } catch (err) {
+      if (err instanceof BlobTooLarge) throw errors.contentTooLarge(err.limit);
+      throw err;
+    }
+    const item: ContentItem = {
+      contentKey,
+      type: meta.type,
+      contentType: meta.contentType,
+      contentLength: staged.size,
+      sha256: staged.sha256,
+      lastModifiedMs: Date.now(),
+      properties: {},
+    };
+    if (meta.owningAgentId !== undefined) item.owningAgentId = meta.owningAgentId;
+    if (meta.owningInteractionPlanId !== undefined) item.owningInteractionPlanId = meta.owningInteractionPlanId;
+    if (meta.version !== undefined) item.properties.version = meta.version;
+    if (meta.durationMs !== undefined) item.properties.duration = meta.durationMs;
+
+    const result = await this.blobLock.run(`${tenantId}/${staged.sha256}`, async () => {
+      await staged.commit();
+      try {
+        return await this.content.put(visibility, idOrGuid, item);
+      } catch (err) {
+        await this.releaseUnlocked(tenantId, staged.sha256);
+        throw err;
+      }
+    });
+    if (result.replacedSha256 && result.replacedSha256 !== staged.sha256) await this.releaseBlob(tenantId, result.replacedSha256);
+    return item;
+  }
+
+  async openContent(principal: Principal, idOrGuid: string, contentKey: string, source: Source = 'main'): Promise<OpenedContent> {
+    assertCanRead(principal);
+    const found = await this.content.get(visibilityOf(principal), idOrGuid, contentKey, source);
+    if (!found) {
+      if (!(await this.interactions.resolve(visibilityOf(principal), idOrGuid, source)))
+        throw errors.interactionNotFound(idOrGuid);
+      throw errors.contentNotFound(idOrGuid, contentKey);
+    }
+    const tenantId = principal.tenant.id;
+    return { ...found, read: (range) => this.blobs.open(tenantId, found.item.sha256, range) };
+  }
+
+  async deleteContent(principal: Principal, idOrGuid: string, contentKey: string): Promise<void> {
+    assertCanDeleteContent(principal);
+    const removed = await this.content.delete(visibilityOf(principal), idOrGuid, contentKey);
+    if (!removed) {
+      if (!(await this.interactions.resolve(visibilityOf(principal), idOrGuid))) throw errors.interactionNotFound(idOrGuid);
+      throw errors.contentNotFound(idOrGuid, contentKey);
+    }
+    await this.content.audit(principal.tenant.id, {
+      atMs: Date.now(),
+      actor: describePrincipal(principal),
+      action: 'content.delete',
+      interactionId: removed.interactionId,
+      contentKey,
+      detail: { sha256: removed.sha256 },
+    });
+    await this.releaseBlob(principal.tenant.id, removed.sha256);
+  }
+
+  async auditLog(principal: Principal, options: { sinceMs?: number; limit: number }): Promise<AuditEntry[]> {
+    assertIsAdmin(principal);
+    return this.content.auditLog(principal.tenant.id, options);
+  }
+
+  private releaseBlob(tenantId: string, sha256: string): Promise<void> {
+    return this.blobLock.run(`${tenantId}/${sha256}`, () => this.releaseUnlocked(tenantId, sha256));
+  }
+
+  private async releaseUnlocked(tenantId: string, sha256: string): Promise<void> {
+    if ((await this.content.references(tenantId, sha256)) === 0) await this.blobs.delete(tenantId, sha256);
+  }
+}
+
+export function validateBatch(raws: unknown[]): InteractionInput[] {
+  if (raws.length > MAX_BATCH) throw errors.invalidField('records', `must hold at most ${MAX_BATCH} records`);
+  const invalid: { index: number; problems: FieldProblem[] }[] = [];
+  const valid: InteractionInput[] = [];
+  const seenIds = new Map<string, number>();
+  const seenGuids = new Map<string, number>();
+  raws.forEach((raw, index) => {
+    const { value, problems } = checkInteraction(raw);
+    if (value?.id !== undefined) {
+      const first = seenIds.get(value.id);
+      if (first !== undefined) problems.push({ field: 'id', message: `same id as record ${first}` });
+      else seenIds.set(value.id, index);
+    }
+    if (value?.guid !== undefined) {
+      const first = seenGuids.get(value.guid);
+      if (first !== undefined) problems.push({ field: 'guid', message: `same guid as record ${first}` });
+      else seenGuids.set(value.guid, index);
+    }
+    if (problems.length > 0 || !value) invalid.push({ index, problems });
+    else valid.push(value);
+  });
+  if (invalid.length > 0) throw errors.invalidBatch(invalid);
+  return valid;
+}
+
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const base: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete base[key];
+    else base[key] = mergePatch(base[key], value);
+  }
+  return base;
+}

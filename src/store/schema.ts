@@ -1,0 +1,109 @@
+/**
+ * The Kysely view of the tables. Both logical stores (main and archive) have
+ * exactly these tables; instants are epoch milliseconds, booleans 0/1, JSON
+ * as text, so that SQLite and PostgreSQL hold the same values.
+ * Every primary key and index leads with tenant_id (see migrations).
+ */
+
+export interface InteractionsTable {
+  tenant_id: string;
+  id: string;
+  guid: string;
+  media_type: string;
+  type_id: string;
+  state: string;
+  start_ms: number;
+  end_ms: number | null;
+  subject: string | null;
+  comment: string | null;
+  contact_id: string | null;
+  parent_id: string | null;
+  phone_number: string | null;
+  call_duration: number | null;
+  owner_id: string | null;
+  owner_user_name: string | null;
+  owner_first_name: string | null;
+  owner_last_name: string | null;
+  connect_from: string | null;
+  connect_to: string | null;
+  direction: string | null;
+  /** JSON object of string values; the searchable copy lives in custom_attributes. */
+  custom_attributes: string;
+  /** JSON object. */
+  user_data: string;
+  /** Number of content items, so the content-only search needs no join. */
+  content_count: number;
+  created_ms: number;
+  updated_ms: number;
+}
+
+/** One row per agent who handled an interaction; start_ms is copied so agent searches page on this index alone. */
+export interface InteractionAgentsTable {
+  tenant_id: string;
+  interaction_id: string;
+  agent_id: string;
+  start_ms: number;
+}
+
+/** The searchable copy of custom attributes (name = value equality through an index). */
+export interface CustomAttributesTable {
+  tenant_id: string;
+  interaction_id: string;
+  name: string;
+  value: string;
+  start_ms: number;
+}
+
+export interface MessagesTable {
+  tenant_id: string;
+  interaction_id: string;
+  idx: number;
+  from_nickname: string | null;
+  from_type: string;
+  from_participant_id: string | null;
+  text: string | null;
+  visibility: string;
+  ts_ms: number;
+  type: string;
+}
+
+export interface ContentItemsTable {
+  tenant_id: string;
+  interaction_id: string;
+  content_key: string;
+  type: string;
+  content_type: string;
+  content_length: number;
+  sha256: string;
+  last_modified_ms: number;
+  owning_agent_id: string | null;
+  owning_interaction_plan_id: string | null;
+  version: number | null;
+  duration_ms: number | null;
+}
+
+export interface AuditLogTable {
+  tenant_id: string;
+  at_ms: number;
+  seq: string;
+  actor: string;
+  action: string;
+  interaction_id: string;
+  content_key: string | null;
+  detail: string;
+}
+
+export interface MigrationsTable {
+  name: string;
+  applied_ms: number;
+}
+
+export interface Database {
+  interactions: InteractionsTable;
+  interaction_agents: InteractionAgentsTable;
+  custom_attributes: CustomAttributesTable;
+  messages: MessagesTable;
+  content_items: ContentItemsTable;
+  audit_log: AuditLogTable;
+  ixv_migrations: MigrationsTable;
+}

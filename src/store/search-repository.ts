@@ -1,0 +1,148 @@
+/**
+ * Keyset-paged search over one logical store. The query is driven by the
+ * most selective index the filters allow (an agent's interactions, a custom
+ * attribute's value, or the tenant's time line) and pages on that index's
+ * (start_ms, interaction id) suffix, so page N costs what page 1 costs.
+ *
+ * The lower time bound is max(window start, cursor) rather than the window
+ * start plus a row-value comparison alone: with both, SQLite seeks the index
+ * at the window's start and scans up to the cursor (measured, see
+ * docs/BENCHMARKS.md), and PostgreSQL needs the bound for its estimates.
+ */
+import { type RawBuilder, sql } from 'kysely';
+import type { ContentItem, Interaction } from '../domain/interaction.js';
+import type { Visibility } from '../domain/principal.js';
+import type { InteractionSearch, PagePosition } from '../domain/search.js';
+import type { StoreConnection } from './database.js';
+import { type InteractionRepository, orderAgents } from './interaction-repository.js';
+import { rowToInteraction } from './rows.js';
+import type { InteractionsTable } from './schema.js';
+
+export interface SearchPage {
+  items: Interaction[];
+  /** Content items per interaction id; filled when asked for. */
+  content: Map<string, ContentItem[]>;
+  /** Where the next page starts; undefined on the last page. */
+  next?: PagePosition;
+}
+
+const FAR_PAST = -8.64e15;
+const FAR_FUTURE = 8.64e15;
+
+interface Driver {
+  from: RawBuilder<unknown>;
+  start: RawBuilder<unknown>;
+  key: RawBuilder<unknown>;
+  where: RawBuilder<unknown>[];
+}
+
+export class SearchRepository {
+  constructor(
+    private readonly store: StoreConnection,
+    private readonly interactions: InteractionRepository,
+  ) {}
+
+  async search(visibility: Visibility, q: InteractionSearch, options: { withContent?: boolean } = {}): Promise<SearchPage> {
+    const schema = this.store.schemaOf(q.source);
+    const table = (name: string) => sql.id(schema, name);
+    const tenantId = visibility.tenantId;
+    const attributes = Object.entries(q.customAttributes ?? {});
+    const agentFilters = [...new Set([q.handlingAgentId, visibility.agentId].filter((a): a is string => !!a))];
+
+    const driver = chooseDriver(table, tenantId, agentFilters, attributes);
+    const where = [...driver.where];
+    let lower = q.fromMs ?? FAR_PAST;
+    let upper = q.toMs ?? FAR_FUTURE;
+    if (q.after) {
+      if (q.order === 'asc') lower = Math.max(lower, q.after.startMs);
+      else upper = Math.min(upper, q.after.startMs);
+      const op = sql.raw(q.order === 'asc' ? '>' : '<');
+      where.push(sql`(${driver.start}, ${driver.key}) ${op} (${q.after.startMs}, ${q.after.id})`);
+    }
+    where.push(sql`${driver.start} >= ${lower}`, sql`${driver.start} <= ${upper}`);
+
+    // Filters checked on the interaction row (covered by interactions_time_ix where it drives).
+    if (q.withContentOnly) where.push(sql`i.content_count > 0`);
+    if (q.mediaTypes && q.mediaTypes.length > 0) where.push(sql`i.media_type in (${sql.join(q.mediaTypes)})`);
+    if (q.direction) where.push(sql`i.direction = ${q.direction}`);
+    if (q.connectFromPrefix) where.push(prefix('i.connect_from', q.connectFromPrefix));
+    if (q.connectToPrefix) where.push(prefix('i.connect_to', q.connectToPrefix));
+    if (q.ownerId) where.push(sql`i.owner_id = ${q.ownerId}`);
+    if (q.contactId) where.push(sql`i.contact_id = ${q.contactId}`);
+
+    const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
+    const query = sql<InteractionsTable & { page_start: number; page_key: string }>`
+      select i.*, ${driver.start} as page_start, ${driver.key} as page_key
+      from ${driver.from}
+      where ${sql.join(where, sql` and `)}
+      order by ${driver.start} ${dir}, ${driver.key} ${dir}
+      limit ${q.limit + 1}`;
+    const { rows } = await query.execute(this.store.db);
+
+    const hasMore = rows.length > q.limit;
+    const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
+    const ids = pageRows.map((r) => r.id);
+    const db = this.store.in(q.source);
+    const [agents, content] = await Promise.all([
+      this.interactions.agentsOf(db, tenantId, ids),
+      options.withContent ? this.interactions.contentOf(db, tenantId, ids) : Promise.resolve(new Map<string, ContentItem[]>()),
+    ]);
+    const items = pageRows.map((r) => rowToInteraction(r, orderAgents(r.owner_id, agents.get(r.id) ?? [])));
+    const last = pageRows[pageRows.length - 1];
+    const page: SearchPage = { items, content };
+    if (hasMore && last) page.next = { startMs: Number(last.page_start), id: last.page_key };
+    return page;
+  }
+}
+
+function chooseDriver(
+  table: (name: string) => RawBuilder<unknown>,
+  tenantId: string,
+  agentFilters: string[],
+  attributes: [string, string][],
+): Driver {
+  const where: RawBuilder<unknown>[] = [];
+  let driver: Driver;
+  const [firstAgent, ...otherAgents] = agentFilters;
+  const [firstAttribute, ...otherAttributes] = attributes;
+  if (firstAgent !== undefined) {
+    driver = {
+      from: sql`${table('interaction_agents')} d join ${table('interactions')} i on i.tenant_id = d.tenant_id and i.id = d.interaction_id`,
+      start: sql.ref('d.start_ms'),
+      key: sql.ref('d.interaction_id'),
+      where: [sql`d.tenant_id = ${tenantId}`, sql`d.agent_id = ${firstAgent}`],
+    };
+    for (const agent of otherAgents) where.push(agentExists(table, agent));
+    for (const [name, value] of attributes) where.push(attributeExists(table, name, value));
+  } else if (firstAttribute !== undefined) {
+    driver = {
+      from: sql`${table('custom_attributes')} d join ${table('interactions')} i on i.tenant_id = d.tenant_id and i.id = d.interaction_id`,
+      start: sql.ref('d.start_ms'),
+      key: sql.ref('d.interaction_id'),
+      where: [sql`d.tenant_id = ${tenantId}`, sql`d.name = ${firstAttribute[0]}`, sql`d.value = ${firstAttribute[1]}`],
+    };
+    for (const [name, value] of otherAttributes) where.push(attributeExists(table, name, value));
+  } else {
+    driver = {
+      from: sql`${table('interactions')} i`,
+      start: sql.ref('i.start_ms'),
+      key: sql.ref('i.id'),
+      where: [sql`i.tenant_id = ${tenantId}`],
+    };
+  }
+  driver.where.push(...where);
+  return driver;
+}
+
+function agentExists(table: (name: string) => RawBuilder<unknown>, agentId: string) {
+  return sql`exists (select 1 from ${table('interaction_agents')} a where a.tenant_id = i.tenant_id and a.interaction_id = i.id and a.agent_id = ${agentId})`;
+}
+
+function attributeExists(table: (name: string) => RawBuilder<unknown>, name: string, value: string) {
+  return sql`exists (select 1 from ${table('custom_attributes')} c where c.tenant_id = i.tenant_id and c.interaction_id = i.id and c.name = ${name} and c.value = ${value})`;
+}
+
+/** A case-sensitive "starts with" that means the same on both databases (LIKE does not). */
+function prefix(column: string, value: string) {
+  return sql`substr(${sql.ref(column)}, 1, ${value.length}) = ${value}`;
+}

@@ -1,0 +1,156 @@
+/**
+ * Starts a real ixvault on a loopback port for one test file, on the backend
+ * the run was started for: embedded SQLite in a temporary directory, or a
+ * fresh database on the throwaway PostgreSQL cluster that scripts/test.mjs
+ * starts (IXVAULT_TEST_DATABASE_URL).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { PrincipalsConfig } from '../../src/auth/directory.js';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
+import { type RunningServer, startServer } from '../../src/server.js';
+
+export const BACKEND: 'sqlite' | 'postgres' = process.env.IXVAULT_TEST_DATABASE_URL ? 'postgres' : 'sqlite';
+
+/** Two tenants, so every read path can be checked for leaks across them. */
+export const PRINCIPALS: PrincipalsConfig = {
+  tenants: [
+    {
+      id: 'acme',
+      timeZone: 'Europe/Helsinki',
+      features: ['api-multimedia', 'api-multimedia-chat', 'api-multimedia-email', 'api-ucs-voice'],
+      users: [
+        { id: 'agent-1', userName: 'agent1', firstName: 'Ann', lastName: 'Agent', password: 'pw-agent1', role: 'agent' },
+        { id: 'agent-2', userName: 'agent2', firstName: 'Bob', lastName: 'Agent', password: 'pw-agent2', role: 'agent' },
+        { id: 'super-1', userName: 'super1', password: 'pw-super1', role: 'supervisor' },
+        { id: 'admin-1', userName: 'admin1', password: 'pw-admin1', role: 'admin' },
+      ],
+      clients: [
+        {
+          clientId: 'acme-qa',
+          clientSecret: 'secret-acme-qa',
+          scopes: ['interactions:read', 'interaction-content:read', 'interaction-content:delete', 'interactions:write'],
+        },
+        { clientId: 'acme-reader', clientSecret: 'secret-acme-reader', scopes: ['interaction-content:read'] },
+        { clientId: 'acme-writer', clientSecret: 'secret-acme-writer', scopes: ['interactions:write'] },
+      ],
+    },
+    {
+      id: 'globex',
+      users: [{ id: 'admin-g', userName: 'gadmin', password: 'pw-gadmin', role: 'admin' }],
+      clients: [
+        {
+          clientId: 'globex-qa',
+          clientSecret: 'secret-globex-qa',
+          scopes: ['interactions:read', 'interaction-content:read', 'interaction-content:delete', 'interactions:write'],
+        },
+      ],
+    },
+  ],
+};
+
+export interface TestServer {
+  url: string;
+  runtime: Runtime;
+  dataDir: string;
+  databaseUrl?: string;
+  /** Authorization header for a user of PRINCIPALS (password pw-<userName>). */
+  basic(userName: string): string;
+  /** Authorization header with a fresh bearer token for a client of PRINCIPALS. */
+  bearer(clientId: string, scope?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  principals?: PrincipalsConfig;
+  maxContentBytes?: number;
+  /** Reuse the data and database of an earlier server (restart tests). */
+  reuse?: { dataDir: string; databaseUrl?: string };
+  port?: number;
+}
+
+export async function createTestDatabase(): Promise<string | undefined> {
+  const adminUrl = process.env.IXVAULT_TEST_DATABASE_URL;
+  if (!adminUrl) return undefined;
+  const name = `ixv_test_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = options.reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'ixvault-test-')));
+  const databaseUrl = options.reuse ? options.reuse.databaseUrl : await createTestDatabase();
+  const runtime = await openRuntime({
+    dataDir,
+    databaseUrl,
+    principals: options.principals ?? PRINCIPALS,
+    maxContentBytes: options.maxContentBytes ?? 64 * 1024 * 1024,
+    secret: 'test-secret-not-for-production',
+    poolSize: 4,
+  });
+  const server: RunningServer = await startServer(runtime, { host: '127.0.0.1', port: options.port ?? 0, quiet: true });
+  const result: TestServer = {
+    url: server.url,
+    runtime,
+    dataDir,
+    basic: (userName) => `Basic ${Buffer.from(`${userName}:pw-${userName}`).toString('base64')}`,
+    async bearer(clientId, scope) {
+      const secret = `secret-${clientId}`;
+      const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret });
+      if (scope) body.set('scope', scope);
+      const res = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body });
+      if (res.status !== 200) throw new Error(`token for ${clientId}: ${res.status} ${await res.text()}`);
+      const json = (await res.json()) as { access_token: string };
+      return `Bearer ${json.access_token}`;
+    },
+    async stop() {
+      await server.stop();
+    },
+  };
+  if (databaseUrl) result.databaseUrl = databaseUrl;
+  return result;
+}
+
+/** Removes a test server's data directory (the PostgreSQL databases go with the throwaway cluster). */
+export async function removeTestData(server: TestServer): Promise<void> {
+  await rm(server.dataDir, { recursive: true, force: true });
+}
+
+export interface JsonResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** fetch with a JSON body and a parsed JSON answer. */
+export async function call<T = any>(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; json?: unknown; body?: string | Uint8Array } = {},
+): Promise<JsonResponse<T>> {
+  const headers: Record<string, string> = { ...(init.headers ?? {}) };
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = JSON.stringify(init.json);
+  }
+  const res = await fetch(url, { method: init.method ?? 'GET', headers, body: body ?? null });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON; keep the text
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T };
+}
