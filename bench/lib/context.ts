@@ -1,0 +1,48 @@
+/** What every workload is given: the options, the backend, the loaded dataset and a lazily started server on it. */
+import type { Backend, StoreLocation } from './backend.js';
+import type { DatasetCounts } from './load.js';
+import type { ResultRow } from './results.js';
+import type { ServerProcess } from './server-process.js';
+
+export interface BenchOptions {
+  size: number;
+  backend: 'sqlite' | 'postgres';
+  only?: string[];
+  seed: number;
+  workDir: string;
+  outDir: string;
+  /** Interactions per ingest variant. */
+  ingestCount: number;
+  /** Concurrent CometD session counts for the notifications workload. */
+  sessions: number[];
+  /** Seconds each session count is held under load. */
+  sessionSeconds: number;
+  /** Think time between a session's requests. */
+  thinkMs: number;
+  /** Load chat transcripts into the search dataset (they do not change the searches, only the database size). */
+  datasetMessages: boolean;
+  /** Keep the loaded store and reuse it on the next run with the same size, seed and backend (SQLite only). */
+  reuse: boolean;
+  /** Run the server with --cpu-prof into this directory. */
+  cpuProf?: string;
+  /** Measured iterations per latency case. */
+  iterations: number;
+}
+
+export interface Context {
+  options: BenchOptions;
+  backend: Backend;
+  /** The loaded search dataset. */
+  dataset: StoreLocation;
+  counts: DatasetCounts;
+  principalsFile: string;
+  /** The server on the dataset store, started on first use and stopped at the end of the run. */
+  server(): Promise<ServerProcess>;
+  log(message: string): void;
+}
+
+export interface Workload {
+  name: string;
+  description: string;
+  run(ctx: Context): Promise<ResultRow[]>;
+}

@@ -1,0 +1,53 @@
+/**
+ * An ixvault server in its own process, as deployed: the benchmark's client
+ * runs in the parent, so the two share the machine's cores as a real client
+ * and server would. Started by bench/lib/server-process.ts over an IPC
+ * channel; answers memory probes (after a forced GC) for the session workload.
+ */
+import { readPrincipalsConfig } from '../src/auth/directory.js';
+import { openRuntime } from '../src/runtime.js';
+import { startServer } from '../src/server.js';
+
+export interface ServerChildConfig {
+  dataDir: string;
+  databaseUrl?: string;
+  principalsFile: string;
+}
+
+export type ParentMessage = { kind: 'memory' } | { kind: 'stop' };
+export type ChildMessage =
+  | { kind: 'ready'; url: string }
+  | { kind: 'memory'; rss: number; heapUsed: number; external: number }
+  | { kind: 'error'; message: string };
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.IXVAULT_BENCH_SERVER ?? '{}') as ServerChildConfig;
+  const runtime = await openRuntime({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    principals: await readPrincipalsConfig(config.principalsFile),
+    maxContentBytes: 1024 ** 3,
+    secret: 'ixvault-bench-secret',
+  });
+  const server = await startServer(runtime, { host: '127.0.0.1', port: 0, quiet: true });
+  process.on('message', (message: ParentMessage) => {
+    if (message.kind === 'memory') {
+      (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      send({ kind: 'memory', rss: m.rss, heapUsed: m.heapUsed, external: m.external });
+    } else if (message.kind === 'stop') {
+      // Exit from the event loop, so a --cpu-prof profile is written.
+      server.stop().finally(() => process.exit(0));
+    }
+  });
+  send({ kind: 'ready', url: server.url });
+}
+
+main().catch((err: Error) => {
+  send({ kind: 'error', message: err.stack ?? err.message });
+  process.exit(1);
+});
