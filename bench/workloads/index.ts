@@ -1,5 +1,7 @@
 /** Every workload, in the order a full run executes them. */
 import type { Workload } from '../lib/context.js';
+import { content } from './content.js';
+import { ingest } from './ingest.js';
 import { vonageSearch } from './vonage-search.js';
 
-export const WORKLOADS: Workload[] = [vonageSearch];
+export const WORKLOADS: Workload[] = [ingest, vonageSearch, content];
