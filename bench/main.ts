@@ -12,7 +12,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { writePrincipalsConfig } from '../src/auth/directory.js';
 import { openBackend, type StoreLocation } from './lib/backend.js';
 import { postgresWriter, sqliteWriter } from './lib/bulk.js';
-import type { BenchOptions, Context, Workload } from './lib/context.js';
+import type { BenchOptions, Context } from './lib/context.js';
 import { type DatasetCounts, loadDataset } from './lib/load.js';
 import { REPO_ROOT } from './lib/paths.js';
 import { benchPrincipals } from './lib/principals.js';

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { Context, Workload } from '../lib/context.js';
+import type { Workload } from '../lib/context.js';
 import { TENANT } from '../lib/dataset.js';
 import { ADMIN, basic } from '../lib/principals.js';
 import { type Figure, latencyRatio, type ResultRow, rateRatio } from '../lib/results.js';
