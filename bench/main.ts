@@ -12,6 +12,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { writePrincipalsConfig } from '../src/auth/directory.js';
 import { openBackend, type StoreLocation } from './lib/backend.js';
 import { postgresWriter, sqliteWriter } from './lib/bulk.js';
+import { collectSeries, renderChart } from './lib/chart.js';
 import type { BenchOptions, Context } from './lib/context.js';
 import { type DatasetCounts, loadDataset } from './lib/load.js';
 import { REPO_ROOT } from './lib/paths.js';
@@ -43,6 +44,7 @@ function parseOptions(argv: string[]): BenchOptions {
     .option('--no-dataset-messages', 'load the search dataset without chat transcripts (faster setup at 10M)')
     .option('--reuse', 'keep the loaded SQLite store and reuse it when size and seed match')
     .option('--cpu-prof <dir>', 'run the server with --cpu-prof, profiles into this directory')
+    .option('--chart <file>', 'only draw the latency-against-size SVG from the result files (--out) into this file')
     .addHelpText('after', `\nWorkloads:\n${WORKLOADS.map((w) => `  ${w.name.padEnd(14)} ${w.description}`).join('\n')}\n`);
   program.parse(argv);
   const o = program.opts();
@@ -72,6 +74,7 @@ function parseOptions(argv: string[]): BenchOptions {
   };
   if (only) options.only = only;
   if (o.cpuProf) options.cpuProf = o.cpuProf;
+  if (o.chart) options.chart = o.chart;
   return options;
 }
 
@@ -81,6 +84,12 @@ function log(message: string): void {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv);
+  if (options.chart) {
+    const series = collectSeries(options.outDir);
+    writeFileSync(options.chart, renderChart(series));
+    log(`chart of ${series.length} series written to ${options.chart}`);
+    return;
+  }
   const startedAt = new Date();
   const workloads = WORKLOADS.filter((w) => !options.only || options.only.includes(w.name));
   log(`backend ${options.backend}, ${options.size} interactions, workloads: ${workloads.map((w) => w.name).join(', ')}`);

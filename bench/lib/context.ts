@@ -25,6 +25,8 @@ export interface BenchOptions {
   reuse: boolean;
   /** Run the server with --cpu-prof into this directory. */
   cpuProf?: string;
+  /** Only draw the chart from existing results into this file. */
+  chart?: string;
   /** Measured iterations per latency case. */
   iterations: number;
 }

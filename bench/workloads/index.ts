@@ -1,7 +1,8 @@
 /** Every workload, in the order a full run executes them. */
 import type { Workload } from '../lib/context.js';
 import { content } from './content.js';
+import { genesysHistory } from './genesys-history.js';
 import { ingest } from './ingest.js';
 import { vonageSearch } from './vonage-search.js';
 
-export const WORKLOADS: Workload[] = [ingest, vonageSearch, content];
+export const WORKLOADS: Workload[] = [ingest, vonageSearch, genesysHistory, content];

@@ -22,6 +22,8 @@ import { type Figure, latencyRatio, type ResultRow, rateRatio } from '../lib/res
 import { type Latency, measureInterleaved } from '../lib/stats.js';
 
 const HOUR = 3_600_000;
+/** Vonage requires a versioned Accept header on every request. */
+const VONAGE_ACCEPT = 'application/vnd.newvoicemedia.v3+json';
 /** Inbound phone numbers of contacts 1–9999: about 5 % of the callers. */
 export const CONNECT_FROM_PREFIX = '+1415100';
 
@@ -65,10 +67,8 @@ export const vonageSearch: Workload = {
     const principal: Principal = { kind: 'client', tenant, id: CLIENT.clientId, scopes: new Set(SCOPES) };
     const server = await ctx.server();
     const api = `${server.url}/interaction-content/interactions`;
-    const authorization = await bearerToken(server.url);
-    const hasApi = await routeExists(`${api}?start=2024-01-01T00:00:00Z&end=2024-01-02T00:00:00Z`, {
-      headers: { authorization },
-    });
+    const headers = { authorization: await bearerToken(server.url), accept: VONAGE_ACCEPT };
+    const hasApi = await routeExists(`${api}?start=2024-01-01T00:00:00Z&end=2024-01-02T00:00:00Z`, { headers });
     if (!hasApi) ctx.log('vonage: the facade is not on this branch yet; measuring store and baseline only');
     const rows: ResultRow[] = [];
     try {
@@ -84,12 +84,12 @@ export const vonageSearch: Workload = {
           baseline: (i) => barePage(bare, queryOf(i)),
           store: (i) => runtime.vault.search(principal, queryOf(i), { withContent: true }),
         };
-        if (hasApi) fns.api = (i) => getBytes(vonageUrl(api, queryOf(i)), { authorization });
+        if (hasApi) fns.api = (i) => getBytes(vonageUrl(api, queryOf(i)), headers);
         const n = c.limit >= 1000 ? Math.max(50, ctx.options.iterations / 4) : ctx.options.iterations;
         const result = (await measureInterleaved(fns, { rounds: 10, perRound: Math.ceil(n / 10) })) as Record<string, Latency>;
         rows.push(...caseRows(ctx, c, result));
       }
-      rows.push(...(await walk(ctx, bare, runtime, principal, hasApi ? { api, authorization } : undefined)));
+      rows.push(...(await walk(ctx, bare, runtime, principal, hasApi ? { api, headers } : undefined)));
     } finally {
       await bare.close();
       await runtime.close();
@@ -190,7 +190,7 @@ async function walk(
   bare: BareDb,
   runtime: Runtime,
   principal: Principal,
-  http: { api: string; authorization: string } | undefined,
+  http: { api: string; headers: Record<string, string> } | undefined,
 ): Promise<ResultRow[]> {
   const base: InteractionSearch = {
     source: 'main',
@@ -228,7 +228,7 @@ async function walk(
       let total = 0;
       let token: string | undefined;
       for (;;) {
-        const res = await fetch(vonageUrl(http.api, base, token), { headers: { authorization: http.authorization } });
+        const res = await fetch(vonageUrl(http.api, base, token), { headers: http.headers });
         if (res.status !== 200) throw new Error(`vonage walk: ${res.status} ${await res.text()}`);
         const body = (await res.json()) as { items: unknown[]; meta?: { nextContinuationToken?: string | null } };
         total += body.items.length;
