@@ -18,7 +18,7 @@ import { type DatasetCounts, loadDataset } from './lib/load.js';
 import { REPO_ROOT } from './lib/paths.js';
 import { benchPrincipals } from './lib/principals.js';
 import { markdownTable, type ResultRow, type RunResult, writeResult } from './lib/results.js';
-import { type ServerProcess, startServerProcess } from './lib/server-process.js';
+import { profileFlags, type ServerProcess, startServerProcess } from './lib/server-process.js';
 import { WORKLOADS } from './workloads/index.js';
 
 function positiveInt(value: string): number {
@@ -113,10 +113,9 @@ async function main(): Promise<void> {
       log,
       async server() {
         if (!server) {
-          const nodeFlags = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`] : [];
           server = await startServerProcess(
             { dataDir: dataset.dataDir, databaseUrl: dataset.databaseUrl, principalsFile },
-            { nodeFlags },
+            { nodeFlags: profileFlags(options.cpuProf) },
           );
           log(`server pid ${server.pid} on ${server.url}`);
         }

@@ -16,6 +16,11 @@ export interface ServerProcessOptions {
   nodeFlags?: string[];
 }
 
+/** Node flags that make a server write a CPU profile on exit (--cpu-prof DIR of the bench command). */
+export function profileFlags(cpuProfDir: string | undefined): string[] {
+  return cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+}
+
 export async function startServerProcess(config: ServerChildConfig, options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const entry = fileURLToPath(new URL('../server-child.js', import.meta.url));
   const child: ChildProcess = fork(entry, [], {

@@ -14,7 +14,7 @@ import type { Workload } from '../lib/context.js';
 import { TENANT } from '../lib/dataset.js';
 import { ADMIN, basic } from '../lib/principals.js';
 import { type Figure, latencyRatio, type ResultRow, rateRatio } from '../lib/results.js';
-import { startServerProcess } from '../lib/server-process.js';
+import { profileFlags, startServerProcess } from '../lib/server-process.js';
 import { measureInterleaved } from '../lib/stats.js';
 
 const MIB = 1024 * 1024;
@@ -27,11 +27,14 @@ export const content: Workload = {
     'Content: 100 MiB recording, full download and 1 MiB Range requests at several offsets; baseline bare http + createReadStream',
   async run(ctx) {
     const store = await ctx.backend.createStore('content');
-    const server = await startServerProcess({
-      dataDir: store.dataDir,
-      databaseUrl: store.databaseUrl,
-      principalsFile: ctx.principalsFile,
-    });
+    const server = await startServerProcess(
+      {
+        dataDir: store.dataDir,
+        databaseUrl: store.databaseUrl,
+        principalsFile: ctx.principalsFile,
+      },
+      { nodeFlags: profileFlags(ctx.options.cpuProf) },
+    );
     let bare: Awaited<ReturnType<typeof startBare>> | undefined;
     try {
       const headers = { authorization: basic(ADMIN) };

@@ -19,7 +19,7 @@ import { generate, type RowSet, TENANT, toRows } from '../lib/dataset.js';
 import { REPO_ROOT } from '../lib/paths.js';
 import { ADMIN, basic } from '../lib/principals.js';
 import { type Figure, type ResultRow, rateRatio } from '../lib/results.js';
-import { startServerProcess } from '../lib/server-process.js';
+import { profileFlags, startServerProcess } from '../lib/server-process.js';
 
 const BATCH = 1000;
 const IN_FLIGHT = 2;
@@ -150,11 +150,14 @@ async function bareInsert(store: StoreLocation, batches: RowSet[][], n: number):
 }
 
 async function httpIngest(ctx: Context, store: StoreLocation, bodies: string[], n: number): Promise<number> {
-  const server = await startServerProcess({
-    dataDir: store.dataDir,
-    databaseUrl: store.databaseUrl,
-    principalsFile: ctx.principalsFile,
-  });
+  const server = await startServerProcess(
+    {
+      dataDir: store.dataDir,
+      databaseUrl: store.databaseUrl,
+      principalsFile: ctx.principalsFile,
+    },
+    { nodeFlags: profileFlags(ctx.options.cpuProf) },
+  );
   try {
     const url = `${server.url}/api/v1/interactions:batch`;
     const headers = { authorization: basic(ADMIN), 'content-type': 'application/json' };
