@@ -3,6 +3,7 @@ import type { Workload } from '../lib/context.js';
 import { content } from './content.js';
 import { genesysHistory } from './genesys-history.js';
 import { ingest } from './ingest.js';
+import { sessions } from './sessions.js';
 import { vonageSearch } from './vonage-search.js';
 
-export const WORKLOADS: Workload[] = [ingest, vonageSearch, genesysHistory, content];
+export const WORKLOADS: Workload[] = [ingest, vonageSearch, genesysHistory, content, sessions];
