@@ -7,6 +7,7 @@
  * - POST → CometD: from sending the POST to receiving the result on an open
  *   websocket CometD session of the same user (official client).
  */
+import { MEDIA_TYPES } from '../../src/domain/interaction.js';
 import type { Principal } from '../../src/domain/principal.js';
 import type { InteractionSearch } from '../../src/domain/search.js';
 import { openRuntime } from '../../src/runtime.js';
@@ -121,6 +122,8 @@ export const genesysHistory: Workload = {
             fromMs: dayStart(c.fromMs(i)),
             toMs: dayStart(c.toMs(i)) + 86_400_000 - 1,
             customAttributes: { [name]: value },
+            // What the facade adds for a tenant with every media feature on (history-query.ts).
+            mediaTypes: [...MEDIA_TYPES],
           };
         };
         const r = (await measureInterleaved(
@@ -137,7 +140,9 @@ export const genesysHistory: Workload = {
         const baseline: Figure = { label: 'SQL alone, in-process', p50: r.baseline?.p50, p99: r.baseline?.p99, unit: 'ms' };
         const store: Figure = { label: 'Vault.search, in-process', p50: r.store?.p50, p99: r.store?.p99, unit: 'ms' };
         const cometd: Figure = { label: 'POST → CometD message', p50: r.cometd?.p50, p99: r.cometd?.p99, unit: 'ms' };
+        const plan = await runtime.vault.searches.explain({ tenantId: TENANT }, search(0));
         rows.push({
+          notes: `plan: ${plan.join(' | ')}`,
           workload: 'genesys',
           case: `RetrieveInteractionHistory, ${c.name} (store)`,
           ixvault: store,

@@ -87,7 +87,8 @@ export const vonageSearch: Workload = {
         if (hasApi) fns.api = (i) => getBytes(vonageUrl(api, queryOf(i)), headers);
         const n = c.limit >= 1000 ? Math.max(50, ctx.options.iterations / 4) : ctx.options.iterations;
         const result = (await measureInterleaved(fns, { rounds: 10, perRound: Math.ceil(n / 10) })) as Record<string, Latency>;
-        rows.push(...caseRows(ctx, c, result));
+        const plan = await runtime.vault.searches.explain({ tenantId: TENANT }, queryOf(0));
+        rows.push(...caseRows(ctx, c, result, plan));
       }
       rows.push(...(await walk(ctx, bare, runtime, principal, hasApi ? { api, headers } : undefined)));
     } finally {
@@ -102,11 +103,18 @@ function ms(label: string, l: Latency): Figure {
   return { label, p50: l.p50, p99: l.p99, unit: 'ms' };
 }
 
-function caseRows(ctx: Context, c: Case, r: Record<string, Latency>): ResultRow[] {
+function caseRows(ctx: Context, c: Case, r: Record<string, Latency>, plan: string[]): ResultRow[] {
   const baseline = ms('hand-written SQL, in-process', r.baseline as Latency);
   const out: ResultRow[] = [];
   const store = ms('Vault.search, in-process', r.store as Latency);
-  out.push({ workload: 'vonage', case: `${c.name} (store)`, ixvault: store, baseline, ratio: latencyRatio(store, baseline) });
+  out.push({
+    workload: 'vonage',
+    case: `${c.name} (store)`,
+    ixvault: store,
+    baseline,
+    ratio: latencyRatio(store, baseline),
+    notes: `plan: ${plan.join(' | ')}`,
+  });
   if (r.api) {
     const api = ms('HTTP API', r.api);
     const ratio = latencyRatio(api, baseline);
