@@ -36,18 +36,18 @@ export function toVonageItem(interaction: Interaction, content: ContentItem[]): 
 }
 
 function toVonageContent(item: ContentItem): VonageContent {
-  const out: VonageContent = {
+  const properties: VonageContent['properties'] = {};
+  if (item.properties.version !== undefined) properties.version = { value: item.properties.version };
+  if (item.properties.duration !== undefined) properties.duration = { value: item.properties.duration };
+  return {
     contentKey: item.contentKey,
     type: item.type,
     contentType: item.contentType,
     contentLength: item.contentLength,
+    ...(item.owningAgentId !== undefined ? { owningAgent: { id: item.owningAgentId } } : {}),
+    ...(item.owningInteractionPlanId !== undefined ? { owningInteractionPlan: { id: item.owningInteractionPlanId } } : {}),
     // Whole seconds, as Vonage prints it and as the download's Last-Modified header says.
     lastModified: toIsoSeconds(Math.floor(item.lastModifiedMs / 1000) * 1000),
-    properties: {},
+    properties,
   };
-  if (item.owningAgentId !== undefined) out.owningAgent = { id: item.owningAgentId };
-  if (item.owningInteractionPlanId !== undefined) out.owningInteractionPlan = { id: item.owningInteractionPlanId };
-  if (item.properties.version !== undefined) out.properties.version = { value: item.properties.version };
-  if (item.properties.duration !== undefined) out.properties.duration = { value: item.properties.duration };
-  return out;
 }

@@ -8,9 +8,12 @@ const nullableText = { type: ['string', 'null'] } as const;
 const idObject = { type: 'object', required: ['id'], properties: { id: text } } as const;
 const valueObject = { type: 'object', required: ['value'], properties: { value: { type: 'integer' } } } as const;
 
+/**
+ * No `required` list here: the serializer writes required fields first, which
+ * would move the optional owner fields behind `properties`, out of the seed's order.
+ */
 export const CONTENT = {
   type: 'object',
-  required: ['contentKey', 'type', 'contentType', 'contentLength', 'lastModified', 'properties'],
   properties: {
     contentKey: { type: 'string', description: 'use with GET /interactions/{guid}/content/{contentKey}' },
     type: { type: 'string', enum: [...CONTENT_TYPES] },
