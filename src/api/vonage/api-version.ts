@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import { VaultError } from '../../domain/errors.js';
 
-export const API_VERSIONS = ['application/vnd.newvoicemedia.v2+json', 'application/vnd.newvoicemedia.v3+json'] as const;
+const API_VERSIONS = ['application/vnd.newvoicemedia.v2+json', 'application/vnd.newvoicemedia.v3+json'] as const;
 
 const INVALID_MESSAGE = `Invalid api-version! Valid values: ${API_VERSIONS.map((v) => `'${v}'`).join(', ')}`;
 
@@ -20,19 +20,15 @@ export const ACCEPT_HEADER = {
   },
 } as const;
 
-/** The version a request asked for, if its Accept header lists a supported one. */
-export function acceptedVersion(accept: string | undefined): (typeof API_VERSIONS)[number] | undefined {
-  if (!accept) return undefined;
-  // A list of media ranges, each possibly with parameters (`;q=0.9`); media types are case-insensitive.
-  for (const range of accept.split(',')) {
-    const mediaType = range.split(';')[0]?.trim().toLowerCase();
-    const found = API_VERSIONS.find((v) => v === mediaType);
-    if (found) return found;
-  }
-  return undefined;
+/** Whether an Accept header lists a supported version: media ranges, each maybe with parameters (`;q=0.9`), any case. */
+function listsSupportedVersion(accept: string | undefined): boolean {
+  return (accept ?? '')
+    .split(',')
+    .map((range) => range.split(';')[0]?.trim().toLowerCase())
+    .some((mediaType) => API_VERSIONS.some((v) => v === mediaType));
 }
 
 export async function checkApiVersion(request: FastifyRequest): Promise<void> {
-  if (!acceptedVersion(request.headers.accept))
+  if (!listsSupportedVersion(request.headers.accept))
     throw new VaultError('invalid', 'IXV_INVALID_API_VERSION', INVALID_MESSAGE, { field: 'Accept' });
 }
