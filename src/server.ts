@@ -18,6 +18,12 @@ export async function startServer(
       ? false
       : { level: options.logLevel ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] },
   });
+  let closing = false;
+  // Keep-alive connections busy when shutdown starts would otherwise hold app.close() until their
+  // idle timeout: their last response tells the client to close.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -25,6 +31,7 @@ export async function startServer(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      closing = true;
       await app.close();
       await runtime.close();
     })();
