@@ -8,7 +8,7 @@ import type { InteractionSearch, SortOrder, Source } from '../../domain/search.j
 import { parseMediaType } from '../../domain/validate.js';
 import type { Vault } from '../../services/vault.js';
 import { instantParam } from '../shared/params.js';
-import { INTERACTION, SOURCE } from './schemas.js';
+import { INTERACTION_RESPONSE, SOURCE } from './schemas.js';
 
 interface SearchQuery {
   from?: string;
@@ -67,7 +67,7 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
           200: {
             type: 'object',
             properties: {
-              items: { type: 'array', items: INTERACTION },
+              items: { type: 'array', items: INTERACTION_RESPONSE },
               nextCursor: { type: ['string', 'null'] },
             },
           },
