@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { nativeApi } from './api/native/index.js';
 import { oauthRoutes } from './api/oauth.js';
 import { opsRoutes } from './api/ops.js';
+import { vonageApi } from './api/vonage/index.js';
 import type { Runtime } from './runtime.js';
 
 export interface AppOptions {
@@ -51,5 +52,6 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   await app.register(opsRoutes, { store: runtime.store });
   await app.register(oauthRoutes, { auth: runtime.auth });
   await app.register(nativeApi, { prefix: '/api/v1', runtime });
+  await app.register(vonageApi, { prefix: '/interaction-content', runtime });
   return app;
 }
