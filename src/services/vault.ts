@@ -24,7 +24,7 @@ import { ArchiveRepository } from '../store/archive-repository.js';
 import { type AuditEntry, ContentRepository } from '../store/content-repository.js';
 import type { StoreConnection } from '../store/database.js';
 import { InteractionRepository, type UpsertOutcome } from '../store/interaction-repository.js';
-import { type SearchPage, SearchRepository } from '../store/search-repository.js';
+import { type SearchOptions, type SearchPage, SearchRepository } from '../store/search-repository.js';
 import { KeyLock } from './key-lock.js';
 
 export const MAX_BATCH = 1000;
@@ -112,7 +112,7 @@ export class Vault {
     return found;
   }
 
-  async search(principal: Principal, query: InteractionSearch, options: { withContent?: boolean } = {}): Promise<SearchPage> {
+  async search(principal: Principal, query: InteractionSearch, options: SearchOptions = {}): Promise<SearchPage> {
     assertCanRead(principal);
     return this.searches.search(visibilityOf(principal), query, options);
   }

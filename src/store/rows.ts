@@ -38,8 +38,28 @@ export function interactionToRow(
   };
 }
 
+/**
+ * An interactions row as read back: every column, or only those of a search
+ * summary (the rest then absent, and the record's fields with them).
+ */
+export type InteractionRow = Pick<InteractionsTable, SummaryColumn> & Partial<InteractionsTable>;
+
+/** What a listing prints: identity, media, type, state, start, owner and addresses. */
+export const SUMMARY_COLUMNS = [
+  'id',
+  'guid',
+  'media_type',
+  'type_id',
+  'state',
+  'start_ms',
+  'owner_id',
+  'connect_from',
+  'connect_to',
+] as const;
+type SummaryColumn = (typeof SUMMARY_COLUMNS)[number];
+
 /** Builds the domain record; handling agents come from their own table and are passed in. */
-export function rowToInteraction(row: InteractionsTable, handlingAgentIds: string[]): Interaction {
+export function rowToInteraction(row: InteractionRow, handlingAgentIds: string[]): Interaction {
   const record: Interaction = {
     id: row.id,
     guid: row.guid,
@@ -48,23 +68,24 @@ export function rowToInteraction(row: InteractionsTable, handlingAgentIds: strin
     state: row.state as Interaction['state'],
     startMs: row.start_ms,
     handlingAgentIds,
-    customAttributes: JSON.parse(row.custom_attributes) as Record<string, string>,
-    userData: JSON.parse(row.user_data) as Record<string, unknown>,
+    customAttributes: row.custom_attributes === undefined ? {} : (JSON.parse(row.custom_attributes) as Record<string, string>),
+    userData: row.user_data === undefined ? {} : (JSON.parse(row.user_data) as Record<string, unknown>),
   };
-  if (row.end_ms !== null) record.endMs = row.end_ms;
-  if (row.subject !== null) record.subject = row.subject;
-  if (row.comment !== null) record.comment = row.comment;
-  if (row.contact_id !== null) record.contactId = row.contact_id;
-  if (row.parent_id !== null) record.parentId = row.parent_id;
-  if (row.phone_number !== null) record.phoneNumber = row.phone_number;
-  if (row.call_duration !== null) record.callDuration = row.call_duration;
+  // `!= null`: a column may be NULL, or absent from a summary row.
+  if (row.end_ms != null) record.endMs = row.end_ms;
+  if (row.subject != null) record.subject = row.subject;
+  if (row.comment != null) record.comment = row.comment;
+  if (row.contact_id != null) record.contactId = row.contact_id;
+  if (row.parent_id != null) record.parentId = row.parent_id;
+  if (row.phone_number != null) record.phoneNumber = row.phone_number;
+  if (row.call_duration != null) record.callDuration = row.call_duration;
   if (row.connect_from !== null) record.connectFrom = row.connect_from;
   if (row.connect_to !== null) record.connectTo = row.connect_to;
   if (row.owner_id !== null) {
     record.owner = { id: row.owner_id };
-    if (row.owner_user_name !== null) record.owner.userName = row.owner_user_name;
-    if (row.owner_first_name !== null) record.owner.firstName = row.owner_first_name;
-    if (row.owner_last_name !== null) record.owner.lastName = row.owner_last_name;
+    if (row.owner_user_name != null) record.owner.userName = row.owner_user_name;
+    if (row.owner_first_name != null) record.owner.firstName = row.owner_first_name;
+    if (row.owner_last_name != null) record.owner.lastName = row.owner_last_name;
   }
   return record;
 }

@@ -115,7 +115,8 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
         search.after = after;
       }
 
-      const page = await vault.search(request.principal, search, { withContent: true });
+      // A Vonage item prints only summary fields: reading no more of each row is most of a large page's cost.
+      const page = await vault.search(request.principal, search, { withContent: true, summary: true });
       return {
         items: page.items.map((item) => toVonageItem(item, page.content.get(item.id) ?? [])),
         meta: { nextContinuationToken: page.next ? encodeCursor(cursorKey, fingerprint, page.next) : null },
