@@ -57,7 +57,12 @@ export function registerServe(program: Command): void {
         process.stderr.write(`loaded ${loaded.interactions} interactions and ${loaded.contentItems} content items\n`);
       }
     }
-    const server = await startServer(runtime, { host: config.host, port: config.port, logLevel: config.logLevel });
+    const server = await startServer(runtime, {
+      host: config.host,
+      port: config.port,
+      logLevel: config.logLevel,
+      resultTtlMs: config.resultTtlMs,
+    });
     printBanner(
       server.url,
       config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`,
