@@ -35,7 +35,12 @@ export class ChannelPolicy implements FayeExtension {
       return;
     }
     if (SUBSCRIPTION_CHANNELS.has(message.channel) && message.subscription !== undefined) {
-      message.subscription = mapSubscription(message.subscription, (c) => this.channels.publicOf(c));
+      // Only the client's own private channels were rewritten; a refused foreign name is answered as sent.
+      const owner = this.sessions.ownerOf(message.clientId);
+      message.subscription = mapSubscription(message.subscription, (c) => {
+        const name = this.channels.publicOf(c);
+        return owner !== undefined && this.channels.privateOf(owner, name) === c ? name : c;
+      });
     }
     if (typeof message.error === 'string' && UNKNOWN_CLIENT.test(message.error)) {
       // The official client re-handshakes on this advice; its application resubscribes on /meta/handshake.
