@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
 import { TestClient, TRANSPORTS } from './cometd.js';
-import { loadContactCenter, RECORDS } from './data.js';
+import { ID, loadContactCenter } from './data.js';
 import { accepted } from './helpers.js';
 
 describe(`Genesys GetInteractionContent (${BACKEND})`, () => {
@@ -43,7 +43,7 @@ describe(`Genesys GetInteractionContent (${BACKEND})`, () => {
       }
 
       it('a chat: the interaction with its attached data, and its messages in index order', async () => {
-        const data = await content(RECORDS.chat.id as string);
+        const data = await content(ID.chat);
         expect(data.interaction).toMatchObject({
           id: 'HIST0000000CHAT1',
           uri: `${server.url}/api/v2/interactions/HIST0000000CHAT1`,
@@ -85,12 +85,12 @@ describe(`Genesys GetInteractionContent (${BACKEND})`, () => {
       });
 
       it('an SMS session has messages; a call and an email have none', async () => {
-        const sms = await content(RECORDS.sms.id as string);
+        const sms = await content(ID.sms);
         expect(sms.messages).toMatchObject([{ index: 1, text: 'STOP' }]);
-        const call = await content(RECORDS.call.id as string);
+        const call = await content(ID.call);
         expect(call.interaction).toMatchObject({ id: 'HIST0000000CALL1', phoneNumber: '+14154204204', callDuration: 180 });
         expect(call).not.toHaveProperty('messages');
-        expect(await content(RECORDS.email.id as string)).not.toHaveProperty('messages');
+        expect(await content(ID.email)).not.toHaveProperty('messages');
       });
 
       it('source: archive finds what left main', async () => {
@@ -107,10 +107,10 @@ describe(`Genesys GetInteractionContent (${BACKEND})`, () => {
       it('failures after the answer: unknown, not visible to the agent, media feature off', async () => {
         expect((await content('NOSUCHINTERACTN')).errorMessage).toBe('interaction NOSUCHINTERACTN not found');
         // agent2 neither owns nor handled agent1's chat: for it, the chat does not exist.
-        const foreign = await content(RECORDS.chat.id as string, {}, 'agent2');
+        const foreign = await content(ID.chat, {}, 'agent2');
         expect(foreign.errorMessage).toBe('interaction HIST0000000CHAT1 not found');
         expect(foreign).not.toHaveProperty('interaction');
-        const facebook = await content(RECORDS.facebook.id as string);
+        const facebook = await content(ID.facebook);
         expect(facebook.errorMessage).toMatch(/api-multimedia-facebook is not enabled/);
         expect(facebook).not.toHaveProperty('interaction');
       });

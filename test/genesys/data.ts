@@ -17,12 +17,28 @@ const message = (index: number, at: string, type: string, text?: string) => ({
   type,
 });
 
+/** The ids, by record name. */
+export const ID = {
+  chat: 'HIST0000000CHAT1',
+  email: 'HIST000000EMAIL1',
+  call: 'HIST0000000CALL1',
+  facebook: 'HIST00000FBSESS1',
+  sms: 'HIST00000SMSSES1',
+  workitem: 'HIST00000WORKIT1',
+  dayBefore: 'DAY0000000BEFORE',
+  dayStart: 'DAY00000000START',
+  dayEnd: 'DAY0000000000END',
+  dayAfter: 'DAY00000000AFTER',
+  archived: 'HIST00000ARCHIVE',
+  oldChat: 'HIST00000OLDCHAT',
+} as const;
+
 /** A chat that starts and ends at one instant. */
 const instantChat = (id: string, at: string, contactId: string) => chatRecord({ id, startDate: at, endDate: at, contactId });
 
-export const RECORDS = {
+const RECORDS = {
   chat: chatRecord({
-    id: 'HIST0000000CHAT1',
+    id: ID.chat,
     startDate: daysAgo(2),
     endDate: daysAgo(2 - 0.01),
     contactId: 'contact-a',
@@ -36,7 +52,7 @@ export const RECORDS = {
     ],
   }),
   email: chatRecord({
-    id: 'HIST000000EMAIL1',
+    id: ID.email,
     mediaType: 'email',
     typeId: 'Outbound',
     startDate: daysAgo(3),
@@ -48,21 +64,21 @@ export const RECORDS = {
     messages: [],
   }),
   call: callRecord({
-    id: 'HIST0000000CALL1',
+    id: ID.call,
     startDate: daysAgo(1),
     endDate: daysAgo(1 - 0.01),
     contactId: 'contact-b',
     customAttributes: { SearchId: '2', CustomerId: 'x' },
   }),
-  oldChat: chatRecord({ id: 'HIST00000OLDCHAT', startDate: daysAgo(45), endDate: daysAgo(45 - 0.01), contactId: 'contact-a' }),
+  oldChat: chatRecord({ id: ID.oldChat, startDate: daysAgo(45), endDate: daysAgo(45 - 0.01), contactId: 'contact-a' }),
   facebook: chatRecord({
-    id: 'HIST00000FBSESS1',
+    id: ID.facebook,
     mediaType: 'facebooksession',
     startDate: daysAgo(1.5),
     endDate: daysAgo(1.5 - 0.01),
   }),
   sms: chatRecord({
-    id: 'HIST00000SMSSES1',
+    id: ID.sms,
     mediaType: 'smssession',
     startDate: daysAgo(4),
     endDate: daysAgo(4 - 0.01),
@@ -70,7 +86,7 @@ export const RECORDS = {
     messages: [message(1, '2025-03-10T09:00:00.000Z', 'Text', 'STOP')],
   }),
   workitem: callRecord({
-    id: 'HIST00000WORKIT1',
+    id: ID.workitem,
     mediaType: 'workitem',
     startDate: daysAgo(5),
     endDate: daysAgo(5 - 0.01),
@@ -78,14 +94,14 @@ export const RECORDS = {
     callDuration: undefined,
   }),
   // 2025-03-10 in Helsinki (UTC+2) runs from 2025-03-09T22:00Z to 2025-03-10T21:59:59.999Z.
-  dayBefore: instantChat('DAY0000000BEFORE', '2025-03-09T21:30:00.000Z', 'days'),
-  dayStart: instantChat('DAY00000000START', '2025-03-09T22:30:00.000Z', 'days'),
-  dayEnd: instantChat('DAY0000000000END', '2025-03-10T21:59:59.999Z', 'days'),
-  dayAfter: instantChat('DAY00000000AFTER', '2025-03-10T22:00:00.000Z', 'days'),
-  archived: instantChat('HIST00000ARCHIVE', '2019-06-01T10:00:00.000Z', 'contact-a'),
+  dayBefore: instantChat(ID.dayBefore, '2025-03-09T21:30:00.000Z', 'days'),
+  dayStart: instantChat(ID.dayStart, '2025-03-09T22:30:00.000Z', 'days'),
+  dayEnd: instantChat(ID.dayEnd, '2025-03-10T21:59:59.999Z', 'days'),
+  dayAfter: instantChat(ID.dayAfter, '2025-03-10T22:00:00.000Z', 'days'),
+  archived: instantChat(ID.archived, '2019-06-01T10:00:00.000Z', 'contact-a'),
 };
 
-export type RecordName = keyof typeof RECORDS;
+export type RecordName = keyof typeof ID;
 
 /** Ingests every record and moves the 2019 one to the archive store. */
 export async function loadContactCenter(server: TestServer): Promise<void> {
@@ -93,4 +109,4 @@ export async function loadContactCenter(server: TestServer): Promise<void> {
   await server.runtime.vault.archive.moveBatch('acme', Date.parse('2020-01-01T00:00:00Z'), 100);
 }
 
-export const idsOf = (...names: RecordName[]) => names.map((n) => RECORDS[n].id as string);
+export const idsOf = (...names: RecordName[]) => names.map((n) => ID[n]);
