@@ -71,6 +71,8 @@ const PAGE = `<!doctype html>
   });
 
   window.closeCometD = () => new Promise((resolve) => window.cometd.disconnect(() => resolve()));
+
+  window.scriptCookies = () => document.cookie;
 </script>`;
 
 const available = existsSync(CHROMIUM);
@@ -82,6 +84,9 @@ describe.skipIf(!available)(
     let profile: string;
     let context: BrowserContext;
     let page: Page;
+    /** Calls one of the page's functions (the project compiles without DOM types, hence globalThis). */
+    const inPage = (name: string, ...args: unknown[]): Promise<any> =>
+      page.evaluate(([fn, params]) => (globalThis as any)[fn](...params), [name, args] as const);
 
     beforeAll(async () => {
       server = await startTestServer();
@@ -102,7 +107,7 @@ describe.skipIf(!available)(
       });
       page = await context.newPage();
       await page.goto(`${server.url}${PAGE_ROOT}index.html`);
-      await page.waitForFunction(() => typeof (window as any).openCometD === 'function');
+      await page.waitForFunction(() => typeof (globalThis as any).openCometD === 'function');
     }, 60_000);
 
     afterAll(async () => {
@@ -113,36 +118,34 @@ describe.skipIf(!available)(
     });
 
     it('refuses the handshake before any authenticated call, and tells the client to stop', async () => {
-      const reply = await page.evaluate(() => (window as any).openCometD('websocket'));
+      const reply = await inPage('openCometD', 'websocket');
       expect(reply).toEqual({ successful: false, error: expect.stringMatching(/^401::/), advice: { reconnect: 'none' } });
     });
 
     it('a Basic-authenticated call sets an HttpOnly session cookie', async () => {
-      const res = await page.evaluate(
-        (auth) => (window as any).api('GET', '/api/v2/ucs/interactions?maxSize=1', undefined, auth),
-        server.basic('agent1'),
-      );
+      const res = await inPage('api', 'GET', '/api/v2/ucs/interactions?maxSize=1', undefined, server.basic('agent1'));
       expect(res.status).toBe(200);
-      expect(await page.evaluate(() => document.cookie)).toBe('');
+      expect(await inPage('scriptCookies')).toBe('');
       const cookies = await context.cookies(server.url);
       expect(cookies).toMatchObject([{ name: 'ixv_session', httpOnly: true, sameSite: 'Strict' }]);
     });
 
     for (const transport of TRANSPORTS) {
       it(`${transport}: the cookie authenticates the handshake; a POST's result arrives`, async () => {
-        const opened = await page.evaluate((t) => (window as any).openCometD(t), transport);
-        expect(opened).toEqual({ successful: true, transport });
-        const posted = await page.evaluate(() =>
-          (window as any).api('POST', '/api/v2/ucs/interactions', { operationName: 'RetrieveAgentHistory', maxSize: 5 }),
-        );
+        expect(await inPage('openCometD', transport)).toEqual({ successful: true, transport });
+        // No Authorization header: the cookie authenticates the API call too.
+        const posted = await inPage('api', 'POST', '/api/v2/ucs/interactions', {
+          operationName: 'RetrieveAgentHistory',
+          maxSize: 5,
+        });
         expect(posted.body).toEqual({ statusCode: 0, referenceId: expect.any(Number) });
-        const result = await page.evaluate((id) => (window as any).resultFor(id), posted.body.referenceId);
+        const result = await inPage('resultFor', posted.body.referenceId);
         expect(result).toMatchObject({
           referenceId: posted.body.referenceId,
           messageType: 'GetInteractionsHistoryMessage',
           interactions: [{ id: 'BROWSER000000001', mediaType: 'chat', ownerInformation: { id: 'agent-1' } }],
         });
-        await page.evaluate(() => (window as any).closeCometD());
+        await inPage('closeCometD');
       });
     }
   },
