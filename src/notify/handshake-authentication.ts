@@ -70,17 +70,19 @@ function credentialsOf(message: BayeuxMessage, request: IncomingMessage): Creden
   const fromExt = message.ext?.authorization;
   if (typeof fromExt === 'string') return { authorization: fromExt };
   const credentials: Credentials = { authorization: request.headers.authorization };
-  if (isSameOrigin(request)) credentials.cookie = request.headers.cookie;
+  if (cookieMayAuthenticate(request)) credentials.cookie = request.headers.cookie;
   return credentials;
 }
 
 /**
- * A cookie authenticates only requests from pages of this server's own origin:
- * faye answers cross-origin long-polling with credentials allowed, and browsers
- * send cookies on any site's websocket upgrade, so without this a foreign page
- * could open a session as the signed-in user and read the results.
+ * The cookie authenticates only what a foreign page cannot forge and read:
+ * faye answers cross-origin long-polling with credentials allowed, browsers
+ * send cookies on any page's websocket upgrade, and a script tag's GET
+ * (faye's JSON-P transport) carries cookies without an Origin. So: POSTs and
+ * websocket upgrades, from this server's own origin when they name one.
  */
-function isSameOrigin(request: IncomingMessage): boolean {
+function cookieMayAuthenticate(request: IncomingMessage): boolean {
+  if (request.method === 'GET' && request.headers.upgrade === undefined) return false;
   const origin = request.headers.origin;
   if (origin === undefined) return true;
   try {

@@ -167,6 +167,17 @@ describe(`CometD notifications (${BACKEND})`, () => {
     expect(reply.advice).toEqual({ reconnect: 'none' });
   });
 
+  it("a session cookie on a script tag's GET (JSON-P) does not authenticate", async () => {
+    const cookie = await sessionCookie('agent1');
+    const handshake = [{ channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['callback-polling'] }];
+    const query = new URLSearchParams({ message: JSON.stringify(handshake), jsonp: 'steal' });
+    const res = await fetch(`${server.url}/api/v2/notifications?${query}`, { headers: { cookie } });
+    const body = await res.text();
+    expect(body).toMatch(/^\/\*\*\/steal\(/);
+    expect(body).toContain('"successful":false');
+    expect(body).not.toContain('clientId');
+  });
+
   it('referenceIds increase per user, independently of other users', async () => {
     const a = [];
     const b = [];
