@@ -20,10 +20,9 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** How long a Genesys result waits for a CometD session of its user. */
   resultTtlMs?: number;
-  /** Seconds a CometD long-poll is held. */
-  cometdTimeoutSeconds?: number;
 }
 
+/** Seconds a CometD long-poll is held, as CometD servers do by default. */
 const COMETD_TIMEOUT_SECONDS = 30;
 
 export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -65,7 +64,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     auth: runtime.auth,
     channels: [INTERACTIONS_CHANNEL],
     holdMs: options.resultTtlMs ?? DEFAULTS.resultTtlMs,
-    timeoutSeconds: options.cometdTimeoutSeconds ?? COMETD_TIMEOUT_SECONDS,
+    timeoutSeconds: COMETD_TIMEOUT_SECONDS,
   });
   await app.register(genesysApi, { prefix: '/api/v2/ucs', runtime, notifier });
   return app;

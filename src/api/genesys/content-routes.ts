@@ -6,8 +6,7 @@ import type { Source } from '../../domain/search.js';
 import type { Vault } from '../../services/vault.js';
 import type { AsyncResults } from './async-results.js';
 import { assertFeature, assertMediaAllowed } from './features.js';
-import { resourceContext } from './history-routes.js';
-import { interactionContentResource, messageResource, type Resource } from './resources.js';
+import { interactionContentResource, messageResource, type Resource, resourceContext } from './resources.js';
 import { ACCEPTED, ERROR_RESPONSES, operationBody } from './schemas.js';
 import { STATUS } from './status.js';
 

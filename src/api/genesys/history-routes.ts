@@ -8,7 +8,7 @@ import { assertCanRead, type Principal } from '../../domain/principal.js';
 import type { Vault } from '../../services/vault.js';
 import type { AsyncResults } from './async-results.js';
 import { type HistoryParams, type HistoryQuery, historyQuery } from './history-query.js';
-import { interactionResource, type Resource, type ResourceContext } from './resources.js';
+import { interactionResource, type Resource, type ResourceContext, resourceContext } from './resources.js';
 import { ACCEPTED, ERROR_RESPONSES, HISTORY_QUERYSTRING, INTERACTION_RESOURCE, operationBody } from './schemas.js';
 import { STATUS } from './status.js';
 
@@ -97,8 +97,4 @@ async function history(vault: Vault, principal: Principal, query: HistoryQuery, 
   const page = await vault.search(principal, query.search);
   const interactions: Resource[] = page.items.map((item) => interactionResource(item, context, query.customAttributes));
   return { interactions };
-}
-
-export function resourceContext(request: FastifyRequest): ResourceContext {
-  return { origin: `${request.protocol}://${request.host}`, timeZone: request.principal.tenant.timeZone };
 }

@@ -4,6 +4,7 @@
  * `2013-11-25 21:02:22.000+0200`, lower-case media types, `uri` and `path`
  * built from the request's host, custom attributes only when asked for.
  */
+import type { FastifyRequest } from 'fastify';
 import type { Interaction, InteractionWithDetails, Message } from '../../domain/interaction.js';
 import { formatGenesysDate } from '../../domain/time.js';
 
@@ -14,6 +15,10 @@ export interface ResourceContext {
 }
 
 export type Resource = Record<string, unknown>;
+
+export function resourceContext(request: FastifyRequest): ResourceContext {
+  return { origin: `${request.protocol}://${request.host}`, timeZone: request.principal.tenant.timeZone };
+}
 
 /** `customAttributes`: the names to include; the map is left out when none were asked for. */
 export function interactionResource(
