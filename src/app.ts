@@ -12,6 +12,7 @@ import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { nativeApi } from './api/native/index.js';
 import { oauthRoutes } from './api/oauth.js';
 import { opsRoutes } from './api/ops.js';
+import { vonageApi } from './api/vonage/index.js';
 import { DEFAULTS } from './config.js';
 import { mountNotifications } from './notify/index.js';
 import type { Runtime } from './runtime.js';
@@ -60,6 +61,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   await app.register(opsRoutes, { store: runtime.store });
   await app.register(oauthRoutes, { auth: runtime.auth });
   await app.register(nativeApi, { prefix: '/api/v1', runtime });
+  await app.register(vonageApi, { prefix: '/interaction-content', runtime });
   const notifier = mountNotifications(app, {
     auth: runtime.auth,
     channels: [INTERACTIONS_CHANNEL],

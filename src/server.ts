@@ -19,6 +19,12 @@ export async function startServer(
       : { level: options.logLevel ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] },
     resultTtlMs: options.resultTtlMs,
   });
+  let closing = false;
+  // Keep-alive connections busy when shutdown starts would otherwise hold app.close() until their
+  // idle timeout: their last response tells the client to close.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -26,6 +32,7 @@ export async function startServer(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      closing = true;
       await app.close();
       await runtime.close();
     })();

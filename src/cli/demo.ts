@@ -33,7 +33,8 @@ export function registerDemo(program: Command): void {
           contacts: Math.max(10, Math.round(count / 8)),
           interactions: count,
           fromMs: now - Number(flags.days) * 86_400_000,
-          toMs: now - 60_000,
+          // Interactions last up to an hour: end them all before now.
+          toMs: now - 2 * 3_600_000,
           contentRatio: 0.3,
           messagesPerChat: 12,
         },

@@ -11,6 +11,7 @@ import { registerToken } from './token.js';
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('ixvault')
     .description('Interaction history and content service with Genesys- and Vonage-compatible APIs')
+    .version('0.1.0')
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   registerServe(program);

@@ -40,6 +40,15 @@ function tenantOf(config: PrincipalsConfig, id: string): TenantConfig {
 
 const secret = () => randomBytes(18).toString('base64url');
 
+/** Removes a user or client from whichever tenant holds it; `drop` answers whether it removed one. */
+async function removePrincipal(path: string, kind: 'user' | 'client', drop: (tenant: TenantConfig) => boolean, name: string) {
+  const config = await load(path);
+  const found = config.tenants.map(drop).some(Boolean);
+  if (!found) throw new Error(`no ${kind} '${name}'`);
+  await save(path, config);
+  process.stdout.write(`removed ${kind} ${name}\n`);
+}
+
 export function registerPrincipals(program: Command): void {
   const tenant = program.command('tenant').description('Manage tenants in the principals file');
   tenant
@@ -106,17 +115,16 @@ export function registerPrincipals(program: Command): void {
     .requiredOption('--config <file>', 'principals file')
     .argument('<userName>')
     .action(async (userName: string, flags) => {
-      const path = configPath(flags);
-      const config = await load(path);
-      let found = false;
-      for (const t of config.tenants) {
-        const before = t.users?.length ?? 0;
-        t.users = (t.users ?? []).filter((u) => u.userName !== userName);
-        found ||= t.users.length !== before;
-      }
-      if (!found) throw new Error(`no user '${userName}'`);
-      await save(path, config);
-      process.stdout.write(`removed user ${userName}\n`);
+      await removePrincipal(
+        configPath(flags),
+        'user',
+        (t) => {
+          const before = t.users?.length ?? 0;
+          t.users = (t.users ?? []).filter((u) => u.userName !== userName);
+          return t.users.length !== before;
+        },
+        userName,
+      );
     });
 
   const client = program.command('client').description('Manage API clients (OAuth2 client credentials) in the principals file');
@@ -149,17 +157,16 @@ export function registerPrincipals(program: Command): void {
     .requiredOption('--config <file>', 'principals file')
     .argument('<clientId>')
     .action(async (clientId: string, flags) => {
-      const path = configPath(flags);
-      const config = await load(path);
-      let found = false;
-      for (const t of config.tenants) {
-        const before = t.clients?.length ?? 0;
-        t.clients = (t.clients ?? []).filter((c) => c.clientId !== clientId);
-        found ||= t.clients.length !== before;
-      }
-      if (!found) throw new Error(`no client '${clientId}'`);
-      await save(path, config);
-      process.stdout.write(`removed client ${clientId}\n`);
+      await removePrincipal(
+        configPath(flags),
+        'client',
+        (t) => {
+          const before = t.clients?.length ?? 0;
+          t.clients = (t.clients ?? []).filter((c) => c.clientId !== clientId);
+          return t.clients.length !== before;
+        },
+        clientId,
+      );
     });
 
   program

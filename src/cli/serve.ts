@@ -47,7 +47,8 @@ export function registerServe(program: Command): void {
             contacts: 400,
             interactions: DEMO_INTERACTIONS,
             fromMs: now - 30 * 86_400_000,
-            toMs: now - 60_000,
+            // Interactions last up to an hour: end them all before now.
+            toMs: now - 2 * 3_600_000,
             contentRatio: 0.3,
             messagesPerChat: 12,
           },

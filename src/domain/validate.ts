@@ -41,7 +41,7 @@ export interface InteractionInput extends Omit<Interaction, 'id' | 'guid'> {
 
 type Json = Record<string, unknown>;
 
-export class Collector {
+class Collector {
   readonly problems: FieldProblem[] = [];
   add(field: string, message: string): void {
     this.problems.push({ field, message });
@@ -97,27 +97,32 @@ export function parseMediaType(raw: string): MediaType | undefined {
   return MEDIA_TYPES.find((m) => m === lower);
 }
 
-export function validateMessages(c: Collector, raw: unknown, path: string): Message[] {
+/** A message as sent: the index may be left for the server to assign. */
+export type MessageInput = Omit<Message, 'index'> & { index?: number };
+
+function collectMessages(c: Collector, raw: unknown, path: string): MessageInput[] {
   if (!Array.isArray(raw)) {
     c.add(path, 'must be an array');
     return [];
   }
   if (raw.length > LIMITS.messages) c.add(path, `must hold at most ${LIMITS.messages} messages`);
   const seen = new Set<number>();
-  const messages: Message[] = [];
+  const messages: MessageInput[] = [];
   raw.forEach((item, i) => {
     const at = `${path}.${i}`;
     if (!isObject(item)) {
       c.add(at, 'must be an object');
       return;
     }
-    let index = i + 1;
+    let index: number | undefined;
     if (item.index !== undefined) {
       if (!Number.isInteger(item.index) || (item.index as number) < 1) c.add(`${at}.index`, 'must be an integer >= 1');
-      else index = item.index as number;
+      else if (seen.has(item.index as number)) c.add(`${at}.index`, `duplicate message index ${item.index}`);
+      else {
+        index = item.index as number;
+        seen.add(index);
+      }
     }
-    if (seen.has(index)) c.add(`${at}.index`, `duplicate message index ${index}`);
-    seen.add(index);
     const from = item.from;
     let participant: Message['from'] = { type: 'Unknown' };
     if (!isObject(from)) c.add(`${at}.from`, 'is required and must be an object');
@@ -133,11 +138,33 @@ export function validateMessages(c: Collector, raw: unknown, path: string): Mess
     const text = optionalString(c, item, 'text', `${at}.text`, LIMITS.messageText);
     const visibility = optionalString(c, item, 'visibility', `${at}.visibility`, LIMITS.shortText) ?? 'All';
     const timestampMs = instant(c, item, 'timestamp', `${at}.timestamp`, true);
-    const message: Message = { index, from: participant, visibility, timestampMs: timestampMs ?? 0, type: type ?? '' };
+    const message: MessageInput = { from: participant, visibility, timestampMs: timestampMs ?? 0, type: type ?? '' };
+    if (index !== undefined) message.index = index;
     if (text !== undefined) message.text = text;
     messages.push(message);
   });
+  return messages;
+}
+
+/** A record's transcript: a message without index takes its position (1-based); sorted by index. */
+function validateMessages(c: Collector, raw: unknown, path: string): Message[] {
+  const messages = collectMessages(c, raw, path).map((m, i) => ({ ...m, index: m.index ?? i + 1 }));
+  const seen = new Set<number>();
+  messages.forEach((m, i) => {
+    if (seen.has(m.index)) c.add(`${path}.${i}.index`, `duplicate message index ${m.index}`);
+    seen.add(m.index);
+  });
   return messages.sort((a, b) => a.index - b.index);
+}
+
+/** Messages appended to a stored transcript (`{messages:[…]}` or a bare array); indexes are optional. */
+export function validateAppendedMessages(raw: unknown): MessageInput[] {
+  const list = Array.isArray(raw) ? raw : isObject(raw) ? raw.messages : undefined;
+  const c = new Collector();
+  if (!Array.isArray(list) || list.length === 0) c.add('messages', 'must be a non-empty array');
+  const messages = c.problems.length === 0 ? collectMessages(c, list, 'messages') : [];
+  if (c.problems.length > 0) throw errors.invalidRecord(c.problems);
+  return messages;
 }
 
 function validateCustomAttributes(c: Collector, raw: unknown): Record<string, string> {

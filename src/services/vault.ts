@@ -19,7 +19,7 @@ import {
   visibilityOf,
 } from '../domain/principal.js';
 import type { InteractionSearch, Source } from '../domain/search.js';
-import { checkInteraction, type InteractionInput, validateInteraction } from '../domain/validate.js';
+import { checkInteraction, type InteractionInput, validateAppendedMessages, validateInteraction } from '../domain/validate.js';
 import { ArchiveRepository } from '../store/archive-repository.js';
 import { type AuditEntry, ContentRepository } from '../store/content-repository.js';
 import type { StoreConnection } from '../store/database.js';
@@ -102,18 +102,7 @@ export class Vault {
 
   async appendMessages(principal: Principal, idOrGuid: string, raw: unknown) {
     assertCanWrite(principal);
-    const list = Array.isArray(raw) ? raw : (raw as { messages?: unknown } | null)?.messages;
-    if (!Array.isArray(list) || list.length === 0) throw errors.invalidField('messages', 'must be a non-empty array');
-    const explicit = list.map((m) => typeof m === 'object' && m !== null && 'index' in m);
-    // Reuse the record validator for the messages' shape.
-    const probe = checkInteraction({ mediaType: 'chat', startDate: '1970-01-01T00:00:00Z', messages: list });
-    if (probe.problems.length > 0) throw errors.invalidRecord(probe.problems);
-    const messages = (probe.value?.messages ?? []).map((m, i) => {
-      if (explicit[i]) return m;
-      const { index: _index, ...rest } = m;
-      return rest;
-    });
-    return this.interactions.appendMessages(visibilityOf(principal), idOrGuid, messages);
+    return this.interactions.appendMessages(visibilityOf(principal), idOrGuid, validateAppendedMessages(raw));
   }
 
   async get(principal: Principal, idOrGuid: string, source: Source = 'main'): Promise<InteractionWithDetails> {

@@ -9,7 +9,7 @@ import { newGuid, newInteractionId } from '../domain/ids.js';
 import type { Interaction, InteractionWithDetails, Message } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { Source } from '../domain/search.js';
-import type { InteractionInput } from '../domain/validate.js';
+import type { InteractionInput, MessageInput } from '../domain/validate.js';
 import { chunksFor, chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import { interactionToRow, messageToRow, rowToContent, rowToInteraction, rowToMessage } from './rows.js';
@@ -182,7 +182,7 @@ export class InteractionRepository {
   async appendMessages(
     visibility: Visibility,
     idOrGuid: string,
-    messages: (Omit<Message, 'index'> & { index?: number })[],
+    messages: MessageInput[],
   ): Promise<{ id: string; indexes: number[] }> {
     return this.store
       .in('main')

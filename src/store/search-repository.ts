@@ -9,7 +9,7 @@
  * at the window's start and scans up to the cursor (measured, see
  * docs/BENCHMARKS.md), and PostgreSQL needs the bound for its estimates.
  */
-import { type RawBuilder, sql } from 'kysely';
+import { CompiledQuery, type RawBuilder, sql } from 'kysely';
 import type { ContentItem, Interaction } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { InteractionSearch, PagePosition } from '../domain/search.js';
@@ -43,6 +43,34 @@ export class SearchRepository {
   ) {}
 
   async search(visibility: Visibility, q: InteractionSearch, options: { withContent?: boolean } = {}): Promise<SearchPage> {
+    const { rows } = await this.pageQuery(visibility, q).execute(this.store.db);
+    const tenantId = visibility.tenantId;
+    const hasMore = rows.length > q.limit;
+    const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
+    const ids = pageRows.map((r) => r.id);
+    const db = this.store.in(q.source);
+    const [agents, content] = await Promise.all([
+      this.interactions.agentsOf(db, tenantId, ids),
+      options.withContent ? this.interactions.contentOf(db, tenantId, ids) : Promise.resolve(new Map<string, ContentItem[]>()),
+    ]);
+    const items = pageRows.map((r) => rowToInteraction(r, orderAgents(r.owner_id, agents.get(r.id) ?? [])));
+    const last = pageRows[pageRows.length - 1];
+    const page: SearchPage = { items, content };
+    if (hasMore && last) page.next = { startMs: Number(last.page_start), id: last.page_key };
+    return page;
+  }
+
+  /** The database's plan for a search's page query (EXPLAIN QUERY PLAN / EXPLAIN), one line per step. */
+  async explain(visibility: Visibility, q: InteractionSearch): Promise<string[]> {
+    const compiled = this.pageQuery(visibility, q).compile(this.store.db);
+    const prefix = this.store.dialect === 'sqlite' ? 'explain query plan ' : 'explain ';
+    const result = await this.store.db.executeQuery<Record<string, unknown>>(
+      CompiledQuery.raw(prefix + compiled.sql, [...compiled.parameters]),
+    );
+    return result.rows.map((r) => String(r.detail ?? r['QUERY PLAN'] ?? JSON.stringify(r)));
+  }
+
+  private pageQuery(visibility: Visibility, q: InteractionSearch) {
     const schema = this.store.schemaOf(q.source);
     const table = (name: string) => sql.id(schema, name);
     const tenantId = visibility.tenantId;
@@ -63,7 +91,16 @@ export class SearchRepository {
 
     // Filters checked on the interaction row (covered by interactions_time_ix where it drives).
     if (q.withContentOnly) where.push(sql`i.content_count > 0`);
-    if (q.mediaTypes && q.mediaTypes.length > 0) where.push(sql`i.media_type in (${sql.join(q.mediaTypes)})`);
+    // An OR chain rather than IN: PostgreSQL 15 makes `= ANY(…)` on a non-leading index column an index
+    // condition that loses the index order, so every page sorts the whole window; with a filter the
+    // planner can walk the index in order and stop at the page's end (it does once windows are large).
+    if (q.mediaTypes && q.mediaTypes.length > 0)
+      where.push(
+        sql`(${sql.join(
+          q.mediaTypes.map((m) => sql`i.media_type = ${m}`),
+          sql` or `,
+        )})`,
+      );
     if (q.direction) where.push(sql`i.direction = ${q.direction}`);
     if (q.connectFromPrefix) where.push(prefix('i.connect_from', q.connectFromPrefix));
     if (q.connectToPrefix) where.push(prefix('i.connect_to', q.connectToPrefix));
@@ -77,21 +114,7 @@ export class SearchRepository {
       where ${sql.join(where, sql` and `)}
       order by ${driver.start} ${dir}, ${driver.key} ${dir}
       limit ${q.limit + 1}`;
-    const { rows } = await query.execute(this.store.db);
-
-    const hasMore = rows.length > q.limit;
-    const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
-    const ids = pageRows.map((r) => r.id);
-    const db = this.store.in(q.source);
-    const [agents, content] = await Promise.all([
-      this.interactions.agentsOf(db, tenantId, ids),
-      options.withContent ? this.interactions.contentOf(db, tenantId, ids) : Promise.resolve(new Map<string, ContentItem[]>()),
-    ]);
-    const items = pageRows.map((r) => rowToInteraction(r, orderAgents(r.owner_id, agents.get(r.id) ?? [])));
-    const last = pageRows[pageRows.length - 1];
-    const page: SearchPage = { items, content };
-    if (hasMore && last) page.next = { startMs: Number(last.page_start), id: last.page_key };
-    return page;
+    return query;
   }
 }
 

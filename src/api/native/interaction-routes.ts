@@ -4,7 +4,7 @@ import { toCanonicalJson } from '../../domain/canonical.js';
 import { errors } from '../../domain/errors.js';
 import type { Source } from '../../domain/search.js';
 import { MAX_BATCH, type Vault } from '../../services/vault.js';
-import { ID_PARAMS, INTERACTION, MESSAGE, SOURCE, UPSERT_RESULT } from './schemas.js';
+import { ID_PARAMS, INTERACTION, INTERACTION_RESPONSE, MESSAGE, SOURCE, UPSERT_RESULT } from './schemas.js';
 
 export async function interactionRoutes(app: FastifyInstance, { vault }: { vault: Vault }) {
   app.post(
@@ -64,7 +64,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
         tags: ['native'],
         params: ID_PARAMS,
         querystring: { type: 'object', properties: { source: SOURCE }, additionalProperties: false },
-        response: { 200: INTERACTION },
+        response: { 200: INTERACTION_RESPONSE },
       },
     },
     async (request) => toCanonicalJson(await vault.get(request.principal, request.params.id, request.query.source)),

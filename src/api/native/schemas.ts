@@ -73,6 +73,10 @@ export const INTERACTION = {
   },
 } as const;
 
+/** The record as answered: the same fields, printed in declaration order (a `required` list would move those first). */
+const { required: _required, ...interactionFields } = INTERACTION;
+export const INTERACTION_RESPONSE = interactionFields;
+
 export const UPSERT_RESULT = {
   type: 'object',
   properties: { id: text, guid: text, created: { type: 'boolean' } },

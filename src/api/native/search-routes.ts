@@ -5,10 +5,10 @@ import { decodeCursor, encodeCursor, queryFingerprint } from '../../domain/curso
 import { errors } from '../../domain/errors.js';
 import { MEDIA_TYPES } from '../../domain/interaction.js';
 import type { InteractionSearch, SortOrder, Source } from '../../domain/search.js';
-import { parseInstant } from '../../domain/time.js';
 import { parseMediaType } from '../../domain/validate.js';
 import type { Vault } from '../../services/vault.js';
-import { INTERACTION, SOURCE } from './schemas.js';
+import { instantParam } from '../shared/params.js';
+import { INTERACTION_RESPONSE, SOURCE } from './schemas.js';
 
 interface SearchQuery {
   from?: string;
@@ -67,7 +67,7 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
           200: {
             type: 'object',
             properties: {
-              items: { type: 'array', items: INTERACTION },
+              items: { type: 'array', items: INTERACTION_RESPONSE },
               nextCursor: { type: ['string', 'null'] },
             },
           },
@@ -82,8 +82,8 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
         limit: q.limit,
         withContentOnly: q.hasContent === true,
       };
-      if (q.from !== undefined) search.fromMs = instant('from', q.from);
-      if (q.to !== undefined) search.toMs = instant('to', q.to);
+      if (q.from !== undefined) search.fromMs = instantParam('from', q.from);
+      if (q.to !== undefined) search.toMs = instantParam('to', q.to);
       if (search.fromMs !== undefined && search.toMs !== undefined && search.toMs < search.fromMs)
         throw errors.invalidField('to', 'must not be before from');
       if (q.mediaType !== undefined) {
@@ -143,15 +143,9 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
     },
     async (request) => {
       const options: { sinceMs?: number; limit: number } = { limit: request.query.limit };
-      if (request.query.since !== undefined) options.sinceMs = instant('since', request.query.since);
+      if (request.query.since !== undefined) options.sinceMs = instantParam('since', request.query.since);
       const entries = await vault.auditLog(request.principal, options);
       return { entries: entries.map(({ atMs, ...rest }) => ({ at: new Date(atMs).toISOString(), ...rest })) };
     },
   );
-}
-
-function instant(field: string, value: string): number {
-  const ms = parseInstant(value);
-  if (ms === undefined) throw errors.invalidField(field, `'${value}' is not an ISO 8601 date-time with a time zone offset`);
-  return ms;
 }

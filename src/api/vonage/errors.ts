@@ -1,0 +1,20 @@
+/**
+ * Vonage's error body: `{"message": "…"}` and the status, nothing else
+ * (Responses (Interaction Content API)). Every error a route raises comes
+ * through the shared mapping first, so the message names the parameter.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { toVaultError } from '../shared/errors.js';
+
+export const MESSAGE_SCHEMA = {
+  type: 'object',
+  required: ['message'],
+  properties: { message: { type: 'string' } },
+} as const;
+
+export function sendVonageError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const error = toVaultError(err);
+  if (error.status >= 500) request.log.error({ err }, 'request failed');
+  if (error.status === 401) reply.header('WWW-Authenticate', 'Bearer');
+  return reply.code(error.status).type('application/json; charset=utf-8').send({ message: error.message });
+}

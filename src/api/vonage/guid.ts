@@ -1,0 +1,18 @@
+/** Interaction GUIDs in paths, checked with Vonage's own messages before anything is looked up. */
+import { VaultError } from '../../domain/errors.js';
+import { isUuid } from '../../domain/ids.js';
+
+export const GUID_PARAM = {
+  type: 'string',
+  description: 'the interaction GUID',
+  examples: ['2480fc2c-bbd7-427c-9439-02f76583aef5'],
+} as const;
+
+/** Returns the GUID as stored (lower-case), or throws the 400 Vonage answers. */
+export function parseGuid(value: string): string {
+  if (value.length !== 36)
+    throw new VaultError('invalid', 'IXV_INVALID_GUID', 'GUID must be 36 characters in length', { field: 'guid' });
+  if (!isUuid(value))
+    throw new VaultError('invalid', 'IXV_INVALID_GUID', `GUID '${value}' is not a valid UUID string`, { field: 'guid' });
+  return value.toLowerCase();
+}

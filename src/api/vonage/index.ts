@@ -1,0 +1,30 @@
+/**
+ * The Vonage Contact Center Interaction Content API (`/interaction-content`):
+ * search, one interaction, content download and deletions, answering as
+ * Vonage does (`{message}` errors, versioned Accept header, bearer tokens).
+ * It only translates; rights and storage are the Vault's.
+ *
+ * Order of checks on every request: credentials (401), Accept version (400),
+ * the route's scope (403), parameters (400), then the lookup (404).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../../runtime.js';
+import { authenticateHook } from '../shared/authenticate.js';
+import { checkApiVersion } from './api-version.js';
+import { contentRoutes } from './content-routes.js';
+import { sendVonageError } from './errors.js';
+import { interactionRoutes } from './interaction-routes.js';
+import { searchRoute } from './search-route.js';
+
+export async function vonageApi(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
+  app.setErrorHandler(sendVonageError);
+  app.setNotFoundHandler((request, reply) =>
+    sendVonageError(Object.assign(new Error(`no route ${request.method} ${request.url}`), { statusCode: 404 }), request, reply),
+  );
+  app.addHook('onRequest', authenticateHook(runtime.auth));
+  app.addHook('onRequest', checkApiVersion);
+  const vault = runtime.vault;
+  await app.register(searchRoute, { vault, cursorKey: runtime.keys.cursor });
+  await app.register(interactionRoutes, { vault });
+  await app.register(contentRoutes, { vault });
+}

@@ -1,0 +1,125 @@
+/**
+ * `GET /interactions` (seed 004): interactions with content in a window of at
+ * most 7 days, oldest first, keyset-paged with a signed continuation token
+ * bound to the query and the caller.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { decodeCursor, encodeCursor, queryFingerprint } from '../../domain/cursor.js';
+import { errors } from '../../domain/errors.js';
+import type { Direction } from '../../domain/interaction.js';
+import { assertCanReadContent, describePrincipal } from '../../domain/principal.js';
+import { type InteractionSearch, MAX_PAGE_SIZE } from '../../domain/search.js';
+import type { Vault } from '../../services/vault.js';
+import { instantParam } from '../shared/params.js';
+import { requires } from './access.js';
+import { toVonageItem } from './item.js';
+import { SEARCH_RESULT, vonageSchema } from './schemas.js';
+
+const MAX_WINDOW_MS = 7 * 24 * 3600_000;
+
+interface SearchQuery {
+  start: string;
+  end: string;
+  handlingAgentId?: string;
+  connectFrom?: string;
+  connectTo?: string;
+  direction?: Direction;
+  continuationToken?: string;
+  limit: number;
+}
+
+const PARAMETERS: readonly (keyof SearchQuery)[] = [
+  'start',
+  'end',
+  'handlingAgentId',
+  'connectFrom',
+  'connectTo',
+  'direction',
+  'continuationToken',
+  'limit',
+];
+const BY_LOWER_CASE = new Map(PARAMETERS.map((name) => [name.toLowerCase(), name]));
+
+/**
+ * Vonage binds parameter names case-insensitively (its own sample sends
+ * `connectfrom`). A name given twice in different cases becomes a list, which
+ * validation then refuses like any repeated parameter.
+ */
+async function canonicalParameterNames(request: FastifyRequest) {
+  const named: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(request.query as Record<string, unknown>)) {
+    const name = BY_LOWER_CASE.get(key.toLowerCase()) ?? key;
+    named[name] = name in named ? [named[name], value].flat() : value;
+  }
+  request.query = named;
+}
+
+const prefix = (what: string) =>
+  ({ type: 'string', minLength: 1, maxLength: 50, description: `${what}; "starts with", case-sensitive` }) as const;
+
+export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { vault: Vault; cursorKey: Uint8Array }) {
+  app.get<{ Querystring: SearchQuery }>(
+    '/interactions',
+    {
+      schema: vonageSchema('Search interactions with content', {
+        description:
+          'Only interactions with at least one content item, oldest first. Parameter names are matched case-insensitively; unknown parameters are ignored.',
+        querystring: {
+          type: 'object',
+          required: ['start', 'end'],
+          properties: {
+            start: { type: 'string', description: 'ISO 8601, inclusive', examples: ['2021-12-01T14:18:23.857Z'] },
+            end: { type: 'string', description: 'ISO 8601, inclusive; at most 7 days after start' },
+            handlingAgentId: { type: 'string', minLength: 1, maxLength: 256 },
+            connectFrom: prefix('the address of the party that initiated the interaction'),
+            connectTo: prefix('the address of the party that received the interaction'),
+            direction: { type: 'string', enum: ['inbound', 'outbound'] },
+            continuationToken: { type: 'string', maxLength: 512, description: 'meta.nextContinuationToken of the previous page' },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: MAX_PAGE_SIZE },
+          },
+        },
+        response: { 200: SEARCH_RESULT },
+      }),
+      onRequest: requires(assertCanReadContent),
+      preValidation: canonicalParameterNames,
+    },
+    async (request) => {
+      const q = request.query;
+      const fromMs = instantParam('start', q.start);
+      const toMs = instantParam('end', q.end);
+      if (toMs < fromMs) throw errors.invalidField('end', 'must not be before start');
+      if (toMs - fromMs > MAX_WINDOW_MS) throw errors.invalidField('end', 'must be at most 7 days after start');
+
+      const search: InteractionSearch = { source: 'main', order: 'asc', limit: q.limit, withContentOnly: true, fromMs, toMs };
+      if (q.handlingAgentId !== undefined) search.handlingAgentId = q.handlingAgentId;
+      if (q.connectFrom !== undefined) search.connectFromPrefix = q.connectFrom;
+      if (q.connectTo !== undefined) search.connectToPrefix = q.connectTo;
+      if (q.direction !== undefined) search.direction = q.direction;
+
+      // The page size may change between pages; everything that selects rows may not.
+      const fingerprint = queryFingerprint({
+        api: 'vonage',
+        who: describePrincipal(request.principal),
+        filters: {
+          fromMs,
+          toMs,
+          handlingAgentId: q.handlingAgentId,
+          connectFrom: q.connectFrom,
+          connectTo: q.connectTo,
+          direction: q.direction,
+        },
+      });
+      if (q.continuationToken !== undefined) {
+        const after = decodeCursor(cursorKey, fingerprint, q.continuationToken);
+        if (!after) throw errors.invalidField('continuationToken', 'is malformed, altered, or belongs to another query');
+        search.after = after;
+      }
+
+      const page = await vault.search(request.principal, search, { withContent: true });
+      return {
+        items: page.items.map((item) => toVonageItem(item, page.content.get(item.id) ?? [])),
+        meta: { nextContinuationToken: page.next ? encodeCursor(cursorKey, fingerprint, page.next) : null },
+      };
+    },
+  );
+}

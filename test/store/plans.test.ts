@@ -1,0 +1,137 @@
+/**
+ * The query plans behind every search shape, on the backend under test: each
+ * must be served by the index docs/ARCHITECTURE.md names for it, not a scan
+ * of the window or the table. Data: a generated year of 20 000 interactions.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentsOf, generateInteractions } from '../../src/demo/contact-center.js';
+import type { InteractionSearch } from '../../src/domain/search.js';
+import { checkInteraction } from '../../src/domain/validate.js';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
+import { BACKEND, createTestDatabase } from '../helpers/server.js';
+
+const YEAR_START = Date.UTC(2025, 0, 1);
+const WEEK = 7 * 86_400_000;
+const OPTIONS = {
+  seed: 11,
+  agents: 50,
+  contacts: 2000,
+  interactions: 20_000,
+  fromMs: YEAR_START,
+  toMs: YEAR_START + 52 * WEEK,
+  contentRatio: 0.3,
+  messagesPerChat: 4,
+};
+
+describe(`search plans (${BACKEND})`, () => {
+  let runtime: Runtime;
+  let dataDir: string;
+  const agent = agentsOf(OPTIONS)[3]?.id ?? '';
+  const window = { fromMs: YEAR_START + 20 * WEEK, toMs: YEAR_START + 21 * WEEK };
+  const base: InteractionSearch = { source: 'main', order: 'asc', limit: 100, ...window };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'ixvault-plans-'));
+    runtime = await openRuntime({
+      dataDir,
+      databaseUrl: await createTestDatabase(),
+      principals: { tenants: [] },
+      maxContentBytes: 1,
+      secret: 'x',
+    });
+    let batch: ReturnType<typeof checkInteraction>['value'][] = [];
+    const withContent: string[] = [];
+    for (const g of generateInteractions(OPTIONS)) {
+      batch.push(checkInteraction(g.record).value);
+      if (g.content.length > 0) withContent.push(g.record.id);
+      if (batch.length === 1000) {
+        await runtime.vault.interactions.upsertMany(
+          'acme',
+          batch.filter((b) => b !== undefined),
+        );
+        batch = [];
+      }
+    }
+    // Content metadata only matters to the plans through content_count.
+    const db = runtime.store.in('main');
+    for (let i = 0; i < withContent.length; i += 500) {
+      await db
+        .updateTable('interactions')
+        .set({ content_count: 1 })
+        .where('tenant_id', '=', 'acme')
+        .where('id', 'in', withContent.slice(i, i + 500))
+        .execute();
+    }
+    await sql`analyze`.execute(runtime.store.db);
+  }, 180_000);
+  afterAll(async () => {
+    await runtime.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const plan = async (q: Partial<InteractionSearch>, agentId?: string) => {
+    const lines = await runtime.vault.searches.explain({ tenantId: 'acme', ...(agentId ? { agentId } : {}) }, { ...base, ...q });
+    return lines.join('\n');
+  };
+  const noScan = (text: string) => {
+    expect(text).not.toMatch(/SCAN (i|d|main\.interactions)\b(?! USING)/);
+    expect(text).not.toMatch(/Seq Scan on interactions/);
+    expect(text).not.toMatch(/USE TEMP B-TREE FOR ORDER BY/);
+  };
+
+  const shapes: [string, Partial<InteractionSearch>, string, string?][] = [
+    ['Vonage window, content only', { withContentOnly: true }, 'interactions_time_ix'],
+    ['Vonage window, page 1000', { withContentOnly: true, limit: 1000 }, 'interactions_time_ix'],
+    ['Vonage connectFrom prefix', { withContentOnly: true, connectFromPrefix: '+1415100' }, 'interactions_time_ix'],
+    [
+      'Vonage direction and connectTo prefix',
+      { withContentOnly: true, direction: 'inbound', connectToPrefix: '+1800' },
+      'interactions_time_ix',
+    ],
+    [
+      'later page (cursor)',
+      { withContentOnly: true, after: { startMs: window.fromMs + 3 * 86_400_000, id: 'M' } },
+      'interactions_time_ix',
+    ],
+    ['Vonage handlingAgentId', { withContentOnly: true, handlingAgentId: agent }, 'interaction_agents_agent_ix'],
+    [
+      'Genesys custom attribute, desc',
+      { customAttributes: { SearchId: '100200' }, order: 'desc', fromMs: YEAR_START, toMs: YEAR_START + 52 * WEEK },
+      'custom_attributes_value_ix',
+    ],
+    ['Genesys media types, desc', { mediaTypes: ['chat', 'email'], order: 'desc' }, 'interactions_time_ix'],
+    [
+      'Genesys all but two media types, a year',
+      {
+        mediaTypes: ['call', 'chat', 'email', 'smssession', 'openmedia', 'workitem', 'facebooksession'],
+        order: 'desc',
+        fromMs: YEAR_START,
+        toMs: YEAR_START + 52 * WEEK,
+      },
+      'interactions_time_ix',
+    ],
+    [
+      'Genesys agent history',
+      { handlingAgentId: agent, order: 'desc', fromMs: YEAR_START, toMs: YEAR_START + 52 * WEEK },
+      'interaction_agents_agent_ix',
+    ],
+    [
+      'Genesys contact history',
+      { contactId: 'C00000042', order: 'desc', fromMs: YEAR_START, toMs: YEAR_START + 52 * WEEK },
+      'interactions_contact_ix',
+    ],
+    ['an agent searching its own', { order: 'desc' }, 'interaction_agents_agent_ix', agent],
+  ];
+  for (const [name, q, index, agentId] of shapes) {
+    it(`${name} uses ${index}`, async () => {
+      const text = await plan(q, agentId);
+      if (process.env.IXVAULT_PRINT_PLANS) console.log(`--- ${name} (${BACKEND})\n${text}`);
+      expect(text).toContain(index);
+      noScan(text);
+    });
+  }
+});
