@@ -18,6 +18,10 @@ export function registerServe(program: Command): void {
       .option('--host <addr>', 'address to listen on (env IXVAULT_HOST)', undefined)
       .option('--max-content-bytes <n>', 'largest accepted content upload (env IXVAULT_MAX_CONTENT_BYTES)')
       .option(
+        '--result-ttl-ms <n>',
+        'how long a Genesys result waits for a CometD session of its user (env IXVAULT_RESULT_TTL_MS)',
+      )
+      .option(
         '--demo',
         'without --config: use a demo tenant (credentials in DATA/demo-principals.json) and load demo data into an empty store',
       ),
