@@ -1,21 +1,30 @@
 /**
  * The HTTP application as one Fastify instance. Boot order: shared plugins
  * (form bodies, OpenAPI), operations and OAuth routes, then one encapsulated
- * plugin per wire API, each with its own error format.
+ * plugin per wire API, each with its own error format. The CometD endpoint is
+ * mounted on the same HTTP server, beside Fastify (see src/notify).
  */
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { nativeApi } from './api/native/index.js';
 import { oauthRoutes } from './api/oauth.js';
 import { opsRoutes } from './api/ops.js';
 import { vonageApi } from './api/vonage/index.js';
+import { DEFAULTS } from './config.js';
+import { mountNotifications } from './notify/index.js';
 import type { Runtime } from './runtime.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
+  /** How long a Genesys result waits for a CometD session of its user. */
+  resultTtlMs?: number;
 }
+
+/** Seconds a CometD long-poll is held, as CometD servers do by default. */
+const COMETD_TIMEOUT_SECONDS = 30;
 
 export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -53,5 +62,12 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   await app.register(oauthRoutes, { auth: runtime.auth });
   await app.register(nativeApi, { prefix: '/api/v1', runtime });
   await app.register(vonageApi, { prefix: '/interaction-content', runtime });
+  const notifier = mountNotifications(app, {
+    auth: runtime.auth,
+    channels: [INTERACTIONS_CHANNEL],
+    holdMs: options.resultTtlMs ?? DEFAULTS.resultTtlMs,
+    timeoutSeconds: COMETD_TIMEOUT_SECONDS,
+  });
+  await app.register(genesysApi, { prefix: '/api/v2/ucs', runtime, notifier });
   return app;
 }

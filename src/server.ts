@@ -11,12 +11,13 @@ export interface RunningServer {
 
 export async function startServer(
   runtime: Runtime,
-  options: { host: string; port: number; logLevel?: string; quiet?: boolean },
+  options: { host: string; port: number; logLevel?: string; quiet?: boolean; resultTtlMs?: number },
 ): Promise<RunningServer> {
   const app = await buildApp(runtime, {
     logger: options.quiet
       ? false
       : { level: options.logLevel ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    resultTtlMs: options.resultTtlMs,
   });
   let closing = false;
   // Keep-alive connections busy when shutdown starts would otherwise hold app.close() until their

@@ -16,6 +16,11 @@ export const SESSION_COOKIE = 'ixv_session';
 const ISSUER = 'ixvault';
 const CACHE_LIMIT = 10_000;
 const CACHE_MS = 5 * 60_000;
+/**
+ * Checked against when the name is unknown, so that an unknown name costs the
+ * same scrypt time as a wrong password and answer times do not reveal names.
+ */
+const UNKNOWN_PRINCIPAL_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 export interface Credentials {
   authorization?: string | undefined;
@@ -67,7 +72,7 @@ export class Authenticator {
     const userName = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
     const user = this.directory.usersByName.get(userName);
-    if (!user || !(await verifyPassword(password, user.passwordHash)))
+    if (!(await verifyPassword(password, user?.passwordHash ?? UNKNOWN_PRINCIPAL_HASH)) || !user)
       throw errors.unauthenticated('invalid user name or password');
     const principal = userPrincipal(user);
     if (this.basicCache.size >= CACHE_LIMIT) this.basicCache.clear();
@@ -108,7 +113,7 @@ export class Authenticator {
   /** OAuth2 client credentials grant. Requested scopes must be a subset of the client's. */
   async issueToken(clientId: string, clientSecret: string, requestedScope?: string): Promise<IssuedToken> {
     const client = this.directory.clients.get(clientId);
-    if (!client || !(await verifyPassword(clientSecret, client.secretHash))) throw new InvalidClient();
+    if (!(await verifyPassword(clientSecret, client?.secretHash ?? UNKNOWN_PRINCIPAL_HASH)) || !client) throw new InvalidClient();
     const requested = requestedScope ? requestedScope.split(/\s+/).filter(Boolean) : client.scopes;
     const unknown = requested.filter((s) => !client.scopes.includes(s));
     if (unknown.length > 0) throw new InvalidScope(unknown);

@@ -18,7 +18,9 @@ export function addStoreOptions(command: Command): Command {
     .option('--database-url <url>', 'PostgreSQL URL instead of embedded SQLite (env IXVAULT_DATABASE_URL)');
 }
 
-export function configOf(flags: StoreFlags & { port?: string; host?: string; maxContentBytes?: string }): ServerConfig {
+export function configOf(
+  flags: StoreFlags & { port?: string; host?: string; maxContentBytes?: string; resultTtlMs?: string },
+): ServerConfig {
   return resolveConfig({
     dataDir: flags.data,
     configFile: flags.config,
@@ -26,6 +28,7 @@ export function configOf(flags: StoreFlags & { port?: string; host?: string; max
     port: flags.port,
     host: flags.host,
     maxContentBytes: flags.maxContentBytes,
+    resultTtlMs: flags.resultTtlMs,
   });
 }
 

@@ -18,6 +18,10 @@ export function registerServe(program: Command): void {
       .option('--host <addr>', 'address to listen on (env IXVAULT_HOST)', undefined)
       .option('--max-content-bytes <n>', 'largest accepted content upload (env IXVAULT_MAX_CONTENT_BYTES)')
       .option(
+        '--result-ttl-ms <n>',
+        'how long a Genesys result waits for a CometD session of its user (env IXVAULT_RESULT_TTL_MS)',
+      )
+      .option(
         '--demo',
         'without --config: use a demo tenant (credentials in DATA/demo-principals.json) and load demo data into an empty store',
       ),
@@ -58,7 +62,12 @@ export function registerServe(program: Command): void {
         process.stderr.write(`loaded ${loaded.interactions} interactions and ${loaded.contentItems} content items\n`);
       }
     }
-    const server = await startServer(runtime, { host: config.host, port: config.port, logLevel: config.logLevel });
+    const server = await startServer(runtime, {
+      host: config.host,
+      port: config.port,
+      logLevel: config.logLevel,
+      resultTtlMs: config.resultTtlMs,
+    });
     printBanner(
       server.url,
       config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`,

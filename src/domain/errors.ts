@@ -82,6 +82,11 @@ export const errors = {
   identityConflict: (message: string) => new VaultError('conflict', 'IXV_IDENTITY_CONFLICT', message, { field: 'guid' }),
   unauthenticated: (message = 'authentication required') => new VaultError('unauthenticated', 'IXV_UNAUTHENTICATED', message),
   forbidden: (message: string) => new VaultError('forbidden', 'IXV_FORBIDDEN', message),
+  /** A Genesys feature of the tenant is off: the operation is forbidden, whoever asks. */
+  featureDisabled: (field: string, feature: string) =>
+    new VaultError('forbidden', 'IXV_FEATURE_DISABLED', `${field}: the feature ${feature} is not enabled for this tenant`, {
+      field,
+    }),
   contentTooLarge: (limit: number) =>
     new VaultError('too_large', 'IXV_CONTENT_TOO_LARGE', `content exceeds the limit of ${limit} bytes`, {
       field: 'body',

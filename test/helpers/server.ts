@@ -70,6 +70,8 @@ export interface TestServerOptions {
   /** Reuse the data and database of an earlier server (restart tests). */
   reuse?: { dataDir: string; databaseUrl?: string };
   port?: number;
+  /** How long a Genesys result waits for a CometD session (default: the server's). */
+  resultTtlMs?: number;
 }
 
 export async function createTestDatabase(): Promise<string | undefined> {
@@ -99,7 +101,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     secret: 'test-secret-not-for-production',
     poolSize: 4,
   });
-  const server: RunningServer = await startServer(runtime, { host: '127.0.0.1', port: options.port ?? 0, quiet: true });
+  const server: RunningServer = await startServer(runtime, {
+    host: '127.0.0.1',
+    port: options.port ?? 0,
+    quiet: true,
+    resultTtlMs: options.resultTtlMs,
+  });
   const result: TestServer = {
     url: server.url,
     runtime,

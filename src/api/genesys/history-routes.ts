@@ -1,0 +1,100 @@
+/**
+ * RetrieveInteractionHistory, RetrieveAgentHistory and RetrieveContactHistory
+ * (answered at once, the result follows on CometD), and the synchronous GET of
+ * the interaction history resource for clients that prefer plain REST.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assertCanRead, type Principal } from '../../domain/principal.js';
+import type { Vault } from '../../services/vault.js';
+import type { AsyncResults } from './async-results.js';
+import { type HistoryParams, type HistoryQuery, historyQuery } from './history-query.js';
+import { interactionResource, type Resource, type ResourceContext, resourceContext } from './resources.js';
+import { ACCEPTED, ERROR_RESPONSES, HISTORY_QUERYSTRING, INTERACTION_RESOURCE, operationBody } from './schemas.js';
+import { STATUS } from './status.js';
+
+type HistoryBody = HistoryParams & { operationName: string };
+
+type HistoryQueryString = Omit<HistoryParams, 'searchCustomAttributes'> & {
+  contactId?: string;
+  searchCustomAttributes?: string[];
+};
+
+export async function historyRoutes(app: FastifyInstance, { vault, results }: { vault: Vault; results: AsyncResults }) {
+  const start = (request: FastifyRequest, query: HistoryQuery) => ({
+    statusCode: STATUS.ok,
+    referenceId: results.start(request.principal, 'GetInteractionsHistoryMessage', () =>
+      history(vault, request.principal, query, resourceContext(request)),
+    ),
+  });
+
+  app.post<{ Body: HistoryBody }>(
+    '/interactions',
+    {
+      schema: {
+        summary: 'RetrieveInteractionHistory or RetrieveAgentHistory (result on CometD /v2/ucs/interactions)',
+        tags: ['genesys'],
+        body: operationBody(['RetrieveInteractionHistory', 'RetrieveAgentHistory'], true),
+        response: { 200: ACCEPTED, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      assertCanRead(request.principal);
+      const agentHistory = request.body.operationName === 'RetrieveAgentHistory';
+      return start(request, historyQuery(request.principal, request.body, { agentHistory }, Date.now()));
+    },
+  );
+
+  app.post<{ Body: HistoryBody; Params: { id: string } }>(
+    '/contacts/:id/interactions',
+    {
+      schema: {
+        summary: "RetrieveContactHistory: a contact's interactions (result on CometD /v2/ucs/interactions)",
+        tags: ['genesys'],
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } },
+        body: operationBody(['RetrieveContactHistory'], true),
+        response: { 200: ACCEPTED, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      assertCanRead(request.principal);
+      return start(request, historyQuery(request.principal, request.body, { contactId: request.params.id }, Date.now()));
+    },
+  );
+
+  app.get<{ Querystring: HistoryQueryString }>(
+    '/interactions',
+    {
+      schema: {
+        summary: 'The interaction history resource, synchronously (same filters as RetrieveInteractionHistory)',
+        tags: ['genesys'],
+        querystring: HISTORY_QUERYSTRING,
+        response: {
+          200: {
+            type: 'object',
+            properties: { statusCode: { type: 'integer' }, interactions: { type: 'array', items: INTERACTION_RESOURCE } },
+          },
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request) => {
+      assertCanRead(request.principal);
+      const { contactId, customAttributes, searchCustomAttributes, ...rest } = request.query;
+      const params: HistoryParams = { ...rest };
+      if (customAttributes !== undefined)
+        params.customAttributes = customAttributes.flatMap((names) => names.split(',').map((n) => n.trim())).filter(Boolean);
+      if (searchCustomAttributes !== undefined)
+        params.searchCustomAttributes = Object.fromEntries(
+          searchCustomAttributes.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+        );
+      const query = historyQuery(request.principal, params, contactId !== undefined ? { contactId } : {}, Date.now());
+      return { statusCode: STATUS.ok, ...(await history(vault, request.principal, query, resourceContext(request))) };
+    },
+  );
+}
+
+async function history(vault: Vault, principal: Principal, query: HistoryQuery, context: ResourceContext) {
+  const page = await vault.search(principal, query.search);
+  const interactions: Resource[] = page.items.map((item) => interactionResource(item, context, query.customAttributes));
+  return { interactions };
+}

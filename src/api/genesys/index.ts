@@ -1,0 +1,31 @@
+/**
+ * The Genesys Web Services-compatible Interaction History API (`/api/v2/ucs`):
+ * Web Services return values on every answer, results on the CometD channel
+ * `/v2/ucs/interactions` of the notifier.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Notifier } from '../../notify/index.js';
+import type { Runtime } from '../../runtime.js';
+import { authenticateHook } from '../shared/authenticate.js';
+import { sessionCookieHook } from '../shared/session-cookie.js';
+import { AsyncResults } from './async-results.js';
+import { contentRoutes } from './content-routes.js';
+import { historyRoutes } from './history-routes.js';
+import { sendStatus } from './status.js';
+
+export { INTERACTIONS_CHANNEL } from './async-results.js';
+
+export async function genesysApi(app: FastifyInstance, { runtime, notifier }: { runtime: Runtime; notifier: Notifier }) {
+  app.setErrorHandler(sendStatus);
+  app.setNotFoundHandler((request, reply) =>
+    sendStatus(Object.assign(new Error(`no route ${request.method} ${request.url}`), { statusCode: 404 }), request, reply),
+  );
+  app.addHook('onRequest', authenticateHook(runtime.auth));
+  app.addHook('onRequest', sessionCookieHook(runtime.auth));
+  const results = new AsyncResults(notifier, app.log);
+  // Results still being computed need the store, which closes right after the app.
+  app.addHook('onClose', () => results.drain());
+  const vault = runtime.vault;
+  await app.register(historyRoutes, { vault, results });
+  await app.register(contentRoutes, { vault, results });
+}

@@ -1,0 +1,53 @@
+/**
+ * Web Services return values: every answer carries `statusCode`, and errors a
+ * `statusMessage` naming the field, with the matching HTTP status.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { VaultError } from '../../domain/errors.js';
+import { toVaultError } from '../shared/errors.js';
+
+export const STATUS = {
+  ok: 0,
+  missingParameter: 1,
+  invalidParameter: 2,
+  forbidden: 3,
+  internal: 4,
+  noPermission: 5,
+  notFound: 6,
+  /** Documented from Web Services 8.5.2 on ("user is not authenticated"). */
+  unauthenticated: 20,
+} as const;
+
+export const STATUS_SCHEMA = {
+  type: 'object',
+  properties: { statusCode: { type: 'integer' }, statusMessage: { type: 'string' } },
+} as const;
+
+export function statusCodeOf(error: VaultError): number {
+  switch (error.kind) {
+    case 'missing':
+      return STATUS.missingParameter;
+    case 'invalid':
+    case 'conflict':
+    case 'too_large':
+    case 'range_not_satisfiable':
+      return STATUS.invalidParameter;
+    case 'forbidden':
+      // A feature that is off forbids the operation for everyone; a missing right is the caller's.
+      return error.code === 'IXV_FEATURE_DISABLED' ? STATUS.forbidden : STATUS.noPermission;
+    case 'unauthenticated':
+      return STATUS.unauthenticated;
+    case 'not_found':
+      return STATUS.notFound;
+    case 'internal':
+      return STATUS.internal;
+  }
+}
+
+export function sendStatus(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const error = toVaultError(err);
+  if (error.status >= 500) request.log.error({ err }, 'request failed');
+  if (error.status === 401) reply.header('WWW-Authenticate', 'Basic realm="ixvault", Bearer');
+  const statusMessage = error.kind === 'internal' ? 'internal error' : error.message;
+  return reply.code(error.status).send({ statusCode: statusCodeOf(error), statusMessage });
+}

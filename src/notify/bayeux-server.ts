@@ -1,0 +1,112 @@
+/**
+ * The Bayeux (CometD) server: faye, with websocket and long-polling, behind
+ * ixvault's handshake authentication and channel policy. Results are published
+ * on the recipient's private channels, so faye queues them for that
+ * principal's sessions only (see channels.ts).
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Authenticator } from '../auth/authenticator.js';
+import { ChannelPolicy } from './channel-policy.js';
+import { ChannelMap } from './channels.js';
+import { type FayeAdapter, type FayeClient, faye } from './faye.js';
+import { HandshakeAuthentication } from './handshake-authentication.js';
+import type { Notifier, Recipient } from './notifier.js';
+import { Sessions } from './sessions.js';
+
+export interface BayeuxServerOptions {
+  auth: Authenticator;
+  log: FastifyBaseLogger;
+  /** URL path of the endpoint, e.g. `/api/v2/notifications`. */
+  mount: string;
+  /** The public channels only the server publishes on. */
+  channels: readonly string[];
+  /** How long a result waits for a subscribed session of its recipient. */
+  holdMs: number;
+  /** Seconds a long-poll is held; advised to clients as `timeout` (with `interval` 0). */
+  timeoutSeconds: number;
+}
+
+/** Results kept per recipient and channel while nobody listens. */
+const MAX_HELD = 100;
+
+export class BayeuxServer implements Notifier {
+  private readonly adapter: FayeAdapter;
+  private readonly channels: ChannelMap;
+  private readonly sessions: Sessions;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly log: FastifyBaseLogger;
+  /** faye's in-process client: the documented way for a faye server to publish. Created on first use. */
+  private publisher: FayeClient | undefined;
+  private closing = false;
+
+  constructor(options: BayeuxServerOptions) {
+    this.log = options.log;
+    this.channels = new ChannelMap(options.channels);
+    this.sessions = new Sessions({ holdMs: options.holdMs, maxHeld: MAX_HELD });
+    this.adapter = new faye.NodeAdapter({ mount: options.mount, timeout: options.timeoutSeconds, engine: { interval: 0 } });
+    this.adapter.addExtension(new HandshakeAuthentication(options.auth, this.sessions, options.log));
+    this.adapter.addExtension(new ChannelPolicy(this.channels, this.sessions));
+    this.adapter.on('subscribe', (clientId, channel) => this.subscribed(clientId, channel));
+    this.adapter.on('unsubscribe', (clientId, channel) => this.sessions.unsubscribed(clientId, channel));
+    this.adapter.on('disconnect', (clientId) => this.sessions.closed(clientId));
+    this.sweeper = setInterval(() => this.sessions.sweep(), Math.min(Math.max(options.holdMs, 1000), 30_000));
+    this.sweeper.unref();
+  }
+
+  deliver(recipient: Recipient, channel: string, data: Record<string, unknown>): void {
+    if (this.closing) return;
+    const target = this.channels.privateOf(recipient, channel);
+    if (this.sessions.hasListeners(target)) this.publish(target, data);
+    else this.sessions.hold(target, data);
+  }
+
+  /**
+   * Hands the endpoint's requests and websocket upgrades to faye and every
+   * other request to the listeners already there (Fastify's). faye's own
+   * attach() does the same, but this one answers 503 once closing: otherwise a
+   * long-polling client whose poll was just flushed would open a new session,
+   * held for a full timeout, on a server that is shutting down.
+   */
+  attach(server: Server): void {
+    const others = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+    server.removeAllListeners('request');
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      if (!this.adapter.check(request)) {
+        for (const listener of others) listener.call(server, request, response);
+      } else if (this.closing) {
+        response.writeHead(503, { connection: 'close', 'retry-after': '1' }).end();
+      } else {
+        this.adapter.handle(request, response);
+      }
+    });
+    // Nothing else in ixvault upgrades connections.
+    server.on('upgrade', (request, socket, head) => {
+      if (this.adapter.check(request) && !this.closing) this.adapter.handleUpgrade(request, socket, head);
+      else socket.destroy();
+    });
+  }
+
+  /** Answers held long-polls, closes websockets and forgets every session. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.sweeper);
+    this.publisher?.disconnect();
+    this.adapter.close();
+  }
+
+  private subscribed(clientId: string, channel: string): void {
+    if (!this.channels.isPrivate(channel)) return;
+    this.sessions.subscribed(clientId, channel);
+    for (const data of this.sessions.release(channel)) this.publish(channel, data);
+  }
+
+  private publish(channel: string, data: Record<string, unknown>): void {
+    this.publisher ??= this.adapter.getClient();
+    this.publisher.publish(channel, data).then(
+      () => {},
+      (error) => this.log.error({ channel: this.channels.publicOf(channel), error: error.message }, 'CometD publish failed'),
+    );
+  }
+}

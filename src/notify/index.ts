@@ -1,0 +1,28 @@
+/** Notifications on `/api/v2/notifications`: the Bayeux server mounted on the app's HTTP server. */
+import type { FastifyInstance } from 'fastify';
+import type { Authenticator } from '../auth/authenticator.js';
+import { BayeuxServer } from './bayeux-server.js';
+import type { Notifier } from './notifier.js';
+
+export const NOTIFICATIONS_PATH = '/api/v2/notifications';
+
+export interface NotificationsOptions {
+  auth: Authenticator;
+  channels: readonly string[];
+  holdMs: number;
+  timeoutSeconds: number;
+}
+
+/**
+ * Mounts the Bayeux server on the root app's HTTP server and closes it before
+ * the server stops accepting (preClose), so that websockets and held
+ * long-polls do not keep `app.close()` waiting.
+ */
+export function mountNotifications(app: FastifyInstance, options: NotificationsOptions): Notifier {
+  const bayeux = new BayeuxServer({ ...options, log: app.log, mount: NOTIFICATIONS_PATH });
+  bayeux.attach(app.server);
+  app.addHook('preClose', async () => bayeux.close());
+  return bayeux;
+}
+
+export { type Notifier, type Recipient, recipientOf } from './notifier.js';
