@@ -167,9 +167,15 @@ async function prepareDataset(
   options: BenchOptions,
   backend: Awaited<ReturnType<typeof openBackend>>,
 ): Promise<{ dataset: StoreLocation; counts: DatasetCounts }> {
-  const name = `dataset-${options.size}-${options.seed}${options.datasetMessages ? '' : '-nomsg'}`;
+  // The backend is in the name: a PostgreSQL run must not replace a SQLite dataset kept for --reuse.
+  const name = `dataset-${options.backend}-${options.size}-${options.seed}${options.datasetMessages ? '' : '-nomsg'}`;
   const marker = join(options.workDir, name, 'loaded.json');
-  if (options.reuse && options.backend === 'sqlite' && existsSync(marker)) {
+  if (
+    options.reuse &&
+    options.backend === 'sqlite' &&
+    existsSync(marker) &&
+    existsSync(join(options.workDir, name, 'ixvault.db'))
+  ) {
     log(`reusing the loaded dataset in ${join(options.workDir, name)}`);
     const counts = JSON.parse(readFileSync(marker, 'utf8')) as DatasetCounts;
     return {

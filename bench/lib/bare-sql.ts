@@ -23,7 +23,8 @@ export function openBare(store: StoreLocation): BareDb {
 }
 
 function sqlite(file: string): BareDb {
-  const db = new BetterSqlite3(file, { readonly: true });
+  // Not readonly: a read-only connection cannot create the WAL index of a cleanly closed database.
+  const db = new BetterSqlite3(file, { fileMustExist: true });
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     dialect: 'sqlite',

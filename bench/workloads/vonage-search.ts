@@ -13,6 +13,7 @@ import type { Principal } from '../../src/domain/principal.js';
 import { SCOPES } from '../../src/domain/principal.js';
 import type { InteractionSearch } from '../../src/domain/search.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
+import { SUMMARY_COLUMNS } from '../../src/store/rows.js';
 import { type BareDb, openBare } from '../lib/bare-sql.js';
 import type { Context, Workload } from '../lib/context.js';
 import { TENANT, WEEK_END_MS, WEEK_START_MS } from '../lib/dataset.js';
@@ -22,6 +23,7 @@ import { type Figure, latencyRatio, type ResultRow, rateRatio } from '../lib/res
 import { type Latency, measureInterleaved } from '../lib/stats.js';
 
 const HOUR = 3_600_000;
+const SUMMARY_SQL = SUMMARY_COLUMNS.map((c) => `i.${c}`).join(', ');
 /** Vonage requires a versioned Accept header on every request. */
 const VONAGE_ACCEPT = 'application/vnd.newvoicemedia.v3+json';
 /** Inbound phone numbers of contacts 1–9999: about 5 % of the callers. */
@@ -82,9 +84,15 @@ export const vonageSearch: Workload = {
         };
         const fns: Record<string, (i: number) => Promise<unknown>> = {
           baseline: (i) => barePage(bare, queryOf(i)),
-          store: (i) => runtime.vault.search(principal, queryOf(i), { withContent: true }),
+          // As the facade calls it (src/api/vonage/search-route.ts).
+          store: (i) => runtime.vault.search(principal, queryOf(i), { withContent: true, summary: true }),
         };
         if (hasApi) fns.api = (i) => getBytes(vonageUrl(api, queryOf(i)), headers);
+        // Where a large page's time goes: the page query alone, with every column and with the summary's.
+        if (c.limit === 1000 && !c.agent && !c.prefix) {
+          fns.pageAll = (i) => barePage(bare, queryOf(i), { columns: 'i.*', details: false });
+          fns.pageSummary = (i) => barePage(bare, queryOf(i), { columns: SUMMARY_SQL, details: false });
+        }
         const n = c.limit >= 1000 ? Math.max(50, ctx.options.iterations / 4) : ctx.options.iterations;
         const result = (await measureInterleaved(fns, { rounds: 10, perRound: Math.ceil(n / 10) })) as Record<string, Latency>;
         const plan = await runtime.vault.searches.explain({ tenantId: TENANT }, queryOf(0));
@@ -115,6 +123,13 @@ function caseRows(ctx: Context, c: Case, r: Record<string, Latency>, plan: strin
     ratio: latencyRatio(store, baseline),
     notes: `plan: ${plan.join(' | ')}`,
   });
+  for (const [key, what] of [
+    ['pageAll', 'every column'],
+    ['pageSummary', 'the 9 summary columns'],
+  ] as const) {
+    const l = r[key];
+    if (l) out.push({ workload: 'vonage', case: `${c.name}: the page query alone, ${what}`, ixvault: ms('hand-written SQL', l) });
+  }
   if (r.api) {
     const api = ms('HTTP API', r.api);
     const ratio = latencyRatio(api, baseline);
@@ -149,13 +164,14 @@ interface PageRow {
 export async function barePage(
   db: BareDb,
   q: InteractionSearch,
+  options: { columns: string; details: boolean } = { columns: 'i.*', details: true },
 ): Promise<{ rows: PageRow[]; agents: unknown[]; content: unknown[] }> {
   const after = q.after;
   const lower = Math.max(q.fromMs ?? 0, after?.startMs ?? Number.NEGATIVE_INFINITY);
   const params: (string | number)[] = [TENANT];
   let text: string;
   if (q.handlingAgentId) {
-    text = `select i.* from main.interaction_agents d join main.interactions i on i.tenant_id = d.tenant_id and i.id = d.interaction_id
+    text = `select ${options.columns} from main.interaction_agents d join main.interactions i on i.tenant_id = d.tenant_id and i.id = d.interaction_id
              where d.tenant_id = ? and d.agent_id = ? and d.start_ms >= ? and d.start_ms <= ? and i.content_count > 0`;
     params.push(q.handlingAgentId, lower, q.toMs ?? 0);
     if (after) {
@@ -178,6 +194,7 @@ export async function barePage(
   text += ` order by ${q.handlingAgentId ? 'd.start_ms, d.interaction_id' : 'i.start_ms, i.id'} limit ?`;
   params.push(q.limit);
   const rows = await db.all<PageRow>(text, params);
+  if (!options.details) return { rows, agents: [], content: [] };
   const ids = rows.map((r) => r.id);
   const [agents, content] = await Promise.all([
     db.all('select interaction_id, agent_id from main.interaction_agents where tenant_id = ? and interaction_id IN_LIST', [
@@ -224,7 +241,7 @@ async function walk(
       let total = 0;
       let q = base;
       for (;;) {
-        const page = await runtime.vault.search(principal, q, { withContent: true });
+        const page = await runtime.vault.search(principal, q, { withContent: true, summary: true });
         total += page.items.length;
         if (!page.next) return total;
         q = { ...base, after: page.next };
