@@ -92,14 +92,16 @@ async function underLoad(ctx: Context, count: number, alone: Latency): Promise<R
     `sessions ${count}: ${latencies.length} results in ${seconds.toFixed(0)} s, p50 ${latency.p50.toFixed(1)} p99 ${latency.p99.toFixed(1)} ms, ${failures} failures, RSS ${rssPerSession.toFixed(1)} KiB/session idle, ${((loaded.rss - before.rss) / count / KIB).toFixed(1)} under load`,
   );
   const delivered = latencies.length / seconds;
-  // What the sessions would ask for if every answer were instant: one request per mean think time each.
-  const offered = count / (think / 1000);
+  // What the sessions would ask for if every answer were instant: each starts within the first think
+  // time (half of one on average), then asks once per mean think time until the deadline.
+  const window = ctx.options.sessionSeconds;
+  const offered = (count * Math.max(0, window - think / 2000)) / (think / 1000) / window;
   return [
     {
       workload: 'sessions',
       case: `${count} websocket sessions: delivered results`,
       ixvault: { label: 'results received', value: delivered, unit: 'results/s' },
-      baseline: { label: 'offered by the sessions (count / think time)', value: offered, unit: 'results/s' },
+      baseline: { label: 'offered by the sessions', value: offered, unit: 'results/s' },
       ratio: delivered / offered,
       notes: `${failures} failures`,
     },
