@@ -100,7 +100,8 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const { dataset, counts } = await prepareDataset(options, backend);
     durations.dataset = (performance.now() - t0) / 1000;
-    const principalsFile = join(options.workDir, 'principals.json');
+    // One file per run: runs may overlap, and each server reads its file when it starts.
+    const principalsFile = join(options.workDir, `principals-${process.pid}.json`);
     const sessionUsers = workloads.some((w) => w.name === 'sessions') ? Math.max(...options.sessions) : 0;
     log(`writing principals (${sessionUsers} session users)`);
     await writePrincipalsConfig(principalsFile, benchPrincipals(sessionUsers));
