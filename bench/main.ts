@@ -5,7 +5,7 @@
  * real ixvault server in a child process, prints a table and writes
  * bench/results/<date>-<backend>-<size>.json. See docs/BENCHMARKS.md.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -150,6 +150,7 @@ async function main(): Promise<void> {
   } finally {
     await server?.stop();
     await backend.close();
+    rmSync(join(options.workDir, `principals-${process.pid}.json`), { force: true });
   }
 }
 
