@@ -20,7 +20,7 @@ import { TENANT, WEEK_END_MS, WEEK_START_MS } from '../lib/dataset.js';
 import { bearerToken, getBytes, routeExists } from '../lib/http.js';
 import { CLIENT } from '../lib/principals.js';
 import { type Figure, latencyRatio, type ResultRow, rateRatio } from '../lib/results.js';
-import { type Latency, measureInterleaved } from '../lib/stats.js';
+import { type Latency, measure, measureInterleaved } from '../lib/stats.js';
 
 const HOUR = 3_600_000;
 const SUMMARY_SQL = SUMMARY_COLUMNS.map((c) => `i.${c}`).join(', ');
@@ -98,6 +98,13 @@ export const vonageSearch: Workload = {
         const plan = await runtime.vault.searches.explain({ tenantId: TENANT }, queryOf(0));
         rows.push(...caseRows(ctx, c, result, plan));
       }
+      // The floor under every API figure: one HTTP round trip to a route that does no work, same client.
+      const floor = await measure(ctx.options.iterations, () => getBytes(`${server.url}/health`, {}));
+      rows.push({
+        workload: 'vonage',
+        case: 'HTTP round trip floor (GET /health)',
+        ixvault: ms('same client, same server', floor),
+      });
       rows.push(...(await walk(ctx, bare, runtime, principal, hasApi ? { api, headers } : undefined)));
     } finally {
       await bare.close();
