@@ -24,7 +24,8 @@ interface Series {
 /** The newest full run per backend and size wins; partial runs (--only) count when they hold the case. */
 export function collectSeries(resultsDir: string): Series[] {
   const files = readdirSync(resultsDir)
-    .filter((f) => f.endsWith('.json'))
+    // `…-before-….json` files keep the figures of code since changed (before/after evidence).
+    .filter((f) => f.endsWith('.json') && !f.includes('-before-'))
     .sort();
   const latest = new Map<string, { size: number; row: ResultRow }>();
   for (const file of files) {
