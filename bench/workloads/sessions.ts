@@ -115,7 +115,8 @@ async function underLoad(ctx: Context, count: number, alone: Latency): Promise<R
         { text: 'p99 ≤ 50 ms', met: latency.p99 <= 50 },
         {
           text: `≤ 32 KiB per session (RSS ${rssPerSession.toFixed(1)} KiB, heap ${heapPerSession.toFixed(1)} KiB)`,
-          met: rssPerSession <= 32,
+          // RSS alone is noisy (the allocator returns pages after a GC): the larger of the two counts.
+          met: Math.max(rssPerSession, heapPerSession) <= 32,
         },
       ],
       notes: `RSS under load ${((loaded.rss - before.rss) / count / KIB).toFixed(1)} KiB/session`,
