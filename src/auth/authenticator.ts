@@ -16,6 +16,8 @@ export const SESSION_COOKIE = 'ixv_session';
 const ISSUER = 'ixvault';
 const CACHE_LIMIT = 10_000;
 const CACHE_MS = 5 * 60_000;
+const SESSION_TTL_SECONDS = 12 * 3600;
+const SESSION_REUSE_MS = 3600_000;
 /**
  * Checked against when the name is unknown, so that an unknown name costs the
  * same scrypt time as a wrong password and answer times do not reveal names.
@@ -37,6 +39,8 @@ export interface IssuedToken {
 export class Authenticator {
   /** scrypt is slow on purpose; remember recent successful Basic logins by a hash of the header. */
   private readonly basicCache = new Map<string, { principal: Principal; until: number }>();
+  /** Session tokens recently signed, by tenant and user (see sessionFor). */
+  private readonly sessionCache = new Map<string, { token: string; until: number }>();
 
   constructor(
     readonly directory: Directory,
@@ -133,17 +137,30 @@ export class Authenticator {
       .sign(this.keys.token);
   }
 
-  /** A session token for a user, for the cookie set after a Basic-authenticated call. */
+  /**
+   * A session token for a user, for the cookie set after a Basic-authenticated
+   * call. Every such call sets the cookie, so a token is reused for an hour
+   * rather than signed anew each time: signing was ~7 % of the server's CPU
+   * with 5000 desktops polling (docs/BENCHMARKS.md). A reused token still has
+   * at least 11 of its 12 hours ahead.
+   */
   async sessionFor(principal: Principal): Promise<string | undefined> {
     if (principal.kind !== 'user') return undefined;
-    return new SignJWT({ tid: principal.tenant.id })
+    const key = `${principal.tenant.id}/${principal.id}`;
+    const now = Date.now();
+    const cached = this.sessionCache.get(key);
+    if (cached && cached.until > now) return cached.token;
+    const token = await new SignJWT({ tid: principal.tenant.id })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(principal.id)
       .setIssuer(ISSUER)
       .setAudience('session')
       .setIssuedAt()
-      .setExpirationTime('12h')
+      .setExpirationTime(`${SESSION_TTL_SECONDS}s`)
       .sign(this.keys.session);
+    if (this.sessionCache.size >= CACHE_LIMIT) this.sessionCache.clear();
+    this.sessionCache.set(key, { token, until: now + SESSION_REUSE_MS });
+    return token;
   }
 }
 
