@@ -186,8 +186,8 @@ export async function barePage(
       params.push(after.startMs, after.id);
     }
   } else {
-    text =
-      'select i.* from main.interactions i where i.tenant_id = ? and i.start_ms >= ? and i.start_ms <= ? and i.content_count > 0';
+    text = `select ${options.columns} from main.interactions i
+             where i.tenant_id = ? and i.start_ms >= ? and i.start_ms <= ? and i.content_count > 0`;
     params.push(lower, q.toMs ?? 0);
     if (after) {
       text += ' and (i.start_ms, i.id) > (?, ?)';
