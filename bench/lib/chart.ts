@@ -50,10 +50,10 @@ export function collectSeries(resultsDir: string): Series[] {
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 export function renderChart(series: Series[]): string {
-  const width = 900;
+  const width = 1120;
   const height = 460;
   const left = 70;
-  const right = 330;
+  const right = 470;
   const top = 40;
   const bottom = 60;
   const plotW = width - left - right;
