@@ -48,7 +48,7 @@ export interface RowSet {
   content: ContentItemsTable[];
 }
 
-export function validated(generated: GeneratedInteraction): InteractionInput & { id: string; guid: string } {
+function validated(generated: GeneratedInteraction): InteractionInput & { id: string; guid: string } {
   const { value, problems } = checkInteraction(generated.record);
   if (!value?.id || !value.guid) throw new Error(`generator made an invalid record: ${JSON.stringify(problems)}`);
   return value as InteractionInput & { id: string; guid: string };

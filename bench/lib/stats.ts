@@ -35,13 +35,6 @@ export async function measure(iterations: number, fn: (i: number) => Promise<unk
   return summarize(samples);
 }
 
-/** Wall time of one call, in milliseconds. */
-export async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
-  const t0 = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - t0, value };
-}
-
 /**
  * Measures several ways of doing the same thing interleaved in rounds, so
  * drift from other load on the machine (shared cores) hits all of them alike.
