@@ -10,6 +10,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Source } from '../domain/search.js';
+import { postgresRowWriter, type RowWriter, sqliteRowWriter } from './row-writer.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -21,6 +22,8 @@ export interface StoreConnection {
   schemaOf(source: Source): string;
   /** A Kysely bound to one logical store. */
   in(source: Source): Kysely<Database>;
+  /** Bulk inserts for the ingestion path (see row-writer.ts). */
+  rows: RowWriter;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ function connectSqlite(dataDir: string): StoreConnection {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     ...bind(db, 'sqlite', { main: 'main', archive: 'archive' }),
+    rows: sqliteRowWriter(sqlite),
     close: () => db.destroy(),
   };
 }
@@ -75,6 +79,7 @@ function connectPostgres(url: string, poolSize: number): StoreConnection {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     ...bind(db, 'postgres', { main: 'ixv_main', archive: 'ixv_archive' }),
+    rows: postgresRowWriter(db),
     close: () => db.destroy(),
   };
 }

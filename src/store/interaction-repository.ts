@@ -10,7 +10,7 @@ import type { Interaction, InteractionWithDetails, Message } from '../domain/int
 import type { Visibility } from '../domain/principal.js';
 import type { Source } from '../domain/search.js';
 import type { InteractionInput, MessageInput } from '../domain/validate.js';
-import { chunksFor, chunkValues } from './chunks.js';
+import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import { interactionToRow, messageToRow, rowToContent, rowToInteraction, rowToMessage } from './rows.js';
 import type { Database } from './schema.js';
@@ -46,7 +46,12 @@ export class InteractionRepository {
       .execute((trx) => this.upsertIn(trx, tenantId, inputs, nowMs));
   }
 
-  async upsertIn(trx: Db, tenantId: string, inputs: InteractionInput[], nowMs: number): Promise<UpsertOutcome[]> {
+  private async upsertIn(
+    trx: Transaction<Database>,
+    tenantId: string,
+    inputs: InteractionInput[],
+    nowMs: number,
+  ): Promise<UpsertOutcome[]> {
     const existing = await findIdentities(trx, tenantId, inputs);
     const conflicts: { index: number; problems: FieldProblem[] }[] = [];
     const plans = inputs.map((input, index) => {
@@ -110,10 +115,11 @@ export class InteractionRepository {
     const messages = plans.flatMap(({ input, record }) =>
       (input.messages ?? []).map((m) => messageToRow(tenantId, record.id, m)),
     );
-    for (const chunk of chunksFor(rows)) await trx.insertInto('interactions').values(chunk).execute();
-    for (const chunk of chunksFor(agents)) await trx.insertInto('interaction_agents').values(chunk).execute();
-    for (const chunk of chunksFor(attributes)) await trx.insertInto('custom_attributes').values(chunk).execute();
-    for (const chunk of chunksFor(messages)) await trx.insertInto('messages').values(chunk).execute();
+    const schema = this.store.schemaOf('main');
+    await this.store.rows.insert(trx, schema, 'interactions', rows);
+    await this.store.rows.insert(trx, schema, 'interaction_agents', agents);
+    await this.store.rows.insert(trx, schema, 'custom_attributes', attributes);
+    await this.store.rows.insert(trx, schema, 'messages', messages);
     return plans.map(({ record, match }) => ({ id: record.id, guid: record.guid, created: !match }));
   }
 
@@ -209,7 +215,7 @@ export class InteractionRepository {
             .execute();
         }
         const rows = numbered.map((m) => messageToRow(tenantId, id, m));
-        for (const chunk of chunksFor(rows)) await trx.insertInto('messages').values(chunk).execute();
+        await this.store.rows.insert(trx, this.store.schemaOf('main'), 'messages', rows);
         await trx
           .updateTable('interactions')
           .set({ updated_ms: Date.now() })
