@@ -227,6 +227,36 @@ describe(`native ingestion (${BACKEND})`, () => {
     expect(again.body.code).toBe('IXV_INTERACTION_NOT_FOUND');
   });
 
+  it('round-trips awkward text exactly (quotes, backslashes, braces, NULL, unicode)', async () => {
+    const awkward = ['"quoted"', 'back\\slash', '{braces}', 'a,b', "it's", 'NULL', '', '  ', 'Müller 🎧', 'line\nbreak'];
+    const record = chatRecord({
+      subject: awkward.join(' | '),
+      comment: 'NULL',
+      customAttributes: Object.fromEntries(awkward.map((v, i) => [`k${i}`, v])),
+      userData: { nested: { list: awkward } },
+      messages: awkward.map((text, i) => ({
+        index: i + 1,
+        from: { type: 'Customer', nickname: text },
+        text,
+        timestamp: '2025-03-10T09:00:00Z',
+        type: 'Text',
+      })),
+    });
+    const batch = await call(`${api()}/interactions:batch`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: [record],
+    });
+    expect(batch.status).toBe(200);
+    const got = await get(batch.body.results[0].id);
+    expect(got.body.subject).toBe(record.subject);
+    expect(got.body.comment).toBe('NULL');
+    expect(got.body.customAttributes).toEqual(record.customAttributes);
+    expect(got.body.userData).toEqual(record.userData);
+    expect(got.body.messages.map((m: { text: string }) => m.text)).toEqual(awkward);
+    expect(got.body.messages.map((m: { from: { nickname: string } }) => m.from.nickname)).toEqual(awkward);
+  });
+
   describe('malformed input gets a problem naming the field', () => {
     const cases: [string, unknown, string][] = [
       ['not an object', [1, 2], 'body'],
