@@ -7,6 +7,7 @@
 import { readPrincipalsConfig } from '../src/auth/directory.js';
 import { openRuntime } from '../src/runtime.js';
 import { startServer } from '../src/server.js';
+import { BENCH_SECRET } from './lib/dataset-runtime.js';
 
 export interface ServerChildConfig {
   dataDir: string;
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
     databaseUrl: config.databaseUrl,
     principals: await readPrincipalsConfig(config.principalsFile),
     maxContentBytes: 1024 ** 3,
-    secret: 'ixvault-bench-secret',
+    secret: BENCH_SECRET,
   });
   const server = await startServer(runtime, { host: '127.0.0.1', port: 0, quiet: true });
   process.on('message', (message: ParentMessage) => {

@@ -12,16 +12,6 @@ export async function bearerToken(baseUrl: string): Promise<string> {
   return `Bearer ${((await res.json()) as { access_token: string }).access_token}`;
 }
 
-/**
- * Whether a route exists on the server (the facades land separately): a
- * route answers anything but Fastify's own 404 for an unknown route.
- */
-export async function routeExists(url: string, init: RequestInit = {}): Promise<boolean> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  return !(res.status === 404 && /Route .* not found/.test(text));
-}
-
 /** GET and read the whole body (bytes, not parsed: the client's JSON parsing is not the server's cost). */
 export async function getBytes(url: string, headers: Record<string, string>): Promise<number> {
   const res = await fetch(url, { headers });

@@ -10,12 +10,11 @@
 import { MEDIA_TYPES } from '../../src/domain/interaction.js';
 import type { Principal } from '../../src/domain/principal.js';
 import type { InteractionSearch } from '../../src/domain/search.js';
-import { openRuntime } from '../../src/runtime.js';
 import { type BareDb, openBare } from '../lib/bare-sql.js';
 import { DesktopClient } from '../lib/cometd-client.js';
 import type { Workload } from '../lib/context.js';
 import { TENANT, YEAR_END_MS, YEAR_START_MS } from '../lib/dataset.js';
-import { routeExists } from '../lib/http.js';
+import { openDatasetRuntime } from '../lib/dataset-runtime.js';
 import { basic, SUPERVISOR } from '../lib/principals.js';
 import { type Figure, latencyRatio, type ResultRow } from '../lib/results.js';
 import { type Latency, measureInterleaved } from '../lib/stats.js';
@@ -87,20 +86,8 @@ export const genesysHistory: Workload = {
   async run(ctx) {
     const server = await ctx.server();
     const authorization = basic(SUPERVISOR);
-    if (!(await routeExists(`${server.url}${HISTORY_PATH}`, { method: 'POST', headers: { authorization } }))) {
-      ctx.log('genesys: the facade is not on this branch yet; skipped');
-      return [];
-    }
     const bare = openBare(ctx.dataset);
-    const runtime = await openRuntime({
-      dataDir: ctx.dataset.dataDir,
-      databaseUrl: ctx.dataset.databaseUrl,
-      principals: { tenants: [{ id: TENANT }] },
-      maxContentBytes: 1024,
-      secret: 'ixvault-bench-secret',
-    });
-    const tenant = runtime.directory.tenants.get(TENANT);
-    if (!tenant) throw new Error('bench tenant missing');
+    const { runtime, tenant } = await openDatasetRuntime(ctx);
     const principal: Principal = {
       kind: 'user',
       tenant,

@@ -12,12 +12,13 @@ import { agentsOf } from '../../src/demo/contact-center.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { SCOPES } from '../../src/domain/principal.js';
 import type { InteractionSearch } from '../../src/domain/search.js';
-import { openRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { SUMMARY_COLUMNS } from '../../src/store/rows.js';
 import { type BareDb, openBare } from '../lib/bare-sql.js';
 import type { Context, Workload } from '../lib/context.js';
 import { TENANT, WEEK_END_MS, WEEK_START_MS } from '../lib/dataset.js';
-import { bearerToken, getBytes, routeExists } from '../lib/http.js';
+import { openDatasetRuntime } from '../lib/dataset-runtime.js';
+import { bearerToken, getBytes } from '../lib/http.js';
 import { CLIENT } from '../lib/principals.js';
 import { type Figure, latencyRatio, type ResultRow, rateRatio } from '../lib/results.js';
 import { type Latency, measure, measureInterleaved } from '../lib/stats.js';
@@ -57,21 +58,11 @@ export const vonageSearch: Workload = {
   async run(ctx) {
     const agents = agentsOf({ seed: ctx.options.seed, agents: 500 }).map((a) => a.id);
     const bare = openBare(ctx.dataset);
-    const runtime = await openRuntime({
-      dataDir: ctx.dataset.dataDir,
-      databaseUrl: ctx.dataset.databaseUrl,
-      principals: { tenants: [{ id: TENANT }] },
-      maxContentBytes: 1024,
-      secret: 'ixvault-bench-secret',
-    });
-    const tenant = runtime.directory.tenants.get(TENANT);
-    if (!tenant) throw new Error('bench tenant missing');
+    const { runtime, tenant } = await openDatasetRuntime(ctx);
     const principal: Principal = { kind: 'client', tenant, id: CLIENT.clientId, scopes: new Set(SCOPES) };
     const server = await ctx.server();
     const api = `${server.url}/interaction-content/interactions`;
     const headers = { authorization: await bearerToken(server.url), accept: VONAGE_ACCEPT };
-    const hasApi = await routeExists(`${api}?start=2024-01-01T00:00:00Z&end=2024-01-02T00:00:00Z`, { headers });
-    if (!hasApi) ctx.log('vonage: the facade is not on this branch yet; measuring store and baseline only');
     const rows: ResultRow[] = [];
     try {
       for (const c of CASES) {
@@ -86,8 +77,8 @@ export const vonageSearch: Workload = {
           baseline: (i) => barePage(bare, queryOf(i)),
           // As the facade calls it (src/api/vonage/search-route.ts).
           store: (i) => runtime.vault.search(principal, queryOf(i), { withContent: true, summary: true }),
+          api: (i) => getBytes(vonageUrl(api, queryOf(i)), headers),
         };
-        if (hasApi) fns.api = (i) => getBytes(vonageUrl(api, queryOf(i)), headers);
         // Where a large page's time goes: the page query alone, with every column and with the summary's.
         if (c.limit === 1000 && !c.agent && !c.prefix) {
           fns.pageAll = (i) => barePage(bare, queryOf(i), { columns: 'i.*', details: false });
@@ -105,7 +96,7 @@ export const vonageSearch: Workload = {
         case: 'HTTP round trip floor (GET /health)',
         ixvault: ms('same client, same server', floor),
       });
-      rows.push(...(await walk(ctx, bare, runtime, principal, hasApi ? { api, headers } : undefined)));
+      rows.push(...(await walk(ctx, bare, runtime, principal, { api, headers })));
     } finally {
       await bare.close();
       await runtime.close();
@@ -222,7 +213,7 @@ async function walk(
   bare: BareDb,
   runtime: Runtime,
   principal: Principal,
-  http: { api: string; headers: Record<string, string> } | undefined,
+  http: { api: string; headers: Record<string, string> },
 ): Promise<ResultRow[]> {
   const base: InteractionSearch = {
     source: 'main',
@@ -255,20 +246,18 @@ async function walk(
       }
     },
   };
-  if (http) {
-    walkers.api = async () => {
-      let total = 0;
-      let token: string | undefined;
-      for (;;) {
-        const res = await fetch(vonageUrl(http.api, base, token), { headers: http.headers });
-        if (res.status !== 200) throw new Error(`vonage walk: ${res.status} ${await res.text()}`);
-        const body = (await res.json()) as { items: unknown[]; meta?: { nextContinuationToken?: string | null } };
-        total += body.items.length;
-        token = body.meta?.nextContinuationToken ?? undefined;
-        if (!token) return total;
-      }
-    };
-  }
+  walkers.api = async () => {
+    let total = 0;
+    let token: string | undefined;
+    for (;;) {
+      const res = await fetch(vonageUrl(http.api, base, token), { headers: http.headers });
+      if (res.status !== 200) throw new Error(`vonage walk: ${res.status} ${await res.text()}`);
+      const body = (await res.json()) as { items: unknown[]; meta?: { nextContinuationToken?: string | null } };
+      total += body.items.length;
+      token = body.meta?.nextContinuationToken ?? undefined;
+      if (!token) return total;
+    }
+  };
   const rates: Record<string, { rate: number; items: number }> = {};
   for (const [name, fn] of Object.entries(walkers)) {
     const times: number[] = [];

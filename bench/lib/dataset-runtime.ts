@@ -1,0 +1,24 @@
+/**
+ * The dataset's store opened in the harness's own process, for the in-process
+ * ("store") figures beside the server's: the same runtime a server opens, with
+ * the bench tenant only.
+ */
+import type { Tenant } from '../../src/domain/principal.js';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
+import type { Context } from './context.js';
+import { TENANT } from './dataset.js';
+
+export const BENCH_SECRET = 'ixvault-bench-secret';
+
+export async function openDatasetRuntime(ctx: Context): Promise<{ runtime: Runtime; tenant: Tenant }> {
+  const runtime = await openRuntime({
+    dataDir: ctx.dataset.dataDir,
+    databaseUrl: ctx.dataset.databaseUrl,
+    principals: { tenants: [{ id: TENANT }] },
+    maxContentBytes: 1024,
+    secret: BENCH_SECRET,
+  });
+  const tenant = runtime.directory.tenants.get(TENANT);
+  if (!tenant) throw new Error('bench tenant missing');
+  return { runtime, tenant };
+}
