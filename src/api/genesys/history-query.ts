@@ -56,7 +56,8 @@ export function historyQuery(principal: Principal, params: HistoryParams, scope:
     // Without mediaType: every media type the tenant's features allow, and only those.
     const allowed = allowedMediaTypes(principal.tenant);
     if (allowed.length === 0) throw errors.featureDisabled('mediaType', 'api-ucs-voice or api-multimedia-*');
-    search.mediaTypes = allowed;
+    // With every feature on there is nothing to filter, and the plan stays a plain walk of the index.
+    if (allowed.length < MEDIA_TYPES.length) search.mediaTypes = allowed;
   }
   const agentId = params.userId ?? (scope.agentHistory ? ownAgentId(principal) : undefined);
   if (agentId !== undefined) search.handlingAgentId = agentId;
