@@ -23,7 +23,8 @@ export function subscribeLive(onEvent: (event: LiveEvent) => void, onState: (sta
     ({ CometD }) => {
       if (stopped) return;
       const cometd = new CometD();
-      cometd.configure({ url: `${window.location.origin}/api/v2/notifications`, logLevel: 'warn' });
+      // No worker scheduler: it runs from a blob: URL, which the page's CSP (scripts from this origin only) refuses.
+      cometd.configure({ url: `${window.location.origin}/api/v2/notifications`, logLevel: 'warn', useWorkerScheduler: false });
       cometd.addListener('/meta/handshake', (reply) => {
         if (!reply.successful) return onState('offline');
         cometd.subscribe(

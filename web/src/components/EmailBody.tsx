@@ -1,16 +1,26 @@
 /**
- * An email's text. HTML is never rendered or executed: it is parsed inert by
- * DOMParser (scripts do not run, nothing loads) and only its text is shown.
+ * An email's text. HTML is never rendered, executed or even built into
+ * elements: tags are dropped from the markup (blocks become line breaks, script
+ * and style go with their content), character references are decoded by a
+ * <textarea> (its content is text, never elements), and the result is shown as
+ * text.
  */
 import { useEffect, useState } from 'react';
 import { api } from '../api';
 
 export function htmlToText(html: string): string {
-  const doc = new DOMParser().parseFromString(html, 'text/html');
-  for (const el of doc.querySelectorAll('script, style, noscript, template, head')) el.remove();
-  for (const br of doc.querySelectorAll('br')) br.replaceWith('\n');
-  for (const block of doc.querySelectorAll('p, div, li, tr, h1, h2, h3, h4, h5, h6')) block.append(doc.createTextNode('\n'));
-  return (doc.body.textContent ?? '').replace(/\n{3,}/g, '\n\n').trim();
+  const stripped = html
+    .replace(/<(script|style|head|template|noscript)\b[\s\S]*?<\/\1\s*>/gi, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<br\b[^>]*>/gi, '\n')
+    .replace(/<\/(p|div|li|tr|h[1-6]|blockquote|table)\s*>/gi, '\n')
+    .replace(/<[^>]*>/g, '');
+  const decoder = document.createElement('textarea');
+  decoder.innerHTML = stripped;
+  return decoder.value
+    .replace(/[ \t]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 export function EmailBody({ url, contentType, label }: { url: string; contentType: string; label: string }) {
