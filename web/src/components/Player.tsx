@@ -4,7 +4,8 @@
  * at once; wavesurfer.js draws the waveform over that element. It is never given
  * the URL to fetch (it would download the whole file and swap the element's
  * source for a blob): small recordings are decoded here for their peaks, long
- * ones get a flat outline of their duration.
+ * PCM WAV recordings are sampled with a few small Range requests, and other
+ * long ones get a flat outline of their duration.
  */
 import { useEffect, useRef, useState } from 'react';
 import WaveSurfer from 'wavesurfer.js';
@@ -23,6 +24,7 @@ interface Props {
   src: string;
   label: string;
   contentLength: number;
+  contentType: string;
   durationMs?: number | undefined;
   onTime?: (seconds: number) => void;
   handle?: (handle: PlayerHandle) => void;
@@ -48,7 +50,60 @@ async function peaksOf(src: string, signal: AbortSignal): Promise<{ peaks: numbe
   return { peaks: [peaks], duration: buffer.duration };
 }
 
-export default function Player({ src, label, contentLength, durationMs, onTime, handle }: Props) {
+/** Bars drawn for a long WAV, each from one small Range request. */
+const SAMPLED_BARS = 160;
+const SAMPLE_BYTES = 2048;
+const SAMPLE_CONCURRENCY = 6;
+
+async function range(src: string, start: number, length: number, signal: AbortSignal): Promise<DataView> {
+  const res = await fetch(src, {
+    signal,
+    credentials: 'same-origin',
+    headers: { range: `bytes=${start}-${start + length - 1}` },
+  });
+  if (res.status !== 206) throw new Error(`no range support (${res.status})`);
+  return new DataView(await res.arrayBuffer());
+}
+
+/** Peaks of a 16-bit PCM WAV from samples spread over the file, without downloading it. */
+async function sampledWavPeaks(src: string, size: number, signal: AbortSignal): Promise<{ peaks: number[][]; duration: number }> {
+  const head = await range(src, 0, 4096, signal);
+  const tag = (at: number) =>
+    String.fromCharCode(head.getUint8(at), head.getUint8(at + 1), head.getUint8(at + 2), head.getUint8(at + 3));
+  if (tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new Error('not a WAV file');
+  let at = 12;
+  let format: { channels: number; rate: number; bits: number } | undefined;
+  let data: { start: number; size: number } | undefined;
+  while (at + 8 <= head.byteLength && !data) {
+    const chunkSize = head.getUint32(at + 4, true);
+    if (tag(at) === 'fmt ' && head.getUint16(at + 8, true) === 1)
+      format = {
+        channels: head.getUint16(at + 10, true),
+        rate: head.getUint32(at + 12, true),
+        bits: head.getUint16(at + 22, true),
+      };
+    if (tag(at) === 'data') data = { start: at + 8, size: Math.min(chunkSize, size - at - 8) };
+    at += 8 + chunkSize + (chunkSize % 2);
+  }
+  if (!format || !data || format.bits !== 16) throw new Error('not 16-bit PCM');
+  const frame = 2 * format.channels;
+  const peaks = new Array<number>(SAMPLED_BARS).fill(0);
+  let next = 0;
+  const worker = async () => {
+    while (next < SAMPLED_BARS) {
+      const bar = next++;
+      const offset = data.start + Math.floor((bar * data.size) / SAMPLED_BARS / frame) * frame;
+      const view = await range(src, offset, Math.min(SAMPLE_BYTES, data.start + data.size - offset), signal);
+      let max = 0;
+      for (let i = 0; i + 1 < view.byteLength; i += 2) max = Math.max(max, Math.abs(view.getInt16(i, true)) / 32768);
+      peaks[bar] = max;
+    }
+  };
+  await Promise.all(Array.from({ length: SAMPLE_CONCURRENCY }, worker));
+  return { peaks: [peaks], duration: data.size / frame / format.rate };
+}
+
+export default function Player({ src, label, contentLength, contentType, durationMs, onTime, handle }: Props) {
   const audio = useRef<HTMLAudioElement>(null);
   const waveform = useRef<HTMLDivElement>(null);
   const [playing, setPlaying] = useState(false);
@@ -85,17 +140,21 @@ export default function Player({ src, label, contentLength, durationMs, onTime, 
       const seconds = durationMs ? durationMs / 1000 : media.duration || 1;
       draw([Array.from({ length: 200 }, () => 0.05)], seconds);
     };
-    if (contentLength <= DECODE_LIMIT) {
-      peaksOf(src, controller.signal).then(
-        (p) => draw(p.peaks, p.duration),
-        () => flat(),
-      );
-    } else flat();
+    const peaks =
+      contentLength <= DECODE_LIMIT
+        ? peaksOf(src, controller.signal)
+        : /wav/i.test(contentType)
+          ? sampledWavPeaks(src, contentLength, controller.signal)
+          : Promise.reject(new Error('no peaks for a long compressed recording'));
+    peaks.then(
+      (p) => draw(p.peaks, p.duration),
+      () => flat(),
+    );
     return () => {
       controller.abort();
       surfer?.destroy();
     };
-  }, [src, contentLength, durationMs]);
+  }, [src, contentLength, contentType, durationMs]);
 
   useEffect(() => {
     handle?.({
@@ -150,7 +209,7 @@ export default function Player({ src, label, contentLength, durationMs, onTime, 
         onPlay={() => setPlaying(true)}
         onPause={() => setPlaying(false)}
         onEnded={() => setPlaying(false)}
-        onLoadedMetadata={(e) => Number.isFinite(e.currentTarget.duration) && setDuration(e.currentTarget.duration)}
+        onDurationChange={(e) => Number.isFinite(e.currentTarget.duration) && setDuration(e.currentTarget.duration)}
         onTimeUpdate={(e) => {
           setTime(e.currentTarget.currentTime);
           onTime?.(e.currentTarget.currentTime);

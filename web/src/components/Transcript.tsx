@@ -47,7 +47,7 @@ export function Transcript({ segments, time, onSeek }: { segments: Segment[]; ti
     const row = box?.querySelector<HTMLElement>('[aria-current="true"]');
     if (!box || !row) return;
     // Scroll the transcript box only, never the page.
-    const top = row.offsetTop - box.offsetTop;
+    const top = row.offsetTop; // the list is the rows' offset parent (position: relative)
     if (top < box.scrollTop || top + row.offsetHeight > box.scrollTop + box.clientHeight)
       box.scrollTo({ top: top - box.clientHeight / 3 });
   }, [current]);

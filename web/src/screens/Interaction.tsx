@@ -174,6 +174,7 @@ export function InteractionScreen({ id, source, session }: { id: string; source:
                 src={contentUrl(i.id, current.contentKey, source)}
                 label={`${current.type} ${current.contentKey}`}
                 contentLength={current.contentLength}
+                contentType={current.contentType}
                 durationMs={current.properties?.duration}
                 onTime={setTime}
                 handle={handle}

@@ -227,6 +227,8 @@ export function SearchScreen({ query }: { query: URLSearchParams }) {
 
 function Filters({ query, update }: { query: URLSearchParams; update: (c: Record<string, string | string[] | null>) => void }) {
   const range = rangeOf(query);
+  // Open on wide screens; on a phone the results come first and the filters fold away.
+  const [wide] = useState(() => window.matchMedia('(min-width: 761px)').matches);
   const [custom, setCustom] = useState(range === 'custom');
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -283,60 +285,63 @@ function Filters({ query, update }: { query: URLSearchParams; update: (c: Record
             </span>
           )}
         </fieldset>
-        <div className="grid">
-          <label>
-            Media type
-            <select name="mediaType" defaultValue={query.get('mediaType') ?? ''}>
-              <option value="">Any</option>
-              {MEDIA_TYPES.map((m) => (
-                <option key={m} value={m}>
-                  {m}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Direction
-            <select name="direction" defaultValue={query.get('direction') ?? ''}>
-              <option value="">Any</option>
-              <option value="inbound">Inbound</option>
-              <option value="outbound">Outbound</option>
-            </select>
-          </label>
-          {TEXT_FILTERS.map((f) => (
-            <label key={f.key}>
-              {f.label}
-              <input name={f.key} defaultValue={query.get(f.key) ?? ''} autoComplete="off" />
+        <details className="more" open={wide}>
+          <summary>Filters</summary>
+          <div className="grid">
+            <label>
+              Media type
+              <select name="mediaType" defaultValue={query.get('mediaType') ?? ''}>
+                <option value="">Any</option>
+                {MEDIA_TYPES.map((m) => (
+                  <option key={m} value={m}>
+                    {m}
+                  </option>
+                ))}
+              </select>
             </label>
-          ))}
-          <label>
-            Attribute name
-            <input name="attrName" defaultValue={attrName} autoComplete="off" />
-          </label>
-          <label>
-            Attribute value
-            <input name="attrValue" defaultValue={attrValue} autoComplete="off" />
-          </label>
-          <label>
-            Store
-            <select name="source" defaultValue={query.get('source') ?? 'main'}>
-              <option value="main">Main</option>
-              <option value="archive">Archive</option>
-            </select>
-          </label>
-          <label className="check">
-            <input type="checkbox" name="hasContent" defaultChecked={query.get('hasContent') === 'true'} />
-            Has content
-          </label>
-        </div>
-        <div className="actions">
-          <button type="submit" className="primary">
-            Search
-          </button>
-          <button type="button" onClick={() => navigate('/')}>
-            Clear
-          </button>
-        </div>
+            <label>
+              Direction
+              <select name="direction" defaultValue={query.get('direction') ?? ''}>
+                <option value="">Any</option>
+                <option value="inbound">Inbound</option>
+                <option value="outbound">Outbound</option>
+              </select>
+            </label>
+            {TEXT_FILTERS.map((f) => (
+              <label key={f.key}>
+                {f.label}
+                <input name={f.key} defaultValue={query.get(f.key) ?? ''} autoComplete="off" />
+              </label>
+            ))}
+            <label>
+              Attribute name
+              <input name="attrName" defaultValue={attrName} autoComplete="off" />
+            </label>
+            <label>
+              Attribute value
+              <input name="attrValue" defaultValue={attrValue} autoComplete="off" />
+            </label>
+            <label>
+              Store
+              <select name="source" defaultValue={query.get('source') ?? 'main'}>
+                <option value="main">Main</option>
+                <option value="archive">Archive</option>
+              </select>
+            </label>
+            <label className="check">
+              <input type="checkbox" name="hasContent" defaultChecked={query.get('hasContent') === 'true'} />
+              Has content
+            </label>
+          </div>
+          <div className="actions">
+            <button type="submit" className="primary">
+              Search
+            </button>
+            <button type="button" onClick={() => navigate('/')}>
+              Clear
+            </button>
+          </div>
+        </details>
       </form>
     </search>
   );
