@@ -134,7 +134,11 @@ export default function Player({ src, label, contentLength, contentType, duratio
       };
       const nonce = styleNonce();
       if (nonce) options.cspNonce = nonce;
-      surfer = WaveSurfer.create(options);
+      const created = WaveSurfer.create(options);
+      surfer = created;
+      setDuration((d) => d || seconds);
+      // Drawn after the listener may have moved: show where playback is now, not at 0.
+      created.once('redrawcomplete', () => media.dispatchEvent(new Event('timeupdate')));
     };
     const flat = () => {
       const seconds = durationMs ? durationMs / 1000 : media.duration || 1;
