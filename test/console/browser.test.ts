@@ -329,16 +329,18 @@ describe.skipIf(!available)(
       await page.locator('body').press('k');
       // The waveform is drawn (from sampled Range requests: the file is too long to fetch whole).
       await expect
-        .poll(() =>
-          page.evaluate(
-            () =>
-              (globalThis as any).document.querySelector('.waveform > div')?.shadowRoot?.querySelectorAll('canvas').length ?? 0,
-          ),
+        .poll(
+          () =>
+            page.evaluate(
+              () =>
+                (globalThis as any).document.querySelector('.waveform > div')?.shadowRoot?.querySelectorAll('canvas').length ?? 0,
+            ),
+          { timeout: 30_000 },
         )
         .toBeGreaterThan(0);
       expect(await page.locator('[data-testid="current-time"]').textContent()).toMatch(/^7:\d\d$/);
       await capture('call');
-    });
+    }, 90_000);
 
     it('downloads a content item', async () => {
       const download = page.waitForEvent('download');
