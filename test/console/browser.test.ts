@@ -280,9 +280,15 @@ describe.skipIf(!available)(
       await expect.poll(async () => (await rows().first().getAttribute('data-id')) !== ids.doomed).toBe(true);
     });
 
-    it('opens a chat from the results and reads it as a conversation', async () => {
+    it('opens a chat from the results with the keyboard alone, and reads it as a conversation', async () => {
       await page.goto(`${server.url}/console/?range=7d&contactId=C-CHAT-1`);
-      await rows().first().getByRole('link').click();
+      await expect.poll(() => rows().count()).toBe(1);
+      // Tab from the top of the page to the result's link, then Enter.
+      const focusedIsResult = () =>
+        page.evaluate(() => (globalThis as any).document.activeElement?.closest('table.results tbody a') != null);
+      for (let tabs = 0; tabs < 60 && !(await focusedIsResult()); tabs++) await page.keyboard.press('Tab');
+      expect(await focusedIsResult()).toBe(true);
+      await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: 'Conversation' }).waitFor();
       const bubbles = page.locator('.conversation .bubble');
       await expect.poll(() => bubbles.count()).toBe(2);
