@@ -13,6 +13,8 @@ interface Results {
   fresh: Set<string>;
 }
 
+const WIDE = '(min-width: 761px)';
+
 const EMPTY: Results = { items: [], next: null, loading: true, fresh: new Set() };
 
 export function SearchScreen({ query }: { query: URLSearchParams }) {
@@ -138,7 +140,9 @@ export function SearchScreen({ query }: { query: URLSearchParams }) {
       <Filters query={query} update={update} />
       <div className="results-bar">
         <p aria-live="polite" className="muted">
-          {results.error ? '' : `${results.items.length}${results.next ? '+' : ''} interactions`}
+          {results.error
+            ? ''
+            : `${results.items.length}${results.next ? '+' : ''} interaction${results.items.length === 1 && !results.next ? '' : 's'}`}
           {live && (
             <span className={`live live-${live}`}>
               {live === 'live'
@@ -228,7 +232,13 @@ export function SearchScreen({ query }: { query: URLSearchParams }) {
 function Filters({ query, update }: { query: URLSearchParams; update: (c: Record<string, string | string[] | null>) => void }) {
   const range = rangeOf(query);
   // Open on wide screens; on a phone the results come first and the filters fold away.
-  const [wide] = useState(() => window.matchMedia('(min-width: 761px)').matches);
+  const [open, setOpen] = useState(() => window.matchMedia(WIDE).matches);
+  useEffect(() => {
+    const query = window.matchMedia(WIDE);
+    const follow = () => setOpen(query.matches);
+    query.addEventListener('change', follow);
+    return () => query.removeEventListener('change', follow);
+  }, []);
   const [custom, setCustom] = useState(range === 'custom');
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -285,7 +295,7 @@ function Filters({ query, update }: { query: URLSearchParams; update: (c: Record
             </span>
           )}
         </fieldset>
-        <details className="more" open={wide}>
+        <details className="more" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
           <summary>Filters</summary>
           <div className="grid">
             <label>
