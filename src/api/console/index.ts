@@ -11,7 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Authenticator } from '../../auth/authenticator.js';
@@ -44,6 +43,8 @@ async function consoleAssets(app: FastifyInstance, { dir }: { dir: string }) {
   const indexFile = `${dir}index.html`;
   const built = existsSync(indexFile);
   if (built) {
+    // Loaded here, not at the top: CLI commands import the app but never serve the console.
+    const { default: fastifyStatic } = await import('@fastify/static');
     await app.register(fastifyStatic, {
       root: dir,
       prefix: '/',

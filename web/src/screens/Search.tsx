@@ -186,7 +186,7 @@ export function SearchScreen({ query }: { query: URLSearchParams }) {
           </thead>
           <tbody>
             {results.items.map((i) => (
-              <tr key={i.id} className={results.fresh.has(i.id) ? 'fresh' : undefined} data-id={i.id}>
+              <tr key={i.id} className={results.fresh.has(i.id) ? 'fresh' : undefined} data-id={i.id} data-start={i.startDate}>
                 <td>
                   <a
                     {...linkProps(
