@@ -10,6 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
+import { genesysInteractionResource } from './api/genesys/interaction-resource-route.js';
 import { nativeApi } from './api/native/index.js';
 import { oauthRoutes } from './api/oauth.js';
 import { opsRoutes } from './api/ops.js';
@@ -75,5 +76,6 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory);
   app.addHook('onClose', async () => stopLiveFeed());
   await app.register(genesysApi, { prefix: '/api/v2/ucs', runtime, notifier });
+  await app.register(genesysInteractionResource, { prefix: '/api/v2/interactions', runtime });
   return app;
 }

@@ -1,6 +1,11 @@
 /**
- * `POST /oauth2/token`: the OAuth2 client credentials grant (RFC 6749 §4.4),
- * client authentication by HTTP Basic or form fields. Errors follow §5.2.
+ * The OAuth2 client credentials grant (RFC 6749 §4.4), client authentication
+ * by HTTP Basic or form fields, errors as §5.2. One handler answers on two
+ * paths: `/oauth2/token` and Vonage's identity-server path
+ * `/Auth/connect/token`, so that a Vonage client only changes its base URL.
+ * The answer carries `access_token`, `token_type` ("Bearer") and
+ * `expires_in` as Vonage sends them, plus `scope` (RFC 6749 §5.1): the
+ * requested scopes the client holds, or all of them when none were asked for.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { type Authenticator, InvalidClient, InvalidScope } from '../auth/authenticator.js';
@@ -12,9 +17,15 @@ interface TokenForm {
   scope?: string;
 }
 
+export const TOKEN_PATHS = ['/oauth2/token', '/Auth/connect/token'] as const;
+
 export async function oauthRoutes(app: FastifyInstance, { auth }: { auth: Authenticator }) {
+  for (const url of TOKEN_PATHS) registerTokenRoute(app, auth, url);
+}
+
+function registerTokenRoute(app: FastifyInstance, auth: Authenticator, url: string) {
   app.post<{ Body: TokenForm }>(
-    '/oauth2/token',
+    url,
     {
       schema: {
         summary: 'Issue a bearer token (client credentials grant)',

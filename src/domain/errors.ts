@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'conflict'
   | 'too_large'
   | 'range_not_satisfiable'
+  | 'too_many_requests' // throttled; `extra.retryAfterSeconds` says when to try again
   | 'internal';
 
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
@@ -24,6 +25,7 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   conflict: 409,
   too_large: 413,
   range_not_satisfiable: 416,
+  too_many_requests: 429,
   internal: 500,
 };
 
@@ -95,6 +97,11 @@ export const errors = {
     new VaultError('range_not_satisfiable', 'IXV_RANGE_NOT_SATISFIABLE', 'requested range not satisfiable', {
       field: 'Range',
       extra: { size },
+    }),
+  /** A bounded queue or cap is full (password checks, pending searches, held results). */
+  busy: (what: string, retryAfterSeconds: number) =>
+    new VaultError('too_many_requests', 'IXV_BUSY', `${what}; retry after ${retryAfterSeconds} s`, {
+      extra: { retryAfterSeconds },
     }),
   internal: (message = 'internal error') => new VaultError('internal', 'IXV_INTERNAL', message),
 };

@@ -12,6 +12,7 @@ import type { Runtime } from '../../runtime.js';
 import { authenticateHook } from '../shared/authenticate.js';
 import { checkApiVersion } from './api-version.js';
 import { contentRoutes } from './content-routes.js';
+import { deleteBatchRoute } from './delete-batch-route.js';
 import { sendVonageError } from './errors.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { searchRoute } from './search-route.js';
@@ -27,4 +28,5 @@ export async function vonageApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(searchRoute, { vault, cursorKey: runtime.keys.cursor });
   await app.register(interactionRoutes, { vault });
   await app.register(contentRoutes, { vault });
+  await app.register(deleteBatchRoute, { vault });
 }
