@@ -1,6 +1,6 @@
 /** Content item metadata (the bytes live in the blob store) and the audit log of deletions. */
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { errors } from '../domain/errors.js';
 import type { ContentItem } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
@@ -8,6 +8,7 @@ import type { Source } from '../domain/search.js';
 import type { StoreConnection } from './database.js';
 import type { InteractionRepository } from './interaction-repository.js';
 import { contentToRow, rowToContent } from './rows.js';
+import type { Database } from './schema.js';
 
 export interface AuditEntry {
   atMs: number;
@@ -94,7 +95,14 @@ export class ContentRepository {
   }
 
   /** Removes one item; returns its hash, or undefined when there was none. */
-  async delete(visibility: Visibility, idOrGuid: string, contentKey: string, source: Source = 'main') {
+  /** `withinTransaction` runs in the deletion's transaction (the audit entry): both commit or neither. */
+  async delete(
+    visibility: Visibility,
+    idOrGuid: string,
+    contentKey: string,
+    source: Source = 'main',
+    withinTransaction?: (trx: Kysely<Database>, removed: { interactionId: string; sha256: string }) => Promise<void>,
+  ) {
     return this.store
       .in(source)
       .transaction()
@@ -122,7 +130,9 @@ export class ContentRepository {
           .where('tenant_id', '=', tenantId)
           .where('id', '=', id)
           .execute();
-        return { interactionId: id, sha256: row.sha256 };
+        const removed = { interactionId: id, sha256: row.sha256 };
+        await withinTransaction?.(trx, removed);
+        return removed;
       });
   }
 
@@ -142,9 +152,9 @@ export class ContentRepository {
     return total;
   }
 
-  async audit(tenantId: string, entry: AuditEntry): Promise<void> {
-    await this.store
-      .in('main')
+  /** `db`: the transaction of the change being audited, so that the entry commits with it or not at all. */
+  async audit(tenantId: string, entry: AuditEntry, db: Kysely<Database> = this.store.in('main')): Promise<void> {
+    await db
       .insertInto('audit_log')
       .values({
         tenant_id: tenantId,

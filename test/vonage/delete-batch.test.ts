@@ -115,6 +115,28 @@ describe(`Vonage batch deletion (${BACKEND})`, () => {
     expect(await exists(failing.guid)).toBe(false);
   });
 
+  it('deletes nothing it cannot audit: a failing audit entry rolls the deletion back (batch and single content item)', async () => {
+    const [target, other] = [await stored(), await stored()];
+    const content = server.runtime.vault.content;
+    const audit = content.audit.bind(content);
+    content.audit = async () => {
+      throw new Error('audit log unavailable');
+    };
+    try {
+      const res = await batch({ guids: [target.guid] });
+      expect(res.body).toEqual({ failures: [{ guid: target.guid, message: 'internal error', statusCode: 500 }] });
+      const single = await vonage(server, `/interactions/${other.guid}/content/transcript`, deleter, { method: 'DELETE' });
+      expect(single.status).toBe(500);
+    } finally {
+      content.audit = audit;
+    }
+    const left = await vonage(server, `/interactions/${target.guid}`, reader);
+    expect(left.body.content.map((c: { contentKey: string }) => c.contentKey).sort()).toEqual(['callRecording', 'transcript']);
+    expect((await vonage(server, `/interactions/${other.guid}/content/transcript`, reader)).status).toBe(200);
+    expect((await batch({ guids: [target.guid] })).body).toEqual({ failures: [] });
+    expect(await exists(target.guid)).toBe(false);
+  });
+
   it.each([
     ['more than 1000 GUIDs', { guids: Array.from({ length: 1001 }, () => randomUUID()) }, 'guids'],
     ['no guids', {}, 'guids'],
