@@ -31,20 +31,16 @@ let failed = false;
 function run(backend, env) {
   const report = join(dir, `${backend}.json`);
   const started = Date.now();
-  const result = spawnSync(
-    process.execPath,
-    ['node_modules/vitest/vitest.mjs', 'run', 'test/integrity/kill.test.ts'],
-    {
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        ...env,
-        IXVAULT_SOAK_TRIALS: values.trials,
-        IXVAULT_SOAK_KINDS: values.kinds,
-        IXVAULT_SOAK_REPORT: report,
-      },
+  const result = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/integrity/kill.test.ts'], {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      ...env,
+      IXVAULT_SOAK_TRIALS: values.trials,
+      IXVAULT_SOAK_KINDS: values.kinds,
+      IXVAULT_SOAK_REPORT: report,
     },
-  );
+  });
   if (result.status !== 0) failed = true;
   const { outcomes } = JSON.parse(readFileSync(report, 'utf8'));
   for (const kind of values.kinds.split(',')) {
@@ -87,8 +83,8 @@ for (const r of rows)
   console.log(
     `${r.backend.padEnd(9)} ${r.kind.padEnd(8)} ${String(r.trials).padStart(6)}  ${String(r.killedMidway).padStart(13)}  ${String(
       r.acknowledged,
-    ).padStart(12)}  ${String(r.lost).padStart(4)}  ${String(r.halfPresent).padStart(12)}  ${String(r.orphansBeforeSweep).padStart(
-      20,
-    )}  ${String(r.orphansAfterSweep).padStart(5)}`,
+    ).padStart(12)}  ${String(r.lost).padStart(4)}  ${String(r.halfPresent).padStart(12)}  ${String(
+      r.orphansBeforeSweep,
+    ).padStart(20)}  ${String(r.orphansAfterSweep).padStart(5)}`,
   );
 process.exit(failed ? 1 : 0);

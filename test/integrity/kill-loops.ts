@@ -69,7 +69,16 @@ function startIxvault(args: string[]): { child: ChildProcess; exited: Promise<vo
 
 /** Starts `ixvault serve` and resolves with its URL once it listens. */
 async function startServer(store: Store) {
-  const started = startIxvault(['serve', '--host', '127.0.0.1', '--port', '0', '--config', store.principalsFile, ...storeArgs(store)]);
+  const started = startIxvault([
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--config',
+    store.principalsFile,
+    ...storeArgs(store),
+  ]);
   const url = await new Promise<string>((resolve, reject) => {
     const look = () => {
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(started.output.text);
@@ -336,7 +345,9 @@ export async function archiveTrial(trial: number): Promise<TrialOutcome> {
   } finally {
     await runtime.close();
   }
-  const watcher = connect(store.databaseUrl ? { dataDir: store.dataDir, databaseUrl: store.databaseUrl } : { dataDir: store.dataDir });
+  const watcher = connect(
+    store.databaseUrl ? { dataDir: store.dataDir, databaseUrl: store.databaseUrl } : { dataDir: store.dataDir },
+  );
   let killedMidway = false;
   try {
     const run = startIxvault(['archive', '--older-than', '30', '--batch-size', '25', ...storeArgs(store)]);
@@ -345,11 +356,7 @@ export async function archiveTrial(trial: number): Promise<TrialOutcome> {
       done = true;
     });
     while (!done) {
-      const row = await watcher
-        .in('archive')
-        .selectFrom('interactions')
-        .select(sql<number>`count(*)`.as('n'))
-        .executeTakeFirst();
+      const row = await watcher.in('archive').selectFrom('interactions').select(sql<number>`count(*)`.as('n')).executeTakeFirst();
       const archived = Number(row?.n ?? 0);
       if (archived > 0 && archived < total) {
         run.child.kill('SIGKILL');
@@ -366,7 +373,10 @@ export async function archiveTrial(trial: number): Promise<TrialOutcome> {
   try {
     let lost = 0;
     let half = 0;
-    const where = async (source: 'main' | 'archive', table: 'interactions' | 'messages' | 'interaction_agents' | 'custom_attributes' | 'content_items') => {
+    const where = async (
+      source: 'main' | 'archive',
+      table: 'interactions' | 'messages' | 'interaction_agents' | 'custom_attributes' | 'content_items',
+    ) => {
       const column = table === 'interactions' ? 'id' : 'interaction_id';
       const rows = await runtime.store
         .in(source)

@@ -32,7 +32,16 @@ function record(id: string, overrides: Record<string, unknown> = {}) {
     startDate: new Date(OLD).toISOString(),
     handlingAgents: [{ id: 'agent-1' }],
     customAttributes: { topic: 'billing' },
-    messages: [{ index: 1, from: { type: 'Customer' }, text: 'hi', visibility: 'All', timestamp: new Date(OLD).toISOString(), type: 'Text' }],
+    messages: [
+      {
+        index: 1,
+        from: { type: 'Customer' },
+        text: 'hi',
+        visibility: 'All',
+        timestamp: new Date(OLD).toISOString(),
+        type: 'Text',
+      },
+    ],
     ...overrides,
   };
 }
@@ -55,9 +64,18 @@ describe(`store integrity (${BACKEND})`, () => {
     });
   const ingest = (records: unknown[]) => runtime.vault.interactions.upsertMany(TENANT, validateBatch(records));
   const upload = (id: string, key: string, text: string) =>
-    runtime.vault.putContent(admin, id, key, Readable.from([Buffer.from(text)]), { type: 'transcript', contentType: 'text/plain' });
+    runtime.vault.putContent(admin, id, key, Readable.from([Buffer.from(text)]), {
+      type: 'transcript',
+      contentType: 'text/plain',
+    });
   const stored = async (source: 'main' | 'archive', id: string) =>
-    runtime.store.in(source).selectFrom('interactions').selectAll().where('tenant_id', '=', TENANT).where('id', '=', id).executeTakeFirst();
+    runtime.store
+      .in(source)
+      .selectFrom('interactions')
+      .selectAll()
+      .where('tenant_id', '=', TENANT)
+      .where('id', '=', id)
+      .executeTakeFirst();
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'ixvault-integrity-'));
@@ -85,24 +103,27 @@ describe(`store integrity (${BACKEND})`, () => {
     }
   });
 
-  it.runIf(BACKEND === 'sqlite')('1. adopts the separate archive file of an earlier version, keeping the old file aside', async () => {
-    await ingest([record('LEGACY1'), record('LEGACY2')]);
-    await runtime.vault.archive.moveBatch(TENANT, Date.now(), 10);
-    await runtime.close();
-    // Rebuild the old layout: the archive tables in ixvault-archive.db, none in ixvault.db.
-    const sqlite = new BetterSqlite3(join(dataDir, 'ixvault.db'));
-    sqlite.prepare('attach database ? as legacy').run(join(dataDir, 'ixvault-archive.db'));
-    for (const t of ['interactions', 'interaction_agents', 'custom_attributes', 'messages', 'content_items']) {
-      sqlite.exec(`create table legacy.${t} as select * from main.archive_${t}; delete from main.archive_${t};`);
-    }
-    sqlite.close();
-    runtime = await open();
-    expect((await stored('archive', 'LEGACY1'))?.id).toBe('LEGACY1');
-    expect((await runtime.vault.interactions.get({ tenantId: TENANT }, 'LEGACY2', 'archive'))?.messages).toHaveLength(1);
-    expect(existsSync(join(dataDir, 'ixvault-archive.db'))).toBe(false);
-    expect(readdirSync(dataDir).some((f) => f.startsWith('ixvault-archive.db.adopted-'))).toBe(true);
-    expect(logged.join('\n')).toMatch(/adopted 2 archived interactions/);
-  });
+  it.runIf(BACKEND === 'sqlite')(
+    '1. adopts the separate archive file of an earlier version, keeping the old file aside',
+    async () => {
+      await ingest([record('LEGACY1'), record('LEGACY2')]);
+      await runtime.vault.archive.moveBatch(TENANT, Date.now(), 10);
+      await runtime.close();
+      // Rebuild the old layout: the archive tables in ixvault-archive.db, none in ixvault.db.
+      const sqlite = new BetterSqlite3(join(dataDir, 'ixvault.db'));
+      sqlite.prepare('attach database ? as legacy').run(join(dataDir, 'ixvault-archive.db'));
+      for (const t of ['interactions', 'interaction_agents', 'custom_attributes', 'messages', 'content_items']) {
+        sqlite.exec(`create table legacy.${t} as select * from main.archive_${t}; delete from main.archive_${t};`);
+      }
+      sqlite.close();
+      runtime = await open();
+      expect((await stored('archive', 'LEGACY1'))?.id).toBe('LEGACY1');
+      expect((await runtime.vault.interactions.get({ tenantId: TENANT }, 'LEGACY2', 'archive'))?.messages).toHaveLength(1);
+      expect(existsSync(join(dataDir, 'ixvault-archive.db'))).toBe(false);
+      expect(readdirSync(dataDir).some((f) => f.startsWith('ixvault-archive.db.adopted-'))).toBe(true);
+      expect(logged.join('\n')).toMatch(/adopted 2 archived interactions/);
+    },
+  );
 
   it('2. updates an archived interaction in place when it is ingested again; the next archive run keeps that version', async () => {
     const [first] = await ingest([record('AGAIN1', { subject: 'first' })]);
@@ -140,7 +161,11 @@ describe(`store integrity (${BACKEND})`, () => {
     const ids = Array.from({ length: 30 }, (_, i) => `CNT${String(i).padStart(3, '0')}`);
     await ingest(ids.map((id) => record(id)));
     await Promise.all(
-      ids.flatMap((id) => [upload(id, 'transcript', `text of ${id}`), ingest([record(id, { subject: 'again' })]), upload(id, 'notes', id)]),
+      ids.flatMap((id) => [
+        upload(id, 'transcript', `text of ${id}`),
+        ingest([record(id, { subject: 'again' })]),
+        upload(id, 'notes', id),
+      ]),
     );
     for (const id of ids) {
       const row = await stored('main', id);
@@ -184,7 +209,10 @@ describe(`store integrity (${BACKEND})`, () => {
     const tmpFiles = readdirSync(join(blobs, '.tmp'));
     expect(tmpFiles).toEqual([]);
     // A crashed upload's partial file (named like ours, by a process that no longer exists) and an orphan blob.
-    const host = createHash('sha256').update((await import('node:os')).hostname()).digest('hex').slice(0, 8);
+    const host = createHash('sha256')
+      .update((await import('node:os')).hostname())
+      .digest('hex')
+      .slice(0, 8);
     await writeFile(join(blobs, '.tmp', `${host}.${dead}.1.partial`), Buffer.alloc(1000));
     const orphanSha = createHash('sha256').update('never recorded').digest('hex');
     await mkdir(join(blobs, TENANT, orphanSha.slice(0, 2)), { recursive: true });
@@ -205,7 +233,7 @@ describe(`store integrity (${BACKEND})`, () => {
     expect((await runtime.sweep({ blobGraceMs: 0 })).tempFiles).toEqual(['otherhost.123.1.partial']);
   });
 
-  it('5. a release by another process between publication and commit cannot take an upload\'s bytes', async () => {
+  it("5. a release by another process between publication and commit cannot take an upload's bytes", async () => {
     await ingest([record('RELEASE1')]);
     const staged = await runtime.blobs.stage(TENANT, Readable.from([Buffer.from('contested')]), { maxBytes: 100 });
     await staged.publish();
