@@ -158,14 +158,11 @@ describe(`store integrity (${BACKEND})`, () => {
   });
 
   it('3. re-ingest racing content uploads keeps content_count equal to the content rows', async () => {
-    const ids = Array.from({ length: 30 }, (_, i) => `CNT${String(i).padStart(3, '0')}`);
+    const ids = Array.from({ length: 40 }, (_, i) => `CNT${String(i).padStart(3, '0')}`);
     await ingest(ids.map((id) => record(id)));
+    const again = (id: string) => ingest([record(id, { subject: 'again' })]);
     await Promise.all(
-      ids.flatMap((id) => [
-        upload(id, 'transcript', `text of ${id}`),
-        ingest([record(id, { subject: 'again' })]),
-        upload(id, 'notes', id),
-      ]),
+      ids.flatMap((id) => [again(id), upload(id, 'transcript', `text of ${id}`), again(id), upload(id, 'notes', id), again(id)]),
     );
     for (const id of ids) {
       const row = await stored('main', id);
