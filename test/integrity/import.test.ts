@@ -52,7 +52,7 @@ describe(`ixvault import integrity (${BACKEND})`, () => {
     } finally {
       await runtime.close();
     }
-  });
+  }, 120_000);
 
   it('refuses a tenant the principals file does not have', async () => {
     const file = join(dir, 'one.ndjson');
@@ -63,5 +63,5 @@ describe(`ixvault import integrity (${BACKEND})`, () => {
     const without = await runCli(['import', file, '--tenant', 'acme', '--data', dir]);
     expect(without.code).toBe(1);
     expect(without.stderr).toContain('--config');
-  });
+  }, 120_000);
 });
