@@ -24,7 +24,7 @@ export function registerImport(program: Command): void {
       .command('import')
       .description('Import interactions from a newline-delimited JSON file (one canonical record per line)')
       .argument('<file>', 'the .ndjson file')
-      .requiredOption('--tenant <id>', 'tenant the records belong to')
+      .requiredOption('--tenant <id>', 'tenant the records belong to (must be in the principals file given by --config)')
       .option('--max-errors <n>', 'stop after this many invalid lines', '1000'),
   ).action(async (file: string, flags) => {
     const config = configOf(flags);

@@ -46,7 +46,7 @@ function record(id: string, overrides: Record<string, unknown> = {}) {
   };
 }
 
-describe(`store integrity (${BACKEND})`, () => {
+describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
   let dataDir: string;
   let databaseUrl: string | undefined;
   let runtime: Runtime;
