@@ -47,7 +47,7 @@ export interface PasswordPoolOptions {
   queue: number;
 }
 
-/** A fixed number of scrypt threads behind a bounded queue. Threads start on first use and never hold the process open. */
+/** A fixed number of scrypt threads behind a bounded queue. Threads start on first use and hold the process open only while at work. */
 export class PasswordPool {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
@@ -86,6 +86,8 @@ export class PasswordPool {
       if (!worker) return;
       const job = this.waiting.shift() as ScryptJob;
       this.running.set(job.id, { job, worker });
+      // A thread at work keeps the process alive until its answer arrives (a CLI has nothing else pending).
+      worker.ref();
       const { id, password, salt, keyLength, options } = job;
       worker.postMessage({ id, password, salt, keyLength, options });
     }
@@ -98,6 +100,7 @@ export class PasswordPool {
     worker.on('message', (reply: { id: number; key?: Uint8Array; error?: string }) => {
       const entry = this.running.get(reply.id);
       this.running.delete(reply.id);
+      worker.unref();
       this.idle.push(worker);
       if (entry) {
         if (reply.key) entry.job.resolve(Buffer.from(reply.key));
