@@ -30,16 +30,21 @@ async function untilThrottled(max: number, attempt: (i: number) => Promise<{ sta
 }
 
 describe(`throttling (${BACKEND})`, () => {
-  let server: TestServer | undefined;
+  const started: TestServer[] = [];
+  const start = async (options?: Parameters<typeof startTestServer>[0]) => {
+    const server = await startTestServer(options);
+    started.push(server);
+    return server;
+  };
   afterEach(async () => {
-    if (!server) return;
-    await server.stop();
-    await removeTestData(server);
-    server = undefined;
+    for (const server of started.splice(0)) {
+      await server.stop();
+      await removeTestData(server);
+    }
   });
 
   it('limits requests per principal and per IP, answering 429 with Retry-After in each facade format', async () => {
-    const s = (server = await startTestServer({ limits: { rateLimitPerMinute: 3, ipRateLimitPerMinute: 3 } }));
+    const s = await start({ limits: { rateLimitPerMinute: 3, ipRateLimitPerMinute: 3 } });
     const bearer = `Bearer ${(await token(s, 'acme-qa', 'secret-acme-qa')).body.access_token}`;
     const expectThrottled = (res: { status: number; headers: Headers }) => {
       expect(res.status).toBe(429);
@@ -81,7 +86,7 @@ describe(`throttling (${BACKEND})`, () => {
   });
 
   it('slows down wrong passwords per user name; a verified credential keeps working, a new one waits', async () => {
-    const s = (server = await startTestServer());
+    const s = await start();
     const known = s.basic('agent1');
     const history = (authorization: string) => call(`${s.url}/api/v1/interactions?limit=1`, { headers: { authorization } });
     expect((await history(known)).status).toBe(200);
@@ -104,7 +109,7 @@ describe(`throttling (${BACKEND})`, () => {
   });
 
   it('slows down wrong passwords per IP across user names, on the APIs, the token endpoint and CometD', async () => {
-    const s = (server = await startTestServer());
+    const s = await start();
     const statuses = await untilThrottled(40, (i) =>
       call(`${s.url}/api/v1/interactions?limit=1`, { headers: { authorization: basic(`nobody-${i}`, 'guess') } }),
     );
@@ -129,7 +134,7 @@ describe(`throttling (${BACKEND})`, () => {
   });
 
   it('throttles wrong client secrets on the token endpoint per client id', async () => {
-    const s = (server = await startTestServer());
+    const s = await start();
     const statuses = await untilThrottled(15, () => token(s, 'acme-reader', 'guess'));
     expect(statuses.at(-1)).toBe(429);
     expect(statuses.slice(0, -1).every((status) => status === 401)).toBe(true);
@@ -138,7 +143,7 @@ describe(`throttling (${BACKEND})`, () => {
   });
 
   it('refuses password checks with 429 when the password queue is full, and stays available', async () => {
-    const s = (server = await startTestServer({ limits: { passwordWorkers: 1, passwordQueue: 1 } }));
+    const s = await start({ limits: { passwordWorkers: 1, passwordQueue: 1 } });
     const flood = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
         call(`${s.url}/api/v1/interactions?limit=1`, { headers: { authorization: basic(`flood-${i}`, 'guess') } }),
@@ -151,7 +156,7 @@ describe(`throttling (${BACKEND})`, () => {
   });
 
   it('forgets cached verifications when the principals are reloaded', async () => {
-    const s = (server = await startTestServer());
+    const s = await start();
     const old = s.basic('agent1');
     const history = (authorization: string) => call(`${s.url}/api/v1/interactions?limit=1`, { headers: { authorization } });
     expect((await history(old)).status).toBe(200);
