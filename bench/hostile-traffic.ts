@@ -40,7 +40,7 @@ function parse(argv: string[]): Options {
     .option('--only <list>', 'body, slow, flood', 'body,slow,flood')
     .option('--connections <n>', 'slow connections', '2000')
     .option('--body-mb <n>', 'megabytes in each huge body', '1024')
-    .option('--downloads <n>', 'content downloads per p50', '300')
+    .option('--downloads <n>', 'content downloads per p50', '1000')
     .parse(argv)
     .opts();
   return {

@@ -41,6 +41,12 @@ export interface PasswordCheckOptions {
 /** Per user name or client id: 5 free failures, then 1 s doubling up to a minute (a short lockout bounds what a stranger can do to a real user). */
 const NAME_THROTTLE = { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 60_000, forgetAfterMs: 15 * 60_000, maxKeys: 100_000 };
 /** Per IP address: 20 free failures, then 1 s doubling up to 15 minutes. */
+/**
+ * A refused check is answered only after this long (or the rest of the wait,
+ * if shorter): the progressive delay. Answering at once would let a few
+ * looping connections turn refusals into a flood of their own.
+ */
+const TARPIT_MS = 1000;
 const IP_THROTTLE = {
   freeFailures: 20,
   baseDelayMs: 1000,
@@ -141,11 +147,11 @@ export class Authenticator {
    * name is checked against a dummy hash, so that it costs the same time.
    */
   private async checkPassword(name: string, ip: string | undefined, password: string, hash: string | undefined) {
-    const wait = Math.max(
-      this.nameThrottle.retryAfterSeconds(name),
-      ip === undefined ? 0 : this.ipThrottle.retryAfterSeconds(ip),
-    );
-    if (wait > 0) throw errors.loginThrottled(wait);
+    const wait = Math.max(this.nameThrottle.waitMs(name), ip === undefined ? 0 : this.ipThrottle.waitMs(ip));
+    if (wait > 0) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(wait, TARPIT_MS)));
+      throw errors.loginThrottled(Math.max(1, Math.ceil((wait - TARPIT_MS) / 1000)));
+    }
     const valid = await verifyPassword(password, hash ?? UNKNOWN_PRINCIPAL_HASH, this.passwords);
     if (valid && hash !== undefined) {
       this.nameThrottle.succeeded(name);

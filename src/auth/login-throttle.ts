@@ -31,12 +31,11 @@ export class LoginThrottle {
     this.now = options.now ?? Date.now;
   }
 
-  /** Seconds to wait before `key` may try again, or 0. */
-  retryAfterSeconds(key: string): number {
+  /** Milliseconds to wait before `key` may try again, or 0. */
+  waitMs(key: string): number {
     const entry = this.live(key);
     if (!entry) return 0;
-    const wait = entry.blockedUntil - this.now();
-    return wait > 0 ? Math.ceil(wait / 1000) : 0;
+    return Math.max(0, entry.blockedUntil - this.now());
   }
 
   failed(key: string): void {
