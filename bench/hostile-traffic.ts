@@ -101,15 +101,24 @@ function hugePost(url: string, total: number, declared: boolean, headers: Record
   });
 }
 
+/** Each case twice: memory that settles after the first round and stays there is not a leak. */
 async function probeBodies(server: ServerProcess, options: Options) {
   const total = options.bodyMb * MB;
-  const before = await rss(server);
-  const cases: Record<string, string> = {};
-  cases['CometD, Content-Length'] = await hugePost(`${server.url}/api/v2/notifications`, total, true);
-  cases['CometD, chunked'] = await hugePost(`${server.url}/api/v2/notifications`, total, false);
-  cases['JSON route, chunked'] = await hugePost(`${server.url}/api/v1/interactions`, total, false, { authorization: AUTH });
-  const after = await rss(server);
-  return { bodyMb: options.bodyMb, cases, rssMbBefore: before, rssMbAfter: after, alive: await alive(server) };
+  const cases: Record<string, { outcomes: string[]; rssMb: number[] }> = {};
+  const run = async (name: string, send: () => Promise<string>) => {
+    const entry = { outcomes: [] as string[], rssMb: [await rss(server)] };
+    for (let round = 0; round < 2; round++) {
+      entry.outcomes.push(await send());
+      entry.rssMb.push(await rss(server));
+    }
+    cases[name] = entry;
+  };
+  await run('CometD, Content-Length', () => hugePost(`${server.url}/api/v2/notifications`, total, true));
+  await run('CometD, chunked', () => hugePost(`${server.url}/api/v2/notifications`, total, false));
+  await run('JSON route, chunked (64 MB limit)', () =>
+    hugePost(`${server.url}/api/v1/interactions`, total, false, { authorization: AUTH }),
+  );
+  return { bodyMb: options.bodyMb, cases, alive: await alive(server) };
 }
 
 /** A connection that sends `head` and then one byte a second; resolves when the server closes it. */
@@ -135,7 +144,14 @@ function slowConnection(url: string, head: string, trickle: boolean): Promise<{ 
   });
 }
 
+/** Two rounds of slow connections against one server: RSS before, at each peak, after each. */
 async function probeSlow(server: ServerProcess, options: Options) {
+  const rounds = [];
+  for (let round = 0; round < 2; round++) rounds.push(await slowRound(server, options));
+  return { connections: options.connections, rounds };
+}
+
+async function slowRound(server: ServerProcess, options: Options) {
   const before = await rss(server);
   const heads = [
     (_n: number) =>
@@ -166,7 +182,6 @@ async function probeSlow(server: ServerProcess, options: Options) {
     answers[r.answer || '(closed without answer)'] = (answers[r.answer || '(closed without answer)'] ?? 0) + 1;
   const closed = results.map((r) => r.closedAfterMs).sort((a, b) => a - b);
   return {
-    connections: options.connections,
     rssMbBefore: before,
     rssMbPeak: peak,
     rssMbAfter: after,

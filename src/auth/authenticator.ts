@@ -71,6 +71,9 @@ export class Authenticator {
    */
   private readonly verified = new Map<string, { principal: Principal; until: number }>();
   private readonly cacheKey = randomBytes(32);
+  private readonly verifying = new Map<string, Promise<Principal>>();
+  /** Bumped by reload: a check that began before it must not fill the cache after it. */
+  private generation = 0;
   private readonly nameThrottle = new LoginThrottle(NAME_THROTTLE);
   private readonly ipThrottle = new LoginThrottle(IP_THROTTLE);
   private passwords = new PasswordPool({ workers: 1, queue: 64 });
@@ -90,6 +93,8 @@ export class Authenticator {
   /** New principals (a reloaded configuration): every cached verification and failure count is forgotten. */
   reload(directory: Directory): void {
     this.current = directory;
+    this.generation++;
+    this.verifying.clear();
     this.verified.clear();
     this.sessionCache.clear();
     this.nameThrottle.clear();
@@ -135,10 +140,26 @@ export class Authenticator {
     if (colon < 0) throw errors.unauthenticated('malformed Basic credentials');
     const userName = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
-    const user = this.directory.usersByName.get(userName);
-    const valid = await this.checkPassword(`user:${userName}`, ip, password, user?.passwordHash);
-    if (!valid || !user) throw errors.unauthenticated('invalid user name or password');
-    return this.remember(cacheKey, userPrincipal(user));
+    const generation = this.generation;
+    return this.once(cacheKey, async () => {
+      const user = this.directory.usersByName.get(userName);
+      const valid = await this.checkPassword(`user:${userName}`, ip, password, user?.passwordHash);
+      if (!valid || !user) throw errors.unauthenticated('invalid user name or password');
+      return this.remember(cacheKey, userPrincipal(user), generation);
+    });
+  }
+
+  /**
+   * One verification per credential at a time: a client that opens many
+   * connections at once with a credential not yet cached waits for the first
+   * check instead of queueing one scrypt each (and being refused as busy).
+   */
+  private once(cacheKey: string, verify: () => Promise<Principal>): Promise<Principal> {
+    const running = this.verifying.get(cacheKey);
+    if (running) return running;
+    const started = verify().finally(() => this.verifying.delete(cacheKey));
+    this.verifying.set(cacheKey, started);
+    return started;
   }
 
   /**
@@ -173,7 +194,8 @@ export class Authenticator {
     return undefined;
   }
 
-  private remember(key: string, principal: Principal): Principal {
+  private remember(key: string, principal: Principal, generation: number): Principal {
+    if (generation !== this.generation) return principal;
     if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
     this.verified.set(key, { principal, until: Date.now() + CACHE_MS });
     return principal;
@@ -225,9 +247,17 @@ export class Authenticator {
     const cacheKey = this.keyOf('client', `${clientId}\0${clientSecret}`);
     const known = this.directory.clients.get(clientId);
     if (known && this.cached(cacheKey)) return known;
-    const valid = await this.checkPassword(`client:${clientId}`, ip, clientSecret, known?.secretHash);
-    if (!valid || !known) throw new InvalidClient();
-    this.remember(cacheKey, { kind: 'client', tenant: known.tenant, id: known.clientId, scopes: new Set(known.scopes) });
+    const generation = this.generation;
+    await this.once(cacheKey, async () => {
+      const valid = await this.checkPassword(`client:${clientId}`, ip, clientSecret, known?.secretHash);
+      if (!valid || !known) throw new InvalidClient();
+      return this.remember(
+        cacheKey,
+        { kind: 'client', tenant: known.tenant, id: known.clientId, scopes: new Set(known.scopes) },
+        generation,
+      );
+    });
+    if (!known) throw new InvalidClient();
     return known;
   }
 
