@@ -20,6 +20,9 @@ const KEY_LENGTH = 32;
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { scryptSync } = require('node:crypto');
+// Below the event loop's priority: on Linux this nices the calling thread only, so serving requests
+// (and file I/O) goes first when the cores are busy, and password checks take what is left.
+try { require('node:os').setPriority(10); } catch {}
 parentPort.on('message', ({ id, password, salt, keyLength, options }) => {
   try {
     const key = scryptSync(password, Buffer.from(salt), keyLength, options);
