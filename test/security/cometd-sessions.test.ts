@@ -189,6 +189,20 @@ describe(`CometD sessions are bound to their principal (${BACKEND})`, () => {
     const configured = await fetch(`${server.url}/api/v1/interactions?limit=1`, { headers: headers(CONSOLE_ORIGIN) });
     expect(configured.headers.get('access-control-allow-origin')).toBe(CONSOLE_ORIGIN);
     expect(configured.headers.get('access-control-allow-credentials')).toBe('true');
+    const preflight = (origin: string) =>
+      fetch(`${server.url}/api/v1/interactions`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
+    const allowed = await preflight(CONSOLE_ORIGIN);
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(CONSOLE_ORIGIN);
+    expect(allowed.headers.get('access-control-allow-methods')).toContain('POST');
+    expect((await preflight(EVIL_ORIGIN)).headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('JSON APIs accept only application/json; the token endpoint still takes its form', async () => {
