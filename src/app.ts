@@ -12,6 +12,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { nativeApi } from './api/native/index.js';
 import { oauthRoutes } from './api/oauth.js';
@@ -22,6 +23,7 @@ import { vonageApi } from './api/vonage/index.js';
 import { DEFAULTS, EDGE_DEFAULTS, type EdgeLimits } from './config.js';
 import { errors, isVaultError } from './domain/errors.js';
 import { mountNotifications, recipientOf } from './notify/index.js';
+import { LIVE_CHANNEL, mountLiveFeed } from './notify/live.js';
 import type { Runtime } from './runtime.js';
 
 export interface AppOptions {
@@ -79,13 +81,15 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // First: its CSRF guard is a root hook, which only the routes registered after it inherit.
+  await app.register(consolePlugin, { auth: runtime.auth });
   await app.register(opsRoutes, { store: runtime.store });
   await app.register(oauthEndpoint, { runtime });
   await app.register(nativeApi, { prefix: '/api/v1', runtime });
   await app.register(vonageApi, { prefix: '/interaction-content', runtime });
   const notifier = mountNotifications(app, {
     auth: runtime.auth,
-    channels: [INTERACTIONS_CHANNEL],
+    channels: [INTERACTIONS_CHANNEL, LIVE_CHANNEL],
     holdMs: options.resultTtlMs ?? DEFAULTS.resultTtlMs,
     timeoutSeconds: COMETD_TIMEOUT_SECONDS,
     heldBytesPerRecipient: limits.heldBytesPerPrincipal,
@@ -98,6 +102,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       isCorsOrigin: (origin) => origins.isConfigured(origin),
     },
   });
+  const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory);
+  app.addHook('onClose', async () => stopLiveFeed());
   await app.register(genesysApi, { prefix: '/api/v2/ucs', runtime, notifier, limits });
   return app;
 }

@@ -25,4 +25,6 @@ export interface Notifier {
   deliver(recipient: Recipient, channel: string, data: Record<string, unknown>, force?: boolean): Delivery;
   /** Bytes of messages on `channel` waiting for a session of the recipient. */
   heldBytes(recipient: Recipient, channel: string): number;
+  /** The recipients with a session subscribed to `channel` (in this process). */
+  listening(channel: string): Recipient[];
 }
