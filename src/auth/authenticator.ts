@@ -42,8 +42,8 @@ export interface PasswordCheckOptions {
 const NAME_THROTTLE = { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 60_000, forgetAfterMs: 15 * 60_000, maxKeys: 100_000 };
 /** Per IP address: 20 free failures, then 1 s doubling up to 15 minutes. */
 /**
- * A refused check is answered only after this long (or the rest of the wait,
- * if shorter): the progressive delay. Answering at once would let a few
+ * A refused check is answered only after this long (or half the rest of the
+ * wait, if shorter): the progressive delay. Answering at once would let a few
  * looping connections turn refusals into a flood of their own.
  */
 const TARPIT_MS = 1000;
@@ -170,8 +170,9 @@ export class Authenticator {
   private async checkPassword(name: string, ip: string | undefined, password: string, hash: string | undefined) {
     const wait = Math.max(this.nameThrottle.waitMs(name), ip === undefined ? 0 : this.ipThrottle.waitMs(ip));
     if (wait > 0) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(wait, TARPIT_MS)));
-      throw errors.loginThrottled(Math.max(1, Math.ceil((wait - TARPIT_MS) / 1000)));
+      const tarpit = Math.min(wait / 2, TARPIT_MS);
+      await new Promise((resolve) => setTimeout(resolve, tarpit));
+      throw errors.loginThrottled(Math.max(1, Math.ceil((wait - tarpit) / 1000)));
     }
     const valid = await verifyPassword(password, hash ?? UNKNOWN_PRINCIPAL_HASH, this.passwords);
     if (valid && hash !== undefined) {

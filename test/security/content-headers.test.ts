@@ -109,9 +109,12 @@ describe(`safe content delivery and security headers (${BACKEND})`, () => {
     const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1] ?? '');
     expect(scripts.length).toBeGreaterThan(0);
     for (const attributes of scripts) expect(attributes).toMatch(/\ssrc="/);
-    for (const asset of html.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)) {
-      const url = new URL(asset[1] as string, `${server.url}/docs`);
-      expect((await fetch(url)).status, url.pathname).toBe(200);
+    for (const link of html.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)) {
+      const url = new URL(link[1] as string, `${server.url}/docs`);
+      const asset = await fetch(url);
+      expect(asset.status, url.pathname).toBe(200);
+      // Read to the end: an unread body keeps the connection busy and the server from closing.
+      await asset.arrayBuffer();
     }
   });
 });
