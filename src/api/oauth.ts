@@ -74,7 +74,7 @@ function registerTokenRoute(app: FastifyInstance, auth: Authenticator, url: stri
       if (!clientId || !clientSecret)
         return oauthError(reply, 400, 'invalid_request', 'client_id and client_secret are required (form or Basic)');
       try {
-        return await auth.issueToken(clientId, clientSecret, form.scope);
+        return await auth.issueToken(clientId, clientSecret, form.scope, request.ip);
       } catch (err) {
         if (err instanceof InvalidClient) {
           reply.header('WWW-Authenticate', 'Basic realm="ixvault"');

@@ -31,6 +31,7 @@ export function statusCodeOf(error: VaultError): number {
     case 'conflict':
     case 'too_large':
     case 'range_not_satisfiable':
+    case 'timeout':
       return STATUS.invalidParameter;
     case 'too_many_requests':
       // Web Services define no throttling code: the operation is not allowed now (HTTP 429, Retry-After).
