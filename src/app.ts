@@ -10,10 +10,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { nativeApi } from './api/native/index.js';
+import { sendProblem } from './api/native/problem.js';
 import { oauthRoutes } from './api/oauth.js';
 import { opsRoutes } from './api/ops.js';
 import { vonageApi } from './api/vonage/index.js';
 import { DEFAULTS } from './config.js';
+import { errors } from './domain/errors.js';
 import { mountNotifications } from './notify/index.js';
 import type { Runtime } from './runtime.js';
 
@@ -35,6 +37,11 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   });
   app.decorateRequest('principal', null as never);
+  // Outside the facades (ops, OpenAPI, unknown paths) errors are problem details too, never a library's message.
+  app.setErrorHandler(sendProblem);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
+  );
 
   await app.register(formbody);
   await app.register(swagger, {

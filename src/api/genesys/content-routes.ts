@@ -1,7 +1,6 @@
 /** GetInteractionContent: one interaction and, for chat, facebooksession and smssession, its messages in index order. */
 import type { FastifyInstance } from 'fastify';
 import { MESSAGE_MEDIA_TYPES } from '../../domain/interaction.js';
-import { assertCanRead } from '../../domain/principal.js';
 import type { Source } from '../../domain/search.js';
 import type { Vault } from '../../services/vault.js';
 import type { AsyncResults } from './async-results.js';
@@ -20,15 +19,15 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
         params: {
           type: 'object',
           required: ['id'],
-          properties: { id: { type: 'string', minLength: 1, description: 'the interaction id (or guid)' } },
+          properties: { id: { type: 'string', minLength: 1, maxLength: 256, description: 'the interaction id (or guid)' } },
         },
         body: operationBody(['GetInteractionContent'], false),
         response: { 200: ACCEPTED, ...ERROR_RESPONSES },
       },
+      config: { operation: 'interaction.read' },
     },
     async (request) => {
       const { principal } = request;
-      assertCanRead(principal);
       assertFeature(principal.tenant, 'api-multimedia', 'operationName');
       const context = resourceContext(request);
       const { id } = request.params;

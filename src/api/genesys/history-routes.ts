@@ -4,7 +4,7 @@
  * the interaction history resource for clients that prefer plain REST.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { assertCanRead, type Principal } from '../../domain/principal.js';
+import type { Principal } from '../../domain/principal.js';
 import type { Vault } from '../../services/vault.js';
 import type { AsyncResults } from './async-results.js';
 import { type HistoryParams, type HistoryQuery, historyQuery } from './history-query.js';
@@ -36,9 +36,9 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
         body: operationBody(['RetrieveInteractionHistory', 'RetrieveAgentHistory'], true),
         response: { 200: ACCEPTED, ...ERROR_RESPONSES },
       },
+      config: { operation: 'interaction.read' },
     },
     async (request) => {
-      assertCanRead(request.principal);
       const agentHistory = request.body.operationName === 'RetrieveAgentHistory';
       return start(request, historyQuery(request.principal, request.body, { agentHistory }, Date.now()));
     },
@@ -50,13 +50,13 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
       schema: {
         summary: "RetrieveContactHistory: a contact's interactions (result on CometD /v2/ucs/interactions)",
         tags: ['genesys'],
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } },
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } },
         body: operationBody(['RetrieveContactHistory'], true),
         response: { 200: ACCEPTED, ...ERROR_RESPONSES },
       },
+      config: { operation: 'interaction.read' },
     },
     async (request) => {
-      assertCanRead(request.principal);
       return start(request, historyQuery(request.principal, request.body, { contactId: request.params.id }, Date.now()));
     },
   );
@@ -76,9 +76,9 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
           ...ERROR_RESPONSES,
         },
       },
+      config: { operation: 'interaction.read' },
     },
     async (request) => {
-      assertCanRead(request.principal);
       const { contactId, customAttributes, searchCustomAttributes, ...rest } = request.query;
       const params: HistoryParams = { ...rest };
       if (customAttributes !== undefined)

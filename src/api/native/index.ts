@@ -1,7 +1,10 @@
 /** The native API (`/api/v1`): ingestion, retrieval and search; RFC 7807 problem JSON on every error. */
 import type { FastifyInstance } from 'fastify';
+import { errors } from '../../domain/errors.js';
 import type { Runtime } from '../../runtime.js';
 import { authenticateHook } from '../shared/authenticate.js';
+import { authorizeRoutes } from '../shared/authorize.js';
+import { boundInput } from '../shared/params.js';
 import { contentRoutes } from './content-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { sendProblem } from './problem.js';
@@ -10,9 +13,11 @@ import { searchRoutes } from './search-routes.js';
 export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   app.setErrorHandler(sendProblem);
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(Object.assign(new Error(`no route ${request.method} ${request.url}`), { statusCode: 404 }), request, reply),
+    sendProblem(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
   );
   app.addHook('onRequest', authenticateHook(runtime.auth));
+  authorizeRoutes(app);
+  boundInput(app);
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, JSON.parse(body as string));
