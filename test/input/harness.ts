@@ -24,7 +24,13 @@ export interface InProcess {
   close(): Promise<void>;
 }
 
-export async function openInProcess(options: { maxContentBytes?: number } = {}): Promise<InProcess> {
+export interface InProcessOptions {
+  maxContentBytes?: number;
+  /** Receives every line the app logs at level error or above (failures the client never saw, too). */
+  onErrorLog?: (line: string) => void;
+}
+
+export async function openInProcess(options: InProcessOptions = {}): Promise<InProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ixvault-input-'));
   const runtime = await openRuntime({
     dataDir,
@@ -34,7 +40,8 @@ export async function openInProcess(options: { maxContentBytes?: number } = {}):
     secret: 'input-tests-secret-0123456789abcdef',
     poolSize: 4,
   });
-  const app = await buildApp(runtime);
+  const onErrorLog = options.onErrorLog;
+  const app = await buildApp(runtime, onErrorLog ? { logger: { level: 'error', stream: { write: onErrorLog } } } : {});
   await app.ready();
   const inject = (options: InjectOptions) => app.inject(options);
   return {

@@ -4,7 +4,7 @@
  * `exp` is refused.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,14 +30,15 @@ describe('the deployment secret', () => {
   });
 
   it('refuses an empty or short key file instead of signing with it', async () => {
-    for (const [name, content] of [
+    const files: [string, string][] = [
       ['empty', ''],
       ['blank', '\n'],
       ['short', `${Buffer.alloc(8, 1).toString('base64url')}\n`],
-    ]) {
+    ];
+    for (const [name, content] of files) {
       const data = join(dir, name);
       await rm(data, { recursive: true, force: true });
-      await import('node:fs/promises').then((fs) => fs.mkdir(data));
+      await mkdir(data);
       await writeFile(join(data, 'secret.key'), content, { mode: 0o600 });
       await expect(loadSecret(data), name).rejects.toThrow(/secret\.key.*at least 32/);
     }
