@@ -68,7 +68,7 @@ describe(`hostile input generated from the OpenAPI description (${BACKEND})`, ()
         count: REQUESTS,
         seed: SEED,
         onProgress: (done) => {
-          if (REQUESTS > 5000 && done % 5000 === 0) process.stderr.write(`hostile input: ${done}/${REQUESTS}\n`);
+          if (REQUESTS > 5000 && done % 5000 === 0) console.log(`hostile input (${BACKEND}): ${done}/${REQUESTS}`);
         },
       });
       // Genesys searches run after their answer: wait for them before reading the log.
@@ -77,13 +77,13 @@ describe(`hostile input generated from the OpenAPI description (${BACKEND})`, ()
       console.log(`hostile input — ${summary}`);
       if (process.env.IXVAULT_FUZZ_REPORT)
         writeFileSync(
-          process.env.IXVAULT_FUZZ_REPORT,
+          `${process.env.IXVAULT_FUZZ_REPORT}.${BACKEND}.json`,
           JSON.stringify({
             backend: BACKEND,
             seed: SEED,
             total: tally.total,
             byStatus: Object.fromEntries(tally.byStatus),
-            failures: tally.failures.length,
+            failures: tally.failed,
             errorsLogged: errorLog.length,
           }),
         );

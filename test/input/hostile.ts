@@ -150,7 +150,9 @@ function validStrings(name: string, schema: Schema | undefined, known: Known): s
   if (schema?.type === 'integer' || schema?.type === 'number')
     out.push('1', '10', String(schema.maximum ?? 1000), String(schema.minimum ?? 0));
   if (schema?.type === 'boolean') out.push('true', 'false');
-  if (/date|from|^to$|start|end|since|timestamp/.test(lower) || schema?.format === 'date-time') out.push(...DATES.slice(0, 2));
+  if (/^(from|start|since)|^fromdate$/.test(lower)) out.push('2025-03-09T00:00:00Z', '2025-03-09');
+  else if (/^(to|end)|^todate$/.test(lower)) out.push('2025-03-12T00:00:00.000+02:00', '2025-03-12');
+  else if (/date|timestamp/.test(lower) || schema?.format === 'date-time') out.push(...DATES.slice(0, 2));
   if (lower === 'guid') out.push(...known.guids, randomUUID());
   if (lower === 'id') out.push(...known.ids, ...known.guids);
   if (lower === 'contentkey') out.push(...known.contentKeys, 'callRecording', 'transcript');
@@ -161,10 +163,11 @@ function validStrings(name: string, schema: Schema | undefined, known: Known): s
   return out;
 }
 
-function hostileValue(name: string, schema: Schema | undefined, known: Known): fc.Arbitrary<Value> {
+/** `gentle`: mostly valid values, so that requests get past validation into handlers, rules and queries. */
+function hostileValue(name: string, schema: Schema | undefined, known: Known, gentle = false): fc.Arbitrary<Value> {
   const text = (a: fc.Arbitrary<string>) => a.map((t): Value => ({ text: t }));
   return fc.oneof(
-    { weight: 4, arbitrary: text(fc.constantFrom(...validStrings(name, schema, known))) },
+    { weight: gentle ? 60 : 4, arbitrary: text(fc.constantFrom(...validStrings(name, schema, known))) },
     { weight: 2, arbitrary: text(fc.constantFrom(...NUMERIC)) },
     { weight: 2, arbitrary: fc.constantFrom(...ESCAPES).map((t): Value => ({ text: t, raw: true })) },
     { weight: 1, arbitrary: text(fc.constantFrom(...DATES)) },
@@ -182,28 +185,40 @@ const repetitions = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 100, max: 2000 }) },
 );
 
-function queryString(params: Parameter[], known: Known): fc.Arbitrary<string> {
+function queryString(params: Parameter[], known: Known, gentle = false): fc.Arbitrary<string> {
   const one = (name: string, schema: Schema | undefined) =>
-    fc.tuple(hostileValue(name, schema, known), repetitions).map(([value, times]) => {
+    fc.tuple(hostileValue(name, schema, known, gentle), gentle ? fc.constant(1) : repetitions).map(([value, times]) => {
       const pair = `${encode(name)}=${value.raw ? value.text : encode(value.text)}`;
       return Array.from({ length: times }, () => pair).join('&');
     });
-  const parts = params.map((p) => fc.option(one(p.name, p.schema), { nil: undefined, freq: 2 }));
-  const unknown = fc.option(
+  const sometimes = <T>(arbitrary: fc.Arbitrary<T>, absent: number) =>
+    fc.oneof({ weight: absent, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary });
+  // Gentle requests leave out what cannot be valid without a previous answer (cursors).
+  const sent = gentle ? params.filter((p) => !/cursor|continuationtoken/i.test(p.name)) : params;
+  const parts = sent.map((p) =>
+    gentle && p.required ? one(p.name, p.schema) : sometimes(one(p.name, p.schema), gentle ? 3 : 1),
+  );
+  const unknown = sometimes(
     fc
       .tuple(
         fc.constantFrom('__proto__', 'constructor', 'a[b]', 'toString', '', '%zz', 'LIMIT', 'Limit'),
         hostileValue('x', undefined, known),
       )
       .map(([name, value]) => `${name.startsWith('%') ? name : encode(name)}=${value.raw ? value.text : encode(value.text)}`),
-    { nil: undefined, freq: 4 },
+    gentle ? 1000 : 3,
   );
   return fc.tuple(fc.tuple(...parts), unknown).map(([list, extra]) => [...list, extra].filter((p) => p !== undefined).join('&'));
 }
 
+interface JsonContext {
+  known: Known;
+  gentle: boolean;
+  /** Whether long lists may still be made here (never inside one: their sizes would multiply). */
+  long: boolean;
+}
+
 /** JSON values for a schema: mostly well-typed, with hostile leaves anywhere. */
-/** `long`: whether long lists may still be made here (never inside one: their sizes would multiply). */
-function jsonValue(schema: Schema | undefined, known: Known, name: string, depth: number, long = true): fc.Arbitrary<unknown> {
+function jsonValue(schema: Schema | undefined, ctx: JsonContext, name: string, depth: number): fc.Arbitrary<unknown> {
   const hostileLeaf: fc.Arbitrary<unknown> = fc.oneof(
     fc.constantFrom<unknown>(
       null,
@@ -231,13 +246,13 @@ function jsonValue(schema: Schema | undefined, known: Known, name: string, depth
     fc.double(),
     fc.array(fc.constantFrom('chat', 'x', 1, null), { minLength: 1500, maxLength: 1600 }),
   );
-  const typed = typedJson(schema, known, name, depth, long);
-  return fc.oneof({ weight: 5, arbitrary: typed }, { weight: 1, arbitrary: hostileLeaf });
+  const typed = typedJson(schema, ctx, name, depth);
+  return fc.oneof({ weight: ctx.gentle ? 80 : 5, arbitrary: typed }, { weight: 1, arbitrary: hostileLeaf });
 }
 
-function typedJson(schema: Schema | undefined, known: Known, name: string, depth: number, long: boolean): fc.Arbitrary<unknown> {
+function typedJson(schema: Schema | undefined, ctx: JsonContext, name: string, depth: number): fc.Arbitrary<unknown> {
   const s = schema ?? {};
-  if (s.oneOf && s.oneOf.length > 0) return fc.oneof(...s.oneOf.map((o) => typedJson(o, known, name, depth, long)));
+  if (s.oneOf && s.oneOf.length > 0) return fc.oneof(...s.oneOf.map((o) => typedJson(o, ctx, name, depth)));
   const type = Array.isArray(s.type) ? s.type[0] : s.type;
   if (s.enum && s.enum.length > 0) return fc.constantFrom(...s.enum);
   if (depth > 4) return fc.constantFrom<unknown>('x', 1, null);
@@ -246,28 +261,28 @@ function typedJson(schema: Schema | undefined, known: Known, name: string, depth
     if (props.length === 0)
       return fc.dictionary(
         fc.constantFrom('a', 'queue', '__proto__', 'x'.repeat(200), ''),
-        jsonValue(undefined, known, name, depth + 1, long),
+        jsonValue(undefined, ctx, name, depth + 1),
         {
           maxKeys: 4,
         },
       );
     const model: Record<string, fc.Arbitrary<unknown>> = {};
-    for (const [key, child] of props) model[key] = jsonValue(child, known, key, depth + 1, long);
+    for (const [key, child] of props) model[key] = jsonValue(child, ctx, key, depth + 1);
     const required = (s.required ?? []).filter((k) => k in model);
     return fc.record(model, { requiredKeys: required });
   }
   if (type === 'array') {
-    const short = fc.array(jsonValue(s.items, known, name, depth + 1, long), { maxLength: 4 });
-    if (!long) return short;
+    const short = fc.array(jsonValue(s.items, ctx, name, depth + 1), { maxLength: 4 });
+    if (!ctx.long || ctx.gentle) return short;
     // A long list repeats one item that holds no long list itself.
     const repeated = fc
-      .tuple(jsonValue(s.items, known, name, depth + 1, false), fc.integer({ min: 1000, max: 1100 }))
+      .tuple(jsonValue(s.items, { ...ctx, long: false }, name, depth + 1), fc.integer({ min: 1000, max: 1100 }))
       .map(([item, n]) => Array.from({ length: n }, () => item));
     return fc.oneof({ weight: 6, arbitrary: short }, { weight: 1, arbitrary: repeated });
   }
   if (type === 'integer' || type === 'number') return fc.oneof(fc.integer({ min: -2, max: 2000 }), fc.constant(1));
   if (type === 'boolean') return fc.boolean();
-  return fc.constantFrom(...validStrings(name, s, known));
+  return fc.constantFrom(...validStrings(name, s, ctx.known));
 }
 
 /** JSON text with the raw stand-ins written out. */
@@ -378,11 +393,15 @@ function cookie(known: Known): fc.Arbitrary<string | undefined> {
   );
 }
 
-/** One operation's requests. */
+/** One operation's requests: half of them gentle (mostly valid), half hostile throughout. */
 export function requestsFor(op: Operation, known: Known): fc.Arbitrary<InjectOptions> {
+  return fc.oneof(requestsOf(op, known, true), requestsOf(op, known, false));
+}
+
+function requestsOf(op: Operation, known: Known, gentle: boolean): fc.Arbitrary<InjectOptions> {
   const pathParams = op.parameters.filter((p) => p.in === 'path');
   const queryParams = op.parameters.filter((p) => p.in === 'query');
-  const path = fc.tuple(...pathParams.map((p) => hostileValue(p.name, p.schema, known))).map((values) => {
+  const path = fc.tuple(...pathParams.map((p) => hostileValue(p.name, p.schema, known, gentle))).map((values) => {
     let url = op.path;
     pathParams.forEach((p, i) => {
       const v = values[i] as Value;
@@ -394,14 +413,14 @@ export function requestsFor(op: Operation, known: Known): fc.Arbitrary<InjectOpt
   const body: fc.Arbitrary<{ payload?: string | Buffer; contentType?: string }> = isContentUpload
     ? fc.record({
         payload: fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b)),
-        contentType: fc.constantFrom(...CONTENT_TYPES),
+        contentType: gentle ? fc.constantFrom('audio/wav', 'application/json') : fc.constantFrom(...CONTENT_TYPES),
       })
     : op.body
       ? fc.oneof(
           {
-            weight: 8,
+            weight: gentle ? 1000 : 8,
             arbitrary: fc.record({
-              payload: jsonValue(op.body.schema, known, 'body', 0).map(toJsonText),
+              payload: jsonValue(op.body.schema, { known, gentle, long: true }, 'body', 0).map(toJsonText),
               contentType: fc.constantFrom(...op.body.contentTypes),
             }),
           },
@@ -425,8 +444,8 @@ export function requestsFor(op: Operation, known: Known): fc.Arbitrary<InjectOpt
         )
       : fc.constant({});
   const headers = fc.record({
-    authorization: authorization(known),
-    cookie: cookie(known),
+    authorization: gentle ? fc.constantFrom(...known.authorizations) : authorization(known),
+    cookie: gentle ? fc.constant(undefined) : cookie(known),
     accept: fc.oneof(
       { weight: 8, arbitrary: fc.constant('application/vnd.newvoicemedia.v3+json') },
       {
@@ -450,7 +469,7 @@ export function requestsFor(op: Operation, known: Known): fc.Arbitrary<InjectOpt
       freq: 4,
     }),
   });
-  return fc.tuple(path, queryString(queryParams, known), body, headers).map(([url, query, b, h]) => {
+  return fc.tuple(path, queryString(queryParams, known, gentle), body, headers).map(([url, query, b, h]) => {
     const all: Record<string, string | undefined> = {
       authorization: h.authorization,
       cookie: h.cookie,
@@ -507,6 +526,7 @@ export class Tally {
   readonly byStatus = new Map<number, number>();
   readonly failures: { request: InjectOptions; status: number; body: string }[] = [];
   total = 0;
+  failed = 0;
 
   record(request: InjectOptions, res: LightMyRequestResponse): void {
     this.total++;
@@ -515,12 +535,16 @@ export class Tally {
       /is not a function|Cannot read propert|SqliteError|syntax error at|Maximum call stack|URI malformed|at [\w.]+ \(/.test(
         res.body,
       );
-    if (res.statusCode >= 500 || leaks) this.failures.push({ request, status: res.statusCode, body: res.body.slice(0, 300) });
+    if (res.statusCode >= 500 || leaks) {
+      this.failed++;
+      // Keep the first few whole, to reproduce them; count the rest.
+      if (this.failures.length < 20) this.failures.push({ request, status: res.statusCode, body: res.body.slice(0, 300) });
+    }
   }
 
   summary(): string {
     const statuses = [...this.byStatus.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`);
-    return `${this.total} requests; ${statuses.join(', ')}; ≥500 or leaking: ${this.failures.length}`;
+    return `${this.total} requests; ${statuses.join(', ')}; ≥500 or leaking: ${this.failed}`;
   }
 }
 
