@@ -69,6 +69,19 @@ const OAUTH_CODES: ReadonlySet<ErrorCode> = new Set([
   CODES.oauthUnsupportedGrantType,
 ]);
 
+/** Web Services return values (`statusCode`) of the Genesys facade. */
+export const GENESYS_STATUS = {
+  ok: 0,
+  missingParameter: 1,
+  invalidParameter: 2,
+  forbidden: 3,
+  internal: 4,
+  noPermission: 5,
+  notFound: 6,
+  /** Documented from Web Services 8.5.2 on ("user is not authenticated"). */
+  unauthenticated: 20,
+} as const;
+
 /** The one text shown for an unexpected failure, whatever it was inside. */
 export const INTERNAL_MESSAGE = 'internal error';
 

@@ -68,6 +68,8 @@ export function authorize(principal: Principal, operation: Operation): void {
   const requirement: Requirement = OPERATIONS[operation];
   if (principal.kind === 'user') throw errors.forbidden(`${operation} needs the role ${requirement.roles.join(' or ')}`);
   if (requirement.scopes.length === 0)
-    throw errors.forbidden(`${operation} is not open to clients; it needs a user with the role ${requirement.roles.join(' or ')}`);
+    throw errors.forbidden(
+      `${operation} is not open to clients; it needs a user with the role ${requirement.roles.join(' or ')}`,
+    );
   throw errors.forbidden(`the token lacks the scope ${requirement.scopes.join(' or ')} (${operation})`);
 }

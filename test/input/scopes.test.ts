@@ -37,7 +37,7 @@ function allowed(caller: Caller, operation: Operation): boolean {
 }
 
 /** The README's table, rendered from the code's. */
-export function scopeTableMarkdown(): string {
+function scopeTableMarkdown(): string {
   const rows = Object.entries(OPERATIONS).map(([operation, r]: [string, Requirement]) => {
     const scopes = r.scopes.length > 0 ? r.scopes.map((s) => `\`${s}\``).join(' or ') : '— (users only)';
     return `| \`${operation}\` | ${r.summary} | ${r.roles.join(', ')} | ${scopes} |`;

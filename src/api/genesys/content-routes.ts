@@ -1,5 +1,7 @@
 /** GetInteractionContent: one interaction and, for chat, facebooksession and smssession, its messages in index order. */
+
 import type { FastifyInstance } from 'fastify';
+import { GENESYS_STATUS } from '../../domain/errors.js';
 import { MESSAGE_MEDIA_TYPES } from '../../domain/interaction.js';
 import type { Source } from '../../domain/search.js';
 import type { Vault } from '../../services/vault.js';
@@ -7,7 +9,6 @@ import type { AsyncResults } from './async-results.js';
 import { assertFeature, assertMediaAllowed } from './features.js';
 import { interactionContentResource, messageResource, type Resource, resourceContext } from './resources.js';
 import { ACCEPTED, ERROR_RESPONSES, operationBody } from './schemas.js';
-import { STATUS } from './status.js';
 
 export async function contentRoutes(app: FastifyInstance, { vault, results }: { vault: Vault; results: AsyncResults }) {
   app.post<{ Body: { operationName: string; source?: Source }; Params: { id: string } }>(
@@ -44,7 +45,7 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
         }
         return result;
       });
-      return { statusCode: STATUS.ok, referenceId };
+      return { statusCode: GENESYS_STATUS.ok, referenceId };
     },
   );
 }

@@ -3,20 +3,8 @@
  * `statusMessage` naming the field, with the matching HTTP status.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CODES, type VaultError } from '../../domain/errors.js';
+import { CODES, GENESYS_STATUS as STATUS, type VaultError } from '../../domain/errors.js';
 import { toVaultError } from '../shared/errors.js';
-
-export const STATUS = {
-  ok: 0,
-  missingParameter: 1,
-  invalidParameter: 2,
-  forbidden: 3,
-  internal: 4,
-  noPermission: 5,
-  notFound: 6,
-  /** Documented from Web Services 8.5.2 on ("user is not authenticated"). */
-  unauthenticated: 20,
-} as const;
 
 export const STATUS_SCHEMA = {
   type: 'object',
