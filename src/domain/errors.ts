@@ -142,8 +142,7 @@ export const errors = {
       extra: { invalidRecords: records },
     }),
   /** Problems found by a route's schema (or the input bounds), each naming its field. */
-  invalidRequest: (problems: FieldProblem[]) => {
-    const kind: ErrorKind = problems.every((p) => p.message === 'is required') ? 'missing' : 'invalid';
+  invalidRequest: (problems: FieldProblem[], kind: 'missing' | 'invalid' = 'invalid') => {
     const first = problems[0];
     return new VaultError(kind, CODES.invalidRequest, problems.map((p) => `${p.field}: ${p.message}`).join('; '), {
       problems,

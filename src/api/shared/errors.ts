@@ -17,6 +17,7 @@ export function toVaultError(err: unknown): VaultError {
   if (isVaultError(err)) return err;
   const fe = err as Partial<FastifyError> & { validation?: ValidationItem[]; validationContext?: string };
   if (Array.isArray(fe.validation) && fe.validation.length > 0) {
+    const allMissing = fe.validation.every((v) => v.params?.missingProperty !== undefined);
     return errors.invalidRequest(
       fe.validation.map((v) => {
         const missing = v.params?.missingProperty;
@@ -33,6 +34,7 @@ export function toVaultError(err: unknown): VaultError {
               : (v.message ?? 'is invalid');
         return { field: String(field), message };
       }),
+      allMissing ? 'missing' : 'invalid',
     );
   }
   switch (fe.code) {
