@@ -104,6 +104,24 @@ describe(`bad input answered 4xx, never 5xx (${BACKEND})`, () => {
     ).toThrow(/userData.*deeper than 32/);
   });
 
+  it('a merge patch is parsed like JSON: malformed text or a __proto__ key is a 400 naming the body', async () => {
+    const created = await ix.inject({
+      method: 'POST',
+      url: '/api/v1/interactions',
+      headers: { authorization: admin, 'content-type': 'application/json' },
+      payload: { mediaType: 'chat', startDate: '2025-03-10T09:00:00Z' },
+    });
+    const patch = (payload: string) => ({
+      method: 'PATCH' as const,
+      url: `/api/v1/interactions/${created.json().id}`,
+      headers: { authorization: admin, 'content-type': 'application/merge-patch+json' },
+      payload,
+    });
+    await expectRefused('native', patch('{"subject":'), 'body');
+    await expectRefused('native', patch('{"__proto__":{"mediaType":"call"}}'), 'body');
+    expect((await ix.inject(patch('{"subject":"fine"}'))).statusCode).toBe(200);
+  });
+
   it('1500 repeated mediaType values name the parameter', async () => {
     const many = (name: string, value: string) => Array.from({ length: 1500 }, () => `${name}=${value}`).join('&');
     const get = (url: string) => ({ method: 'GET' as const, url, headers: { authorization: admin } });

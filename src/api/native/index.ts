@@ -18,13 +18,8 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   app.addHook('onRequest', authenticateHook(runtime.auth));
   authorizeRoutes(app);
   boundInput(app);
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (err) {
-      done(Object.assign(err as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
-    }
-  });
+  // A merge patch is JSON: the same parser as JSON bodies, refusing __proto__ and constructor.prototype keys.
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   const vault = runtime.vault;
   await app.register(interactionRoutes, { vault });
   await app.register(searchRoutes, { vault, cursorKey: runtime.keys.cursor });
