@@ -13,8 +13,15 @@ import { callRecord } from '../helpers/fixtures.js';
 import { BACKEND } from '../helpers/server.js';
 import { type InProcess, openInProcess, VONAGE_ACCEPT } from './harness.js';
 
-/** Routes anyone may call: no principal, no operation. */
-const PUBLIC = new Set(['GET /health', 'GET /ready', 'POST /oauth2/token']);
+/** Routes anyone may call (they establish or end who is calling): no operation. */
+const PUBLIC = new Set([
+  'GET /health',
+  'GET /ready',
+  'POST /oauth2/token',
+  'POST /api/v1/session',
+  'GET /api/v1/session',
+  'DELETE /api/v1/session',
+]);
 
 interface Route {
   method: string;
