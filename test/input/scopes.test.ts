@@ -18,9 +18,9 @@ const PUBLIC = new Set([
   'GET /health',
   'GET /ready',
   'POST /oauth2/token',
-  'POST /api/v1/session',
-  'GET /api/v1/session',
-  'DELETE /api/v1/session',
+  'POST /api/v1/session/',
+  'GET /api/v1/session/',
+  'DELETE /api/v1/session/',
 ]);
 
 interface Route {
