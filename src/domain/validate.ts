@@ -41,8 +41,10 @@ export const LIMITS = {
 
 /**
  * What no JSON schema keyword bounds in a parsed request part: nesting depth,
- * and numbers that are not finite (`1e309` parses to Infinity, and a schema's
- * `maximum` lets the Infinity that type coercion makes of "Infinity" through).
+ * numbers that are not finite (`1e309` parses to Infinity, and a schema's
+ * `maximum` lets the Infinity that type coercion makes of "Infinity" through),
+ * and the NUL character in any string or name (PostgreSQL cannot store it in
+ * text or jsonb, so it would fail there and pass on SQLite).
  * Walks iteratively, so the check itself cannot overflow the stack. Returns the
  * first problem, with the dotted path of its field under `root`.
  */
@@ -62,6 +64,8 @@ export function unboundedValue(value: unknown, root: string): FieldProblem | und
   for (let node = stack.pop(); node; node = stack.pop()) {
     const v = node.value;
     if (typeof v === 'number' && !Number.isFinite(v)) return { field: pathOf(node), message: 'must be a finite number' };
+    if ((typeof v === 'string' && v.includes('\u0000')) || node.key.includes('\u0000'))
+      return { field: pathOf(node), message: NO_NUL };
     if (typeof v !== 'object' || v === null) continue;
     if (node.depth >= LIMITS.jsonDepth)
       return { field: pathOf(node), message: `must not nest deeper than ${LIMITS.jsonDepth} levels` };
@@ -86,6 +90,9 @@ export function checkSearch(search: InteractionSearch): InteractionSearch {
     throw errors.invalidField('customAttributes', `must hold at most ${LIMITS.searchCustomAttributes} name = value pairs`);
   return search.mediaTypes ? { ...search, mediaTypes: [...new Set(search.mediaTypes)] } : search;
 }
+
+/** PostgreSQL cannot store the NUL character in text or jsonb: refused everywhere, on every backend alike. */
+const NO_NUL = 'must not contain the NUL character';
 
 /** A record as accepted on input, before ids are assigned. */
 export interface InteractionInput extends Omit<Interaction, 'id' | 'guid'> {
@@ -116,6 +123,7 @@ function optionalString(c: Collector, obj: Json, key: string, path: string, max:
     return undefined;
   }
   if (value.length > max) c.add(path, `must be at most ${max} characters`);
+  if (value.includes('\u0000')) c.add(path, NO_NUL);
   return value;
 }
 
@@ -238,6 +246,7 @@ function validateCustomAttributes(c: Collector, raw: unknown): Record<string, st
     const at = `customAttributes.${name}`;
     if (name.length === 0 || name.length > LIMITS.customAttributeName)
       c.add(at, `name must be 1 to ${LIMITS.customAttributeName} characters`);
+    if (name.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) c.add(at, NO_NUL);
     if (typeof value === 'number' || typeof value === 'boolean') out[name] = String(value);
     else if (typeof value !== 'string') c.add(at, 'must be a string');
     else if (value.length > LIMITS.customAttributeValue) c.add(at, `must be at most ${LIMITS.customAttributeValue} characters`);

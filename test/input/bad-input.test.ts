@@ -122,6 +122,39 @@ describe(`bad input answered 4xx, never 5xx (${BACKEND})`, () => {
     expect((await ix.inject(patch('{"subject":"fine"}'))).statusCode).toBe(200);
   });
 
+  it('the NUL character is refused in any parameter or string (PostgreSQL cannot store it)', async () => {
+    const get = (url: string) => ({ method: 'GET' as const, url, headers: { authorization: admin } });
+    await expectRefused('native', get('/api/v1/interactions/x1/content/%00'), 'contentKey');
+    await expectRefused('native', get('/api/v1/interactions/a%00b'), 'id');
+    await expectRefused('native', get('/api/v1/interactions?contactId=a%00'), 'contactId');
+    await expectRefused('genesys', get('/api/v2/ucs/interactions?userId=%00'), 'userId');
+    await expectRefused(
+      'vonage',
+      {
+        method: 'GET',
+        url: '/interaction-content/interactions/2480fc2c-bbd7-427c-9439-02f76583aef5/content/%00',
+        headers: { authorization: reader, accept: VONAGE_ACCEPT },
+      },
+      'contentKey',
+    );
+    const json = { authorization: admin, 'content-type': 'application/json' };
+    const record = (extra: string) => `{"mediaType":"chat","startDate":"2025-03-10T09:00:00Z",${extra}}`;
+    await expectRefused(
+      'native',
+      { method: 'POST', url: '/api/v1/interactions', headers: json, payload: record('"subject":"a\\u0000b"') },
+      'subject',
+    );
+    await expectRefused(
+      'native',
+      { method: 'POST', url: '/api/v1/interactions', headers: json, payload: record('"userData":{"k\\u0000":1}') },
+      'userData',
+    );
+    const { validateInteraction } = await import('../../src/domain/validate.js');
+    expect(() =>
+      validateInteraction({ mediaType: 'chat', startDate: '2025-03-10T09:00:00Z', customAttributes: { a: 'b\u0000' } }),
+    ).toThrow(/NUL/);
+  });
+
   it('1500 repeated mediaType values name the parameter', async () => {
     const many = (name: string, value: string) => Array.from({ length: 1500 }, () => `${name}=${value}`).join('&');
     const get = (url: string) => ({ method: 'GET' as const, url, headers: { authorization: admin } });
