@@ -101,7 +101,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     databaseUrl,
     principals: options.principals ?? PRINCIPALS,
     maxContentBytes: options.maxContentBytes ?? 64 * 1024 * 1024,
-    secret: 'test-secret-not-for-production',
+    secret: 'test-secret-not-for-production-0123456789',
     poolSize: 4,
   });
   const server: RunningServer = await startServer(runtime, {
