@@ -21,6 +21,8 @@ export interface RuntimeOptions {
   /** Overrides the secret file (IXVAULT_SECRET). */
   secret?: string | undefined;
   poolSize?: number;
+  /** false: never change the schema, refuse to start when migrations are pending (`serve --no-migrate`). */
+  migrate?: boolean;
 }
 
 export interface Runtime {
@@ -40,7 +42,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (options.poolSize) connectOptions.poolSize = options.poolSize;
   const store = connect(connectOptions);
   try {
-    const migrationsApplied = await migrate(store);
+    const migrationsApplied = await migrate(store, { allowDdl: options.migrate !== false });
     const blobs = new FsBlobStore(join(options.dataDir, 'blobs'));
     await blobs.init();
     const directory = await Directory.fromConfig(options.principals);

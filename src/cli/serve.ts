@@ -22,6 +22,10 @@ export function registerServe(program: Command): void {
         'how long a Genesys result waits for a CometD session of its user (env IXVAULT_RESULT_TTL_MS)',
       )
       .option(
+        '--no-migrate',
+        'never change the database schema; refuse to start if migrations are pending (e.g. a Citus worker node; env IXVAULT_NO_MIGRATE=1)',
+      )
+      .option(
         '--demo',
         'without --config: use a demo tenant (credentials in DATA/demo-principals.json) and load demo data into an empty store',
       ),

@@ -1,0 +1,229 @@
+/**
+ * The PostgreSQL write path of ingestion, two statement forms side by side on
+ * one server (plain PostgreSQL or a Citus coordinator):
+ * - unnest: one `INSERT … SELECT * FROM unnest($1::type[], …)` per table;
+ * - values: multi-row `INSERT … VALUES (…), (…)` statements.
+ * Each form stores the same generated interactions (with chat transcripts)
+ * through ixvault's own InteractionRepository.upsertMany, 1000 records a
+ * transaction, two transactions in flight, into empty stores migrated by
+ * ixvault in the given database (so on Citus the tables are distributed). Before the timed run, one
+ * batch runs with `citus.log_remote_commands` to count what the coordinator
+ * sends to the workers (COPY, PREPARE TRANSACTION); on plain PostgreSQL these
+ * counts are zero.
+ *
+ *   npx tsc -p tsconfig.bench.json && node dist/harness/bench/write-path.js --database-url postgres://…/postgres
+ */
+import { Command } from 'commander';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Source } from '../src/domain/search.js';
+import type { InteractionInput } from '../src/domain/validate.js';
+import { validateBatch } from '../src/services/vault.js';
+import { connect, type StoreConnection } from '../src/store/database.js';
+import { InteractionRepository } from '../src/store/interaction-repository.js';
+import { migrate } from '../src/store/migrator.js';
+import { postgresRowWriter, type RowWriter } from '../src/store/row-writer.js';
+import type { Database } from '../src/store/schema.js';
+import { generate, TENANT } from './lib/dataset.js';
+
+type Form = 'unnest' | 'values';
+const FORMS: Form[] = ['unnest', 'values'];
+
+interface Options {
+  databaseUrl: string;
+  interactions: number;
+  batch: number;
+  inFlight: number;
+  rounds: number;
+  valuesParameters: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const program = new Command('write-path')
+    .description('Ingest write path on PostgreSQL or Citus: INSERT … SELECT FROM unnest against multi-row VALUES')
+    .requiredOption(
+      '--database-url <url>',
+      'a database on plain PostgreSQL or a Citus coordinator (with the citus extension and its workers added); its ixv_* schemas are dropped',
+    )
+    .option('--interactions <n>', 'interactions per form and round', '20000')
+    .option('--batch <n>', 'records per transaction', '1000')
+    .option('--in-flight <n>', 'transactions in flight', '2')
+    .option('--rounds <n>', 'rounds; the forms alternate within each round', '2')
+    .option('--values-parameters <n>', 'most bind parameters in one VALUES statement', '32000');
+  program.parse(argv);
+  const o = program.opts();
+  return {
+    databaseUrl: o.databaseUrl,
+    interactions: Number(o.interactions),
+    batch: Number(o.batch),
+    inFlight: Number(o.inFlight),
+    rounds: Number(o.rounds),
+    valuesParameters: Number(o.valuesParameters),
+  };
+}
+
+const SCHEMAS: Record<Source, string> = { main: 'ixv_main', archive: 'ixv_archive' };
+
+/** Multi-row VALUES, at most `maxParameters` bind parameters a statement (PostgreSQL allows 65 535). */
+function postgresValuesRowWriter(maxParameters: number): RowWriter {
+  return {
+    async insert(trx, schema, table, rows) {
+      const first = rows[0];
+      if (!first) return;
+      const perStatement = Math.max(1, Math.floor(maxParameters / Object.keys(first).length));
+      for (let i = 0; i < rows.length; i += perStatement) {
+        await trx
+          .withSchema(schema)
+          .insertInto(table)
+          .values(rows.slice(i, i + perStatement) as never)
+          .execute();
+      }
+    },
+  };
+}
+
+/** ixvault's store on its own pool, so the probe can listen to the pool's notices. */
+function storeOn(pool: pg.Pool, form: Form, valuesParameters: number): StoreConnection {
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    schemaOf: (source) => SCHEMAS[source],
+    in: (source) => db.withSchema(SCHEMAS[source]),
+    rows: form === 'unnest' ? postgresRowWriter(db) : postgresValuesRowWriter(valuesParameters),
+    close: () => db.destroy(),
+  };
+}
+
+async function admin(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Empty stores: drops ixvault's schemas in this database and lets ixvault migrate it again (on Citus: distributed). */
+async function freshStores(url: string): Promise<void> {
+  await admin(url, 'drop schema if exists ixv_main, ixv_archive cascade');
+  const store = connect({ dataDir: '/nonexistent', databaseUrl: url, poolSize: 1 });
+  try {
+    await migrate(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function hasCitus(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`select 1 from pg_extension where extname = 'citus'`);
+    return rows.length > 0;
+  } finally {
+    await client.end();
+  }
+}
+
+function batches(options: Options, seed: number) {
+  const out: InteractionInput[][] = [];
+  let records: unknown[] = [];
+  for (const g of generate(seed, options.interactions)) {
+    records.push(g.record);
+    if (records.length === options.batch) {
+      out.push(validateBatch(records));
+      records = [];
+    }
+  }
+  if (records.length > 0) out.push(validateBatch(records));
+  return out;
+}
+
+/** Counts the statements the coordinator sends to workers while one batch is stored. */
+async function remoteCommands(options: Options, form: Form, inputs: InteractionInput[]) {
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: 2,
+    options: '-c citus.log_remote_commands=on -c client_min_messages=log',
+  });
+  const counts = { copy: 0, insert: 0, prepare: 0 };
+  pool.on('connect', (client) =>
+    client.on('notice', (notice) => {
+      const m = notice.message ?? '';
+      if (/^issuing COPY /i.test(m)) counts.copy++;
+      else if (/^issuing INSERT /i.test(m)) counts.insert++;
+      else if (/^issuing PREPARE TRANSACTION/i.test(m)) counts.prepare++;
+    }),
+  );
+  const store = storeOn(pool, form, options.valuesParameters);
+  try {
+    await new InteractionRepository(store).upsertMany(TENANT, inputs);
+  } finally {
+    await store.close();
+  }
+  return counts;
+}
+
+/** Interactions per second, the batches stored `inFlight` at a time. */
+async function timed(options: Options, form: Form, all: InteractionInput[][]): Promise<number> {
+  // One connection more than transactions: the unnest writer reads column types on a connection of its own.
+  const { databaseUrl, inFlight, valuesParameters } = options;
+  const store = storeOn(new pg.Pool({ connectionString: databaseUrl, max: inFlight + 1 }), form, valuesParameters);
+  const repo = new InteractionRepository(store);
+  const records = all.reduce((n, b) => n + b.length, 0);
+  try {
+    const started = process.hrtime.bigint();
+    let next = 0;
+    const worker = async () => {
+      for (;;) {
+        const batch = all[next++];
+        if (!batch) return;
+        await repo.upsertMany(TENANT, batch);
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
+    return records / (Number(process.hrtime.bigint() - started) / 1e9);
+  } finally {
+    await store.close();
+  }
+}
+
+async function main() {
+  const options = parseOptions(process.argv);
+  const citus = await hasCitus(options.databaseUrl);
+  process.stderr.write(`server: ${citus ? 'Citus' : 'plain PostgreSQL'}; preparing ${options.interactions} interactions\n`);
+  const data = batches(options, 7);
+  const probe = batches({ ...options, interactions: options.batch }, 8)[0] ?? [];
+  const results: Record<Form, number[]> = { unnest: [], values: [] };
+  const remote: Partial<Record<Form, Awaited<ReturnType<typeof remoteCommands>>>> = {};
+  for (let round = 0; round < options.rounds; round++) {
+    const order = round % 2 === 0 ? FORMS : [...FORMS].reverse();
+    for (const form of order) {
+      await freshStores(options.databaseUrl);
+      if (round === 0) remote[form] = await remoteCommands(options, form, probe);
+      const rate = await timed(options, form, data);
+      results[form].push(rate);
+      process.stderr.write(`round ${round + 1} ${form}: ${Math.round(rate)} interactions/s\n`);
+    }
+  }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)] ?? 0;
+  };
+  process.stdout.write(
+    `\n| form (${citus ? 'Citus' : 'PostgreSQL'}) | interactions/s, each round | remote COPY / INSERT / PREPARE per batch |\n|---|---|---|\n`,
+  );
+  for (const form of FORMS) {
+    const r = remote[form];
+    process.stdout.write(
+      `| ${form} | ${results[form].map((x) => Math.round(x)).join(', ')} (median ${Math.round(median(results[form]))}) | ${r ? `${r.copy} / ${r.insert} / ${r.prepare}` : '–'} |\n`,
+    );
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
