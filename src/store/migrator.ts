@@ -64,8 +64,8 @@ export async function migrationStatus(store: StoreConnection): Promise<Migration
   const citus = await citusRole(store.db);
   if (!citus) return status;
   status.citus = citus;
-  const tables = await catalogTables(store.db, schemasOf(store), true);
-  for (const t of tables) if (!t.citus) status.pending.push(citusStep(t));
+  const plan = citusPlan(await catalogTables(store.db, schemasOf(store), true), store.schemaOf('main'));
+  status.pending.push(...plan.map((p) => p.step));
   return status;
 }
 
@@ -203,10 +203,11 @@ export async function catalogTables(db: Db, schemas: string[], citusCatalog: boo
 
 /**
  * The Citus calls that make every listed table that is not yet a Citus table
- * one: the colocation anchor first (a colocation group of its own), then every
- * other tenant table colocated with it, tables without tenant_id as reference tables.
+ * one, in order: the colocation anchor first (a colocation group of its own),
+ * then every other tenant table colocated with it, tables without tenant_id as
+ * reference tables.
  */
-export function citusStatements(tables: CatalogTable[], mainSchema: string): string[] {
+export function citusPlan(tables: CatalogTable[], mainSchema: string): { step: string; statements: string[] }[] {
   const isAnchor = (t: CatalogTable) => t.schema === mainSchema && t.name === COLOCATION_ANCHOR;
   const anchor = tables.find(isAnchor);
   const anchorName = `${quoteIdent(mainSchema)}.${quoteIdent(COLOCATION_ANCHOR)}`;
@@ -217,22 +218,29 @@ export function citusStatements(tables: CatalogTable[], mainSchema: string): str
     );
   return todo.map((t) => {
     const table = quoteLiteral(`${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
-    if (!t.tenantColumn) return `select create_reference_table(${table})`;
-    if (isAnchor(t)) return `select create_distributed_table(${table}, 'tenant_id', colocate_with => 'none')`;
-    if (!anchor) throw new Error(`cannot distribute ${t.schema}.${t.name}: ${anchorName} does not exist to colocate it with`);
-    return `select create_distributed_table(${table}, 'tenant_id', colocate_with => ${quoteLiteral(anchorName)})`;
+    let create: string;
+    if (!t.tenantColumn) create = `select create_reference_table(${table})`;
+    else if (isAnchor(t)) create = `select create_distributed_table(${table}, 'tenant_id', colocate_with => 'none')`;
+    else if (!anchor)
+      throw new Error(`cannot distribute ${t.schema}.${t.name}: ${anchorName} does not exist to colocate it with`);
+    else create = `select create_distributed_table(${table}, 'tenant_id', colocate_with => ${quoteLiteral(anchorName)})`;
+    return {
+      step: `${t.tenantColumn ? 'distribute' : 'reference'} ${t.schema}.${t.name}`,
+      // Rows of a table created before Citus was installed are copied to the shards; drop the coordinator's local copy.
+      statements: [create, `select truncate_local_data_after_distributing_table(${table})`],
+    };
   });
 }
 
-async function distributeNewTables(trx: Transaction<Database>, store: StoreConnection): Promise<string[]> {
-  const tables = await catalogTables(trx, schemasOf(store), true);
-  const statements = citusStatements(tables, store.schemaOf('main'));
-  for (const statement of statements) await sql.raw(statement).execute(trx);
-  return tables.filter((t) => !t.citus).map(citusStep);
+/** The SQL of citusPlan, in order. */
+export function citusStatements(tables: CatalogTable[], mainSchema: string): string[] {
+  return citusPlan(tables, mainSchema).flatMap((p) => p.statements);
 }
 
-function citusStep(t: CatalogTable): string {
-  return `${t.tenantColumn ? 'distribute' : 'reference'} ${t.schema}.${t.name}`;
+async function distributeNewTables(trx: Transaction<Database>, store: StoreConnection): Promise<string[]> {
+  const plan = citusPlan(await catalogTables(trx, schemasOf(store), true), store.schemaOf('main'));
+  for (const statement of plan.flatMap((p) => p.statements)) await sql.raw(statement).execute(trx);
+  return plan.map((p) => p.step);
 }
 
 function quoteIdent(name: string): string {

@@ -15,7 +15,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRuntime } from '../../src/runtime.js';
 import { connect, type StoreConnection } from '../../src/store/database.js';
-import { type CatalogTable, catalogTables, citusStatements, migrate, migrationStatus } from '../../src/store/migrator.js';
+import {
+  type CatalogTable,
+  catalogTables,
+  citusPlan,
+  citusStatements,
+  migrate,
+  migrationStatus,
+} from '../../src/store/migrator.js';
 import { runCli, startCli, storeArgs } from '../helpers/cli.js';
 import { BACKEND, createTestDatabase } from '../helpers/server.js';
 
@@ -164,7 +171,8 @@ describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () 
   it('distributes every tenant table colocated with ixv_main.interactions, the migrations tables as reference tables', () => {
     const colocated = (t: string) =>
       `select create_distributed_table('${t}', 'tenant_id', colocate_with => '"ixv_main"."interactions"')`;
-    expect(citusStatements(tables, 'ixv_main')).toEqual([
+    const creates = (list: CatalogTable[]) => citusPlan(list, 'ixv_main').map((p) => p.statements[0]);
+    expect(creates(tables)).toEqual([
       `select create_distributed_table('"ixv_main"."interactions"', 'tenant_id', colocate_with => 'none')`,
       colocated('"ixv_archive"."audit_log"'),
       colocated('"ixv_archive"."content_items"'),
@@ -180,6 +188,12 @@ describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () 
       `select create_reference_table('"ixv_main"."ixv_migrations"')`,
       colocated('"ixv_main"."messages"'),
     ]);
+    // Each is followed by dropping the coordinator's local copy of rows that existed before Citus.
+    expect(citusStatements(tables, 'ixv_main').slice(0, 2)).toEqual([
+      `select create_distributed_table('"ixv_main"."interactions"', 'tenant_id', colocate_with => 'none')`,
+      `select truncate_local_data_after_distributing_table('"ixv_main"."interactions"')`,
+    ]);
+    expect(citusPlan(tables, 'ixv_main').map((p) => p.step)).toContain('reference ixv_main.ixv_migrations');
   });
 
   it('every table ixvault creates is covered: each has tenant_id except the migrations tables', () => {
@@ -198,7 +212,9 @@ describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () 
     ];
     expect(citusStatements(later, 'ixv_main')).toEqual([
       `select create_reference_table('"ixv_main"."media_types"')`,
+      `select truncate_local_data_after_distributing_table('"ixv_main"."media_types"')`,
       `select create_distributed_table('"ixv_main"."tags"', 'tenant_id', colocate_with => '"ixv_main"."interactions"')`,
+      `select truncate_local_data_after_distributing_table('"ixv_main"."tags"')`,
     ]);
     expect(citusStatements(done, 'ixv_main')).toEqual([]);
   });
