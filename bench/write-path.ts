@@ -190,37 +190,42 @@ async function timed(options: Options, form: Form, all: InteractionInput[][]): P
   }
 }
 
+/** new: records not stored yet; replace: the same records again (each batch deletes, then inserts). */
+const CASES = ['new', 'replace'] as const;
+type Case = (typeof CASES)[number];
+type Counts = Awaited<ReturnType<typeof remoteCommands>>;
+
 async function main() {
   const options = parseOptions(process.argv);
   const citus = await hasCitus(options.databaseUrl);
   process.stderr.write(`server: ${citus ? 'Citus' : 'plain PostgreSQL'}; preparing ${options.interactions} interactions\n`);
   const data = batches(options, 7);
   const probe = batches({ ...options, interactions: options.batch }, 8)[0] ?? [];
-  const results: Record<Form, number[]> = { unnest: [], values: [] };
-  const remote: Partial<Record<Form, Awaited<ReturnType<typeof remoteCommands>>>> = {};
+  const rates = new Map<string, number[]>();
+  const remote = new Map<string, Counts>();
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? FORMS : [...FORMS].reverse();
     for (const form of order) {
       await freshStores(options.databaseUrl);
-      if (round === 0) remote[form] = await remoteCommands(options, form, probe);
-      const rate = await timed(options, form, data);
-      results[form].push(rate);
-      process.stderr.write(`round ${round + 1} ${form}: ${Math.round(rate)} interactions/s\n`);
+      for (const kind of CASES) {
+        const key = `${form}, ${kind}`;
+        if (round === 0) remote.set(key, await remoteCommands(options, form, probe));
+        const rate = await timed(options, form, data);
+        rates.set(key, [...(rates.get(key) ?? []), rate]);
+        process.stderr.write(`round ${round + 1} ${key}: ${Math.round(rate)} interactions/s\n`);
+      }
     }
   }
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s[Math.floor(s.length / 2)] ?? 0;
-  };
   process.stdout.write(
-    `\n| form (${citus ? 'Citus' : 'PostgreSQL'}) | interactions/s, each round | remote COPY / INSERT / PREPARE per batch |\n|---|---|---|\n`,
+    `\n| form, records (${citus ? 'Citus' : 'PostgreSQL'}) | interactions/s, each round | to workers per batch: COPY / INSERT / PREPARE TRANSACTION |\n|---|---|---|\n`,
   );
-  for (const form of FORMS) {
-    const r = remote[form];
-    process.stdout.write(
-      `| ${form} | ${results[form].map((x) => Math.round(x)).join(', ')} (median ${Math.round(median(results[form]))}) | ${r ? `${r.copy} / ${r.insert} / ${r.prepare}` : '–'} |\n`,
-    );
-  }
+  for (const kind of CASES)
+    for (const form of FORMS) {
+      const key = `${form}, ${kind}`;
+      const r = remote.get(key);
+      const each = (rates.get(key) ?? []).map((x) => Math.round(x)).join(', ');
+      process.stdout.write(`| ${key} | ${each} | ${r ? `${r.copy} / ${r.insert} / ${r.prepare}` : '–'} |\n`);
+    }
 }
 
 main().catch((err) => {
