@@ -61,6 +61,10 @@ export class BayeuxServer implements Notifier {
     else this.sessions.hold(target, data);
   }
 
+  listening(channel: string): Recipient[] {
+    return this.sessions.recipients().filter((r) => this.sessions.hasListeners(this.channels.privateOf(r, channel)));
+  }
+
   /**
    * Hands the endpoint's requests and websocket upgrades to faye and every
    * other request to the listeners already there (Fastify's). faye's own
