@@ -192,7 +192,6 @@ async function timed(options: Options, form: Form, all: InteractionInput[][]): P
 
 /** new: records not stored yet; replace: the same records again (each batch deletes, then inserts). */
 const CASES = ['new', 'replace'] as const;
-type Case = (typeof CASES)[number];
 type Counts = Awaited<ReturnType<typeof remoteCommands>>;
 
 async function main() {
