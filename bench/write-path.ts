@@ -1,28 +1,28 @@
 /**
  * The PostgreSQL write path of ingestion, two statement forms side by side on
  * one server (plain PostgreSQL or a Citus coordinator):
- * - unnest: one `INSERT … SELECT * FROM unnest($1::type[], …)` per table;
- * - values: multi-row `INSERT … VALUES (…), (…)` statements.
+ * - unnest: ixvault's row writer, one `INSERT … SELECT * FROM unnest($1::type[], …)`
+ *   per table (`on conflict … do update` for the upsert in place);
+ * - values: multi-row `INSERT … VALUES (…), (…)` statements through Kysely.
  * Each form stores the same generated interactions (with chat transcripts)
  * through ixvault's own InteractionRepository.upsertMany, 1000 records a
  * transaction, two transactions in flight, into empty stores migrated by
- * ixvault in the given database (so on Citus the tables are distributed). Before the timed run, one
- * batch runs with `citus.log_remote_commands` to count what the coordinator
- * sends to the workers (COPY, PREPARE TRANSACTION); on plain PostgreSQL these
- * counts are zero.
+ * ixvault in the given database (so on Citus the tables are distributed):
+ * first as new records, then the same records again. Its ixv_* schemas are
+ * dropped first. docs/SCALING.md has the figures.
  *
- *   npx tsc -p tsconfig.bench.json && node dist/harness/bench/write-path.js --database-url postgres://…/postgres
+ *   npx tsc -p tsconfig.bench.json && node dist/harness/bench/write-path.js --database-url postgres://…/ixvault
  */
 import { Command } from 'commander';
-import { Kysely, PostgresDialect } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Source } from '../src/domain/search.js';
 import type { InteractionInput } from '../src/domain/validate.js';
 import { validateBatch } from '../src/services/vault.js';
 import { connect, type StoreConnection } from '../src/store/database.js';
+import type { RowWriter, WritableTable } from '../src/store/dialect.js';
 import { InteractionRepository } from '../src/store/interaction-repository.js';
 import { migrate } from '../src/store/migrator.js';
-import { postgresRowWriter, type RowWriter } from '../src/store/row-writer.js';
 import type { Database } from '../src/store/schema.js';
 import { generate, TENANT } from './lib/dataset.js';
 
@@ -62,37 +62,45 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-const SCHEMAS: Record<Source, string> = { main: 'ixv_main', archive: 'ixv_archive' };
-
-/** Multi-row VALUES, at most `maxParameters` bind parameters a statement (PostgreSQL allows 65 535). */
-function postgresValuesRowWriter(maxParameters: number): RowWriter {
+/** Multi-row VALUES through Kysely, at most `maxParameters` bind parameters a statement (PostgreSQL allows 65 535). */
+function valuesRowWriter(store: StoreConnection, maxParameters: number): RowWriter {
+  const write = async (
+    trx: Transaction<Database>,
+    source: Source,
+    table: WritableTable,
+    rows: object[],
+    conflict?: { conflict: string[]; keep: string[] },
+  ) => {
+    const first = rows[0];
+    if (!first) return;
+    const columns = Object.keys(first);
+    const updated = conflict ? columns.filter((c) => !conflict.conflict.includes(c) && !conflict.keep.includes(c)) : [];
+    const perStatement = Math.max(1, Math.floor(maxParameters / columns.length));
+    for (let i = 0; i < rows.length; i += perStatement) {
+      const insert = store
+        .on(trx, source)
+        .insertInto(table)
+        .values(rows.slice(i, i + perStatement) as never);
+      await (conflict
+        ? insert.onConflict((oc) =>
+            oc
+              .columns(conflict.conflict as never)
+              .doUpdateSet(Object.fromEntries(updated.map((c) => [c, sql.ref(`excluded.${c}`)])) as never),
+          )
+        : insert
+      ).execute();
+    }
+  };
   return {
-    async insert(trx, schema, table, rows) {
-      const first = rows[0];
-      if (!first) return;
-      const perStatement = Math.max(1, Math.floor(maxParameters / Object.keys(first).length));
-      for (let i = 0; i < rows.length; i += perStatement) {
-        await trx
-          .withSchema(schema)
-          .insertInto(table)
-          .values(rows.slice(i, i + perStatement) as never)
-          .execute();
-      }
-    },
+    insert: (trx, source, table, rows) => write(trx, source, table, rows),
+    upsert: (trx, source, table, rows, options) => write(trx, source, table, rows, options),
   };
 }
 
-/** ixvault's store on its own pool, so the probe can listen to the pool's notices. */
-function storeOn(pool: pg.Pool, form: Form, valuesParameters: number): StoreConnection {
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return {
-    db,
-    dialect: 'postgres',
-    schemaOf: (source) => SCHEMAS[source],
-    in: (source) => db.withSchema(SCHEMAS[source]),
-    rows: form === 'unnest' ? postgresRowWriter(db) : postgresValuesRowWriter(valuesParameters),
-    close: () => db.destroy(),
-  };
+/** ixvault's store with the form's row writer. */
+function storeFor(options: Options, form: Form, poolSize: number): StoreConnection {
+  const store = connect({ dataDir: '/nonexistent', databaseUrl: options.databaseUrl, poolSize });
+  return form === 'unnest' ? store : { ...store, rows: valuesRowWriter(store, options.valuesParameters) };
 }
 
 async function admin(url: string, statement: string): Promise<void> {
@@ -141,36 +149,10 @@ function batches(options: Options, seed: number) {
   return out;
 }
 
-/** Counts the statements the coordinator sends to workers while one batch is stored. */
-async function remoteCommands(options: Options, form: Form, inputs: InteractionInput[]) {
-  const pool = new pg.Pool({
-    connectionString: options.databaseUrl,
-    max: 2,
-    options: '-c citus.log_remote_commands=on -c client_min_messages=log',
-  });
-  const counts = { copy: 0, insert: 0, prepare: 0 };
-  pool.on('connect', (client) =>
-    client.on('notice', (notice) => {
-      const m = notice.message ?? '';
-      if (/^issuing COPY /i.test(m)) counts.copy++;
-      else if (/^issuing INSERT /i.test(m)) counts.insert++;
-      else if (/^issuing PREPARE TRANSACTION/i.test(m)) counts.prepare++;
-    }),
-  );
-  const store = storeOn(pool, form, options.valuesParameters);
-  try {
-    await new InteractionRepository(store).upsertMany(TENANT, inputs);
-  } finally {
-    await store.close();
-  }
-  return counts;
-}
-
 /** Interactions per second, the batches stored `inFlight` at a time. */
 async function timed(options: Options, form: Form, all: InteractionInput[][]): Promise<number> {
   // One connection more than transactions: the unnest writer reads column types on a connection of its own.
-  const { databaseUrl, inFlight, valuesParameters } = options;
-  const store = storeOn(new pg.Pool({ connectionString: databaseUrl, max: inFlight + 1 }), form, valuesParameters);
+  const store = storeFor(options, form, options.inFlight + 1);
   const repo = new InteractionRepository(store);
   const records = all.reduce((n, b) => n + b.length, 0);
   try {
@@ -183,7 +165,7 @@ async function timed(options: Options, form: Form, all: InteractionInput[][]): P
         await repo.upsertMany(TENANT, batch);
       }
     };
-    await Promise.all(Array.from({ length: inFlight }, worker));
+    await Promise.all(Array.from({ length: options.inFlight }, worker));
     return records / (Number(process.hrtime.bigint() - started) / 1e9);
   } finally {
     await store.close();
@@ -192,38 +174,31 @@ async function timed(options: Options, form: Form, all: InteractionInput[][]): P
 
 /** new: records not stored yet; replace: the same records again (each batch deletes, then inserts). */
 const CASES = ['new', 'replace'] as const;
-type Counts = Awaited<ReturnType<typeof remoteCommands>>;
 
 async function main() {
   const options = parseOptions(process.argv);
   const citus = await hasCitus(options.databaseUrl);
   process.stderr.write(`server: ${citus ? 'Citus' : 'plain PostgreSQL'}; preparing ${options.interactions} interactions\n`);
   const data = batches(options, 7);
-  const probe = batches({ ...options, interactions: options.batch }, 8)[0] ?? [];
   const rates = new Map<string, number[]>();
-  const remote = new Map<string, Counts>();
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? FORMS : [...FORMS].reverse();
     for (const form of order) {
       await freshStores(options.databaseUrl);
       for (const kind of CASES) {
         const key = `${form}, ${kind}`;
-        if (round === 0) remote.set(key, await remoteCommands(options, form, probe));
         const rate = await timed(options, form, data);
         rates.set(key, [...(rates.get(key) ?? []), rate]);
         process.stderr.write(`round ${round + 1} ${key}: ${Math.round(rate)} interactions/s\n`);
       }
     }
   }
-  process.stdout.write(
-    `\n| form, records (${citus ? 'Citus' : 'PostgreSQL'}) | interactions/s, each round | to workers per batch: COPY / INSERT / PREPARE TRANSACTION |\n|---|---|---|\n`,
-  );
+  process.stdout.write(`\n| form, records (${citus ? 'Citus' : 'PostgreSQL'}) | interactions/s, each round |\n|---|---|\n`);
   for (const kind of CASES)
     for (const form of FORMS) {
       const key = `${form}, ${kind}`;
-      const r = remote.get(key);
       const each = (rates.get(key) ?? []).map((x) => Math.round(x)).join(', ');
-      process.stdout.write(`| ${key} | ${each} | ${r ? `${r.copy} / ${r.insert} / ${r.prepare}` : '–'} |\n`);
+      process.stdout.write(`| ${key} | ${each} |\n`);
     }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, storeArgs } from './helpers/cli.js';
 import { callRecord, chatRecord } from './helpers/fixtures.js';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from './helpers/server.js';
+import { BACKEND, call, PRINCIPALS, removeTestData, startTestServer, type TestServer } from './helpers/server.js';
 
 describe(`command line (${BACKEND})`, () => {
   let server: TestServer;
@@ -44,13 +44,16 @@ describe(`command line (${BACKEND})`, () => {
       JSON.stringify(callRecord({ guid: undefined, contactId: 'import-contact', subject: 'second' })),
     ];
     await writeFile(file, `${lines.join('\n')}\n`);
+    const principals = join(dir, 'import-principals.json');
+    await writeFile(principals, JSON.stringify(PRINCIPALS));
+    const importArgs = [file, '--tenant', 'acme', '--config', principals, ...storeArgs(server)];
     // Another process writes into the same store while the server keeps running (SQLite WAL, or PostgreSQL).
-    const first = await runCli(['import', file, '--tenant', 'acme', ...storeArgs(server)]);
+    const first = await runCli(['import', ...importArgs]);
     expect(first.code).toBe(2);
     expect(first.stderr).toContain(`${file}:2: not JSON`);
     expect(first.stderr).toContain(`${file}:5: mediaType: 'fax' is not one of`);
     expect(first.stdout).toContain('imported 3 interactions');
-    const second = await runCli(['import', file, '--tenant', 'acme', ...storeArgs(server)]);
+    const second = await runCli(['import', ...importArgs]);
     expect(second.stdout).toContain('imported 3 interactions');
     const admin = server.basic('admin1');
     const found = await call(`${server.url}/api/v1/interactions?contactId=import-contact`, { headers: { authorization: admin } });

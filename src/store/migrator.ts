@@ -21,6 +21,7 @@ import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Source } from '../domain/search.js';
 import type { DialectName, StoreConnection } from './database.js';
 import * as m001 from './migrations/001-initial.js';
+import * as m002 from './migrations/002-audit-sequence.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -37,7 +38,10 @@ interface Migration {
   up(ctx: MigrationContext): Promise<void>;
 }
 
-export const MIGRATIONS: Migration[] = [{ name: '001-initial', up: m001.up }];
+export const MIGRATIONS: Migration[] = [
+  { name: '001-initial', up: m001.up },
+  { name: '002-audit-sequence', up: m002.up },
+];
 
 const SOURCES: Source[] = ['main', 'archive'];
 
@@ -99,8 +103,8 @@ export async function migrate(store: StoreConnection, options: MigrateOptions = 
     const schema = store.schemaOf(source);
     await locked(store, async (trx) => {
       if (store.dialect === 'postgres') await sql`create schema if not exists ${sql.id(schema)}`.execute(trx);
-      await trx
-        .withSchema(schema)
+      await store
+        .on(trx, source)
         .schema.createTable('ixv_migrations')
         .ifNotExists()
         .addColumn('name', 'text', (c) => c.primaryKey())
@@ -110,20 +114,16 @@ export async function migrate(store: StoreConnection, options: MigrateOptions = 
     });
     for (const migration of MIGRATIONS) {
       await locked(store, async (trx) => {
-        const existing = await trx
-          .withSchema(schema)
+        const bound = store.on(trx, source);
+        const existing = await bound
           .selectFrom('ixv_migrations')
           .select('name')
           .where('name', '=', migration.name)
           .executeTakeFirst();
         if (existing) return;
-        await migration.up(context(trx, schema, store.dialect));
+        await migration.up(context(store, bound, source));
         if (citus) done.push(...(await distributeNewTables(trx, store)));
-        await trx
-          .withSchema(schema)
-          .insertInto('ixv_migrations')
-          .values({ name: migration.name, applied_ms: Date.now() })
-          .execute();
+        await bound.insertInto('ixv_migrations').values({ name: migration.name, applied_ms: Date.now() }).execute();
         done.push(`${source}:${migration.name}`);
       });
     }
@@ -140,24 +140,20 @@ async function locked(store: StoreConnection, work: (trx: Transaction<Database>)
 }
 
 async function appliedMigrations(store: StoreConnection, source: Source): Promise<Set<string>> {
-  const schema = store.schemaOf(source);
-  const exists =
-    store.dialect === 'postgres'
-      ? (
-          await sql<{ oid: string | null }>`select to_regclass(${`${quoteIdent(schema)}.ixv_migrations`})::text as oid`.execute(
-            store.db,
-          )
-        ).rows[0]?.oid
-      : (
-          await sql<{
-            name: string;
-          }>`select name from ${sql.id(schema, 'sqlite_master')} where type = 'table' and name = 'ixv_migrations'`.execute(
-            store.db,
-          )
-        ).rows[0];
-  if (!exists) return new Set();
-  const rows = await store.in(source).selectFrom('ixv_migrations').select('name').execute();
-  return new Set(rows.map((r) => r.name));
+  if (store.dialect === 'postgres') {
+    // Read-only existence check: a missing table must not abort anything, and no DDL may run.
+    const table = `${quoteIdent(store.schemaOf(source))}.ixv_migrations`;
+    const { rows } = await sql<{ oid: string | null }>`select to_regclass(${table})::text as oid`.execute(store.db);
+    if (!rows[0]?.oid) return new Set();
+  }
+  try {
+    const rows = await store.in(source).selectFrom('ixv_migrations').select('name').execute();
+    return new Set(rows.map((r) => r.name));
+  } catch (err) {
+    // SQLite: the logical store's tables are not created yet.
+    if (store.dialect === 'sqlite' && /no such table/.test((err as Error).message)) return new Set();
+    throw err;
+  }
 }
 
 function schemasOf(store: StoreConnection): string[] {
@@ -251,20 +247,14 @@ function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-function context(db: Transaction<Database>, schema: string, dialect: DialectName): MigrationContext {
+/** The migration's view: `db` is bound to the logical store (SQLite's archive tables are prefixed in the same file). */
+function context(store: StoreConnection, db: Transaction<Database>, source: Source): MigrationContext {
+  const dialect = store.dialect;
   return {
     db,
-    schema,
+    schema: store.schemaOf(source),
     dialect,
     text: dialect === 'postgres' ? sql`text collate "C"` : 'text',
-    async createIndex(name, table, columns) {
-      const cols = sql.join(columns.map((c) => sql.id(c)));
-      // SQLite qualifies the index name, PostgreSQL the table.
-      const statement =
-        dialect === 'sqlite'
-          ? sql`create index ${sql.id(schema, name)} on ${sql.id(table)} (${cols})`
-          : sql`create index ${sql.id(name)} on ${sql.id(schema, table)} (${cols})`;
-      await statement.execute(db);
-    },
+    createIndex: (name, table, columns) => store.impl.createIndex(db, source, name, table, columns),
   };
 }
