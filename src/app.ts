@@ -19,6 +19,8 @@ import type { Runtime } from './runtime.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
+  /** The server logs one access line per request itself (see src/logging.ts). */
+  disableRequestLogging?: boolean;
   /** How long a Genesys result waits for a CometD session of its user. */
   resultTtlMs?: number;
 }
@@ -29,6 +31,7 @@ const COMETD_TIMEOUT_SECONDS = 30;
 export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
+    disableRequestLogging: options.disableRequestLogging ?? false,
     // JSON bodies (batches of 1000 with transcripts); content uploads stream and are limited separately.
     bodyLimit: 64 * 1024 * 1024,
     return503OnClosing: true,

@@ -14,6 +14,8 @@ export interface ServerConfig {
   /** How long a Genesys result waits for a CometD session of its user. */
   resultTtlMs: number;
   logLevel: string;
+  /** `pretty` or `json`; undefined: pretty on a terminal, JSON otherwise. */
+  logFormat?: string;
 }
 
 export const DEFAULTS = {
@@ -49,6 +51,8 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
   };
   const configFile = pick('configFile', 'IXVAULT_CONFIG');
   if (configFile) config.configFile = resolve(configFile);
+  const logFormat = pick('logFormat', 'IXVAULT_LOG_FORMAT');
+  if (logFormat) config.logFormat = logFormat;
   const databaseUrl = pick('databaseUrl', 'IXVAULT_DATABASE_URL');
   if (databaseUrl) config.databaseUrl = databaseUrl;
   return config;

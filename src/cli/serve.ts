@@ -1,10 +1,8 @@
-import { join } from 'node:path';
+/** `ixvault serve`: the HTTP server; with --demo, a demo tenant and demo data on first start. */
 import type { Command } from 'commander';
 import type { PrincipalsConfig } from '../auth/directory.js';
-import { DEMO_AGENTS, DEMO_SEED, DEMO_TENANT, demoPrincipals } from '../demo/principals.js';
-import { seedContactCenter } from '../demo/seed.js';
-import { startServer } from '../server.js';
-import { addStoreOptions, configOf, loadPrincipals, openFromFlags } from './common.js';
+import { LOG_FORMATS, type LogFormat } from '../logging.js';
+import { addStoreOptions, configOf, demoPrincipalsFile, loadPrincipals, openFromFlags } from './common.js';
 import { Progress } from './progress.js';
 
 const DEMO_INTERACTIONS = 3000;
@@ -14,12 +12,16 @@ export function registerServe(program: Command): void {
     program
       .command('serve')
       .description('Run the HTTP server (native, Vonage- and Genesys-compatible APIs)')
-      .option('--port <n>', 'TCP port (env IXVAULT_PORT)', undefined)
-      .option('--host <addr>', 'address to listen on (env IXVAULT_HOST)', undefined)
+      .option('--port <n>', 'TCP port (env IXVAULT_PORT; default 8080)', undefined)
+      .option('--host <addr>', 'address to listen on (env IXVAULT_HOST; default 127.0.0.1)', undefined)
       .option('--max-content-bytes <n>', 'largest accepted content upload (env IXVAULT_MAX_CONTENT_BYTES)')
       .option(
         '--result-ttl-ms <n>',
         'how long a Genesys result waits for a CometD session of its user (env IXVAULT_RESULT_TTL_MS)',
+      )
+      .option(
+        '--log-format <format>',
+        `${LOG_FORMATS.join(' or ')} (env IXVAULT_LOG_FORMAT; default pretty on a terminal, json otherwise)`,
       )
       .option(
         '--demo',
@@ -27,27 +29,33 @@ export function registerServe(program: Command): void {
       ),
   ).action(async (flags) => {
     const config = configOf(flags);
+    const logFormat = flags.logFormat ?? config.logFormat;
+    if (logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormat))
+      throw new Error(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got '${logFormat}'`);
+    // The server, the database drivers and the Bayeux server load only here, not for every command.
+    const [{ startServer }, demo] = await Promise.all([import('../server.js'), import('../demo/principals.js')]);
     let principals: PrincipalsConfig;
     let demoFile: string | undefined;
     if (flags.demo && !config.configFile) {
-      demoFile = join(config.dataDir, 'demo-principals.json');
-      principals = await demoPrincipals(demoFile);
+      demoFile = demoPrincipalsFile(config);
+      principals = await demo.demoPrincipals(demoFile);
     } else {
       principals = await loadPrincipals(config);
     }
     const { runtime } = await openFromFlags(flags, principals);
-    const tenant = runtime.directory.tenants.get(DEMO_TENANT);
+    const tenant = runtime.directory.tenants.get(demo.DEMO_TENANT);
     if (demoFile && tenant) {
       const existing = await runtime.vault.searches.search({ tenantId: tenant.id }, { source: 'main', order: 'desc', limit: 1 });
       if (existing.items.length === 0) {
+        const { seedContactCenter } = await import('../demo/seed.js');
         const progress = new Progress('loading demo contact center', DEMO_INTERACTIONS);
         const now = Date.now();
         const loaded = await seedContactCenter(
           runtime.vault,
           tenant,
           {
-            seed: DEMO_SEED,
-            agents: DEMO_AGENTS,
+            seed: demo.DEMO_SEED,
+            agents: demo.DEMO_AGENTS,
             contacts: 400,
             interactions: DEMO_INTERACTIONS,
             fromMs: now - 30 * 86_400_000,
@@ -66,7 +74,11 @@ export function registerServe(program: Command): void {
       host: config.host,
       port: config.port,
       logLevel: config.logLevel,
+      logFormat: logFormat as LogFormat | undefined,
       resultTtlMs: config.resultTtlMs,
+    }).catch(async (err) => {
+      await runtime.close();
+      throw err;
     });
     printBanner(
       server.url,

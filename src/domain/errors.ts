@@ -75,6 +75,14 @@ export const errors = {
     }),
   interactionNotFound: (id: string) =>
     new VaultError('not_found', 'IXV_INTERACTION_NOT_FOUND', `interaction ${id} not found`, { field: 'id' }),
+  /** Not in the main store, but in the archive: the caller may read it with source=archive. */
+  interactionArchived: (id: string) =>
+    new VaultError(
+      'not_found',
+      'IXV_INTERACTION_ARCHIVED',
+      `interaction ${id} is not in the main store but in the archive: add ?source=archive to read it`,
+      { field: 'id', extra: { source: 'archive' } },
+    ),
   contentNotFound: (id: string, contentKey: string) =>
     new VaultError('not_found', 'IXV_CONTENT_NOT_FOUND', `content ${contentKey} of interaction ${id} not found`, {
       field: 'contentKey',

@@ -2,13 +2,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
 import { authenticateHook } from '../shared/authenticate.js';
+import { withArchiveHint } from './archive-hint.js';
 import { contentRoutes } from './content-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { sendProblem } from './problem.js';
 import { searchRoutes } from './search-routes.js';
 
 export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
-  app.setErrorHandler(sendProblem);
+  app.setErrorHandler(async (err, request, reply) =>
+    sendProblem(await withArchiveHint(runtime.vault, err, request), request, reply),
+  );
   app.setNotFoundHandler((request, reply) =>
     sendProblem(Object.assign(new Error(`no route ${request.method} ${request.url}`), { statusCode: 404 }), request, reply),
   );
