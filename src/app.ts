@@ -7,7 +7,7 @@
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { nativeApi } from './api/native/index.js';
 import { oauthRoutes } from './api/oauth.js';
@@ -31,7 +31,7 @@ const COMETD_TIMEOUT_SECONDS = 30;
 export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    disableRequestLogging: options.disableRequestLogging ?? false,
+    ...(options.disableRequestLogging ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
     // JSON bodies (batches of 1000 with transcripts); content uploads stream and are limited separately.
     bodyLimit: 64 * 1024 * 1024,
     return503OnClosing: true,

@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type StoreConnection } from '../src/store/database.js';
+import { build } from './helpers/app.js';
 import { runCli, startCli, storeArgs } from './helpers/cli.js';
 import { callRecord, chatRecord } from './helpers/fixtures.js';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from './helpers/server.js';
+import { BACKEND, call, removeTestData, send, type TestServer } from './helpers/server.js';
 
 const OLD = 1200;
 const RECENT = 30;
@@ -31,7 +32,7 @@ describe(`archive (${BACKEND})`, () => {
     );
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     const admin = server.basic('admin1');
     const old = oldIds.map((id, i) =>
       i % 2 === 0
@@ -114,7 +115,7 @@ describe(`archive (${BACKEND})`, () => {
   }, 120_000);
 
   it('serves archived interactions and their content through source=archive', async () => {
-    const restarted = await startTestServer({
+    const restarted = await build({
       reuse: { dataDir: server.dataDir, ...(server.databaseUrl ? { databaseUrl: server.databaseUrl } : {}) },
     });
     try {
@@ -126,7 +127,7 @@ describe(`archive (${BACKEND})`, () => {
       });
       expect(archived.status).toBe(200);
       expect(archived.body.messages).toHaveLength(2);
-      const content = await fetch(`${restarted.url}/api/v1/interactions/${id}/content/chatTranscript?source=archive`, {
+      const content = await send(`${restarted.url}/api/v1/interactions/${id}/content/chatTranscript?source=archive`, {
         headers: { authorization: auth },
       });
       expect(await content.text()).toBe('{"lines":[]}');

@@ -4,6 +4,7 @@
  * on the recipient's private channels, so faye queues them for that
  * principal's sessions only (see channels.ts).
  */
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -39,6 +40,11 @@ export class BayeuxServer implements Notifier {
   /** faye's in-process client: the documented way for a faye server to publish. Created on first use. */
   private publisher: FayeClient | undefined;
   private closing = false;
+  /**
+   * `held` (data) when a message waits for a session of its recipient: what
+   * tests wait for before subscribing late, instead of sleeping.
+   */
+  readonly events = new EventEmitter();
 
   constructor(options: BayeuxServerOptions) {
     this.log = options.log;
@@ -58,7 +64,10 @@ export class BayeuxServer implements Notifier {
     if (this.closing) return;
     const target = this.channels.privateOf(recipient, channel);
     if (this.sessions.hasListeners(target)) this.publish(target, data);
-    else this.sessions.hold(target, data);
+    else {
+      this.sessions.hold(target, data);
+      this.events.emit('held', data);
+    }
   }
 
   /**

@@ -129,6 +129,3 @@ export class TestClient {
     for (const waiter of [...this.waiters]) waiter();
   }
 }
-
-/** Resolves after `ms`: for checks that something did NOT arrive. */
-export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

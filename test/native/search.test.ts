@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../helpers/app.js';
 import { callRecord, chatRecord } from '../helpers/fixtures.js';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { BACKEND, call, removeTestData, type TestServer } from '../helpers/server.js';
 
 describe(`native search (${BACKEND})`, () => {
   let server: TestServer;
@@ -13,7 +14,7 @@ describe(`native search (${BACKEND})`, () => {
   const idsOf = (res: { body: { items: { id: string }[] } }) => res.body.items.map((i) => i.id);
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     admin = server.basic('admin1');
     // 60 interactions one minute apart, alternating media and agents; a few with equal start times.
     const records = Array.from({ length: 60 }, (_, i) => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { build } from '../helpers/app.js';
+import { BACKEND, removeTestData, type TestServer } from '../helpers/server.js';
 import { type Ingested, ingest, searchPath, V2, vonage } from './helpers.js';
 
 const DAY_START = '2025-04-01T00:00:00Z';
@@ -12,7 +13,7 @@ describe(`Vonage search (${BACKEND})`, () => {
   const at: Record<string, Ingested> = {};
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     reader = await server.bearer('acme-reader');
     const writer = await server.bearer('acme-writer');
     at.atStart = await ingest(
