@@ -17,6 +17,8 @@ export function defaultLogFormat(stream: { isTTY?: boolean } = process.stdout): 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 /** Fields every pino line has; the rest is shown as key=value. */
 const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'reqId', 'access']);
+/** An access line's message already says these. */
+const ACCESS_FIELDS = new Set(['method', 'url', 'statusCode', 'ms']);
 
 /** Formats one pino JSON line as `HH:MM:SS LEVEL message key=value…` (access lines without the level). */
 export function prettyLine(json: string): string {
@@ -33,7 +35,7 @@ export function prettyLine(json: string): string {
   parts.push(String(entry.msg ?? ''));
   let stack: string | undefined;
   for (const [key, value] of Object.entries(entry)) {
-    if (OMITTED.has(key) || value === undefined) continue;
+    if (OMITTED.has(key) || value === undefined || (entry.access && ACCESS_FIELDS.has(key))) continue;
     if (key === 'err' && value && typeof value === 'object') {
       const err = value as { message?: string; stack?: string };
       parts.push(`error=${JSON.stringify(err.message ?? '')}`);

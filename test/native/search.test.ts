@@ -82,6 +82,26 @@ describe(`native search (${BACKEND})`, () => {
     expect(await count('hasContent=true')).toBe(0);
   });
 
+  it('lists interactions without their messages, which the single read has', async () => {
+    const res = await search('from=2025-04-01T00:00:00Z&to=2025-04-02T00:00:00Z&mediaType=chat&limit=3');
+    expect(res.body.items).toHaveLength(3);
+    for (const item of res.body.items) expect(item).not.toHaveProperty('messages');
+    const one = await call(`${api()}/interactions/${res.body.items[0].id}`, { headers: { authorization: admin } });
+    expect(one.body.messages).toHaveLength(2);
+  });
+
+  it('warns when connectFrom starts with a space, as an unencoded + becomes', async () => {
+    const plus = await search('connectFrom=+358');
+    expect(plus.status).toBe(200);
+    expect(plus.body.items).toEqual([]);
+    expect(plus.headers.get('warning')).toBe(
+      '199 ixvault "connectFrom starts with a space: a + in a query string means a space; send %2B for a literal +"',
+    );
+    const encoded = await search('connectFrom=%2B358&limit=1');
+    expect(encoded.body.items).toHaveLength(1);
+    expect(encoded.headers.get('warning')).toBeNull();
+  });
+
   it('refuses a cursor that was altered, forged or made for another query', async () => {
     const first = await search('limit=5&mediaType=chat');
     const cursor: string = first.body.nextCursor;

@@ -70,6 +70,12 @@ describe(`Vonage search (${BACKEND})`, () => {
   const search = (params: Record<string, string> = {}, start = DAY_START, end = DAY_END) =>
     vonage(server, searchPath(start, end, params), reader);
 
+  it('warns when connectFrom starts with a space, as an unencoded + becomes', async () => {
+    const res = await vonage(server, `/interactions?start=${DAY_START}&end=${DAY_END}&connectFrom=+1415`, reader);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('warning')).toContain('connectFrom starts with a space');
+  });
+
   it('returns the interactions with content in the inclusive window, oldest first, on one last page', async () => {
     const res = await search();
     expect(res.status).toBe(200);
