@@ -23,7 +23,6 @@ export interface BlobStore {
   stage(tenantId: string, source: Readable, options: { maxBytes: number }): Promise<StagedBlob>;
   /** Streams stored bytes, or a part of them. */
   open(tenantId: string, sha256: string, range?: ByteRange): Promise<Readable>;
-  exists(tenantId: string, sha256: string): Promise<boolean>;
   delete(tenantId: string, sha256: string): Promise<void>;
 }
 

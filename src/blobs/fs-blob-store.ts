@@ -72,13 +72,6 @@ export class FsBlobStore implements BlobStore {
     return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
-  async exists(tenantId: string, sha256: string): Promise<boolean> {
-    return stat(this.pathOf(tenantId, sha256)).then(
-      () => true,
-      () => false,
-    );
-  }
-
   async delete(tenantId: string, sha256: string): Promise<void> {
     await rm(this.pathOf(tenantId, sha256), { force: true });
   }

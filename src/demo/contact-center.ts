@@ -125,15 +125,6 @@ const MEDIA_WEIGHTS: [MediaType, number][] = [
   ['workitem', 6],
 ];
 
-export const DEFAULT_OPTIONS: Omit<ContactCenterOptions, 'fromMs' | 'toMs'> = {
-  seed: 42,
-  agents: 500,
-  contacts: 200_000,
-  interactions: 1_000_000,
-  contentRatio: 0.3,
-  messagesPerChat: 20,
-};
-
 export function agentsOf(options: Pick<ContactCenterOptions, 'seed' | 'agents'>): Agent[] {
   const random = new Random(options.seed ^ 0x5eed);
   return Array.from({ length: options.agents }, (_, i) => ({

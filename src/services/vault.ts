@@ -182,7 +182,11 @@ export class Vault {
     if (meta.durationMs !== undefined) item.properties.duration = meta.durationMs;
 
     const result = await this.blobLock.run(`${tenantId}/${staged.sha256}`, async () => {
-      await staged.commit();
+      // A commit that fails (disk full, permissions) leaves no temporary file behind.
+      await staged.commit().catch(async (err) => {
+        await staged.discard();
+        throw err;
+      });
       try {
         return await this.content.put(visibility, idOrGuid, item);
       } catch (err) {
