@@ -6,7 +6,7 @@
  * duplicating.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { isVaultError } from '../domain/errors.js';
@@ -27,6 +27,7 @@ export function registerImport(program: Command): void {
       .option('--dry-run', 'validate every line and report as an import would, without opening the store or writing')
       .addHelpText('after', IMPORT_FORMAT_HELP),
   ).action(async (file: string, flags) => {
+    if (!existsSync(file)) throw new Error(`${file} does not exist`);
     if (flags.dryRun) return dryRun(file, Number(flags.maxErrors));
     const { runtime } = await openFromFlags(flags, { tenants: [] });
     const maxErrors = Number(flags.maxErrors);
