@@ -1,9 +1,12 @@
 /**
  * Moving old interactions from the main store to the archive. Each batch is
- * one transaction that copies the rows of every table and deletes them from
- * main. The copy skips rows the archive already has, so a batch cut short by a
- * crash (or, on SQLite in WAL mode, a commit that reached only one of the two
- * files) is completed by the next run: nothing is lost or left twice.
+ * copied in one transaction, and deleted from main in a second one once the
+ * copy has committed. On SQLite the two stores are two files, and a transaction
+ * over attached WAL databases is atomic per file only: with copy and delete in
+ * one transaction, a crash between the two files' commits could keep the delete
+ * and lose the copy. Now a crash at any point leaves the batch in main, or in
+ * both stores; the copy skips rows the archive already has, so the next run
+ * completes it: nothing is lost or left twice.
  */
 import { sql } from 'kysely';
 import type { StoreConnection } from './database.js';
@@ -33,7 +36,7 @@ export class ArchiveRepository {
   async moveBatch(tenantId: string, cutoffMs: number, batchSize: number): Promise<number> {
     const main = this.store.schemaOf('main');
     const archive = this.store.schemaOf('archive');
-    return this.store.db.transaction().execute(async (trx) => {
+    const ids = await this.store.db.transaction().execute(async (trx) => {
       const batch = await trx
         .withSchema(main)
         .selectFrom('interactions')
@@ -43,16 +46,24 @@ export class ArchiveRepository {
         .orderBy('start_ms')
         .limit(batchSize)
         .execute();
-      const ids = batch.map((r) => r.id);
-      if (ids.length === 0) return 0;
+      const selected = batch.map((r) => r.id);
+      if (selected.length === 0) return selected;
       for (const table of TABLES) {
         const key = sql.ref(table === 'interactions' ? 'id' : 'interaction_id');
         await sql`insert into ${sql.id(archive, table)}
-          select * from ${sql.id(main, table)} where tenant_id = ${tenantId} and ${key} in (${sql.join(ids)})
+          select * from ${sql.id(main, table)} where tenant_id = ${tenantId} and ${key} in (${sql.join(selected)})
           on conflict do nothing`.execute(trx);
+      }
+      return selected;
+    });
+    if (ids.length === 0) return 0;
+    // Only after the copy has committed.
+    await this.store.db.transaction().execute(async (trx) => {
+      for (const table of TABLES) {
+        const key = sql.ref(table === 'interactions' ? 'id' : 'interaction_id');
         await sql`delete from ${sql.id(main, table)} where tenant_id = ${tenantId} and ${key} in (${sql.join(ids)})`.execute(trx);
       }
-      return ids.length;
     });
+    return ids.length;
   }
 }
