@@ -1,6 +1,7 @@
 /**
- * Content uploads that need a real connection: a client that disconnects
- * midway, and a 256 MiB body streamed with flat memory.
+ * Content uploads that need a real connection: a body cut off at the size
+ * limit while the client still sends, a client that disconnects midway, and a
+ * 256 MiB body streamed with flat memory.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -11,7 +12,9 @@ import { callRecord } from '../helpers/fixtures.js';
 import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
-describe(`native content, disconnects (${BACKEND})`, () => {
+const LIMIT = 4 * 1024 * 1024;
+
+describe(`native content, oversized and abandoned uploads (${BACKEND})`, () => {
   let server: TestServer;
   let admin: string;
   const api = () => `${server.url}/api/v1`;
@@ -25,13 +28,32 @@ describe(`native content, disconnects (${BACKEND})`, () => {
     (await call(`${api()}/interactions`, { method: 'POST', headers: { authorization: admin }, json: callRecord() })).body
       .id as string;
 
+  const upload = (id: string, key: string, bytes: Uint8Array) =>
+    call(`${api()}/interactions/${id}/content/${key}`, {
+      method: 'PUT',
+      headers: { authorization: admin, 'content-type': 'audio/wav' },
+      body: bytes,
+    });
+
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ maxContentBytes: LIMIT });
     admin = server.basic('admin1');
   });
   afterAll(async () => {
     await server.stop();
     await removeTestData(server);
+  });
+
+  it('refuses an oversized upload and leaves nothing behind', async () => {
+    const id = await newInteraction();
+    const before = blobFiles().length;
+    const res = await upload(id, 'callRecording', randomBytes(LIMIT + 1));
+    expect(res.status).toBe(413);
+    expect(res.body.field).toBe('body');
+    expect(blobFiles().length).toBe(before);
+    expect(tempFiles()).toEqual([]);
+    const record = await call(`${api()}/interactions/${id}`, { headers: { authorization: admin } });
+    expect(record.body.content).toEqual([]);
   });
 
   it('leaves nothing visible when the client disconnects midway', async () => {

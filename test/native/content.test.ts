@@ -89,18 +89,6 @@ describe(`native content (${BACKEND})`, () => {
     expect(notModified.status).toBe(304);
   });
 
-  it('refuses an oversized upload and leaves nothing behind', async () => {
-    const id = await newInteraction();
-    const before = blobFiles().length;
-    const res = await upload(id, 'callRecording', randomBytes(LIMIT + 1));
-    expect(res.status).toBe(413);
-    expect(res.body.field).toBe('body');
-    expect(blobFiles().length).toBe(before);
-    expect(tempFiles()).toEqual([]);
-    const record = await call(`${api()}/interactions/${id}`, { headers: { authorization: admin } });
-    expect(record.body.content).toEqual([]);
-  });
-
   it('stores identical bytes once and deletes them with the last reference', async () => {
     const a = await newInteraction();
     const b = await newInteraction();
