@@ -8,6 +8,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { nativeApi } from './api/native/index.js';
 import { oauthRoutes } from './api/oauth.js';
@@ -15,6 +16,7 @@ import { opsRoutes } from './api/ops.js';
 import { vonageApi } from './api/vonage/index.js';
 import { DEFAULTS } from './config.js';
 import { mountNotifications } from './notify/index.js';
+import { LIVE_CHANNEL, mountLiveFeed } from './notify/live.js';
 import type { Runtime } from './runtime.js';
 
 export interface AppOptions {
@@ -61,16 +63,20 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // First: its CSRF guard is a root hook, which only the routes registered after it inherit.
+  await app.register(consolePlugin, { auth: runtime.auth });
   await app.register(opsRoutes, { store: runtime.store });
   await app.register(oauthRoutes, { auth: runtime.auth });
   await app.register(nativeApi, { prefix: '/api/v1', runtime });
   await app.register(vonageApi, { prefix: '/interaction-content', runtime });
   const notifier = mountNotifications(app, {
     auth: runtime.auth,
-    channels: [INTERACTIONS_CHANNEL],
+    channels: [INTERACTIONS_CHANNEL, LIVE_CHANNEL],
     holdMs: options.resultTtlMs ?? DEFAULTS.resultTtlMs,
     timeoutSeconds: COMETD_TIMEOUT_SECONDS,
   });
+  const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory);
+  app.addHook('onClose', async () => stopLiveFeed());
   await app.register(genesysApi, { prefix: '/api/v2/ucs', runtime, notifier });
   return app;
 }

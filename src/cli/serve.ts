@@ -108,6 +108,7 @@ function printBanner(url: string, database: string, demo: PrincipalsConfig | und
   const lines = [
     '',
     `ixvault is listening on ${url}  (${database})`,
+    `  console:           ${url}/console/`,
     `  API reference:     ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
     `  native API:        ${url}/api/v1/interactions`,
     `  Vonage-compatible: ${url}/interaction-content/interactions`,

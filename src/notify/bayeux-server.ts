@@ -70,6 +70,10 @@ export class BayeuxServer implements Notifier {
     }
   }
 
+  listening(channel: string): Recipient[] {
+    return this.sessions.recipients().filter((r) => this.sessions.hasListeners(this.channels.privateOf(r, channel)));
+  }
+
   /**
    * Hands the endpoint's requests and websocket upgrades to faye and every
    * other request to the listeners already there (Fastify's). faye's own

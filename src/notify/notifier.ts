@@ -19,4 +19,6 @@ export interface Notifier {
    * session of the recipient subscribes.
    */
   deliver(recipient: Recipient, channel: string, data: Record<string, unknown>): void;
+  /** The recipients with a session subscribed to `channel` (in this process). */
+  listening(channel: string): Recipient[];
 }

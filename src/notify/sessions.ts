@@ -55,6 +55,11 @@ export class Sessions {
     this.owners.delete(clientId);
   }
 
+  /** Every principal with an open session. */
+  recipients(): Recipient[] {
+    return [...new Set(this.owners.values())];
+  }
+
   hasListeners(channel: string): boolean {
     return this.listeners.has(channel);
   }

@@ -50,12 +50,26 @@ export interface OpenedContent {
   read(range?: ByteRange): Promise<Readable>;
 }
 
+/** What ingest listeners learn of a stored interaction: enough to decide who may see it. */
+export interface IngestedInteraction {
+  id: string;
+  guid: string;
+  created: boolean;
+  mediaType: string;
+  startMs: number;
+  ownerId?: string;
+  handlingAgentIds: string[];
+}
+
+export type IngestListener = (tenantId: string, stored: IngestedInteraction[]) => void;
+
 export class Vault {
   readonly interactions: InteractionRepository;
   readonly searches: SearchRepository;
   readonly content: ContentRepository;
   readonly archive: ArchiveRepository;
   private readonly blobLock = new KeyLock();
+  private readonly ingestListeners = new Set<IngestListener>();
 
   constructor(
     readonly store: StoreConnection,
@@ -73,13 +87,48 @@ export class Vault {
     const input = validateInteraction(raw);
     const [outcome] = await this.interactions.upsertMany(principal.tenant.id, [input]);
     if (!outcome) throw errors.internal('upsert returned nothing');
+    this.announce(principal.tenant.id, [input], [outcome]);
     return outcome;
   }
 
   /** All or nothing: one invalid record and none is stored; every invalid record is reported. */
   async upsertBatch(principal: Principal, raws: unknown[]): Promise<UpsertOutcome[]> {
     assertCanWrite(principal);
-    return this.interactions.upsertMany(principal.tenant.id, validateBatch(raws));
+    const inputs = validateBatch(raws);
+    const outcomes = await this.interactions.upsertMany(principal.tenant.id, inputs);
+    this.announce(principal.tenant.id, inputs, outcomes);
+    return outcomes;
+  }
+
+  /** Listens to interactions as they are stored by upsert and upsertBatch; returns how to stop. */
+  onIngested(listener: IngestListener): () => void {
+    this.ingestListeners.add(listener);
+    return () => {
+      this.ingestListeners.delete(listener);
+    };
+  }
+
+  /** After the write committed; a listener's failure never fails the write. */
+  private announce(tenantId: string, inputs: InteractionInput[], outcomes: UpsertOutcome[]): void {
+    if (this.ingestListeners.size === 0) return;
+    const stored = outcomes.map((outcome, i): IngestedInteraction => {
+      const input = inputs[i];
+      const entry: IngestedInteraction = {
+        ...outcome,
+        mediaType: input?.mediaType ?? '',
+        startMs: input?.startMs ?? 0,
+        handlingAgentIds: input?.handlingAgentIds ?? [],
+      };
+      if (input?.owner) entry.ownerId = input.owner.id;
+      return entry;
+    });
+    for (const listener of this.ingestListeners) {
+      try {
+        listener(tenantId, stored);
+      } catch {
+        // Notification is best effort: the records are stored either way.
+      }
+    }
   }
 
   /** A JSON merge patch (RFC 7396) on the canonical record, validated whole before it is written. */

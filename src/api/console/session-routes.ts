@@ -1,0 +1,93 @@
+/**
+ * Sign-in for browsers (`/api/v1/session`): a user name and password are
+ * exchanged for the same signed session cookie that a Basic-authenticated call
+ * sets, and the console learns who is signed in and what they may do.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Authenticator } from '../../auth/authenticator.js';
+import { errors } from '../../domain/errors.js';
+import { assertCanDeleteContent, assertCanWrite, assertIsAdmin, type Principal } from '../../domain/principal.js';
+import { sendProblem } from '../native/problem.js';
+import { setSessionCookie } from '../shared/session-cookie.js';
+
+const SESSION = {
+  type: 'object',
+  properties: {
+    userName: { type: 'string' },
+    firstName: { type: 'string' },
+    lastName: { type: 'string' },
+    role: { type: 'string', enum: ['agent', 'supervisor', 'admin'] },
+    tenant: { type: 'string' },
+    canDelete: { type: 'boolean', description: 'may delete interactions and content items' },
+    canReadAudit: { type: 'boolean', description: 'may read the audit log' },
+  },
+} as const;
+
+export async function sessionRoutes(app: FastifyInstance, { auth }: { auth: Authenticator }) {
+  app.setErrorHandler(sendProblem);
+
+  app.post<{ Body: { userName: string; password: string } }>(
+    '/',
+    {
+      schema: {
+        summary: 'Sign in: sets the session cookie',
+        description: 'Send `X-Requested-With` from the same origin. Only users sign in; clients use OAuth.',
+        tags: ['native'],
+        body: {
+          type: 'object',
+          required: ['userName', 'password'],
+          additionalProperties: false,
+          properties: {
+            userName: { type: 'string', minLength: 1, maxLength: 256 },
+            password: { type: 'string', maxLength: 1024 },
+          },
+        },
+        response: { 200: SESSION },
+      },
+    },
+    async (request, reply) => {
+      const { userName, password } = request.body;
+      if (userName.includes(':')) throw errors.unauthenticated('invalid user name or password');
+      const principal = await auth.fromAuthorization(`Basic ${Buffer.from(`${userName}:${password}`).toString('base64')}`);
+      const token = await auth.sessionFor(principal);
+      if (token === undefined) throw errors.unauthenticated('only users sign in');
+      setSessionCookie(request, reply, token);
+      return describe(principal);
+    },
+  );
+
+  app.get('/', { schema: { summary: 'Who is signed in', tags: ['native'], response: { 200: SESSION } } }, async (request) =>
+    describe(await auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie })),
+  );
+
+  app.delete('/', { schema: { summary: 'Sign out: clears the session cookie', tags: ['native'] } }, async (request, reply) => {
+    setSessionCookie(request, reply, undefined);
+    return reply.code(204).send();
+  });
+}
+
+function describe(principal: Principal) {
+  if (principal.kind !== 'user') throw errors.forbidden('only users have a console session');
+  return {
+    userName: principal.userName,
+    firstName: principal.firstName,
+    lastName: principal.lastName,
+    role: principal.role,
+    tenant: principal.tenant.id,
+    canDelete: holds(() => {
+      assertCanWrite(principal);
+      assertCanDeleteContent(principal);
+    }),
+    canReadAudit: holds(() => assertIsAdmin(principal)),
+  };
+}
+
+/** Whether a rights check of the domain passes. */
+function holds(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The native live channel: each interaction stored through the native API (or
+ * any Vault upsert) is announced on `/v1/interactions` to the signed-in users
+ * subscribed in this process who may see it (visibility as for every read:
+ * their tenant, and for an agent only what it owns or handled). The message
+ * carries ids only; a client reads the record through the API, which checks
+ * visibility again.
+ */
+import type { Directory } from '../auth/directory.js';
+import { type Principal, visibilityOf } from '../domain/principal.js';
+import type { IngestedInteraction, Vault } from '../services/vault.js';
+import type { Notifier, Recipient } from './notifier.js';
+
+export const LIVE_CHANNEL = '/v1/interactions';
+
+export function mountLiveFeed(vault: Vault, notifier: Notifier, directory: Directory): () => void {
+  return vault.onIngested((tenantId, stored) => {
+    for (const recipient of notifier.listening(LIVE_CHANNEL)) {
+      const principal = userOf(directory, recipient);
+      if (principal?.tenant.id !== tenantId) continue;
+      for (const interaction of stored) {
+        if (!maySee(principal, interaction)) continue;
+        notifier.deliver(recipient, LIVE_CHANNEL, {
+          id: interaction.id,
+          guid: interaction.guid,
+          created: interaction.created,
+          mediaType: interaction.mediaType,
+          startDate: new Date(interaction.startMs).toISOString(),
+        });
+      }
+    }
+  });
+}
+
+/** The user a recipient names (`tenant/user/id`), as the directory holds it now; clients get no live feed. */
+function userOf(directory: Directory, recipient: Recipient): Principal | undefined {
+  const [tenantId, kind, ...rest] = recipient.split('/');
+  if (kind !== 'user') return undefined;
+  const user = directory.usersById.get(`${tenantId}/${rest.join('/')}`);
+  if (!user) return undefined;
+  return { kind: 'user', tenant: user.tenant, id: user.id, userName: user.userName, role: user.role };
+}
+
+function maySee(principal: Principal, interaction: IngestedInteraction): boolean {
+  const { agentId } = visibilityOf(principal);
+  return agentId === undefined || interaction.ownerId === agentId || interaction.handlingAgentIds.includes(agentId);
+}
