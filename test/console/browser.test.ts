@@ -175,13 +175,7 @@ describe.skipIf(!available)(
         }),
       );
       // Ten minutes of 8 kHz audio (9.6 MB): long enough that a seek needs a new Range request.
-      await upload(
-        ids.call,
-        'callRecording',
-        wavRecording(5, CALL_SECONDS),
-        'audio/wav',
-        `?duration=${CALL_SECONDS * 1000}`,
-      );
+      await upload(ids.call, 'callRecording', wavRecording(5, CALL_SECONDS), 'audio/wav', `?duration=${CALL_SECONDS * 1000}`);
       await upload(ids.call, 'transcript', jsonTranscript(TRANSCRIPT.lines), 'application/json');
       ids.email = await ingest(
         chatRecord({
