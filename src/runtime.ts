@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Authenticator } from './auth/authenticator.js';
 import { Directory, type PrincipalsConfig } from './auth/directory.js';
 import { deriveKeys, type Keys, loadSecret } from './auth/secrets.js';
-import type { BlobStore } from './blobs/blob-store.js';
+import type { BlobStore, SweepReport } from './blobs/blob-store.js';
 import { FsBlobStore } from './blobs/fs-blob-store.js';
 import { Vault } from './services/vault.js';
 import { connect, type StoreConnection } from './store/database.js';
@@ -21,7 +21,17 @@ export interface RuntimeOptions {
   /** Overrides the secret file (IXVAULT_SECRET). */
   secret?: string | undefined;
   poolSize?: number;
+  /**
+   * Crash hygiene (Vault.sweep): at start, in the background, and then every
+   * `intervalMs`; `false` turns it off (tests that sweep explicitly).
+   */
+  sweep?: false | { intervalMs?: number; tempGraceMs?: number; blobGraceMs?: number };
+  /** Where the runtime reports what it did on its own (adoptions, sweeps); stderr by default. */
+  log?: (message: string) => void;
 }
+
+/** Temporary files of processes we cannot see are removed once untouched for an hour (no upload idles that long). */
+export const SWEEP_DEFAULTS = { intervalMs: 3_600_000, tempGraceMs: 3_600_000, blobGraceMs: 600_000 };
 
 export interface Runtime {
   store: StoreConnection;
@@ -31,6 +41,8 @@ export interface Runtime {
   directory: Directory;
   keys: Keys;
   migrationsApplied: string[];
+  /** Runs the crash-hygiene sweep now (see RuntimeOptions.sweep) and logs what it removed. */
+  sweep(options?: Partial<typeof SWEEP_DEFAULTS>): Promise<SweepReport>;
   close(): Promise<void>;
 }
 
@@ -40,16 +52,55 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (options.poolSize) connectOptions.poolSize = options.poolSize;
   const store = connect(connectOptions);
   try {
+    const log = options.log ?? ((message: string) => process.stderr.write(`ixvault: ${message}\n`));
     const migrationsApplied = await migrate(store);
+    const adopted = await store.impl.adoptLegacy(store.db);
+    if (adopted) log(adopted);
     const blobs = new FsBlobStore(join(options.dataDir, 'blobs'));
     await blobs.init();
     const directory = await Directory.fromConfig(options.principals);
     const keys = deriveKeys(await loadSecret(options.dataDir, options.secret));
     const vault = new Vault(store, blobs, { maxContentBytes: options.maxContentBytes });
     const auth = new Authenticator(directory, keys);
-    return { store, blobs, vault, auth, directory, keys, migrationsApplied, close: () => store.close() };
+    let running: Promise<SweepReport> | undefined;
+    const sweep = (overrides: Partial<typeof SWEEP_DEFAULTS> = {}) => {
+      const settings = { ...SWEEP_DEFAULTS, ...(options.sweep || {}), ...overrides };
+      // One sweep at a time; a request during a sweep waits for a fresh one.
+      const next = (running ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => vault.sweep(settings))
+        .then((report) => {
+          if (report.tempFiles.length + report.blobs.length + report.restored.length > 0) log(describeSweep(report));
+          return report;
+        });
+      running = next;
+      return next;
+    };
+    let timer: NodeJS.Timeout | undefined;
+    if (options.sweep !== false) {
+      const background = () => sweep().catch((err: Error) => log(`sweep failed: ${err.message}`));
+      void background();
+      timer = setInterval(background, options.sweep?.intervalMs ?? SWEEP_DEFAULTS.intervalMs);
+      timer.unref();
+    }
+    const close = async () => {
+      if (timer) clearInterval(timer);
+      await running?.catch(() => undefined);
+      await store.close();
+    };
+    return { store, blobs, vault, auth, directory, keys, migrationsApplied, sweep, close };
   } catch (err) {
     await store.close().catch(() => {});
     throw err;
   }
+}
+
+function describeSweep(report: SweepReport): string {
+  const parts = [
+    `removed ${report.tempFiles.length} temporary upload files (${report.tempBytes} bytes)`,
+    `${report.blobs.length} unreferenced blobs (${report.blobBytes} bytes)`,
+  ];
+  if (report.restored.length > 0) parts.push(`put back ${report.restored.length} referenced blobs a crashed release had taken`);
+  const names = [...report.tempFiles.map((f) => `.tmp/${f}`), ...report.blobs].slice(0, 20);
+  return `sweep: ${parts.join(', ')}${names.length > 0 ? `: ${names.join(', ')}` : ''}`;
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, storeArgs } from './helpers/cli.js';
 import { callRecord, chatRecord } from './helpers/fixtures.js';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from './helpers/server.js';
+import { BACKEND, call, PRINCIPALS, removeTestData, startTestServer, type TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
 const CLI_TIMEOUT = 60_000;
@@ -49,6 +49,12 @@ describe(`command line (${BACKEND})`, () => {
       JSON.stringify(callRecord({ guid: undefined, contactId: 'import-contact', subject: 'second' })),
     ];
     const admin = () => server.basic('admin1');
+    // The tenant must be one of the principals file's.
+    let principals: string;
+    beforeAll(async () => {
+      principals = join(dir, 'import-principals.json');
+      await writeFile(principals, JSON.stringify(PRINCIPALS));
+    });
     const found = async () =>
       (await call(`${server.url}/api/v1/interactions?contactId=import-contact`, { headers: { authorization: admin() } })).body
         .items;
@@ -58,7 +64,7 @@ describe(`command line (${BACKEND})`, () => {
       async () => {
         const file = join(dir, 'dry.ndjson');
         await writeFile(file, `${lines.join('\n')}\n`);
-        const dry = await runCli(['import', file, '--tenant', 'acme', '--dry-run', ...storeArgs(server)]);
+        const dry = await runCli(['import', file, '--tenant', 'acme', '--config', principals, '--dry-run', ...storeArgs(server)]);
         expect(dry.code).toBe(2);
         expect(dry.stderr).toContain(`${file}:2: not JSON`);
         expect(dry.stderr).toContain(`${file}:5: mediaType: 'fax' is not one of`);
@@ -74,12 +80,12 @@ describe(`command line (${BACKEND})`, () => {
         const file = join(dir, 'history.ndjson');
         await writeFile(file, `${lines.join('\n')}\n`);
         // Another process writes into the same store while the server keeps running (SQLite WAL, or PostgreSQL).
-        const first = await runCli(['import', file, '--tenant', 'acme', ...storeArgs(server)]);
+        const first = await runCli(['import', file, '--tenant', 'acme', '--config', principals, ...storeArgs(server)]);
         expect(first.code).toBe(2);
         expect(first.stderr).toContain(`${file}:2: not JSON`);
         expect(first.stderr).toContain(`${file}:5: mediaType: 'fax' is not one of`);
         expect(first.stdout).toContain('imported 3 interactions');
-        const second = await runCli(['import', file, '--tenant', 'acme', ...storeArgs(server)]);
+        const second = await runCli(['import', file, '--tenant', 'acme', '--config', principals, ...storeArgs(server)]);
         expect(second.stdout).toContain('imported 3 interactions');
         expect(await found()).toHaveLength(2);
         const chat = await call(`${server.url}/api/v1/interactions/IMPORTED00000001`, { headers: { authorization: admin() } });
@@ -99,7 +105,7 @@ describe(`command line (${BACKEND})`, () => {
             ?.trim() ?? '';
         const file = join(dir, 'example.ndjson');
         await writeFile(file, `${example}\n`);
-        const res = await runCli(['import', file, '--tenant', 'acme', ...storeArgs(server)]);
+        const res = await runCli(['import', file, '--tenant', 'acme', '--config', principals, ...storeArgs(server)]);
         expect(res.code, res.stderr).toBe(0);
         expect(res.stdout).toContain('imported 1 interactions');
         const readme = await readFile('README.md', 'utf8');

@@ -1,15 +1,23 @@
 /**
- * Content bytes, addressed by their SHA-256 within a tenant. Writing is two
- * steps so that a caller can make the bytes visible and record them under one
- * lock: `stage` streams to a temporary place (bounded memory, size limit,
- * nothing visible on failure), `commit` publishes, `discard` throws away.
+ * Content bytes, addressed by their SHA-256 within a tenant.
+ *
+ * Writing is three steps so that bytes are never lost to a concurrent release
+ * or sweep, in this process or another one sharing the store:
+ * `stage` streams to a temporary file (bounded memory, size limit, nothing
+ * visible on failure); `publish` makes the bytes visible at their address
+ * while the staged copy stays; after the row that references them has
+ * committed, `settle` re-publishes if a release took the address in the
+ * meantime, and only then drops the staged copy.
+ * Removing is `release`: the bytes are first taken out of reach, then the
+ * caller's reference check runs again, and they are put back if referenced.
  */
 import type { Readable } from 'node:stream';
 
 export interface StagedBlob {
   sha256: string;
   size: number;
-  commit(): Promise<void>;
+  publish(): Promise<void>;
+  settle(): Promise<void>;
   discard(): Promise<void>;
 }
 
@@ -19,11 +27,33 @@ export interface ByteRange {
   end: number;
 }
 
+export interface SweepOptions {
+  /** Temporary files of processes that cannot be seen alive are removed once untouched this long. */
+  tempGraceMs: number;
+  /** Unreferenced blobs are removed once this old (any age is safe; a grace only avoids needless work). */
+  blobGraceMs: number;
+  /** Which of these hashes some row of the tenant references. */
+  referenced(tenantId: string, sha256s: string[]): Promise<Set<string>>;
+}
+
+export interface SweepReport {
+  tempFiles: string[];
+  tempBytes: number;
+  blobs: string[];
+  blobBytes: number;
+  /** Bytes found taken out of reach by a release that crashed, and put back because referenced. */
+  restored: string[];
+}
+
 export interface BlobStore {
   stage(tenantId: string, source: Readable, options: { maxBytes: number }): Promise<StagedBlob>;
   /** Streams stored bytes, or a part of them. */
   open(tenantId: string, sha256: string, range?: ByteRange): Promise<Readable>;
-  delete(tenantId: string, sha256: string): Promise<void>;
+  exists(tenantId: string, sha256: string): Promise<boolean>;
+  /** Removes the bytes unless `isReferenced`, asked after they were taken out of reach, says they are in use. */
+  release(tenantId: string, sha256: string, isReferenced: () => Promise<boolean>): Promise<boolean>;
+  /** Removes temporary files a crash left behind and blobs no row references. */
+  sweep(options: SweepOptions): Promise<SweepReport>;
 }
 
 /** Raised by `stage` when the source is longer than allowed. */

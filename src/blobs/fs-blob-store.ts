@@ -1,19 +1,40 @@
 /**
- * Blob store on the local filesystem: DIR/<tenant>/<aa>/<sha256>. Bytes are
- * written to DIR/.tmp, fsynced, then renamed into place, so a reader never
- * sees a partial file and a crash leaves only a temporary file behind.
+ * Blob store on the local filesystem: DIR/<tenant>/<aa>/<sha256>, files 0600
+ * and folders 0700. Bytes are written to DIR/.tmp, fsynced, then hard-linked
+ * into place (see blob-store.ts for why the staged copy outlives the
+ * publication), so a reader never sees a partial file.
+ *
+ * Temporary names carry the writing process (`<host>.<pid>.…`): a sweep
+ * removes at once what a dead process of this host left, and waits out a
+ * grace period for anything else (another host sharing the folder, a reused
+ * pid). A release moves the bytes to `.tmp/trash.<tenant>.<sha>.<host>.<pid>.…`
+ * before its final reference check; a trash file a crash left behind is put
+ * back if still referenced, removed otherwise.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type BlobStore, BlobTooLarge, type ByteRange, type StagedBlob } from './blob-store.js';
+import {
+  type BlobStore,
+  BlobTooLarge,
+  type ByteRange,
+  type StagedBlob,
+  type SweepOptions,
+  type SweepReport,
+} from './blob-store.js';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
-const STALE_TEMP_MS = 24 * 3600_000;
+const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
+/** `<host>.<pid>`: who wrote a temporary file. */
+const owner = () => `${HOST}.${process.pid}`;
 
 export class FsBlobStore implements BlobStore {
   private readonly tmpDir: string;
@@ -22,19 +43,14 @@ export class FsBlobStore implements BlobStore {
     this.tmpDir = join(root, '.tmp');
   }
 
-  /** Creates the folders and removes temporary files a crash left behind. */
+  /** Creates the folders. */
   async init(): Promise<void> {
-    await mkdir(this.tmpDir, { recursive: true });
-    const now = Date.now();
-    for (const name of await readdir(this.tmpDir)) {
-      const path = join(this.tmpDir, name);
-      const info = await stat(path).catch(() => undefined);
-      if (info && now - info.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
-    }
+    await mkdir(this.tmpDir, { recursive: true, mode: DIR_MODE });
   }
 
   async stage(tenantId: string, source: Readable, options: { maxBytes: number }): Promise<StagedBlob> {
-    const tmp = join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
+    this.pathOf(tenantId, '0'.repeat(64));
+    const tmp = join(this.tmpDir, `${owner()}.${Date.now()}.${randomBytes(8).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
     const meter = new Transform({
@@ -46,20 +62,26 @@ export class FsBlobStore implements BlobStore {
       },
     });
     try {
-      // flush: the file is fsynced before the stream closes, so a rename publishes durable bytes.
-      await pipeline(source, meter, createWriteStream(tmp, { flush: true }));
+      // flush: the file is fsynced before the stream closes, so a link publishes durable bytes.
+      await pipeline(source, meter, createWriteStream(tmp, { flush: true, mode: FILE_MODE }));
     } catch (err) {
       await unlink(tmp).catch(() => {});
       throw err;
     }
     const sha256 = hash.digest('hex');
     const finalPath = this.pathOf(tenantId, sha256);
+    const publish = async () => {
+      await mkdir(dirname(finalPath), { recursive: true, mode: DIR_MODE });
+      // Already there: the same bytes (the address is their hash).
+      await link(tmp, finalPath).catch(ignore('EEXIST'));
+    };
     return {
       sha256,
       size,
-      commit: async () => {
-        await mkdir(dirname(finalPath), { recursive: true });
-        await rename(tmp, finalPath);
+      publish,
+      settle: async () => {
+        await publish();
+        await unlink(tmp);
       },
       discard: () => unlink(tmp).catch(() => {}),
     };
@@ -72,12 +94,104 @@ export class FsBlobStore implements BlobStore {
     return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
-  async delete(tenantId: string, sha256: string): Promise<void> {
-    await rm(this.pathOf(tenantId, sha256), { force: true });
+  async exists(tenantId: string, sha256: string): Promise<boolean> {
+    return stat(this.pathOf(tenantId, sha256)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async release(tenantId: string, sha256: string, isReferenced: () => Promise<boolean>): Promise<boolean> {
+    const path = this.pathOf(tenantId, sha256);
+    const trash = join(this.tmpDir, `trash.${tenantId}.${sha256}.${owner()}.${randomBytes(4).toString('hex')}`);
+    try {
+      await rename(path, trash);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    let referenced = true;
+    try {
+      referenced = await isReferenced();
+    } finally {
+      if (referenced) await this.putBack(trash, path);
+    }
+    if (referenced) return false;
+    await unlink(trash);
+    return true;
+  }
+
+  async sweep(options: SweepOptions): Promise<SweepReport> {
+    const report: SweepReport = { tempFiles: [], tempBytes: 0, blobs: [], blobBytes: 0, restored: [] };
+    const now = Date.now();
+    await this.init();
+    for (const name of await readdir(this.tmpDir)) {
+      const path = join(this.tmpDir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (!info) continue;
+      const trash = /^trash\.([A-Za-z0-9_-]+)\.([0-9a-f]{64})\.(.*)$/.exec(name);
+      if (!abandoned(trash?.[3] ?? name, now - info.mtimeMs, options.tempGraceMs)) continue;
+      if (trash?.[1] && trash[2]) {
+        const [tenantId, sha256] = [trash[1], trash[2]];
+        if ((await options.referenced(tenantId, [sha256])).has(sha256)) {
+          await this.putBack(path, this.pathOf(tenantId, sha256));
+          report.restored.push(`${tenantId}/${sha256}`);
+          continue;
+        }
+      }
+      await rm(path, { force: true });
+      report.tempFiles.push(name);
+      report.tempBytes += info.size;
+    }
+    for (const tenantId of await readdir(this.root)) {
+      if (!SAFE_SEGMENT.test(tenantId)) continue;
+      for (const prefix of await readdir(join(this.root, tenantId)).catch(() => [] as string[])) {
+        const shas = (await readdir(join(this.root, tenantId, prefix)).catch(() => [] as string[])).filter((s) => SHA256.test(s));
+        if (shas.length === 0) continue;
+        const used = await options.referenced(tenantId, shas);
+        for (const sha256 of shas) {
+          if (used.has(sha256)) continue;
+          const info = await stat(this.pathOf(tenantId, sha256)).catch(() => undefined);
+          if (!info || now - info.mtimeMs < options.blobGraceMs) continue;
+          if (await this.release(tenantId, sha256, async () => (await options.referenced(tenantId, [sha256])).has(sha256))) {
+            report.blobs.push(`${tenantId}/${sha256}`);
+            report.blobBytes += info.size;
+          }
+        }
+      }
+    }
+    return report;
+  }
+
+  /** Puts bytes taken out of reach back at their address (which may meanwhile hold the same bytes again). */
+  private async putBack(trash: string, path: string): Promise<void> {
+    await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+    await link(trash, path).catch(ignore('EEXIST'));
+    await unlink(trash);
   }
 
   private pathOf(tenantId: string, sha256: string): string {
     if (!SAFE_SEGMENT.test(tenantId) || !SHA256.test(sha256)) throw new Error('invalid blob address');
     return join(this.root, tenantId, sha256.slice(0, 2), sha256);
   }
+}
+
+/** Whether a temporary file's writer is gone: a dead process of this host at once, anyone else after the grace. */
+function abandoned(tag: string, ageMs: number, graceMs: number): boolean {
+  if (ageMs >= graceMs) return true;
+  const [host, pid] = tag.split('.');
+  if (host !== HOST || !pid || !/^\d+$/.test(pid)) return false;
+  if (Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function ignore(code: string) {
+  return (err: NodeJS.ErrnoException) => {
+    if (err.code !== code) throw err;
+  };
 }

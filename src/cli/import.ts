@@ -3,7 +3,9 @@
  * are reported with their line numbers and skipped; valid ones are stored in
  * transactional batches. A record without id or guid gets a guid derived from
  * its line's content, so running the same file again updates instead of
- * duplicating.
+ * duplicating. A line that repeats the id or guid of a line still waiting in
+ * the batch first sends the batch: the later line then updates the record, so
+ * the last one wins. The tenant must be one of the principals file's.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { isVaultError } from '../domain/errors.js';
 import { checkInteraction, type InteractionInput } from '../domain/validate.js';
-import { addStoreOptions, openFromFlags } from './common.js';
+import { addStoreOptions, configOf, loadPrincipals, openFromFlags, principalsFileOf, shownPath } from './common.js';
 import { Progress } from './progress.js';
 
 const BATCH = 1000;
@@ -22,18 +24,31 @@ export function registerImport(program: Command): void {
       .command('import')
       .description('Import interactions from a newline-delimited JSON file (one canonical record per line)')
       .argument('<file>', 'the .ndjson file')
-      .requiredOption('--tenant <id>', 'tenant the records belong to')
+      .requiredOption(
+        '--tenant <id>',
+        'tenant the records belong to (must be in the principals file: --config, else DATA/demo-principals.json)',
+      )
       .option('--max-errors <n>', 'stop after this many invalid lines', '1000')
       .option('--dry-run', 'validate every line and report as an import would, without opening the store or writing')
       .addHelpText('after', IMPORT_FORMAT_HELP),
   ).action(async (file: string, flags) => {
     if (!existsSync(file)) throw new Error(`${file} does not exist`);
+    const given = configOf(flags);
+    const config = { ...given, configFile: principalsFileOf(given) };
+    const principals = await loadPrincipals(config);
+    if (!principals.tenants.some((t) => t.id === flags.tenant))
+      throw new Error(
+        config.configFile
+          ? `tenant ${flags.tenant} is not in ${shownPath(config.configFile)} (add it with \`ixvault tenant add\`)`
+          : `tenant ${flags.tenant} cannot be checked: give the principals file with --config (or IXVAULT_CONFIG)`,
+      );
     if (flags.dryRun) return dryRun(file, Number(flags.maxErrors));
-    const { runtime } = await openFromFlags(flags, { tenants: [] });
+    const { runtime } = await openFromFlags(flags, principals);
     const maxErrors = Number(flags.maxErrors);
     const size = statSync(file).size;
     const progress = new Progress(`importing ${file}`);
     let batch: { line: number; input: InteractionInput }[] = [];
+    const pending = new Set<string>();
     let stored = 0;
     let invalid = 0;
     const report = (line: number, message: string) => {
@@ -63,6 +78,7 @@ export function registerImport(program: Command): void {
       }
       progress.tick(batch.length);
       batch = [];
+      pending.clear();
     };
     try {
       const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
@@ -81,6 +97,9 @@ export function registerImport(program: Command): void {
           if (!value) report(lineNo, problems.map((p) => `${p.field}: ${p.message}`).join('; '));
           else {
             if (!value.id && !value.guid) value.guid = contentGuid(flags.tenant, text);
+            const keys = [value.id && `id:${value.id}`, value.guid && `guid:${value.guid}`].filter((k): k is string => !!k);
+            if (keys.some((k) => pending.has(k))) await flush();
+            for (const k of keys) pending.add(k);
             batch.push({ line: lineNo, input: value });
             if (batch.length >= BATCH) await flush();
           }

@@ -1,7 +1,8 @@
 /**
  * Serializes async work per key within this process. Blob publication and
- * release take the lock of their hash so a release cannot delete bytes that an
- * upload has just published but not yet recorded.
+ * release take the lock of their hash so that, within one process, they do not
+ * undo each other's work; correctness across processes does not rest on it
+ * (see src/blobs/blob-store.ts: publish, settle, release).
  */
 export class KeyLock {
   private readonly tails = new Map<string, Promise<unknown>>();

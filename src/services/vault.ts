@@ -4,7 +4,7 @@
  * calls; nothing below this layer knows about principals' roles or scopes.
  */
 import type { Readable } from 'node:stream';
-import { type BlobStore, BlobTooLarge, type ByteRange } from '../blobs/blob-store.js';
+import { type BlobStore, BlobTooLarge, type ByteRange, type SweepOptions, type SweepReport } from '../blobs/blob-store.js';
 import { toCanonicalJson } from '../domain/canonical.js';
 import { validateContentMeta } from '../domain/content.js';
 import { errors, type FieldProblem } from '../domain/errors.js';
@@ -131,23 +131,23 @@ export class Vault {
     }
   }
 
-  /** A JSON merge patch (RFC 7396) on the canonical record, validated whole before it is written. */
+  /**
+   * A JSON merge patch (RFC 7396) on the canonical record, validated whole
+   * before it is written; read, merge and write are one transaction with the
+   * row locked, so concurrent patches never lose each other's changes.
+   */
   async patch(principal: Principal, idOrGuid: string, patch: unknown): Promise<UpsertOutcome> {
     assertCanWrite(principal);
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
       throw errors.invalidField('(body)', 'must be a JSON object');
-    const current = await this.interactions.get(visibilityOf(principal), idOrGuid);
-    if (!current) throw errors.interactionNotFound(idOrGuid);
-    for (const key of ['id', 'guid'] as const) {
-      const value = (patch as Record<string, unknown>)[key];
-      if (value !== undefined && value !== current[key]) throw errors.invalidField(key, 'cannot be changed');
-    }
-    const { messages: _messages, content: _content, ...rest } = toCanonicalJson(current);
-    const merged = mergePatch(rest, patch) as Record<string, unknown>;
-    const input = validateInteraction(merged);
-    const [outcome] = await this.interactions.upsertMany(principal.tenant.id, [input]);
-    if (!outcome) throw errors.internal('upsert returned nothing');
-    return outcome;
+    return this.interactions.modify(visibilityOf(principal), idOrGuid, (current) => {
+      for (const key of ['id', 'guid'] as const) {
+        const value = (patch as Record<string, unknown>)[key];
+        if (value !== undefined && value !== current[key]) throw errors.invalidField(key, 'cannot be changed');
+      }
+      const { messages: _messages, content: _content, ...rest } = toCanonicalJson(current);
+      return validateInteraction(mergePatch(rest, patch));
+    });
   }
 
   async appendMessages(principal: Principal, idOrGuid: string, raw: unknown) {
@@ -231,14 +231,13 @@ export class Vault {
     if (meta.durationMs !== undefined) item.properties.duration = meta.durationMs;
 
     const result = await this.blobLock.run(`${tenantId}/${staged.sha256}`, async () => {
-      // A commit that fails (disk full, permissions) leaves no temporary file behind.
-      await staged.commit().catch(async (err) => {
-        await staged.discard();
-        throw err;
-      });
       try {
-        return await this.content.put(visibility, idOrGuid, item);
+        await staged.publish();
+        const stored = await this.content.put(visibility, idOrGuid, item);
+        await staged.settle();
+        return stored;
       } catch (err) {
+        await staged.discard();
         await this.releaseUnlocked(tenantId, staged.sha256);
         throw err;
       }
@@ -287,7 +286,17 @@ export class Vault {
   }
 
   private async releaseUnlocked(tenantId: string, sha256: string): Promise<void> {
-    if ((await this.content.references(tenantId, sha256)) === 0) await this.blobs.delete(tenantId, sha256);
+    const referenced = async () => (await this.content.references(tenantId, sha256)) > 0;
+    if (!(await referenced())) await this.blobs.release(tenantId, sha256, referenced);
+  }
+
+  /**
+   * Crash hygiene: removes temporary files a crashed upload left and blobs
+   * that no content row (main or archive) references. Safe while other
+   * processes use the same store (see src/blobs/blob-store.ts).
+   */
+  sweep(options: Omit<SweepOptions, 'referenced'>): Promise<SweepReport> {
+    return this.blobs.sweep({ ...options, referenced: (tenantId, shas) => this.content.referencedAmong(tenantId, shas) });
   }
 }
 

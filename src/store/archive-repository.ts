@@ -1,12 +1,13 @@
 /**
  * Moving old interactions from the main store to the archive. Each batch is
- * copied in one transaction, and deleted from main in a second one once the
- * copy has committed. On SQLite the two stores are two files, and a transaction
- * over attached WAL databases is atomic per file only: with copy and delete in
- * one transaction, a crash between the two files' commits could keep the delete
- * and lose the copy. Now a crash at any point leaves the batch in main, or in
- * both stores; the copy skips rows the archive already has, so the next run
- * completes it: nothing is lost or left twice.
+ * one write transaction in one database (SQLite: one file; PostgreSQL: two
+ * schemas of one database) that copies the rows of every table and deletes
+ * them from main: after a crash a batch is either wholly moved or wholly still
+ * in main. The batch's main rows are locked first (PostgreSQL: FOR UPDATE), so
+ * an ingest of the same interaction either finishes before the move (which then
+ * moves the new version) or waits and finds the interaction in the archive.
+ * Should the archive already hold a copy (left by a version that kept the
+ * archive in a separate file), main's copy replaces it: it is the newer one.
  */
 import { sql } from 'kysely';
 import type { StoreConnection } from './database.js';
@@ -34,36 +35,29 @@ export class ArchiveRepository {
 
   /** Moves up to `batchSize` interactions that started before the cutoff; returns how many moved. */
   async moveBatch(tenantId: string, cutoffMs: number, batchSize: number): Promise<number> {
-    const main = this.store.schemaOf('main');
-    const archive = this.store.schemaOf('archive');
-    const ids = await this.store.db.transaction().execute(async (trx) => {
-      const batch = await trx
-        .withSchema(main)
+    const table = this.store.table;
+    return this.store.write(async (trx) => {
+      const batch = await this.store
+        .on(trx, 'main')
         .selectFrom('interactions')
         .select('id')
         .where('tenant_id', '=', tenantId)
         .where('start_ms', '<', cutoffMs)
         .orderBy('start_ms')
+        .orderBy('id')
         .limit(batchSize)
+        .$if(this.store.impl.lockRows, (q) => q.forUpdate())
         .execute();
-      const selected = batch.map((r) => r.id);
-      if (selected.length === 0) return selected;
-      for (const table of TABLES) {
-        const key = sql.ref(table === 'interactions' ? 'id' : 'interaction_id');
-        await sql`insert into ${sql.id(archive, table)}
-          select * from ${sql.id(main, table)} where tenant_id = ${tenantId} and ${key} in (${sql.join(selected)})
-          on conflict do nothing`.execute(trx);
+      const ids = batch.map((r) => r.id);
+      if (ids.length === 0) return 0;
+      for (const name of TABLES) {
+        const key = sql.ref(name === 'interactions' ? 'id' : 'interaction_id');
+        const these = sql`tenant_id = ${tenantId} and ${key} in (${sql.join(ids)})`;
+        await sql`delete from ${table('archive', name)} where ${these}`.execute(trx);
+        await sql`insert into ${table('archive', name)} select * from ${table('main', name)} where ${these}`.execute(trx);
+        await sql`delete from ${table('main', name)} where ${these}`.execute(trx);
       }
-      return selected;
+      return ids.length;
     });
-    if (ids.length === 0) return 0;
-    // Only after the copy has committed.
-    await this.store.db.transaction().execute(async (trx) => {
-      for (const table of TABLES) {
-        const key = sql.ref(table === 'interactions' ? 'id' : 'interaction_id');
-        await sql`delete from ${sql.id(main, table)} where tenant_id = ${tenantId} and ${key} in (${sql.join(ids)})`.execute(trx);
-      }
-    });
-    return ids.length;
   }
 }

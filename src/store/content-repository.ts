@@ -1,13 +1,14 @@
 /** Content item metadata (the bytes live in the blob store) and the audit log of deletions. */
-import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { errors } from '../domain/errors.js';
 import type { ContentItem } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { Source } from '../domain/search.js';
+import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import type { InteractionRepository } from './interaction-repository.js';
 import { contentToRow, rowToContent } from './rows.js';
+import type { Database } from './schema.js';
 
 export interface AuditEntry {
   atMs: number;
@@ -25,50 +26,56 @@ export class ContentRepository {
   ) {}
 
   /**
-   * Stores an item's metadata, replacing an item with the same key, and keeps
-   * the interaction's content count in step. Returns the replaced item's hash.
+   * Stores an item's metadata, replacing an item with the same key, and sets
+   * the interaction's content count from its content rows, in one write
+   * transaction that holds the interaction row's lock: a re-ingest or another
+   * upload of the same interaction waits, so the count always matches the
+   * rows. Returns the replaced item's hash.
    */
   async put(
     visibility: Visibility,
     idOrGuid: string,
     item: ContentItem,
   ): Promise<{ interactionId: string; replacedSha256?: string }> {
-    return this.store
-      .in('main')
-      .transaction()
-      .execute(async (trx) => {
-        const id = await this.interactions.resolve(visibility, idOrGuid, 'main', trx);
-        if (!id) throw errors.interactionNotFound(idOrGuid);
-        const tenantId = visibility.tenantId;
-        const previous = await trx
+    return this.store.write(async (root) => {
+      const id = await this.interactions.resolve(visibility, idOrGuid, 'main', root, { lock: true });
+      if (!id) throw errors.interactionNotFound(idOrGuid);
+      const trx = this.store.on(root, 'main');
+      const tenantId = visibility.tenantId;
+      const previous = await trx
+        .selectFrom('content_items')
+        .select('sha256')
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', '=', id)
+        .where('content_key', '=', item.contentKey)
+        .executeTakeFirst();
+      const row = contentToRow(tenantId, id, item);
+      const { tenant_id: _t, interaction_id: _i, content_key: _k, ...changed } = row;
+      await trx
+        .insertInto('content_items')
+        .values(row)
+        .onConflict((oc) => oc.columns(['tenant_id', 'interaction_id', 'content_key']).doUpdateSet(changed))
+        .execute();
+      await this.recount(trx, tenantId, id);
+      return previous ? { interactionId: id, replacedSha256: previous.sha256 } : { interactionId: id };
+    });
+  }
+
+  /** content_count := the number of content rows; the caller holds the interaction row's lock. */
+  private async recount(trx: Transaction<Database>, tenantId: string, id: string): Promise<void> {
+    await trx
+      .updateTable('interactions')
+      .set((eb) => ({
+        content_count: eb
           .selectFrom('content_items')
-          .select('sha256')
-          .where('tenant_id', '=', tenantId)
-          .where('interaction_id', '=', id)
-          .where('content_key', '=', item.contentKey)
-          .executeTakeFirst();
-        if (previous) {
-          await trx
-            .deleteFrom('content_items')
-            .where('tenant_id', '=', tenantId)
-            .where('interaction_id', '=', id)
-            .where('content_key', '=', item.contentKey)
-            .execute();
-        }
-        await trx
-          .insertInto('content_items')
-          .values(contentToRow(tenantId, id, item))
-          .execute();
-        if (!previous) {
-          await trx
-            .updateTable('interactions')
-            .set((eb) => ({ content_count: eb('content_count', '+', 1), updated_ms: Date.now() }))
-            .where('tenant_id', '=', tenantId)
-            .where('id', '=', id)
-            .execute();
-        }
-        return previous ? { interactionId: id, replacedSha256: previous.sha256 } : { interactionId: id };
-      });
+          .select(eb.fn.countAll<number>().as('n'))
+          .where('content_items.tenant_id', '=', tenantId)
+          .where('content_items.interaction_id', '=', id),
+        updated_ms: Date.now(),
+      }))
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .execute();
   }
 
   async get(
@@ -95,35 +102,28 @@ export class ContentRepository {
 
   /** Removes one item; returns its hash, or undefined when there was none. */
   async delete(visibility: Visibility, idOrGuid: string, contentKey: string, source: Source = 'main') {
-    return this.store
-      .in(source)
-      .transaction()
-      .execute(async (trx) => {
-        const id = await this.interactions.resolve(visibility, idOrGuid, source, trx);
-        if (!id) return undefined;
-        const tenantId = visibility.tenantId;
-        const row = await trx
-          .selectFrom('content_items')
-          .select('sha256')
-          .where('tenant_id', '=', tenantId)
-          .where('interaction_id', '=', id)
-          .where('content_key', '=', contentKey)
-          .executeTakeFirst();
-        if (!row) return undefined;
-        await trx
-          .deleteFrom('content_items')
-          .where('tenant_id', '=', tenantId)
-          .where('interaction_id', '=', id)
-          .where('content_key', '=', contentKey)
-          .execute();
-        await trx
-          .updateTable('interactions')
-          .set((eb) => ({ content_count: eb('content_count', '-', 1), updated_ms: Date.now() }))
-          .where('tenant_id', '=', tenantId)
-          .where('id', '=', id)
-          .execute();
-        return { interactionId: id, sha256: row.sha256 };
-      });
+    return this.store.write(async (root) => {
+      const id = await this.interactions.resolve(visibility, idOrGuid, source, root, { lock: true });
+      if (!id) return undefined;
+      const trx = this.store.on(root, source);
+      const tenantId = visibility.tenantId;
+      const row = await trx
+        .selectFrom('content_items')
+        .select('sha256')
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', '=', id)
+        .where('content_key', '=', contentKey)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await trx
+        .deleteFrom('content_items')
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', '=', id)
+        .where('content_key', '=', contentKey)
+        .execute();
+      await this.recount(trx, tenantId, id);
+      return { interactionId: id, sha256: row.sha256 };
+    });
   }
 
   /** How many items, in either store, still point at these bytes. */
@@ -142,21 +142,45 @@ export class ContentRepository {
     return total;
   }
 
+  /** Appends an entry; its sequence number orders entries of the same millisecond. */
+  /** Which of these hashes an item in either store points at. */
+  async referencedAmong(tenantId: string, sha256s: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const source of ['main', 'archive'] as const) {
+      for (const chunk of chunkValues(sha256s)) {
+        const rows = await this.store
+          .in(source)
+          .selectFrom('content_items')
+          .select('sha256')
+          .distinct()
+          .where('tenant_id', '=', tenantId)
+          .where('sha256', 'in', chunk)
+          .execute();
+        for (const r of rows) out.add(r.sha256);
+      }
+    }
+    return out;
+  }
+
   async audit(tenantId: string, entry: AuditEntry): Promise<void> {
-    await this.store
-      .in('main')
-      .insertInto('audit_log')
-      .values({
-        tenant_id: tenantId,
-        at_ms: entry.atMs,
-        seq: randomBytes(6).toString('hex'),
-        actor: entry.actor,
-        action: entry.action,
-        interaction_id: entry.interactionId,
-        content_key: entry.contentKey ?? null,
-        detail: JSON.stringify(entry.detail),
-      })
-      .execute();
+    await this.store.write(async (root) => {
+      const seq = await this.store.impl.nextAuditSeq(root);
+      await this.store
+        .on(root, 'main')
+        .insertInto('audit_log')
+        .values({
+          tenant_id: tenantId,
+          at_ms: entry.atMs,
+          // Zero-padded so that text order is numeric order.
+          seq: String(seq).padStart(16, '0'),
+          actor: entry.actor,
+          action: entry.action,
+          interaction_id: entry.interactionId,
+          content_key: entry.contentKey ?? null,
+          detail: JSON.stringify(entry.detail),
+        })
+        .execute();
+    });
   }
 
   async auditLog(tenantId: string, options: { sinceMs?: number; limit: number }): Promise<AuditEntry[]> {

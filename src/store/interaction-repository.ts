@@ -23,27 +23,51 @@ export interface UpsertOutcome {
   created: boolean;
 }
 
+/** A stored identity, in whichever store holds it (an id and a guid are unique across both). */
 interface ExistingIdentity {
+  source: Source;
   id: string;
   guid: string;
-  created_ms: number;
-  content_count: number;
 }
 
 export class InteractionRepository {
   constructor(private readonly store: StoreConnection) {}
 
   /**
-   * Creates or replaces interactions, all in one transaction: either every
+   * Creates or updates interactions, all in one transaction: either every
    * record is stored or none. A record is matched to an existing one by id or
-   * guid; content items of an existing record are kept, and so are its
-   * messages when the input carries none.
+   * guid in the main store or the archive, and updated in place where it is
+   * (an archived interaction stays archived); content items of an existing
+   * record are kept, and so are its messages when the input carries none.
    */
   async upsertMany(tenantId: string, inputs: InteractionInput[], nowMs = Date.now()): Promise<UpsertOutcome[]> {
-    return this.store
-      .in('main')
-      .transaction()
-      .execute((trx) => this.upsertIn(trx, tenantId, inputs, nowMs));
+    checkIdentities(inputs);
+    return this.store.write((trx) => this.upsertIn(trx, tenantId, inputs, nowMs));
+  }
+
+  /**
+   * A read-modify-write of one visible interaction in ONE write transaction:
+   * the row is locked (SQLite: the IMMEDIATE transaction holds the write lock;
+   * PostgreSQL: FOR UPDATE) from the read to the write, so concurrent patches
+   * apply one after the other and none is lost.
+   */
+  async modify(
+    visibility: Visibility,
+    idOrGuid: string,
+    change: (current: InteractionWithDetails) => InteractionInput,
+    nowMs = Date.now(),
+  ): Promise<UpsertOutcome> {
+    return this.store.write(async (trx) => {
+      const id = await this.resolve(visibility, idOrGuid, 'main', trx, { lock: true });
+      if (!id) throw errors.interactionNotFound(idOrGuid);
+      const current = await this.load(this.store.on(trx, 'main'), visibility.tenantId, id);
+      if (!current) throw errors.interactionNotFound(idOrGuid);
+      const input = change(current);
+      checkIdentities([input]);
+      const [outcome] = await this.upsertIn(trx, visibility.tenantId, [input], nowMs);
+      if (!outcome) throw errors.internal('upsert returned nothing');
+      return outcome;
+    });
   }
 
   private async upsertIn(
@@ -52,7 +76,7 @@ export class InteractionRepository {
     inputs: InteractionInput[],
     nowMs: number,
   ): Promise<UpsertOutcome[]> {
-    const existing = await findIdentities(trx, tenantId, inputs);
+    const existing = await this.findIdentities(trx, tenantId, inputs);
     const conflicts: { index: number; problems: FieldProblem[] }[] = [];
     const plans = inputs.map((input, index) => {
       const byId = input.id ? existing.byId.get(input.id) : undefined;
@@ -65,7 +89,7 @@ export class InteractionRepository {
         id: match?.id ?? input.id ?? newInteractionId(nowMs),
         guid: match?.guid ?? input.guid ?? newGuid(),
       };
-      return { input, record, match };
+      return { input, record, match, source: match?.source ?? ('main' as Source) };
     });
     if (conflicts.length > 0) {
       const only = conflicts.length === 1 && inputs.length === 1 ? conflicts[0]?.problems[0] : undefined;
@@ -75,28 +99,45 @@ export class InteractionRepository {
             extra: { invalidRecords: conflicts },
           });
     }
+    // Rows are written in id order, the order the lookup locked them in (no lock-order deadlock between batches).
+    plans.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
+    for (const source of ['main', 'archive'] as const) {
+      const group = plans.filter((p) => p.source === source);
+      if (group.length > 0) await this.writeRecords(trx, source, tenantId, group, nowMs);
+    }
+    const byIndex = new Map(plans.map((p) => [p.input, p]));
+    return inputs.map((input) => {
+      const plan = byIndex.get(input);
+      if (!plan) throw errors.internal('upsert lost a record');
+      return { id: plan.record.id, guid: plan.record.guid, created: !plan.match };
+    });
+  }
 
-    const replaced = plans.filter((p) => p.match).map((p) => p.record.id);
-    const keepMessages = plans.filter((p) => p.match && p.input.messages === undefined).map((p) => p.record.id);
-    const replaceMessages = replaced.filter((id) => !keepMessages.includes(id));
-    for (const ids of chunkValues(replaced)) {
-      await trx.deleteFrom('interactions').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
-      await trx.deleteFrom('interaction_agents').where('tenant_id', '=', tenantId).where('interaction_id', 'in', ids).execute();
-      await trx.deleteFrom('custom_attributes').where('tenant_id', '=', tenantId).where('interaction_id', 'in', ids).execute();
+  /** Writes records into one store: the interaction row in place, its derived rows replaced. */
+  private async writeRecords(
+    trx: Transaction<Database>,
+    source: Source,
+    tenantId: string,
+    plans: { input: InteractionInput; record: Interaction; match: ExistingIdentity | undefined }[],
+    nowMs: number,
+  ): Promise<void> {
+    const db = this.store.on(trx, source);
+    const matched = plans.filter((p) => p.match).map((p) => p.record.id);
+    const replaceMessages = plans.filter((p) => p.match && p.input.messages !== undefined).map((p) => p.record.id);
+    for (const ids of chunkValues(matched)) {
+      await db.deleteFrom('interaction_agents').where('tenant_id', '=', tenantId).where('interaction_id', 'in', ids).execute();
+      await db.deleteFrom('custom_attributes').where('tenant_id', '=', tenantId).where('interaction_id', 'in', ids).execute();
     }
     for (const ids of chunkValues(replaceMessages)) {
-      await trx.deleteFrom('messages').where('tenant_id', '=', tenantId).where('interaction_id', 'in', ids).execute();
+      await db.deleteFrom('messages').where('tenant_id', '=', tenantId).where('interaction_id', 'in', ids).execute();
     }
-
-    const rows = plans.map(({ record, match }) =>
-      interactionToRow(tenantId, record, {
-        createdMs: match?.created_ms ?? nowMs,
-        updatedMs: nowMs,
-        contentCount: match?.content_count ?? 0,
-      }),
+    // created_ms and content_count of an existing row are kept: content_count belongs to the content
+    // transactions, which hold the row's lock while they change it.
+    const rows = plans.map(({ record }) =>
+      interactionToRow(tenantId, record, { createdMs: nowMs, updatedMs: nowMs, contentCount: 0 }),
     );
     const agents = plans.flatMap(({ record }) =>
-      record.handlingAgentIds.map((agentId) => ({
+      [...new Set(record.handlingAgentIds)].map((agentId) => ({
         tenant_id: tenantId,
         interaction_id: record.id,
         agent_id: agentId,
@@ -115,33 +156,76 @@ export class InteractionRepository {
     const messages = plans.flatMap(({ input, record }) =>
       (input.messages ?? []).map((m) => messageToRow(tenantId, record.id, m)),
     );
-    const schema = this.store.schemaOf('main');
-    await this.store.rows.insert(trx, schema, 'interactions', rows);
-    await this.store.rows.insert(trx, schema, 'interaction_agents', agents);
-    await this.store.rows.insert(trx, schema, 'custom_attributes', attributes);
-    await this.store.rows.insert(trx, schema, 'messages', messages);
-    return plans.map(({ record, match }) => ({ id: record.id, guid: record.guid, created: !match }));
+    await this.store.rows.upsert(trx, source, 'interactions', rows, {
+      conflict: ['tenant_id', 'id'],
+      keep: ['created_ms', 'content_count'],
+    });
+    await this.store.rows.insert(trx, source, 'interaction_agents', agents);
+    await this.store.rows.insert(trx, source, 'custom_attributes', attributes);
+    await this.store.rows.insert(trx, source, 'messages', messages);
+  }
+
+  /**
+   * The stored identities the inputs name, in either store. On PostgreSQL the
+   * rows are locked, main first: an archive move of the same interaction then
+   * either waits for this transaction or has finished, and the archive is read
+   * after the lock, so a record moving under us is found where it went.
+   */
+  private async findIdentities(trx: Transaction<Database>, tenantId: string, inputs: InteractionInput[]) {
+    const ids = inputs.flatMap((i) => (i.id ? [i.id] : []));
+    const guids = inputs.flatMap((i) => (i.guid ? [i.guid] : []));
+    const byId = new Map<string, ExistingIdentity>();
+    const byGuid = new Map<string, ExistingIdentity>();
+    for (const source of ['main', 'archive'] as const) {
+      const db = this.store.on(trx, source);
+      const select = () =>
+        db
+          .selectFrom('interactions')
+          .select(['id', 'guid'])
+          .where('tenant_id', '=', tenantId)
+          .orderBy('id')
+          .$if(this.store.impl.lockRows, (q) => q.forUpdate());
+      const found = (row: { id: string; guid: string }) => {
+        const identity = { source, ...row };
+        if (!byId.has(row.id)) byId.set(row.id, identity);
+        if (!byGuid.has(row.guid)) byGuid.set(row.guid, identity);
+      };
+      for (const chunk of chunkValues(ids)) for (const row of await select().where('id', 'in', chunk).execute()) found(row);
+      for (const chunk of chunkValues(guids)) for (const row of await select().where('guid', 'in', chunk).execute()) found(row);
+    }
+    return { byId, byGuid };
   }
 
   /** The id of a visible interaction, looked up by id or guid. */
-  async resolve(visibility: Visibility, idOrGuid: string, source: Source = 'main', db?: Db): Promise<string | undefined> {
-    const q = db ?? this.store.in(source);
+  async resolve(
+    visibility: Visibility,
+    idOrGuid: string,
+    source: Source = 'main',
+    trx?: Transaction<Database>,
+    options: { lock?: boolean } = {},
+  ): Promise<string | undefined> {
+    const q = trx ? this.store.on(trx, source) : this.store.in(source);
     const column = looksLikeGuid(idOrGuid) ? 'guid' : 'id';
     let query = q
       .selectFrom('interactions as i')
       .select('i.id')
       .where('i.tenant_id', '=', visibility.tenantId)
-      .where(`i.${column}`, '=', column === 'guid' ? idOrGuid.toLowerCase() : idOrGuid);
+      .where(`i.${column}`, '=', column === 'guid' ? idOrGuid.toLowerCase() : idOrGuid)
+      // `of i`: lock the interaction row only, not the agents row the visibility check reads.
+      .$if(options.lock === true && this.store.impl.lockRows, (qb) => qb.forUpdate('i'));
     if (visibility.agentId) query = query.where(visibleToAgent(visibility.agentId));
     const row = await query.executeTakeFirst();
     return row?.id;
   }
 
   async get(visibility: Visibility, idOrGuid: string, source: Source = 'main'): Promise<InteractionWithDetails | undefined> {
-    const db = this.store.in(source);
     const id = await this.resolve(visibility, idOrGuid, source);
     if (!id) return undefined;
-    const tenantId = visibility.tenantId;
+    return this.load(this.store.in(source), visibility.tenantId, id);
+  }
+
+  /** One interaction with its details, read through `db` (a store or a transaction bound to one). */
+  private async load(db: Db, tenantId: string, id: string): Promise<InteractionWithDetails | undefined> {
     const [row, agents, messages, content] = await Promise.all([
       db.selectFrom('interactions').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst(),
       db
@@ -190,40 +274,38 @@ export class InteractionRepository {
     idOrGuid: string,
     messages: MessageInput[],
   ): Promise<{ id: string; indexes: number[] }> {
-    return this.store
-      .in('main')
-      .transaction()
-      .execute(async (trx) => {
-        const id = await this.resolve(visibility, idOrGuid, 'main', trx);
-        if (!id) throw errors.interactionNotFound(idOrGuid);
-        const tenantId = visibility.tenantId;
-        const last = await trx
-          .selectFrom('messages')
-          .select((eb) => eb.fn.max('idx').as('max'))
+    return this.store.write(async (root) => {
+      const id = await this.resolve(visibility, idOrGuid, 'main', root, { lock: true });
+      if (!id) throw errors.interactionNotFound(idOrGuid);
+      const trx = this.store.on(root, 'main');
+      const tenantId = visibility.tenantId;
+      const last = await trx
+        .selectFrom('messages')
+        .select((eb) => eb.fn.max('idx').as('max'))
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', '=', id)
+        .executeTakeFirst();
+      let next = Number(last?.max ?? 0) + 1;
+      const numbered: Message[] = messages.map((m) => ({ ...m, index: m.index ?? next++ }));
+      const indexes = numbered.map((m) => m.index);
+      for (const chunk of chunkValues(indexes)) {
+        await trx
+          .deleteFrom('messages')
           .where('tenant_id', '=', tenantId)
           .where('interaction_id', '=', id)
-          .executeTakeFirst();
-        let next = Number(last?.max ?? 0) + 1;
-        const numbered: Message[] = messages.map((m) => ({ ...m, index: m.index ?? next++ }));
-        const indexes = numbered.map((m) => m.index);
-        for (const chunk of chunkValues(indexes)) {
-          await trx
-            .deleteFrom('messages')
-            .where('tenant_id', '=', tenantId)
-            .where('interaction_id', '=', id)
-            .where('idx', 'in', chunk)
-            .execute();
-        }
-        const rows = numbered.map((m) => messageToRow(tenantId, id, m));
-        await this.store.rows.insert(trx, this.store.schemaOf('main'), 'messages', rows);
-        await trx
-          .updateTable('interactions')
-          .set({ updated_ms: Date.now() })
-          .where('tenant_id', '=', tenantId)
-          .where('id', '=', id)
+          .where('idx', 'in', chunk)
           .execute();
-        return { id, indexes };
-      });
+      }
+      const rows = numbered.map((m) => messageToRow(tenantId, id, m));
+      await this.store.rows.insert(root, 'main', 'messages', rows);
+      await trx
+        .updateTable('interactions')
+        .set({ updated_ms: Date.now() })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .execute();
+      return { id, indexes };
+    });
   }
 
   /**
@@ -235,31 +317,29 @@ export class InteractionRepository {
     idOrGuid: string,
     source: Source = 'main',
   ): Promise<{ id: string; guid: string; sha256s: string[] } | undefined> {
-    return this.store
-      .in(source)
-      .transaction()
-      .execute(async (trx) => {
-        const id = await this.resolve(visibility, idOrGuid, source, trx);
-        if (!id) return undefined;
-        const tenantId = visibility.tenantId;
-        const row = await trx
-          .selectFrom('interactions')
-          .select('guid')
-          .where('tenant_id', '=', tenantId)
-          .where('id', '=', id)
-          .executeTakeFirstOrThrow();
-        const content = await trx
-          .selectFrom('content_items')
-          .select('sha256')
-          .where('tenant_id', '=', tenantId)
-          .where('interaction_id', '=', id)
-          .execute();
-        for (const table of ['messages', 'content_items', 'interaction_agents', 'custom_attributes'] as const) {
-          await trx.deleteFrom(table).where('tenant_id', '=', tenantId).where('interaction_id', '=', id).execute();
-        }
-        await trx.deleteFrom('interactions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
-        return { id, guid: row.guid, sha256s: content.map((c) => c.sha256) };
-      });
+    return this.store.write(async (root) => {
+      const id = await this.resolve(visibility, idOrGuid, source, root, { lock: true });
+      if (!id) return undefined;
+      const trx = this.store.on(root, source);
+      const tenantId = visibility.tenantId;
+      const row = await trx
+        .selectFrom('interactions')
+        .select('guid')
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const content = await trx
+        .selectFrom('content_items')
+        .select('sha256')
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', '=', id)
+        .execute();
+      for (const table of ['messages', 'content_items', 'interaction_agents', 'custom_attributes'] as const) {
+        await trx.deleteFrom(table).where('tenant_id', '=', tenantId).where('interaction_id', '=', id).execute();
+      }
+      await trx.deleteFrom('interactions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+      return { id, guid: row.guid, sha256s: content.map((c) => c.sha256) };
+    });
   }
 
   /** Handling agents of many interactions at once (for search pages). */
@@ -329,22 +409,6 @@ export function visibleToAgent(agentId: string) {
     );
 }
 
-async function findIdentities(db: Db, tenantId: string, inputs: InteractionInput[]) {
-  const ids = inputs.flatMap((i) => (i.id ? [i.id] : []));
-  const guids = inputs.flatMap((i) => (i.guid ? [i.guid] : []));
-  const byId = new Map<string, ExistingIdentity>();
-  const byGuid = new Map<string, ExistingIdentity>();
-  const select = () =>
-    db.selectFrom('interactions').select(['id', 'guid', 'created_ms', 'content_count']).where('tenant_id', '=', tenantId);
-  for (const chunk of chunkValues(ids)) {
-    for (const row of await select().where('id', 'in', chunk).execute()) byId.set(row.id, row);
-  }
-  for (const chunk of chunkValues(guids)) {
-    for (const row of await select().where('guid', 'in', chunk).execute()) byGuid.set(row.guid, row);
-  }
-  return { byId, byGuid };
-}
-
 function identityProblem(
   input: InteractionInput,
   byId: ExistingIdentity | undefined,
@@ -357,4 +421,38 @@ function identityProblem(
   if (byGuid && input.id && byGuid.id !== input.id)
     return { field: 'id', message: `guid ${byGuid.guid} belongs to interaction ${byGuid.id}; an id cannot change` };
   return undefined;
+}
+
+/**
+ * Rules on the identities a set of inputs carries, before the store is asked:
+ * an id shaped like a GUID would be unreachable (lookups route such a value to
+ * the guid column), and one write may not name the same id or guid twice.
+ */
+export function checkIdentities(inputs: InteractionInput[]): void {
+  const invalid: { index: number; problems: FieldProblem[] }[] = [];
+  const seenIds = new Map<string, number>();
+  const seenGuids = new Map<string, number>();
+  inputs.forEach((input, index) => {
+    const problems: FieldProblem[] = [];
+    if (input.id !== undefined && looksLikeGuid(input.id))
+      problems.push({
+        field: 'id',
+        message: 'must not have the form of a GUID (such values are looked up as guids); put it in guid',
+      });
+    if (input.id !== undefined) {
+      const first = seenIds.get(input.id);
+      if (first !== undefined) problems.push({ field: 'id', message: `same id as record ${first}` });
+      else seenIds.set(input.id, index);
+    }
+    if (input.guid !== undefined) {
+      const first = seenGuids.get(input.guid);
+      if (first !== undefined) problems.push({ field: 'guid', message: `same guid as record ${first}` });
+      else seenGuids.set(input.guid, index);
+    }
+    if (problems.length > 0) invalid.push({ index, problems });
+  });
+  const [first] = invalid;
+  if (!first) return;
+  if (inputs.length === 1) throw errors.invalidRecord(first.problems);
+  throw errors.invalidBatch(invalid);
 }

@@ -8,6 +8,7 @@ import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Source } from '../domain/search.js';
 import type { DialectName, StoreConnection } from './database.js';
 import * as m001 from './migrations/001-initial.js';
+import * as m002 from './migrations/002-audit-sequence.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -24,7 +25,10 @@ interface Migration {
   up(ctx: MigrationContext): Promise<void>;
 }
 
-export const MIGRATIONS: Migration[] = [{ name: '001-initial', up: m001.up }];
+export const MIGRATIONS: Migration[] = [
+  { name: '001-initial', up: m001.up },
+  { name: '002-audit-sequence', up: m002.up },
+];
 
 const SOURCES: Source[] = ['main', 'archive'];
 
@@ -33,8 +37,8 @@ export async function migrate(store: StoreConnection): Promise<string[]> {
   for (const source of SOURCES) {
     const schema = store.schemaOf(source);
     if (store.dialect === 'postgres') await sql`create schema if not exists ${sql.id(schema)}`.execute(store.db);
-    await store.db
-      .withSchema(schema)
+    await store
+      .in(source)
       .schema.createTable('ixv_migrations')
       .ifNotExists()
       .addColumn('name', 'text', (c) => c.primaryKey())
@@ -44,19 +48,15 @@ export async function migrate(store: StoreConnection): Promise<string[]> {
       const done = await store.db.transaction().execute(async (trx) => {
         // Two servers starting at once on PostgreSQL must not both migrate.
         if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext('ixvault-migrate'))`.execute(trx);
-        const existing = await trx
-          .withSchema(schema)
+        const bound = store.on(trx, source);
+        const existing = await bound
           .selectFrom('ixv_migrations')
           .select('name')
           .where('name', '=', migration.name)
           .executeTakeFirst();
         if (existing) return false;
-        await migration.up(context(trx, schema, store.dialect));
-        await trx
-          .withSchema(schema)
-          .insertInto('ixv_migrations')
-          .values({ name: migration.name, applied_ms: Date.now() })
-          .execute();
+        await migration.up(context(store, bound, source));
+        await bound.insertInto('ixv_migrations').values({ name: migration.name, applied_ms: Date.now() }).execute();
         return true;
       });
       if (done) applied.push(`${source}:${migration.name}`);
@@ -79,20 +79,14 @@ export async function pendingMigrations(store: StoreConnection): Promise<number>
   return pending;
 }
 
-function context(db: Transaction<Database>, schema: string, dialect: DialectName): MigrationContext {
+/** The migration's view: `db` is bound to the logical store (SQLite's archive tables are prefixed in the same file). */
+function context(store: StoreConnection, db: Transaction<Database>, source: Source): MigrationContext {
+  const dialect = store.dialect;
   return {
     db,
-    schema,
+    schema: store.schemaOf(source),
     dialect,
     text: dialect === 'postgres' ? sql`text collate "C"` : 'text',
-    async createIndex(name, table, columns) {
-      const cols = sql.join(columns.map((c) => sql.id(c)));
-      // SQLite qualifies the index name, PostgreSQL the table.
-      const statement =
-        dialect === 'sqlite'
-          ? sql`create index ${sql.id(schema, name)} on ${sql.id(table)} (${cols})`
-          : sql`create index ${sql.id(name)} on ${sql.id(schema, table)} (${cols})`;
-      await statement.execute(db);
-    },
+    createIndex: (name, table, columns) => store.impl.createIndex(db, source, name, table, columns),
   };
 }

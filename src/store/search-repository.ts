@@ -86,8 +86,7 @@ export class SearchRepository {
   }
 
   private pageQuery(visibility: Visibility, q: InteractionSearch, summary = false) {
-    const schema = this.store.schemaOf(q.source);
-    const table = (name: string) => sql.id(schema, name);
+    const table = (name: 'interactions' | 'interaction_agents' | 'custom_attributes') => this.store.table(q.source, name);
     const tenantId = visibility.tenantId;
     const attributes = Object.entries(q.customAttributes ?? {});
     const agentFilters = [...new Set([q.handlingAgentId, visibility.agentId].filter((a): a is string => !!a))];
@@ -134,7 +133,7 @@ export class SearchRepository {
 }
 
 function chooseDriver(
-  table: (name: string) => RawBuilder<unknown>,
+  table: (name: 'interactions' | 'interaction_agents' | 'custom_attributes') => RawBuilder<unknown>,
   tenantId: string,
   agentFilters: string[],
   attributes: [string, string][],
@@ -172,11 +171,18 @@ function chooseDriver(
   return driver;
 }
 
-function agentExists(table: (name: string) => RawBuilder<unknown>, agentId: string) {
+function agentExists(
+  table: (name: 'interactions' | 'interaction_agents' | 'custom_attributes') => RawBuilder<unknown>,
+  agentId: string,
+) {
   return sql`exists (select 1 from ${table('interaction_agents')} a where a.tenant_id = i.tenant_id and a.interaction_id = i.id and a.agent_id = ${agentId})`;
 }
 
-function attributeExists(table: (name: string) => RawBuilder<unknown>, name: string, value: string) {
+function attributeExists(
+  table: (name: 'interactions' | 'interaction_agents' | 'custom_attributes') => RawBuilder<unknown>,
+  name: string,
+  value: string,
+) {
   return sql`exists (select 1 from ${table('custom_attributes')} c where c.tenant_id = i.tenant_id and c.interaction_id = i.id and c.name = ${name} and c.value = ${value})`;
 }
 

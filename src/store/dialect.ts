@@ -1,0 +1,66 @@
+/**
+ * What differs between SQLite and PostgreSQL, behind one interface. Each
+ * dialect lives in `dialects/<name>.ts` and provides the same members; the
+ * repositories never branch on the dialect's name.
+ *
+ * The consistency model both give the repositories:
+ * - Every change is made inside `write()`: on SQLite a transaction begun
+ *   IMMEDIATE (the write lock is taken first, so a read-modify-write cannot be
+ *   overtaken by another connection or process); on PostgreSQL a READ
+ *   COMMITTED transaction whose read-modify-write steps lock their rows
+ *   (`lockRows`: SELECT … FOR UPDATE), retried when PostgreSQL reports a
+ *   deadlock or serialization failure.
+ * - The main and archive stores are two sets of the same tables in ONE
+ *   database (SQLite: `archive_`-prefixed tables in the same file; PostgreSQL:
+ *   schemas `ixv_main` and `ixv_archive`), so a move between them is a single
+ *   atomic transaction.
+ */
+import type { Kysely, RawBuilder, Transaction } from 'kysely';
+import type { Source } from '../domain/search.js';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** A physical table of one logical store, for raw SQL. */
+export type TableOf = (source: Source, table: keyof Database) => RawBuilder<unknown>;
+
+/** Many-row writes on the ingestion path, each database's fastest way (see row-writer.ts). */
+export interface RowWriter {
+  /** Inserts rows that all have the same columns, within `trx` (which must be a transaction). */
+  insert<T extends WritableTable>(trx: Transaction<Database>, source: Source, table: T, rows: Database[T][]): Promise<void>;
+  /**
+   * Inserts rows, or updates the row with the same `conflict` key in place,
+   * leaving the columns in `keep` as they are (`insert … on conflict do update`).
+   * The rows must not repeat a key.
+   */
+  upsert<T extends WritableTable>(
+    trx: Transaction<Database>,
+    source: Source,
+    table: T,
+    rows: Database[T][],
+    options: { conflict: (keyof Database[T] & string)[]; keep: (keyof Database[T] & string)[] },
+  ): Promise<void>;
+}
+
+export type WritableTable = 'interactions' | 'interaction_agents' | 'custom_attributes' | 'messages';
+
+export interface StoreDialect {
+  readonly name: DialectName;
+  /** The physical schema holding a logical store (for DDL and the catalog). */
+  schemaOf(source: Source): string;
+  /** A Kysely (or transaction) bound to one logical store's tables. */
+  bind<D extends Kysely<Database>>(db: D, source: Source): D;
+  table: TableOf;
+  /** `create index` for a logical store's table. */
+  createIndex(db: Kysely<Database>, source: Source, name: string, table: string, columns: string[]): Promise<void>;
+  /** Whether read-modify-write steps must lock the rows they read (`for update`). */
+  readonly lockRows: boolean;
+  /** Runs `work` in a write transaction (see the module comment). */
+  write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /** The next value of the audit log's monotonic sequence, inside `trx`. */
+  nextAuditSeq(trx: Transaction<Database>): Promise<number>;
+  rows: RowWriter;
+  /** Adopts data a previous version kept elsewhere (SQLite: the separate archive file); returns a note for the log. */
+  adoptLegacy(db: Kysely<Database>): Promise<string | undefined>;
+  close(): Promise<void>;
+}

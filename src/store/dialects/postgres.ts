@@ -1,0 +1,55 @@
+/**
+ * PostgreSQL (pg). Main and archive are the schemas `ixv_main` and
+ * `ixv_archive` of one database, so a move between them is one transaction.
+ * Transactions are READ COMMITTED; a read-modify-write locks the rows it read
+ * (`for update`), and a transaction PostgreSQL aborts as a deadlock or a
+ * serialization failure is run again.
+ */
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Source } from '../../domain/search.js';
+import type { StoreDialect } from '../dialect.js';
+import { postgresRowWriter } from '../row-writer.js';
+import type { Database } from '../schema.js';
+
+const SCHEMAS: Record<Source, string> = { main: 'ixv_main', archive: 'ixv_archive' };
+/** deadlock_detected, serialization_failure */
+const RETRYABLE = new Set(['40P01', '40001']);
+const ATTEMPTS = 5;
+
+// int8 (counts, epoch milliseconds) fits a JavaScript number for every value we store.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+export function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; dialect: StoreDialect } {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const dialect: StoreDialect = {
+    name: 'postgres',
+    schemaOf: (source) => SCHEMAS[source],
+    bind: <D extends Kysely<Database>>(target: D, source: Source) => target.withSchema(SCHEMAS[source]) as D,
+    table: (source, table) => sql.id(SCHEMAS[source], table),
+    async createIndex(target, source, name, table, columns) {
+      const cols = sql.join(columns.map((c) => sql.id(c)));
+      await sql`create index ${sql.id(name)} on ${sql.id(SCHEMAS[source], table)} (${cols})`.execute(target);
+    },
+    lockRows: true,
+    async write(target, work) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await target.transaction().execute(work);
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (attempt >= ATTEMPTS || !code || !RETRYABLE.has(code)) throw err;
+        }
+      }
+    },
+    async nextAuditSeq(trx) {
+      const { rows } = await sql<{ n: number }>`select nextval(${`${SCHEMAS.main}.audit_seq`}) as n`.execute(trx);
+      return Number(rows[0]?.n);
+    },
+    rows: postgresRowWriter(db, (source, table) => `"${SCHEMAS[source]}"."${table}"`, Object.values(SCHEMAS)),
+    adoptLegacy: async () => undefined,
+    close: () => db.destroy(),
+  };
+  return { db, dialect };
+}

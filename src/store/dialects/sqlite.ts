@@ -1,0 +1,178 @@
+/**
+ * SQLite (better-sqlite3), the embedded default. Main and archive are two
+ * sets of tables in ONE file (`ixvault.db`; archive tables prefixed
+ * `archive_`): SQLite commits atomically within one file only, and a move to
+ * the archive must never be half done (a separate attached file lost whole
+ * batches to SIGKILL). Every transaction begins IMMEDIATE: it takes the write
+ * lock first, so a read-modify-write is never overtaken by another connection
+ * or process, and never fails midway on a lock upgrade.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  type KyselyPlugin,
+  OperationNodeTransformer,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  SchemableIdentifierNode,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+  type UnknownRow,
+  WithSchemaPlugin,
+} from 'kysely';
+import type { Source } from '../../domain/search.js';
+import type { StoreDialect } from '../dialect.js';
+import { sqliteRowWriter } from '../row-writer.js';
+import type { Database } from '../schema.js';
+
+const ARCHIVE_PREFIX = 'archive_';
+/** The file a previous version kept the archive in; adopted into the main file at start. */
+export const LEGACY_ARCHIVE_FILE = 'ixvault-archive.db';
+const ADOPTED_TABLES = ['interactions', 'interaction_agents', 'custom_attributes', 'messages', 'content_items'] as const;
+
+const physicalName = (source: Source, table: string) => (source === 'archive' ? `${ARCHIVE_PREFIX}${table}` : table);
+
+export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: StoreDialect } {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, 'ixvault.db');
+  // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const archivePlugin = new TablePrefixPlugin(ARCHIVE_PREFIX);
+  const dialect: StoreDialect = {
+    name: 'sqlite',
+    schemaOf: () => 'main',
+    bind: <D extends Kysely<Database>>(target: D, source: Source) =>
+      (source === 'archive' ? target.withPlugin(archivePlugin) : target) as D,
+    table: (source, table) => sql.id('main', physicalName(source, table)),
+    async createIndex(target, source, name, table, columns) {
+      const cols = sql.join(columns.map((c) => sql.id(c)));
+      await sql`create index ${sql.id('main', physicalName(source, name))} on ${sql.id(physicalName(source, table))} (${cols})`.execute(
+        target,
+      );
+    },
+    lockRows: false,
+    write: (target, work) => target.transaction().execute(work),
+    async nextAuditSeq(trx) {
+      // Inside an IMMEDIATE transaction nobody else can insert between this read and the caller's insert.
+      const { rows } = await sql<{ n: number }>`select coalesce(max(rowid), 0) + 1 as n from main.audit_log`.execute(trx);
+      return Number(rows[0]?.n ?? 1);
+    },
+    rows: sqliteRowWriter(sqlite, (source, table) => `"main"."${physicalName(source, table)}"`),
+    adoptLegacy: async () => adoptLegacyArchive(sqlite, dataDir),
+    close: () => db.destroy(),
+  };
+  return { db, dialect };
+}
+
+/**
+ * A data directory from before the one-file layout has the archive in
+ * `ixvault-archive.db`. Its rows are copied into the archive tables in one
+ * transaction of the main file (rows already there are kept: the copy is
+ * idempotent, so a crash before the rename below only repeats it), then the
+ * old file is renamed aside, never deleted.
+ */
+function adoptLegacyArchive(sqlite: BetterSqlite3.Database, dataDir: string): string | undefined {
+  const legacy = join(dataDir, LEGACY_ARCHIVE_FILE);
+  if (!existsSync(legacy)) return undefined;
+  sqlite.prepare('attach database ? as legacy_archive').run(legacy);
+  let adopted = 0;
+  try {
+    const copy = sqlite.transaction(() => {
+      for (const table of ADOPTED_TABLES) {
+        const present = sqlite
+          .prepare('select 1 from legacy_archive.sqlite_master where type = ? and name = ?')
+          .get('table', table);
+        if (!present) continue;
+        const columns = (sqlite.prepare(`pragma legacy_archive.table_info("${table}")`).all() as { name: string }[])
+          .map((c) => `"${c.name}"`)
+          .join(', ');
+        const result = sqlite
+          .prepare(
+            `insert or ignore into main."${ARCHIVE_PREFIX}${table}" (${columns}) select ${columns} from legacy_archive."${table}"`,
+          )
+          .run();
+        if (table === 'interactions') adopted = result.changes;
+      }
+    });
+    copy.immediate();
+  } finally {
+    sqlite.prepare('detach database legacy_archive').run();
+  }
+  const aside = `${legacy}.adopted-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  for (const suffix of ['-wal', '-shm']) if (existsSync(legacy + suffix)) renameSync(legacy + suffix, aside + suffix);
+  renameSync(legacy, aside);
+  return `adopted ${adopted} archived interactions from ${LEGACY_ARCHIVE_FILE} into ixvault.db; the old file is kept as ${aside}`;
+}
+
+/** Kysely's SQLite driver with `begin immediate` for every transaction. */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
+const MARK = '\u0000ixv_prefix';
+
+/**
+ * Renames every table a query names (not its aliases) to `<prefix><table>`,
+ * unqualified or qualified with `main`.
+ * Kysely's WithSchemaPlugin already knows which identifiers are tables; it
+ * marks them with a placeholder schema, and the marked ones are renamed.
+ */
+class TablePrefixPlugin implements KyselyPlugin {
+  private readonly mark = new WithSchemaPlugin(MARK);
+  private readonly rename: RenameMarked;
+
+  constructor(prefix: string) {
+    this.rename = new RenameMarked(prefix);
+  }
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return this.rename.transformNode(this.mark.transformQuery(args), args.queryId);
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
+
+class RenameMarked extends OperationNodeTransformer {
+  constructor(private readonly prefix: string) {
+    super();
+  }
+
+  protected override transformSchemableIdentifier(
+    node: SchemableIdentifierNode,
+    queryId?: PluginTransformQueryArgs['queryId'],
+  ): SchemableIdentifierNode {
+    const transformed = super.transformSchemableIdentifier(node, queryId);
+    // `main` too: a query may have been given the file's own schema explicitly (Kysely applies withSchema first).
+    const schema = transformed.schema?.name;
+    if (schema !== MARK && schema !== 'main') return transformed;
+    return SchemableIdentifierNode.create(this.prefix + transformed.identifier.name);
+  }
+}
