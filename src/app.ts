@@ -11,11 +11,12 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { genesysInteractionResource } from './api/genesys/interaction-resource-route.js';
 import { nativeApi } from './api/native/index.js';
+import { sendProblem } from './api/native/problem.js';
 import { oauthRoutes } from './api/oauth.js';
 import { opsRoutes } from './api/ops.js';
 import { BodyDeadlines } from './api/shared/body-deadlines.js';
@@ -29,6 +30,8 @@ import type { Runtime } from './runtime.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
+  /** The server logs one access line per request itself (see src/logging.ts). */
+  disableRequestLogging?: boolean;
   /** How long a Genesys result waits for a CometD session of its user. */
   resultTtlMs?: number;
   /** Bounds of the HTTP edge (EDGE_DEFAULTS for what is left out). */
@@ -45,6 +48,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   const limits: EdgeLimits = { ...EDGE_DEFAULTS, ...options.limits };
   const app = Fastify({
     logger: options.logger ?? false,
+    ...(options.disableRequestLogging ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
     // JSON bodies (batches of 1000 with transcripts); content uploads stream and are limited separately.
     bodyLimit: limits.bodyLimitBytes,
     requestTimeout: limits.requestTimeoutMs,
@@ -59,6 +63,11 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   });
   app.decorateRequest('principal', null as never);
+  // Outside the facades (ops, OpenAPI, unknown paths) errors are problem details too, never a library's message.
+  app.setErrorHandler(sendProblem);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
+  );
   const { origins, bodies } = await edge(app, runtime, limits);
 
   await app.register(swagger, {

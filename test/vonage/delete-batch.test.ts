@@ -181,7 +181,7 @@ describe(`Vonage batch deletion (${BACKEND})`, () => {
   it('answers a second batch of the same client with 429 and Retry-After while the first runs; other clients go on', async () => {
     const [held, second, others] = [await stored(), await stored(), await stored()];
     const vault = server.runtime.vault;
-    const original = vault.deleteWithContentRight.bind(vault);
+    const original = vault.delete.bind(vault);
     let reached!: () => void;
     const atFirstDelete = new Promise<void>((resolve) => {
       reached = resolve;
@@ -190,7 +190,7 @@ describe(`Vonage batch deletion (${BACKEND})`, () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    vault.deleteWithContentRight = async (principal: Principal, guid: string) => {
+    vault.delete = async (principal: Principal, guid: string) => {
       if (guid === held.guid) {
         reached();
         await gate;
@@ -217,7 +217,7 @@ describe(`Vonage batch deletion (${BACKEND})`, () => {
       expect((await running).body).toEqual({ failures: [] });
     } finally {
       release();
-      vault.deleteWithContentRight = original;
+      vault.delete = original;
     }
     const after = await batch({ guids: [second.guid] });
     expect(after.status).toBe(200);

@@ -116,7 +116,7 @@ describe(`a Vonage sample client, unchanged (${BACKEND})`, () => {
     const failing = secondHalf[1] ?? '';
     const vault = server.runtime.vault;
     const repository = vault.interactions;
-    const deleteOne = vault.deleteWithContentRight.bind(vault);
+    const deleteOne = vault.delete.bind(vault);
     const repositoryDelete = repository.delete.bind(repository);
 
     // Hold whichever batch the server starts first until the other has been told 429 and is backing off.
@@ -129,7 +129,7 @@ describe(`a Vonage sample client, unchanged (${BACKEND})`, () => {
       if (status === 429) release();
     };
     let held = false;
-    vault.deleteWithContentRight = async (principal: Principal, guid: string) => {
+    vault.delete = async (principal: Principal, guid: string) => {
       if (!held) {
         held = true;
         await gate;
@@ -152,7 +152,7 @@ describe(`a Vonage sample client, unchanged (${BACKEND})`, () => {
     } finally {
       onRetry = () => {};
       release();
-      vault.deleteWithContentRight = deleteOne;
+      vault.delete = deleteOne;
       repository.delete = repositoryDelete;
     }
     expect(retries.slice(retriesBefore)).toContainEqual({

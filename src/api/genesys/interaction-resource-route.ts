@@ -9,15 +9,17 @@
  * operations; errors are Web Services return values.
  */
 import type { FastifyInstance } from 'fastify';
-import { assertCanRead } from '../../domain/principal.js';
+import { errors, GENESYS_STATUS } from '../../domain/errors.js';
 import type { Source } from '../../domain/search.js';
 import type { Runtime } from '../../runtime.js';
 import { authenticateHook } from '../shared/authenticate.js';
+import { authorizeRoutes } from '../shared/authorize.js';
+import { boundInput } from '../shared/params.js';
 import { sessionCookieHook } from '../shared/session-cookie.js';
 import { assertMediaAllowed } from './features.js';
 import { interactionContentResource, resourceContext } from './resources.js';
 import { ERROR_RESPONSES, INTERACTION_RESOURCE } from './schemas.js';
-import { STATUS, sendStatus } from './status.js';
+import { sendStatus } from './status.js';
 
 /** Attached data, as GetInteractionContent delivers it. */
 const USER_DATA = { type: 'object', additionalProperties: true } as const;
@@ -26,10 +28,12 @@ const USER_DATA = { type: 'object', additionalProperties: true } as const;
 export async function genesysInteractionResource(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   app.setErrorHandler(sendStatus);
   app.setNotFoundHandler((request, reply) =>
-    sendStatus(Object.assign(new Error(`no route ${request.method} ${request.url}`), { statusCode: 404 }), request, reply),
+    sendStatus(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
   );
   app.addHook('onRequest', authenticateHook(runtime.auth));
   app.addHook('onRequest', sessionCookieHook(runtime.auth));
+  authorizeRoutes(app);
+  boundInput(app);
   const { vault } = runtime;
 
   app.get<{ Params: { id: string }; Querystring: { source?: Source } }>(
@@ -59,13 +63,13 @@ export async function genesysInteractionResource(app: FastifyInstance, { runtime
           ...ERROR_RESPONSES,
         },
       },
+      config: { operation: 'interaction.read' },
     },
     async (request) => {
       const { principal } = request;
-      assertCanRead(principal);
       const record = await vault.get(principal, request.params.id, request.query.source ?? 'main');
       assertMediaAllowed(principal.tenant, record.mediaType, 'id');
-      return { statusCode: STATUS.ok, interaction: interactionContentResource(record, resourceContext(request)) };
+      return { statusCode: GENESYS_STATUS.ok, interaction: interactionContentResource(record, resourceContext(request)) };
     },
   );
 }

@@ -12,9 +12,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { errors, isVaultError } from '../../domain/errors.js';
-import { assertCanDeleteContent, type Principal } from '../../domain/principal.js';
+import type { Principal } from '../../domain/principal.js';
 import type { Vault } from '../../services/vault.js';
-import { requires } from './access.js';
 import { MESSAGE_SCHEMA } from './errors.js';
 import { parseGuid } from './guid.js';
 import { vonageSchema } from './schemas.js';
@@ -90,7 +89,7 @@ export async function deleteBatchRoute(app: FastifyInstance, { vault }: { vault:
         body: BODY,
         response: { 200: RESULT, 429: MESSAGE_SCHEMA },
       }),
-      onRequest: requires(assertCanDeleteContent),
+      config: { operation: 'interaction.delete' },
     },
     async (request, reply) => {
       const guids = parseGuids(request.body.guids);
@@ -105,7 +104,7 @@ export async function deleteBatchRoute(app: FastifyInstance, { vault }: { vault:
         const failures: DeleteFailure[] = [];
         for (const guid of guids) {
           try {
-            await vault.deleteWithContentRight(principal, guid);
+            await vault.delete(principal, guid);
           } catch (err) {
             if (isVaultError(err) && err.kind === 'not_found') continue;
             if (isVaultError(err) && err.kind !== 'internal') {
