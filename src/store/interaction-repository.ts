@@ -294,6 +294,11 @@ export class InteractionRepository {
       let next = Number(last?.max ?? 0) + 1;
       const numbered: Message[] = messages.map((m) => ({ ...m, index: m.index ?? next++ }));
       const indexes = numbered.map((m) => m.index);
+      // A numbered message may land on an index the request also names explicitly: the same 400 as ingest's.
+      const duplicates = indexes.flatMap((index, i) =>
+        indexes.indexOf(index) === i ? [] : [{ field: `messages.${i}.index`, message: `duplicate message index ${index}` }],
+      );
+      if (duplicates.length > 0) throw errors.invalidRecord(duplicates);
       for (const chunk of chunkValues(indexes)) {
         await trx
           .deleteFrom('messages')

@@ -18,6 +18,7 @@ const PUBLIC = new Set([
   'GET /health',
   'GET /ready',
   'POST /oauth2/token',
+  'POST /Auth/connect/token',
   'POST /api/v1/session/',
   'GET /api/v1/session/',
   'DELETE /api/v1/session/',

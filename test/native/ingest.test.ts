@@ -218,6 +218,22 @@ describe(`native ingestion (${BACKEND})`, () => {
     expect(got.body.messages[3].timestamp).toBe('2025-03-10T07:02:00.000Z');
   });
 
+  it('refuses appended messages whose numbering collides with an index the request names (400, not 500)', async () => {
+    const created = await post(chatRecord());
+    const res = await call(`${api()}/interactions/${created.body.id}/messages`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: [
+        { from: { type: 'Agent' }, text: 'numbered 3', timestamp: '2025-03-10T09:01:00Z', type: 'Text' },
+        { index: 3, from: { type: 'Agent' }, text: 'also 3', timestamp: '2025-03-10T09:02:00Z', type: 'Text' },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('IXV_INVALID_RECORD');
+    expect(JSON.stringify(res.body)).toContain('messages.1.index');
+    expect((await get(created.body.id)).body.messages).toHaveLength(2);
+  });
+
   it('deletes an interaction with everything it owns', async () => {
     const created = await post(chatRecord());
     const del = await call(`${api()}/interactions/${created.body.id}`, { method: 'DELETE', headers: { authorization: admin } });
