@@ -42,7 +42,31 @@ export class InteractionRepository {
    */
   async upsertMany(tenantId: string, inputs: InteractionInput[], nowMs = Date.now()): Promise<UpsertOutcome[]> {
     checkIdentities(inputs);
-    return this.store.write((trx) => this.upsertIn(trx, tenantId, inputs, nowMs));
+    const keys = inputs.flatMap((input) => [
+      ...(input.id ? [`${tenantId}\u0000id\u0000${input.id}`] : []),
+      ...(input.guid ? [`${tenantId}\u0000guid\u0000${input.guid}`] : []),
+    ]);
+    return this.refusingDuplicates(
+      this.store.write(async (trx) => {
+        // Before the lookup: a concurrent write of the same new id or guid has no row to lock yet.
+        await this.store.impl.lockKeys(trx, keys);
+        return this.upsertIn(trx, tenantId, inputs, nowMs);
+      }),
+    );
+  }
+
+  /**
+   * The last line of the consistency model: should the database still refuse
+   * a duplicate id or guid (a writer that did not take the identity locks),
+   * the caller gets the catalogue's 409, never the driver's error.
+   */
+  private async refusingDuplicates<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (err) {
+      if (!this.store.impl.isUniqueViolation(err)) throw err;
+      throw errors.identityConflict('a concurrent write stored the same id or guid; none of these records was stored');
+    }
   }
 
   /**
@@ -57,7 +81,7 @@ export class InteractionRepository {
     change: (current: InteractionWithDetails) => InteractionInput,
     nowMs = Date.now(),
   ): Promise<UpsertOutcome> {
-    return this.store.write(async (trx) => {
+    const write = this.store.write(async (trx) => {
       const id = await this.resolve(visibility, idOrGuid, 'main', trx, { lock: true });
       if (!id) throw errors.interactionNotFound(idOrGuid);
       const current = await this.load(this.store.on(trx, 'main'), visibility.tenantId, id);
@@ -68,6 +92,7 @@ export class InteractionRepository {
       if (!outcome) throw errors.internal('upsert returned nothing');
       return outcome;
     });
+    return this.refusingDuplicates(write);
   }
 
   private async upsertIn(

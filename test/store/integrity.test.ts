@@ -190,6 +190,49 @@ describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
     expect((await runtime.vault.interactions.get({ tenantId: TENANT }, 'INPLACE1'))?.messages).toHaveLength(1);
   });
 
+  it('1b. racing ingests of new identities: one wins, the others get a 409 domain error, never a raw key error', async () => {
+    const { VaultError } = await import('../../src/domain/errors.js');
+    const guid = (n: number) => `0000000${n}-0000-4000-8000-000000000000`.slice(-36);
+    const settle = (work: Promise<unknown>[]) => Promise.allSettled(work);
+    const expectOneWinner = (results: PromiseSettledResult<unknown>[]) => {
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+      expect(results.length - failures.length).toBe(1);
+      for (const failure of failures) {
+        expect(failure).toBeInstanceOf(VaultError);
+        expect(failure).toMatchObject({ code: 'IXV_IDENTITY_CONFLICT', status: 409 });
+      }
+    };
+    for (let round = 0; round < 4; round++) {
+      // Different new ids, the same new guid: single records and batches.
+      const g = guid(round * 10 + 1);
+      expectOneWinner(await settle([ingest([record(`SG${round}A`, { guid: g })]), ingest([record(`SG${round}B`, { guid: g })])]));
+      const h = guid(round * 10 + 2);
+      expectOneWinner(
+        await settle([
+          runtime.vault.upsertBatch(admin, [record(`BG${round}A`), record(`BG${round}C`, { guid: h })]),
+          runtime.vault.upsertBatch(admin, [record(`BG${round}B`, { guid: h }), record(`BG${round}D`)]),
+        ]),
+      );
+      // The same new id with different new guids: a guid never changes silently.
+      expectOneWinner(
+        await settle([
+          ingest([record(`SI${round}`, { guid: guid(round * 10 + 3) })]),
+          ingest([record(`SI${round}`, { guid: guid(round * 10 + 4) })]),
+        ]),
+      );
+      const kept = await stored('main', `SI${round}`);
+      expect([guid(round * 10 + 3), guid(round * 10 + 4)]).toContain(kept?.guid);
+    }
+    // A new guid racing an interaction archived with that guid: unique across main and archive together.
+    const [archived] = await ingest([record('ARCHG1')]);
+    await runtime.vault.archive.moveBatch(TENANT, Date.now(), 100);
+    await expect(ingest([record('ARCHG2', { guid: archived?.guid })])).rejects.toMatchObject({ status: 409 });
+    // Uploads racing on a just-created interaction: every one stored or refused cleanly, one row per key.
+    await ingest([record('UPRACE1')]);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => upload('UPRACE1', 'transcript', `version ${i}`)));
+    expect((await stored('main', 'UPRACE1'))?.content_count).toBe(1);
+  });
+
   it('4. concurrent patches lose no update', async () => {
     await ingest([record('PATCH1', { userData: {} })]);
     const keys = Array.from({ length: 16 }, (_, i) => `k${i}`);
