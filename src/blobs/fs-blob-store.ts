@@ -71,9 +71,11 @@ export class FsBlobStore implements BlobStore {
     const sha256 = hash.digest('hex');
     const finalPath = this.pathOf(tenantId, sha256);
     const publish = async () => {
-      await mkdir(dirname(finalPath), { recursive: true, mode: DIR_MODE });
+      await makeDurableDir(dirname(finalPath));
       // Already there: the same bytes (the address is their hash).
       await link(tmp, finalPath).catch(ignore('EEXIST'));
+      // The link is an entry of the folder: until the folder is fsynced, power loss can undo it.
+      await fsyncDir(dirname(finalPath));
     };
     return {
       sha256,
@@ -110,6 +112,8 @@ export class FsBlobStore implements BlobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
+    // The bytes are out of reach for good before anyone is told they are gone.
+    await fsyncDir(dirname(path));
     let referenced = true;
     try {
       referenced = await isReferenced();
@@ -165,8 +169,10 @@ export class FsBlobStore implements BlobStore {
 
   /** Puts bytes taken out of reach back at their address (which may meanwhile hold the same bytes again). */
   private async putBack(trash: string, path: string): Promise<void> {
-    await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+    await makeDurableDir(dirname(path));
     await link(trash, path).catch(ignore('EEXIST'));
+    // Durable at its address before the trash copy goes.
+    await fsyncDir(dirname(path));
     await unlink(trash);
   }
 
@@ -187,6 +193,29 @@ function abandoned(tag: string, ageMs: number, graceMs: number): boolean {
     return false;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** fsyncs a folder, making the entries added to or removed from it durable. */
+async function fsyncDir(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Creates a folder and any missing parents; a folder it creates is made
+ * durable in its parent (rare: once per tenant and hash prefix).
+ */
+async function makeDurableDir(path: string): Promise<void> {
+  const first = await mkdir(path, { recursive: true, mode: DIR_MODE });
+  if (first === undefined) return;
+  for (let dir = path; ; dir = dirname(dir)) {
+    await fsyncDir(dirname(dir));
+    if (dir === first) return;
   }
 }
 
