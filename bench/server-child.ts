@@ -5,6 +5,7 @@
  * channel; answers memory probes (after a forced GC) for the session workload.
  */
 import { readPrincipalsConfig } from '../src/auth/directory.js';
+import type { EdgeLimits } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
 import { startServer } from '../src/server.js';
 import { BENCH_SECRET } from './lib/dataset-runtime.js';
@@ -13,6 +14,8 @@ export interface ServerChildConfig {
   dataDir: string;
   databaseUrl?: string;
   principalsFile: string;
+  /** Edge limits other than the defaults (bench/hostile-traffic.ts). */
+  limits?: Partial<EdgeLimits>;
 }
 
 export type ParentMessage = { kind: 'memory' } | { kind: 'stop' };
@@ -34,7 +37,7 @@ async function main(): Promise<void> {
     maxContentBytes: 1024 ** 3,
     secret: BENCH_SECRET,
   });
-  const server = await startServer(runtime, { host: '127.0.0.1', port: 0, quiet: true });
+  const server = await startServer(runtime, { host: '127.0.0.1', port: 0, quiet: true, limits: config.limits });
   process.on('message', (message: ParentMessage) => {
     if (message.kind === 'memory') {
       (globalThis as { gc?: () => void }).gc?.();

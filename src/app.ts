@@ -1,10 +1,14 @@
 /**
- * The HTTP application as one Fastify instance. Boot order: shared plugins
- * (form bodies, OpenAPI), operations and OAuth routes, then one encapsulated
- * plugin per wire API, each with its own error format. The CometD endpoint is
- * mounted on the same HTTP server, beside Fastify (see src/notify).
+ * The HTTP application as one Fastify instance. Boot order: the edge (limits
+ * and timeouts, security headers, CORS, cross-site checks, rate limits),
+ * OpenAPI, operations and OAuth routes, then one encapsulated plugin per wire
+ * API, each with its own error format. The CometD endpoint is mounted on the
+ * same HTTP server, beside Fastify (see src/notify), behind the same limits.
  */
+import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -13,9 +17,12 @@ import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { nativeApi } from './api/native/index.js';
 import { oauthRoutes } from './api/oauth.js';
 import { opsRoutes } from './api/ops.js';
+import { BodyDeadlines } from './api/shared/body-deadlines.js';
+import { OriginPolicy } from './api/shared/origins.js';
 import { vonageApi } from './api/vonage/index.js';
-import { DEFAULTS } from './config.js';
-import { mountNotifications } from './notify/index.js';
+import { DEFAULTS, EDGE_DEFAULTS, type EdgeLimits } from './config.js';
+import { errors, isVaultError } from './domain/errors.js';
+import { mountNotifications, recipientOf } from './notify/index.js';
 import { LIVE_CHANNEL, mountLiveFeed } from './notify/live.js';
 import type { Runtime } from './runtime.js';
 
@@ -23,22 +30,36 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** How long a Genesys result waits for a CometD session of its user. */
   resultTtlMs?: number;
+  /** Bounds of the HTTP edge (EDGE_DEFAULTS for what is left out). */
+  limits?: Partial<EdgeLimits>;
 }
 
 /** Seconds a CometD long-poll is held, as CometD servers do by default. */
 const COMETD_TIMEOUT_SECONDS = 30;
 
+/** Routes under these prefixes answer with interaction data: nobody may store their answers. */
+const PERSONAL_PREFIXES = ['/api/', '/interaction-content/'];
+
 export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
+  const limits: EdgeLimits = { ...EDGE_DEFAULTS, ...options.limits };
   const app = Fastify({
     logger: options.logger ?? false,
     // JSON bodies (batches of 1000 with transcripts); content uploads stream and are limited separately.
-    bodyLimit: 64 * 1024 * 1024,
+    bodyLimit: limits.bodyLimitBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    http: {
+      // Node refuses a headers timeout above the request timeout.
+      headersTimeout:
+        limits.requestTimeoutMs > 0 ? Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) : limits.headersTimeoutMs,
+      // How often Node checks those two timeouts (default 30 s): a small fraction of the shorter one.
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   });
   app.decorateRequest('principal', null as never);
+  const { origins, bodies } = await edge(app, runtime, limits);
 
-  await app.register(formbody);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -63,7 +84,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   // First: its CSRF guard is a root hook, which only the routes registered after it inherit.
   await app.register(consolePlugin, { auth: runtime.auth });
   await app.register(opsRoutes, { store: runtime.store });
-  await app.register(oauthRoutes, { auth: runtime.auth });
+  await app.register(oauthEndpoint, { runtime });
   await app.register(nativeApi, { prefix: '/api/v1', runtime });
   await app.register(vonageApi, { prefix: '/interaction-content', runtime });
   const notifier = mountNotifications(app, {
@@ -71,9 +92,97 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     channels: [INTERACTIONS_CHANNEL, LIVE_CHANNEL],
     holdMs: options.resultTtlMs ?? DEFAULTS.resultTtlMs,
     timeoutSeconds: COMETD_TIMEOUT_SECONDS,
+    heldBytesPerRecipient: limits.heldBytesPerPrincipal,
+    heldBytes: limits.heldBytes,
+    gate: {
+      bodyLimitBytes: limits.bayeuxBodyLimitBytes,
+      watchBody: (request, response) => bodies.watch(request, response),
+      jsonp: limits.jsonp,
+      isAllowedOrigin: (origin, headers) => origins.isAllowed(origin, headers),
+      isCorsOrigin: (origin) => origins.isConfigured(origin),
+    },
   });
   const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory);
   app.addHook('onClose', async () => stopLiveFeed());
-  await app.register(genesysApi, { prefix: '/api/v2/ucs', runtime, notifier });
+  await app.register(genesysApi, { prefix: '/api/v2/ucs', runtime, notifier, limits });
   return app;
+}
+
+/**
+ * What every Fastify route gets before its own plugin runs (issue 8, findings
+ * 7, 8, 9 and 11). Hooks added here, on the root, run for every route, and an
+ * error they raise is answered by the route's own facade in its format.
+ */
+async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) {
+  const origins = new OriginPolicy(limits.corsOrigins);
+  const bodies = new BodyDeadlines({ graceMs: limits.bodyTimeoutMs, minBytesPerSecond: limits.bodyMinBytesPerSecond });
+  app.addHook('onClose', async () => bodies.close());
+  await runtime.auth.configurePasswordChecks({ workers: limits.passwordWorkers, queue: limits.passwordQueue });
+  app.addHook('onClose', () => runtime.auth.close());
+
+  // Security headers on every answer. The defaults suit the pages served here (/docs, the console): scripts and
+  // styles from this origin only. Not `upgrade-insecure-requests`: a plain-HTTP deployment would break its own pages.
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { 'frame-ancestors': ["'none'"], 'upgrade-insecure-requests': null } },
+    frameguard: { action: 'deny' },
+  });
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && origins.isConfigured(origin)),
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'Range', 'If-None-Match', 'If-Modified-Since', 'If-Range'],
+    exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Content-Disposition', 'Retry-After', 'Location'],
+    maxAge: 600,
+  });
+
+  // Only the OAuth token endpoint parses form bodies (its own scope); text/plain is what a cross-site form or a
+  // preflight-free fetch can send, so JSON APIs accept application/json alone.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', async (request, reply) => {
+    bodies.watch(request.raw, reply.raw);
+    const verdict = origins.mayChangeState(request.method, request.headers);
+    if (!verdict.ok) throw errors.originForbidden(verdict.origin);
+  });
+
+  // Per principal once authenticated (after the facades' onRequest hooks), per IP on routes without credentials.
+  // Failed logins never get here: the authenticator throttles them per user name and per IP.
+  if (limits.rateLimitPerMinute > 0 || limits.ipRateLimitPerMinute > 0)
+    await app.register(rateLimit, {
+      hook: 'preHandler',
+      timeWindow: 60_000,
+      keyGenerator: (request) => (request.principal ? `principal:${recipientOf(request.principal)}` : `ip:${request.ip}`),
+      max: (request) => (request.principal ? limits.rateLimitPerMinute : limits.ipRateLimitPerMinute) || Number.MAX_SAFE_INTEGER,
+      errorResponseBuilder: (_request, context) => errors.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+    });
+
+  app.addHook('onSend', async (request, reply) => {
+    if (!reply.hasHeader('cache-control') && PERSONAL_PREFIXES.some((p) => request.url.startsWith(p)))
+      reply.header('Cache-Control', 'no-store');
+  });
+  // After a facade's error handler: a throttled caller learns when to come back, whatever the format.
+  app.addHook('onError', async (_request, reply, error) => {
+    const retryAfter = isVaultError(error) ? error.extra.retryAfterSeconds : undefined;
+    if (typeof retryAfter === 'number' && !reply.hasHeader('retry-after')) reply.header('Retry-After', String(retryAfter));
+  });
+  return { origins, bodies };
+}
+
+/**
+ * `POST /oauth2/token` in a scope of its own: RFC 6749 sends its parameters
+ * form-encoded, the only route that parses forms; an error raised before the
+ * handler (body, rate limit) is answered in OAuth's error format.
+ */
+async function oauthEndpoint(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
+  await app.register(formbody);
+  app.setErrorHandler((err: Error, _request, reply) => {
+    const throttled = isVaultError(err) && err.kind === 'too_many_requests';
+    const status = isVaultError(err) ? err.status : (err as { statusCode?: number }).statusCode;
+    reply.header('Cache-Control', 'no-store');
+    if (throttled) return reply.code(429).send({ error: 'temporarily_unavailable', error_description: err.message });
+    if (status !== undefined && status < 500)
+      return reply.code(status === 401 ? 401 : 400).send({ error: 'invalid_request', error_description: err.message });
+    reply.log.error({ err }, 'token request failed');
+    return reply.code(500).send({ error: 'server_error' });
+  });
+  await app.register(oauthRoutes, { auth: runtime.auth });
 }

@@ -53,3 +53,116 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
   if (databaseUrl) config.databaseUrl = databaseUrl;
   return config;
 }
+
+/**
+ * What the HTTP edge bounds: bodies, time, origins, request rates and the
+ * memory Genesys results may hold. Every one has a flag and an IXVAULT_*
+ * variable (see EDGE_SETTINGS); 0 turns a rate limit off.
+ */
+export interface EdgeLimits {
+  /** Largest parsed (JSON) request body, bytes. Content uploads have maxContentBytes. */
+  bodyLimitBytes: number;
+  /** Largest Bayeux (CometD) request body, bytes: a message batch is small. */
+  bayeuxBodyLimitBytes: number;
+  /** Grace for a request body: after it, the body must average bodyMinBytesPerSecond (parsed or streamed alike). */
+  bodyTimeoutMs: number;
+  bodyMinBytesPerSecond: number;
+  /** Time allowed to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** Time allowed to receive a whole request, streamed uploads included. */
+  requestTimeoutMs: number;
+  /** Origins allowed to call the APIs and the CometD endpoint from a browser (CORS, CSRF check). */
+  corsOrigins: string[];
+  /** Whether the CometD endpoint answers JSON-P (callback-polling) GETs. */
+  jsonp: boolean;
+  /** Requests per minute per authenticated principal; 0: no limit. */
+  rateLimitPerMinute: number;
+  /** Requests per minute per IP address on routes that need no credentials; 0: no limit. */
+  ipRateLimitPerMinute: number;
+  /** Genesys searches computing at once, per principal and in all. */
+  pendingSearchesPerPrincipal: number;
+  pendingSearches: number;
+  /** Bytes of Genesys results waiting for a CometD session, per principal and in all. */
+  heldBytesPerPrincipal: number;
+  heldBytes: number;
+  /** Threads that verify passwords (scrypt), and how many checks may wait for one. */
+  passwordWorkers: number;
+  passwordQueue: number;
+}
+
+export const EDGE_DEFAULTS: EdgeLimits = {
+  bodyLimitBytes: 64 * 1024 ** 2,
+  bayeuxBodyLimitBytes: 256 * 1024,
+  bodyTimeoutMs: 30_000,
+  bodyMinBytesPerSecond: 16 * 1024,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 15 * 60_000,
+  corsOrigins: [],
+  jsonp: false,
+  rateLimitPerMinute: 60_000,
+  ipRateLimitPerMinute: 12_000,
+  pendingSearchesPerPrincipal: 16,
+  pendingSearches: 512,
+  heldBytesPerPrincipal: 16 * 1024 ** 2,
+  heldBytes: 256 * 1024 ** 2,
+  passwordWorkers: 1,
+  passwordQueue: 64,
+};
+
+/** Each limit's environment variable; the flag is the kebab-case of its name (`--body-limit-bytes`). */
+export const EDGE_ENV: Record<keyof EdgeLimits, string> = {
+  bodyLimitBytes: 'IXVAULT_BODY_LIMIT_BYTES',
+  bayeuxBodyLimitBytes: 'IXVAULT_BAYEUX_BODY_LIMIT_BYTES',
+  bodyTimeoutMs: 'IXVAULT_BODY_TIMEOUT_MS',
+  bodyMinBytesPerSecond: 'IXVAULT_BODY_MIN_BYTES_PER_SECOND',
+  headersTimeoutMs: 'IXVAULT_HEADERS_TIMEOUT_MS',
+  requestTimeoutMs: 'IXVAULT_REQUEST_TIMEOUT_MS',
+  corsOrigins: 'IXVAULT_CORS_ORIGIN',
+  jsonp: 'IXVAULT_JSONP',
+  rateLimitPerMinute: 'IXVAULT_RATE_LIMIT',
+  ipRateLimitPerMinute: 'IXVAULT_IP_RATE_LIMIT',
+  pendingSearchesPerPrincipal: 'IXVAULT_PENDING_SEARCHES_PER_PRINCIPAL',
+  pendingSearches: 'IXVAULT_PENDING_SEARCHES',
+  heldBytesPerPrincipal: 'IXVAULT_HELD_BYTES_PER_PRINCIPAL',
+  heldBytes: 'IXVAULT_HELD_BYTES',
+  passwordWorkers: 'IXVAULT_PASSWORD_WORKERS',
+  passwordQueue: 'IXVAULT_PASSWORD_QUEUE',
+};
+
+/** Flags first, then the environment, then EDGE_DEFAULTS. `corsOrigins` is a list or a comma-separated string. */
+export function resolveEdgeLimits(
+  flags: Partial<Record<keyof EdgeLimits, string | number | boolean | string[] | undefined>>,
+  env: NodeJS.ProcessEnv = process.env,
+): EdgeLimits {
+  const limits: EdgeLimits = { ...EDGE_DEFAULTS, corsOrigins: [] };
+  for (const key of Object.keys(EDGE_DEFAULTS) as (keyof EdgeLimits)[]) {
+    const raw = flags[key] ?? env[EDGE_ENV[key]];
+    if (raw === undefined || raw === '') continue;
+    if (key === 'corsOrigins') {
+      limits.corsOrigins = [raw]
+        .flat()
+        .flatMap((v) => String(v).split(','))
+        .map((v) => v.trim())
+        .filter(Boolean)
+        .map((v) => normalizeOrigin(v, EDGE_ENV[key]));
+    } else if (key === 'jsonp') {
+      limits.jsonp = raw === true || /^(1|true|yes|on)$/i.test(String(raw));
+    } else {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${key} (${EDGE_ENV[key]}) must be a whole number ≥ 0, got '${raw}'`);
+      limits[key] = n;
+    }
+  }
+  return limits;
+}
+
+/** `https://console.example.com` as browsers send it in Origin: scheme, host and port only. */
+function normalizeOrigin(value: string, envName: string): string {
+  try {
+    const url = new URL(value);
+    if (url.origin === 'null') throw new Error();
+    return url.origin;
+  } catch {
+    throw new Error(`--cors-origin (${envName}) must be origins like https://host:port, got '${value}'`);
+  }
+}

@@ -1,6 +1,7 @@
 /** Listening and graceful shutdown: in-flight requests and uploads finish before the database closes. */
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import type { EdgeLimits } from './config.js';
 import type { Runtime } from './runtime.js';
 
 export interface RunningServer {
@@ -11,13 +12,21 @@ export interface RunningServer {
 
 export async function startServer(
   runtime: Runtime,
-  options: { host: string; port: number; logLevel?: string; quiet?: boolean; resultTtlMs?: number },
+  options: {
+    host: string;
+    port: number;
+    logLevel?: string;
+    quiet?: boolean;
+    resultTtlMs?: number;
+    limits?: Partial<EdgeLimits>;
+  },
 ): Promise<RunningServer> {
   const app = await buildApp(runtime, {
     logger: options.quiet
       ? false
       : { level: options.logLevel ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] },
     resultTtlMs: options.resultTtlMs,
+    limits: options.limits,
   });
   let closing = false;
   // Keep-alive connections busy when shutdown starts would otherwise hold app.close() until their

@@ -63,7 +63,7 @@ export async function oauthRoutes(app: FastifyInstance, { auth }: { auth: Authen
       if (!clientId || !clientSecret)
         return oauthError(reply, 400, 'invalid_request', 'client_id and client_secret are required (form or Basic)');
       try {
-        return await auth.issueToken(clientId, clientSecret, form.scope);
+        return await auth.issueToken(clientId, clientSecret, form.scope, request.ip);
       } catch (err) {
         if (err instanceof InvalidClient) {
           reply.header('WWW-Authenticate', 'Basic realm="ixvault"');

@@ -4,12 +4,13 @@
  * session cookie (set after a Basic-authenticated call) so that a browser's
  * CometD websocket is authenticated like its API calls.
  */
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import { errors } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import type { ClientEntry, Directory, UserEntry } from './directory.js';
-import { verifyPassword } from './passwords.js';
+import { LoginThrottle } from './login-throttle.js';
+import { PasswordPool, verifyPassword } from './passwords.js';
 import type { Keys } from './secrets.js';
 
 export const SESSION_COOKIE = 'ixv_session';
@@ -27,7 +28,32 @@ const UNKNOWN_PRINCIPAL_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAA
 export interface Credentials {
   authorization?: string | undefined;
   cookie?: string | undefined;
+  /** The caller's address, for throttling failed password checks per IP. */
+  ip?: string | undefined;
 }
+
+/** Password checking: its threads and queue (see passwords.ts) and the failed-login throttles. */
+export interface PasswordCheckOptions {
+  workers: number;
+  queue: number;
+}
+
+/** Per user name or client id: 5 free failures, then 1 s doubling up to a minute (a short lockout bounds what a stranger can do to a real user). */
+const NAME_THROTTLE = { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 60_000, forgetAfterMs: 15 * 60_000, maxKeys: 100_000 };
+/** Per IP address: 20 free failures, then 1 s doubling up to 15 minutes. */
+/**
+ * A refused check is answered only after this long (or half the rest of the
+ * wait, if shorter): the progressive delay. Answering at once would let a few
+ * looping connections turn refusals into a flood of their own.
+ */
+const TARPIT_MS = 1000;
+const IP_THROTTLE = {
+  freeFailures: 20,
+  baseDelayMs: 1000,
+  maxDelayMs: 15 * 60_000,
+  forgetAfterMs: 15 * 60_000,
+  maxKeys: 100_000,
+};
 
 export interface IssuedToken {
   access_token: string;
@@ -37,50 +63,142 @@ export interface IssuedToken {
 }
 
 export class Authenticator {
-  /** scrypt is slow on purpose; remember recent successful Basic logins by a hash of the header. */
-  private readonly basicCache = new Map<string, { principal: Principal; until: number }>();
+  /**
+   * scrypt is slow on purpose; remember recent successful password checks
+   * (Basic headers, client secrets) by a keyed hash of the credential, so a
+   * legitimate client pays scrypt once per CACHE_MS. The key is random per
+   * process, so the cache holds nothing a password could be tested against.
+   */
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+  private readonly cacheKey = randomBytes(32);
+  private readonly verifying = new Map<string, Promise<Principal>>();
+  /** Bumped by reload: a check that began before it must not fill the cache after it. */
+  private generation = 0;
+  private readonly nameThrottle = new LoginThrottle(NAME_THROTTLE);
+  private readonly ipThrottle = new LoginThrottle(IP_THROTTLE);
+  private passwords = new PasswordPool({ workers: 1, queue: 64 });
   /** Session tokens recently signed, by tenant and user (see sessionFor). */
   private readonly sessionCache = new Map<string, { token: string; until: number }>();
 
   constructor(
-    readonly directory: Directory,
+    private current: Directory,
     private readonly keys: Keys,
     readonly tokenTtlSeconds = 3600,
   ) {}
 
+  get directory(): Directory {
+    return this.current;
+  }
+
+  /** New principals (a reloaded configuration): every cached verification and failure count is forgotten. */
+  reload(directory: Directory): void {
+    this.current = directory;
+    this.generation++;
+    this.verifying.clear();
+    this.verified.clear();
+    this.sessionCache.clear();
+    this.nameThrottle.clear();
+    this.ipThrottle.clear();
+  }
+
+  /** Sizes the password threads and queue; the previous pool is closed. */
+  async configurePasswordChecks(options: PasswordCheckOptions): Promise<void> {
+    const previous = this.passwords;
+    this.passwords = new PasswordPool(options);
+    await previous.close();
+  }
+
+  /** Stops the password threads. */
+  close(): Promise<void> {
+    return this.passwords.close();
+  }
+
   async authenticate(credentials: Credentials): Promise<Principal> {
     const header = credentials.authorization?.trim();
-    if (header) return this.fromAuthorization(header);
+    if (header) return this.fromAuthorization(header, credentials.ip);
     const session = credentials.cookie ? readCookie(credentials.cookie, SESSION_COOKIE) : undefined;
     if (session) return this.fromSession(session);
     throw errors.unauthenticated();
   }
 
   /** An `Authorization` header value: `Basic …` or `Bearer …`. */
-  async fromAuthorization(header: string): Promise<Principal> {
+  async fromAuthorization(header: string, ip?: string): Promise<Principal> {
     const space = header.indexOf(' ');
     const scheme = header.slice(0, space).toLowerCase();
     const value = header.slice(space + 1).trim();
-    if (space > 0 && scheme === 'basic') return this.fromBasic(value);
+    if (space > 0 && scheme === 'basic') return this.fromBasic(value, ip);
     if (space > 0 && scheme === 'bearer') return this.fromBearer(value);
     throw errors.unauthenticated('unsupported authorization scheme; use Basic or Bearer');
   }
 
-  private async fromBasic(encoded: string): Promise<Principal> {
-    const cacheKey = createHash('sha256').update(encoded).digest('base64');
-    const cached = this.basicCache.get(cacheKey);
-    if (cached && cached.until > Date.now()) return cached.principal;
+  private async fromBasic(encoded: string, ip: string | undefined): Promise<Principal> {
+    const cacheKey = this.keyOf('basic', encoded);
+    const cached = this.cached(cacheKey);
+    if (cached) return cached;
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) throw errors.unauthenticated('malformed Basic credentials');
     const userName = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
-    const user = this.directory.usersByName.get(userName);
-    if (!(await verifyPassword(password, user?.passwordHash ?? UNKNOWN_PRINCIPAL_HASH)) || !user)
-      throw errors.unauthenticated('invalid user name or password');
-    const principal = userPrincipal(user);
-    if (this.basicCache.size >= CACHE_LIMIT) this.basicCache.clear();
-    this.basicCache.set(cacheKey, { principal, until: Date.now() + CACHE_MS });
+    const generation = this.generation;
+    return this.once(cacheKey, async () => {
+      const user = this.directory.usersByName.get(userName);
+      const valid = await this.checkPassword(`user:${userName}`, ip, password, user?.passwordHash);
+      if (!valid || !user) throw errors.unauthenticated('invalid user name or password');
+      return this.remember(cacheKey, userPrincipal(user), generation);
+    });
+  }
+
+  /**
+   * One verification per credential at a time: a client that opens many
+   * connections at once with a credential not yet cached waits for the first
+   * check instead of queueing one scrypt each (and being refused as busy).
+   */
+  private once(cacheKey: string, verify: () => Promise<Principal>): Promise<Principal> {
+    const running = this.verifying.get(cacheKey);
+    if (running) return running;
+    const started = verify().finally(() => this.verifying.delete(cacheKey));
+    this.verifying.set(cacheKey, started);
+    return started;
+  }
+
+  /**
+   * One password check under the throttles: refused at once while the name or
+   * the IP waits after failures, counted as a failure when wrong. An unknown
+   * name is checked against a dummy hash, so that it costs the same time.
+   */
+  private async checkPassword(name: string, ip: string | undefined, password: string, hash: string | undefined) {
+    const wait = Math.max(this.nameThrottle.waitMs(name), ip === undefined ? 0 : this.ipThrottle.waitMs(ip));
+    if (wait > 0) {
+      const tarpit = Math.min(wait / 2, TARPIT_MS);
+      await new Promise((resolve) => setTimeout(resolve, tarpit));
+      throw errors.loginThrottled(Math.max(1, Math.ceil((wait - tarpit) / 1000)));
+    }
+    const valid = await verifyPassword(password, hash ?? UNKNOWN_PRINCIPAL_HASH, this.passwords);
+    if (valid && hash !== undefined) {
+      this.nameThrottle.succeeded(name);
+      return true;
+    }
+    this.nameThrottle.failed(name);
+    if (ip !== undefined) this.ipThrottle.failed(ip);
+    return false;
+  }
+
+  private keyOf(kind: string, credential: string): string {
+    return createHmac('sha256', this.cacheKey).update(kind).update('\0').update(credential).digest('base64');
+  }
+
+  private cached(key: string): Principal | undefined {
+    const hit = this.verified.get(key);
+    if (hit && hit.until > Date.now()) return hit.principal;
+    if (hit) this.verified.delete(key);
+    return undefined;
+  }
+
+  private remember(key: string, principal: Principal, generation: number): Principal {
+    if (generation !== this.generation) return principal;
+    if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
+    this.verified.set(key, { principal, until: Date.now() + CACHE_MS });
     return principal;
   }
 
@@ -115,15 +233,33 @@ export class Authenticator {
   }
 
   /** OAuth2 client credentials grant. Requested scopes must be a subset of the client's. */
-  async issueToken(clientId: string, clientSecret: string, requestedScope?: string): Promise<IssuedToken> {
-    const client = this.directory.clients.get(clientId);
-    if (!(await verifyPassword(clientSecret, client?.secretHash ?? UNKNOWN_PRINCIPAL_HASH)) || !client) throw new InvalidClient();
+  async issueToken(clientId: string, clientSecret: string, requestedScope?: string, ip?: string): Promise<IssuedToken> {
+    const client = await this.verifyClient(clientId, clientSecret, ip);
     const requested = requestedScope ? requestedScope.split(/\s+/).filter(Boolean) : client.scopes;
     const unknown = requested.filter((s) => !client.scopes.includes(s));
     if (unknown.length > 0) throw new InvalidScope(unknown);
     const scope = requested.join(' ');
     const accessToken = await this.sign(client, scope);
     return { access_token: accessToken, token_type: 'Bearer', expires_in: this.tokenTtlSeconds, scope };
+  }
+
+  /** A client's secret, checked like a password (throttled, cached while valid). */
+  private async verifyClient(clientId: string, clientSecret: string, ip: string | undefined): Promise<ClientEntry> {
+    const cacheKey = this.keyOf('client', `${clientId}\0${clientSecret}`);
+    const known = this.directory.clients.get(clientId);
+    if (known && this.cached(cacheKey)) return known;
+    const generation = this.generation;
+    await this.once(cacheKey, async () => {
+      const valid = await this.checkPassword(`client:${clientId}`, ip, clientSecret, known?.secretHash);
+      if (!valid || !known) throw new InvalidClient();
+      return this.remember(
+        cacheKey,
+        { kind: 'client', tenant: known.tenant, id: known.clientId, scopes: new Set(known.scopes) },
+        generation,
+      );
+    });
+    if (!known) throw new InvalidClient();
+    return known;
   }
 
   private sign(client: ClientEntry, scope: string): Promise<string> {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { PrincipalsConfig } from '../auth/directory.js';
+import { resolveEdgeLimits } from '../config.js';
 import { DEMO_AGENTS, DEMO_SEED, DEMO_TENANT, demoPrincipals } from '../demo/principals.js';
 import { seedContactCenter } from '../demo/seed.js';
 import { startServer } from '../server.js';
@@ -21,12 +22,52 @@ export function registerServe(program: Command): void {
         '--result-ttl-ms <n>',
         'how long a Genesys result waits for a CometD session of its user (env IXVAULT_RESULT_TTL_MS)',
       )
+      .option('--body-limit-bytes <n>', 'largest JSON request body (env IXVAULT_BODY_LIMIT_BYTES)')
+      .option(
+        '--bayeux-body-limit-bytes <n>',
+        'largest CometD request body or websocket frame (env IXVAULT_BAYEUX_BODY_LIMIT_BYTES)',
+      )
+      .option(
+        '--body-timeout-ms <n>',
+        'grace for a request body, after which it must keep the minimum rate (env IXVAULT_BODY_TIMEOUT_MS)',
+      )
+      .option('--body-min-bytes-per-second <n>', 'minimum average rate of a request body (env IXVAULT_BODY_MIN_BYTES_PER_SECOND)')
+      .option('--headers-timeout-ms <n>', 'time allowed to send request headers (env IXVAULT_HEADERS_TIMEOUT_MS)')
+      .option(
+        '--request-timeout-ms <n>',
+        'time allowed to send a whole request, uploads included (env IXVAULT_REQUEST_TIMEOUT_MS)',
+      )
+      .option(
+        '--cors-origin <origins>',
+        'browser origins allowed to call the APIs, comma-separated; default none (env IXVAULT_CORS_ORIGIN)',
+      )
+      .option('--jsonp', 'answer CometD JSON-P (callback-polling) requests (env IXVAULT_JSONP=1)')
+      .option('--rate-limit <n>', 'requests per minute per principal, 0 for none (env IXVAULT_RATE_LIMIT)')
+      .option('--ip-rate-limit <n>', 'requests per minute per IP without credentials, 0 for none (env IXVAULT_IP_RATE_LIMIT)')
+      .option(
+        '--pending-searches-per-principal <n>',
+        'Genesys requests computing at once per principal (env IXVAULT_PENDING_SEARCHES_PER_PRINCIPAL)',
+      )
+      .option('--pending-searches <n>', 'Genesys requests computing at once in all (env IXVAULT_PENDING_SEARCHES)')
+      .option(
+        '--held-bytes-per-principal <n>',
+        'bytes of Genesys results waiting for a CometD session, per principal (env IXVAULT_HELD_BYTES_PER_PRINCIPAL)',
+      )
+      .option('--held-bytes <n>', 'bytes of Genesys results waiting for CometD sessions in all (env IXVAULT_HELD_BYTES)')
+      .option('--password-workers <n>', 'threads verifying passwords (env IXVAULT_PASSWORD_WORKERS)')
+      .option('--password-queue <n>', 'password checks that may wait for a thread; more get 429 (env IXVAULT_PASSWORD_QUEUE)')
       .option(
         '--demo',
         'without --config: use a demo tenant (credentials in DATA/demo-principals.json) and load demo data into an empty store',
       ),
   ).action(async (flags) => {
     const config = configOf(flags);
+    const limits = resolveEdgeLimits({
+      ...flags,
+      corsOrigins: flags.corsOrigin,
+      rateLimitPerMinute: flags.rateLimit,
+      ipRateLimitPerMinute: flags.ipRateLimit,
+    });
     let principals: PrincipalsConfig;
     let demoFile: string | undefined;
     if (flags.demo && !config.configFile) {
@@ -67,6 +108,7 @@ export function registerServe(program: Command): void {
       port: config.port,
       logLevel: config.logLevel,
       resultTtlMs: config.resultTtlMs,
+      limits,
     });
     printBanner(
       server.url,

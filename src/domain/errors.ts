@@ -13,6 +13,8 @@ export type ErrorKind =
   | 'conflict'
   | 'too_large'
   | 'range_not_satisfiable'
+  | 'timeout' // the request (its body) did not arrive in time
+  | 'too_many_requests' // throttled; `extra.retryAfterSeconds` says when to try again
   | 'internal';
 
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
@@ -24,6 +26,8 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   conflict: 409,
   too_large: 413,
   range_not_satisfiable: 416,
+  timeout: 408,
+  too_many_requests: 429,
   internal: 500,
 };
 
@@ -95,6 +99,24 @@ export const errors = {
     new VaultError('range_not_satisfiable', 'IXV_RANGE_NOT_SATISFIABLE', 'requested range not satisfiable', {
       field: 'Range',
       extra: { size },
+    }),
+  bodyTimeout: (ms: number) =>
+    new VaultError('timeout', 'IXV_BODY_TIMEOUT', `body: the request body did not arrive within ${ms} ms`, { field: 'body' }),
+  /** Cross-site state change: a browser sent it from a page of another origin. */
+  originForbidden: (origin: string) =>
+    new VaultError('forbidden', 'IXV_ORIGIN_FORBIDDEN', `Origin: ${origin} may not change state here`, { field: 'Origin' }),
+  rateLimited: (retryAfterSeconds: number) =>
+    new VaultError('too_many_requests', 'IXV_RATE_LIMITED', `too many requests; retry after ${retryAfterSeconds} s`, {
+      extra: { retryAfterSeconds },
+    }),
+  loginThrottled: (retryAfterSeconds: number) =>
+    new VaultError('too_many_requests', 'IXV_LOGIN_THROTTLED', `too many failed logins; retry after ${retryAfterSeconds} s`, {
+      extra: { retryAfterSeconds },
+    }),
+  /** A bounded queue or cap is full (password checks, pending searches, held results). */
+  busy: (what: string, retryAfterSeconds: number) =>
+    new VaultError('too_many_requests', 'IXV_BUSY', `${what}; retry after ${retryAfterSeconds} s`, {
+      extra: { retryAfterSeconds },
     }),
   internal: (message = 'internal error') => new VaultError('internal', 'IXV_INTERNAL', message),
 };

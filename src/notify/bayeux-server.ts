@@ -5,14 +5,17 @@
  * principal's sessions only (see channels.ts).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import { ChannelPolicy } from './channel-policy.js';
 import { ChannelMap } from './channels.js';
 import { type FayeAdapter, type FayeClient, faye } from './faye.js';
-import { HandshakeAuthentication } from './handshake-authentication.js';
-import type { Notifier, Recipient } from './notifier.js';
+import { SessionAuthentication } from './handshake-authentication.js';
+import { gateRequest, type HttpGateOptions } from './http-gate.js';
+import type { Delivery, Notifier, Recipient } from './notifier.js';
 import { Sessions } from './sessions.js';
+import { acceptWebSocket } from './websocket.js';
 
 export interface BayeuxServerOptions {
   auth: Authenticator;
@@ -25,6 +28,11 @@ export interface BayeuxServerOptions {
   holdMs: number;
   /** Seconds a long-poll is held; advised to clients as `timeout` (with `interval` 0). */
   timeoutSeconds: number;
+  /** Bytes of results held per recipient and channel, and in all. */
+  heldBytesPerRecipient: number;
+  heldBytes: number;
+  /** Body limits, origins and JSON-P; the body limit also bounds a websocket frame. */
+  gate: HttpGateOptions;
 }
 
 /** Results kept per recipient and channel while nobody listens. */
@@ -36,6 +44,8 @@ export class BayeuxServer implements Notifier {
   private readonly sessions: Sessions;
   private readonly sweeper: NodeJS.Timeout;
   private readonly log: FastifyBaseLogger;
+  private readonly authentication: SessionAuthentication;
+  private readonly gate: HttpGateOptions;
   /** faye's in-process client: the documented way for a faye server to publish. Created on first use. */
   private publisher: FayeClient | undefined;
   private closing = false;
@@ -43,9 +53,16 @@ export class BayeuxServer implements Notifier {
   constructor(options: BayeuxServerOptions) {
     this.log = options.log;
     this.channels = new ChannelMap(options.channels);
-    this.sessions = new Sessions({ holdMs: options.holdMs, maxHeld: MAX_HELD });
+    this.gate = options.gate;
+    this.sessions = new Sessions({
+      holdMs: options.holdMs,
+      maxHeld: MAX_HELD,
+      maxHeldBytesPerChannel: options.heldBytesPerRecipient,
+      maxHeldBytes: options.heldBytes,
+    });
     this.adapter = new faye.NodeAdapter({ mount: options.mount, timeout: options.timeoutSeconds, engine: { interval: 0 } });
-    this.adapter.addExtension(new HandshakeAuthentication(options.auth, this.sessions, options.log));
+    this.authentication = new SessionAuthentication(options.auth, this.sessions, options.log);
+    this.adapter.addExtension(this.authentication);
     this.adapter.addExtension(new ChannelPolicy(this.channels, this.sessions));
     this.adapter.on('subscribe', (clientId, channel) => this.subscribed(clientId, channel));
     this.adapter.on('unsubscribe', (clientId, channel) => this.sessions.unsubscribed(clientId, channel));
@@ -54,11 +71,18 @@ export class BayeuxServer implements Notifier {
     this.sweeper.unref();
   }
 
-  deliver(recipient: Recipient, channel: string, data: Record<string, unknown>): void {
-    if (this.closing) return;
+  deliver(recipient: Recipient, channel: string, data: Record<string, unknown>, force = false): Delivery {
+    if (this.closing) return 'refused';
     const target = this.channels.privateOf(recipient, channel);
-    if (this.sessions.hasListeners(target)) this.publish(target, data);
-    else this.sessions.hold(target, data);
+    if (this.sessions.hasListeners(target)) {
+      this.publish(target, data);
+      return 'published';
+    }
+    return this.sessions.hold(target, data, force) ? 'held' : 'refused';
+  }
+
+  heldBytes(recipient: Recipient, channel: string): number {
+    return this.sessions.heldBytes(this.channels.privateOf(recipient, channel));
   }
 
   listening(channel: string): Recipient[] {
@@ -81,12 +105,15 @@ export class BayeuxServer implements Notifier {
       } else if (this.closing) {
         response.writeHead(503, { connection: 'close', 'retry-after': '1' }).end();
       } else {
-        this.adapter.handle(request, response);
+        gateRequest(request, response, this.gate, () => this.adapter.handle(request, response));
       }
     });
     // Nothing else in ixvault upgrades connections.
-    server.on('upgrade', (request, socket, head) => {
-      if (this.adapter.check(request) && !this.closing) this.adapter.handleUpgrade(request, socket, head);
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const origin = request.headers.origin;
+      const allowed = origin === undefined || this.gate.isAllowedOrigin(origin, request.headers);
+      if (this.adapter.check(request) && !this.closing && allowed)
+        acceptWebSocket(this.adapter._server, this.authentication, this.gate.bodyLimitBytes, request, socket, head);
       else socket.destroy();
     });
   }

@@ -36,7 +36,20 @@ export interface FayeClient {
   disconnect(): void;
 }
 
+/**
+ * faye's protocol server behind the adapter (`adapter._server`). ixvault
+ * accepts websockets itself (see websocket.ts) so that a message is checked
+ * before faye binds the socket to the clientId it names; these are the calls
+ * faye's own upgrade handler makes.
+ */
+export interface FayeProtocolServer {
+  openSocket(clientId: string, socket: unknown, request: IncomingMessage): void;
+  closeSocket(clientId: string | null, close?: boolean): void;
+  process(messages: BayeuxMessage[], request: IncomingMessage, callback: (replies: BayeuxMessage[]) => void): void;
+}
+
 export interface FayeAdapter {
+  _server: FayeProtocolServer;
   addExtension(extension: FayeExtension): void;
   getClient(): FayeClient;
   on(event: 'subscribe' | 'unsubscribe', listener: (clientId: string, channel: string) => void): void;
@@ -59,4 +72,22 @@ interface FayeModule {
   NodeAdapter: new (options: FayeOptions) => FayeAdapter;
 }
 
-export const faye = createRequire(import.meta.url)('faye') as FayeModule;
+const require = createRequire(import.meta.url);
+
+export const faye = require('faye') as FayeModule;
+
+/** faye-websocket's server-side socket, as faye's own upgrade handler creates it. */
+export interface FayeWebSocket {
+  onmessage: ((event: { data: string }) => void) | null;
+  onclose: (() => void) | null;
+  send(data: string): boolean;
+  close(): void;
+}
+
+export const FayeWebSocket = require('faye-websocket') as new (
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  protocols: string[],
+  options: { maxLength: number; extensions: unknown[] },
+) => FayeWebSocket;

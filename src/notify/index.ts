@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BayeuxServer } from './bayeux-server.js';
+import type { HttpGateOptions } from './http-gate.js';
 import type { Notifier } from './notifier.js';
 
 export const NOTIFICATIONS_PATH = '/api/v2/notifications';
@@ -11,6 +12,9 @@ export interface NotificationsOptions {
   channels: readonly string[];
   holdMs: number;
   timeoutSeconds: number;
+  heldBytesPerRecipient: number;
+  heldBytes: number;
+  gate: HttpGateOptions;
 }
 
 /**
@@ -25,4 +29,5 @@ export function mountNotifications(app: FastifyInstance, options: NotificationsO
   return bayeux;
 }
 
-export { type Notifier, type Recipient, recipientOf } from './notifier.js';
+export type { HttpGateOptions } from './http-gate.js';
+export { type Delivery, type Notifier, type Recipient, recipientOf } from './notifier.js';

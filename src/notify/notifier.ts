@@ -12,13 +12,19 @@ export function recipientOf(principal: Principal): Recipient {
   return `${principal.tenant.id}/${principal.kind}/${principal.id}` as Recipient;
 }
 
+/** `refused`: nobody listened and holding it would pass a byte cap. */
+export type Delivery = 'published' | 'held' | 'refused';
+
 export interface Notifier {
   /**
    * Delivers `data` on `channel` to the recipient's subscribed sessions only.
    * Without one, the message is kept for a short time and delivered when a
-   * session of the recipient subscribes.
+   * session of the recipient subscribes, unless that would pass a byte cap
+   * (`refused`); `force` holds a short notice past the byte caps.
    */
-  deliver(recipient: Recipient, channel: string, data: Record<string, unknown>): void;
+  deliver(recipient: Recipient, channel: string, data: Record<string, unknown>, force?: boolean): Delivery;
+  /** Bytes of messages on `channel` waiting for a session of the recipient. */
+  heldBytes(recipient: Recipient, channel: string): number;
   /** The recipients with a session subscribed to `channel` (in this process). */
   listening(channel: string): Recipient[];
 }

@@ -8,6 +8,7 @@ import type { Recipient } from './notifier.js';
 
 interface Held {
   data: Record<string, unknown>;
+  bytes: number;
   expiresAt: number;
 }
 
@@ -16,6 +17,9 @@ export interface SessionsOptions {
   holdMs: number;
   /** Per channel; the oldest are dropped first, so a recipient that never subscribes cannot grow memory. */
   maxHeld: number;
+  /** Bytes (as JSON) held per channel, and in all: a message past either is refused, not held. */
+  maxHeldBytesPerChannel: number;
+  maxHeldBytes: number;
   now?: () => number;
 }
 
@@ -24,6 +28,7 @@ export class Sessions {
   private readonly listeners = new Map<string, Set<string>>();
   private readonly channelsOf = new Map<string, Set<string>>();
   private readonly held = new Map<string, Held[]>();
+  private totalHeldBytes = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: SessionsOptions) {
@@ -64,11 +69,36 @@ export class Sessions {
     return this.listeners.has(channel);
   }
 
-  hold(channel: string, data: Record<string, unknown>): void {
+  /**
+   * Keeps a message until a session subscribes to the channel. Returns false
+   * when it would take the channel or the process past its byte cap: the
+   * caller then holds a short notice instead (`force`, which only the count
+   * cap bounds), so that the recipient learns what was lost.
+   */
+  hold(channel: string, data: Record<string, unknown>, force = false): boolean {
+    const bytes = Buffer.byteLength(JSON.stringify(data));
     const queue = this.held.get(channel) ?? [];
-    queue.push({ data, expiresAt: this.now() + this.options.holdMs });
-    if (queue.length > this.options.maxHeld) queue.splice(0, queue.length - this.options.maxHeld);
+    const channelBytes = queue.reduce((sum, h) => sum + h.bytes, 0);
+    if (
+      !force &&
+      (channelBytes + bytes > this.options.maxHeldBytesPerChannel || this.totalHeldBytes + bytes > this.options.maxHeldBytes)
+    )
+      return false;
+    queue.push({ data, bytes, expiresAt: this.now() + this.options.holdMs });
+    this.totalHeldBytes += bytes;
+    if (queue.length > this.options.maxHeld) this.forget(queue.splice(0, queue.length - this.options.maxHeld));
     this.held.set(channel, queue);
+    return true;
+  }
+
+  /** Bytes held for a channel. */
+  heldBytes(channel: string): number {
+    return (this.held.get(channel) ?? []).reduce((sum, h) => sum + h.bytes, 0);
+  }
+
+  /** Bytes held for every channel. */
+  get totalBytes(): number {
+    return this.totalHeldBytes;
   }
 
   /** Takes the unexpired messages held for a channel, oldest first. */
@@ -76,6 +106,7 @@ export class Sessions {
     const queue = this.held.get(channel);
     if (!queue) return [];
     this.held.delete(channel);
+    this.forget(queue);
     const now = this.now();
     return queue.filter((h) => h.expiresAt > now).map((h) => h.data);
   }
@@ -85,9 +116,14 @@ export class Sessions {
     const now = this.now();
     for (const [channel, queue] of this.held) {
       const live = queue.filter((h) => h.expiresAt > now);
+      this.forget(queue.filter((h) => h.expiresAt <= now));
       if (live.length === 0) this.held.delete(channel);
       else this.held.set(channel, live);
     }
+  }
+
+  private forget(dropped: Held[]): void {
+    for (const h of dropped) this.totalHeldBytes -= h.bytes;
   }
 }
 

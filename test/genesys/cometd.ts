@@ -15,7 +15,7 @@ export const CHANNEL = '/v2/ucs/interactions';
 
 export interface ClientOptions {
   transport: TransportType;
-  /** `Basic …` / `Bearer …` in the handshake's `ext.authorization`. */
+  /** `Basic …` / `Bearer …` in `ext.authorization` of every message. */
   ext?: string;
   /** Sent as the Authorization header of every long-polling request (the Node websocket cannot carry headers). */
   header?: string;
@@ -45,6 +45,16 @@ export class TestClient {
       maxBackoff: 500,
       ...(options.header ? { requestHeaders: { Authorization: options.header } } : {}),
     });
+    // Every message proves its principal again (the server refuses a session's messages without it).
+    if (options.ext) {
+      const authorization = options.ext;
+      this.cometd.registerExtension('ixvault-authorization', {
+        outgoing: (m: Message) => {
+          m.ext = { ...m.ext, authorization };
+          return m;
+        },
+      });
+    }
     this.cometd.addListener('/meta/handshake', (m) => {
       this.handshakes.push(m);
       if (m.successful && options.subscribe !== false) this.subscribe();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { PrincipalsConfig } from '../../src/auth/directory.js';
+import type { EdgeLimits } from '../../src/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 
@@ -72,6 +73,8 @@ export interface TestServerOptions {
   port?: number;
   /** How long a Genesys result waits for a CometD session (default: the server's). */
   resultTtlMs?: number;
+  /** Edge limits; rate limits are off unless given here, so that suites are never throttled. */
+  limits?: Partial<EdgeLimits>;
 }
 
 export async function createTestDatabase(): Promise<string | undefined> {
@@ -106,6 +109,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     port: options.port ?? 0,
     quiet: true,
     resultTtlMs: options.resultTtlMs,
+    limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0, ...options.limits },
   });
   const result: TestServer = {
     url: server.url,

@@ -48,7 +48,10 @@ export async function sessionRoutes(app: FastifyInstance, { auth }: { auth: Auth
     async (request, reply) => {
       const { userName, password } = request.body;
       if (userName.includes(':')) throw errors.unauthenticated('invalid user name or password');
-      const principal = await auth.fromAuthorization(`Basic ${Buffer.from(`${userName}:${password}`).toString('base64')}`);
+      const principal = await auth.fromAuthorization(
+        `Basic ${Buffer.from(`${userName}:${password}`).toString('base64')}`,
+        request.ip,
+      );
       const token = await auth.sessionFor(principal);
       if (token === undefined) throw errors.unauthenticated('only users sign in');
       setSessionCookie(request, reply, token);

@@ -3,9 +3,14 @@
  * publishes the result later on `/v2/ucs/interactions`. This runs the work
  * after the HTTP answer and hands the outcome, success or failure, to the
  * notifier for the requesting principal only.
+ *
+ * Both the work and its results are bounded (issue 8, finding 7): searches
+ * computing at once per principal and in all, and bytes of results waiting
+ * for a principal that has no CometD session. Past a cap a new request is
+ * refused (429, Retry-After) before any work starts.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { isVaultError } from '../../domain/errors.js';
+import { errors, isVaultError } from '../../domain/errors.js';
 import type { Principal } from '../../domain/principal.js';
 import { type Notifier, type Recipient, recipientOf } from '../../notify/index.js';
 
@@ -13,29 +18,50 @@ export const INTERACTIONS_CHANNEL = '/v2/ucs/interactions';
 
 export type MessageType = 'GetInteractionsHistoryMessage' | 'GetInteractionContentMessage';
 
+export interface AsyncLimits {
+  pendingSearchesPerPrincipal: number;
+  pendingSearches: number;
+  heldBytesPerPrincipal: number;
+}
+
+const UNBOUNDED: AsyncLimits = {
+  pendingSearchesPerPrincipal: Number.POSITIVE_INFINITY,
+  pendingSearches: Number.POSITIVE_INFINITY,
+  heldBytesPerPrincipal: Number.POSITIVE_INFINITY,
+};
+
 export class AsyncResults {
   /** referenceIds increase per principal, across its sessions, for the life of the process. */
   private readonly lastReference = new Map<Recipient, number>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly pending = new Map<Recipient, number>();
 
   constructor(
     private readonly notifier: Notifier,
     private readonly log: FastifyBaseLogger,
+    private readonly limits: AsyncLimits = UNBOUNDED,
   ) {}
 
   /** Starts `work` after the current request has been answered; returns the referenceId. */
   start(principal: Principal, messageType: MessageType, work: () => Promise<Record<string, unknown>>): number {
     const recipient = recipientOf(principal);
+    this.admit(recipient);
     const referenceId = (this.lastReference.get(recipient) ?? 0) + 1;
     this.lastReference.set(recipient, referenceId);
+    this.pending.set(recipient, (this.pending.get(recipient) ?? 0) + 1);
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(work)
       .then(
         (result) => ({ referenceId, messageType, ...result }),
         (err: unknown) => ({ referenceId, messageType, errorMessage: this.describe(err, referenceId) }),
       )
-      .then((message) => this.notifier.deliver(recipient, INTERACTIONS_CHANNEL, message))
-      .finally(() => this.inFlight.delete(job));
+      .then((message) => this.deliver(recipient, message))
+      .finally(() => {
+        this.inFlight.delete(job);
+        const left = (this.pending.get(recipient) ?? 1) - 1;
+        if (left > 0) this.pending.set(recipient, left);
+        else this.pending.delete(recipient);
+      });
     this.inFlight.add(job);
     return referenceId;
   }
@@ -43,6 +69,31 @@ export class AsyncResults {
   /** Waits for the work already started (shutdown: before the store closes). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  private admit(recipient: Recipient): void {
+    const mine = this.pending.get(recipient) ?? 0;
+    if (mine >= this.limits.pendingSearchesPerPrincipal)
+      throw errors.busy(`${mine} of your requests are still being answered`, 1);
+    if (this.inFlight.size >= this.limits.pendingSearches) throw errors.busy('the server is answering too many requests', 1);
+    const held = this.notifier.heldBytes(recipient, INTERACTIONS_CHANNEL);
+    if (held >= this.limits.heldBytesPerPrincipal)
+      throw errors.busy(
+        `${held} bytes of results are waiting for a CometD session of yours; subscribe to ${INTERACTIONS_CHANNEL} to receive them`,
+        5,
+      );
+  }
+
+  /** A result nobody can hold any more is replaced by a notice naming it, so the client does not wait for it forever. */
+  private deliver(recipient: Recipient, message: Record<string, unknown>): void {
+    if (this.notifier.deliver(recipient, INTERACTIONS_CHANNEL, message) !== 'refused') return;
+    const { referenceId, messageType } = message;
+    this.notifier.deliver(
+      recipient,
+      INTERACTIONS_CHANNEL,
+      { referenceId, messageType, errorMessage: 'Result dropped: too many results are waiting for a CometD session' },
+      true,
+    );
   }
 
   private describe(err: unknown, referenceId: number): string {

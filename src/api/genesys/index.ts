@@ -4,6 +4,7 @@
  * `/v2/ucs/interactions` of the notifier.
  */
 import type { FastifyInstance } from 'fastify';
+import type { EdgeLimits } from '../../config.js';
 import type { Notifier } from '../../notify/index.js';
 import type { Runtime } from '../../runtime.js';
 import { authenticateHook } from '../shared/authenticate.js';
@@ -15,14 +16,17 @@ import { sendStatus } from './status.js';
 
 export { INTERACTIONS_CHANNEL } from './async-results.js';
 
-export async function genesysApi(app: FastifyInstance, { runtime, notifier }: { runtime: Runtime; notifier: Notifier }) {
+export async function genesysApi(
+  app: FastifyInstance,
+  { runtime, notifier, limits }: { runtime: Runtime; notifier: Notifier; limits?: EdgeLimits },
+) {
   app.setErrorHandler(sendStatus);
   app.setNotFoundHandler((request, reply) =>
     sendStatus(Object.assign(new Error(`no route ${request.method} ${request.url}`), { statusCode: 404 }), request, reply),
   );
   app.addHook('onRequest', authenticateHook(runtime.auth));
   app.addHook('onRequest', sessionCookieHook(runtime.auth));
-  const results = new AsyncResults(notifier, app.log);
+  const results = new AsyncResults(notifier, app.log, limits);
   // Results still being computed need the store, which closes right after the app.
   app.addHook('onClose', () => results.drain());
   const vault = runtime.vault;

@@ -31,7 +31,11 @@ export function statusCodeOf(error: VaultError): number {
     case 'conflict':
     case 'too_large':
     case 'range_not_satisfiable':
+    case 'timeout':
       return STATUS.invalidParameter;
+    case 'too_many_requests':
+      // Web Services define no throttling code: the operation is not allowed now (HTTP 429, Retry-After).
+      return STATUS.forbidden;
     case 'forbidden':
       // A feature that is off forbids the operation for everyone; a missing right is the caller's.
       return error.code === 'IXV_FEATURE_DISABLED' ? STATUS.forbidden : STATUS.noPermission;

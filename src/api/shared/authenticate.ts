@@ -15,6 +15,7 @@ export function authenticateHook(auth: Authenticator) {
     request.principal = await auth.authenticate({
       authorization: request.headers.authorization,
       cookie: request.headers.cookie,
+      ip: request.ip,
     });
   };
 }

@@ -1,6 +1,12 @@
 /**
  * Serving stored content over HTTP for every facade: validators (ETag,
  * Last-Modified), conditional GET, and single byte ranges (RFC 9110).
+ *
+ * The bytes and their Content-Type come from whoever uploaded them, and are
+ * served from the origin that holds the session cookie: so every content
+ * answer forbids sniffing, runs in a sandbox without any resource (no script
+ * can run even if a browser renders it), and is a download unless its type
+ * is a media type browsers only display.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ByteRange } from '../../blobs/blob-store.js';
@@ -28,6 +34,18 @@ export function parseRange(header: string | undefined, size: number): RangeReque
   return { kind: 'partial', range: { start, end } };
 }
 
+/** Shown inline (the console's players and viewers); everything else is an attachment. */
+const INLINE_TYPES = /^(audio\/[\w.+-]+|video\/[\w.+-]+|image\/(png|jpeg|gif|webp)|text\/plain|application\/json)$/;
+
+/** The sandbox for uploaded bytes: no script, no plugin, no subresource, no form, no navigation. */
+export const CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'";
+
+/** Whether content of this type may be shown inline. Parameters (`; charset=…`) do not count. */
+export function isInlineType(contentType: string): boolean {
+  const essence = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  return INLINE_TYPES.test(essence);
+}
+
 export async function sendContent(request: FastifyRequest, reply: FastifyReply, content: OpenedContent) {
   const { item } = content;
   const etag = `"${item.sha256}"`;
@@ -35,7 +53,11 @@ export async function sendContent(request: FastifyRequest, reply: FastifyReply, 
   reply.header('ETag', etag);
   reply.header('Last-Modified', lastModified.toUTCString());
   reply.header('Accept-Ranges', 'bytes');
-  reply.header('Cache-Control', 'private, no-cache');
+  // Personal data: never stored by a browser or a shared cache; ETag still spares re-downloads.
+  reply.header('Cache-Control', 'private, no-store');
+  reply.header('X-Content-Type-Options', 'nosniff');
+  reply.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  reply.header('Content-Disposition', isInlineType(item.contentType) ? 'inline' : 'attachment');
 
   if (notModified(request, etag, lastModified)) return reply.code(304).send();
 
