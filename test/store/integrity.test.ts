@@ -233,6 +233,44 @@ describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
     expect((await stored('main', 'UPRACE1'))?.content_count).toBe(1);
   });
 
+  it('1b. the same races over HTTP (native batch endpoint, content upload): 409 in RFC 7807, never a 5xx', async () => {
+    const { buildApp } = await import('../../src/app.js');
+    const app = await buildApp(runtime);
+    try {
+      const auth = { authorization: `Basic ${Buffer.from('admin1:pw-admin1').toString('base64')}` };
+      const batch = (records: unknown[]) =>
+        app.inject({ method: 'POST', url: '/api/v1/interactions:batch', headers: auth, payload: { records } });
+      for (let round = 0; round < 3; round++) {
+        const guid = `0000000${round}-1111-4000-8000-000000000000`;
+        const answers = await Promise.all([
+          batch([record(`HB${round}A`, { guid }), record(`HB${round}C`)]),
+          batch([record(`HB${round}D`), record(`HB${round}B`, { guid })]),
+        ]);
+        expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 409]);
+        const refused = answers.find((a) => a.statusCode === 409);
+        expect(refused?.headers['content-type']).toMatch(/problem\+json/);
+        expect(refused?.json()).toMatchObject({ code: 'IXV_IDENTITY_CONFLICT' });
+      }
+      // Uploads of one key racing on a just-created interaction, with a re-ingest of it in between.
+      await ingest([record('HTTPUP1')]);
+      const answers = await Promise.all([
+        ...Array.from({ length: 6 }, (_, i) =>
+          app.inject({
+            method: 'PUT',
+            url: '/api/v1/interactions/HTTPUP1/content/transcript',
+            headers: { ...auth, 'content-type': 'text/plain' },
+            payload: `version ${i}`,
+          }),
+        ),
+        batch([record('HTTPUP1', { subject: 'again' })]),
+      ]);
+      for (const answer of answers) expect(answer.statusCode).toBeLessThan(300);
+      expect((await stored('main', 'HTTPUP1'))?.content_count).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('4. concurrent patches lose no update', async () => {
     await ingest([record('PATCH1', { userData: {} })]);
     const keys = Array.from({ length: 16 }, (_, i) => `k${i}`);
