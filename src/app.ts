@@ -15,6 +15,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { nativeApi } from './api/native/index.js';
+import { sendProblem } from './api/native/problem.js';
 import { oauthRoutes } from './api/oauth.js';
 import { opsRoutes } from './api/ops.js';
 import { BodyDeadlines } from './api/shared/body-deadlines.js';
@@ -58,6 +59,11 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   });
   app.decorateRequest('principal', null as never);
+  // Outside the facades (ops, OpenAPI, unknown paths) errors are problem details too, never a library's message.
+  app.setErrorHandler(sendProblem);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
+  );
   const { origins, bodies } = await edge(app, runtime, limits);
 
   await app.register(swagger, {

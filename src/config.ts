@@ -14,6 +14,8 @@ export interface ServerConfig {
   /** How long a Genesys result waits for a CometD session of its user. */
   resultTtlMs: number;
   logLevel: string;
+  /** false: never change the database schema (`serve --no-migrate`, IXVAULT_NO_MIGRATE=1). */
+  migrate: boolean;
 }
 
 export const DEFAULTS = {
@@ -25,7 +27,7 @@ export const DEFAULTS = {
   logLevel: 'info',
 } as const;
 
-type Flags = Partial<Record<keyof ServerConfig, string | number | undefined>>;
+type Flags = Partial<Record<Exclude<keyof ServerConfig, 'migrate'>, string | number | undefined>> & { migrate?: boolean };
 
 export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const pick = (key: keyof ServerConfig, envName: string) => {
@@ -46,6 +48,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     maxContentBytes: number('maxContentBytes', 'IXVAULT_MAX_CONTENT_BYTES', DEFAULTS.maxContentBytes),
     resultTtlMs: number('resultTtlMs', 'IXVAULT_RESULT_TTL_MS', DEFAULTS.resultTtlMs),
     logLevel: pick('logLevel', 'IXVAULT_LOG_LEVEL') ?? DEFAULTS.logLevel,
+    migrate: flags.migrate !== false && !['1', 'true', 'yes'].includes((env.IXVAULT_NO_MIGRATE ?? '').toLowerCase()),
   };
   const configFile = pick('configFile', 'IXVAULT_CONFIG');
   if (configFile) config.configFile = resolve(configFile);

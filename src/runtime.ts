@@ -21,6 +21,8 @@ export interface RuntimeOptions {
   /** Overrides the secret file (IXVAULT_SECRET). */
   secret?: string | undefined;
   poolSize?: number;
+  /** false: never change the schema, refuse to start when migrations are pending (`serve --no-migrate`). */
+  migrate?: boolean;
   /**
    * Crash hygiene (Vault.sweep): at start, in the background, and then every
    * `intervalMs`; `false` turns it off (tests that sweep explicitly).
@@ -53,7 +55,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const store = connect(connectOptions);
   try {
     const log = options.log ?? ((message: string) => process.stderr.write(`ixvault: ${message}\n`));
-    const migrationsApplied = await migrate(store);
+    const migrationsApplied = await migrate(store, { allowDdl: options.migrate !== false });
     const adopted = await store.impl.adoptLegacy(store.db);
     if (adopted) log(adopted);
     const blobs = new FsBlobStore(join(options.dataDir, 'blobs'));

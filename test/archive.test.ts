@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writePrincipalsConfig } from '../src/auth/directory.js';
 import { connect, type StoreConnection } from '../src/store/database.js';
 import { runCli, startCli, storeArgs } from './helpers/cli.js';
 import { callRecord, chatRecord } from './helpers/fixtures.js';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from './helpers/server.js';
+import { BACKEND, call, PRINCIPALS, removeTestData, startTestServer, type TestServer } from './helpers/server.js';
 
 const OLD = 1200;
 const RECENT = 30;
@@ -29,6 +31,9 @@ describe(`archive (${BACKEND})`, () => {
           .executeTakeFirst()
       )?.n,
     );
+
+  // The tenants to archive come from the principals file (or --tenant), never from a scan of the data.
+  const principalsFile = () => join(server.dataDir, 'principals.json');
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -64,6 +69,7 @@ describe(`archive (${BACKEND})`, () => {
       body: '{"lines":[]}',
     });
     await server.stop();
+    await writePrincipalsConfig(principalsFile(), PRINCIPALS);
     store = connect({ dataDir: server.dataDir, ...(server.databaseUrl ? { databaseUrl: server.databaseUrl } : {}) });
   });
   afterAll(async () => {
@@ -76,7 +82,16 @@ describe(`archive (${BACKEND})`, () => {
     const attributesBefore = await count('main', 'custom_attributes');
     let killedMidway = 0;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const child = startCli(['archive', '--older-than', '30', '--batch-size', '3', ...storeArgs(server)]);
+      const child = startCli([
+        'archive',
+        '--older-than',
+        '30',
+        '--batch-size',
+        '3',
+        '--config',
+        principalsFile(),
+        ...storeArgs(server),
+      ]);
       const exited = new Promise((resolve) => child.on('exit', resolve));
       // Kill as soon as the move is under way.
       for (let i = 0; i < 2000; i++) {
@@ -96,7 +111,7 @@ describe(`archive (${BACKEND})`, () => {
     }
     expect(killedMidway).toBeGreaterThan(0);
 
-    const finish = await runCli(['archive', '--older-than', '30', ...storeArgs(server)]);
+    const finish = await runCli(['archive', '--older-than', '30', '--tenant', 'acme', ...storeArgs(server)]);
     expect(finish.code, finish.stderr).toBe(0);
     expect(finish.stdout).toMatch(/moved \d+ interactions/);
     const main = await idsIn('main');
@@ -109,8 +124,11 @@ describe(`archive (${BACKEND})`, () => {
     expect(await count('archive', 'content_items')).toBe(1);
     expect(await count('archive', 'interaction_agents')).toBe(OLD);
 
-    const again = await runCli(['archive', '--older-than', '30', ...storeArgs(server)]);
+    const again = await runCli(['archive', '--older-than', '30', '--config', principalsFile(), ...storeArgs(server)]);
     expect(again.stdout).toMatch(/moved 0 interactions/);
+    const noTenants = await runCli(['archive', '--older-than', '30', ...storeArgs(server)]);
+    expect(noTenants.code).toBe(1);
+    expect(noTenants.stderr).toMatch(/no tenants to archive: give the principals file \(--config\) or --tenant/);
   }, 120_000);
 
   it('serves archived interactions and their content through source=archive', async () => {

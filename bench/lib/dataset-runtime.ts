@@ -8,7 +8,7 @@ import { openRuntime, type Runtime } from '../../src/runtime.js';
 import type { Context } from './context.js';
 import { TENANT } from './dataset.js';
 
-export const BENCH_SECRET = 'ixvault-bench-secret';
+export const BENCH_SECRET = 'ixvault-bench-secret-of-at-least-32-bytes';
 
 export async function openDatasetRuntime(ctx: Context): Promise<{ runtime: Runtime; tenant: Tenant }> {
   const runtime = await openRuntime({

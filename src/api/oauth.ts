@@ -1,19 +1,24 @@
 /**
  * `POST /oauth2/token`: the OAuth2 client credentials grant (RFC 6749 §4.4),
- * client authentication by HTTP Basic or form fields. Errors follow §5.2.
+ * client authentication by HTTP Basic or form fields. Every error, including
+ * a body that cannot be parsed, is an RFC 6749 §5.2 error from the catalogue
+ * (`invalid_request`, `invalid_client`, `invalid_scope`,
+ * `unsupported_grant_type`) whose description names the field and never
+ * carries internal text.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { type Authenticator, InvalidClient, InvalidScope } from '../auth/authenticator.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticator } from '../auth/authenticator.js';
+import { CODES, errors, type VaultError } from '../domain/errors.js';
+import { toVaultError } from './shared/errors.js';
 
-interface TokenForm {
-  grant_type?: string;
-  client_id?: string;
-  client_secret?: string;
-  scope?: string;
-}
+/** Longer than any client id, secret or scope list we issue; a bound on what we hash and split. */
+const MAX_PARAMETER_LENGTH = 1024;
+const PARAMETERS = ['grant_type', 'client_id', 'client_secret', 'scope'] as const;
+type TokenForm = Partial<Record<(typeof PARAMETERS)[number], string>>;
 
 export async function oauthRoutes(app: FastifyInstance, { auth }: { auth: Authenticator }) {
-  app.post<{ Body: TokenForm }>(
+  app.setErrorHandler(sendOAuthError);
+  app.post(
     '/oauth2/token',
     {
       schema: {
@@ -24,9 +29,9 @@ export async function oauthRoutes(app: FastifyInstance, { auth }: { auth: Authen
           type: 'object',
           properties: {
             grant_type: { type: 'string', enum: ['client_credentials'] },
-            client_id: { type: 'string' },
-            client_secret: { type: 'string' },
-            scope: { type: 'string' },
+            client_id: { type: 'string', maxLength: MAX_PARAMETER_LENGTH },
+            client_secret: { type: 'string', maxLength: MAX_PARAMETER_LENGTH },
+            scope: { type: 'string', maxLength: MAX_PARAMETER_LENGTH },
           },
         },
         response: {
@@ -41,41 +46,83 @@ export async function oauthRoutes(app: FastifyInstance, { auth }: { auth: Authen
           },
         },
       },
+      // The schema documents the form; tokenForm checks it, so that every refusal is an RFC 6749 error.
       validatorCompiler: () => () => true,
     },
     async (request, reply) => {
       reply.header('Cache-Control', 'no-store');
-      const form = (request.body ?? {}) as TokenForm;
-      if (form.grant_type === undefined) return oauthError(reply, 400, 'invalid_request', 'grant_type is required');
-      if (form.grant_type !== 'client_credentials')
-        return oauthError(reply, 400, 'unsupported_grant_type', 'only client_credentials is supported');
+      const form = tokenForm(request.body);
+      if (form.grant_type === undefined) throw errors.oauth.invalidRequest('grant_type', 'is required');
+      if (form.grant_type !== 'client_credentials') throw errors.oauth.unsupportedGrantType();
       let clientId = form.client_id;
       let clientSecret = form.client_secret;
-      const header = request.headers.authorization;
-      if (header?.toLowerCase().startsWith('basic ')) {
-        const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-        const colon = decoded.indexOf(':');
-        if (colon > 0) {
-          clientId = decodeURIComponent(decoded.slice(0, colon));
-          clientSecret = decodeURIComponent(decoded.slice(colon + 1));
-        }
+      const basic = basicCredentials(request.headers.authorization);
+      if (basic) {
+        if (clientSecret !== undefined)
+          throw errors.oauth.invalidRequest('client_secret', 'use one client authentication method, Basic or the form');
+        ({ clientId, clientSecret } = basic);
       }
-      if (!clientId || !clientSecret)
-        return oauthError(reply, 400, 'invalid_request', 'client_id and client_secret are required (form or Basic)');
-      try {
-        return await auth.issueToken(clientId, clientSecret, form.scope, request.ip);
-      } catch (err) {
-        if (err instanceof InvalidClient) {
-          reply.header('WWW-Authenticate', 'Basic realm="ixvault"');
-          return oauthError(reply, 401, 'invalid_client', err.message);
-        }
-        if (err instanceof InvalidScope) return oauthError(reply, 400, 'invalid_scope', err.message);
-        throw err;
-      }
+      if (!clientId) throw errors.oauth.invalidRequest('client_id', 'is required (form or Basic)');
+      if (!clientSecret) throw errors.oauth.invalidRequest('client_secret', 'is required (form or Basic)');
+      return auth.issueToken(clientId, clientSecret, form.scope, request.ip);
     },
   );
 }
 
-function oauthError(reply: FastifyReply, status: number, error: string, description: string) {
-  return reply.code(status).send({ error, error_description: description });
+/** The form's parameters, each at most once (§3.2) and a string of bounded length. */
+function tokenForm(body: unknown): TokenForm {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw errors.oauth.invalidRequest('body', 'must be form parameters (application/x-www-form-urlencoded)');
+  const form: TokenForm = {};
+  for (const name of PARAMETERS) {
+    const value = (body as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw errors.oauth.invalidRequest(name, 'must be given once, as a string');
+    if (value.length > MAX_PARAMETER_LENGTH)
+      throw errors.oauth.invalidRequest(name, `must be at most ${MAX_PARAMETER_LENGTH} characters`);
+    form[name] = value;
+  }
+  return form;
+}
+
+/**
+ * Client credentials in a Basic header: id and secret form-urlencoded, then
+ * joined by a colon (§2.3.1). Anything malformed is a failed client
+ * authentication (401), never an exception.
+ */
+function basicCredentials(header: string | undefined): { clientId: string; clientSecret: string } | undefined {
+  if (!header?.toLowerCase().startsWith('basic ')) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const clientId = colon > 0 ? formDecode(decoded.slice(0, colon)) : undefined;
+  const clientSecret = colon > 0 ? formDecode(decoded.slice(colon + 1)) : undefined;
+  if (clientId === undefined || clientSecret === undefined) throw errors.oauth.invalidClient();
+  return { clientId, clientSecret };
+}
+
+function formDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 6749 §5.2: `{error, error_description}`; 401 with a Basic challenge for invalid_client. */
+function sendOAuthError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const error = toVaultError(err);
+  if (error.status >= 500) request.log.error({ err }, 'token request failed');
+  reply.header('Cache-Control', 'no-store');
+  const code = oauthCode(error);
+  if (code === CODES.oauthInvalidClient) reply.header('WWW-Authenticate', 'Basic realm="ixvault"');
+  return reply.code(error.status).send({ error: code, error_description: error.publicMessage });
+}
+
+function oauthCode(error: VaultError): string {
+  if (error.isOAuth) return error.code;
+  if (error.kind === 'unauthenticated') return CODES.oauthInvalidClient;
+  if (error.kind === 'internal') return CODES.oauthServerError;
+  if (error.kind === 'too_many_requests') return CODES.oauthTemporarilyUnavailable;
+  return CODES.oauthInvalidRequest;
 }

@@ -19,6 +19,8 @@ const CACHE_LIMIT = 10_000;
 const CACHE_MS = 5 * 60_000;
 const SESSION_TTL_SECONDS = 12 * 3600;
 const SESSION_REUSE_MS = 3600_000;
+/** What every token must be: ours, HMAC-signed, and expiring (a token without `exp` would be valid forever). */
+const VERIFY = { issuer: ISSUER, algorithms: ['HS256'], requiredClaims: ['exp'] };
 /**
  * Checked against when the name is unknown, so that an unknown name costs the
  * same scrypt time as a wrong password and answer times do not reveal names.
@@ -205,7 +207,7 @@ export class Authenticator {
   private async fromBearer(token: string): Promise<Principal> {
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.keys.token, { issuer: ISSUER, audience: 'api' }));
+      ({ payload } = await jwtVerify(token, this.keys.token, { ...VERIFY, audience: 'api' }));
     } catch {
       throw errors.unauthenticated('invalid or expired bearer token');
     }
@@ -223,7 +225,7 @@ export class Authenticator {
 
   private async fromSession(token: string): Promise<Principal> {
     try {
-      const { payload } = await jwtVerify(token, this.keys.session, { issuer: ISSUER, audience: 'session' });
+      const { payload } = await jwtVerify(token, this.keys.session, { ...VERIFY, audience: 'session' });
       const user = this.directory.usersById.get(`${payload.tid}/${payload.sub}`);
       if (user) return userPrincipal(user);
     } catch {
@@ -237,7 +239,7 @@ export class Authenticator {
     const client = await this.verifyClient(clientId, clientSecret, ip);
     const requested = requestedScope ? requestedScope.split(/\s+/).filter(Boolean) : client.scopes;
     const unknown = requested.filter((s) => !client.scopes.includes(s));
-    if (unknown.length > 0) throw new InvalidScope(unknown);
+    if (unknown.length > 0) throw errors.oauth.invalidScope(unknown);
     const scope = requested.join(' ');
     const accessToken = await this.sign(client, scope);
     return { access_token: accessToken, token_type: 'Bearer', expires_in: this.tokenTtlSeconds, scope };
@@ -251,14 +253,14 @@ export class Authenticator {
     const generation = this.generation;
     await this.once(cacheKey, async () => {
       const valid = await this.checkPassword(`client:${clientId}`, ip, clientSecret, known?.secretHash);
-      if (!valid || !known) throw new InvalidClient();
+      if (!valid || !known) throw errors.oauth.invalidClient();
       return this.remember(
         cacheKey,
         { kind: 'client', tenant: known.tenant, id: known.clientId, scopes: new Set(known.scopes) },
         generation,
       );
     });
-    if (!known) throw new InvalidClient();
+    if (!known) throw errors.oauth.invalidClient();
     return known;
   }
 
@@ -300,18 +302,6 @@ export class Authenticator {
   }
 }
 
-export class InvalidClient extends Error {
-  constructor() {
-    super('invalid client credentials');
-  }
-}
-
-export class InvalidScope extends Error {
-  constructor(readonly scopes: string[]) {
-    super(`scope not granted to this client: ${scopes.join(' ')}`);
-  }
-}
-
 function userPrincipal(user: UserEntry): Principal {
   const principal: Principal = { kind: 'user', tenant: user.tenant, id: user.id, userName: user.userName, role: user.role };
   if (user.firstName !== undefined) principal.firstName = user.firstName;
@@ -319,10 +309,15 @@ function userPrincipal(user: UserEntry): Principal {
   return principal;
 }
 
+/**
+ * A cookie's value as sent. Our session token is base64url and dots, never
+ * percent-encoded, so it is not decoded: a malformed escape is just a value
+ * that fails verification (401), not an exception.
+ */
 export function readCookie(header: string, name: string): string | undefined {
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return undefined;
 }

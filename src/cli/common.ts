@@ -9,6 +9,8 @@ export interface StoreFlags {
   data?: string;
   config?: string;
   databaseUrl?: string;
+  /** false with `serve --no-migrate`. */
+  migrate?: boolean;
 }
 
 export function addStoreOptions(command: Command): Command {
@@ -29,6 +31,7 @@ export function configOf(
     host: flags.host,
     maxContentBytes: flags.maxContentBytes,
     resultTtlMs: flags.resultTtlMs,
+    migrate: flags.migrate,
   });
 }
 
@@ -49,6 +52,7 @@ export async function openFromFlags(
     principals: principals ?? (await loadPrincipals(config)),
     maxContentBytes: config.maxContentBytes,
     secret: process.env.IXVAULT_SECRET,
+    migrate: config.migrate,
   });
   return { runtime, config };
 }

@@ -57,6 +57,10 @@ export function registerServe(program: Command): void {
       .option('--password-workers <n>', 'threads verifying passwords (env IXVAULT_PASSWORD_WORKERS)')
       .option('--password-queue <n>', 'password checks that may wait for a thread; more get 429 (env IXVAULT_PASSWORD_QUEUE)')
       .option(
+        '--no-migrate',
+        'never change the database schema; refuse to start if migrations are pending (e.g. a Citus worker node; env IXVAULT_NO_MIGRATE=1)',
+      )
+      .option(
         '--demo',
         'without --config: use a demo tenant (credentials in DATA/demo-principals.json) and load demo data into an empty store',
       ),

@@ -1,7 +1,8 @@
 /**
- * One catalogue of coded errors for the whole domain. Facades map the `kind`
- * to their own wire format (Genesys statusCode, Vonage {message}, RFC 7807);
- * nobody throws ad-hoc strings.
+ * One catalogue of coded errors for the whole service. Every code any facade
+ * answers is a constant here and is matched by constant, never by message.
+ * Facades map the `kind` to their own wire format (Genesys statusCode, Vonage
+ * {message}, RFC 7807, OAuth 2.0); nobody throws ad-hoc strings.
  */
 
 export type ErrorKind =
@@ -31,6 +32,72 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   internal: 500,
 };
 
+export const CODES = {
+  missingField: 'IXV_MISSING_FIELD',
+  invalidField: 'IXV_INVALID_FIELD',
+  invalidRecord: 'IXV_INVALID_RECORD',
+  invalidBatch: 'IXV_INVALID_BATCH',
+  /** A request that failed its route's JSON schema. */
+  invalidRequest: 'IXV_INVALID_REQUEST',
+  invalidJson: 'IXV_INVALID_JSON',
+  invalidGuid: 'IXV_INVALID_GUID',
+  invalidApiVersion: 'IXV_INVALID_API_VERSION',
+  unsupportedMediaType: 'IXV_UNSUPPORTED_MEDIA_TYPE',
+  /** Any other request the HTTP layer refused before a route ran. */
+  badRequest: 'IXV_BAD_REQUEST',
+  bodyTooLarge: 'IXV_BODY_TOO_LARGE',
+  contentTooLarge: 'IXV_CONTENT_TOO_LARGE',
+  notFound: 'IXV_NOT_FOUND',
+  interactionNotFound: 'IXV_INTERACTION_NOT_FOUND',
+  contentNotFound: 'IXV_CONTENT_NOT_FOUND',
+  identityConflict: 'IXV_IDENTITY_CONFLICT',
+  unauthenticated: 'IXV_UNAUTHENTICATED',
+  forbidden: 'IXV_FORBIDDEN',
+  featureDisabled: 'IXV_FEATURE_DISABLED',
+  rangeNotSatisfiable: 'IXV_RANGE_NOT_SATISFIABLE',
+  internal: 'IXV_INTERNAL',
+  bodyTimeout: 'IXV_BODY_TIMEOUT',
+  /** A cross-site state change. */
+  originForbidden: 'IXV_ORIGIN_FORBIDDEN',
+  rateLimited: 'IXV_RATE_LIMITED',
+  loginThrottled: 'IXV_LOGIN_THROTTLED',
+  /** A bounded queue or cap is full (password checks, pending searches, held results). */
+  busy: 'IXV_BUSY',
+  // The token endpoint's errors (RFC 6749 §5.2): the code is the wire `error` value itself.
+  oauthInvalidRequest: 'invalid_request',
+  oauthInvalidClient: 'invalid_client',
+  oauthInvalidScope: 'invalid_scope',
+  oauthUnsupportedGrantType: 'unsupported_grant_type',
+  /** What the token endpoint answers for an unexpected failure (RFC 6749 §4.1.2.1's name for it). */
+  oauthServerError: 'server_error',
+  /** Throttled at the token endpoint (RFC 6749 §4.1.2.1). */
+  oauthTemporarilyUnavailable: 'temporarily_unavailable',
+} as const;
+export type ErrorCode = (typeof CODES)[keyof typeof CODES];
+
+const OAUTH_CODES: ReadonlySet<ErrorCode> = new Set([
+  CODES.oauthInvalidRequest,
+  CODES.oauthInvalidClient,
+  CODES.oauthInvalidScope,
+  CODES.oauthUnsupportedGrantType,
+]);
+
+/** Web Services return values (`statusCode`) of the Genesys facade. */
+export const GENESYS_STATUS = {
+  ok: 0,
+  missingParameter: 1,
+  invalidParameter: 2,
+  forbidden: 3,
+  internal: 4,
+  noPermission: 5,
+  notFound: 6,
+  /** Documented from Web Services 8.5.2 on ("user is not authenticated"). */
+  unauthenticated: 20,
+} as const;
+
+/** The one text shown for an unexpected failure, whatever it was inside. */
+export const INTERNAL_MESSAGE = 'internal error';
+
 export interface FieldProblem {
   /** Dotted path of the offending field, e.g. `messages.2.timestamp`. */
   field: string;
@@ -39,14 +106,14 @@ export interface FieldProblem {
 
 export class VaultError extends Error {
   readonly kind: ErrorKind;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly field: string | undefined;
   readonly problems: FieldProblem[];
   readonly extra: Record<string, unknown>;
 
   constructor(
     kind: ErrorKind,
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { field?: string; problems?: FieldProblem[]; extra?: Record<string, unknown> } = {},
   ) {
@@ -62,63 +129,106 @@ export class VaultError extends Error {
   get status(): number {
     return STATUS_OF_KIND[this.kind];
   }
+
+  /** What a client may read: the message, except for internal failures, whose text stays in the log. */
+  get publicMessage(): string {
+    return this.kind === 'internal' ? INTERNAL_MESSAGE : this.message;
+  }
+
+  /** An error of the OAuth 2.0 token endpoint (its code is the RFC 6749 `error` value). */
+  get isOAuth(): boolean {
+    return OAUTH_CODES.has(this.code);
+  }
 }
 
 export const errors = {
-  missingField: (field: string) => new VaultError('missing', 'IXV_MISSING_FIELD', `${field} is required`, { field }),
+  missingField: (field: string) => new VaultError('missing', CODES.missingField, `${field} is required`, { field }),
   invalidField: (field: string, reason: string) =>
-    new VaultError('invalid', 'IXV_INVALID_FIELD', `${field}: ${reason}`, { field }),
+    new VaultError('invalid', CODES.invalidField, `${field}: ${reason}`, { field }),
   invalidRecord: (problems: FieldProblem[]) =>
-    new VaultError('invalid', 'IXV_INVALID_RECORD', problems.map((p) => `${p.field}: ${p.message}`).join('; '), {
+    new VaultError('invalid', CODES.invalidRecord, problems.map((p) => `${p.field}: ${p.message}`).join('; '), {
       problems,
       ...(problems.length === 1 && problems[0] ? { field: problems[0].field } : {}),
     }),
   invalidBatch: (records: { index: number; problems: FieldProblem[] }[]) =>
-    new VaultError('invalid', 'IXV_INVALID_BATCH', `${records.length} record(s) of the batch are invalid; none was stored`, {
+    new VaultError('invalid', CODES.invalidBatch, `${records.length} record(s) of the batch are invalid; none was stored`, {
       extra: { invalidRecords: records },
     }),
+  /** Problems found by a route's schema (or the input bounds), each naming its field. */
+  invalidRequest: (problems: FieldProblem[], kind: 'missing' | 'invalid' = 'invalid') => {
+    const first = problems[0];
+    return new VaultError(kind, CODES.invalidRequest, problems.map((p) => `${p.field}: ${p.message}`).join('; '), {
+      problems,
+      ...(first ? { field: first.field } : {}),
+    });
+  },
+  invalidJson: () => new VaultError('invalid', CODES.invalidJson, 'body: is not valid JSON', { field: 'body' }),
+  invalidGuid: (message: string) => new VaultError('invalid', CODES.invalidGuid, message, { field: 'guid' }),
+  invalidApiVersion: (message: string) => new VaultError('invalid', CODES.invalidApiVersion, message, { field: 'Accept' }),
+  unsupportedMediaType: () =>
+    new VaultError('invalid', CODES.unsupportedMediaType, 'Content-Type: this media type is not accepted here', {
+      field: 'Content-Type',
+    }),
+  badRequest: (message = 'the request is malformed') => new VaultError('invalid', CODES.badRequest, message),
+  bodyTooLarge: () => new VaultError('too_large', CODES.bodyTooLarge, 'body: request body is too large', { field: 'body' }),
+  notFound: (message = 'no such resource') => new VaultError('not_found', CODES.notFound, message),
   interactionNotFound: (id: string) =>
-    new VaultError('not_found', 'IXV_INTERACTION_NOT_FOUND', `interaction ${id} not found`, { field: 'id' }),
+    new VaultError('not_found', CODES.interactionNotFound, `interaction ${id} not found`, { field: 'id' }),
   contentNotFound: (id: string, contentKey: string) =>
-    new VaultError('not_found', 'IXV_CONTENT_NOT_FOUND', `content ${contentKey} of interaction ${id} not found`, {
+    new VaultError('not_found', CODES.contentNotFound, `content ${contentKey} of interaction ${id} not found`, {
       field: 'contentKey',
     }),
-  identityConflict: (message: string) => new VaultError('conflict', 'IXV_IDENTITY_CONFLICT', message, { field: 'guid' }),
-  unauthenticated: (message = 'authentication required') => new VaultError('unauthenticated', 'IXV_UNAUTHENTICATED', message),
-  forbidden: (message: string) => new VaultError('forbidden', 'IXV_FORBIDDEN', message),
+  identityConflict: (message: string) => new VaultError('conflict', CODES.identityConflict, message, { field: 'guid' }),
+  unauthenticated: (message = 'authentication required') => new VaultError('unauthenticated', CODES.unauthenticated, message),
+  forbidden: (message: string) => new VaultError('forbidden', CODES.forbidden, message),
   /** A Genesys feature of the tenant is off: the operation is forbidden, whoever asks. */
   featureDisabled: (field: string, feature: string) =>
-    new VaultError('forbidden', 'IXV_FEATURE_DISABLED', `${field}: the feature ${feature} is not enabled for this tenant`, {
+    new VaultError('forbidden', CODES.featureDisabled, `${field}: the feature ${feature} is not enabled for this tenant`, {
       field,
     }),
   contentTooLarge: (limit: number) =>
-    new VaultError('too_large', 'IXV_CONTENT_TOO_LARGE', `content exceeds the limit of ${limit} bytes`, {
+    new VaultError('too_large', CODES.contentTooLarge, `content exceeds the limit of ${limit} bytes`, {
       field: 'body',
     }),
   rangeNotSatisfiable: (size: number) =>
-    new VaultError('range_not_satisfiable', 'IXV_RANGE_NOT_SATISFIABLE', 'requested range not satisfiable', {
+    new VaultError('range_not_satisfiable', CODES.rangeNotSatisfiable, 'requested range not satisfiable', {
       field: 'Range',
       extra: { size },
     }),
   bodyTimeout: (ms: number) =>
-    new VaultError('timeout', 'IXV_BODY_TIMEOUT', `body: the request body did not arrive within ${ms} ms`, { field: 'body' }),
+    new VaultError('timeout', CODES.bodyTimeout, `body: the request body did not arrive within ${ms} ms`, { field: 'body' }),
   /** Cross-site state change: a browser sent it from a page of another origin. */
   originForbidden: (origin: string) =>
-    new VaultError('forbidden', 'IXV_ORIGIN_FORBIDDEN', `Origin: ${origin} may not change state here`, { field: 'Origin' }),
+    new VaultError('forbidden', CODES.originForbidden, `Origin: ${origin} may not change state here`, { field: 'Origin' }),
   rateLimited: (retryAfterSeconds: number) =>
-    new VaultError('too_many_requests', 'IXV_RATE_LIMITED', `too many requests; retry after ${retryAfterSeconds} s`, {
+    new VaultError('too_many_requests', CODES.rateLimited, `too many requests; retry after ${retryAfterSeconds} s`, {
       extra: { retryAfterSeconds },
     }),
   loginThrottled: (retryAfterSeconds: number) =>
-    new VaultError('too_many_requests', 'IXV_LOGIN_THROTTLED', `too many failed logins; retry after ${retryAfterSeconds} s`, {
+    new VaultError('too_many_requests', CODES.loginThrottled, `too many failed logins; retry after ${retryAfterSeconds} s`, {
       extra: { retryAfterSeconds },
     }),
   /** A bounded queue or cap is full (password checks, pending searches, held results). */
   busy: (what: string, retryAfterSeconds: number) =>
-    new VaultError('too_many_requests', 'IXV_BUSY', `${what}; retry after ${retryAfterSeconds} s`, {
+    new VaultError('too_many_requests', CODES.busy, `${what}; retry after ${retryAfterSeconds} s`, {
       extra: { retryAfterSeconds },
     }),
-  internal: (message = 'internal error') => new VaultError('internal', 'IXV_INTERNAL', message),
+  internal: (message = INTERNAL_MESSAGE) => new VaultError('internal', CODES.internal, message),
+  /** RFC 6749 §5.2 errors of `POST /oauth2/token`; descriptions name the field and never carry internal text. */
+  oauth: {
+    invalidRequest: (field: string, description: string) =>
+      new VaultError('invalid', CODES.oauthInvalidRequest, `${field}: ${description}`, { field }),
+    /** Client authentication failed: 401, with a Basic challenge (§5.2). */
+    invalidClient: () => new VaultError('unauthenticated', CODES.oauthInvalidClient, 'client authentication failed'),
+    invalidScope: (scopes: string[]) =>
+      new VaultError('invalid', CODES.oauthInvalidScope, `scope: not granted to this client: ${scopes.join(' ')}`, {
+        field: 'scope',
+      }),
+    unsupportedGrantType: () =>
+      new VaultError('invalid', CODES.oauthUnsupportedGrantType, 'grant_type: only client_credentials is supported', {
+        field: 'grant_type',
+      }),
+  },
 };
 
 export function isVaultError(err: unknown): err is VaultError {

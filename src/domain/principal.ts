@@ -1,10 +1,8 @@
 /**
- * Who is asking, and what they may see and do. Every store query takes a
- * Visibility derived from here, so tenant and agent scoping cannot be
- * forgotten by a facade.
+ * Who is asking, and what they may see. Every store query takes a Visibility
+ * derived from here, so tenant and agent scoping cannot be forgotten by a
+ * facade; what they may do is the table in scopes.ts.
  */
-import { errors } from './errors.js';
-
 export const ROLES = ['agent', 'supervisor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -63,39 +61,6 @@ export function visibilityOf(principal: Principal): Visibility {
     return { tenantId: principal.tenant.id, agentId: principal.id };
   }
   return { tenantId: principal.tenant.id };
-}
-
-export function hasScope(principal: Principal, scope: Scope): boolean {
-  return principal.kind === 'client' && principal.scopes.has(scope);
-}
-
-/** Reading history: any user; a client with a read scope. */
-export function assertCanRead(principal: Principal): void {
-  if (principal.kind === 'user') return;
-  if (hasScope(principal, 'interactions:read') || hasScope(principal, 'interaction-content:read')) return;
-  throw errors.forbidden('the token lacks the scope interactions:read or interaction-content:read');
-}
-
-/** Reading content through the Vonage facade needs its own scope, as Vonage does. */
-export function assertCanReadContent(principal: Principal): void {
-  if (principal.kind === 'user') return;
-  if (hasScope(principal, 'interaction-content:read')) return;
-  throw errors.forbidden('the token lacks the scope interaction-content:read');
-}
-
-export function assertCanWrite(principal: Principal): void {
-  if (principal.kind === 'user' ? principal.role === 'admin' : hasScope(principal, 'interactions:write')) return;
-  throw errors.forbidden('writing needs the scope interactions:write or the admin role');
-}
-
-export function assertCanDeleteContent(principal: Principal): void {
-  if (principal.kind === 'user' ? principal.role === 'admin' : hasScope(principal, 'interaction-content:delete')) return;
-  throw errors.forbidden('deleting content needs the scope interaction-content:delete or the admin role');
-}
-
-export function assertIsAdmin(principal: Principal): void {
-  if (principal.kind === 'user' && principal.role === 'admin') return;
-  throw errors.forbidden('this needs the admin role');
 }
 
 export function describePrincipal(principal: Principal): string {

@@ -16,6 +16,7 @@ import {
   TYPE_IDS,
   type TypeId,
 } from './interaction.js';
+import { type InteractionSearch, MAX_PAGE_SIZE } from './search.js';
 import { parseInstant } from './time.js';
 
 export const LIMITS = {
@@ -29,7 +30,69 @@ export const LIMITS = {
   messages: 10_000,
   messageText: 64 * 1024,
   handlingAgents: 100,
+  /** Message indexes are stored as 32-bit integers. */
+  messageIndex: 2_147_483_647,
+  callDurationSeconds: Number.MAX_SAFE_INTEGER,
+  /** Nesting of any JSON a client sends (userData is the one free-form field). */
+  jsonDepth: 32,
+  /** Custom attribute equalities in one search: each is a join. */
+  searchCustomAttributes: 10,
 } as const;
+
+/**
+ * What no JSON schema keyword bounds in a parsed request part: nesting depth,
+ * numbers that are not finite (`1e309` parses to Infinity, and a schema's
+ * `maximum` lets the Infinity that type coercion makes of "Infinity" through),
+ * and the NUL character in any string or name (PostgreSQL cannot store it in
+ * text or jsonb, so it would fail there and pass on SQLite).
+ * Walks iteratively, so the check itself cannot overflow the stack. Returns the
+ * first problem, with the dotted path of its field under `root`.
+ */
+export function unboundedValue(value: unknown, root: string): FieldProblem | undefined {
+  interface Node {
+    value: unknown;
+    key: string;
+    depth: number;
+    parent: Node | undefined;
+  }
+  const pathOf = (node: Node) => {
+    const keys: string[] = [];
+    for (let at: Node | undefined = node; at; at = at.parent) if (at.key !== '') keys.unshift(at.key);
+    return keys.join('.') || root || '(body)';
+  };
+  const stack: Node[] = [{ value, key: root, depth: 0, parent: undefined }];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    const v = node.value;
+    if (typeof v === 'number' && !Number.isFinite(v)) return { field: pathOf(node), message: 'must be a finite number' };
+    if ((typeof v === 'string' && v.includes('\u0000')) || node.key.includes('\u0000'))
+      return { field: pathOf(node), message: NO_NUL };
+    if (typeof v !== 'object' || v === null) continue;
+    if (node.depth >= LIMITS.jsonDepth)
+      return { field: pathOf(node), message: `must not nest deeper than ${LIMITS.jsonDepth} levels` };
+    for (const [key, child] of Object.entries(v)) stack.push({ value: child, key, depth: node.depth + 1, parent: node });
+  }
+  return undefined;
+}
+
+/**
+ * The bounds of a search, whichever facade built it: the store may trust them.
+ * Facades check their own parameters first, under their own names; this is
+ * the backstop. Repeated media types are folded into one.
+ */
+export function checkSearch(search: InteractionSearch): InteractionSearch {
+  if (!Number.isInteger(search.limit) || search.limit < 1 || search.limit > MAX_PAGE_SIZE)
+    throw errors.invalidField('limit', `must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  for (const key of ['fromMs', 'toMs'] as const) {
+    const ms = search[key];
+    if (ms !== undefined && !Number.isFinite(ms)) throw errors.invalidField(key === 'fromMs' ? 'from' : 'to', 'is out of range');
+  }
+  if (search.customAttributes && Object.keys(search.customAttributes).length > LIMITS.searchCustomAttributes)
+    throw errors.invalidField('customAttributes', `must hold at most ${LIMITS.searchCustomAttributes} name = value pairs`);
+  return search.mediaTypes ? { ...search, mediaTypes: [...new Set(search.mediaTypes)] } : search;
+}
+
+/** PostgreSQL cannot store the NUL character in text or jsonb: refused everywhere, on every backend alike. */
+const NO_NUL = 'must not contain the NUL character';
 
 /** A record as accepted on input, before ids are assigned. */
 export interface InteractionInput extends Omit<Interaction, 'id' | 'guid'> {
@@ -60,6 +123,7 @@ function optionalString(c: Collector, obj: Json, key: string, path: string, max:
     return undefined;
   }
   if (value.length > max) c.add(path, `must be at most ${max} characters`);
+  if (value.includes('\u0000')) c.add(path, NO_NUL);
   return value;
 }
 
@@ -116,7 +180,8 @@ function collectMessages(c: Collector, raw: unknown, path: string): MessageInput
     }
     let index: number | undefined;
     if (item.index !== undefined) {
-      if (!Number.isInteger(item.index) || (item.index as number) < 1) c.add(`${at}.index`, 'must be an integer >= 1');
+      if (!Number.isInteger(item.index) || (item.index as number) < 1 || (item.index as number) > LIMITS.messageIndex)
+        c.add(`${at}.index`, `must be an integer from 1 to ${LIMITS.messageIndex}`);
       else if (seen.has(item.index as number)) c.add(`${at}.index`, `duplicate message index ${item.index}`);
       else {
         index = item.index as number;
@@ -181,6 +246,7 @@ function validateCustomAttributes(c: Collector, raw: unknown): Record<string, st
     const at = `customAttributes.${name}`;
     if (name.length === 0 || name.length > LIMITS.customAttributeName)
       c.add(at, `name must be 1 to ${LIMITS.customAttributeName} characters`);
+    if (name.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) c.add(at, NO_NUL);
     if (typeof value === 'number' || typeof value === 'boolean') out[name] = String(value);
     else if (typeof value !== 'string') c.add(at, 'must be a string');
     else if (value.length > LIMITS.customAttributeValue) c.add(at, `must be at most ${LIMITS.customAttributeValue} characters`);
@@ -254,8 +320,12 @@ function collectInteraction(c: Collector, raw: unknown): InteractionInput | unde
   }
 
   if (raw.callDuration !== undefined && raw.callDuration !== null) {
-    if (!Number.isInteger(raw.callDuration) || (raw.callDuration as number) < 0)
-      c.add('callDuration', 'must be a whole number of seconds >= 0');
+    if (
+      !Number.isInteger(raw.callDuration) ||
+      (raw.callDuration as number) < 0 ||
+      (raw.callDuration as number) > LIMITS.callDurationSeconds
+    )
+      c.add('callDuration', `must be a whole number of seconds from 0 to ${LIMITS.callDurationSeconds}`);
     else record.callDuration = raw.callDuration as number;
   }
 
@@ -294,7 +364,9 @@ function collectInteraction(c: Collector, raw: unknown): InteractionInput | unde
 
   const userData = raw.userData;
   if (userData !== undefined && userData !== null) {
+    const unbounded = isObject(userData) ? unboundedValue(userData, 'userData') : undefined;
     if (!isObject(userData)) c.add('userData', 'must be a JSON object');
+    else if (unbounded) c.add(unbounded.field, unbounded.message);
     else if (JSON.stringify(userData).length > LIMITS.userDataBytes)
       c.add('userData', `must serialize to at most ${LIMITS.userDataBytes} bytes`);
     else record.userData = userData;

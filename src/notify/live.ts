@@ -8,6 +8,7 @@
  */
 import type { Directory } from '../auth/directory.js';
 import { type Principal, visibilityOf } from '../domain/principal.js';
+import { mayPerform } from '../domain/scopes.js';
 import type { IngestedInteraction, Vault } from '../services/vault.js';
 import type { Notifier, Recipient } from './notifier.js';
 
@@ -17,7 +18,8 @@ export function mountLiveFeed(vault: Vault, notifier: Notifier, directory: Direc
   return vault.onIngested((tenantId, stored) => {
     for (const recipient of notifier.listening(LIVE_CHANNEL)) {
       const principal = userOf(directory, recipient);
-      if (principal?.tenant.id !== tenantId) continue;
+      // The same right as reading the record through any API (the scope table).
+      if (principal?.tenant.id !== tenantId || !mayPerform(principal, 'interaction.read')) continue;
       for (const interaction of stored) {
         if (!maySee(principal, interaction)) continue;
         notifier.deliver(recipient, LIVE_CHANNEL, {

@@ -9,17 +9,16 @@ import { toCanonicalJson } from '../domain/canonical.js';
 import { validateContentMeta } from '../domain/content.js';
 import { errors, type FieldProblem } from '../domain/errors.js';
 import type { ContentItem, InteractionWithDetails } from '../domain/interaction.js';
-import {
-  assertCanDeleteContent,
-  assertCanRead,
-  assertCanWrite,
-  assertIsAdmin,
-  describePrincipal,
-  type Principal,
-  visibilityOf,
-} from '../domain/principal.js';
+import { describePrincipal, type Principal, visibilityOf } from '../domain/principal.js';
+import { authorize } from '../domain/scopes.js';
 import type { InteractionSearch, Source } from '../domain/search.js';
-import { checkInteraction, type InteractionInput, validateAppendedMessages, validateInteraction } from '../domain/validate.js';
+import {
+  checkInteraction,
+  checkSearch,
+  type InteractionInput,
+  validateAppendedMessages,
+  validateInteraction,
+} from '../domain/validate.js';
 import { ArchiveRepository } from '../store/archive-repository.js';
 import { type AuditEntry, ContentRepository } from '../store/content-repository.js';
 import type { StoreConnection } from '../store/database.js';
@@ -87,7 +86,7 @@ export class Vault {
   }
 
   async upsert(principal: Principal, raw: unknown): Promise<UpsertOutcome> {
-    assertCanWrite(principal);
+    authorize(principal, 'interaction.write');
     const input = validateInteraction(raw);
     const [outcome] = await this.interactions.upsertMany(principal.tenant.id, [input]);
     if (!outcome) throw errors.internal('upsert returned nothing');
@@ -97,7 +96,7 @@ export class Vault {
 
   /** All or nothing: one invalid record and none is stored; every invalid record is reported. */
   async upsertBatch(principal: Principal, raws: unknown[]): Promise<UpsertOutcome[]> {
-    assertCanWrite(principal);
+    authorize(principal, 'interaction.write');
     const inputs = validateBatch(raws);
     const outcomes = await this.interactions.upsertMany(principal.tenant.id, inputs);
     this.announce(principal.tenant.id, inputs, outcomes);
@@ -141,7 +140,7 @@ export class Vault {
    * row locked, so concurrent patches never lose each other's changes.
    */
   async patch(principal: Principal, idOrGuid: string, patch: unknown): Promise<UpsertOutcome> {
-    assertCanWrite(principal);
+    authorize(principal, 'interaction.write');
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
       throw errors.invalidField('(body)', 'must be a JSON object');
     return this.interactions.modify(visibilityOf(principal), idOrGuid, (current) => {
@@ -155,32 +154,26 @@ export class Vault {
   }
 
   async appendMessages(principal: Principal, idOrGuid: string, raw: unknown) {
-    assertCanWrite(principal);
+    authorize(principal, 'interaction.write');
     return this.interactions.appendMessages(visibilityOf(principal), idOrGuid, validateAppendedMessages(raw));
   }
 
   async get(principal: Principal, idOrGuid: string, source: Source = 'main'): Promise<InteractionWithDetails> {
-    assertCanRead(principal);
+    authorize(principal, 'interaction.read');
     const found = await this.interactions.get(visibilityOf(principal), idOrGuid, source);
     if (!found) throw errors.interactionNotFound(idOrGuid);
     return found;
   }
 
   async search(principal: Principal, query: InteractionSearch, options: SearchOptions = {}): Promise<SearchPage> {
-    assertCanRead(principal);
-    return this.searches.search(visibilityOf(principal), query, options);
+    authorize(principal, 'interaction.read');
+    return this.searches.search(visibilityOf(principal), checkSearch(query), options);
   }
 
   /** Deletes an interaction and its content; bytes no longer referenced are removed. */
   async delete(principal: Principal, idOrGuid: string, action = 'interaction.delete'): Promise<{ id: string; guid: string }> {
-    assertCanWrite(principal);
+    authorize(principal, 'interaction.delete');
     return this.deleteInteraction(principal, idOrGuid, action);
-  }
-
-  /** Vonage deletes an interaction with the content-delete right. */
-  async deleteWithContentRight(principal: Principal, idOrGuid: string): Promise<{ id: string; guid: string }> {
-    assertCanDeleteContent(principal);
-    return this.deleteInteraction(principal, idOrGuid, 'interaction.delete');
   }
 
   private async deleteInteraction(principal: Principal, idOrGuid: string, action: string) {
@@ -208,7 +201,7 @@ export class Vault {
     body: Readable,
     upload: ContentUpload,
   ): Promise<ContentItem> {
-    assertCanWrite(principal);
+    authorize(principal, 'interaction.write');
     const meta = validateContentMeta(contentKey, upload);
     const visibility = visibilityOf(principal);
     if (!(await this.interactions.resolve(visibility, idOrGuid))) throw errors.interactionNotFound(idOrGuid);
@@ -251,7 +244,7 @@ export class Vault {
   }
 
   async openContent(principal: Principal, idOrGuid: string, contentKey: string, source: Source = 'main'): Promise<OpenedContent> {
-    assertCanRead(principal);
+    authorize(principal, 'content.read');
     const found = await this.content.get(visibilityOf(principal), idOrGuid, contentKey, source);
     if (!found) {
       if (!(await this.interactions.resolve(visibilityOf(principal), idOrGuid, source)))
@@ -263,7 +256,7 @@ export class Vault {
   }
 
   async deleteContent(principal: Principal, idOrGuid: string, contentKey: string): Promise<void> {
-    assertCanDeleteContent(principal);
+    authorize(principal, 'content.delete');
     const removed = await this.content.delete(visibilityOf(principal), idOrGuid, contentKey);
     if (!removed) {
       if (!(await this.interactions.resolve(visibilityOf(principal), idOrGuid))) throw errors.interactionNotFound(idOrGuid);
@@ -281,7 +274,7 @@ export class Vault {
   }
 
   async auditLog(principal: Principal, options: { sinceMs?: number; limit: number }): Promise<AuditEntry[]> {
-    assertIsAdmin(principal);
+    authorize(principal, 'audit.read');
     return this.content.auditLog(principal.tenant.id, options);
   }
 

@@ -17,11 +17,6 @@ const TABLES = ['interactions', 'interaction_agents', 'custom_attributes', 'mess
 export class ArchiveRepository {
   constructor(private readonly store: StoreConnection) {}
 
-  async tenants(): Promise<string[]> {
-    const rows = await this.store.in('main').selectFrom('interactions').select('tenant_id').distinct().execute();
-    return rows.map((r) => r.tenant_id);
-  }
-
   async countOlderThan(tenantId: string, cutoffMs: number): Promise<number> {
     const row = await this.store
       .in('main')

@@ -1,8 +1,21 @@
 /**
- * Migrations run at start, for both logical stores, each in its own
- * transaction (both SQLite and PostgreSQL have transactional DDL). A small
- * runner instead of Kysely's Migrator because the same migrations are applied
- * to two schemas, and index DDL differs between the dialects.
+ * Migrations, for both logical stores, each in its own transaction (both
+ * SQLite and PostgreSQL have transactional DDL). A small runner instead of
+ * Kysely's Migrator because the same migrations are applied to two schemas,
+ * and index DDL differs between the dialects.
+ *
+ * Start-up first reads what is pending and, when nothing is, runs no DDL at
+ * all: a Citus worker node refuses DDL, and so does a role without CREATE.
+ *
+ * Citus: when the database has the `citus` extension, every table of both
+ * schemas becomes a Citus table in the transaction that creates it — a rule of
+ * this runner, so a migration only creates plain tables. A table with a
+ * `tenant_id` column is distributed by it, colocated with ixv_main.interactions
+ * (a tenant's rows in main and archive share one shard, so every tenant-filtered
+ * statement, the archive move included, runs on one node); a table without one
+ * (ixv_migrations) becomes a reference table, copied to every node, so a worker
+ * can read which migrations are applied. Tables created before the extension
+ * was installed are distributed by the next `ixvault migrate`.
  */
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Source } from '../domain/search.js';
@@ -32,51 +45,206 @@ export const MIGRATIONS: Migration[] = [
 
 const SOURCES: Source[] = ['main', 'archive'];
 
-export async function migrate(store: StoreConnection): Promise<string[]> {
-  const applied: string[] = [];
+/** The table every tenant table is colocated with, in the main store's schema. */
+const COLOCATION_ANCHOR = 'interactions';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface MigrationStatus {
+  /** What `migrate` would do: `main:001-initial`, `distribute ixv_archive.messages`, `reference ixv_main.ixv_migrations`… */
+  pending: string[];
+  /** The node's role when the database has the citus extension. */
+  citus?: 'coordinator' | 'worker';
+}
+
+/** Reads what is pending without changing anything. */
+export async function migrationStatus(store: StoreConnection): Promise<MigrationStatus> {
+  const status: MigrationStatus = { pending: [] };
+  for (const source of SOURCES) {
+    const applied = await appliedMigrations(store, source);
+    for (const m of MIGRATIONS) if (!applied.has(m.name)) status.pending.push(`${source}:${m.name}`);
+  }
+  if (store.dialect !== 'postgres') return status;
+  const citus = await citusRole(store.db);
+  if (!citus) return status;
+  status.citus = citus;
+  const plan = citusPlan(await catalogTables(store.db, schemasOf(store), true), store.schemaOf('main'));
+  status.pending.push(...plan.map((p) => p.step));
+  return status;
+}
+
+/** How many steps `migrate` would run (readiness probe). */
+export async function pendingMigrations(store: StoreConnection): Promise<number> {
+  return (await migrationStatus(store)).pending.length;
+}
+
+export interface MigrateOptions {
+  /** false: never change the schema; fail when anything is pending (`serve --no-migrate`). */
+  allowDdl?: boolean;
+}
+
+/** Applies what is pending; returns what was done (nothing, and no DDL run, when nothing was pending). */
+export async function migrate(store: StoreConnection, options: MigrateOptions = {}): Promise<string[]> {
+  const status = await migrationStatus(store);
+  if (status.pending.length === 0) return [];
+  const list = status.pending.join(', ');
+  if (options.allowDdl === false)
+    throw new Error(
+      `the database needs ${status.pending.length} schema change(s) (${list}) and this node must not migrate ` +
+        `(--no-migrate or IXVAULT_NO_MIGRATE): run 'ixvault migrate' against the ${status.citus ? 'Citus coordinator' : 'database'} first`,
+    );
+  if (status.citus === 'worker')
+    throw new Error(
+      `this is a Citus worker node, where schema changes are refused: run 'ixvault migrate' against the coordinator (pending: ${list})`,
+    );
+  const citus = status.citus === 'coordinator';
+  const done: string[] = [];
   for (const source of SOURCES) {
     const schema = store.schemaOf(source);
-    if (store.dialect === 'postgres') await sql`create schema if not exists ${sql.id(schema)}`.execute(store.db);
-    await store
-      .in(source)
-      .schema.createTable('ixv_migrations')
-      .ifNotExists()
-      .addColumn('name', 'text', (c) => c.primaryKey())
-      .addColumn('applied_ms', 'bigint', (c) => c.notNull())
-      .execute();
+    await locked(store, async (trx) => {
+      if (store.dialect === 'postgres') await sql`create schema if not exists ${sql.id(schema)}`.execute(trx);
+      await store
+        .on(trx, source)
+        .schema.createTable('ixv_migrations')
+        .ifNotExists()
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('applied_ms', 'bigint', (c) => c.notNull())
+        .execute();
+      if (citus) done.push(...(await distributeNewTables(trx, store)));
+    });
     for (const migration of MIGRATIONS) {
-      const done = await store.db.transaction().execute(async (trx) => {
-        // Two servers starting at once on PostgreSQL must not both migrate.
-        if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext('ixvault-migrate'))`.execute(trx);
+      await locked(store, async (trx) => {
         const bound = store.on(trx, source);
         const existing = await bound
           .selectFrom('ixv_migrations')
           .select('name')
           .where('name', '=', migration.name)
           .executeTakeFirst();
-        if (existing) return false;
+        if (existing) return;
         await migration.up(context(store, bound, source));
+        if (citus) done.push(...(await distributeNewTables(trx, store)));
         await bound.insertInto('ixv_migrations').values({ name: migration.name, applied_ms: Date.now() }).execute();
-        return true;
+        done.push(`${source}:${migration.name}`);
       });
-      if (done) applied.push(`${source}:${migration.name}`);
     }
   }
-  return applied;
+  return done;
 }
 
-export async function pendingMigrations(store: StoreConnection): Promise<number> {
-  let pending = 0;
-  for (const source of SOURCES) {
-    try {
-      const rows = await store.in(source).selectFrom('ixv_migrations').select('name').execute();
-      const names = new Set(rows.map((r) => r.name));
-      pending += MIGRATIONS.filter((m) => !names.has(m.name)).length;
-    } catch {
-      pending += MIGRATIONS.length;
-    }
+/** One transaction; on PostgreSQL two servers starting at once must not both migrate. */
+async function locked(store: StoreConnection, work: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
+  await store.db.transaction().execute(async (trx) => {
+    if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext('ixvault-migrate'))`.execute(trx);
+    await work(trx);
+  });
+}
+
+async function appliedMigrations(store: StoreConnection, source: Source): Promise<Set<string>> {
+  if (store.dialect === 'postgres') {
+    // Read-only existence check: a missing table must not abort anything, and no DDL may run.
+    const table = `${quoteIdent(store.schemaOf(source))}.ixv_migrations`;
+    const { rows } = await sql<{ oid: string | null }>`select to_regclass(${table})::text as oid`.execute(store.db);
+    if (!rows[0]?.oid) return new Set();
   }
-  return pending;
+  try {
+    const rows = await store.in(source).selectFrom('ixv_migrations').select('name').execute();
+    return new Set(rows.map((r) => r.name));
+  } catch (err) {
+    // SQLite: the logical store's tables are not created yet.
+    if (store.dialect === 'sqlite' && /no such table/.test((err as Error).message)) return new Set();
+    throw err;
+  }
+}
+
+function schemasOf(store: StoreConnection): string[] {
+  return SOURCES.map((s) => store.schemaOf(s));
+}
+
+async function citusRole(db: Db): Promise<MigrationStatus['citus']> {
+  const { rows } = await sql<{
+    installed: boolean;
+  }>`select exists (select 1 from pg_extension where extname = 'citus') as installed`.execute(db);
+  if (!rows[0]?.installed) return undefined;
+  const role = await sql<{ coordinator: boolean }>`select citus_is_coordinator() as coordinator`.execute(db);
+  return role.rows[0]?.coordinator ? 'coordinator' : 'worker';
+}
+
+/** A table of the stores' schemas as the catalog shows it. */
+export interface CatalogTable {
+  schema: string;
+  name: string;
+  /** Has a tenant_id column: distributed by it. Otherwise a reference table. */
+  tenantColumn: boolean;
+  /** Already a Citus table (distributed or reference). */
+  citus: boolean;
+}
+
+/**
+ * The stores' tables, without the shards a Citus node may hold. With
+ * `citusCatalog` false it reads only PostgreSQL's own catalog, every table
+ * reported as not yet a Citus table (what a fresh database would need).
+ */
+export async function catalogTables(db: Db, schemas: string[], citusCatalog: boolean): Promise<CatalogTable[]> {
+  const citusColumn = citusCatalog ? sql`exists (select 1 from pg_dist_partition p where p.logicalrelid = c.oid)` : sql`false`;
+  const notShard = citusCatalog ? sql`and not relation_is_a_known_shard(c.oid)` : sql``;
+  const { rows } = await sql<{ schema: string; name: string; tenant_column: boolean; citus: boolean }>`
+    select n.nspname as schema, c.relname as name,
+      exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped) as tenant_column,
+      ${citusColumn} as citus
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where c.relkind in ('r', 'p') and n.nspname in (${sql.join(schemas)}) ${notShard}
+    order by n.nspname, c.relname`.execute(db);
+  return rows.map((r) => ({ schema: r.schema, name: r.name, tenantColumn: r.tenant_column, citus: r.citus }));
+}
+
+/**
+ * The Citus calls that make every listed table that is not yet a Citus table
+ * one, in order: the colocation anchor first (a colocation group of its own),
+ * then every other tenant table colocated with it, tables without tenant_id as
+ * reference tables.
+ */
+export function citusPlan(tables: CatalogTable[], mainSchema: string): { step: string; statements: string[] }[] {
+  const isAnchor = (t: CatalogTable) => t.schema === mainSchema && t.name === COLOCATION_ANCHOR;
+  const anchor = tables.find(isAnchor);
+  const anchorName = `${quoteIdent(mainSchema)}.${quoteIdent(COLOCATION_ANCHOR)}`;
+  const todo = tables
+    .filter((t) => !t.citus)
+    .sort(
+      (a, b) => Number(isAnchor(b)) - Number(isAnchor(a)) || a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name),
+    );
+  return todo.map((t) => {
+    const table = quoteLiteral(`${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
+    let create: string;
+    if (!t.tenantColumn) create = `select create_reference_table(${table})`;
+    else if (isAnchor(t)) create = `select create_distributed_table(${table}, 'tenant_id', colocate_with => 'none')`;
+    else if (!anchor)
+      throw new Error(`cannot distribute ${t.schema}.${t.name}: ${anchorName} does not exist to colocate it with`);
+    else create = `select create_distributed_table(${table}, 'tenant_id', colocate_with => ${quoteLiteral(anchorName)})`;
+    return {
+      step: `${t.tenantColumn ? 'distribute' : 'reference'} ${t.schema}.${t.name}`,
+      // Rows of a table created before Citus was installed are copied to the shards; drop the coordinator's local copy.
+      statements: [create, `select truncate_local_data_after_distributing_table(${table})`],
+    };
+  });
+}
+
+/** The SQL of citusPlan, in order. */
+export function citusStatements(tables: CatalogTable[], mainSchema: string): string[] {
+  return citusPlan(tables, mainSchema).flatMap((p) => p.statements);
+}
+
+async function distributeNewTables(trx: Transaction<Database>, store: StoreConnection): Promise<string[]> {
+  const plan = citusPlan(await catalogTables(trx, schemasOf(store), true), store.schemaOf('main'));
+  for (const statement of plan.flatMap((p) => p.statements)) await sql.raw(statement).execute(trx);
+  return plan.map((p) => p.step);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /** The migration's view: `db` is bound to the logical store (SQLite's archive tables are prefixed in the same file). */

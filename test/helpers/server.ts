@@ -90,7 +90,41 @@ export async function createTestDatabase(): Promise<string | undefined> {
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
+  const workers = process.env.IXVAULT_TEST_CITUS_WORKERS;
+  if (workers) await makeCitusDatabase(url, name, workers.split(','));
   return url.toString();
+}
+
+/**
+ * Opt-in (IXVAULT_TEST_CITUS_WORKERS=host:port,…, the admin URL being the
+ * coordinator): the database on every node with the citus extension, the
+ * workers added, so the migrations distribute the tables (docs/SCALING.md).
+ */
+async function makeCitusDatabase(url: URL, name: string, workers: string[]): Promise<void> {
+  const run = async (target: URL, statements: string[]) => {
+    const client = new pg.Client({ connectionString: target.toString() });
+    await client.connect();
+    try {
+      for (const statement of statements) await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  for (const worker of workers) {
+    const [host = '', port = ''] = worker.split(':');
+    const node = new URL(url);
+    node.hostname = host;
+    node.port = port;
+    const admin = new URL(node);
+    admin.pathname = '/postgres';
+    await run(admin, [`create database ${name}`]);
+    await run(node, ['create extension citus']);
+  }
+  await run(url, [
+    'create extension citus',
+    `select citus_set_coordinator_host('${url.hostname}', ${Number(url.port)})`,
+    ...workers.map((w) => `select citus_add_node('${w.split(':')[0]}', ${Number(w.split(':')[1])})`),
+  ]);
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -101,7 +135,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     databaseUrl,
     principals: options.principals ?? PRINCIPALS,
     maxContentBytes: options.maxContentBytes ?? 64 * 1024 * 1024,
-    secret: 'test-secret-not-for-production',
+    secret: 'test-secret-not-for-production-0123456789',
     poolSize: 4,
   });
   const server: RunningServer = await startServer(runtime, {

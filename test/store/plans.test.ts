@@ -41,7 +41,7 @@ describe(`search plans (${BACKEND})`, () => {
       databaseUrl: await createTestDatabase(),
       principals: { tenants: [] },
       maxContentBytes: 1,
-      secret: 'x',
+      secret: 'x'.repeat(32),
     });
     let batch: ReturnType<typeof checkInteraction>['value'][] = [];
     const withContent: string[] = [];

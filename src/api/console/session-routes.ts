@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { errors } from '../../domain/errors.js';
-import { assertCanDeleteContent, assertCanWrite, assertIsAdmin, type Principal } from '../../domain/principal.js';
+import type { Principal } from '../../domain/principal.js';
+import { mayPerform } from '../../domain/scopes.js';
 import { sendProblem } from '../native/problem.js';
 import { setSessionCookie } from '../shared/session-cookie.js';
 
@@ -77,20 +78,7 @@ function describe(principal: Principal) {
     lastName: principal.lastName,
     role: principal.role,
     tenant: principal.tenant.id,
-    canDelete: holds(() => {
-      assertCanWrite(principal);
-      assertCanDeleteContent(principal);
-    }),
-    canReadAudit: holds(() => assertIsAdmin(principal)),
+    canDelete: mayPerform(principal, 'interaction.delete') && mayPerform(principal, 'content.delete'),
+    canReadAudit: mayPerform(principal, 'audit.read'),
   };
-}
-
-/** Whether a rights check of the domain passes. */
-function holds(check: () => void): boolean {
-  try {
-    check();
-    return true;
-  } catch {
-    return false;
-  }
 }

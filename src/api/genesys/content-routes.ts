@@ -1,14 +1,14 @@
 /** GetInteractionContent: one interaction and, for chat, facebooksession and smssession, its messages in index order. */
+
 import type { FastifyInstance } from 'fastify';
+import { GENESYS_STATUS } from '../../domain/errors.js';
 import { MESSAGE_MEDIA_TYPES } from '../../domain/interaction.js';
-import { assertCanRead } from '../../domain/principal.js';
 import type { Source } from '../../domain/search.js';
 import type { Vault } from '../../services/vault.js';
 import type { AsyncResults } from './async-results.js';
 import { assertFeature, assertMediaAllowed } from './features.js';
 import { interactionContentResource, messageResource, type Resource, resourceContext } from './resources.js';
 import { ACCEPTED, ERROR_RESPONSES, operationBody } from './schemas.js';
-import { STATUS } from './status.js';
 
 export async function contentRoutes(app: FastifyInstance, { vault, results }: { vault: Vault; results: AsyncResults }) {
   app.post<{ Body: { operationName: string; source?: Source }; Params: { id: string } }>(
@@ -20,15 +20,15 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
         params: {
           type: 'object',
           required: ['id'],
-          properties: { id: { type: 'string', minLength: 1, description: 'the interaction id (or guid)' } },
+          properties: { id: { type: 'string', minLength: 1, maxLength: 256, description: 'the interaction id (or guid)' } },
         },
         body: operationBody(['GetInteractionContent'], false),
         response: { 200: ACCEPTED, ...ERROR_RESPONSES },
       },
+      config: { operation: 'interaction.read' },
     },
     async (request) => {
       const { principal } = request;
-      assertCanRead(principal);
       assertFeature(principal.tenant, 'api-multimedia', 'operationName');
       const context = resourceContext(request);
       const { id } = request.params;
@@ -45,7 +45,7 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
         }
         return result;
       });
-      return { statusCode: STATUS.ok, referenceId };
+      return { statusCode: GENESYS_STATUS.ok, referenceId };
     },
   );
 }

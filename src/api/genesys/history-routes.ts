@@ -3,14 +3,15 @@
  * (answered at once, the result follows on CometD), and the synchronous GET of
  * the interaction history resource for clients that prefer plain REST.
  */
+
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { assertCanRead, type Principal } from '../../domain/principal.js';
+import { GENESYS_STATUS } from '../../domain/errors.js';
+import type { Principal } from '../../domain/principal.js';
 import type { Vault } from '../../services/vault.js';
 import type { AsyncResults } from './async-results.js';
 import { type HistoryParams, type HistoryQuery, historyQuery } from './history-query.js';
 import { interactionResource, type Resource, type ResourceContext, resourceContext } from './resources.js';
 import { ACCEPTED, ERROR_RESPONSES, HISTORY_QUERYSTRING, INTERACTION_RESOURCE, operationBody } from './schemas.js';
-import { STATUS } from './status.js';
 
 type HistoryBody = HistoryParams & { operationName: string };
 
@@ -21,7 +22,7 @@ type HistoryQueryString = Omit<HistoryParams, 'searchCustomAttributes'> & {
 
 export async function historyRoutes(app: FastifyInstance, { vault, results }: { vault: Vault; results: AsyncResults }) {
   const start = (request: FastifyRequest, query: HistoryQuery) => ({
-    statusCode: STATUS.ok,
+    statusCode: GENESYS_STATUS.ok,
     referenceId: results.start(request.principal, 'GetInteractionsHistoryMessage', () =>
       history(vault, request.principal, query, resourceContext(request)),
     ),
@@ -36,9 +37,9 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
         body: operationBody(['RetrieveInteractionHistory', 'RetrieveAgentHistory'], true),
         response: { 200: ACCEPTED, ...ERROR_RESPONSES },
       },
+      config: { operation: 'interaction.read' },
     },
     async (request) => {
-      assertCanRead(request.principal);
       const agentHistory = request.body.operationName === 'RetrieveAgentHistory';
       return start(request, historyQuery(request.principal, request.body, { agentHistory }, Date.now()));
     },
@@ -50,13 +51,13 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
       schema: {
         summary: "RetrieveContactHistory: a contact's interactions (result on CometD /v2/ucs/interactions)",
         tags: ['genesys'],
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } },
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } },
         body: operationBody(['RetrieveContactHistory'], true),
         response: { 200: ACCEPTED, ...ERROR_RESPONSES },
       },
+      config: { operation: 'interaction.read' },
     },
     async (request) => {
-      assertCanRead(request.principal);
       return start(request, historyQuery(request.principal, request.body, { contactId: request.params.id }, Date.now()));
     },
   );
@@ -76,9 +77,9 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
           ...ERROR_RESPONSES,
         },
       },
+      config: { operation: 'interaction.read' },
     },
     async (request) => {
-      assertCanRead(request.principal);
       const { contactId, customAttributes, searchCustomAttributes, ...rest } = request.query;
       const params: HistoryParams = { ...rest };
       if (customAttributes !== undefined)
@@ -88,7 +89,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
           searchCustomAttributes.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
         );
       const query = historyQuery(request.principal, params, contactId !== undefined ? { contactId } : {}, Date.now());
-      return { statusCode: STATUS.ok, ...(await history(vault, request.principal, query, resourceContext(request))) };
+      return { statusCode: GENESYS_STATUS.ok, ...(await history(vault, request.principal, query, resourceContext(request))) };
     },
   );
 }

@@ -5,9 +5,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { EdgeLimits } from '../../config.js';
+import { errors } from '../../domain/errors.js';
 import type { Notifier } from '../../notify/index.js';
 import type { Runtime } from '../../runtime.js';
 import { authenticateHook } from '../shared/authenticate.js';
+import { authorizeRoutes } from '../shared/authorize.js';
+import { boundInput } from '../shared/params.js';
 import { sessionCookieHook } from '../shared/session-cookie.js';
 import { AsyncResults } from './async-results.js';
 import { contentRoutes } from './content-routes.js';
@@ -22,10 +25,12 @@ export async function genesysApi(
 ) {
   app.setErrorHandler(sendStatus);
   app.setNotFoundHandler((request, reply) =>
-    sendStatus(Object.assign(new Error(`no route ${request.method} ${request.url}`), { statusCode: 404 }), request, reply),
+    sendStatus(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
   );
   app.addHook('onRequest', authenticateHook(runtime.auth));
   app.addHook('onRequest', sessionCookieHook(runtime.auth));
+  authorizeRoutes(app);
+  boundInput(app);
   const results = new AsyncResults(notifier, app.log, limits);
   // Results still being computed need the store, which closes right after the app.
   app.addHook('onClose', () => results.drain());

@@ -1,8 +1,12 @@
 /** JSON schemas of the Genesys-compatible routes, for validation and the OpenAPI description. */
 import { MAX_PAGE_SIZE } from '../../domain/search.js';
+import { LIMITS } from '../../domain/validate.js';
 import { STATUS_SCHEMA } from './status.js';
 
 const text = { type: 'string' } as const;
+const date = { type: 'string', maxLength: 64 } as const;
+const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
+const attributeName = { type: 'string', maxLength: LIMITS.customAttributeName } as const;
 const SOURCE = {
   type: 'string',
   enum: ['main', 'archive'],
@@ -11,20 +15,28 @@ const SOURCE = {
 
 /** Parameters every history operation shares. Unknown parameters are ignored, as Web Services does. */
 const HISTORY_PROPERTIES = {
-  fromDate: { type: 'string', description: "yyyy-MM-dd in the tenant's time zone, or a full timestamp; default: a month ago" },
-  toDate: { type: 'string', description: 'yyyy-MM-dd (through the end of that day) or a full timestamp; default: today' },
+  fromDate: { ...date, description: "yyyy-MM-dd in the tenant's time zone, or a full timestamp; default: a month ago" },
+  toDate: { ...date, description: 'yyyy-MM-dd (through the end of that day) or a full timestamp; default: today' },
   mediaType: {
     type: 'string',
+    maxLength: 32,
     description: 'call, chat, email, facebook, facebooksession, smssession, openmedia, twitter or workitem; any case',
   },
-  userId: { type: 'string', minLength: 1, description: 'only interactions this agent handled' },
+  userId: { ...id, description: 'only interactions this agent handled' },
   sort: { type: 'string', enum: ['asc', 'desc'], description: 'by start date; default desc' },
   maxSize: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, description: 'default 100' },
   source: SOURCE,
-  customAttributes: { type: 'array', items: text, description: 'custom attribute names to include in the result' },
+  customAttributes: {
+    type: 'array',
+    maxItems: LIMITS.customAttributes,
+    items: attributeName,
+    description: 'custom attribute names to include in the result',
+  },
   searchCustomAttributes: {
     type: 'object',
-    additionalProperties: text,
+    maxProperties: LIMITS.searchCustomAttributes,
+    propertyNames: attributeName,
+    additionalProperties: { type: 'string', maxLength: LIMITS.customAttributeValue },
     description: 'name = value; every one must match',
   },
 } as const;
@@ -83,11 +95,17 @@ export const HISTORY_QUERYSTRING = {
   type: 'object',
   properties: {
     ...HISTORY_PROPERTIES,
-    contactId: { type: 'string', minLength: 1, description: "only this contact's interactions" },
-    customAttributes: { type: 'array', items: text, description: 'names, repeated or comma-separated' },
+    contactId: { ...id, description: "only this contact's interactions" },
+    customAttributes: {
+      type: 'array',
+      maxItems: LIMITS.customAttributes,
+      items: { type: 'string', maxLength: 4096 },
+      description: 'names, repeated or comma-separated',
+    },
     searchCustomAttributes: {
       type: 'array',
-      items: { type: 'string', pattern: '^[^=]+=.*$' },
+      maxItems: LIMITS.searchCustomAttributes,
+      items: { type: 'string', pattern: '^[^=]+=.*$', maxLength: LIMITS.customAttributeName + 1 + LIMITS.customAttributeValue },
       description: 'name=value, repeatable; every one must match',
     },
   },

@@ -3,20 +3,8 @@
  * `statusMessage` naming the field, with the matching HTTP status.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { VaultError } from '../../domain/errors.js';
+import { CODES, GENESYS_STATUS as STATUS, type VaultError } from '../../domain/errors.js';
 import { toVaultError } from '../shared/errors.js';
-
-export const STATUS = {
-  ok: 0,
-  missingParameter: 1,
-  invalidParameter: 2,
-  forbidden: 3,
-  internal: 4,
-  noPermission: 5,
-  notFound: 6,
-  /** Documented from Web Services 8.5.2 on ("user is not authenticated"). */
-  unauthenticated: 20,
-} as const;
 
 export const STATUS_SCHEMA = {
   type: 'object',
@@ -38,7 +26,7 @@ export function statusCodeOf(error: VaultError): number {
       return STATUS.forbidden;
     case 'forbidden':
       // A feature that is off forbids the operation for everyone; a missing right is the caller's.
-      return error.code === 'IXV_FEATURE_DISABLED' ? STATUS.forbidden : STATUS.noPermission;
+      return error.code === CODES.featureDisabled ? STATUS.forbidden : STATUS.noPermission;
     case 'unauthenticated':
       return STATUS.unauthenticated;
     case 'not_found':
@@ -52,6 +40,5 @@ export function sendStatus(err: unknown, request: FastifyRequest, reply: Fastify
   const error = toVaultError(err);
   if (error.status >= 500) request.log.error({ err }, 'request failed');
   if (error.status === 401) reply.header('WWW-Authenticate', 'Basic realm="ixvault", Bearer');
-  const statusMessage = error.kind === 'internal' ? 'internal error' : error.message;
-  return reply.code(error.status).send({ statusCode: statusCodeOf(error), statusMessage });
+  return reply.code(error.status).send({ statusCode: statusCodeOf(error), statusMessage: error.publicMessage });
 }

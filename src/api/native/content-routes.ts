@@ -11,7 +11,7 @@ import { CONTENT_ITEM, SOURCE } from './schemas.js';
 const PARAMS = {
   type: 'object',
   required: ['id', 'contentKey'],
-  properties: { id: { type: 'string' }, contentKey: { type: 'string' } },
+  properties: { id: { type: 'string', maxLength: 256 }, contentKey: { type: 'string', maxLength: 256 } },
 } as const;
 
 type Params = { id: string; contentKey: string };
@@ -24,6 +24,7 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
   app.put<{ Params: Params; Querystring: Omit<ContentUpload, 'contentType'> }>(
     '/interactions/:id/content/:contentKey',
     {
+      config: { operation: 'interaction.write' },
       schema: {
         summary: 'Upload content (raw body, streamed)',
         description:
@@ -34,11 +35,11 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
           type: 'object',
           additionalProperties: false,
           properties: {
-            type: { type: 'string' },
-            duration: { type: 'string', pattern: '^\\d+$', description: 'milliseconds' },
-            version: { type: 'string', pattern: '^\\d+$' },
-            owningAgent: { type: 'string' },
-            owningInteractionPlan: { type: 'string' },
+            type: { type: 'string', maxLength: 64 },
+            duration: { type: 'string', pattern: '^\\d+$', maxLength: 15, description: 'milliseconds' },
+            version: { type: 'string', pattern: '^\\d+$', maxLength: 15 },
+            owningAgent: { type: 'string', maxLength: 256 },
+            owningInteractionPlan: { type: 'string', maxLength: 256 },
           },
         },
         response: { 201: CONTENT_ITEM },
@@ -59,6 +60,7 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
   app.get<{ Params: Params; Querystring: { source: Source } }>(
     '/interactions/:id/content/:contentKey',
     {
+      config: { operation: 'content.read' },
       schema: {
         summary: 'Download content (Range and conditional requests supported)',
         tags: ['native'],
@@ -79,7 +81,10 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
 
   app.delete<{ Params: Params }>(
     '/interactions/:id/content/:contentKey',
-    { schema: { summary: 'Delete one content item', tags: ['native'], params: PARAMS } },
+    {
+      config: { operation: 'content.delete' },
+      schema: { summary: 'Delete one content item', tags: ['native'], params: PARAMS },
+    },
     async (request, reply) => {
       await vault.deleteContent(request.principal, request.params.id, request.params.contentKey);
       return reply.code(204).send();

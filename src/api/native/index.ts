@@ -1,7 +1,10 @@
 /** The native API (`/api/v1`): ingestion, retrieval and search; RFC 7807 problem JSON on every error. */
 import type { FastifyInstance } from 'fastify';
+import { errors } from '../../domain/errors.js';
 import type { Runtime } from '../../runtime.js';
 import { authenticateHook } from '../shared/authenticate.js';
+import { authorizeRoutes } from '../shared/authorize.js';
+import { boundInput } from '../shared/params.js';
 import { contentRoutes } from './content-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { sendProblem } from './problem.js';
@@ -10,16 +13,13 @@ import { searchRoutes } from './search-routes.js';
 export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   app.setErrorHandler(sendProblem);
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(Object.assign(new Error(`no route ${request.method} ${request.url}`), { statusCode: 404 }), request, reply),
+    sendProblem(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
   );
   app.addHook('onRequest', authenticateHook(runtime.auth));
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (err) {
-      done(Object.assign(err as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
-    }
-  });
+  authorizeRoutes(app);
+  boundInput(app);
+  // A merge patch is JSON: the same parser as JSON bodies, refusing __proto__ and constructor.prototype keys.
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   const vault = runtime.vault;
   await app.register(interactionRoutes, { vault });
   await app.register(searchRoutes, { vault, cursorKey: runtime.keys.cursor });

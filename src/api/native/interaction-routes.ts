@@ -10,6 +10,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
   app.post(
     '/interactions',
     {
+      config: { operation: 'interaction.write' },
       schema: {
         summary: 'Create or replace one interaction',
         description:
@@ -29,6 +30,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
   app.post<{ Body: unknown }>(
     '/interactions::batch',
     {
+      config: { operation: 'interaction.write' },
       schema: {
         summary: `Create or replace up to ${MAX_BATCH} interactions, all or nothing`,
         description:
@@ -59,6 +61,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
   app.get<{ Params: { id: string }; Querystring: { source: Source } }>(
     '/interactions/:id',
     {
+      config: { operation: 'interaction.read' },
       schema: {
         summary: 'One interaction with its messages and content items',
         tags: ['native'],
@@ -73,6 +76,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
   app.patch<{ Params: { id: string } }>(
     '/interactions/:id',
     {
+      config: { operation: 'interaction.write' },
       schema: {
         summary: 'Partial update (JSON merge patch, RFC 7396)',
         description: 'Fields set to null are removed. id and guid cannot change. Messages are changed through /messages.',
@@ -91,7 +95,10 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
 
   app.delete<{ Params: { id: string } }>(
     '/interactions/:id',
-    { schema: { summary: 'Delete an interaction with its messages and content', tags: ['native'], params: ID_PARAMS } },
+    {
+      config: { operation: 'interaction.delete' },
+      schema: { summary: 'Delete an interaction with its messages and content', tags: ['native'], params: ID_PARAMS },
+    },
     async (request, reply) => {
       await vault.delete(request.principal, request.params.id);
       return reply.code(204).send();
@@ -101,6 +108,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
   app.post<{ Params: { id: string } }>(
     '/interactions/:id/messages',
     {
+      config: { operation: 'interaction.write' },
       schema: {
         summary: 'Append messages to a transcript',
         description:

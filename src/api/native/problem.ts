@@ -37,7 +37,7 @@ export function sendProblem(err: unknown, request: FastifyRequest, reply: Fastif
     type: `urn:ixvault:problem:${error.code}`,
     title: TITLES[error.status] ?? 'Error',
     status: error.status,
-    detail: error.message,
+    detail: error.publicMessage,
     instance: request.url,
     code: error.code,
   };

@@ -85,7 +85,7 @@ export const UPSERT_RESULT = {
 export const ID_PARAMS = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', description: 'the interaction id or guid' } },
+  properties: { id: { type: 'string', maxLength: 256, description: 'the interaction id or guid' } },
 } as const;
 
 export const SOURCE = { type: 'string', enum: ['main', 'archive'], default: 'main' } as const;

@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor, queryFingerprint } from '../../domain/curso
 import { errors } from '../../domain/errors.js';
 import { MEDIA_TYPES } from '../../domain/interaction.js';
 import type { InteractionSearch, SortOrder, Source } from '../../domain/search.js';
-import { parseMediaType } from '../../domain/validate.js';
+import { LIMITS, parseMediaType } from '../../domain/validate.js';
 import type { Vault } from '../../services/vault.js';
 import { instantParam } from '../shared/params.js';
 import { INTERACTION_RESPONSE, SOURCE } from './schemas.js';
@@ -30,11 +30,13 @@ interface SearchQuery {
 
 const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
 const prefix = { type: 'string', minLength: 1, maxLength: 256 } as const;
+const instant = { type: 'string', maxLength: 64 } as const;
 
 export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: { vault: Vault; cursorKey: Uint8Array }) {
   app.get<{ Querystring: SearchQuery }>(
     '/interactions',
     {
+      config: { operation: 'interaction.read' },
       schema: {
         summary: 'Search interactions',
         tags: ['native'],
@@ -42,9 +44,9 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            from: { type: 'string', description: 'ISO 8601 instant, inclusive' },
-            to: { type: 'string', description: 'ISO 8601 instant, inclusive' },
-            mediaType: { type: 'string', description: `comma-separated: ${MEDIA_TYPES.join(', ')}` },
+            from: { ...instant, description: 'ISO 8601 instant, inclusive' },
+            to: { ...instant, description: 'ISO 8601 instant, inclusive' },
+            mediaType: { type: 'string', maxLength: 256, description: `comma-separated: ${MEDIA_TYPES.join(', ')}` },
             ownerId: id,
             handlingAgentId: id,
             contactId: id,
@@ -53,7 +55,12 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
             direction: { type: 'string', enum: ['inbound', 'outbound'] },
             customAttribute: {
               type: 'array',
-              items: { type: 'string', pattern: '^[^=]+=.*$' },
+              maxItems: LIMITS.searchCustomAttributes,
+              items: {
+                type: 'string',
+                pattern: '^[^=]+=.*$',
+                maxLength: LIMITS.customAttributeName + 1 + LIMITS.customAttributeValue,
+              },
               description: 'name=value, repeatable; all must match',
             },
             hasContent: { type: 'boolean' },
@@ -131,13 +138,14 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
   app.get<{ Querystring: { since?: string; limit: number } }>(
     '/audit',
     {
+      config: { operation: 'audit.read' },
       schema: {
         summary: 'Audit log of deletions (admins)',
         tags: ['native'],
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { since: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          properties: { since: instant, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
         },
       },
     },

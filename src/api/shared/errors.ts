@@ -1,9 +1,11 @@
 /**
  * Every error a route can raise, brought to one VaultError so that each
- * facade only has to print it in its own wire format.
+ * facade only has to print it in its own wire format. Whatever is not a
+ * VaultError or one of Fastify's own request errors becomes the generic
+ * internal error: no library's message ever reaches a client.
  */
 import type { FastifyError } from 'fastify';
-import { type ErrorKind, errors, isVaultError, VaultError } from '../../domain/errors.js';
+import { errors, isVaultError, type VaultError } from '../../domain/errors.js';
 
 interface ValidationItem {
   instancePath?: string;
@@ -13,45 +15,43 @@ interface ValidationItem {
 
 export function toVaultError(err: unknown): VaultError {
   if (isVaultError(err)) return err;
-  const fe = err as FastifyError & { validation?: ValidationItem[]; validationContext?: string };
+  const fe = err as Partial<FastifyError> & { validation?: ValidationItem[]; validationContext?: string };
   if (Array.isArray(fe.validation) && fe.validation.length > 0) {
-    const problems = fe.validation.map((v) => {
-      const missing = v.params?.missingProperty;
-      const additional = v.params?.additionalProperty;
-      const path = (v.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
-      const field =
-        [path, missing ?? additional].filter((p) => p !== undefined && p !== '').join('.') || fe.validationContext || 'request';
-      const message = missing
-        ? 'is required'
-        : additional
-          ? 'is not a known parameter'
-          : v.params?.allowedValues
-            ? `must be one of ${(v.params.allowedValues as unknown[]).join(', ')}`
-            : (v.message ?? 'is invalid');
-      return { field: String(field), message };
-    });
-    const kind: ErrorKind = problems.every((p) => p.message === 'is required') ? 'missing' : 'invalid';
-    const first = problems[0];
-    return new VaultError(kind, 'IXV_INVALID_REQUEST', problems.map((p) => `${p.field}: ${p.message}`).join('; '), {
-      problems,
-      ...(first ? { field: first.field } : {}),
-    });
+    const allMissing = fe.validation.every((v) => v.params?.missingProperty !== undefined);
+    return errors.invalidRequest(
+      fe.validation.map((v) => {
+        const missing = v.params?.missingProperty;
+        const additional = v.params?.additionalProperty;
+        const path = (v.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
+        const field =
+          [path, missing ?? additional].filter((p) => p !== undefined && p !== '').join('.') || fe.validationContext || 'request';
+        const message = missing
+          ? 'is required'
+          : additional
+            ? 'is not a known parameter'
+            : v.params?.allowedValues
+              ? `must be one of ${(v.params.allowedValues as unknown[]).join(', ')}`
+              : (v.message ?? 'is invalid');
+        return { field: String(field), message };
+      }),
+      allMissing ? 'missing' : 'invalid',
+    );
   }
-  const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
   switch (fe.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new VaultError('invalid', 'IXV_INVALID_JSON', `body: ${fe.message}`, { field: 'body' });
+      return errors.invalidJson();
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new VaultError('too_large', 'IXV_BODY_TOO_LARGE', 'body: request body is too large', { field: 'body' });
+      return errors.bodyTooLarge();
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new VaultError('invalid', 'IXV_UNSUPPORTED_MEDIA_TYPE', `Content-Type: ${fe.message}`, {
-        field: 'Content-Type',
-      });
+      return errors.unsupportedMediaType();
   }
-  if (status === 404) return new VaultError('not_found', 'IXV_NOT_FOUND', fe.message);
-  if (status === 413) return new VaultError('too_large', 'IXV_BODY_TOO_LARGE', fe.message, { field: 'body' });
-  if (status === 415) return new VaultError('invalid', 'IXV_UNSUPPORTED_MEDIA_TYPE', fe.message, { field: 'Content-Type' });
-  if (status >= 400 && status < 500) return new VaultError('invalid', 'IXV_BAD_REQUEST', fe.message);
+  const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+  if (status === 404) return errors.notFound();
+  if (status === 413) return errors.bodyTooLarge();
+  if (status === 415) return errors.unsupportedMediaType();
+  // Fastify's own request errors describe the request; anything else's message may describe our insides.
+  if (status >= 400 && status < 500)
+    return errors.badRequest(typeof fe.code === 'string' && fe.code.startsWith('FST_') && fe.message ? fe.message : undefined);
   return errors.internal();
 }

@@ -5,7 +5,7 @@
  * Vonage's own message.
  */
 import type { FastifyRequest } from 'fastify';
-import { VaultError } from '../../domain/errors.js';
+import { errors } from '../../domain/errors.js';
 
 const API_VERSIONS = ['application/vnd.newvoicemedia.v2+json', 'application/vnd.newvoicemedia.v3+json'] as const;
 
@@ -29,6 +29,5 @@ function listsSupportedVersion(accept: string | undefined): boolean {
 }
 
 export async function checkApiVersion(request: FastifyRequest): Promise<void> {
-  if (!listsSupportedVersion(request.headers.accept))
-    throw new VaultError('invalid', 'IXV_INVALID_API_VERSION', INVALID_MESSAGE, { field: 'Accept' });
+  if (!listsSupportedVersion(request.headers.accept)) throw errors.invalidApiVersion(INVALID_MESSAGE);
 }

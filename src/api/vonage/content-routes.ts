@@ -1,12 +1,10 @@
 /** One content item of an interaction: download it (Range, conditional GET) or delete it. */
 import type { FastifyInstance } from 'fastify';
 import { assertContentKey } from '../../domain/content.js';
-import { isVaultError } from '../../domain/errors.js';
+import { CODES, isVaultError } from '../../domain/errors.js';
 import { CONTENT_TYPES } from '../../domain/interaction.js';
-import { assertCanDeleteContent, assertCanReadContent } from '../../domain/principal.js';
 import type { Vault } from '../../services/vault.js';
 import { sendContent } from '../shared/content-response.js';
-import { requires } from './access.js';
 import { GUID_PARAM, parseGuid } from './guid.js';
 import { vonageSchema } from './schemas.js';
 
@@ -35,8 +33,7 @@ async function withTypeNameFallback<T>(contentKey: string, action: (key: string)
     return await action(contentKey);
   } catch (err) {
     const typeName = CONTENT_TYPES.find((t) => t.toLowerCase() === contentKey.toLowerCase());
-    if (typeName === undefined || typeName === contentKey || !isVaultError(err) || err.code !== 'IXV_CONTENT_NOT_FOUND')
-      throw err;
+    if (typeName === undefined || typeName === contentKey || !isVaultError(err) || err.code !== CODES.contentNotFound) throw err;
     return action(typeName);
   }
 }
@@ -50,7 +47,7 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
           'The stored bytes with their Content-Type, Content-Length, ETag and Last-Modified. A single `Range` (also open or suffix) answers 206, an unsatisfiable one 416; If-None-Match / If-Modified-Since answer 304.',
         params: PARAMS,
       }),
-      onRequest: requires(assertCanReadContent),
+      config: { operation: 'content.read' },
     },
     async (request, reply) => {
       const guid = parseGuid(request.params.guid);
@@ -69,7 +66,7 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
         params: PARAMS,
         response: { 204: { type: 'null' } },
       }),
-      onRequest: requires(assertCanDeleteContent),
+      config: { operation: 'content.delete' },
     },
     async (request, reply) => {
       const guid = parseGuid(request.params.guid);

@@ -16,5 +16,5 @@ export function sendVonageError(err: unknown, request: FastifyRequest, reply: Fa
   const error = toVaultError(err);
   if (error.status >= 500) request.log.error({ err }, 'request failed');
   if (error.status === 401) reply.header('WWW-Authenticate', 'Bearer');
-  return reply.code(error.status).type('application/json; charset=utf-8').send({ message: error.message });
+  return reply.code(error.status).type('application/json; charset=utf-8').send({ message: error.publicMessage });
 }

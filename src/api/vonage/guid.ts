@@ -1,5 +1,5 @@
 /** Interaction GUIDs in paths, checked with Vonage's own messages before anything is looked up. */
-import { VaultError } from '../../domain/errors.js';
+import { errors } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 
 export const GUID_PARAM = {
@@ -10,9 +10,7 @@ export const GUID_PARAM = {
 
 /** Returns the GUID as stored (lower-case), or throws the 400 Vonage answers. */
 export function parseGuid(value: string): string {
-  if (value.length !== 36)
-    throw new VaultError('invalid', 'IXV_INVALID_GUID', 'GUID must be 36 characters in length', { field: 'guid' });
-  if (!isUuid(value))
-    throw new VaultError('invalid', 'IXV_INVALID_GUID', `GUID '${value}' is not a valid UUID string`, { field: 'guid' });
+  if (value.length !== 36) throw errors.invalidGuid('GUID must be 36 characters in length');
+  if (!isUuid(value)) throw errors.invalidGuid(`GUID '${value}' is not a valid UUID string`);
   return value.toLowerCase();
 }

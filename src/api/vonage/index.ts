@@ -8,8 +8,11 @@
  * the route's scope (403), parameters (400), then the lookup (404).
  */
 import type { FastifyInstance } from 'fastify';
+import { errors } from '../../domain/errors.js';
 import type { Runtime } from '../../runtime.js';
 import { authenticateHook } from '../shared/authenticate.js';
+import { authorizeRoutes } from '../shared/authorize.js';
+import { boundInput } from '../shared/params.js';
 import { checkApiVersion } from './api-version.js';
 import { contentRoutes } from './content-routes.js';
 import { sendVonageError } from './errors.js';
@@ -19,10 +22,12 @@ import { searchRoute } from './search-route.js';
 export async function vonageApi(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   app.setErrorHandler(sendVonageError);
   app.setNotFoundHandler((request, reply) =>
-    sendVonageError(Object.assign(new Error(`no route ${request.method} ${request.url}`), { statusCode: 404 }), request, reply),
+    sendVonageError(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
   );
   app.addHook('onRequest', authenticateHook(runtime.auth));
   app.addHook('onRequest', checkApiVersion);
+  authorizeRoutes(app);
+  boundInput(app);
   const vault = runtime.vault;
   await app.register(searchRoute, { vault, cursorKey: runtime.keys.cursor });
   await app.register(interactionRoutes, { vault });

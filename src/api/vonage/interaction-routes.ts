@@ -1,9 +1,7 @@
 /** One interaction by GUID: read it (in the search's item shape), or delete it with all its content. */
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../../domain/errors.js';
-import { assertCanDeleteContent, assertCanReadContent } from '../../domain/principal.js';
 import type { Vault } from '../../services/vault.js';
-import { requires } from './access.js';
 import { GUID_PARAM, parseGuid } from './guid.js';
 import { toVonageItem } from './item.js';
 import { ITEM, vonageSchema } from './schemas.js';
@@ -21,7 +19,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
         params: PARAMS,
         response: { 200: ITEM },
       }),
-      onRequest: requires(assertCanReadContent),
+      config: { operation: 'content.read' },
     },
     async (request) => {
       const guid = parseGuid(request.params.guid);
@@ -39,10 +37,10 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
         params: PARAMS,
         response: { 200: { type: 'object', additionalProperties: false } },
       }),
-      onRequest: requires(assertCanDeleteContent),
+      config: { operation: 'interaction.delete' },
     },
     async (request) => {
-      await vault.deleteWithContentRight(request.principal, parseGuid(request.params.guid));
+      await vault.delete(request.principal, parseGuid(request.params.guid));
       return {};
     },
   );

@@ -7,11 +7,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decodeCursor, encodeCursor, queryFingerprint } from '../../domain/cursor.js';
 import { errors } from '../../domain/errors.js';
 import type { Direction } from '../../domain/interaction.js';
-import { assertCanReadContent, describePrincipal } from '../../domain/principal.js';
+import { describePrincipal } from '../../domain/principal.js';
 import { type InteractionSearch, MAX_PAGE_SIZE } from '../../domain/search.js';
 import type { Vault } from '../../services/vault.js';
 import { instantParam } from '../shared/params.js';
-import { requires } from './access.js';
 import { toVonageItem } from './item.js';
 import { SEARCH_RESULT, vonageSchema } from './schemas.js';
 
@@ -68,8 +67,8 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
           type: 'object',
           required: ['start', 'end'],
           properties: {
-            start: { type: 'string', description: 'ISO 8601, inclusive', examples: ['2021-12-01T14:18:23.857Z'] },
-            end: { type: 'string', description: 'ISO 8601, inclusive; at most 7 days after start' },
+            start: { type: 'string', maxLength: 64, description: 'ISO 8601, inclusive', examples: ['2021-12-01T14:18:23.857Z'] },
+            end: { type: 'string', maxLength: 64, description: 'ISO 8601, inclusive; at most 7 days after start' },
             handlingAgentId: { type: 'string', minLength: 1, maxLength: 256 },
             connectFrom: prefix('the address of the party that initiated the interaction'),
             connectTo: prefix('the address of the party that received the interaction'),
@@ -80,7 +79,7 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
         },
         response: { 200: SEARCH_RESULT },
       }),
-      onRequest: requires(assertCanReadContent),
+      config: { operation: 'content.read' },
       preValidation: canonicalParameterNames,
     },
     async (request) => {

@@ -1,0 +1,75 @@
+/**
+ * The one table of rights: every operation of every API (native, Vonage,
+ * Genesys) names one of these operations, and a principal may perform it
+ * when it is a user with one of the roles, or a client whose token carries
+ * one of the scopes. Which rows it then sees is `visibilityOf`'s business
+ * (an agent only its own interactions, everyone only its tenant).
+ */
+import { errors } from './errors.js';
+import { type Principal, ROLES, type Role, type Scope } from './principal.js';
+
+export interface Requirement {
+  /** What the operation does, as the README's table says it. */
+  summary: string;
+  /** Any one of these roles suffices for a user. */
+  roles: readonly Role[];
+  /** Any one of these scopes suffices for a client; none: clients may not. */
+  scopes: readonly Scope[];
+}
+
+export const OPERATIONS = {
+  'interaction.read': {
+    summary: 'read interaction records (messages and the list of content items included) and search them',
+    roles: ROLES,
+    scopes: ['interactions:read', 'interaction-content:read'],
+  },
+  'content.read': {
+    summary: 'download content bytes (recordings, transcripts, …); every read of the Vonage Interaction Content API',
+    roles: ROLES,
+    scopes: ['interaction-content:read'],
+  },
+  'interaction.write': {
+    summary: 'create, replace or patch records, append messages, upload content',
+    roles: ['admin'],
+    scopes: ['interactions:write'],
+  },
+  'content.delete': {
+    summary: 'delete one content item',
+    roles: ['admin'],
+    scopes: ['interaction-content:delete'],
+  },
+  'interaction.delete': {
+    summary: 'delete an interaction with all its content',
+    roles: ['admin'],
+    scopes: ['interaction-content:delete'],
+  },
+  'audit.read': {
+    summary: 'read the audit log of deletions',
+    roles: ['admin'],
+    scopes: [],
+  },
+} as const satisfies Record<string, Requirement>;
+
+export type Operation = keyof typeof OPERATIONS;
+
+export function isOperation(value: unknown): value is Operation {
+  return typeof value === 'string' && Object.hasOwn(OPERATIONS, value);
+}
+
+export function mayPerform(principal: Principal, operation: Operation): boolean {
+  const requirement: Requirement = OPERATIONS[operation];
+  if (principal.kind === 'user') return requirement.roles.includes(principal.role);
+  return requirement.scopes.some((scope) => principal.scopes.has(scope));
+}
+
+/** Throws the 403 naming what the operation needs of this kind of principal. */
+export function authorize(principal: Principal, operation: Operation): void {
+  if (mayPerform(principal, operation)) return;
+  const requirement: Requirement = OPERATIONS[operation];
+  if (principal.kind === 'user') throw errors.forbidden(`${operation} needs the role ${requirement.roles.join(' or ')}`);
+  if (requirement.scopes.length === 0)
+    throw errors.forbidden(
+      `${operation} is not open to clients; it needs a user with the role ${requirement.roles.join(' or ')}`,
+    );
+  throw errors.forbidden(`the token lacks the scope ${requirement.scopes.join(' or ')} (${operation})`);
+}

@@ -1,0 +1,235 @@
+/**
+ * Start-up migrations on the backend under test: nothing pending means no DDL
+ * at all (what a Citus worker node and a role without CREATE need), `serve
+ * --no-migrate` refuses a database that needs migrating, and the Citus rule
+ * (every table distributed by tenant_id, colocated with ixv_main.interactions,
+ * the rest reference tables) emits the right calls for the real schema. Citus
+ * itself is not in Debian, so its branch is tested as the SQL it would emit
+ * (docs/SCALING.md records the run on a real cluster).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRuntime } from '../../src/runtime.js';
+import { connect, type StoreConnection } from '../../src/store/database.js';
+import {
+  type CatalogTable,
+  catalogTables,
+  citusPlan,
+  citusStatements,
+  MIGRATIONS,
+  migrate,
+  migrationStatus,
+} from '../../src/store/migrator.js';
+import { runCli, startCli, storeArgs } from '../helpers/cli.js';
+import { BACKEND, createTestDatabase } from '../helpers/server.js';
+
+/** Every migration, for each logical store: what a fresh store has pending. */
+const ALL = ['main', 'archive'].flatMap((source) => MIGRATIONS.map((m) => `${source}:${m.name}`));
+const NEEDS_ALL = new RegExp(`needs ${ALL.length} schema change\\(s\\) \\(${ALL.join(', ')}\\)`);
+
+/** The suite runs against a Citus coordinator (docs/SCALING.md). */
+const CITUS = Boolean(process.env.IXVAULT_TEST_CITUS_WORKERS);
+
+const open = (location: { dataDir: string; databaseUrl?: string | undefined }, migrate = true) =>
+  openRuntime({ ...location, principals: { tenants: [] }, maxContentBytes: 1, secret: 'test-secret', poolSize: 2, migrate });
+
+async function freshLocation(): Promise<{ dataDir: string; databaseUrl?: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ixvault-migrations-'));
+  const databaseUrl = await createTestDatabase();
+  return databaseUrl ? { dataDir, databaseUrl } : { dataDir };
+}
+
+describe(`migrations (${BACKEND})`, () => {
+  const dirs: string[] = [];
+  const fresh = async () => {
+    const location = await freshLocation();
+    dirs.push(location.dataDir);
+    return location;
+  };
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports what is pending on a fresh store, and nothing once migrated', async () => {
+    const location = await fresh();
+    const store = connect(location);
+    try {
+      expect((await migrationStatus(store)).pending).toEqual(ALL);
+      expect((await migrate(store)).filter((step) => !/^(distribute|reference) /.test(step))).toEqual(ALL);
+      expect((await migrationStatus(store)).pending).toEqual([]);
+      expect(await migrate(store)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.runIf(BACKEND === 'postgres')(
+    'runs no DDL at all when nothing is pending (PostgreSQL: an event trigger refuses any)',
+    async () => {
+      const location = await fresh();
+      const url = location.databaseUrl as string;
+      await (await open(location)).close();
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        // What a Citus worker does with DDL, for every DDL statement of this database.
+        await admin.query(`create function refuse_ddl() returns event_trigger language plpgsql as $$
+        begin raise exception 'DDL refused: %', tg_tag; end $$`);
+        await admin.query('create event trigger refuse_ddl on ddl_command_start execute function refuse_ddl()');
+        // The trigger works: a DDL statement that changes nothing is refused too.
+        await expect(admin.query('create schema if not exists ixv_main')).rejects.toThrow(/DDL refused: CREATE SCHEMA/);
+        const runtime = await open(location);
+        expect(runtime.migrationsApplied).toEqual([]);
+        await runtime.close();
+      } finally {
+        await admin.query('drop event trigger if exists refuse_ddl');
+        await admin.end();
+      }
+    },
+  );
+
+  it('serve --no-migrate (and IXVAULT_NO_MIGRATE=1) refuses a store with pending migrations, changing nothing', async () => {
+    const location = await fresh();
+    const flagged = await runCli(['serve', '--no-migrate', '--port', '0', ...storeArgs(location)]);
+    expect(flagged.code).toBe(1);
+    expect(flagged.stderr).toMatch(NEEDS_ALL);
+    expect(flagged.stderr).toMatch(/--no-migrate.*ixvault migrate/);
+    const byEnv = await runCli(['serve', '--port', '0', ...storeArgs(location)], { IXVAULT_NO_MIGRATE: '1' });
+    expect(byEnv.code).toBe(1);
+    expect(byEnv.stderr).toMatch(NEEDS_ALL);
+    const store = connect(location);
+    try {
+      expect((await migrationStatus(store)).pending).toEqual(ALL);
+      expect(await tablesOf(store)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('serve --no-migrate starts on a migrated store', async () => {
+    const location = await fresh();
+    await (await open(location)).close();
+    const child = startCli(['serve', '--no-migrate', '--port', '0', ...storeArgs(location)]);
+    try {
+      const listening = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        let err = '';
+        child.stdout?.on('data', (d) => {
+          out += d;
+          const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+          if (url) resolve(url);
+        });
+        child.stderr?.on('data', (d) => {
+          err += d;
+        });
+        child.on('close', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+      });
+      const ready = await fetch(`${listening}/ready`);
+      expect(ready.status).toBe(200);
+    } finally {
+      const closed = new Promise((resolve) => child.on('close', resolve));
+      child.kill('SIGTERM');
+      await closed;
+    }
+  });
+
+  it('a runtime opened with migrate: false fails on a fresh store and leaves it untouched', async () => {
+    const location = await fresh();
+    await expect(open(location, false)).rejects.toThrow(NEEDS_ALL);
+    const store = connect(location);
+    try {
+      expect(await tablesOf(store)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () => {
+  let dataDir: string;
+  let store: StoreConnection;
+  let tables: CatalogTable[];
+  beforeAll(async () => {
+    const location = await freshLocation();
+    dataDir = location.dataDir;
+    store = connect(location);
+    await migrate(store);
+    tables = await catalogTables(store.db, ['ixv_main', 'ixv_archive'], false);
+  });
+  afterAll(async () => {
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it.skipIf(CITUS)('is not applied on plain PostgreSQL: no citus extension, no Citus role', async () => {
+    expect((await migrationStatus(store)).citus).toBeUndefined();
+  });
+
+  it('distributes every tenant table colocated with ixv_main.interactions, the migrations tables as reference tables', () => {
+    const colocated = (t: string) =>
+      `select create_distributed_table('${t}', 'tenant_id', colocate_with => '"ixv_main"."interactions"')`;
+    const creates = (list: CatalogTable[]) => citusPlan(list, 'ixv_main').map((p) => p.statements[0]);
+    expect(creates(tables)).toEqual([
+      `select create_distributed_table('"ixv_main"."interactions"', 'tenant_id', colocate_with => 'none')`,
+      colocated('"ixv_archive"."audit_log"'),
+      colocated('"ixv_archive"."content_items"'),
+      colocated('"ixv_archive"."custom_attributes"'),
+      colocated('"ixv_archive"."interaction_agents"'),
+      colocated('"ixv_archive"."interactions"'),
+      `select create_reference_table('"ixv_archive"."ixv_migrations"')`,
+      colocated('"ixv_archive"."messages"'),
+      colocated('"ixv_main"."audit_log"'),
+      colocated('"ixv_main"."content_items"'),
+      colocated('"ixv_main"."custom_attributes"'),
+      colocated('"ixv_main"."interaction_agents"'),
+      `select create_reference_table('"ixv_main"."ixv_migrations"')`,
+      colocated('"ixv_main"."messages"'),
+    ]);
+    // Each is followed by dropping the coordinator's local copy of rows that existed before Citus.
+    expect(citusStatements(tables, 'ixv_main').slice(0, 2)).toEqual([
+      `select create_distributed_table('"ixv_main"."interactions"', 'tenant_id', colocate_with => 'none')`,
+      `select truncate_local_data_after_distributing_table('"ixv_main"."interactions"')`,
+    ]);
+    expect(citusPlan(tables, 'ixv_main').map((p) => p.step)).toContain('reference ixv_main.ixv_migrations');
+  });
+
+  it('every table ixvault creates is covered: each has tenant_id except the migrations tables', () => {
+    expect(tables.filter((t) => !t.tenantColumn).map((t) => `${t.schema}.${t.name}`)).toEqual([
+      'ixv_archive.ixv_migrations',
+      'ixv_main.ixv_migrations',
+    ]);
+  });
+
+  it('a later migration: only its new tables, colocated with the existing anchor', () => {
+    const done = tables.map((t) => ({ ...t, citus: true }));
+    const later: CatalogTable[] = [
+      ...done,
+      { schema: 'ixv_main', name: 'tags', tenantColumn: true, citus: false },
+      { schema: 'ixv_main', name: 'media_types', tenantColumn: false, citus: false },
+    ];
+    expect(citusStatements(later, 'ixv_main')).toEqual([
+      `select create_reference_table('"ixv_main"."media_types"')`,
+      `select truncate_local_data_after_distributing_table('"ixv_main"."media_types"')`,
+      `select create_distributed_table('"ixv_main"."tags"', 'tenant_id', colocate_with => '"ixv_main"."interactions"')`,
+      `select truncate_local_data_after_distributing_table('"ixv_main"."tags"')`,
+    ]);
+    expect(citusStatements(done, 'ixv_main')).toEqual([]);
+  });
+
+  it('refuses to distribute a tenant table before the anchor exists', () => {
+    expect(() =>
+      citusStatements([{ schema: 'ixv_archive', name: 'interactions', tenantColumn: true, citus: false }], 'ixv_main'),
+    ).toThrow(/"ixv_main"."interactions" does not exist/);
+  });
+});
+
+/** The stores' tables, both dialects. */
+async function tablesOf(store: StoreConnection): Promise<string[]> {
+  if (store.dialect === 'postgres') return (await catalogTables(store.db, ['ixv_main', 'ixv_archive'], false)).map((t) => t.name);
+  const { rows } = await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(store.db);
+  return rows.map((r) => r.name);
+}
