@@ -4,7 +4,7 @@
  * no query here that is not scoped to one tenant.
  */
 import type { Kysely, Transaction } from 'kysely';
-import { errors, type FieldProblem, VaultError } from '../domain/errors.js';
+import { CODES, errors, type FieldProblem, VaultError } from '../domain/errors.js';
 import { newGuid, newInteractionId } from '../domain/ids.js';
 import type { Interaction, InteractionWithDetails, Message } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
@@ -120,7 +120,7 @@ export class InteractionRepository {
       const only = conflicts.length === 1 && inputs.length === 1 ? conflicts[0]?.problems[0] : undefined;
       throw only
         ? errors.identityConflict(only.message)
-        : new VaultError('conflict', 'IXV_IDENTITY_CONFLICT', 'records conflict with stored identities; none was stored', {
+        : new VaultError('conflict', CODES.identityConflict, 'records conflict with stored identities; none was stored', {
             extra: { invalidRecords: conflicts },
           });
     }
