@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // Runs the compiled CLI, compiling first when dist/ is missing or older than src/
-// (so `npx ixvault …` works in a fresh checkout right after `npm ci`).
+// (so `npx ixvault …` works in a checkout whose sources changed; `npm ci` compiles once
+// through the `prepare` script). Only the command that runs loads what it needs (see src/cli).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// Node 22 keeps compiled bytecode between runs; Node 20 has no such cache and skips this.
+module.enableCompileCache?.();
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'dist', 'cli', 'main.js');

@@ -32,6 +32,11 @@ function runVitest(label, env) {
     totals.failed += json.numFailedTests;
     totals.skipped += json.numPendingTests + json.numTodoTests;
     console.log(`${label}: ${json.numPassedTests} passed, ${json.numFailedTests} failed`);
+    // A skip is never silent: each skipped test is listed by its full name, which says why (see browser.test.ts).
+    const skipped = json.testResults.flatMap((file) =>
+      file.assertionResults.filter((t) => ['skipped', 'pending', 'todo'].includes(t.status)).map((t) => t.fullName),
+    );
+    for (const name of skipped) console.log(`  skipped: ${name}`);
   } catch {
     console.log(`${label}: no report (vitest exited with ${result.status})`);
     exitCode = 1;

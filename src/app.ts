@@ -11,7 +11,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { nativeApi } from './api/native/index.js';
@@ -29,6 +29,8 @@ import type { Runtime } from './runtime.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
+  /** The server logs one access line per request itself (see src/logging.ts). */
+  disableRequestLogging?: boolean;
   /** How long a Genesys result waits for a CometD session of its user. */
   resultTtlMs?: number;
   /** Bounds of the HTTP edge (EDGE_DEFAULTS for what is left out). */
@@ -45,6 +47,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   const limits: EdgeLimits = { ...EDGE_DEFAULTS, ...options.limits };
   const app = Fastify({
     logger: options.logger ?? false,
+    ...(options.disableRequestLogging ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
     // JSON bodies (batches of 1000 with transcripts); content uploads stream and are limited separately.
     bodyLimit: limits.bodyLimitBytes,
     requestTimeout: limits.requestTimeoutMs,

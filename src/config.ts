@@ -16,6 +16,8 @@ export interface ServerConfig {
   logLevel: string;
   /** false: never change the database schema (`serve --no-migrate`, IXVAULT_NO_MIGRATE=1). */
   migrate: boolean;
+  /** `pretty` or `json`; undefined: pretty on a terminal, JSON otherwise. */
+  logFormat?: string;
 }
 
 export const DEFAULTS = {
@@ -52,6 +54,8 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
   };
   const configFile = pick('configFile', 'IXVAULT_CONFIG');
   if (configFile) config.configFile = resolve(configFile);
+  const logFormat = pick('logFormat', 'IXVAULT_LOG_FORMAT');
+  if (logFormat) config.logFormat = logFormat;
   const databaseUrl = pick('databaseUrl', 'IXVAULT_DATABASE_URL');
   if (databaseUrl) config.databaseUrl = databaseUrl;
   return config;

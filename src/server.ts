@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { EdgeLimits } from './config.js';
+import { defaultLogFormat, type LogFormat, logAccess, prettyStream } from './logging.js';
 import type { Runtime } from './runtime.js';
 
 export interface RunningServer {
@@ -10,31 +11,70 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(
-  runtime: Runtime,
-  options: {
-    host: string;
-    port: number;
-    logLevel?: string;
-    quiet?: boolean;
-    resultTtlMs?: number;
-    limits?: Partial<EdgeLimits>;
-  },
-): Promise<RunningServer> {
+export interface ServerOptions {
+  host: string;
+  port: number;
+  logLevel?: string;
+  /** `pretty` for a person at a terminal, `json` for machines (the default when stdout is not a terminal). */
+  logFormat?: LogFormat;
+  quiet?: boolean;
+  resultTtlMs?: number;
+  limits?: Partial<EdgeLimits>;
+}
+
+/** A listen error a person can act on: the port is taken, or the address is not this machine's. */
+export class ListenError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export function listenHint(err: NodeJS.ErrnoException, host: string, port: number): string {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `${where} is already in use (another ixvault on that port?): stop it, or choose another port with --port N or IXVAULT_PORT=N`;
+    case 'EACCES':
+      return `not allowed to listen on ${where} (ports below 1024 need privileges): choose another port with --port N or IXVAULT_PORT=N`;
+    case 'EADDRNOTAVAIL':
+      return `${host} is not an address of this machine: choose another with --host ADDR or IXVAULT_HOST`;
+    default:
+      return `cannot listen on ${where}: ${err.message}`;
+  }
+}
+
+export async function startServer(runtime: Runtime, options: ServerOptions): Promise<RunningServer> {
+  const format = options.logFormat ?? defaultLogFormat();
   const app = await buildApp(runtime, {
     logger: options.quiet
       ? false
-      : { level: options.logLevel ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] },
+      : {
+          level: options.logLevel ?? 'info',
+          redact: ['req.headers.authorization', 'req.headers.cookie'],
+          ...(format === 'pretty' ? { stream: prettyStream() } : {}),
+        },
+    // One compact access line per request (logAccess) instead of Fastify's "incoming"/"completed" pair.
+    disableRequestLogging: true,
     resultTtlMs: options.resultTtlMs,
     limits: options.limits,
   });
+  if (!options.quiet) logAccess(app);
   let closing = false;
   // Keep-alive connections busy when shutdown starts would otherwise hold app.close() until their
   // idle timeout: their last response tells the client to close.
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
-  await app.listen({ host: options.host, port: options.port });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (err) {
+    await app.close().catch(() => {});
+    const errno = err as NodeJS.ErrnoException;
+    throw new ListenError(listenHint(errno, options.host, options.port), errno.code);
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;

@@ -3,9 +3,10 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePrincipalsConfig } from '../src/auth/directory.js';
 import { connect, type StoreConnection } from '../src/store/database.js';
+import { build } from './helpers/app.js';
 import { runCli, startCli, storeArgs } from './helpers/cli.js';
 import { callRecord, chatRecord } from './helpers/fixtures.js';
-import { BACKEND, call, PRINCIPALS, removeTestData, startTestServer, type TestServer } from './helpers/server.js';
+import { BACKEND, call, PRINCIPALS, removeTestData, send, type TestServer } from './helpers/server.js';
 
 const OLD = 1200;
 const RECENT = 30;
@@ -36,7 +37,7 @@ describe(`archive (${BACKEND})`, () => {
   const principalsFile = () => join(server.dataDir, 'principals.json');
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     const admin = server.basic('admin1');
     const old = oldIds.map((id, i) =>
       i % 2 === 0
@@ -92,9 +93,12 @@ describe(`archive (${BACKEND})`, () => {
         principalsFile(),
         ...storeArgs(server),
       ]);
-      const exited = new Promise((resolve) => child.on('exit', resolve));
-      // Kill as soon as the move is under way.
-      for (let i = 0; i < 2000; i++) {
+      let running = true;
+      const exited = new Promise((resolve) => child.on('exit', resolve)).then(() => {
+        running = false;
+      });
+      // Kill as soon as the move is under way (however long the CLI takes to start on a busy machine).
+      while (running) {
         const archived = (await idsIn('archive')).length;
         if (archived > 0 && archived < OLD) {
           child.kill('SIGKILL');
@@ -102,7 +106,7 @@ describe(`archive (${BACKEND})`, () => {
           break;
         }
         if (archived >= OLD) break;
-        await new Promise((r) => setTimeout(r, 2));
+        await new Promise((r) => setImmediate(r));
       }
       await exited;
       // Whatever happened, nothing is lost: every old interaction is in one store or the other.
@@ -132,19 +136,34 @@ describe(`archive (${BACKEND})`, () => {
   }, 120_000);
 
   it('serves archived interactions and their content through source=archive', async () => {
-    const restarted = await startTestServer({
+    const restarted = await build({
       reuse: { dataDir: server.dataDir, ...(server.databaseUrl ? { databaseUrl: server.databaseUrl } : {}) },
     });
     try {
       const auth = restarted.basic('admin1');
       const id = oldIds[0] ?? '';
-      expect((await call(`${restarted.url}/api/v1/interactions/${id}`, { headers: { authorization: auth } })).status).toBe(404);
+      // Without source=archive: a 404 whose detail says where the record is, to those who may see it.
+      const hinted = await call(`${restarted.url}/api/v1/interactions/${id}`, { headers: { authorization: auth } });
+      expect(hinted.status).toBe(404);
+      expect(hinted.body).toMatchObject({ code: 'IXV_INTERACTION_ARCHIVED', field: 'id', source: 'archive' });
+      expect(hinted.body.detail).toContain('?source=archive');
+      const hintedContent = await call(`${restarted.url}/api/v1/interactions/${id}/content/chatTranscript`, {
+        headers: { authorization: auth },
+      });
+      expect(hintedContent.body.code).toBe('IXV_INTERACTION_ARCHIVED');
+      for (const stranger of ['agent2', 'gadmin']) {
+        const plain = await call(`${restarted.url}/api/v1/interactions/${id}`, {
+          headers: { authorization: restarted.basic(stranger) },
+        });
+        expect(plain.status, stranger).toBe(404);
+        expect(plain.body.code, stranger).toBe('IXV_INTERACTION_NOT_FOUND');
+      }
       const archived = await call(`${restarted.url}/api/v1/interactions/${id}?source=archive`, {
         headers: { authorization: auth },
       });
       expect(archived.status).toBe(200);
       expect(archived.body.messages).toHaveLength(2);
-      const content = await fetch(`${restarted.url}/api/v1/interactions/${id}/content/chatTranscript?source=archive`, {
+      const content = await send(`${restarted.url}/api/v1/interactions/${id}/content/chatTranscript?source=archive`, {
         headers: { authorization: auth },
       });
       expect(await content.text()).toBe('{"lines":[]}');

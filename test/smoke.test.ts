@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from './helpers/app.js';
 import { chatRecord } from './helpers/fixtures.js';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from './helpers/server.js';
+import { BACKEND, call, removeTestData, type TestServer } from './helpers/server.js';
 
 describe(`smoke (${BACKEND})`, () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
   });
   afterAll(async () => {
     await server.stop();

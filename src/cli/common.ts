@@ -1,9 +1,14 @@
-/** Options every command that opens the store shares, and opening it. */
+/**
+ * Options every command that opens the store shares, and opening it. The
+ * runtime (database drivers, blob store) is imported only when a command
+ * opens it, so `--help` and the principals commands answer at once.
+ */
 import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { type PrincipalsConfig, readPrincipalsConfig } from '../auth/directory.js';
+import type { PrincipalsConfig } from '../auth/directory.js';
 import { resolveConfig, type ServerConfig } from '../config.js';
-import { openRuntime, type Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
 
 export interface StoreFlags {
   data?: string;
@@ -35,9 +40,31 @@ export function configOf(
   });
 }
 
+/** Where `serve --demo` keeps the demo principals. */
+export function demoPrincipalsFile(config: ServerConfig): string {
+  return join(config.dataDir, 'demo-principals.json');
+}
+
+/**
+ * The principals file a command uses: --config (or IXVAULT_CONFIG), else the
+ * demo principals in the data directory when `serve --demo` has written them.
+ */
+export function principalsFileOf(config: ServerConfig): string | undefined {
+  if (config.configFile) return config.configFile;
+  const demo = demoPrincipalsFile(config);
+  return existsSync(demo) ? demo : undefined;
+}
+
+/** A path as a person would type it: relative to the working directory when inside it. */
+export function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
 export async function loadPrincipals(config: ServerConfig): Promise<PrincipalsConfig> {
   if (!config.configFile) return { tenants: [] };
   if (!existsSync(config.configFile)) throw new Error(`config file ${config.configFile} does not exist`);
+  const { readPrincipalsConfig } = await import('../auth/directory.js');
   return readPrincipalsConfig(config.configFile);
 }
 
@@ -46,6 +73,7 @@ export async function openFromFlags(
   principals?: PrincipalsConfig,
 ): Promise<{ runtime: Runtime; config: ServerConfig }> {
   const config = configOf(flags);
+  const { openRuntime } = await import('../runtime.js');
   const runtime = await openRuntime({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,

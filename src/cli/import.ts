@@ -8,12 +8,12 @@
  * the last one wins. The tenant must be one of the principals file's.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { isVaultError } from '../domain/errors.js';
 import { checkInteraction, type InteractionInput } from '../domain/validate.js';
-import { addStoreOptions, configOf, loadPrincipals, openFromFlags } from './common.js';
+import { addStoreOptions, configOf, loadPrincipals, openFromFlags, principalsFileOf, shownPath } from './common.js';
 import { Progress } from './progress.js';
 
 const BATCH = 1000;
@@ -24,17 +24,25 @@ export function registerImport(program: Command): void {
       .command('import')
       .description('Import interactions from a newline-delimited JSON file (one canonical record per line)')
       .argument('<file>', 'the .ndjson file')
-      .requiredOption('--tenant <id>', 'tenant the records belong to (must be in the principals file given by --config)')
-      .option('--max-errors <n>', 'stop after this many invalid lines', '1000'),
+      .requiredOption(
+        '--tenant <id>',
+        'tenant the records belong to (must be in the principals file: --config, else DATA/demo-principals.json)',
+      )
+      .option('--max-errors <n>', 'stop after this many invalid lines', '1000')
+      .option('--dry-run', 'validate every line and report as an import would, without opening the store or writing')
+      .addHelpText('after', IMPORT_FORMAT_HELP),
   ).action(async (file: string, flags) => {
-    const config = configOf(flags);
+    if (!existsSync(file)) throw new Error(`${file} does not exist`);
+    const given = configOf(flags);
+    const config = { ...given, configFile: principalsFileOf(given) };
     const principals = await loadPrincipals(config);
     if (!principals.tenants.some((t) => t.id === flags.tenant))
       throw new Error(
         config.configFile
-          ? `tenant ${flags.tenant} is not in ${config.configFile} (add it with \`ixvault tenant add\`)`
+          ? `tenant ${flags.tenant} is not in ${shownPath(config.configFile)} (add it with \`ixvault tenant add\`)`
           : `tenant ${flags.tenant} cannot be checked: give the principals file with --config (or IXVAULT_CONFIG)`,
       );
+    if (flags.dryRun) return dryRun(file, Number(flags.maxErrors));
     const { runtime } = await openFromFlags(flags, principals);
     const maxErrors = Number(flags.maxErrors);
     const size = statSync(file).size;
@@ -109,6 +117,50 @@ export function registerImport(program: Command): void {
     process.stdout.write(`imported ${stored} interactions from ${file} (${size} bytes); ${invalid} invalid lines\n`);
     if (invalid > 0) process.exitCode = 2;
   });
+}
+
+export const IMPORT_FORMAT_HELP = `
+Record format: one JSON object per line, the canonical record of POST /api/v1/interactions.
+  required  mediaType (call, chat, email, …), startDate (ISO 8601 with an offset)
+  optional  id (1-64 of [0-9A-Za-z_.-]) or guid (UUID): a record with either replaces the stored one;
+            without both, a guid is derived from the line, so re-importing the file updates, not duplicates
+            typeId (Inbound, Outbound, Internal, Consult, Unknown), state (New, InProcess, Stopped, Pending),
+            endDate, subject, contactId, connectFrom, connectTo, phoneNumber, callDuration (seconds),
+            ownerInformation {id, userName, firstName, lastName}, handlingAgents [{id}],
+            customAttributes {name: string}, userData {…},
+            messages [{index, from {type, nickname, participantId}, type, text, timestamp, visibility}]
+Example line:
+  {"id":"0001KA2C7R3X9B1Q","mediaType":"chat","typeId":"Inbound","state":"Stopped","startDate":"2025-05-02T09:00:00Z","endDate":"2025-05-02T09:05:00Z","contactId":"C00000042","ownerInformation":{"id":"agent-7"},"customAttributes":{"SearchId":"123456"},"messages":[{"index":1,"from":{"type":"Customer","nickname":"Pat"},"type":"Text","text":"Hello","timestamp":"2025-05-02T09:00:05Z"}]}
+Invalid lines are reported as FILE:LINE: field: problem and skipped; the exit code is 2 when any was.`;
+
+/** Validates every line as an import would (JSON, then the canonical record), writing nothing. */
+async function dryRun(file: string, maxErrors: number): Promise<void> {
+  let valid = 0;
+  let invalid = 0;
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNo = 0;
+  for await (const text of lines) {
+    lineNo++;
+    if (text.trim() === '') continue;
+    let problem: string | undefined;
+    try {
+      const { value, problems } = checkInteraction(JSON.parse(text));
+      if (!value) problem = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+    } catch (err) {
+      problem = `not JSON: ${(err as Error).message}`;
+    }
+    if (problem === undefined) valid++;
+    else {
+      invalid++;
+      process.stderr.write(`${file}:${lineNo}: ${problem}\n`);
+      if (invalid >= maxErrors) {
+        process.stderr.write(`stopping: ${invalid} invalid lines (--max-errors)\n`);
+        break;
+      }
+    }
+  }
+  process.stdout.write(`dry run: ${valid} valid records, ${invalid} invalid lines in ${file}; nothing was written\n`);
+  if (invalid > 0) process.exitCode = 2;
 }
 
 /** A UUID (version 8, "custom") from the tenant and the line's content. */

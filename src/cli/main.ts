@@ -1,4 +1,9 @@
-/** The `ixvault` command line. Each command lives in its own module; this file only wires them. */
+/**
+ * The `ixvault` command line. Each command lives in its own module; this file
+ * only wires them. Registering a command loads nothing heavy: a command's
+ * action imports the server, the database drivers or the YAML parser when it
+ * runs, so `--help` and the principals commands answer at once.
+ */
 import { Command } from 'commander';
 import { registerArchive } from './archive.js';
 import { registerDemo } from './demo.js';
@@ -8,7 +13,7 @@ import { registerPrincipals } from './principals.js';
 import { registerServe } from './serve.js';
 import { registerToken } from './token.js';
 
-export async function main(argv: string[]): Promise<void> {
+export function buildProgram(): Command {
   const program = new Command('ixvault')
     .description('Interaction history and content service with Genesys- and Vonage-compatible APIs')
     .version('0.1.0')
@@ -21,8 +26,12 @@ export async function main(argv: string[]): Promise<void> {
   registerMigrate(program);
   registerToken(program);
   registerPrincipals(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
   try {
-    await program.parseAsync(argv);
+    await buildProgram().parseAsync(argv);
   } catch (err) {
     process.stderr.write(`ixvault: ${(err as Error).message}\n`);
     process.exitCode = 1;

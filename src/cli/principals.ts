@@ -6,15 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import {
-  checkConfig,
-  type PrincipalsConfig,
-  readPrincipalsConfig,
-  type TenantConfig,
-  writePrincipalsConfig,
-} from '../auth/directory.js';
+import type { PrincipalsConfig, TenantConfig } from '../auth/directory.js';
 import { hashPassword } from '../auth/passwords.js';
 import { FEATURES, ROLES, type Role, SCOPES } from '../domain/principal.js';
+
+// The YAML parser loads only when a file is read or written, so `--help` answers at once.
+const directory = () => import('../auth/directory.js');
 
 function configPath(flags: { config?: string }): string {
   const path = flags.config ?? process.env.IXVAULT_CONFIG;
@@ -23,10 +20,11 @@ function configPath(flags: { config?: string }): string {
 }
 
 async function load(path: string): Promise<PrincipalsConfig> {
-  return existsSync(path) ? readPrincipalsConfig(path) : { tenants: [] };
+  return existsSync(path) ? (await directory()).readPrincipalsConfig(path) : { tenants: [] };
 }
 
 async function save(path: string, config: PrincipalsConfig): Promise<void> {
+  const { checkConfig, writePrincipalsConfig } = await directory();
   const problems = checkConfig(config);
   if (problems.length > 0) throw new Error(problems.join('; '));
   await writePrincipalsConfig(path, config);

@@ -5,6 +5,8 @@
 export class Progress {
   private done = 0;
   private lastPrint = 0;
+  /** `done` when last printed: the final line is not printed twice. */
+  private printedDone = -1;
   private readonly started = Date.now();
   private readonly tty = Boolean(process.stderr.isTTY);
 
@@ -22,10 +24,12 @@ export class Progress {
   }
 
   finish(): void {
+    if (!this.tty && this.printedDone === this.done) return;
     this.print(true);
   }
 
   private print(final: boolean): void {
+    this.printedDone = this.done;
     const seconds = (Date.now() - this.started) / 1000;
     const rate = seconds > 0 ? Math.round(this.done / seconds) : 0;
     let text = `${this.label}: ${this.done}${this.total ? `/${this.total}` : ''} (${rate}/s, ${seconds.toFixed(1)}s)`;

@@ -1,11 +1,9 @@
-import { join } from 'node:path';
+/** `ixvault serve`: the HTTP server; with --demo, a demo tenant and demo data on first start. */
 import type { Command } from 'commander';
 import type { PrincipalsConfig } from '../auth/directory.js';
 import { resolveEdgeLimits } from '../config.js';
-import { DEMO_AGENTS, DEMO_SEED, DEMO_TENANT, demoPrincipals } from '../demo/principals.js';
-import { seedContactCenter } from '../demo/seed.js';
-import { startServer } from '../server.js';
-import { addStoreOptions, configOf, loadPrincipals, openFromFlags } from './common.js';
+import { LOG_FORMATS, type LogFormat } from '../logging.js';
+import { addStoreOptions, configOf, demoPrincipalsFile, loadPrincipals, openFromFlags } from './common.js';
 import { Progress } from './progress.js';
 
 const DEMO_INTERACTIONS = 3000;
@@ -15,8 +13,8 @@ export function registerServe(program: Command): void {
     program
       .command('serve')
       .description('Run the HTTP server (native, Vonage- and Genesys-compatible APIs)')
-      .option('--port <n>', 'TCP port (env IXVAULT_PORT)', undefined)
-      .option('--host <addr>', 'address to listen on (env IXVAULT_HOST)', undefined)
+      .option('--port <n>', 'TCP port (env IXVAULT_PORT; default 8080)', undefined)
+      .option('--host <addr>', 'address to listen on (env IXVAULT_HOST; default 127.0.0.1)', undefined)
       .option('--max-content-bytes <n>', 'largest accepted content upload (env IXVAULT_MAX_CONTENT_BYTES)')
       .option(
         '--result-ttl-ms <n>',
@@ -61,6 +59,10 @@ export function registerServe(program: Command): void {
         'never change the database schema; refuse to start if migrations are pending (e.g. a Citus worker node; env IXVAULT_NO_MIGRATE=1)',
       )
       .option(
+        '--log-format <format>',
+        `${LOG_FORMATS.join(' or ')} (env IXVAULT_LOG_FORMAT; default pretty on a terminal, json otherwise)`,
+      )
+      .option(
         '--demo',
         'without --config: use a demo tenant (credentials in DATA/demo-principals.json) and load demo data into an empty store',
       ),
@@ -72,27 +74,33 @@ export function registerServe(program: Command): void {
       rateLimitPerMinute: flags.rateLimit,
       ipRateLimitPerMinute: flags.ipRateLimit,
     });
+    const logFormat = flags.logFormat ?? config.logFormat;
+    if (logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormat))
+      throw new Error(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got '${logFormat}'`);
+    // The server, the database drivers and the Bayeux server load only here, not for every command.
+    const [{ startServer }, demo] = await Promise.all([import('../server.js'), import('../demo/principals.js')]);
     let principals: PrincipalsConfig;
     let demoFile: string | undefined;
     if (flags.demo && !config.configFile) {
-      demoFile = join(config.dataDir, 'demo-principals.json');
-      principals = await demoPrincipals(demoFile);
+      demoFile = demoPrincipalsFile(config);
+      principals = await demo.demoPrincipals(demoFile);
     } else {
       principals = await loadPrincipals(config);
     }
     const { runtime } = await openFromFlags(flags, principals);
-    const tenant = runtime.directory.tenants.get(DEMO_TENANT);
+    const tenant = runtime.directory.tenants.get(demo.DEMO_TENANT);
     if (demoFile && tenant) {
       const existing = await runtime.vault.searches.search({ tenantId: tenant.id }, { source: 'main', order: 'desc', limit: 1 });
       if (existing.items.length === 0) {
+        const { seedContactCenter } = await import('../demo/seed.js');
         const progress = new Progress('loading demo contact center', DEMO_INTERACTIONS);
         const now = Date.now();
         const loaded = await seedContactCenter(
           runtime.vault,
           tenant,
           {
-            seed: DEMO_SEED,
-            agents: DEMO_AGENTS,
+            seed: demo.DEMO_SEED,
+            agents: demo.DEMO_AGENTS,
             contacts: 400,
             interactions: DEMO_INTERACTIONS,
             fromMs: now - 30 * 86_400_000,
@@ -111,8 +119,12 @@ export function registerServe(program: Command): void {
       host: config.host,
       port: config.port,
       logLevel: config.logLevel,
+      logFormat: logFormat as LogFormat | undefined,
       resultTtlMs: config.resultTtlMs,
       limits,
+    }).catch(async (err) => {
+      await runtime.close();
+      throw err;
     });
     printBanner(
       server.url,

@@ -5,7 +5,7 @@
  * `ixvault demo` and by the benchmarks, so both see the same kind of data.
  */
 import { MESSAGE_MEDIA_TYPES, type MediaType } from '../domain/interaction.js';
-import { jsonTranscript, wavRecording } from './media.js';
+import { jsonTranscript, wavRecording, wavSize } from './media.js';
 import { Random } from './random.js';
 
 export interface ContactCenterOptions {
@@ -124,15 +124,6 @@ const MEDIA_WEIGHTS: [MediaType, number][] = [
   ['openmedia', 3],
   ['workitem', 6],
 ];
-
-export const DEFAULT_OPTIONS: Omit<ContactCenterOptions, 'fromMs' | 'toMs'> = {
-  seed: 42,
-  agents: 500,
-  contacts: 200_000,
-  interactions: 1_000_000,
-  contentRatio: 0.3,
-  messagesPerChat: 20,
-};
 
 export function agentsOf(options: Pick<ContactCenterOptions, 'seed' | 'agents'>): Agent[] {
   const random = new Random(options.seed ^ 0x5eed);
@@ -258,18 +249,22 @@ function contentFor(
 ): GeneratedContent[] {
   const items: GeneratedContent[] = [];
   const seed = random.int(1, 2 ** 31);
-  const wav = (seconds: number) => {
-    const size = 44 + Math.round(seconds * 8000) * 2;
-    return { size, bytes: () => wavRecording(new Random(seed), seconds) };
-  };
+  // Lengths come from the content's own seed, so the main stream (and every later record) is unchanged.
+  const lengths = new Random(seed ^ 0x5a5a5a5a);
+  /** Whole seconds of speech-like audio, so the stated duration is exactly the file's. */
+  const wav = (seconds: number, salt: number) => ({
+    contentType: 'audio/wav',
+    durationMs: seconds * 1000,
+    size: wavSize(seconds),
+    bytes: () => wavRecording(seed + salt, seconds),
+  });
   if (mediaType === 'call') {
-    items.push({
-      contentKey: 'callRecording',
-      type: 'callRecording',
-      contentType: 'audio/wav',
-      durationMs: durationS * 1000,
-      ...wav(1.5),
-    });
+    // A demo recording lasts from a few seconds to two minutes, mostly short, to keep the demo small;
+    // the recorded call lasts exactly as long as its recording.
+    const recorded = Math.min(durationS, 5 + Math.floor(115 * lengths.next() ** 4));
+    record.callDuration = recorded;
+    record.endDate = new Date(Date.parse(record.startDate) + recorded * 1000).toISOString();
+    items.push({ contentKey: 'callRecording', type: 'callRecording', ...wav(recorded, 0) });
     if (random.chance(0.5)) {
       // Draw from the random stream now: whether bytes are ever made must not change what follows.
       const lines = [
@@ -284,19 +279,15 @@ function contentFor(
       items.push({
         contentKey: random.uuid(),
         type: 'voicemail',
-        contentType: 'audio/wav',
         owningAgent: owner.id,
-        durationMs: 1000,
-        ...wav(1),
+        ...wav(lengths.int(5, 40), 1),
       });
     if (inbound && random.chance(0.1))
       items.push({
         contentKey: random.uuid(),
         type: 'ivrAudioRecording',
-        contentType: 'audio/wav',
         owningInteractionPlan: random.pick(PLANS),
-        durationMs: 500,
-        ...wav(0.5),
+        ...wav(lengths.int(3, 12), 2),
       });
   } else if (MESSAGE_MEDIA_TYPES.has(mediaType)) {
     const messages = (record.messages as { from: { type: string }; text?: string }[]) ?? [];

@@ -1,7 +1,7 @@
 /** The demo deployment's principals: one tenant, a few of the generated agents, a supervisor, an admin and a QA client. */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { type PrincipalsConfig, readPrincipalsConfig, writePrincipalsConfig } from '../auth/directory.js';
+import type { PrincipalsConfig } from '../auth/directory.js';
 import { FEATURES } from '../domain/principal.js';
 import { agentsOf } from './contact-center.js';
 
@@ -11,6 +11,7 @@ export const DEMO_AGENTS = 20;
 
 /** Reads the demo principals file, creating it (with fresh random passwords) on first use. */
 export async function demoPrincipals(path: string): Promise<PrincipalsConfig> {
+  const { readPrincipalsConfig, writePrincipalsConfig } = await import('../auth/directory.js');
   if (existsSync(path)) return readPrincipalsConfig(path);
   const password = () => randomBytes(9).toString('base64url');
   const agents = agentsOf({ seed: DEMO_SEED, agents: DEMO_AGENTS }).slice(0, 3);

@@ -49,6 +49,8 @@ export const CODES = {
   contentTooLarge: 'IXV_CONTENT_TOO_LARGE',
   notFound: 'IXV_NOT_FOUND',
   interactionNotFound: 'IXV_INTERACTION_NOT_FOUND',
+  /** Not in the main store but in the archive (the 404 hints at source=archive). */
+  interactionArchived: 'IXV_INTERACTION_ARCHIVED',
   contentNotFound: 'IXV_CONTENT_NOT_FOUND',
   identityConflict: 'IXV_IDENTITY_CONFLICT',
   unauthenticated: 'IXV_UNAUTHENTICATED',
@@ -174,6 +176,14 @@ export const errors = {
   notFound: (message = 'no such resource') => new VaultError('not_found', CODES.notFound, message),
   interactionNotFound: (id: string) =>
     new VaultError('not_found', CODES.interactionNotFound, `interaction ${id} not found`, { field: 'id' }),
+  /** Not in the main store, but in the archive: the caller may read it with source=archive. */
+  interactionArchived: (id: string) =>
+    new VaultError(
+      'not_found',
+      CODES.interactionArchived,
+      `interaction ${id} is not in the main store but in the archive: add ?source=archive to read it`,
+      { field: 'id', extra: { source: 'archive' } },
+    ),
   contentNotFound: (id: string, contentKey: string) =>
     new VaultError('not_found', CODES.contentNotFound, `content ${contentKey} of interaction ${id} not found`, {
       field: 'contentKey',

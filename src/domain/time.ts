@@ -39,10 +39,6 @@ function isValidCalendar(y: number, mo: number, d: number, h: number, mi: number
   return d <= daysInMonth;
 }
 
-export function toIso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 /** ISO 8601 in UTC without fractional seconds when they are zero, as Vonage prints instants. */
 export function toIsoSeconds(ms: number): string {
   const iso = new Date(ms).toISOString();

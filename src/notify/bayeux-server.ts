@@ -4,6 +4,7 @@
  * on the recipient's private channels, so faye queues them for that
  * principal's sessions only (see channels.ts).
  */
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
@@ -49,6 +50,11 @@ export class BayeuxServer implements Notifier {
   /** faye's in-process client: the documented way for a faye server to publish. Created on first use. */
   private publisher: FayeClient | undefined;
   private closing = false;
+  /**
+   * `held` (data) when a message waits for a session of its recipient: what
+   * tests wait for before subscribing late, instead of sleeping.
+   */
+  readonly events = new EventEmitter();
 
   constructor(options: BayeuxServerOptions) {
     this.log = options.log;
@@ -78,7 +84,9 @@ export class BayeuxServer implements Notifier {
       this.publish(target, data);
       return 'published';
     }
-    return this.sessions.hold(target, data, force) ? 'held' : 'refused';
+    if (!this.sessions.hold(target, data, force)) return 'refused';
+    this.events.emit('held', data);
+    return 'held';
   }
 
   heldBytes(recipient: Recipient, channel: string): number {

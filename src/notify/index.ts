@@ -5,6 +5,13 @@ import { BayeuxServer } from './bayeux-server.js';
 import type { HttpGateOptions } from './http-gate.js';
 import type { Notifier } from './notifier.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The Bayeux server on NOTIFICATIONS_PATH. */
+    notifications: BayeuxServer;
+  }
+}
+
 export const NOTIFICATIONS_PATH = '/api/v2/notifications';
 
 export interface NotificationsOptions {
@@ -25,6 +32,7 @@ export interface NotificationsOptions {
 export function mountNotifications(app: FastifyInstance, options: NotificationsOptions): Notifier {
   const bayeux = new BayeuxServer({ ...options, log: app.log, mount: NOTIFICATIONS_PATH });
   bayeux.attach(app.server);
+  app.decorate('notifications', bayeux);
   app.addHook('preClose', async () => bayeux.close());
   return bayeux;
 }

@@ -9,6 +9,7 @@ import { toCanonicalJson } from '../domain/canonical.js';
 import { validateContentMeta } from '../domain/content.js';
 import { errors, type FieldProblem } from '../domain/errors.js';
 import type { ContentItem, InteractionWithDetails } from '../domain/interaction.js';
+import { mergePatch } from '../domain/merge-patch.js';
 import { describePrincipal, type Principal, visibilityOf } from '../domain/principal.js';
 import { authorize } from '../domain/scopes.js';
 import type { InteractionSearch, Source } from '../domain/search.js';
@@ -326,15 +327,4 @@ export function validateBatch(raws: unknown[]): InteractionInput[] {
   });
   if (invalid.length > 0) throw errors.invalidBatch(invalid);
   return valid;
-}
-
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const base: Record<string, unknown> =
-    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete base[key];
-    else base[key] = mergePatch(base[key], value);
-  }
-  return base;
 }

@@ -12,7 +12,6 @@ import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { jsonTranscript, wavRecording } from '../../src/demo/media.js';
-import { Random } from '../../src/demo/random.js';
 import { seedContactCenter } from '../../src/demo/seed.js';
 import { callRecord, chatRecord } from '../helpers/fixtures.js';
 import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
@@ -176,13 +175,7 @@ describe.skipIf(!available)(
         }),
       );
       // Ten minutes of 8 kHz audio (9.6 MB): long enough that a seek needs a new Range request.
-      await upload(
-        ids.call,
-        'callRecording',
-        wavRecording(new Random(5), CALL_SECONDS),
-        'audio/wav',
-        `?duration=${CALL_SECONDS * 1000}`,
-      );
+      await upload(ids.call, 'callRecording', wavRecording(5, CALL_SECONDS), 'audio/wav', `?duration=${CALL_SECONDS * 1000}`);
       await upload(ids.call, 'transcript', jsonTranscript(TRANSCRIPT.lines), 'application/json');
       ids.email = await ingest(
         chatRecord({

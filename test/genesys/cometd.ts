@@ -103,17 +103,17 @@ export class TestClient {
   }
 
   /** The first received message matching, waiting for it. */
-  async next(predicate: (data: Record<string, any>) => boolean = () => true, timeoutMs = 10_000): Promise<Record<string, any>> {
+  async next(predicate: (data: Record<string, any>) => boolean = () => true, timeoutMs = 30_000): Promise<Record<string, any>> {
     await this.until(() => this.received.some(predicate), 'a message', timeoutMs);
     return this.received.find(predicate) as Record<string, any>;
   }
 
-  async result(referenceId: number, timeoutMs = 10_000): Promise<Record<string, any>> {
+  async result(referenceId: number, timeoutMs = 30_000): Promise<Record<string, any>> {
     return this.next((d) => d.referenceId === referenceId, timeoutMs);
   }
 
   /** Waits until `condition` holds, re-checking whenever the client hears something. */
-  until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== check);
@@ -139,6 +139,3 @@ export class TestClient {
     for (const waiter of [...this.waiters]) waiter();
   }
 }
-
-/** Resolves after `ms`: for checks that something did NOT arrive. */
-export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,7 @@
 /** Request-time errors: Web Services return values with the field named, and the matching HTTP status. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, call, PRINCIPALS, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { build } from '../helpers/app.js';
+import { BACKEND, call, PRINCIPALS, removeTestData, type TestServer } from '../helpers/server.js';
 import { post } from './helpers.js';
 
 const HISTORY = { operationName: 'RetrieveInteractionHistory' };
@@ -8,7 +9,7 @@ const HISTORY = { operationName: 'RetrieveInteractionHistory' };
 describe(`Genesys return values (${BACKEND})`, () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({
+    server = await build({
       principals: {
         tenants: [
           ...PRINCIPALS.tenants,

@@ -6,12 +6,41 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
-import { CHANNEL, pause, TestClient, TRANSPORTS } from './cometd.js';
+import { waitFor } from '../helpers/wait.js';
+import { CHANNEL, TestClient, TRANSPORTS } from './cometd.js';
 import { accepted } from './helpers.js';
 
 const HISTORY = { operationName: 'RetrieveInteractionHistory' };
-/** Long enough for a misrouted message to have arrived on loopback. */
-const QUIET_MS = 600;
+/**
+ * Absence is proven without waiting: a session receives its messages in the
+ * order they were published, so once a marker published later has arrived,
+ * anything misrouted to that session earlier would have arrived before it.
+ */
+async function marker(server: TestServer, userName: string, session: TestClient): Promise<number> {
+  const referenceId = await accepted(server, '/interactions', server.basic(userName), HISTORY);
+  await session.result(referenceId);
+  return referenceId;
+}
+
+/**
+ * Records the results the server holds for sessions yet to subscribe, from now
+ * on (start it before posting: the work runs right after the answer).
+ */
+function watchHeld(server: TestServer) {
+  const seen = new Set<unknown>();
+  const waiters: (() => void)[] = [];
+  const onHeld = (data: Record<string, unknown>) => {
+    seen.add(data.referenceId);
+    for (const wake of waiters.splice(0)) wake();
+  };
+  server.app.notifications.events.on('held', onHeld);
+  return {
+    async until(...referenceIds: number[]): Promise<void> {
+      while (!referenceIds.every((id) => seen.has(id))) await new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    stop: () => server.app.notifications.events.off('held', onHeld),
+  };
+}
 
 describe(`CometD notifications (${BACKEND})`, () => {
   let server: TestServer;
@@ -62,8 +91,7 @@ describe(`CometD notifications (${BACKEND})`, () => {
           expect(reply.successful).toBe(false);
           expect(reply.error).toMatch(/^401::/);
           expect(reply.advice).toEqual({ reconnect: 'none' });
-          await pause(QUIET_MS);
-          // No retry loop: one attempt, and the client gave up.
+          // No retry loop: one attempt, and the client gave up (a disconnected client schedules no retry).
           expect(stranger.handshakes).toHaveLength(1);
           expect(stranger.cometd.isDisconnected()).toBe(true);
         }
@@ -79,21 +107,34 @@ describe(`CometD notifications (${BACKEND})`, () => {
           await client({ transport, ext: server.basic('super1') }).open(),
           await client({ transport, ext: server.basic('gadmin') }).open(),
         ];
-        const wildcards = await client({ transport, ext: server.basic('agent2'), subscribe: false }).open();
+        // agent2 again, on wildcards as well as its own results channel (which receives the marker).
+        const wildcards = await client({ transport, ext: server.basic('agent2') }).open();
         wildcards.subscribe('/v2/ucs/*');
         wildcards.subscribe('/v2/**');
-        await wildcards.until(() => wildcards.subscribes.filter((s) => s.successful).length === 2, 'wildcard subscriptions');
+        await wildcards.until(() => wildcards.subscribes.filter((s) => s.successful).length === 3, 'wildcard subscriptions');
 
         const referenceId = await accepted(server, '/interactions', server.basic('agent1'), HISTORY);
         for (const session of mine) expect((await session.result(referenceId)).messageType).toBe('GetInteractionsHistoryMessage');
-        await pause(QUIET_MS);
-        for (const session of [...others, wildcards]) expect(session.received).toEqual([]);
-        for (const session of mine) expect(session.received).toHaveLength(1);
-
+        // Each other session's own marker arrives, and nothing of agent1's before it.
         const theirs = await accepted(server, '/interactions', server.basic('agent2'), HISTORY);
-        await others[0]?.result(theirs);
-        await pause(QUIET_MS);
-        for (const session of mine) expect(session.received.map((d) => d.referenceId)).toEqual([referenceId]);
+        for (const session of [others[0], wildcards] as TestClient[]) {
+          await session.result(theirs);
+          // (The client hands one message to every matching subscription: wildcards sees its own three times.)
+          expect([...new Set(session.received.map((d) => d.referenceId))]).toEqual([theirs]);
+        }
+        for (const [session, userName] of [
+          [others[1], 'super1'],
+          [others[2], 'gadmin'],
+        ] as const) {
+          const own = await marker(server, userName, session as TestClient);
+          expect(session?.received.map((d) => d.referenceId)).toEqual([own]);
+        }
+        // And agent1's sessions got their own result once, and none of the others'.
+        const again = await accepted(server, '/interactions', server.basic('agent1'), HISTORY);
+        for (const session of mine) {
+          await session.result(again);
+          expect(session.received.map((d) => d.referenceId)).toEqual([referenceId, again]);
+        }
       });
 
       it('refuses publishing by clients, on the results channel or any other', async () => {
@@ -104,9 +145,10 @@ describe(`CometD notifications (${BACKEND})`, () => {
         expect(reply.successful).toBe(false);
         expect(reply.error).toBe('403:/v2/ucs/interactions:Publishing is not allowed');
         expect((await forger.publish('/chat/room', { hello: 1 })).successful).toBe(false);
-        await pause(QUIET_MS);
-        expect(victim.received).toEqual([]);
-        expect(forger.received).toEqual([]);
+        const victimMarker = await marker(server, 'agent1', victim);
+        const forgerMarker = await marker(server, 'agent2', forger);
+        expect(victim.received.map((d) => d.referenceId)).toEqual([victimMarker]);
+        expect(forger.received.map((d) => d.referenceId)).toEqual([forgerMarker]);
       });
 
       it("refuses subscriptions that could cover other users' results", async () => {
@@ -121,13 +163,15 @@ describe(`CometD notifications (${BACKEND})`, () => {
       });
 
       it('keeps results for a user who subscribes after posting, and delivers them in order', async () => {
-        // admin1 has no session open at this point.
+        // admin1 has no session open at this point: the server holds both results.
+        const heldResults = watchHeld(server);
         const first = await accepted(server, '/interactions', server.basic('admin1'), HISTORY);
         const second = await accepted(server, '/interactions/NOSUCH', server.basic('admin1'), {
           operationName: 'GetInteractionContent',
         });
         expect(second).toBe(first + 1);
-        await pause(200);
+        await heldResults.until(first, second);
+        heldResults.stop();
         const late = await client({ transport, ext: server.basic('admin1') }).open();
         await late.result(second);
         expect(late.received.map((d) => [d.referenceId, d.messageType])).toEqual([
@@ -204,13 +248,19 @@ describe(`CometD notifications: results not picked up in time (${BACKEND})`, () 
   });
 
   it('are dropped after the configured time', async () => {
+    const heldResults = watchHeld(server);
     const expired = await accepted(server, '/interactions', server.basic('agent1'), HISTORY);
-    await pause(1500);
+    await heldResults.until(expired);
+    heldResults.stop();
+    const heldAt = Date.now();
+    // The result's time is up (300 ms): wait for the clock, not for a guess about the machine.
+    await waitFor(() => Date.now() > heldAt + 300, 'the hold time to pass', { everyMs: 50 });
     const late = await new TestClient(server.url, { transport: 'websocket', ext: server.basic('agent1') }).open();
+    // Anything still held is released at subscribe, before the fresh result is published.
     const fresh = await accepted(server, '/interactions', server.basic('agent1'), HISTORY);
     await late.result(fresh);
-    await pause(QUIET_MS);
-    expect(late.received.map((d) => d.referenceId)).toEqual([expired + 1]);
+    expect(late.received.map((d) => d.referenceId)).toEqual([fresh]);
+    expect(fresh).toBe(expired + 1);
     await late.disconnect();
   });
 });

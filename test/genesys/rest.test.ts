@@ -1,12 +1,13 @@
 /** The synchronous GET of the interaction history resource, the session cookie, and the OpenAPI description. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { build } from '../helpers/app.js';
+import { BACKEND, call, removeTestData, type TestServer } from '../helpers/server.js';
 import { idsOf, loadContactCenter } from './data.js';
 
 describe(`Genesys REST extras (${BACKEND})`, () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     await loadContactCenter(server);
   });
   afterAll(async () => {

@@ -2,12 +2,16 @@
  * Starts a real ixvault on a loopback port for one test file, on the backend
  * the run was started for: embedded SQLite in a temporary directory, or a
  * fresh database on the throwaway PostgreSQL cluster that scripts/test.mjs
- * starts (IXVAULT_TEST_DATABASE_URL).
+ * starts (IXVAULT_TEST_DATABASE_URL). Only tests that need a real socket
+ * listen (CometD, shutdown, disconnects, the CLI); the others build the app
+ * in-process (test/helpers/app.ts) and reach it through the same `call`/`send`.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { PrincipalsConfig } from '../../src/auth/directory.js';
 import type { EdgeLimits } from '../../src/config.js';
@@ -55,6 +59,8 @@ export const PRINCIPALS: PrincipalsConfig = {
 
 export interface TestServer {
   url: string;
+  /** The Fastify app (in-process or listening). */
+  app: FastifyInstance;
   runtime: Runtime;
   dataDir: string;
   databaseUrl?: string;
@@ -127,6 +133,75 @@ async function makeCitusDatabase(url: URL, name: string, workers: string[]): Pro
   ]);
 }
 
+/** Apps built in-process (test/helpers/app.ts), by the made-up origin of their `url`. */
+export const IN_PROCESS = new Map<string, FastifyInstance>();
+
+export interface SendInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array | URLSearchParams | null;
+}
+
+/**
+ * `fetch`, except that a URL of an in-process app goes through `app.inject`
+ * and its answer comes back as a standard Response.
+ */
+export async function send(url: string, init: SendInit = {}): Promise<Response> {
+  const target = new URL(url);
+  const app = IN_PROCESS.get(target.origin);
+  if (!app) return fetch(url, init as RequestInit);
+  const headers: Record<string, string> = { host: target.host, ...(init.headers ?? {}) };
+  let payload: string | Buffer | undefined;
+  if (init.body instanceof URLSearchParams) {
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    payload = init.body.toString();
+  } else if (typeof init.body === 'string') payload = init.body;
+  else if (init.body) payload = Buffer.from(init.body.buffer, init.body.byteOffset, init.body.byteLength);
+  const res = await app.inject({
+    method: (init.method ?? 'GET') as 'GET',
+    url: `${target.pathname}${target.search}`,
+    headers,
+    ...(payload === undefined ? {} : { payload }),
+  });
+  const answer = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) answer.append(name, String(v));
+  }
+  const noBody = res.statusCode === 204 || res.statusCode === 304 || init.method === 'HEAD';
+  return new Response(noBody ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers: answer });
+}
+
+/** The helpers every test server has, around its url and runtime. */
+export function testServerOf(parts: {
+  url: string;
+  app: FastifyInstance;
+  runtime: Runtime;
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  stop(): Promise<void>;
+}): TestServer {
+  const result: TestServer = {
+    url: parts.url,
+    app: parts.app,
+    runtime: parts.runtime,
+    dataDir: parts.dataDir,
+    basic: (userName) => `Basic ${Buffer.from(`${userName}:pw-${userName}`).toString('base64')}`,
+    async bearer(clientId, scope) {
+      const secret = `secret-${clientId}`;
+      const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret });
+      if (scope) body.set('scope', scope);
+      const res = await send(`${parts.url}/oauth2/token`, { method: 'POST', body });
+      if (res.status !== 200) throw new Error(`token for ${clientId}: ${res.status} ${await res.text()}`);
+      const json = (await res.json()) as { access_token: string };
+      return `Bearer ${json.access_token}`;
+    },
+    stop: parts.stop,
+  };
+  if (parts.databaseUrl) result.databaseUrl = parts.databaseUrl;
+  return result;
+}
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'ixvault-test-')));
   const databaseUrl = options.reuse ? options.reuse.databaseUrl : await createTestDatabase();
@@ -145,26 +220,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     resultTtlMs: options.resultTtlMs,
     limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0, ...options.limits },
   });
-  const result: TestServer = {
-    url: server.url,
-    runtime,
-    dataDir,
-    basic: (userName) => `Basic ${Buffer.from(`${userName}:pw-${userName}`).toString('base64')}`,
-    async bearer(clientId, scope) {
-      const secret = `secret-${clientId}`;
-      const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret });
-      if (scope) body.set('scope', scope);
-      const res = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body });
-      if (res.status !== 200) throw new Error(`token for ${clientId}: ${res.status} ${await res.text()}`);
-      const json = (await res.json()) as { access_token: string };
-      return `Bearer ${json.access_token}`;
-    },
-    async stop() {
-      await server.stop();
-    },
-  };
-  if (databaseUrl) result.databaseUrl = databaseUrl;
-  return result;
+  return testServerOf({ url: server.url, app: server.app, runtime, dataDir, databaseUrl, stop: () => server.stop() });
 }
 
 /** Removes a test server's data directory (the PostgreSQL databases go with the throwaway cluster). */
@@ -189,7 +245,7 @@ export async function call<T = any>(
     headers['content-type'] ??= 'application/json';
     body = JSON.stringify(init.json);
   }
-  const res = await fetch(url, { method: init.method ?? 'GET', headers, body: body ?? null });
+  const res = await send(url, { method: init.method ?? 'GET', headers, body: body ?? null });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../helpers/app.js';
 import { callRecord, chatRecord } from '../helpers/fixtures.js';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers/server.js';
 
 /**
  * Tenant isolation and agent visibility on every native read and write path.
@@ -13,7 +14,7 @@ describe(`native access control (${BACKEND})`, () => {
   const api = () => `${server.url}/api/v1`;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     const admin = server.basic('admin1');
     const post = async (json: unknown, auth = admin) =>
       (await call(`${api()}/interactions`, { method: 'POST', headers: { authorization: auth }, json })).body;
@@ -178,7 +179,7 @@ describe(`native access control (${BACKEND})`, () => {
 
   it('issues tokens only for valid client credentials and granted scopes', async () => {
     const token = (body: Record<string, string>, headers: Record<string, string> = {}) =>
-      fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams(body), headers }).then(async (r) => ({
+      send(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams(body), headers }).then(async (r) => ({
         status: r.status,
         body: (await r.json()) as Record<string, unknown>,
       }));

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../helpers/app.js';
 import { callRecord, chatRecord } from '../helpers/fixtures.js';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { BACKEND, call, removeTestData, type TestServer } from '../helpers/server.js';
 
 describe(`native ingestion (${BACKEND})`, () => {
   let server: TestServer;
@@ -12,7 +13,7 @@ describe(`native ingestion (${BACKEND})`, () => {
   const get = (id: string, auth = admin) => call(`${api()}/interactions/${id}`, { headers: { authorization: auth } });
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     admin = server.basic('admin1');
   });
   afterAll(async () => {

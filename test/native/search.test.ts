@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../helpers/app.js';
 import { callRecord, chatRecord } from '../helpers/fixtures.js';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { BACKEND, call, removeTestData, type TestServer } from '../helpers/server.js';
 
 describe(`native search (${BACKEND})`, () => {
   let server: TestServer;
@@ -13,7 +14,7 @@ describe(`native search (${BACKEND})`, () => {
   const idsOf = (res: { body: { items: { id: string }[] } }) => res.body.items.map((i) => i.id);
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     admin = server.basic('admin1');
     // 60 interactions one minute apart, alternating media and agents; a few with equal start times.
     const records = Array.from({ length: 60 }, (_, i) => {
@@ -79,6 +80,26 @@ describe(`native search (${BACKEND})`, () => {
     expect(await count('customAttribute=Segment%3Dgold&handlingAgentId=agent-9')).toBe(2);
     expect(await count('from=2025-04-01T08:10:00Z&to=2025-04-01T08:19:59Z')).toBe(10);
     expect(await count('hasContent=true')).toBe(0);
+  });
+
+  it('lists interactions without their messages, which the single read has', async () => {
+    const res = await search('from=2025-04-01T00:00:00Z&to=2025-04-02T00:00:00Z&mediaType=chat&limit=3');
+    expect(res.body.items).toHaveLength(3);
+    for (const item of res.body.items) expect(item).not.toHaveProperty('messages');
+    const one = await call(`${api()}/interactions/${res.body.items[0].id}`, { headers: { authorization: admin } });
+    expect(one.body.messages).toHaveLength(2);
+  });
+
+  it('warns when connectFrom starts with a space, as an unencoded + becomes', async () => {
+    const plus = await search('connectFrom=+358');
+    expect(plus.status).toBe(200);
+    expect(plus.body.items).toEqual([]);
+    expect(plus.headers.get('warning')).toBe(
+      '199 ixvault "connectFrom starts with a space: a + in a query string means a space; send %2B for a literal +"',
+    );
+    const encoded = await search('connectFrom=%2B358&limit=1');
+    expect(encoded.body.items).toHaveLength(1);
+    expect(encoded.headers.get('warning')).toBeNull();
   });
 
   it('refuses a cursor that was altered, forged or made for another query', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { build } from '../helpers/app.js';
+import { BACKEND, call, removeTestData, type TestServer } from '../helpers/server.js';
 import { type Ingested, ingest, searchPath, V2, V3, vonage } from './helpers.js';
 
 const START = '2025-08-01T00:00:00Z';
@@ -15,7 +16,7 @@ describe(`Vonage headers, auth and isolation (${BACKEND})`, () => {
   let shared: Ingested;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     reader = await server.bearer('acme-reader');
     const writer = await server.bearer('acme-writer');
     const agent = (id: string) => ({ ownerInformation: { id }, handlingAgents: [{ id }] });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { build } from '../helpers/app.js';
+import { BACKEND, removeTestData, send, type TestServer } from '../helpers/server.js';
 import { type Ingested, ingest, V3, vonage } from './helpers.js';
 
 const SIZE = 10_000;
@@ -13,7 +14,7 @@ describe(`Vonage content download (${BACKEND})`, () => {
   const voicemail = new TextEncoder().encode('a voicemail for agent-2');
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     reader = await server.bearer('acme-reader');
     interaction = await ingest(server, await server.bearer('acme-writer'), { startDate: '2025-06-01T09:00:00Z' }, [
       { key: 'callRecording', body: recording, contentType: 'audio/wav' },
@@ -27,7 +28,7 @@ describe(`Vonage content download (${BACKEND})`, () => {
 
   /** The raw answer: status, headers and the exact bytes. */
   async function download(key: string, headers: Record<string, string> = {}, guid = interaction.guid) {
-    const res = await fetch(`${server.url}/interaction-content/interactions/${guid}/content/${key}`, {
+    const res = await send(`${server.url}/interaction-content/interactions/${guid}/content/${key}`, {
       headers: { accept: V3, authorization: reader, ...headers },
     });
     return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { build } from '../helpers/app.js';
+import { BACKEND, call, removeTestData, type TestServer } from '../helpers/server.js';
 import { ingest, searchPath, vonage } from './helpers.js';
 
 const START = '2025-07-01T00:00:00Z';
@@ -20,7 +21,7 @@ describe(`Vonage deletions (${BACKEND})`, () => {
   let reader: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     writer = await server.bearer('acme-writer');
     deleter = await server.bearer('acme-qa');
     reader = await server.bearer('acme-reader');

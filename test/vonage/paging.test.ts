@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { build } from '../helpers/app.js';
+import { BACKEND, removeTestData, type TestServer } from '../helpers/server.js';
 import { ingest, searchPath, vonage } from './helpers.js';
 
 const WINDOW_START = '2025-05-05T00:00:00Z';
@@ -18,7 +19,7 @@ describe(`Vonage continuation tokens (${BACKEND})`, () => {
   const originals: string[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     reader = await server.bearer('acme-reader');
     writer = await server.bearer('acme-writer');
     for (let i = 0; i < ORIGINALS; i++) {

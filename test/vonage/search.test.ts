@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { build } from '../helpers/app.js';
+import { BACKEND, removeTestData, type TestServer } from '../helpers/server.js';
 import { type Ingested, ingest, searchPath, V2, vonage } from './helpers.js';
 
 const DAY_START = '2025-04-01T00:00:00Z';
@@ -12,7 +13,7 @@ describe(`Vonage search (${BACKEND})`, () => {
   const at: Record<string, Ingested> = {};
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     reader = await server.bearer('acme-reader');
     const writer = await server.bearer('acme-writer');
     at.atStart = await ingest(
@@ -68,6 +69,12 @@ describe(`Vonage search (${BACKEND})`, () => {
   const guids = (body: { items: { guid: string }[] }) => body.items.map((i) => i.guid);
   const search = (params: Record<string, string> = {}, start = DAY_START, end = DAY_END) =>
     vonage(server, searchPath(start, end, params), reader);
+
+  it('warns when connectFrom starts with a space, as an unencoded + becomes', async () => {
+    const res = await vonage(server, `/interactions?start=${DAY_START}&end=${DAY_END}&connectFrom=+1415`, reader);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('warning')).toContain('connectFrom starts with a space');
+  });
 
   it('returns the interactions with content in the inclusive window, oldest first, on one last page', async () => {
     const res = await search();

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
+import { build } from '../helpers/app.js';
+import { BACKEND, removeTestData, send, type TestServer } from '../helpers/server.js';
 import { ingest, V2, V3 } from './helpers.js';
 
 const SAMPLE_WINDOW = 'start=2021-12-01T14:18:23.857Z&end=2021-12-06T14:18:23.857Z';
@@ -22,7 +23,7 @@ describe(`Vonage seed samples (${BACKEND})`, () => {
   const recording = bytesOf(359, 'recording');
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await build();
     // The seed's example interaction, on a day inside the samples' search window.
     await ingest(
       server,
@@ -64,7 +65,7 @@ describe(`Vonage seed samples (${BACKEND})`, () => {
       connectTo: '22222',
     });
 
-    const token = await fetch(`${server.url}/oauth2/token`, {
+    const token = await send(`${server.url}/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'grant_type=client_credentials&client_id=acme-qa&client_secret=secret-acme-qa',
@@ -79,9 +80,8 @@ describe(`Vonage seed samples (${BACKEND})`, () => {
 
   /** `curl -L -X METHOD URL -H "Authorization: Bearer …" -H "Accept: …" [-H "Range: …"]` */
   function curl(method: string, path: string, accept: string, extra: Record<string, string> = {}) {
-    return fetch(`${server.url}${path}`, {
+    return send(`${server.url}${path}`, {
       method,
-      redirect: 'follow',
       headers: { Authorization: `Bearer ${accessToken}`, Accept: accept, ...extra },
     });
   }

@@ -5,13 +5,16 @@ import type { Runtime } from '../../runtime.js';
 import { authenticateHook } from '../shared/authenticate.js';
 import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
+import { withArchiveHint } from './archive-hint.js';
 import { contentRoutes } from './content-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { sendProblem } from './problem.js';
 import { searchRoutes } from './search-routes.js';
 
 export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
-  app.setErrorHandler(sendProblem);
+  app.setErrorHandler(async (err, request, reply) =>
+    sendProblem(await withArchiveHint(runtime.vault, err, request), request, reply),
+  );
   app.setNotFoundHandler((request, reply) =>
     sendProblem(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
   );

@@ -2,21 +2,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toVaultError } from '../shared/errors.js';
 
-export const PROBLEM_SCHEMA = {
-  type: 'object',
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
-    instance: { type: 'string' },
-    code: { type: 'string' },
-    field: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
-    invalidRecords: { type: 'array', items: { type: 'object', additionalProperties: true } },
-  },
-} as const;
-
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',

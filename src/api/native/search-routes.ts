@@ -8,6 +8,7 @@ import type { InteractionSearch, SortOrder, Source } from '../../domain/search.j
 import { LIMITS, parseMediaType } from '../../domain/validate.js';
 import type { Vault } from '../../services/vault.js';
 import { instantParam } from '../shared/params.js';
+import { warnUnencodedPlus } from '../shared/plus-warning.js';
 import { INTERACTION_RESPONSE, SOURCE } from './schemas.js';
 
 interface SearchQuery {
@@ -74,15 +75,20 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
           200: {
             type: 'object',
             properties: {
-              items: { type: 'array', items: INTERACTION_RESPONSE },
+              items: {
+                type: 'array',
+                description: 'Listed without their messages (transcripts): GET /interactions/{id} has them.',
+                items: INTERACTION_RESPONSE,
+              },
               nextCursor: { type: ['string', 'null'] },
             },
           },
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
+      warnUnencodedPlus(reply, { connectFrom: q.connectFrom, connectTo: q.connectTo });
       const search: InteractionSearch = {
         source: q.source,
         order: q.sort,
@@ -127,9 +133,17 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
       }
       const page = await vault.search(request.principal, search, { withContent: true });
       return {
-        items: page.items.map((item) =>
-          toCanonicalJson({ ...item, messages: [], content: page.content.get(item.id) ?? [], createdMs: 0, updatedMs: 0 }),
-        ),
+        // A listing leaves out transcripts (messages): GET /interactions/{id} has them.
+        items: page.items.map((item) => {
+          const { messages: _omitted, ...listed } = toCanonicalJson({
+            ...item,
+            messages: [],
+            content: page.content.get(item.id) ?? [],
+            createdMs: 0,
+            updatedMs: 0,
+          });
+          return listed;
+        }),
         nextCursor: page.next ? encodeCursor(cursorKey, fingerprint, page.next) : null,
       };
     },

@@ -11,6 +11,7 @@ import { describePrincipal } from '../../domain/principal.js';
 import { type InteractionSearch, MAX_PAGE_SIZE } from '../../domain/search.js';
 import type { Vault } from '../../services/vault.js';
 import { instantParam } from '../shared/params.js';
+import { warnUnencodedPlus } from '../shared/plus-warning.js';
 import { toVonageItem } from './item.js';
 import { SEARCH_RESULT, vonageSchema } from './schemas.js';
 
@@ -82,8 +83,9 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
       config: { operation: 'content.read' },
       preValidation: canonicalParameterNames,
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
+      warnUnencodedPlus(reply, { connectFrom: q.connectFrom, connectTo: q.connectTo });
       const fromMs = instantParam('start', q.start);
       const toMs = instantParam('end', q.end);
       if (toMs < fromMs) throw errors.invalidField('end', 'must not be before start');

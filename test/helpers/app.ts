@@ -1,0 +1,46 @@
+/**
+ * The real ixvault app built in-process, driven through `app.inject` (no socket,
+ * no port): the layer every HTTP test uses unless it needs a real connection
+ * (CometD, shutdown, client disconnects, the CLI). It has the same shape as a
+ * listening TestServer, so a test reads the same either way: its `url` is a
+ * made-up origin that `call` and `send` (test/helpers/server.ts) route to
+ * `app.inject`.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp } from '../../src/app.js';
+import { openRuntime } from '../../src/runtime.js';
+import { createTestDatabase, IN_PROCESS, PRINCIPALS, type TestServer, type TestServerOptions, testServerOf } from './server.js';
+
+let built = 0;
+
+/** Builds the app on the run's backend (a fresh SQLite directory or PostgreSQL database). */
+export async function build(options: Omit<TestServerOptions, 'port'> = {}): Promise<TestServer> {
+  const dataDir = options.reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'ixvault-test-')));
+  const databaseUrl = options.reuse ? options.reuse.databaseUrl : await createTestDatabase();
+  const runtime = await openRuntime({
+    dataDir,
+    databaseUrl,
+    principals: options.principals ?? PRINCIPALS,
+    maxContentBytes: options.maxContentBytes ?? 64 * 1024 * 1024,
+    secret: 'test-secret-not-for-production',
+    poolSize: 4,
+  });
+  const app = await buildApp(runtime, { resultTtlMs: options.resultTtlMs });
+  await app.ready();
+  const url = `http://in-process-${process.pid}-${++built}.test`;
+  IN_PROCESS.set(url, app);
+  return testServerOf({
+    url,
+    app,
+    runtime,
+    dataDir,
+    databaseUrl,
+    async stop() {
+      IN_PROCESS.delete(url);
+      await app.close();
+      await runtime.close();
+    },
+  });
+}
