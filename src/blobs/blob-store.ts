@@ -32,6 +32,14 @@ export interface SweepOptions {
   tempGraceMs: number;
   /** Unreferenced blobs are removed once this old (any age is safe; a grace only avoids needless work). */
   blobGraceMs: number;
+  /**
+   * Time for the walk over blob folders in one call (unbounded when absent).
+   * Temporary files and the folders that changed since the previous call are
+   * always checked; the rest of the store is walked in slices, resuming where
+   * the previous call stopped, so a very large store is covered over several
+   * calls instead of in one long walk.
+   */
+  budgetMs?: number;
   /** Which of these hashes some row of the tenant references. */
   referenced(tenantId: string, sha256s: string[]): Promise<Set<string>>;
 }
@@ -43,6 +51,10 @@ export interface SweepReport {
   blobBytes: number;
   /** Bytes found taken out of reach by a release that crashed, and put back because referenced. */
   restored: string[];
+  /** Blob folders checked by this call. */
+  folders: number;
+  /** Whether this call finished a walk over every blob folder. */
+  passComplete: boolean;
 }
 
 export interface BlobStore {

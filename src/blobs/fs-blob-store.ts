@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
@@ -32,6 +32,25 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
+
+/** The sweeps' shared progress, in the root (not a tenant name: it has a dot). */
+const SWEEP_STATE = '.sweep-state.json';
+/** Clock differences between hosts sharing the folder, and coarse file-system timestamps. */
+const CLOCK_SLACK_MS = 60_000;
+
+interface BlobFolder {
+  key: string;
+  tenantId: string;
+  prefix: string;
+  mtimeMs: number;
+}
+
+interface SweepState {
+  /** When the last call began that checked every folder changed since the call before it. */
+  checkedAtMs: number;
+  /** The last folder key the rolling walk checked ('' : start over). */
+  cursor: string;
+}
 
 /** `<host>.<pid>`: who wrote a temporary file. */
 const owner = () => `${HOST}.${process.pid}`;
@@ -71,9 +90,11 @@ export class FsBlobStore implements BlobStore {
     const sha256 = hash.digest('hex');
     const finalPath = this.pathOf(tenantId, sha256);
     const publish = async () => {
-      await mkdir(dirname(finalPath), { recursive: true, mode: DIR_MODE });
+      await makeDurableDir(dirname(finalPath));
       // Already there: the same bytes (the address is their hash).
       await link(tmp, finalPath).catch(ignore('EEXIST'));
+      // The link is an entry of the folder: until the folder is fsynced, power loss can undo it.
+      await fsyncDir(dirname(finalPath));
     };
     return {
       sha256,
@@ -110,6 +131,8 @@ export class FsBlobStore implements BlobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
+    // The bytes are out of reach for good before anyone is told they are gone.
+    await fsyncDir(dirname(path));
     let referenced = true;
     try {
       referenced = await isReferenced();
@@ -122,9 +145,53 @@ export class FsBlobStore implements BlobStore {
   }
 
   async sweep(options: SweepOptions): Promise<SweepReport> {
-    const report: SweepReport = { tempFiles: [], tempBytes: 0, blobs: [], blobBytes: 0, restored: [] };
-    const now = Date.now();
+    const report: SweepReport = {
+      tempFiles: [],
+      tempBytes: 0,
+      blobs: [],
+      blobBytes: 0,
+      restored: [],
+      folders: 0,
+      passComplete: false,
+    };
+    const startedMs = Date.now();
     await this.init();
+    await this.sweepTemp(options, startedMs, report);
+    const state = await this.readSweepState();
+    const folders = await this.blobFolders();
+    // 1. Folders whose entries changed since the previous call began (less the blob grace, so a blob
+    //    too young then is looked at again once it is old enough): where a crashed upload leaves its orphan.
+    //    Without a state (the first sweep of a store) nothing is known to have changed: the rolling walk covers all.
+    const changedSince = state.checkedAtMs - options.blobGraceMs - CLOCK_SLACK_MS;
+    const visited = new Set<string>();
+    for (const folder of folders) {
+      if (state.checkedAtMs === 0 || folder.mtimeMs < changedSince) continue;
+      await this.sweepFolder(folder, options, report);
+      visited.add(folder.key);
+    }
+    // 2. A slice of the rolling walk over every folder, where the last call stopped, within the budget:
+    //    it finds what no folder change shows (a release that crashed after its row was deleted).
+    const deadline = startedMs + (options.budgetMs ?? Number.POSITIVE_INFINITY);
+    let cursor = state.cursor;
+    report.passComplete = true;
+    let walked = 0;
+    for (const folder of folders) {
+      if (folder.key <= cursor) continue;
+      // At least one folder per call, so that the walk always moves on.
+      if (walked > 0 && Date.now() >= deadline) {
+        report.passComplete = false;
+        break;
+      }
+      if (!visited.has(folder.key)) await this.sweepFolder(folder, options, report);
+      cursor = folder.key;
+      walked++;
+    }
+    await this.writeSweepState({ checkedAtMs: startedMs, cursor: report.passComplete ? '' : cursor });
+    return report;
+  }
+
+  /** Temporary files: removed once abandoned; a release's trash put back if its bytes are referenced. */
+  private async sweepTemp(options: SweepOptions, now: number, report: SweepReport): Promise<void> {
     for (const name of await readdir(this.tmpDir)) {
       const path = join(this.tmpDir, name);
       const info = await stat(path).catch(() => undefined);
@@ -143,30 +210,69 @@ export class FsBlobStore implements BlobStore {
       report.tempFiles.push(name);
       report.tempBytes += info.size;
     }
-    for (const tenantId of await readdir(this.root)) {
+  }
+
+  /** Every blob folder (DIR/<tenant>/<aa>) in key order, with its mtime: one stat per folder, none per blob. */
+  private async blobFolders(): Promise<BlobFolder[]> {
+    const out: BlobFolder[] = [];
+    for (const tenantId of (await readdir(this.root)).sort()) {
       if (!SAFE_SEGMENT.test(tenantId)) continue;
-      for (const prefix of await readdir(join(this.root, tenantId)).catch(() => [] as string[])) {
-        const shas = (await readdir(join(this.root, tenantId, prefix)).catch(() => [] as string[])).filter((s) => SHA256.test(s));
-        if (shas.length === 0) continue;
-        const used = await options.referenced(tenantId, shas);
-        for (const sha256 of shas) {
-          if (used.has(sha256)) continue;
-          const info = await stat(this.pathOf(tenantId, sha256)).catch(() => undefined);
-          if (!info || now - info.mtimeMs < options.blobGraceMs) continue;
-          if (await this.release(tenantId, sha256, async () => (await options.referenced(tenantId, [sha256])).has(sha256))) {
-            report.blobs.push(`${tenantId}/${sha256}`);
-            report.blobBytes += info.size;
-          }
-        }
+      for (const prefix of (await readdir(join(this.root, tenantId)).catch(() => [] as string[])).sort()) {
+        const info = await stat(join(this.root, tenantId, prefix)).catch(() => undefined);
+        if (info?.isDirectory()) out.push({ key: `${tenantId}/${prefix}`, tenantId, prefix, mtimeMs: info.mtimeMs });
       }
     }
-    return report;
+    return out;
+  }
+
+  /** Releases the unreferenced blobs of one folder that are older than the grace. */
+  private async sweepFolder(folder: BlobFolder, options: SweepOptions, report: SweepReport): Promise<void> {
+    const { tenantId, prefix } = folder;
+    report.folders++;
+    const now = Date.now();
+    const shas = (await readdir(join(this.root, tenantId, prefix)).catch(() => [] as string[])).filter((s) => SHA256.test(s));
+    if (shas.length === 0) return;
+    const used = await options.referenced(tenantId, shas);
+    for (const sha256 of shas) {
+      if (used.has(sha256)) continue;
+      const info = await stat(this.pathOf(tenantId, sha256)).catch(() => undefined);
+      if (!info || now - info.mtimeMs < options.blobGraceMs) continue;
+      if (await this.release(tenantId, sha256, async () => (await options.referenced(tenantId, [sha256])).has(sha256))) {
+        report.blobs.push(`${tenantId}/${sha256}`);
+        report.blobBytes += info.size;
+      }
+    }
+  }
+
+  /**
+   * Where the sweeps stand, shared by every process using the folder. A lost
+   * or stale state only costs work (a fresh state checks every folder), never
+   * safety: what is removed is decided by `release`, not by this state.
+   */
+  private async readSweepState(): Promise<SweepState> {
+    try {
+      const parsed = JSON.parse(await readFile(join(this.root, SWEEP_STATE), 'utf8')) as Partial<SweepState>;
+      return {
+        checkedAtMs: typeof parsed.checkedAtMs === 'number' ? parsed.checkedAtMs : 0,
+        cursor: typeof parsed.cursor === 'string' ? parsed.cursor : '',
+      };
+    } catch {
+      return { checkedAtMs: 0, cursor: '' };
+    }
+  }
+
+  private async writeSweepState(state: SweepState): Promise<void> {
+    const tmp = join(this.tmpDir, `${owner()}.${Date.now()}.sweep-state`);
+    await writeFile(tmp, JSON.stringify(state), { mode: FILE_MODE });
+    await rename(tmp, join(this.root, SWEEP_STATE));
   }
 
   /** Puts bytes taken out of reach back at their address (which may meanwhile hold the same bytes again). */
   private async putBack(trash: string, path: string): Promise<void> {
-    await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+    await makeDurableDir(dirname(path));
     await link(trash, path).catch(ignore('EEXIST'));
+    // Durable at its address before the trash copy goes.
+    await fsyncDir(dirname(path));
     await unlink(trash);
   }
 
@@ -187,6 +293,29 @@ function abandoned(tag: string, ageMs: number, graceMs: number): boolean {
     return false;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** fsyncs a folder, making the entries added to or removed from it durable. */
+async function fsyncDir(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Creates a folder and any missing parents; a folder it creates is made
+ * durable in its parent (rare: once per tenant and hash prefix).
+ */
+async function makeDurableDir(path: string): Promise<void> {
+  const first = await mkdir(path, { recursive: true, mode: DIR_MODE });
+  if (first === undefined) return;
+  for (let dir = path; ; dir = dirname(dir)) {
+    await fsyncDir(dirname(dir));
+    if (dir === first) return;
   }
 }
 

@@ -28,6 +28,11 @@ import { type SearchOptions, type SearchPage, SearchRepository } from '../store/
 import { KeyLock } from './key-lock.js';
 
 export const MAX_BATCH = 1000;
+/**
+ * Time one sweep spends walking blob folders beyond those that changed since
+ * the previous sweep: a very large store is covered over several sweeps.
+ */
+export const SWEEP_BUDGET_MS = 10_000;
 
 export interface VaultOptions {
   maxContentBytes: number;
@@ -297,10 +302,16 @@ export class Vault {
   /**
    * Crash hygiene: removes temporary files a crashed upload left and blobs
    * that no content row (main or archive) references. Safe while other
-   * processes use the same store (see src/blobs/blob-store.ts).
+   * processes use the same store (see src/blobs/blob-store.ts). Bounded: the
+   * folders changed since the last sweep, then a slice of a rolling walk over
+   * the rest within `budgetMs` (SWEEP_BUDGET_MS unless given).
    */
   sweep(options: Omit<SweepOptions, 'referenced'>): Promise<SweepReport> {
-    return this.blobs.sweep({ ...options, referenced: (tenantId, shas) => this.content.referencedAmong(tenantId, shas) });
+    return this.blobs.sweep({
+      budgetMs: SWEEP_BUDGET_MS,
+      ...options,
+      referenced: (tenantId, shas) => this.content.referencedAmong(tenantId, shas),
+    });
   }
 }
 

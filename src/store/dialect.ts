@@ -57,6 +57,17 @@ export interface StoreDialect {
   readonly lockRows: boolean;
   /** Runs `work` in a write transaction (see the module comment). */
   write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Serializes writers naming the same keys until `trx` ends: on PostgreSQL,
+   * transaction-scoped advisory locks taken in one sorted order (so two
+   * writers never wait on each other crosswise); on SQLite nothing, as the
+   * IMMEDIATE transaction already excludes every other writer. Ingest locks
+   * the ids and guids it names before it looks them up, so two writes of the
+   * same NEW identity, which have no row to lock yet, run one after the other.
+   */
+  lockKeys(trx: Transaction<Database>, keys: string[]): Promise<void>;
+  /** Whether `err` is the database refusing a duplicate unique key. */
+  isUniqueViolation(err: unknown): boolean;
   /** The next value of the audit log's monotonic sequence, inside `trx`. */
   nextAuditSeq(trx: Transaction<Database>): Promise<number>;
   rows: RowWriter;

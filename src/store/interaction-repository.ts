@@ -4,7 +4,7 @@
  * no query here that is not scoped to one tenant.
  */
 import type { Kysely, Transaction } from 'kysely';
-import { errors, type FieldProblem, VaultError } from '../domain/errors.js';
+import { CODES, errors, type FieldProblem, VaultError } from '../domain/errors.js';
 import { newGuid, newInteractionId } from '../domain/ids.js';
 import type { Interaction, InteractionWithDetails, Message } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
@@ -48,7 +48,31 @@ export class InteractionRepository {
    */
   async upsertMany(tenantId: string, inputs: InteractionInput[], nowMs = Date.now()): Promise<UpsertOutcome[]> {
     checkIdentities(inputs);
-    return this.store.write((trx) => this.upsertIn(trx, tenantId, inputs, nowMs));
+    const keys = inputs.flatMap((input) => [
+      ...(input.id ? [`${tenantId}\u0000id\u0000${input.id}`] : []),
+      ...(input.guid ? [`${tenantId}\u0000guid\u0000${input.guid}`] : []),
+    ]);
+    return this.refusingDuplicates(
+      this.store.write(async (trx) => {
+        // Before the lookup: a concurrent write of the same new id or guid has no row to lock yet.
+        await this.store.impl.lockKeys(trx, keys);
+        return this.upsertIn(trx, tenantId, inputs, nowMs);
+      }),
+    );
+  }
+
+  /**
+   * The last line of the consistency model: should the database still refuse
+   * a duplicate id or guid (a writer that did not take the identity locks),
+   * the caller gets the catalogue's 409, never the driver's error.
+   */
+  private async refusingDuplicates<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (err) {
+      if (!this.store.impl.isUniqueViolation(err)) throw err;
+      throw errors.identityConflict('a concurrent write stored the same id or guid; none of these records was stored');
+    }
   }
 
   /**
@@ -63,7 +87,7 @@ export class InteractionRepository {
     change: (current: InteractionWithDetails) => InteractionInput,
     nowMs = Date.now(),
   ): Promise<UpsertOutcome> {
-    return this.store.write(async (trx) => {
+    const write = this.store.write(async (trx) => {
       const id = await this.resolve(visibility, idOrGuid, 'main', trx, { lock: true });
       if (!id) throw errors.interactionNotFound(idOrGuid);
       const current = await this.load(this.store.on(trx, 'main'), visibility.tenantId, id);
@@ -74,6 +98,7 @@ export class InteractionRepository {
       if (!outcome) throw errors.internal('upsert returned nothing');
       return outcome;
     });
+    return this.refusingDuplicates(write);
   }
 
   private async upsertIn(
@@ -101,7 +126,7 @@ export class InteractionRepository {
       const only = conflicts.length === 1 && inputs.length === 1 ? conflicts[0]?.problems[0] : undefined;
       throw only
         ? errors.identityConflict(only.message)
-        : new VaultError('conflict', 'IXV_IDENTITY_CONFLICT', 'records conflict with stored identities; none was stored', {
+        : new VaultError('conflict', CODES.identityConflict, 'records conflict with stored identities; none was stored', {
             extra: { invalidRecords: conflicts },
           });
     }

@@ -190,6 +190,87 @@ describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
     expect((await runtime.vault.interactions.get({ tenantId: TENANT }, 'INPLACE1'))?.messages).toHaveLength(1);
   });
 
+  it('1b. racing ingests of new identities: one wins, the others get a 409 domain error, never a raw key error', async () => {
+    const { VaultError } = await import('../../src/domain/errors.js');
+    const guid = (n: number) => `0000000${n}-0000-4000-8000-000000000000`.slice(-36);
+    const settle = (work: Promise<unknown>[]) => Promise.allSettled(work);
+    const expectOneWinner = (results: PromiseSettledResult<unknown>[]) => {
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+      expect(results.length - failures.length).toBe(1);
+      for (const failure of failures) {
+        expect(failure).toBeInstanceOf(VaultError);
+        expect(failure).toMatchObject({ code: 'IXV_IDENTITY_CONFLICT', status: 409 });
+      }
+    };
+    for (let round = 0; round < 4; round++) {
+      // Different new ids, the same new guid: single records and batches.
+      const g = guid(round * 10 + 1);
+      expectOneWinner(await settle([ingest([record(`SG${round}A`, { guid: g })]), ingest([record(`SG${round}B`, { guid: g })])]));
+      const h = guid(round * 10 + 2);
+      expectOneWinner(
+        await settle([
+          runtime.vault.upsertBatch(admin, [record(`BG${round}A`), record(`BG${round}C`, { guid: h })]),
+          runtime.vault.upsertBatch(admin, [record(`BG${round}B`, { guid: h }), record(`BG${round}D`)]),
+        ]),
+      );
+      // The same new id with different new guids: a guid never changes silently.
+      expectOneWinner(
+        await settle([
+          ingest([record(`SI${round}`, { guid: guid(round * 10 + 3) })]),
+          ingest([record(`SI${round}`, { guid: guid(round * 10 + 4) })]),
+        ]),
+      );
+      const kept = await stored('main', `SI${round}`);
+      expect([guid(round * 10 + 3), guid(round * 10 + 4)]).toContain(kept?.guid);
+    }
+    // A new guid racing an interaction archived with that guid: unique across main and archive together.
+    const [archived] = await ingest([record('ARCHG1')]);
+    await runtime.vault.archive.moveBatch(TENANT, Date.now(), 100);
+    await expect(ingest([record('ARCHG2', { guid: archived?.guid })])).rejects.toMatchObject({ status: 409 });
+    // Uploads racing on a just-created interaction: every one stored or refused cleanly, one row per key.
+    await ingest([record('UPRACE1')]);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => upload('UPRACE1', 'transcript', `version ${i}`)));
+    expect((await stored('main', 'UPRACE1'))?.content_count).toBe(1);
+  });
+
+  it('1b. the same races over HTTP (native batch endpoint, content upload): 409 in RFC 7807, never a 5xx', async () => {
+    const { buildApp } = await import('../../src/app.js');
+    const app = await buildApp(runtime);
+    try {
+      const auth = { authorization: `Basic ${Buffer.from('admin1:pw-admin1').toString('base64')}` };
+      const batch = (records: unknown[]) =>
+        app.inject({ method: 'POST', url: '/api/v1/interactions:batch', headers: auth, payload: { records } });
+      for (let round = 0; round < 3; round++) {
+        const guid = `0000000${round}-1111-4000-8000-000000000000`;
+        const answers = await Promise.all([
+          batch([record(`HB${round}A`, { guid }), record(`HB${round}C`)]),
+          batch([record(`HB${round}D`), record(`HB${round}B`, { guid })]),
+        ]);
+        expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 409]);
+        const refused = answers.find((a) => a.statusCode === 409);
+        expect(refused?.headers['content-type']).toMatch(/problem\+json/);
+        expect(refused?.json()).toMatchObject({ code: 'IXV_IDENTITY_CONFLICT' });
+      }
+      // Uploads of one key racing on a just-created interaction, with a re-ingest of it in between.
+      await ingest([record('HTTPUP1')]);
+      const answers = await Promise.all([
+        ...Array.from({ length: 6 }, (_, i) =>
+          app.inject({
+            method: 'PUT',
+            url: '/api/v1/interactions/HTTPUP1/content/transcript',
+            headers: { ...auth, 'content-type': 'text/plain' },
+            payload: `version ${i}`,
+          }),
+        ),
+        batch([record('HTTPUP1', { subject: 'again' })]),
+      ]);
+      for (const answer of answers) expect(answer.statusCode).toBeLessThan(300);
+      expect((await stored('main', 'HTTPUP1'))?.content_count).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('4. concurrent patches lose no update', async () => {
     await ingest([record('PATCH1', { userData: {} })]);
     const keys = Array.from({ length: 16 }, (_, i) => `k${i}`);
@@ -228,6 +309,51 @@ describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
     expect(Buffer.concat(chunks).toString()).toBe('referenced bytes');
     await utimes(foreign, new Date(0), new Date(0));
     expect((await runtime.sweep({ blobGraceMs: 0 })).tempFiles).toEqual(['otherhost.123.1.partial']);
+  });
+
+  it('5. the sweep is bounded: changed folders at once, the rest in resumable slices, every orphan found in the end', async () => {
+    await ingest([record('SLICE1')]);
+    await upload('SLICE1', 'transcript', 'kept bytes');
+    const blobs = join(dataDir, 'blobs');
+    // An old store: orphans in several folders, nothing changed recently.
+    const orphans = ['one', 'two', 'three', 'four'].map((t) => createHash('sha256').update(`orphan ${t}`).digest('hex'));
+    const long = new Date(OLD);
+    for (const sha of orphans) {
+      await mkdir(join(blobs, TENANT, sha.slice(0, 2)), { recursive: true });
+      await writeFile(join(blobs, TENANT, sha.slice(0, 2), sha), sha);
+      await utimes(join(blobs, TENANT, sha.slice(0, 2), sha), long, long);
+    }
+    for (const prefix of readdirSync(join(blobs, TENANT))) await utimes(join(blobs, TENANT, prefix), long, long);
+    const folders = readdirSync(join(blobs, TENANT)).length;
+    expect(folders).toBeGreaterThanOrEqual(4);
+    // A budget of 0: one folder of the rolling walk per sweep.
+    const sweep = () => runtime.vault.sweep({ tempGraceMs: 3_600_000, blobGraceMs: 60_000, budgetMs: 0 });
+    const removed: string[] = [];
+    let calls = 0;
+    for (let complete = false; !complete; calls++) {
+      const report = await sweep();
+      // One folder of the walk, plus the folders earlier sweeps changed by removing an orphan: no untouched folder more.
+      expect(report.folders).toBeLessThanOrEqual(1 + removed.length);
+      removed.push(...report.blobs);
+      complete = report.passComplete;
+    }
+    expect(calls).toBe(folders);
+    expect(removed.sort()).toEqual(orphans.map((sha) => `${TENANT}/${sha}`).sort());
+    // A crashed upload's blob (published, no row) in a folder the rolling walk is far from: found by the
+    // next sweep after the grace, through its folder's change, whatever the budget.
+    const crashed = await runtime.blobs.stage(TENANT, Readable.from([Buffer.from('crashed upload')]), { maxBytes: 100 });
+    await crashed.publish();
+    await crashed.discard();
+    const path = join(blobs, TENANT, crashed.sha256.slice(0, 2), crashed.sha256);
+    expect((await sweep()).blobs).toEqual([]);
+    await utimes(path, long, long);
+    expect((await sweep()).blobs).toEqual([`${TENANT}/${crashed.sha256}`]);
+    expect(existsSync(path)).toBe(false);
+    expect((await runtime.vault.interactions.get({ tenantId: TENANT }, 'SLICE1'))?.content).toHaveLength(1);
+    const opened = await runtime.vault.openContent(admin, 'SLICE1', 'transcript');
+    const chunks: Buffer[] = [];
+    for await (const c of await opened.read()) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('kept bytes');
   });
 
   it("5. a release by another process between publication and commit cannot take an upload's bytes", async () => {

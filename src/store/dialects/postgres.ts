@@ -5,6 +5,7 @@
  * (`for update`), and a transaction PostgreSQL aborts as a deadlock or a
  * serialization failure is run again.
  */
+import { createHash } from 'node:crypto';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Source } from '../../domain/search.js';
@@ -16,6 +17,7 @@ const SCHEMAS: Record<Source, string> = { main: 'ixv_main', archive: 'ixv_archiv
 /** deadlock_detected, serialization_failure */
 const RETRYABLE = new Set(['40P01', '40001']);
 const ATTEMPTS = 5;
+const UNIQUE_VIOLATION = '23505';
 
 // int8 (counts, epoch milliseconds) fits a JavaScript number for every value we store.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
@@ -43,6 +45,13 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
         }
       }
     },
+    async lockKeys(trx, keys) {
+      if (keys.length === 0) return;
+      // unnest yields the sorted keys in order, so every writer takes its locks in the same order.
+      const sorted = [...new Set(keys.map(advisoryKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+      await sql`select pg_advisory_xact_lock(k) from unnest(${sorted}::bigint[]) as k`.execute(trx);
+    },
+    isUniqueViolation: (err) => (err as { code?: string } | null)?.code === UNIQUE_VIOLATION,
     async nextAuditSeq(trx) {
       const { rows } = await sql<{ n: number }>`select nextval(${`${SCHEMAS.main}.audit_seq`}) as n`.execute(trx);
       return Number(rows[0]?.n);
@@ -52,4 +61,9 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     close: () => db.destroy(),
   };
   return { db, dialect };
+}
+
+/** A signed 64-bit advisory-lock key for a string (a collision only makes two writers wait for each other). */
+function advisoryKey(key: string): bigint {
+  return createHash('sha256').update(key).digest().readBigInt64BE(0);
 }

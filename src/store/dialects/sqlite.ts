@@ -66,6 +66,8 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
     },
     lockRows: false,
     write: (target, work) => target.transaction().execute(work),
+    lockKeys: async () => {},
+    isUniqueViolation: (err) => /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((err as { code?: string } | null)?.code ?? ''),
     async nextAuditSeq(trx) {
       // Inside an IMMEDIATE transaction nobody else can insert between this read and the caller's insert.
       const { rows } = await sql<{ n: number }>`select coalesce(max(rowid), 0) + 1 as n from main.audit_log`.execute(trx);
