@@ -142,7 +142,6 @@ export class ContentRepository {
     return total;
   }
 
-  /** Appends an entry; its sequence number orders entries of the same millisecond. */
   /** Which of these hashes an item in either store points at. */
   async referencedAmong(tenantId: string, sha256s: string[]): Promise<Set<string>> {
     const out = new Set<string>();
@@ -162,17 +161,17 @@ export class ContentRepository {
     return out;
   }
 
+  /** Appends an entry; its sequence number orders entries of the same millisecond (on Citus: of one node). */
   async audit(tenantId: string, entry: AuditEntry): Promise<void> {
     await this.store.write(async (root) => {
-      const seq = await this.store.impl.nextAuditSeq(root);
+      const seq = await this.store.impl.auditSeq(root);
       await this.store
         .on(root, 'main')
         .insertInto('audit_log')
         .values({
           tenant_id: tenantId,
           at_ms: entry.atMs,
-          // Zero-padded so that text order is numeric order.
-          seq: String(seq).padStart(16, '0'),
+          seq,
           actor: entry.actor,
           action: entry.action,
           interaction_id: entry.interactionId,

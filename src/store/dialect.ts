@@ -57,8 +57,12 @@ export interface StoreDialect {
   readonly lockRows: boolean;
   /** Runs `work` in a write transaction (see the module comment). */
   write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
-  /** The next value of the audit log's monotonic sequence, inside `trx`. */
-  nextAuditSeq(trx: Transaction<Database>): Promise<number>;
+  /**
+   * The audit log's next sequence number, inside `trx`, for the insert to
+   * store; undefined when the column's default draws it (PostgreSQL, so that
+   * the sequence works on every Citus node).
+   */
+  auditSeq(trx: Transaction<Database>): Promise<string | undefined>;
   rows: RowWriter;
   /** Adopts data a previous version kept elsewhere (SQLite: the separate archive file); returns a note for the log. */
   adoptLegacy(db: Kysely<Database>): Promise<string | undefined>;

@@ -35,7 +35,14 @@ const NEEDS_ALL = new RegExp(`needs ${ALL.length} schema change\\(s\\) \\(${ALL.
 const CITUS = Boolean(process.env.IXVAULT_TEST_CITUS_WORKERS);
 
 const open = (location: { dataDir: string; databaseUrl?: string | undefined }, migrate = true) =>
-  openRuntime({ ...location, principals: { tenants: [] }, maxContentBytes: 1, secret: 'test-secret', poolSize: 2, migrate });
+  openRuntime({
+    ...location,
+    principals: { tenants: [] },
+    maxContentBytes: 1,
+    secret: 'a-test-secret-of-at-least-32-bytes',
+    poolSize: 2,
+    migrate,
+  });
 
 async function freshLocation(): Promise<{ dataDir: string; databaseUrl?: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ixvault-migrations-'));
@@ -145,6 +152,67 @@ describe(`migrations (${BACKEND})`, () => {
       expect(await tablesOf(store)).toEqual([]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('003 upgrades an audit log written at 002: entries keep their order, new ones follow, the sequence is the default', async () => {
+    const location = await fresh();
+    const atMs = Date.now();
+    const store = connect(location);
+    try {
+      await migrate(store, { until: '002-audit-sequence' });
+      expect((await migrationStatus(store)).pending).toEqual(['main:003-audit-seq-default', 'archive:003-audit-seq-default']);
+      // Entries as the release at 002 wrote them: zero-padded text, PostgreSQL numbering them with nextval().
+      for (let i = 0; i < 12; i++) {
+        const n =
+          store.dialect === 'postgres'
+            ? (await sql<{ n: number }>`select nextval('ixv_main.audit_seq') as n`.execute(store.db)).rows[0]?.n
+            : i + 1;
+        await store
+          .in('main')
+          .insertInto('audit_log')
+          .values({
+            tenant_id: 't',
+            at_ms: atMs,
+            seq: String(n).padStart(16, '0'),
+            actor: 'old',
+            action: `old${i}`,
+            interaction_id: 'X',
+            detail: '{}',
+          })
+          .execute();
+      }
+    } finally {
+      await store.close();
+    }
+    const runtime = await open(location);
+    try {
+      expect(runtime.migrationsApplied).toEqual(['main:003-audit-seq-default', 'archive:003-audit-seq-default']);
+      for (let i = 0; i < 12; i++)
+        await runtime.vault.content.audit('t', { atMs, actor: 'new', action: `new${i}`, interactionId: 'X', detail: {} });
+      const log = await runtime.vault.content.auditLog('t', { limit: 100 });
+      const written = [...Array.from({ length: 12 }, (_, i) => `old${i}`), ...Array.from({ length: 12 }, (_, i) => `new${i}`)];
+      expect(log.map((e) => e.action)).toEqual(written.reverse());
+    } finally {
+      await runtime.close();
+    }
+    if (BACKEND !== 'postgres') return;
+    // What lets a Citus worker write the audit log: the insert takes the column's default, and Citus
+    // creates the sequence a distributed table's default uses on every node.
+    const upgraded = connect(location);
+    try {
+      const { rows } = await sql<{ schema: string; type: string; fallback: string }>`
+        select n.nspname as schema, format_type(a.atttypid, a.atttypmod) as type, pg_get_expr(d.adbin, d.adrelid) as fallback
+        from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+        join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+        where c.relname = 'audit_log' and a.attname = 'seq' and n.nspname in ('ixv_main', 'ixv_archive')
+        order by 1`.execute(upgraded.db);
+      expect(rows).toEqual([
+        { schema: 'ixv_archive', type: 'bigint', fallback: "nextval('ixv_archive.audit_seq'::regclass)" },
+        { schema: 'ixv_main', type: 'bigint', fallback: "nextval('ixv_main.audit_seq'::regclass)" },
+      ]);
+    } finally {
+      await upgraded.close();
     }
   });
 });
