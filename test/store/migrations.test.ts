@@ -217,6 +217,31 @@ describe(`migrations (${BACKEND})`, () => {
   });
 });
 
+describe.runIf(CITUS)('on a Citus cluster (IXVAULT_TEST_CITUS_WORKERS)', () => {
+  it('an ixvault attached to a worker, migrating nothing, writes audit entries in order', async () => {
+    const location = await freshLocation();
+    try {
+      await (await open(location)).close(); // migrated through the coordinator
+      const worker = new URL(location.databaseUrl as string);
+      const [host = '', port = ''] = (process.env.IXVAULT_TEST_CITUS_WORKERS as string).split(',')[0]?.split(':') ?? [];
+      worker.hostname = host;
+      worker.port = port;
+      const runtime = await open({ ...location, databaseUrl: worker.toString() }, false);
+      try {
+        const atMs = Date.now();
+        for (let i = 0; i < 12; i++)
+          await runtime.vault.content.audit('t', { atMs, actor: 'worker', action: `w${i}`, interactionId: 'X', detail: {} });
+        const log = await runtime.vault.content.auditLog('t', { limit: 100 });
+        expect(log.map((e) => e.action)).toEqual(Array.from({ length: 12 }, (_, i) => `w${11 - i}`));
+      } finally {
+        await runtime.close();
+      }
+    } finally {
+      await rm(location.dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () => {
   let dataDir: string;
   let store: StoreConnection;
