@@ -39,7 +39,7 @@ const open = (location: { dataDir: string; databaseUrl?: string | undefined }, m
     ...location,
     principals: { tenants: [] },
     maxContentBytes: 1,
-    secret: 'a-test-secret-of-at-least-32-bytes',
+    secret: 'test-secret-not-for-production-0123456789',
     poolSize: 2,
     migrate,
   });
