@@ -171,21 +171,21 @@ export class ContentRepository {
   }
 
   /**
-   * Appends an entry; its sequence number orders entries of the same millisecond.
+   * Appends an entry; its sequence number orders entries of the same millisecond
+   * (on Citus: of one node, docs/SCALING.md).
    * `root`: the write transaction of the change being audited, so that the
    * entry commits with it or not at all; without it, a transaction of its own.
    */
   async audit(tenantId: string, entry: AuditEntry, root?: Transaction<Database>): Promise<void> {
     if (!root) return this.store.write((own) => this.audit(tenantId, entry, own));
-    const seq = await this.store.impl.nextAuditSeq(root);
+    const seq = await this.store.impl.auditSeq(root);
     await this.store
       .on(root, 'main')
       .insertInto('audit_log')
       .values({
         tenant_id: tenantId,
         at_ms: entry.atMs,
-        // Zero-padded so that text order is numeric order.
-        seq: String(seq).padStart(16, '0'),
+        seq,
         actor: entry.actor,
         action: entry.action,
         interaction_id: entry.interactionId,

@@ -68,8 +68,12 @@ export interface StoreDialect {
   lockKeys(trx: Transaction<Database>, keys: string[]): Promise<void>;
   /** Whether `err` is the database refusing a duplicate unique key. */
   isUniqueViolation(err: unknown): boolean;
-  /** The next value of the audit log's monotonic sequence, inside `trx`. */
-  nextAuditSeq(trx: Transaction<Database>): Promise<number>;
+  /**
+   * The audit log's next sequence number, inside `trx`, for the insert to
+   * store; undefined when the column's default draws it (PostgreSQL, so that
+   * the sequence works on every Citus node).
+   */
+  auditSeq(trx: Transaction<Database>): Promise<string | undefined>;
   rows: RowWriter;
   /** Adopts data a previous version kept elsewhere (SQLite: the separate archive file); returns a note for the log. */
   adoptLegacy(db: Kysely<Database>): Promise<string | undefined>;

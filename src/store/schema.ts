@@ -4,6 +4,7 @@
  * as text, so that SQLite and PostgreSQL hold the same values.
  * Every primary key and index leads with tenant_id (see migrations).
  */
+import type { ColumnType } from 'kysely';
 
 export interface InteractionsTable {
   tenant_id: string;
@@ -85,7 +86,8 @@ export interface ContentItemsTable {
 export interface AuditLogTable {
   tenant_id: string;
   at_ms: number;
-  seq: string;
+  /** Orders entries of one millisecond. PostgreSQL: a bigint its default draws; SQLite: zero-padded text given by the insert. */
+  seq: ColumnType<string | number, string | undefined, never>;
   actor: string;
   action: string;
   interaction_id: string;

@@ -154,6 +154,92 @@ describe(`migrations (${BACKEND})`, () => {
       await store.close();
     }
   });
+
+  it('003 upgrades an audit log written at 002: entries keep their order, new ones follow, the sequence is the default', async () => {
+    const location = await fresh();
+    const atMs = Date.now();
+    const store = connect(location);
+    try {
+      await migrate(store, { until: '002-audit-sequence' });
+      expect((await migrationStatus(store)).pending).toEqual(['main:003-audit-seq-default', 'archive:003-audit-seq-default']);
+      // Entries as the release at 002 wrote them: zero-padded text, PostgreSQL numbering them with nextval().
+      for (let i = 0; i < 12; i++) {
+        const n =
+          store.dialect === 'postgres'
+            ? (await sql<{ n: number }>`select nextval('ixv_main.audit_seq') as n`.execute(store.db)).rows[0]?.n
+            : i + 1;
+        await store
+          .in('main')
+          .insertInto('audit_log')
+          .values({
+            tenant_id: 't',
+            at_ms: atMs,
+            seq: String(n).padStart(16, '0'),
+            actor: 'old',
+            action: `old${i}`,
+            interaction_id: 'X',
+            detail: '{}',
+          })
+          .execute();
+      }
+    } finally {
+      await store.close();
+    }
+    const runtime = await open(location);
+    try {
+      expect(runtime.migrationsApplied).toEqual(['main:003-audit-seq-default', 'archive:003-audit-seq-default']);
+      for (let i = 0; i < 12; i++)
+        await runtime.vault.content.audit('t', { atMs, actor: 'new', action: `new${i}`, interactionId: 'X', detail: {} });
+      const log = await runtime.vault.content.auditLog('t', { limit: 100 });
+      const written = [...Array.from({ length: 12 }, (_, i) => `old${i}`), ...Array.from({ length: 12 }, (_, i) => `new${i}`)];
+      expect(log.map((e) => e.action)).toEqual(written.reverse());
+    } finally {
+      await runtime.close();
+    }
+    if (BACKEND !== 'postgres') return;
+    // What lets a Citus worker write the audit log: the insert takes the column's default, and Citus
+    // creates the sequence a distributed table's default uses on every node.
+    const upgraded = connect(location);
+    try {
+      const { rows } = await sql<{ schema: string; type: string; fallback: string }>`
+        select n.nspname as schema, format_type(a.atttypid, a.atttypmod) as type, pg_get_expr(d.adbin, d.adrelid) as fallback
+        from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+        join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+        where c.relname = 'audit_log' and a.attname = 'seq' and n.nspname in ('ixv_main', 'ixv_archive')
+        order by 1`.execute(upgraded.db);
+      expect(rows).toEqual([
+        { schema: 'ixv_archive', type: 'bigint', fallback: "nextval('ixv_archive.audit_seq'::regclass)" },
+        { schema: 'ixv_main', type: 'bigint', fallback: "nextval('ixv_main.audit_seq'::regclass)" },
+      ]);
+    } finally {
+      await upgraded.close();
+    }
+  });
+});
+
+describe.runIf(CITUS)('on a Citus cluster (IXVAULT_TEST_CITUS_WORKERS)', () => {
+  it('an ixvault attached to a worker, migrating nothing, writes audit entries in order', async () => {
+    const location = await freshLocation();
+    try {
+      await (await open(location)).close(); // migrated through the coordinator
+      const worker = new URL(location.databaseUrl as string);
+      const [host = '', port = ''] = (process.env.IXVAULT_TEST_CITUS_WORKERS as string).split(',')[0]?.split(':') ?? [];
+      worker.hostname = host;
+      worker.port = port;
+      const runtime = await open({ ...location, databaseUrl: worker.toString() }, false);
+      try {
+        const atMs = Date.now();
+        for (let i = 0; i < 12; i++)
+          await runtime.vault.content.audit('t', { atMs, actor: 'worker', action: `w${i}`, interactionId: 'X', detail: {} });
+        const log = await runtime.vault.content.auditLog('t', { limit: 100 });
+        expect(log.map((e) => e.action)).toEqual(Array.from({ length: 12 }, (_, i) => `w${11 - i}`));
+      } finally {
+        await runtime.close();
+      }
+    } finally {
+      await rm(location.dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () => {

@@ -52,10 +52,8 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
       await sql`select pg_advisory_xact_lock(k) from unnest(${sorted}::bigint[]) as k`.execute(trx);
     },
     isUniqueViolation: (err) => (err as { code?: string } | null)?.code === UNIQUE_VIOLATION,
-    async nextAuditSeq(trx) {
-      const { rows } = await sql<{ n: number }>`select nextval(${`${SCHEMAS.main}.audit_seq`}) as n`.execute(trx);
-      return Number(rows[0]?.n);
-    },
+    // audit_log.seq defaults to nextval of its schema's audit_seq (migration 003).
+    auditSeq: async () => undefined,
     rows: postgresRowWriter(db, (source, table) => `"${SCHEMAS[source]}"."${table}"`, Object.values(SCHEMAS)),
     adoptLegacy: async () => undefined,
     close: () => db.destroy(),

@@ -68,10 +68,11 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
     write: (target, work) => target.transaction().execute(work),
     lockKeys: async () => {},
     isUniqueViolation: (err) => /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((err as { code?: string } | null)?.code ?? ''),
-    async nextAuditSeq(trx) {
+    async auditSeq(trx) {
       // Inside an IMMEDIATE transaction nobody else can insert between this read and the caller's insert.
       const { rows } = await sql<{ n: number }>`select coalesce(max(rowid), 0) + 1 as n from main.audit_log`.execute(trx);
-      return Number(rows[0]?.n ?? 1);
+      // Zero-padded so that text order is numeric order.
+      return String(rows[0]?.n ?? 1).padStart(16, '0');
     },
     rows: sqliteRowWriter(sqlite, (source, table) => `"main"."${physicalName(source, table)}"`),
     adoptLegacy: async () => adoptLegacyArchive(sqlite, dataDir),
