@@ -24,7 +24,7 @@ export async function build(options: Omit<TestServerOptions, 'port'> = {}): Prom
     databaseUrl,
     principals: options.principals ?? PRINCIPALS,
     maxContentBytes: options.maxContentBytes ?? 64 * 1024 * 1024,
-    secret: 'test-secret-not-for-production',
+    secret: 'test-secret-not-for-production-0123456789',
     poolSize: 4,
   });
   const app = await buildApp(runtime, { resultTtlMs: options.resultTtlMs });
