@@ -8,6 +8,7 @@
  * whoever reads it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 
 export interface BodyDeadlineOptions {
   /** Grace before the rate counts; also the longest a body may take when it arrives at less than the rate. */
@@ -34,7 +35,9 @@ export class BodyDeadlines {
 
   /** Starts watching a request that has a body, until it has been read or the connection closes. */
   watch(request: IncomingMessage, response: ServerResponse): void {
-    if (!hasBody(request) || request.complete) return;
+    // Only a network connection can trickle; an in-process request (`app.inject`) has no socket to cut
+    // off, and its unread body never ends, so watching it would only leak the entry.
+    if (!hasBody(request) || request.complete || !(request.socket instanceof Socket)) return;
     const entry: Watched = { request, response, startedAt: Date.now(), startBytes: request.socket.bytesRead };
     this.watched.add(entry);
     const done = () => this.watched.delete(entry);
