@@ -33,9 +33,14 @@ const SEED = Number(process.env.IXVAULT_ISOLATION_SEED ?? 20261121);
 describe(`isolation over HTTP: every operation, every principal, others' records (${BACKEND})`, () => {
   let server: TestServer;
   let items: Seeded[];
+  let operations: string[];
   beforeAll(async () => {
     server = await build();
     items = await seed(server);
+    const spec = (await server.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, object> };
+    operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
   }, 120_000);
   afterAll(async () => {
     await server.stop();
@@ -68,7 +73,7 @@ describe(`isolation over HTTP: every operation, every principal, others' records
       const started = Date.now();
       const tally = await probe(
         (o) => server.app.inject(o),
-        { items, actors, tokens },
+        { items, actors, tokens, operations },
         {
           rounds: ROUNDS,
           seed: SEED,

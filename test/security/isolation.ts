@@ -251,7 +251,10 @@ const fresh = (actor: Actor) => ({
   ownerInformation: { id: actor.agentId ?? 'admin-g' },
 });
 
-/** One builder per operation of /openapi.json (the probe checks that the list covers them all). */
+/**
+ * One builder per operation of /openapi.json: the suite checks that every
+ * documented operation has one, and the probe sends those the app documents.
+ */
 export const OPERATIONS: Record<string, Build> = {
   'POST /api/v1/session/': (a) => ({
     request: {
@@ -280,6 +283,20 @@ export const OPERATIONS: Record<string, Build> = {
     request: {
       method: 'POST',
       url: '/oauth2/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: q({
+        grant_type: 'client_credentials',
+        client_id: v.tenant === 'acme' ? 'acme-qa' : 'globex-qa',
+        client_secret: 'not-the-secret',
+      }),
+    },
+    sent: [],
+    change: false,
+  }),
+  'POST /Auth/connect/token': (_a, v) => ({
+    request: {
+      method: 'POST',
+      url: '/Auth/connect/token',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: q({
         grant_type: 'client_credentials',
@@ -442,6 +459,22 @@ export const OPERATIONS: Record<string, Build> = {
     sent: [v.guid],
     change: true,
   }),
+  'POST /interaction-content/interactions/delete-batch': (a, v) => ({
+    // Answered per GUID (a 2xx may list each as refused): the records must simply still be there afterwards.
+    request: {
+      method: 'POST',
+      url: '/interaction-content/interactions/delete-batch',
+      headers: { ...json(a), accept: VONAGE_ACCEPT },
+      payload: { guids: [v.guid] },
+    },
+    sent: [v.guid],
+    change: false,
+  }),
+  'GET /api/v2/ucs/interactions/{id}': (a, v, _t, pick) => ({
+    request: { method: 'GET', url: `/api/v2/ucs/interactions/${pick(2) ? v.id : v.guid}?source=${v.source}`, headers: a.auth },
+    sent: [v.id, v.guid],
+    change: false,
+  }),
   'POST /api/v2/ucs/interactions': (a, v, _t, pick) => ({
     request: {
       method: 'POST',
@@ -519,13 +552,13 @@ export function foreignIn(text: string, foreign: Seeded[], sent: string[]): stri
 }
 
 /**
- * `rounds` times: every actor × every operation, aimed at a foreign record
+ * `rounds` times: every actor × every documented operation, aimed at a foreign record
  * picked with the seed (and, half the time on searches, another actor's
  * cursor or continuation token).
  */
 export async function probe(
   inject: (options: InjectOptions) => Promise<LightMyRequestResponse>,
-  setup: { items: Seeded[]; actors: Actor[]; tokens: Map<Actor, string[]> },
+  setup: { items: Seeded[]; actors: Actor[]; tokens: Map<Actor, string[]>; operations: string[] },
   options: { rounds: number; seed: number; onRound?: (round: number, tally: Tally) => void },
 ): Promise<Tally> {
   const random = fc.sample(fc.integer({ min: 0, max: 2 ** 31 - 1 }), { seed: options.seed, numRuns: 1 })[0] as number;
@@ -541,7 +574,9 @@ export async function probe(
       const othersTokens = [...setup.tokens]
         .filter(([other]) => other.tenant !== actor.tenant || other.agentId !== actor.agentId)
         .flatMap(([, t]) => t);
-      for (const [operation, build] of Object.entries(OPERATIONS)) {
+      for (const operation of setup.operations) {
+        const build = OPERATIONS[operation];
+        if (!build) throw new Error(`no probe for ${operation}`);
         const victim = foreign[pick(foreign.length)] as Seeded;
         const token = othersTokens.length ? othersTokens[pick(othersTokens.length)] : undefined;
         const probeRequest = build(actor, victim, token, pick);
