@@ -78,7 +78,7 @@ describe(`isolation over HTTP: every operation, every principal, others' records
           rounds: ROUNDS,
           seed: SEED,
           onRound: (round, t) => {
-            if (ROUNDS > 10 && round % 10 === 0)
+            if (ROUNDS > 10 ? round % 10 === 0 : process.env.IXVAULT_ISOLATION_VERBOSE)
               console.log(
                 `isolation (${BACKEND}): round ${round}/${ROUNDS}, ${t.requests} requests, ${t.crossReads.length} cross reads`,
               );
