@@ -4,7 +4,11 @@
  * a body that cannot be parsed, is an RFC 6749 §5.2 error from the catalogue
  * (`invalid_request`, `invalid_client`, `invalid_scope`,
  * `unsupported_grant_type`) whose description names the field and never
- * carries internal text.
+ * carries internal text. It answers on `/oauth2/token` and on Vonage's
+ * identity-server path `/Auth/connect/token`, with `access_token`,
+ * `token_type` ("Bearer") and `expires_in` as Vonage sends them, plus `scope`
+ * (RFC 6749 §5.1): the requested scopes the client holds, all of them when
+ * none were asked for.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -16,10 +20,18 @@ const MAX_PARAMETER_LENGTH = 1024;
 const PARAMETERS = ['grant_type', 'client_id', 'client_secret', 'scope'] as const;
 type TokenForm = Partial<Record<(typeof PARAMETERS)[number], string>>;
 
+export const TOKEN_PATHS = ['/oauth2/token', '/Auth/connect/token'] as const;
+
 export async function oauthRoutes(app: FastifyInstance, { auth }: { auth: Authenticator }) {
   app.setErrorHandler(sendOAuthError);
+  // Vonage's identity-server path too, so that a Vonage client only changes its base URLs.
+  for (const url of TOKEN_PATHS) registerTokenRoute(app, auth, url);
+}
+
+/** One handler, registered on each of TOKEN_PATHS. */
+function registerTokenRoute(app: FastifyInstance, auth: Authenticator, url: string) {
   app.post(
-    '/oauth2/token',
+    url,
     {
       schema: {
         summary: 'Issue a bearer token (client credentials grant)',

@@ -5,6 +5,8 @@ import { CONTENT_TYPES, type ContentType } from './interaction.js';
 const CONTENT_KEY = /^[0-9a-zA-Z!\-_.,*'()]{1,36}$/;
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]{1,127}\/[A-Za-z0-9!#$&^_.+-]{1,127}(\s*;.*)?$/;
 const SHORT_ID = /^.{1,256}$/s;
+/** Vonage's older voicemail keys name the agent the voicemail is for: `voicemail-123`. */
+const LEGACY_VOICEMAIL_KEY = /^voicemail-(.+)$/;
 
 export function isContentKey(value: string): boolean {
   return CONTENT_KEY.test(value);
@@ -25,7 +27,8 @@ export interface ContentUploadMeta {
 
 /**
  * Validates upload metadata. `type` may be left out when the key is itself a
- * type name (the singleton convention: `callRecording`, `transcript`, …).
+ * type name (the singleton convention: `callRecording`, `transcript`, …) or a
+ * legacy voicemail key `voicemail-<agent>`, which also names the owning agent.
  */
 export function validateContentMeta(
   contentKey: string,
@@ -39,7 +42,14 @@ export function validateContentMeta(
   },
 ): ContentUploadMeta {
   assertContentKey(contentKey);
-  const typeName = raw.type ?? (CONTENT_TYPES.includes(contentKey as ContentType) ? contentKey : undefined);
+  const legacyVoicemailAgent = LEGACY_VOICEMAIL_KEY.exec(contentKey)?.[1];
+  const typeName =
+    raw.type ??
+    (CONTENT_TYPES.includes(contentKey as ContentType)
+      ? contentKey
+      : legacyVoicemailAgent !== undefined
+        ? 'voicemail'
+        : undefined);
   if (typeName === undefined) throw errors.missingField('type');
   const type = CONTENT_TYPES.find((t) => t.toLowerCase() === typeName.toLowerCase());
   if (!type) throw errors.invalidField('type', `'${typeName}' is not one of ${CONTENT_TYPES.join(', ')}`);
@@ -50,6 +60,7 @@ export function validateContentMeta(
   if (raw.duration !== undefined) meta.durationMs = wholeNumber('duration', raw.duration);
   if (raw.version !== undefined) meta.version = wholeNumber('version', raw.version);
   if (raw.owningAgent !== undefined) meta.owningAgentId = shortId('owningAgent', raw.owningAgent);
+  else if (type === 'voicemail' && legacyVoicemailAgent !== undefined) meta.owningAgentId = legacyVoicemailAgent;
   if (raw.owningInteractionPlan !== undefined)
     meta.owningInteractionPlanId = shortId('owningInteractionPlan', raw.owningInteractionPlan);
   return meta;

@@ -173,15 +173,21 @@ export class Vault {
   }
 
   private async deleteInteraction(principal: Principal, idOrGuid: string, action: string) {
-    const removed = await this.interactions.delete(visibilityOf(principal), idOrGuid);
+    // Audited in the deletion's own transaction: a crash leaves it deleted and audited, or neither.
+    const removed = await this.interactions.delete(visibilityOf(principal), idOrGuid, 'main', (trx, deleted) =>
+      this.content.audit(
+        principal.tenant.id,
+        {
+          atMs: Date.now(),
+          actor: describePrincipal(principal),
+          action,
+          interactionId: deleted.id,
+          detail: { guid: deleted.guid, contentItems: deleted.sha256s.length },
+        },
+        trx,
+      ),
+    );
     if (!removed) throw errors.interactionNotFound(idOrGuid);
-    await this.content.audit(principal.tenant.id, {
-      atMs: Date.now(),
-      actor: describePrincipal(principal),
-      action,
-      interactionId: removed.id,
-      detail: { guid: removed.guid, contentItems: removed.sha256s.length },
-    });
     for (const sha of new Set(removed.sha256s)) await this.releaseBlob(principal.tenant.id, sha);
     return { id: removed.id, guid: removed.guid };
   }
@@ -253,19 +259,24 @@ export class Vault {
 
   async deleteContent(principal: Principal, idOrGuid: string, contentKey: string): Promise<void> {
     authorize(principal, 'content.delete');
-    const removed = await this.content.delete(visibilityOf(principal), idOrGuid, contentKey);
+    const removed = await this.content.delete(visibilityOf(principal), idOrGuid, contentKey, 'main', (trx, deleted) =>
+      this.content.audit(
+        principal.tenant.id,
+        {
+          atMs: Date.now(),
+          actor: describePrincipal(principal),
+          action: 'content.delete',
+          interactionId: deleted.interactionId,
+          contentKey,
+          detail: { sha256: deleted.sha256 },
+        },
+        trx,
+      ),
+    );
     if (!removed) {
       if (!(await this.interactions.resolve(visibilityOf(principal), idOrGuid))) throw errors.interactionNotFound(idOrGuid);
       throw errors.contentNotFound(idOrGuid, contentKey);
     }
-    await this.content.audit(principal.tenant.id, {
-      atMs: Date.now(),
-      actor: describePrincipal(principal),
-      action: 'content.delete',
-      interactionId: removed.interactionId,
-      contentKey,
-      detail: { sha256: removed.sha256 },
-    });
     await this.releaseBlob(principal.tenant.id, removed.sha256);
   }
 

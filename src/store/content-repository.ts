@@ -101,7 +101,14 @@ export class ContentRepository {
   }
 
   /** Removes one item; returns its hash, or undefined when there was none. */
-  async delete(visibility: Visibility, idOrGuid: string, contentKey: string, source: Source = 'main') {
+  /** `withinTransaction` runs in the deletion's transaction (the audit entry): both commit or neither. */
+  async delete(
+    visibility: Visibility,
+    idOrGuid: string,
+    contentKey: string,
+    source: Source = 'main',
+    withinTransaction?: (root: Transaction<Database>, removed: { interactionId: string; sha256: string }) => Promise<void>,
+  ) {
     return this.store.write(async (root) => {
       const id = await this.interactions.resolve(visibility, idOrGuid, source, root, { lock: true });
       if (!id) return undefined;
@@ -122,7 +129,9 @@ export class ContentRepository {
         .where('content_key', '=', contentKey)
         .execute();
       await this.recount(trx, tenantId, id);
-      return { interactionId: id, sha256: row.sha256 };
+      const removed = { interactionId: id, sha256: row.sha256 };
+      await withinTransaction?.(root, removed);
+      return removed;
     });
   }
 
@@ -142,7 +151,6 @@ export class ContentRepository {
     return total;
   }
 
-  /** Appends an entry; its sequence number orders entries of the same millisecond. */
   /** Which of these hashes an item in either store points at. */
   async referencedAmong(tenantId: string, sha256s: string[]): Promise<Set<string>> {
     const out = new Set<string>();
@@ -162,25 +170,29 @@ export class ContentRepository {
     return out;
   }
 
-  async audit(tenantId: string, entry: AuditEntry): Promise<void> {
-    await this.store.write(async (root) => {
-      const seq = await this.store.impl.nextAuditSeq(root);
-      await this.store
-        .on(root, 'main')
-        .insertInto('audit_log')
-        .values({
-          tenant_id: tenantId,
-          at_ms: entry.atMs,
-          // Zero-padded so that text order is numeric order.
-          seq: String(seq).padStart(16, '0'),
-          actor: entry.actor,
-          action: entry.action,
-          interaction_id: entry.interactionId,
-          content_key: entry.contentKey ?? null,
-          detail: JSON.stringify(entry.detail),
-        })
-        .execute();
-    });
+  /**
+   * Appends an entry; its sequence number orders entries of the same millisecond.
+   * `root`: the write transaction of the change being audited, so that the
+   * entry commits with it or not at all; without it, a transaction of its own.
+   */
+  async audit(tenantId: string, entry: AuditEntry, root?: Transaction<Database>): Promise<void> {
+    if (!root) return this.store.write((own) => this.audit(tenantId, entry, own));
+    const seq = await this.store.impl.nextAuditSeq(root);
+    await this.store
+      .on(root, 'main')
+      .insertInto('audit_log')
+      .values({
+        tenant_id: tenantId,
+        at_ms: entry.atMs,
+        // Zero-padded so that text order is numeric order.
+        seq: String(seq).padStart(16, '0'),
+        actor: entry.actor,
+        action: entry.action,
+        interaction_id: entry.interactionId,
+        content_key: entry.contentKey ?? null,
+        detail: JSON.stringify(entry.detail),
+      })
+      .execute();
   }
 
   async auditLog(tenantId: string, options: { sinceMs?: number; limit: number }): Promise<AuditEntry[]> {

@@ -17,6 +17,12 @@ import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+export interface DeletedInteraction {
+  id: string;
+  guid: string;
+  sha256s: string[];
+}
+
 export interface UpsertOutcome {
   id: string;
   guid: string;
@@ -311,12 +317,15 @@ export class InteractionRepository {
   /**
    * Deletes an interaction with everything it owns, in one transaction, and
    * returns the content hashes it referenced so the caller can release blobs.
+   * `withinTransaction` runs in that same transaction (the audit entry): it
+   * commits with the deletion or neither does.
    */
   async delete(
     visibility: Visibility,
     idOrGuid: string,
     source: Source = 'main',
-  ): Promise<{ id: string; guid: string; sha256s: string[] } | undefined> {
+    withinTransaction?: (root: Transaction<Database>, removed: DeletedInteraction) => Promise<void>,
+  ): Promise<DeletedInteraction | undefined> {
     return this.store.write(async (root) => {
       const id = await this.resolve(visibility, idOrGuid, source, root, { lock: true });
       if (!id) return undefined;
@@ -338,7 +347,9 @@ export class InteractionRepository {
         await trx.deleteFrom(table).where('tenant_id', '=', tenantId).where('interaction_id', '=', id).execute();
       }
       await trx.deleteFrom('interactions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
-      return { id, guid: row.guid, sha256s: content.map((c) => c.sha256) };
+      const removed = { id, guid: row.guid, sha256s: content.map((c) => c.sha256) };
+      await withinTransaction?.(root, removed);
+      return removed;
     });
   }
 

@@ -85,6 +85,7 @@ describe(`Genesys REST extras (${BACKEND})`, () => {
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
     expect(genesys.sort()).toEqual([
+      'GET /api/v2/interactions/{id}',
       'GET /api/v2/ucs/interactions',
       'POST /api/v2/ucs/contacts/{id}/interactions',
       'POST /api/v2/ucs/interactions',

@@ -27,7 +27,11 @@ export async function build(options: Omit<TestServerOptions, 'port'> = {}): Prom
     secret: 'test-secret-not-for-production-0123456789',
     poolSize: 4,
   });
-  const app = await buildApp(runtime, { resultTtlMs: options.resultTtlMs });
+  const app = await buildApp(runtime, {
+    resultTtlMs: options.resultTtlMs,
+    // Rate limits are off unless a test asks for them, as in startTestServer: suites are never throttled.
+    limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0, ...options.limits },
+  });
   await app.ready();
   const url = `http://in-process-${process.pid}-${++built}.test`;
   IN_PROCESS.set(url, app);

@@ -15,6 +15,7 @@ import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
 import { checkApiVersion } from './api-version.js';
 import { contentRoutes } from './content-routes.js';
+import { deleteBatchRoute } from './delete-batch-route.js';
 import { sendVonageError } from './errors.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { searchRoute } from './search-route.js';
@@ -32,4 +33,5 @@ export async function vonageApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(searchRoute, { vault, cursorKey: runtime.keys.cursor });
   await app.register(interactionRoutes, { vault });
   await app.register(contentRoutes, { vault });
+  await app.register(deleteBatchRoute, { vault });
 }
