@@ -28,6 +28,8 @@ export interface Actor {
   tenant: 'acme' | 'globex';
   /** Set for agents: sees only what this agent owns or handled. */
   agentId?: string;
+  /** Set for users. */
+  userName?: string;
   /** Authorization header or cookie, ready to send. */
   auth: Record<string, string>;
 }
@@ -172,7 +174,7 @@ export async function actorsOf(server: TestServer): Promise<Actor[]> {
   ];
   const actors: Actor[] = [];
   for (const [userName, tenant, agentId] of users) {
-    const base = { tenant, ...(agentId ? { agentId } : {}) };
+    const base = { tenant, userName, ...(agentId ? { agentId } : {}) };
     actors.push({ name: `${userName} (basic)`, ...base, auth: { authorization: server.basic(userName) } });
     const login = await server.app.inject({
       method: 'POST',
@@ -244,6 +246,8 @@ const json = (actor: Actor) => ({ ...actor.auth, 'content-type': 'application/js
 const vonage = (actor: Actor) => ({ ...actor.auth, accept: VONAGE_ACCEPT });
 const key = (v: Seeded, pick: (n: number) => number) => v.contentKeys[pick(v.contentKeys.length)] as string;
 const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
+const ownClient = (actor: Actor) =>
+  q({ grant_type: 'client_credentials', client_id: `${actor.tenant}-qa`, client_secret: `secret-${actor.tenant}-qa` });
 const fresh = (actor: Actor) => ({
   id: `ixp-new-${hex()}`,
   mediaType: 'chat',
@@ -257,11 +261,12 @@ const fresh = (actor: Actor) => ({
  */
 export const OPERATIONS: Record<string, Build> = {
   'POST /api/v1/session/': (a) => ({
+    // Signing in again as oneself (a client, by its id and secret, is refused: only users sign in).
     request: {
       method: 'POST',
       url: '/api/v1/session',
-      headers: { ...json(a), 'x-requested-with': 'XMLHttpRequest' },
-      payload: { userName: 'agent1', password: 'wrong' },
+      headers: { ...json(a), 'x-requested-with': 'XMLHttpRequest', 'sec-fetch-site': 'same-origin' },
+      payload: { userName: a.userName ?? a.name, password: a.userName ? `pw-${a.userName}` : `secret-${a.name}` },
     },
     sent: [],
     change: false,
@@ -279,30 +284,26 @@ export const OPERATIONS: Record<string, Build> = {
   }),
   'GET /health': () => ({ request: { method: 'GET', url: '/health' }, sent: [], change: false }),
   'GET /ready': () => ({ request: { method: 'GET', url: '/ready' }, sent: [], change: false }),
-  'POST /oauth2/token': (_a, v) => ({
+  'POST /oauth2/token': (a) => ({
+    // A token for the caller's own tenant (a wrong secret would only exercise the login throttle):
+    // nothing of another tenant may come with it.
     request: {
       method: 'POST',
       url: '/oauth2/token',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: q({
-        grant_type: 'client_credentials',
-        client_id: v.tenant === 'acme' ? 'acme-qa' : 'globex-qa',
-        client_secret: 'not-the-secret',
-      }),
+      payload: ownClient(a),
     },
     sent: [],
     change: false,
   }),
-  'POST /Auth/connect/token': (_a, v) => ({
+  'POST /Auth/connect/token': (a) => ({
+    // A token for the caller's own tenant (a wrong secret would only exercise the login throttle):
+    // nothing of another tenant may come with it.
     request: {
       method: 'POST',
       url: '/Auth/connect/token',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: q({
-        grant_type: 'client_credentials',
-        client_id: v.tenant === 'acme' ? 'acme-qa' : 'globex-qa',
-        client_secret: 'not-the-secret',
-      }),
+      payload: ownClient(a),
     },
     sent: [],
     change: false,
@@ -470,8 +471,8 @@ export const OPERATIONS: Record<string, Build> = {
     sent: [v.guid],
     change: false,
   }),
-  'GET /api/v2/ucs/interactions/{id}': (a, v, _t, pick) => ({
-    request: { method: 'GET', url: `/api/v2/ucs/interactions/${pick(2) ? v.id : v.guid}?source=${v.source}`, headers: a.auth },
+  'GET /api/v2/interactions/{id}': (a, v, _t, pick) => ({
+    request: { method: 'GET', url: `/api/v2/interactions/${pick(2) ? v.id : v.guid}?source=${v.source}`, headers: a.auth },
     sent: [v.id, v.guid],
     change: false,
   }),
