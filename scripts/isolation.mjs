@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run probe:isolation -- --rounds 60`: the isolation probe
+ * `npm run probe:isolation -- --rounds 50`: the isolation probe
  * (test/security/isolation.test.ts) with as many rounds as asked, on both
  * backends (SQLite, then a throwaway PostgreSQL), printing the requests made
  * and the cross reads found. Figures go in docs/RELIABILITY.md ("Isolation").
@@ -18,7 +18,7 @@ tenant) sends every operation of /openapi.json aimed at records it may not see. 
 every principal x every operation (406 requests on today's main). Fails on any cross read (a foreign id, guid or
 marker in an answer, a 2xx change to a foreign record) or a damaged record; the CometD and live
 channel checks of the same file run too.
-  --rounds N     rounds per backend (default 60)
+  --rounds N     rounds per backend (default 50)
   --seed N       seed of the choice of targets (default 20261121)
   --backends B   comma-separated: sqlite, postgres (default both)`;
 
@@ -31,7 +31,7 @@ const option = (name, fallback) => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 && args[at + 1] !== undefined ? args[at + 1] : fallback;
 };
-const rounds = Number(option('rounds', '60'));
+const rounds = Number(option('rounds', '50'));
 const seed = Number(option('seed', '20261121'));
 const backends = option('backends', 'sqlite,postgres');
 if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(seed)) {
