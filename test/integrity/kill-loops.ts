@@ -350,7 +350,7 @@ export async function archiveTrial(trial: number): Promise<TrialOutcome> {
   );
   let killedMidway = false;
   try {
-    const run = startIxvault(['archive', '--older-than', '30', '--batch-size', '25', ...storeArgs(store)]);
+    const run = startIxvault(['archive', '--older-than', '30', '--batch-size', '25', '--tenant', TENANT, ...storeArgs(store)]);
     let done = false;
     void run.exited.then(() => {
       done = true;

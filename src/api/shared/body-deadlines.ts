@@ -35,8 +35,7 @@ export class BodyDeadlines {
 
   /** Starts watching a request that has a body, until it has been read or the connection closes. */
   watch(request: IncomingMessage, response: ServerResponse): void {
-    // Only a network connection can trickle; an in-process request (`app.inject`) has no socket to cut
-    // off, and its unread body never ends, so watching it would only leak the entry.
+    // Only a network socket has a byte rate to police (app.inject's stand-in socket counts nothing).
     if (!hasBody(request) || request.complete || !(request.socket instanceof Socket)) return;
     const entry: Watched = { request, response, startedAt: Date.now(), startBytes: request.socket.bytesRead };
     this.watched.add(entry);
