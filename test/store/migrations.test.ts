@@ -35,7 +35,14 @@ const NEEDS_ALL = new RegExp(`needs ${ALL.length} schema change\\(s\\) \\(${ALL.
 const CITUS = Boolean(process.env.IXVAULT_TEST_CITUS_WORKERS);
 
 const open = (location: { dataDir: string; databaseUrl?: string | undefined }, migrate = true) =>
-  openRuntime({ ...location, principals: { tenants: [] }, maxContentBytes: 1, secret: 'test-secret-not-for-production-0123456789', poolSize: 2, migrate });
+  openRuntime({
+    ...location,
+    principals: { tenants: [] },
+    maxContentBytes: 1,
+    secret: 'test-secret-not-for-production-0123456789',
+    poolSize: 2,
+    migrate,
+  });
 
 async function freshLocation(): Promise<{ dataDir: string; databaseUrl?: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ixvault-migrations-'));
