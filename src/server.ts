@@ -5,6 +5,9 @@ import type { EdgeLimits } from './config.js';
 import { defaultLogFormat, type LogFormat, logAccess, prettyStream } from './logging.js';
 import type { Runtime } from './runtime.js';
 
+/** How long a graceful shutdown waits for requests under way before it closes their connections. */
+const SHUTDOWN_GRACE_MS = 15_000;
+
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
@@ -82,7 +85,12 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
   const stop = () => {
     stopping ??= (async () => {
       closing = true;
+      // Requests under way get SHUTDOWN_GRACE_MS to finish; then every connection still open is cut, so
+      // that one stuck connection cannot hold the process, and with it the database, open for ever.
+      const deadline = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      deadline.unref();
       await app.close();
+      clearTimeout(deadline);
       await runtime.close();
     })();
     return stopping;
