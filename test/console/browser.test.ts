@@ -13,21 +13,11 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { jsonTranscript, wavRecording } from '../../src/demo/media.js';
 import { seedContactCenter } from '../../src/demo/seed.js';
+import { CHROMIUM, chromiumArgs } from '../helpers/chromium.js';
 import { callRecord, chatRecord } from '../helpers/fixtures.js';
 import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
+const CHROMIUM_ARGS = chromiumArgs('--autoplay-policy=no-user-gesture-required');
 const SHOTS = resolve('test-results/console');
 const WIDTHS = [1280, 390] as const;
 const AXE = resolve('node_modules/axe-core/axe.min.js');

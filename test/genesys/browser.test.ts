@@ -11,25 +11,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, chromiumArgs } from '../helpers/chromium.js';
 import { chatRecord } from '../helpers/fixtures.js';
 import { BACKEND, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
 import { TRANSPORTS } from './cometd.js';
 import { daysAgo, ingest } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // The page is fulfilled by the test (page.route), not loaded over the network, so Chromium cannot tell its
-  // address space and would block its websocket to 127.0.0.1 as a public page reaching into the local network.
-  '--disable-features=LocalNetworkAccessChecks',
-];
+// The page is fulfilled by the test (page.route), not loaded over the network, so Chromium cannot tell its
+// address space and would block its websocket to 127.0.0.1 as a public page reaching into the local network.
+const CHROMIUM_ARGS = chromiumArgs('--disable-features=LocalNetworkAccessChecks');
 const COMETD_DIR = resolve('node_modules/cometd');
 /** Served by the test itself (page.route), on the server's origin so that the cookie and Origin are first-party. */
 const PAGE_ROOT = '/__browser-test__/';

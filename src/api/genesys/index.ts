@@ -23,6 +23,21 @@ export async function genesysApi(
   app: FastifyInstance,
   { runtime, notifier, limits }: { runtime: Runtime; notifier: Notifier; limits?: EdgeLimits },
 ) {
+  genesysScope(app, runtime);
+  const results = new AsyncResults(notifier, app.log, limits);
+  // Results still being computed need the store, which closes right after the app.
+  app.addHook('onClose', () => results.drain());
+  const vault = runtime.vault;
+  await app.register(historyRoutes, { vault, results });
+  await app.register(contentRoutes, { vault, results });
+}
+
+/**
+ * What every Genesys-compatible scope sets up (the UCS facade and the
+ * interaction resource at `/api/v2/interactions`): Web Services return values
+ * for every error, credentials (the session cookie included), rights and input bounds.
+ */
+export function genesysScope(app: FastifyInstance, runtime: Runtime): void {
   app.setErrorHandler(sendStatus);
   app.setNotFoundHandler((request, reply) =>
     sendStatus(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
@@ -31,10 +46,4 @@ export async function genesysApi(
   app.addHook('onRequest', sessionCookieHook(runtime.auth));
   authorizeRoutes(app);
   boundInput(app);
-  const results = new AsyncResults(notifier, app.log, limits);
-  // Results still being computed need the store, which closes right after the app.
-  app.addHook('onClose', () => results.drain());
-  const vault = runtime.vault;
-  await app.register(historyRoutes, { vault, results });
-  await app.register(contentRoutes, { vault, results });
 }

@@ -9,31 +9,20 @@
  * operations; errors are Web Services return values.
  */
 import type { FastifyInstance } from 'fastify';
-import { errors, GENESYS_STATUS } from '../../domain/errors.js';
+import { GENESYS_STATUS } from '../../domain/errors.js';
 import type { Source } from '../../domain/search.js';
 import type { Runtime } from '../../runtime.js';
-import { authenticateHook } from '../shared/authenticate.js';
-import { authorizeRoutes } from '../shared/authorize.js';
-import { boundInput } from '../shared/params.js';
-import { sessionCookieHook } from '../shared/session-cookie.js';
 import { assertMediaAllowed } from './features.js';
+import { genesysScope } from './index.js';
 import { interactionContentResource, resourceContext } from './resources.js';
 import { ERROR_RESPONSES, INTERACTION_RESOURCE } from './schemas.js';
-import { sendStatus } from './status.js';
 
 /** Attached data, as GetInteractionContent delivers it. */
 const USER_DATA = { type: 'object', additionalProperties: true } as const;
 
 /** Registered with the prefix `/api/v2/interactions`, beside the UCS facade. */
 export async function genesysInteractionResource(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
-  app.setErrorHandler(sendStatus);
-  app.setNotFoundHandler((request, reply) =>
-    sendStatus(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
-  );
-  app.addHook('onRequest', authenticateHook(runtime.auth));
-  app.addHook('onRequest', sessionCookieHook(runtime.auth));
-  authorizeRoutes(app);
-  boundInput(app);
+  genesysScope(app, runtime);
   const { vault } = runtime;
 
   app.get<{ Params: { id: string }; Querystring: { source?: Source } }>(
