@@ -9,6 +9,7 @@ import { Directory, type PrincipalsConfig } from './auth/directory.js';
 import { deriveKeys, type Keys, loadSecret } from './auth/secrets.js';
 import type { BlobStore, SweepReport } from './blobs/blob-store.js';
 import { FsBlobStore } from './blobs/fs-blob-store.js';
+import { ErasureService } from './services/erasures.js';
 import { Vault } from './services/vault.js';
 import { connect, type StoreConnection } from './store/database.js';
 import { migrate } from './store/migrator.js';
@@ -39,6 +40,7 @@ export interface Runtime {
   store: StoreConnection;
   blobs: BlobStore;
   vault: Vault;
+  erasures: ErasureService;
   auth: Authenticator;
   directory: Directory;
   keys: Keys;
@@ -64,6 +66,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     const keys = deriveKeys(await loadSecret(options.dataDir, options.secret));
     const vault = new Vault(store, blobs, { maxContentBytes: options.maxContentBytes });
     const auth = new Authenticator(directory, keys);
+    const erasures = new ErasureService(vault, keys.receipt);
     let running: Promise<SweepReport> | undefined;
     const sweep = (overrides: Partial<typeof SWEEP_DEFAULTS> = {}) => {
       const settings = { ...SWEEP_DEFAULTS, ...(options.sweep || {}), ...overrides };
@@ -90,7 +93,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       await running?.catch(() => undefined);
       await store.close();
     };
-    return { store, blobs, vault, auth, directory, keys, migrationsApplied, sweep, close };
+    return { store, blobs, vault, erasures, auth, directory, keys, migrationsApplied, sweep, close };
   } catch (err) {
     await store.close().catch(() => {});
     throw err;

@@ -29,6 +29,8 @@ import { BACKEND, createTestDatabase } from '../helpers/server.js';
 
 /** Every migration, for each logical store: what a fresh store has pending. */
 const ALL = ['main', 'archive'].flatMap((source) => MIGRATIONS.map((m) => `${source}:${m.name}`));
+/** What a store migrated up to 002 has pending. */
+const AFTER_002 = ALL.filter((name) => !/:00[12]-/.test(name));
 const NEEDS_ALL = new RegExp(`needs ${ALL.length} schema change\\(s\\) \\(${ALL.join(', ')}\\)`);
 
 /** The suite runs against a Citus coordinator (docs/SCALING.md). */
@@ -161,7 +163,7 @@ describe(`migrations (${BACKEND})`, () => {
     const store = connect(location);
     try {
       await migrate(store, { until: '002-audit-sequence' });
-      expect((await migrationStatus(store)).pending).toEqual(['main:003-audit-seq-default', 'archive:003-audit-seq-default']);
+      expect((await migrationStatus(store)).pending).toEqual(AFTER_002);
       // Entries as the release at 002 wrote them: zero-padded text, PostgreSQL numbering them with nextval().
       for (let i = 0; i < 12; i++) {
         const n =
@@ -187,12 +189,15 @@ describe(`migrations (${BACKEND})`, () => {
     }
     const runtime = await open(location);
     try {
-      expect(runtime.migrationsApplied).toEqual(['main:003-audit-seq-default', 'archive:003-audit-seq-default']);
+      expect(runtime.migrationsApplied).toEqual(AFTER_002);
       for (let i = 0; i < 12; i++)
         await runtime.vault.content.audit('t', { atMs, actor: 'new', action: `new${i}`, interactionId: 'X', detail: {} });
-      const log = await runtime.vault.content.auditLog('t', { limit: 100 });
+      const log = (await runtime.vault.audits.search('t', {}, { limit: 100 })).entries;
       const written = [...Array.from({ length: 12 }, (_, i) => `old${i}`), ...Array.from({ length: 12 }, (_, i) => `new${i}`)];
       expect(log.map((e) => e.action)).toEqual(written.reverse());
+      // 007 chained the entries written before it; the new ones continue that chain.
+      expect(await runtime.vault.audits.verify('t')).toMatchObject({ entries: 24, head: { chainNo: 24 } });
+      expect(log.at(-1)).toMatchObject({ chainNo: 1, action: 'old0' });
     } finally {
       await runtime.close();
     }
@@ -231,7 +236,7 @@ describe.runIf(CITUS)('on a Citus cluster (IXVAULT_TEST_CITUS_WORKERS)', () => {
         const atMs = Date.now();
         for (let i = 0; i < 12; i++)
           await runtime.vault.content.audit('t', { atMs, actor: 'worker', action: `w${i}`, interactionId: 'X', detail: {} });
-        const log = await runtime.vault.content.auditLog('t', { limit: 100 });
+        const log = (await runtime.vault.audits.search('t', {}, { limit: 100 })).entries;
         expect(log.map((e) => e.action)).toEqual(Array.from({ length: 12 }, (_, i) => `w${11 - i}`));
       } finally {
         await runtime.close();
@@ -278,6 +283,9 @@ describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () 
       colocated('"ixv_main"."audit_log"'),
       colocated('"ixv_main"."content_items"'),
       colocated('"ixv_main"."custom_attributes"'),
+      colocated('"ixv_main"."erasures"'),
+      colocated('"ixv_main"."export_files"'),
+      colocated('"ixv_main"."export_jobs"'),
       colocated('"ixv_main"."interaction_agents"'),
       `select create_reference_table('"ixv_main"."ixv_migrations"')`,
       colocated('"ixv_main"."messages"'),

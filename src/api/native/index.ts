@@ -6,6 +6,8 @@ import { authenticateHook } from '../shared/authenticate.js';
 import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
 import { withArchiveHint } from './archive-hint.js';
+import { auditRoutes } from './audit-routes.js';
+import { erasureRoutes } from './erasure-routes.js';
 import { contentRoutes } from './content-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { sendProblem } from './problem.js';
@@ -27,4 +29,6 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(interactionRoutes, { vault });
   await app.register(searchRoutes, { vault, cursorKey: runtime.keys.cursor });
   await app.register(contentRoutes, { vault });
+  await app.register(auditRoutes, { vault });
+  await app.register(erasureRoutes, { erasures: runtime.erasures });
 }

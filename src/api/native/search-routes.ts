@@ -148,26 +148,4 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
       };
     },
   );
-
-  app.get<{ Querystring: { since?: string; limit: number } }>(
-    '/audit',
-    {
-      config: { operation: 'audit.read' },
-      schema: {
-        summary: 'Audit log of deletions (admins)',
-        tags: ['native'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { since: instant, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-        },
-      },
-    },
-    async (request) => {
-      const options: { sinceMs?: number; limit: number } = { limit: request.query.limit };
-      if (request.query.since !== undefined) options.sinceMs = instantParam('since', request.query.since);
-      const entries = await vault.auditLog(request.principal, options);
-      return { entries: entries.map(({ atMs, ...rest }) => ({ at: new Date(atMs).toISOString(), ...rest })) };
-    },
-  );
 }

@@ -30,10 +30,12 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     schemaOf: (source) => SCHEMAS[source],
     bind: <D extends Kysely<Database>>(target: D, source: Source) => target.withSchema(SCHEMAS[source]) as D,
     table: (source, table) => sql.id(SCHEMAS[source], table),
-    async createIndex(target, source, name, table, columns) {
+    async createIndex(target, source, name, table, columns, options) {
       const cols = sql.join(columns.map((c) => sql.id(c)));
-      await sql`create index ${sql.id(name)} on ${sql.id(SCHEMAS[source], table)} (${cols})`.execute(target);
+      const unique = options?.unique ? sql`unique` : sql``;
+      await sql`create ${unique} index ${sql.id(name)} on ${sql.id(SCHEMAS[source], table)} (${cols})`.execute(target);
     },
+    tableName: (_source, table) => table,
     lockRows: true,
     async write(target, work) {
       for (let attempt = 1; ; attempt++) {
