@@ -1,5 +1,5 @@
 /** Server settings: command-line flags first, then IXVAULT_* environment variables, then defaults. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface ServerConfig {
   host: string;
@@ -18,6 +18,12 @@ export interface ServerConfig {
   migrate: boolean;
   /** `pretty` or `json`; undefined: pretty on a terminal, JSON otherwise. */
   logFormat?: string;
+  /** Export jobs of embedded mode write under this directory (default DATA/exports). */
+  exportDir: string;
+  /** How often a server looks for due export jobs, how long its claim on one lasts, interactions per batch. */
+  exportPollMs: number;
+  exportLeaseMs: number;
+  exportBatchSize: number;
 }
 
 export const DEFAULTS = {
@@ -27,6 +33,9 @@ export const DEFAULTS = {
   maxContentBytes: 4 * 1024 ** 3,
   resultTtlMs: 60_000,
   logLevel: 'info',
+  exportPollMs: 5_000,
+  exportLeaseMs: 30_000,
+  exportBatchSize: 50,
 } as const;
 
 type Flags = Partial<Record<Exclude<keyof ServerConfig, 'migrate'>, string | number | undefined>> & { migrate?: boolean };
@@ -50,8 +59,13 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     maxContentBytes: number('maxContentBytes', 'IXVAULT_MAX_CONTENT_BYTES', DEFAULTS.maxContentBytes),
     resultTtlMs: number('resultTtlMs', 'IXVAULT_RESULT_TTL_MS', DEFAULTS.resultTtlMs),
     logLevel: pick('logLevel', 'IXVAULT_LOG_LEVEL') ?? DEFAULTS.logLevel,
+    exportDir: '',
+    exportPollMs: number('exportPollMs', 'IXVAULT_EXPORT_POLL_MS', DEFAULTS.exportPollMs),
+    exportLeaseMs: number('exportLeaseMs', 'IXVAULT_EXPORT_LEASE_MS', DEFAULTS.exportLeaseMs),
+    exportBatchSize: Math.max(1, number('exportBatchSize', 'IXVAULT_EXPORT_BATCH_SIZE', DEFAULTS.exportBatchSize)),
     migrate: flags.migrate !== false && !['1', 'true', 'yes'].includes((env.IXVAULT_NO_MIGRATE ?? '').toLowerCase()),
   };
+  config.exportDir = resolve(pick('exportDir', 'IXVAULT_EXPORT_DIR') ?? join(config.dataDir, 'exports'));
   const configFile = pick('configFile', 'IXVAULT_CONFIG');
   if (configFile) config.configFile = resolve(configFile);
   const logFormat = pick('logFormat', 'IXVAULT_LOG_FORMAT');

@@ -16,13 +16,15 @@ export interface StoreFlags {
   databaseUrl?: string;
   /** false with `serve --no-migrate`. */
   migrate?: boolean;
+  exportDir?: string;
 }
 
 export function addStoreOptions(command: Command): Command {
   return command
     .option('--data <dir>', 'data directory: SQLite files, blobs, secret (env IXVAULT_DATA)', undefined)
     .option('--config <file>', 'principals file, JSON or YAML (env IXVAULT_CONFIG)')
-    .option('--database-url <url>', 'PostgreSQL URL instead of embedded SQLite (env IXVAULT_DATABASE_URL)');
+    .option('--database-url <url>', 'PostgreSQL URL instead of embedded SQLite (env IXVAULT_DATABASE_URL)')
+    .option('--export-dir <dir>', 'where export jobs write in embedded mode (env IXVAULT_EXPORT_DIR; default DATA/exports)');
 }
 
 export function configOf(
@@ -37,6 +39,7 @@ export function configOf(
     maxContentBytes: flags.maxContentBytes,
     resultTtlMs: flags.resultTtlMs,
     migrate: flags.migrate,
+    exportDir: flags.exportDir,
   });
 }
 
@@ -81,6 +84,12 @@ export async function openFromFlags(
     maxContentBytes: config.maxContentBytes,
     secret: process.env.IXVAULT_SECRET,
     migrate: config.migrate,
+    exports: {
+      root: config.exportDir,
+      pollMs: config.exportPollMs,
+      leaseMs: config.exportLeaseMs,
+      batchSize: config.exportBatchSize,
+    },
   });
   return { runtime, config };
 }

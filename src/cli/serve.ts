@@ -126,6 +126,8 @@ export function registerServe(program: Command): void {
       await runtime.close();
       throw err;
     });
+    // Export jobs run in servers only: every server takes due jobs, one process per job (a lease).
+    runtime.exports.start();
     printBanner(
       server.url,
       config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`,

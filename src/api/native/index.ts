@@ -8,6 +8,7 @@ import { boundInput } from '../shared/params.js';
 import { withArchiveHint } from './archive-hint.js';
 import { auditRoutes } from './audit-routes.js';
 import { erasureRoutes } from './erasure-routes.js';
+import { exportRoutes } from './export-routes.js';
 import { contentRoutes } from './content-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { sendProblem } from './problem.js';
@@ -31,4 +32,5 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(contentRoutes, { vault });
   await app.register(auditRoutes, { vault });
   await app.register(erasureRoutes, { erasures: runtime.erasures });
+  await app.register(exportRoutes, { exports: runtime.exports });
 }
