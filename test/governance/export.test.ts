@@ -20,7 +20,7 @@ describe(`export jobs (${BACKEND})`, () => {
   const api = () => `${server.url}/api/v1`;
   const exportRoot = () => join(server.dataDir, 'exports');
   const seeded: { id: string; day: string; direction: string; keys: string[] }[] = [];
-  const createJob = (body: unknown, auth = admin) => call<Job>(`${api()}/exports`, { method: 'POST', headers: { authorization: auth }, json: body });
+  const createJob = (body: unknown, auth = admin) => call<Job & { field?: string }>(`${api()}/exports`, { method: 'POST', headers: { authorization: auth }, json: body });
   const job = async (id: string) => (await call<Job>(`${api()}/exports/${id}`, { headers: { authorization: admin } })).body;
   const finished = (id: string, status = 'done') =>
     waitFor(async () => {
