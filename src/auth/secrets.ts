@@ -79,5 +79,10 @@ function checked(secret: Buffer, source: string): Buffer {
 
 export function deriveKeys(secret: Uint8Array): Keys {
   const derive = (label: string) => new Uint8Array(createHmac('sha256', secret).update(label).digest());
-  return { token: derive('ixvault/token'), session: derive('ixvault/session'), cursor: derive('ixvault/cursor'), receipt: derive('ixvault/receipt') };
+  return {
+    token: derive('ixvault/token'),
+    session: derive('ixvault/session'),
+    cursor: derive('ixvault/cursor'),
+    receipt: derive('ixvault/receipt'),
+  };
 }

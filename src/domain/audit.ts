@@ -79,6 +79,7 @@ export function chainBreak(expected: { chainNo: number; prevHash: string }, stor
   if (stored.chainNo !== expected.chainNo)
     return `entry ${stored.chainNo} follows entry ${expected.chainNo - 1}: entries ${expected.chainNo}…${stored.chainNo - 1} are missing`;
   if (stored.prevHash !== expected.prevHash) return `entry ${stored.chainNo} does not carry the hash of the entry before it`;
-  if (stored.hash !== entryHash(stored)) return `entry ${stored.chainNo} was changed after it was written (its hash does not match)`;
+  if (stored.hash !== entryHash(stored))
+    return `entry ${stored.chainNo} was changed after it was written (its hash does not match)`;
   return undefined;
 }

@@ -5,8 +5,9 @@
  * delay. Filters: content types and initial direction as Vonage has them,
  * plus media types.
  */
-import { CONTENT_TYPES, type ContentType, type Direction, MEDIA_TYPES, type MediaType } from './interaction.js';
+
 import { errors } from './errors.js';
+import { CONTENT_TYPES, type ContentType, type Direction, MEDIA_TYPES, type MediaType } from './interaction.js';
 
 export const EXPORT_SCHEDULES = ['hourly', 'daily'] as const;
 export type ExportSchedule = (typeof EXPORT_SCHEDULES)[number];

@@ -163,6 +163,8 @@ export class ErasureService {
   }
 
   private digest(tenantId: string, subject: ErasureSubject): string {
-    return createHmac('sha256', this.key).update(`${tenantId}\u0000${canonicalSubject(subject)}`).digest('hex');
+    return createHmac('sha256', this.key)
+      .update(`${tenantId}\u0000${canonicalSubject(subject)}`)
+      .digest('hex');
   }
 }

@@ -18,18 +18,13 @@
  *   crash and resume) is removed: the run's folder holds exactly its manifest's
  *   files.
  */
-import { hostname } from 'node:os';
+
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { errors } from '../domain/errors.js';
-import {
-  type ExportError,
-  type ExportSpec,
-  type ExportStatus,
-  MAX_KEPT_ERRORS,
-  SCHEDULE_MS,
-} from '../domain/export.js';
+import { type ExportError, type ExportSpec, type ExportStatus, MAX_KEPT_ERRORS, SCHEDULE_MS } from '../domain/export.js';
 import { type ContentItem, directionOf, type Interaction } from '../domain/interaction.js';
 import { describePrincipal, type Principal } from '../domain/principal.js';
 import { authorize } from '../domain/scopes.js';
@@ -98,16 +93,21 @@ export class ExportService {
 
   async create(principal: Principal, spec: ExportSpec): Promise<ExportJobView> {
     authorize(principal, 'export.manage');
+    return this.createFor(principal.tenant.id, describePrincipal(principal), spec);
+  }
+
+  /** A job of a tenant, created by `createdBy` (a principal, or the operator at the command line). */
+  async createFor(tenantId: string, createdBy: string, spec: ExportSpec): Promise<ExportJobView> {
     const now = Date.now();
     const row: ExportJobRow = {
-      tenant_id: principal.tenant.id,
+      tenant_id: tenantId,
       id: randomUUID(),
       status: spec.schedule ? 'scheduled' : 'queued',
       schedule: spec.schedule ?? null,
       delay_ms: spec.delayMs,
       filters: JSON.stringify(spec),
       sink: JSON.stringify({ kind: 'directory' }),
-      created_by: describePrincipal(principal),
+      created_by: createdBy,
       created_ms: now,
       updated_ms: now,
       run_no: 0,
@@ -125,18 +125,25 @@ export class ExportService {
       errors: '[]',
     };
     await this.repo.create(row);
-    this.poke();
     return this.view(row);
   }
 
   async list(principal: Principal, limit = 100): Promise<ExportJobView[]> {
     authorize(principal, 'export.manage');
-    return (await this.repo.list(principal.tenant.id, limit)).map((row) => this.view(row));
+    return this.listOf(principal.tenant.id, limit);
+  }
+
+  async listOf(tenantId: string, limit = 100): Promise<ExportJobView[]> {
+    return (await this.repo.list(tenantId, limit)).map((row) => this.view(row));
   }
 
   async get(principal: Principal, id: string): Promise<ExportJobView> {
     authorize(principal, 'export.manage');
-    const row = await this.repo.get(principal.tenant.id, id);
+    return this.getOf(principal.tenant.id, id);
+  }
+
+  async getOf(tenantId: string, id: string): Promise<ExportJobView> {
+    const row = await this.repo.get(tenantId, id);
     if (!row) throw errors.notFound(`export job ${id} not found`);
     return this.view(row);
   }
@@ -144,9 +151,27 @@ export class ExportService {
   /** Cancels a job that has not ended (a running batch stops before its commit); an ended job is answered as it is. */
   async cancel(principal: Principal, id: string): Promise<ExportJobView> {
     authorize(principal, 'export.manage');
-    const row = await this.repo.cancel(principal.tenant.id, id);
+    return this.cancelOf(principal.tenant.id, id);
+  }
+
+  async cancelOf(tenantId: string, id: string): Promise<ExportJobView> {
+    const row = await this.repo.cancel(tenantId, id);
     if (!row) throw errors.notFound(`export job ${id} not found`);
     return this.view(row);
+  }
+
+  /**
+   * Runs one job in this process now, if it is due and no live process holds
+   * it (the command line); `onBatch` sees the job after each committed batch.
+   * Answers the job as it is afterwards.
+   */
+  async runOne(tenantId: string, id: string, onBatch?: (job: ExportJobView) => void | Promise<void>): Promise<ExportJobView> {
+    const now = Date.now();
+    const claimed = await this.repo.claim(tenantId, id, this.owner, now, now + this.options.leaseMs, (job) =>
+      this.freshRun(job, now),
+    );
+    if (claimed) await this.run(claimed, onBatch);
+    return this.getOf(tenantId, id);
   }
 
   /** Looks for due jobs every pollMs, and at once. */
@@ -198,9 +223,9 @@ export class ExportService {
     return { ...reset, window_from_ms: from, window_to_ms: Math.max(from - 1, nowMs - job.delay_ms) };
   }
 
-  private async run(job: ExportJobRow): Promise<void> {
+  private async run(job: ExportJobRow, onBatch?: (job: ExportJobView) => void | Promise<void>): Promise<void> {
     try {
-      await this.runClaimed(job);
+      await this.runClaimed(job, onBatch);
     } catch (err) {
       const failure: ExportError = { message: (err as Error).message };
       await this.repo.finishRun(job, this.owner, {
@@ -210,7 +235,7 @@ export class ExportService {
     }
   }
 
-  private async runClaimed(claimed: ExportJobRow): Promise<void> {
+  private async runClaimed(claimed: ExportJobRow, onBatch?: (job: ExportJobView) => void | Promise<void>): Promise<void> {
     let job = claimed;
     const spec = JSON.parse(job.filters) as ExportSpec;
     const sink = this.sinkOf(job.tenant_id, job.id);
@@ -218,12 +243,19 @@ export class ExportService {
     const query = this.queryOf(job, spec);
     if (job.total === null) {
       const total = await this.repo.countWindow(job.tenant_id, query);
-      await this.repo.commitBatch(job, this.owner, [], { total, lease_until_ms: Date.now() + this.options.leaseMs }, async () => {});
+      await this.repo.commitBatch(
+        job,
+        this.owner,
+        [],
+        { total, lease_until_ms: Date.now() + this.options.leaseMs },
+        async () => {},
+      );
       job = { ...job, total };
     }
     for (;;) {
       if (this.stopped) return;
-      const after = job.after_id !== null && job.after_start_ms !== null ? { startMs: job.after_start_ms, id: job.after_id } : undefined;
+      const after =
+        job.after_id !== null && job.after_start_ms !== null ? { startMs: job.after_start_ms, id: job.after_id } : undefined;
       const page = await this.vault.searches.search(
         { tenantId: job.tenant_id },
         { ...query, ...(after ? { after } : {}) },
@@ -272,6 +304,7 @@ export class ExportService {
       // Cancelled, or the lease was lost to another process: that one goes on from the last commit.
       if (!committed) return;
       job = { ...job, ...progress };
+      await onBatch?.(this.view(job));
       if (!page.next) break;
     }
     await this.writeManifest(sink, job, runFolder);
@@ -358,7 +391,9 @@ export class ExportService {
       updatedAt: iso(row.updated_ms),
       run: row.run_no,
       window:
-        row.window_from_ms !== null && row.window_to_ms !== null ? { from: iso(row.window_from_ms), to: iso(row.window_to_ms) } : null,
+        row.window_from_ms !== null && row.window_to_ms !== null
+          ? { from: iso(row.window_from_ms), to: iso(row.window_to_ms) }
+          : null,
       progress: { interactions: row.interactions, total: row.total, files: row.files, bytes: Number(row.bytes) },
       errors: JSON.parse(row.errors) as ExportError[],
       nextRunAt: row.next_run_ms !== null && row.status === 'scheduled' ? iso(row.next_run_ms) : null,

@@ -295,7 +295,11 @@ export class Vault {
           action: 'content.read',
           interactionId: found.interactionId,
           contentKey: found.item.contentKey,
-          detail: { sha256: found.item.sha256, ...(range ? { range: `${range.start}-${range.end}` } : {}), ...(source === 'archive' ? { source } : {}) },
+          detail: {
+            sha256: found.item.sha256,
+            ...(range ? { range: `${range.start}-${range.end}` } : {}),
+            ...(source === 'archive' ? { source } : {}),
+          },
         },
         undefined,
         { coalesceRead: range !== undefined },
@@ -329,7 +333,11 @@ export class Vault {
   }
 
   /** The tenant's audit log, newest first, by principal, interaction, action and time. */
-  async auditSearch(principal: Principal, filter: AuditFilter, page: { limit: number; beforeChainNo?: number }): Promise<AuditPage> {
+  async auditSearch(
+    principal: Principal,
+    filter: AuditFilter,
+    page: { limit: number; beforeChainNo?: number },
+  ): Promise<AuditPage> {
     authorize(principal, 'audit.read');
     return this.audits.search(principal.tenant.id, filter, page);
   }

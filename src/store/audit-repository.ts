@@ -118,7 +118,9 @@ export class AuditRepository {
 
   /** Entries matching every given filter, newest first, keyset-paged on the chain position. */
   async search(tenantId: string, filter: AuditFilter, page: { limit: number; beforeChainNo?: number }): Promise<AuditPage> {
-    let query = this.filtered(tenantId, filter).orderBy('chain_no', 'desc').limit(page.limit + 1);
+    let query = this.filtered(tenantId, filter)
+      .orderBy('chain_no', 'desc')
+      .limit(page.limit + 1);
     if (page.beforeChainNo !== undefined) query = query.where('chain_no', '<', page.beforeChainNo);
     const rows = await query.execute();
     const entries = rows.slice(0, page.limit).map(toEntry);
@@ -184,7 +186,10 @@ export class AuditRepository {
       return {
         entries: checked,
         ...(head ? { head } : {}),
-        broken: { chainNo: expected.chainNo, reason: `an entry at ${new Date(unchained.at_ms).toISOString()} is outside the chain` },
+        broken: {
+          chainNo: expected.chainNo,
+          reason: `an entry at ${new Date(unchained.at_ms).toISOString()} is outside the chain`,
+        },
       };
     return head ? { entries: checked, head } : { entries: checked };
   }

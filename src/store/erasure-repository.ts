@@ -36,10 +36,7 @@ export class ErasureRepository {
         if (phones.length > 0)
           any.push(eb('i.phone_number', 'in', phones), eb('i.connect_from', 'in', phones), eb('i.connect_to', 'in', phones));
         if (emails.length > 0)
-          any.push(
-            eb(sql<string>`lower(i.connect_from)`, 'in', emails),
-            eb(sql<string>`lower(i.connect_to)`, 'in', emails),
-          );
+          any.push(eb(sql<string>`lower(i.connect_from)`, 'in', emails), eb(sql<string>`lower(i.connect_to)`, 'in', emails));
         if (participants.length > 0)
           any.push(
             eb.exists(

@@ -96,7 +96,13 @@ export class ExportRepository {
       const resumable = job.status === 'running' && job.lease_until_ms < nowMs;
       const fresh = job.status === 'queued' || (job.status === 'scheduled' && (job.next_run_ms ?? Infinity) <= nowMs);
       if (!resumable && !fresh) return undefined;
-      const changes = { status: 'running' as const, lease_owner: owner, lease_until_ms: leaseUntilMs, updated_ms: nowMs, ...(fresh ? start(job) : {}) };
+      const changes = {
+        status: 'running' as const,
+        lease_owner: owner,
+        lease_until_ms: leaseUntilMs,
+        updated_ms: nowMs,
+        ...(fresh ? start(job) : {}),
+      };
       await trx.updateTable('export_jobs').set(changes).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
       return { ...job, ...changes };
     });
@@ -130,7 +136,11 @@ export class ExportRepository {
         await trx
           .insertInto('export_files')
           .values(file)
-          .onConflict((oc) => oc.columns(['tenant_id', 'job_id', 'run_no', 'path']).doUpdateSet({ sha256: file.sha256, size: file.size, line: file.line }))
+          .onConflict((oc) =>
+            oc
+              .columns(['tenant_id', 'job_id', 'run_no', 'path'])
+              .doUpdateSet({ sha256: file.sha256, size: file.size, line: file.line }),
+          )
           .execute();
       await alsoInTransaction(root);
       return true;
@@ -138,11 +148,7 @@ export class ExportRepository {
   }
 
   /** Ends a run (done, or scheduled for the next one) while this owner holds it. */
-  async finishRun(
-    job: Pick<ExportJobRow, 'tenant_id' | 'id'>,
-    owner: string,
-    changes: Partial<ExportJobRow>,
-  ): Promise<boolean> {
+  async finishRun(job: Pick<ExportJobRow, 'tenant_id' | 'id'>, owner: string, changes: Partial<ExportJobRow>): Promise<boolean> {
     const updated = await this.store
       .in('main')
       .updateTable('export_jobs')

@@ -30,13 +30,19 @@ describe(`read audit and the audit chain (${BACKEND})`, () => {
   let admin: string;
   const api = () => `${server.url}/api/v1`;
   const audit = async (query: string, auth = admin) => {
-    const res = await call<{ entries: Entry[]; next: number | null }>(`${api()}/audit?${query}`, { headers: { authorization: auth } });
+    const res = await call<{ entries: Entry[]; next: number | null }>(`${api()}/audit?${query}`, {
+      headers: { authorization: auth },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return res.body;
   };
   const reads = async (id: string) => (await audit(`action=content.read&interactionId=${id}&limit=1000`)).entries;
   const withRecording = async (bytes = 'RIFF 0123456789 abcdefghij') => {
-    const created = await call(`${api()}/interactions`, { method: 'POST', headers: { authorization: admin }, json: callRecord() });
+    const created = await call(`${api()}/interactions`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: callRecord(),
+    });
     const { id, guid } = created.body as { id: string; guid: string };
     const put = await send(`${api()}/interactions/${id}/content/callRecording`, {
       method: 'PUT',
@@ -65,7 +71,12 @@ describe(`read audit and the audit chain (${BACKEND})`, () => {
     expect((await download(id)).status).toBe(200);
     const entries = await reads(id);
     expect(entries).toHaveLength(2);
-    expect(entries[0]).toMatchObject({ actor: 'user:acme/admin-1', action: 'content.read', interactionId: id, contentKey: 'callRecording' });
+    expect(entries[0]).toMatchObject({
+      actor: 'user:acme/admin-1',
+      action: 'content.read',
+      interactionId: id,
+      contentKey: 'callRecording',
+    });
     expect(Date.parse(entries[0]?.at ?? '')).toBeGreaterThanOrEqual(before - 1000);
     // A conditional GET answered 304 sends no byte, so nothing was read.
     const etag = (await download(id)).headers.get('etag') ?? '';
@@ -79,7 +90,9 @@ describe(`read audit and the audit chain (${BACKEND})`, () => {
       expect((await download(id, { range })).status).toBe(206);
     expect(await reads(id)).toHaveLength(1);
     const reader = await server.bearer('acme-reader');
-    const res = await send(`${api()}/interactions/${id}/content/callRecording`, { headers: { authorization: reader, range: 'bytes=0-1' } });
+    const res = await send(`${api()}/interactions/${id}/content/callRecording`, {
+      headers: { authorization: reader, range: 'bytes=0-1' },
+    });
     expect(res.status).toBe(206);
     const entries = await reads(id);
     expect(entries.map((e) => e.actor).sort()).toEqual(['client:acme/acme-reader', 'user:acme/admin-1']);
@@ -171,7 +184,10 @@ describe(`read audit and the audit chain (${BACKEND})`, () => {
     const exported = await send(`${api()}/audit/export?interactionId=${id}`, { headers: { authorization: admin } });
     expect(exported.status).toBe(200);
     expect(exported.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-    const lines = (await exported.text()).trim().split('\n').map((l) => JSON.parse(l) as Entry);
+    const lines = (await exported.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Entry);
     expect(lines.map((l) => l.action)).toEqual(['content.read', 'content.read']);
     expect(lines[0]?.chainNo).toBeLessThan(lines[1]?.chainNo ?? 0);
     // The export is itself audited.
@@ -185,7 +201,9 @@ describe(`read audit and the audit chain (${BACKEND})`, () => {
     const bad = await call(`${api()}/audit?from=yesterday`, { headers: { authorization: admin } });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ field: 'from' });
-    const backwards = await call(`${api()}/audit?from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z`, { headers: { authorization: admin } });
+    const backwards = await call(`${api()}/audit?from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z`, {
+      headers: { authorization: admin },
+    });
     expect(backwards.body).toMatchObject({ status: 400, field: 'to' });
     for (const path of ['/audit', '/audit/export', '/audit/verify']) {
       const res = await call(`${api()}${path}`, { headers: { authorization: server.basic('super1') } });
@@ -213,11 +231,15 @@ describe(`read audit and the audit chain (${BACKEND})`, () => {
     await store.db.transaction().execute(async (trx) => {
       if (store.dialect === 'postgres') {
         await sql`alter table ${table} disable trigger audit_log_no_change`.execute(trx);
-        await sql`update ${table} set actor = 'user:acme/agent-1' where tenant_id = 'acme' and chain_no = ${chainNo}`.execute(trx);
+        await sql`update ${table} set actor = 'user:acme/agent-1' where tenant_id = 'acme' and chain_no = ${chainNo}`.execute(
+          trx,
+        );
         await sql`alter table ${table} enable trigger audit_log_no_change`.execute(trx);
       } else {
         await sql`drop trigger audit_log_no_update`.execute(trx);
-        await sql`update ${table} set actor = 'user:acme/agent-1' where tenant_id = 'acme' and chain_no = ${chainNo}`.execute(trx);
+        await sql`update ${table} set actor = 'user:acme/agent-1' where tenant_id = 'acme' and chain_no = ${chainNo}`.execute(
+          trx,
+        );
       }
     });
     const verified = await call(`${api()}/audit/verify`, { headers: { authorization: admin } });

@@ -41,7 +41,8 @@ describe(`erasure by data subject (${BACKEND})`, () => {
   const blobPath = (tenant: string, sha: string) => join(server.dataDir, 'blobs', tenant, sha.slice(0, 2), sha);
   const exists = async (id: string, source = 'main') =>
     (await call(`${api()}/interactions/${id}?source=${source}`, { headers: { authorization: admin } })).status === 200;
-  const erase = (body: unknown, auth = admin) => call(`${api()}/erasures`, { method: 'POST', headers: { authorization: auth }, json: body });
+  const erase = (body: unknown, auth = admin) =>
+    call(`${api()}/erasures`, { method: 'POST', headers: { authorization: auth }, json: body });
   const unique = () => `${Date.now().toString(36)}${++serial}`;
 
   beforeAll(async () => {
@@ -59,16 +60,31 @@ describe(`erasure by data subject (${BACKEND})`, () => {
     const phone = `+1415555${tag.length}${serial}00`;
     const email = `Subject.${tag}@Example.org`;
     const byContact = await ingest(chatRecord({ contactId, connectFrom: `other-${tag}@example.org` }), `recording of ${tag}`);
-    const byPhone = await ingest(callRecord({ contactId: 'someone-else', phoneNumber: phone, connectFrom: phone }), `call ${tag}`);
+    const byPhone = await ingest(
+      callRecord({ contactId: 'someone-else', phoneNumber: phone, connectFrom: phone }),
+      `call ${tag}`,
+    );
     const byEmail = await ingest(chatRecord({ contactId: 'someone-else', connectFrom: email.toLowerCase() }));
     const asParticipant = await ingest(
       chatRecord({
         contactId: 'someone-else',
         connectFrom: 'x@example.org',
-        messages: [{ index: 1, from: { type: 'Customer', participantId: contactId }, text: 'hi', visibility: 'All', timestamp: '2025-03-10T09:00:00Z', type: 'Text' }],
+        messages: [
+          {
+            index: 1,
+            from: { type: 'Customer', participantId: contactId },
+            text: 'hi',
+            visibility: 'All',
+            timestamp: '2025-03-10T09:00:00Z',
+            type: 'Text',
+          },
+        ],
       }),
     );
-    const archived = await ingest(callRecord({ contactId, startDate: '2020-01-01T00:00:00Z', endDate: '2020-01-01T00:01:00Z' }), `old ${tag}`);
+    const archived = await ingest(
+      callRecord({ contactId, startDate: '2020-01-01T00:00:00Z', endDate: '2020-01-01T00:01:00Z' }),
+      `old ${tag}`,
+    );
     const bystander = await ingest(callRecord({ contactId: `bystander-${tag}` }), `bystander ${tag}`);
     // The same identifiers in another tenant are another person's: untouched.
     const foreign = await ingest(chatRecord({ contactId, connectFrom: email }), undefined, server.basic('gadmin'));
@@ -97,7 +113,9 @@ describe(`erasure by data subject (${BACKEND})`, () => {
     const [header, body, sig] = (res.body.signature as string).split('.');
     const altered = JSON.parse(Buffer.from(body as string, 'base64url').toString());
     altered.kept.count = 1;
-    await expect(compactVerify(`${header}.${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${sig}`, key)).rejects.toThrow();
+    await expect(
+      compactVerify(`${header}.${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${sig}`, key),
+    ).rejects.toThrow();
     // Nothing of the subject's identifiers is in the receipt.
     const text = JSON.stringify(res.body);
     for (const value of [contactId, phone, email, email.toLowerCase()]) expect(text).not.toContain(value);
@@ -126,18 +144,28 @@ describe(`erasure by data subject (${BACKEND})`, () => {
     const again = await call(`${api()}/erasures/${res.body.id}`, { headers: { authorization: admin } });
     expect(again.body).toEqual({ id: res.body.id, status: 'done', receipt, signature: res.body.signature });
     // Another tenant cannot read it.
-    expect((await call(`${api()}/erasures/${res.body.id}`, { headers: { authorization: server.basic('gadmin') } })).status).toBe(404);
+    expect((await call(`${api()}/erasures/${res.body.id}`, { headers: { authorization: server.basic('gadmin') } })).status).toBe(
+      404,
+    );
 
     // The audit log references the receipt and never repeats the personal data.
     const log = await call(`${api()}/audit?limit=1000`, { headers: { authorization: admin } });
     const erasure = log.body.entries.find((e: { action: string }) => e.action === 'erasure');
-    expect(erasure).toMatchObject({ actor: 'user:acme/admin-1', detail: { receipt: res.body.id, found: 5, removed: 5, kept: 0 } });
+    expect(erasure).toMatchObject({
+      actor: 'user:acme/admin-1',
+      detail: { receipt: res.body.id, found: 5, removed: 5, kept: 0 },
+    });
     const deletions = log.body.entries.filter((e: { action: string }) => e.action === 'erasure.delete');
     expect(deletions.map((e: { interactionId: string }) => e.interactionId).sort()).toEqual(expected);
     const logText = JSON.stringify(log.body);
     for (const value of [contactId, phone, email, email.toLowerCase()]) expect(logText).not.toContain(value);
     // The erasure record dropped the identifiers once done.
-    const row = await server.runtime.store.in('main').selectFrom('erasures').selectAll().where('id', '=', res.body.id).executeTakeFirst();
+    const row = await server.runtime.store
+      .in('main')
+      .selectFrom('erasures')
+      .selectAll()
+      .where('id', '=', res.body.id)
+      .executeTakeFirst();
     expect(row).toMatchObject({ status: 'done', subject: null });
   });
 
@@ -159,7 +187,12 @@ describe(`erasure by data subject (${BACKEND})`, () => {
     } finally {
       vault.deleteInteraction = original;
     }
-    const [running] = await server.runtime.store.in('main').selectFrom('erasures').selectAll().where('status', '=', 'running').execute();
+    const [running] = await server.runtime.store
+      .in('main')
+      .selectFrom('erasures')
+      .selectAll()
+      .where('status', '=', 'running')
+      .execute();
     expect(running).toBeDefined();
     expect(await exists(first.id)).toBe(false);
 

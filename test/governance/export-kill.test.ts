@@ -5,7 +5,7 @@
  * finishes it. The run's folder then holds exactly the files its manifest
  * names, each interaction once, each file with the SHA-256 of the stored bytes.
  */
-import { type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -56,7 +56,13 @@ describe(`export killed midway and resumed (${BACKEND})`, () => {
     const args = ['--config', principalsFile, ...storeArgs(store)];
 
     const hashes = new Map<string, string>();
-    const runtime = await openRuntime({ ...store, principals: PRINCIPALS, maxContentBytes: 1 << 20, secret: SECRET, poolSize: 4 });
+    const runtime = await openRuntime({
+      ...store,
+      principals: PRINCIPALS,
+      maxContentBytes: 1 << 20,
+      secret: SECRET,
+      poolSize: 4,
+    });
     try {
       const admin = await runtime.auth.fromAuthorization(ADMIN);
       const stored = await runtime.vault.upsertBatch(
@@ -91,7 +97,9 @@ describe(`export killed midway and resumed (${BACKEND})`, () => {
       jobId = ((await created.json()) as Job).id;
       atKill = await waitFor(
         async () => {
-          const job = (await (await fetch(`${first.url}/api/v1/exports/${jobId}`, { headers: { authorization: ADMIN } })).json()) as Job;
+          const job = (await (
+            await fetch(`${first.url}/api/v1/exports/${jobId}`, { headers: { authorization: ADMIN } })
+          ).json()) as Job;
           return job.progress.interactions > 0 ? job : undefined;
         },
         'the export to commit its first batch',
@@ -108,7 +116,9 @@ describe(`export killed midway and resumed (${BACKEND})`, () => {
     try {
       const done = await waitFor(
         async () => {
-          const job = (await (await fetch(`${second.url}/api/v1/exports/${jobId}`, { headers: { authorization: ADMIN } })).json()) as Job;
+          const job = (await (
+            await fetch(`${second.url}/api/v1/exports/${jobId}`, { headers: { authorization: ADMIN } })
+          ).json()) as Job;
           return job.status === 'done' ? job : undefined;
         },
         'the second server to finish the export',
@@ -122,7 +132,10 @@ describe(`export killed midway and resumed (${BACKEND})`, () => {
       for (const m of manifest) expect(m.sha256, m.interactionId).toBe(hashes.get(m.interactionId));
       // Each interaction audited as exported exactly once: a batch the kill interrupted was not committed, so not audited.
       const audit = await fetch(`${second.url}/api/v1/audit/export?action=export.item`, { headers: { authorization: ADMIN } });
-      const lines = (await audit.text()).trim().split('\n').map((l) => JSON.parse(l) as { interactionId: string });
+      const lines = (await audit.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { interactionId: string });
       expect(lines).toHaveLength(COUNT);
       expect(new Set(lines.map((l) => l.interactionId)).size).toBe(COUNT);
     } finally {

@@ -7,12 +7,12 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExportService } from '../../src/services/exports.js';
 import { build } from '../helpers/app.js';
 import { checkRun, type Job } from '../helpers/exports.js';
 import { callRecord } from '../helpers/fixtures.js';
 import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-
 
 describe(`export jobs (${BACKEND})`, () => {
   let server: TestServer;
@@ -20,13 +20,15 @@ describe(`export jobs (${BACKEND})`, () => {
   const api = () => `${server.url}/api/v1`;
   const exportRoot = () => join(server.dataDir, 'exports');
   const seeded: { id: string; day: string; direction: string; keys: string[] }[] = [];
-  const createJob = (body: unknown, auth = admin) => call<Job & { field?: string }>(`${api()}/exports`, { method: 'POST', headers: { authorization: auth }, json: body });
+  const createJob = (body: unknown, auth = admin) =>
+    call<Job & { field?: string }>(`${api()}/exports`, { method: 'POST', headers: { authorization: auth }, json: body });
   const job = async (id: string) => (await call<Job>(`${api()}/exports/${id}`, { headers: { authorization: admin } })).body;
-  const finished = (id: string, status = 'done') =>
+  /** Waits for the job's `run` to end in `status` (a recurring job is `scheduled` before its first run too). */
+  const finished = (id: string, status = 'done', run = 1) =>
     waitFor(async () => {
       const j = await job(id);
-      return j.status === status ? j : undefined;
-    }, `export ${id} to be ${status}`);
+      return j.status === status && j.run >= run ? j : undefined;
+    }, `export ${id} to be ${status} after run ${run}`);
 
   beforeAll(async () => {
     server = await build();
@@ -54,7 +56,11 @@ describe(`export jobs (${BACKEND})`, () => {
       }
       seeded.push({ id, day, direction: typeId.toLowerCase(), keys: ['callRecording', 'transcript'] });
     }
-    await call(`${api()}/interactions`, { method: 'POST', headers: { authorization: admin }, json: callRecord({ startDate: '2025-04-02T11:00:00Z' }) });
+    await call(`${api()}/interactions`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: callRecord({ startDate: '2025-04-02T11:00:00Z' }),
+    });
   });
   afterAll(async () => {
     await server.stop();
@@ -93,24 +99,60 @@ describe(`export jobs (${BACKEND})`, () => {
     expect(first.progress.files).toBe(12);
     await checkRun(join(exportRoot(), first.location, 'run-1'));
     // Its next run is an hour away; make it due now, as the clock would.
-    await server.runtime.store.in('main').updateTable('export_jobs').set({ next_run_ms: Date.now() }).where('id', '=', first.id).execute();
+    await server.runtime.store
+      .in('main')
+      .updateTable('export_jobs')
+      .set({ next_run_ms: Date.now() })
+      .where('id', '=', first.id)
+      .execute();
     await server.runtime.exports.poke();
     const second = await job(first.id);
     expect(second).toMatchObject({ status: 'scheduled', run: 2 });
     // Nothing new started since: the second window exported nothing again.
     expect(second.progress.files).toBe(12);
     expect(await checkRun(join(exportRoot(), first.location, 'run-2'))).toEqual([]);
-    const cancelled = await call<Job>(`${api()}/exports/${first.id}/cancel`, { method: 'POST', headers: { authorization: admin } });
+    const cancelled = await call<Job>(`${api()}/exports/${first.id}/cancel`, {
+      method: 'POST',
+      headers: { authorization: admin },
+    });
     expect(cancelled.body.status).toBe('cancelled');
   });
 
-  it('cancel stops a job before its next batch commits', async () => {
-    const res = await createJob({ startDate: '2025-04-01T00:00:00Z', endDate: '2025-04-04T00:00:00Z' });
-    await call(`${api()}/exports/${res.body.id}/cancel`, { method: 'POST', headers: { authorization: admin } });
-    await server.runtime.exports.poke();
-    const after = await job(res.body.id);
+  it('cancel stops a job: a queued one never runs, a running one commits no further batch', async () => {
+    const exports = server.runtime.exports;
+    const spec = {
+      fromMs: Date.parse('2025-04-01T00:00:00Z'),
+      toMs: Date.parse('2025-04-04T00:00:00Z'),
+      delayMs: 0,
+      filters: { contentTypes: [], initialDirection: [], mediaTypes: [] },
+    };
+    const queued = await exports.createFor('acme', 'user:acme/admin-1', spec);
+    const cancelled = await call<Job>(`${api()}/exports/${queued.id}/cancel`, {
+      method: 'POST',
+      headers: { authorization: admin },
+    });
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(await exports.runOne('acme', queued.id)).toMatchObject({ status: 'cancelled', run: 0, progress: { files: 0 } });
+
+    // Batches of 2 interactions; cancelled while the first batch's commit is the last one made.
+    const small = new ExportService(server.runtime.vault, {
+      root: exportRoot(),
+      pollMs: 60_000,
+      leaseMs: 30_000,
+      batchSize: 2,
+    });
+    const running = await small.createFor('acme', 'user:acme/admin-1', spec);
+    let batches = 0;
+    const after = await small.runOne('acme', running.id, async () => {
+      batches++;
+      if (batches === 1) await exports.cancelOf('acme', running.id);
+    });
+    expect(batches).toBe(1);
     expect(after.status).toBe('cancelled');
-    expect(after.progress.files).toBeLessThanOrEqual(12);
+    expect(after.progress.interactions).toBeLessThan(6);
+    // Cancelling an ended job answers it as it is.
+    const again = await call<Job>(`${api()}/exports/${running.id}/cancel`, { method: 'POST', headers: { authorization: admin } });
+    expect(again.body.status).toBe('cancelled');
   });
 
   it('refuses bad requests naming the field, unknown jobs, and anyone but an admin', async () => {
@@ -122,7 +164,10 @@ describe(`export jobs (${BACKEND})`, () => {
     await bad({ startDate: 'soon', endDate: '2025-04-01T00:00:00Z' }, 'startDate');
     await bad({ startDate: '2025-04-01T00:00:00Z' }, 'endDate');
     await bad({ startDate: '2025-04-02T00:00:00Z', endDate: '2025-04-01T00:00:00Z' }, 'endDate');
-    await bad({ startDate: '2025-04-01T00:00:00Z', endDate: '2025-04-02T00:00:00Z', filters: { contentTypes: ['mp3'] } }, 'filters.contentTypes.0');
+    await bad(
+      { startDate: '2025-04-01T00:00:00Z', endDate: '2025-04-02T00:00:00Z', filters: { contentTypes: ['mp3'] } },
+      'filters.contentTypes.0',
+    );
     await bad({ startDate: '2025-04-01T00:00:00Z', schedule: 'hourly', endDate: '2025-04-02T00:00:00Z' }, 'endDate');
     expect((await createJob({ startDate: '2025-04-01T00:00:00Z', schedule: 'weekly' })).status).toBe(400);
     expect((await call(`${api()}/exports/nope`, { headers: { authorization: admin } })).status).toBe(404);

@@ -39,4 +39,3 @@ export async function checkRun(runDir: string): Promise<{ path: string; sha256: 
   }
   return manifest;
 }
-

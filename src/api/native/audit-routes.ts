@@ -22,7 +22,10 @@ const instant = { type: 'string', maxLength: 64 } as const;
 const FILTER_PROPERTIES = {
   principal: { ...text, description: 'who: `user:<tenant>/<id>` or `client:<tenant>/<clientId>`' },
   interactionId: text,
-  action: { ...text, description: 'content.read, content.delete, interaction.delete, export.item, erasure, erasure.delete, audit.export' },
+  action: {
+    ...text,
+    description: 'content.read, content.delete, interaction.delete, export.item, erasure, erasure.delete, audit.export',
+  },
   from: { ...instant, description: 'ISO 8601 instant, inclusive' },
   to: { ...instant, description: 'ISO 8601 instant, inclusive' },
   since: { ...instant, description: 'same as from' },

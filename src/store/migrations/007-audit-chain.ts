@@ -19,10 +19,7 @@ const BACKFILL_PAGE = 2000;
 export async function up(ctx: MigrationContext): Promise<void> {
   const { db, schema, text, source, createIndex } = ctx;
   const s = db.withSchema(schema).schema;
-  await s
-    .alterTable('audit_log')
-    .addColumn('chain_no', 'bigint')
-    .execute();
+  await s.alterTable('audit_log').addColumn('chain_no', 'bigint').execute();
   await s.alterTable('audit_log').addColumn('prev_hash', text).execute();
   await s.alterTable('audit_log').addColumn('hash', text).execute();
   await chainExisting(ctx);
@@ -158,12 +155,18 @@ async function appendOnly({ db, schema, dialect, tableName }: MigrationContext):
         .execute(db);
     return;
   }
-  const { rows } = await sql<{ citus: boolean }>`select exists (select 1 from pg_extension where extname = 'citus') as citus`.execute(db);
+  const { rows } = await sql<{
+    citus: boolean;
+  }>`select exists (select 1 from pg_extension where extname = 'citus') as citus`.execute(db);
   if (rows[0]?.citus) return;
   const fn = sql.id(schema, 'audit_log_append_only');
   await sql`create or replace function ${fn}() returns trigger language plpgsql as $$
     begin raise exception 'the audit log is append-only' using errcode = 'insufficient_privilege'; end $$`.execute(db);
   const target = sql.id(schema, 'audit_log');
-  await sql`create trigger audit_log_no_change before update or delete on ${target} for each row execute function ${fn}()`.execute(db);
-  await sql`create trigger audit_log_no_truncate before truncate on ${target} for each statement execute function ${fn}()`.execute(db);
+  await sql`create trigger audit_log_no_change before update or delete on ${target} for each row execute function ${fn}()`.execute(
+    db,
+  );
+  await sql`create trigger audit_log_no_truncate before truncate on ${target} for each statement execute function ${fn}()`.execute(
+    db,
+  );
 }
