@@ -11,6 +11,7 @@ import { compactVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKeys } from '../../src/auth/secrets.js';
 import type { ErasureReceipt } from '../../src/domain/erasure.js';
+import { VaultError } from '../../src/domain/errors.js';
 import { build } from '../helpers/app.js';
 import { callRecord, chatRecord } from '../helpers/fixtures.js';
 import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers/server.js';
@@ -207,6 +208,37 @@ describe(`erasure by data subject (${BACKEND})`, () => {
     const repeated = await erase({ contactId });
     expect(repeated.body.id).not.toBe(resumed.body.id);
     expect(repeated.body.receipt.found).toEqual({ count: 0, interactions: [] });
+  });
+
+  it('reports what the deletion path refuses (a legal hold) as kept, with the refusal code, and leaves it', async () => {
+    const contactId = `contact-${unique()}`;
+    const held = await ingest(callRecord({ contactId }), 'held bytes');
+    const free = await ingest(callRecord({ contactId }), 'free bytes');
+    const vault = server.runtime.vault;
+    const original = vault.deleteInteraction.bind(vault);
+    // What the holds branch's check in the one deletion path does: a 409 for a held interaction.
+    vault.deleteInteraction = async (...args: Parameters<typeof original>) => {
+      if (args[1] === held.id)
+        throw new VaultError('conflict', 'IXV_IDENTITY_CONFLICT', `interaction ${held.id} is under a legal hold`);
+      return original(...args);
+    };
+    let receipt: ErasureReceipt;
+    try {
+      const res = await erase({ contactId });
+      expect(res.status).toBe(201);
+      receipt = res.body.receipt;
+    } finally {
+      vault.deleteInteraction = original;
+    }
+    expect(receipt.found.count).toBe(2);
+    expect(receipt.removed.interactions.map((f) => f.id)).toEqual([free.id]);
+    expect(receipt.kept).toEqual({
+      count: 1,
+      interactions: [{ id: held.id, source: 'main', contentSha256s: [held.sha256], reason: 'IXV_IDENTITY_CONFLICT' }],
+    });
+    expect(receipt.removed.contentSha256s).toEqual([free.sha256]);
+    expect(await exists(held.id)).toBe(true);
+    expect(existsSync(blobPath('acme', held.sha256 as string))).toBe(true);
   });
 
   it('refuses bad input naming the field, and anyone but an admin', async () => {
