@@ -9,7 +9,7 @@
  * fails instead of forking. The coalescing of Range reads is a lookup under the
  * same lock, so it holds across processes sharing the database.
  */
-import type { Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import {
   type AuditEntry,
   type ChainedAuditEntry,
@@ -61,23 +61,15 @@ export class AuditRepository {
     root?: Transaction<Database>,
     options: { coalesceRead?: boolean } = {},
   ): Promise<boolean> {
-    if (!root) return this.store.write((own) => this.append(tenantId, entry, own, options));
+    if (!root) {
+      // A player's later Range reads find their entry without a write transaction; the first one of a
+      // minute checks again under the lock below, so two servers racing still write one entry.
+      if (options.coalesceRead && (await this.readRecently(this.store.in('main'), tenantId, entry))) return false;
+      return this.store.write((own) => this.append(tenantId, entry, own, options));
+    }
     await this.store.impl.lockKeys(root, [`${tenantId}\u0000audit-chain`]);
     const trx = this.store.on(root, 'main');
-    if (options.coalesceRead) {
-      const recent = await trx
-        .selectFrom('audit_log')
-        .select('chain_no')
-        .where('tenant_id', '=', tenantId)
-        .where('interaction_id', '=', entry.interactionId)
-        .where('at_ms', '>=', entry.atMs - READ_COALESCE_MS)
-        .where('actor', '=', entry.actor)
-        .where('action', '=', entry.action)
-        .where('content_key', '=', entry.contentKey ?? '')
-        .limit(1)
-        .executeTakeFirst();
-      if (recent) return false;
-    }
+    if (options.coalesceRead && (await this.readRecently(trx, tenantId, entry))) return false;
     const head = await trx
       .selectFrom('audit_log')
       .select(['chain_no', 'hash'])
@@ -114,6 +106,22 @@ export class AuditRepository {
       })
       .execute();
     return true;
+  }
+
+  /** Whether this principal's read of this item is already audited within the coalescing window. */
+  private async readRecently(db: Kysely<Database>, tenantId: string, entry: AuditEntry): Promise<boolean> {
+    const recent = await db
+      .selectFrom('audit_log')
+      .select('chain_no')
+      .where('tenant_id', '=', tenantId)
+      .where('interaction_id', '=', entry.interactionId)
+      .where('at_ms', '>=', entry.atMs - READ_COALESCE_MS)
+      .where('actor', '=', entry.actor)
+      .where('action', '=', entry.action)
+      .where('content_key', '=', entry.contentKey ?? '')
+      .limit(1)
+      .executeTakeFirst();
+    return recent !== undefined;
   }
 
   /** Entries matching every given filter, newest first, keyset-paged on the chain position. */
