@@ -30,6 +30,8 @@ import { type SearchOptions, type SearchPage, SearchRepository } from '../store/
 import { KeyLock } from './key-lock.js';
 
 export const MAX_BATCH = 1000;
+/** How the audit log names an interaction's messages (its transcript) as the item read: `#` is in no content key. */
+export const TRANSCRIPT_KEY = '#messages';
 /**
  * Time one sweep spends walking blob folders beyond those that changed since
  * the previous sweep: a very large store is covered over several sweeps.
@@ -171,18 +173,34 @@ export class Vault {
   }
 
   /**
-   * An interaction read for its content (Genesys GetInteractionContent: the
-   * record with its messages, a chat's transcript): audited as a content read.
+   * An interaction read with its messages — a chat's transcript is content —
+   * (native GET /interactions/{id}, Genesys GetInteractionContent): a record
+   * with messages is audited as a content read, one principal's reads of one
+   * transcript within a minute coalesced like Range reads. `admit` runs first:
+   * a record the facade then refuses is not delivered, so not audited.
    */
-  async getContent(principal: Principal, idOrGuid: string, source: Source = 'main'): Promise<InteractionWithDetails> {
+  async getWithTranscript(
+    principal: Principal,
+    idOrGuid: string,
+    source: Source = 'main',
+    admit?: (record: InteractionWithDetails) => void,
+  ): Promise<InteractionWithDetails> {
     const found = await this.get(principal, idOrGuid, source);
-    await this.audits.append(principal.tenant.id, {
-      atMs: Date.now(),
-      actor: describePrincipal(principal),
-      action: 'content.read',
-      interactionId: found.id,
-      detail: { messages: found.messages.length, ...(source === 'archive' ? { source } : {}) },
-    });
+    admit?.(found);
+    if (found.messages.length === 0) return found;
+    await this.audits.append(
+      principal.tenant.id,
+      {
+        atMs: Date.now(),
+        actor: describePrincipal(principal),
+        action: 'content.read',
+        interactionId: found.id,
+        contentKey: TRANSCRIPT_KEY,
+        detail: { messages: found.messages.length, ...(source === 'archive' ? { source } : {}) },
+      },
+      undefined,
+      { coalesceRead: true },
+    );
     return found;
   }
 

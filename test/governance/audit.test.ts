@@ -118,7 +118,18 @@ describe(`read audit and the audit chain (${BACKEND})`, () => {
       const found = await reads(chat.body.id);
       return found.length > 0 && found;
     }, 'the GetInteractionContent audit entry');
-    expect(entries).toMatchObject([{ actor: 'user:acme/super-1', detail: { messages: 2 } }]);
+    expect(entries).toMatchObject([{ actor: 'user:acme/super-1', contentKey: '#messages', detail: { messages: 2 } }]);
+
+    // The native record read carries the transcript too (the console's chat view): audited, repeats coalesced.
+    for (let i = 0; i < 3; i++)
+      expect((await call(`${api()}/interactions/${chat.body.id}`, { headers: { authorization: admin } })).status).toBe(200);
+    expect((await reads(chat.body.id)).map((e) => `${e.actor} ${e.contentKey}`).sort()).toEqual([
+      'user:acme/admin-1 #messages',
+      'user:acme/super-1 #messages',
+    ]);
+    // A record without messages holds no content: reading it is not a content read.
+    expect((await call(`${api()}/interactions/${id}`, { headers: { authorization: admin } })).status).toBe(200);
+    expect(await reads(id)).toHaveLength(1);
   });
 
   it('coalesces across runtimes sharing the database, and keeps one chain under concurrent writers', async () => {

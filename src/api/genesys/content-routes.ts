@@ -34,8 +34,9 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
       const { id } = request.params;
       const source = request.body.source ?? 'main';
       const referenceId = results.start(principal, 'GetInteractionContentMessage', async () => {
-        const record = await vault.getContent(principal, id, source);
-        assertMediaAllowed(principal.tenant, record.mediaType, 'id');
+        const record = await vault.getWithTranscript(principal, id, source, (r) =>
+          assertMediaAllowed(principal.tenant, r.mediaType, 'id'),
+        );
         const result: { interaction: Resource; messages?: Resource[] } = {
           interaction: interactionContentResource(record, context),
         };
