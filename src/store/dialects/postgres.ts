@@ -42,8 +42,11 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
         try {
           return await target.transaction().execute(work);
         } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (attempt >= ATTEMPTS || !code || !RETRYABLE.has(code)) throw err;
+          const { code, constraint } = err as { code?: string; constraint?: string };
+          // Two appends to one audit chain that did not exclude each other (servers attached to different
+          // Citus nodes take advisory locks on different nodes): the loser runs again on the new head.
+          const chainRace = code === UNIQUE_VIOLATION && constraint?.startsWith('audit_log_chain_uq') === true;
+          if (attempt >= ATTEMPTS || !code || !(RETRYABLE.has(code) || chainRace)) throw err;
         }
       }
     },
