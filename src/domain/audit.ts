@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 
-/** What may be audited; every facade path names one of these. */
+/** The actions ixvault audits (documentation of the search filter; a new kind of entry adds its name here). */
 export const AUDIT_ACTIONS = [
   'content.read',
   'content.delete',
@@ -18,7 +18,6 @@ export const AUDIT_ACTIONS = [
   'erasure',
   'audit.export',
 ] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** The previous hash of a chain's first entry. */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -1,7 +1,7 @@
 /** The audit log (admins): search, export as JSON lines, and verification of the tenant's hash chain. */
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { ChainedAuditEntry } from '../../domain/audit.js';
+import { AUDIT_ACTIONS, type ChainedAuditEntry } from '../../domain/audit.js';
 import { errors } from '../../domain/errors.js';
 import type { Vault } from '../../services/vault.js';
 import type { AuditFilter } from '../../store/audit-repository.js';
@@ -22,10 +22,7 @@ const instant = { type: 'string', maxLength: 64 } as const;
 const FILTER_PROPERTIES = {
   principal: { ...text, description: 'who: `user:<tenant>/<id>` or `client:<tenant>/<clientId>`' },
   interactionId: text,
-  action: {
-    ...text,
-    description: 'content.read, content.delete, interaction.delete, export.item, erasure, erasure.delete, audit.export',
-  },
+  action: { ...text, description: AUDIT_ACTIONS.join(', ') },
   from: { ...instant, description: 'ISO 8601 instant, inclusive' },
   to: { ...instant, description: 'ISO 8601 instant, inclusive' },
   since: { ...instant, description: 'same as from' },
