@@ -192,7 +192,7 @@ export class Vault {
     };
     const existing = await found();
     if (existing) return existing;
-    const input = validateInteraction(raw);
+    const input = validateInteraction(await this.linkContact(principal, raw));
     try {
       const [outcome] = await this.interactions.upsertMany(principal.tenant.id, [input], Date.now(), 'create');
       if (!outcome) throw errors.internal('upsert returned nothing');
@@ -204,6 +204,22 @@ export class Vault {
       if (raced) return raced;
       throw err;
     }
+  }
+
+  /**
+   * The contact of a new call: the one named (which must exist in the
+   * tenant), else the oldest contact with the call's phone number, if any.
+   */
+  private async linkContact(principal: Principal, raw: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const tenantId = principal.tenant.id;
+    const { contactId, phoneNumber } = raw;
+    if (typeof contactId === 'string') {
+      if (!(await this.contacts.repository.exists(tenantId, contactId))) throw errors.contactNotFound(contactId, 'contactId');
+      return raw;
+    }
+    if (typeof phoneNumber !== 'string') return raw;
+    const [match] = await this.contacts.repository.find(tenantId, { phoneNumber }, 1);
+    return match ? { ...raw, contactId: match.id } : raw;
   }
 
   /** Locked read, merge patch (RFC 7396) on the canonical record, whole validation, write. */
