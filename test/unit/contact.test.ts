@@ -1,6 +1,7 @@
 /** The normal forms contacts are looked up by (src/domain/contact.ts), as properties. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { generateContacts, generateInteractions } from '../../src/demo/contact-center.js';
 import { contactIdOfPath, normalizeEmail, normalizePhone, validateContact } from '../../src/domain/contact.js';
 
 const digits = fc.stringMatching(/^[0-9]{1,15}$/);
@@ -48,5 +49,36 @@ describe('contact normal forms', () => {
     expect(contactIdOfPath('abc')).toBe('abc');
     expect(contactIdOfPath('/')).toBeUndefined();
     expect(contactIdOfPath('/path/has space')).toBeUndefined();
+  });
+});
+
+describe('the demo contact center', () => {
+  it("names only contacts it creates, and each interaction's address is its contact's", () => {
+    const options = {
+      seed: 7,
+      agents: 5,
+      contacts: 20,
+      interactions: 300,
+      fromMs: 0,
+      toMs: 86_400_000,
+      contentRatio: 0,
+      messagesPerChat: 4,
+    };
+    const contacts = new Map([...generateContacts(options)].map((c) => [c.id, c]));
+    expect(contacts.size).toBe(20);
+    let emails = 0;
+    for (const { record } of generateInteractions(options)) {
+      const contact = contacts.get(record.contactId as string);
+      expect(contact, String(record.contactId)).toBeDefined();
+      if (record.mediaType === 'call') expect(contact?.phoneNumbers).toContain(record.phoneNumber);
+      if (record.mediaType === 'email') {
+        emails++;
+        const email = record.email as { from: string; to: string[]; text: string; html: string };
+        expect([email.from, ...email.to]).toContain(contact?.emailAddresses[0]);
+        expect(email.html).toMatch(/^<p>/);
+        expect(validateContact(contact)).toMatchObject(contact as object);
+      }
+    }
+    expect(emails).toBeGreaterThan(0);
   });
 });
