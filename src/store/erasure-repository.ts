@@ -17,8 +17,8 @@ export class ErasureRepository {
   /**
    * Every interaction of one store where the subject appears: as the contact,
    * by a phone number (phoneNumber, connectFrom, connectTo), by an email
-   * address (connectFrom, connectTo; compared without case), or as a message
-   * participant. A scan of the tenant's rows: erasures are rare, and an index
+   * address (connectFrom, connectTo, an email's from, to and cc; compared
+   * without case), or as a message participant. A scan of the tenant's rows: erasures are rare, and an index
    * per identifier column would cost every ingest.
    */
   async find(tenantId: string, subject: ErasureSubject, source: Source): Promise<FoundInteraction[]> {
@@ -36,7 +36,12 @@ export class ErasureRepository {
         if (phones.length > 0)
           any.push(eb('i.phone_number', 'in', phones), eb('i.connect_from', 'in', phones), eb('i.connect_to', 'in', phones));
         if (emails.length > 0)
-          any.push(eb(sql<string>`lower(i.connect_from)`, 'in', emails), eb(sql<string>`lower(i.connect_to)`, 'in', emails));
+          any.push(
+            eb(sql<string>`lower(i.connect_from)`, 'in', emails),
+            eb(sql<string>`lower(i.connect_to)`, 'in', emails),
+            // An email's from, to and cc are JSON strings in its `email` column: the address, quoted, appears there.
+            ...emails.map((e) => sql<boolean>`lower(i.email) like ${`%${likeLiteral(JSON.stringify(e))}%`} escape '!'`),
+          );
         if (participants.length > 0)
           any.push(
             eb.exists(
@@ -121,4 +126,9 @@ export class ErasureRepository {
       .where('id', '=', id)
       .execute();
   }
+}
+
+/** Text matched literally by LIKE … ESCAPE '!' (email addresses often hold `_`). */
+function likeLiteral(text: string): string {
+  return text.replace(/[!%_]/g, (c) => `!${c}`);
 }

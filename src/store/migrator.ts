@@ -23,17 +23,18 @@ import type { DialectName, StoreConnection } from './database.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-audit-sequence.js';
 import * as m003 from './migrations/003-audit-seq-default.js';
+import * as m004 from './migrations/004-contacts.js';
 import * as m007 from './migrations/007-audit-chain.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
   db: Kysely<Database> | Transaction<Database>;
   schema: string;
+  /** The logical store being migrated: a table only one store needs is created in that one. */
+  source: Source;
   dialect: DialectName;
   /** The type of text columns: bytewise collation on PostgreSQL, like SQLite's default. */
   text: 'text' | RawBuilder<unknown>;
-  /** Which logical store: tables only the main store needs are created there alone. */
-  source: Source;
   createIndex(name: string, table: string, columns: string[], options?: { unique?: boolean }): Promise<void>;
   /** A table's name in this store as DDL names it without a schema (SQLite's archive tables are prefixed). */
   tableName(table: string): string;
@@ -48,6 +49,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '001-initial', up: m001.up },
   { name: '002-audit-sequence', up: m002.up },
   { name: '003-audit-seq-default', up: m003.up },
+  { name: '004-contacts', up: m004.up },
   { name: '007-audit-chain', up: m007.up },
 ];
 
@@ -265,9 +267,9 @@ function context(store: StoreConnection, db: Transaction<Database>, source: Sour
   return {
     db,
     schema: store.schemaOf(source),
+    source,
     dialect,
     text: dialect === 'postgres' ? sql`text collate "C"` : 'text',
-    source,
     createIndex: (name, table, columns, options) => store.impl.createIndex(db, source, name, table, columns, options),
     tableName: (table) => store.impl.tableName(source, table),
   };

@@ -127,6 +127,15 @@ describe(`read audit and the audit chain (${BACKEND})`, () => {
       'user:acme/admin-1 #messages',
       'user:acme/super-1 #messages',
     ]);
+    // An email's body is content too.
+    const email = await call(`${api()}/interactions`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: chatRecord({ mediaType: 'email', messages: [], email: { from: 'a@example.org', to: ['b@example.org'], text: 'Hi' } }),
+    });
+    expect(email.status, JSON.stringify(email.body)).toBe(201);
+    await call(`${api()}/interactions/${email.body.id}`, { headers: { authorization: admin } });
+    expect(await reads(email.body.id)).toMatchObject([{ contentKey: '#messages', detail: { messages: 0, emailBody: true } }]);
     // A record without messages holds no content: reading it is not a content read.
     expect((await call(`${api()}/interactions/${id}`, { headers: { authorization: admin } })).status).toBe(200);
     expect(await reads(id)).toHaveLength(1);

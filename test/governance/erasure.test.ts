@@ -82,6 +82,25 @@ describe(`erasure by data subject (${BACKEND})`, () => {
         ],
       }),
     );
+    const byEmailParts = await ingest(
+      chatRecord({
+        mediaType: 'email',
+        messages: [],
+        contactId: 'someone-else',
+        connectFrom: 'support@example.com',
+        email: { from: 'support@example.com', to: ['x_y@example.org'], cc: [email.toUpperCase()], text: 'Your order' },
+      }),
+    );
+    // `_` in an address is a LIKE wildcard: x_y must not match xzy.
+    const lookalike = await ingest(
+      chatRecord({
+        mediaType: 'email',
+        messages: [],
+        contactId: 'someone-else',
+        connectFrom: 'a@example.com',
+        email: { from: 'a@example.com', to: ['xzy@example.org'] },
+      }),
+    );
     const archived = await ingest(
       callRecord({ contactId, startDate: '2020-01-01T00:00:00Z', endDate: '2020-01-01T00:01:00Z' }),
       `old ${tag}`,
@@ -91,20 +110,20 @@ describe(`erasure by data subject (${BACKEND})`, () => {
     const foreign = await ingest(chatRecord({ contactId, connectFrom: email }), undefined, server.basic('gadmin'));
     expect(await server.runtime.vault.archive.moveBatch('acme', Date.parse('2021-01-01T00:00:00Z'), 1000)).toBeGreaterThan(0);
 
-    const res = await erase({ contactId, phoneNumbers: [phone], emailAddresses: [email] });
+    const res = await erase({ contactId, phoneNumbers: [phone], emailAddresses: [email, 'x_y@example.org'] });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.headers.get('location')).toBe(`/api/v1/erasures/${res.body.id}`);
     const receipt = res.body.receipt as ErasureReceipt;
     const ids = (list: { id: string }[]) => list.map((f) => f.id).sort();
-    const expected = [byContact.id, byPhone.id, byEmail.id, asParticipant.id, archived.id].sort();
+    const expected = [byContact.id, byPhone.id, byEmail.id, byEmailParts.id, asParticipant.id, archived.id].sort();
     expect(ids(receipt.found.interactions)).toEqual(expected);
     expect(ids(receipt.removed.interactions)).toEqual(expected);
-    expect(receipt.found.count).toBe(5);
-    expect(receipt.removed.count).toBe(5);
+    expect(receipt.found.count).toBe(6);
+    expect(receipt.removed.count).toBe(6);
     expect(receipt.kept).toEqual({ count: 0, interactions: [] });
     expect(receipt.found.interactions.find((f) => f.id === archived.id)?.source).toBe('archive');
     expect(receipt.removed.contentSha256s).toEqual([byContact.sha256, byPhone.sha256, archived.sha256].sort());
-    expect(receipt.identifiers).toEqual({ contactId: 1, phoneNumbers: 1, emailAddresses: 1 });
+    expect(receipt.identifiers).toEqual({ contactId: 1, phoneNumbers: 1, emailAddresses: 2 });
 
     // The signature is the deployment key's, over exactly this receipt; an altered receipt fails.
     const key = deriveKeys(Buffer.from(SECRET)).receipt;
@@ -137,6 +156,7 @@ describe(`erasure by data subject (${BACKEND})`, () => {
       }
     for (const sha of receipt.removed.contentSha256s) expect(existsSync(blobPath('acme', sha)), sha).toBe(false);
     expect(await exists(bystander.id)).toBe(true);
+    expect(await exists(lookalike.id)).toBe(true);
     expect(existsSync(blobPath('acme', bystander.sha256 as string))).toBe(true);
     const theirs = await call(`${api()}/interactions/${foreign.id}`, { headers: { authorization: server.basic('gadmin') } });
     expect(theirs.status).toBe(200);
@@ -154,7 +174,7 @@ describe(`erasure by data subject (${BACKEND})`, () => {
     const erasure = log.body.entries.find((e: { action: string }) => e.action === 'erasure');
     expect(erasure).toMatchObject({
       actor: 'user:acme/admin-1',
-      detail: { receipt: res.body.id, found: 5, removed: 5, kept: 0 },
+      detail: { receipt: res.body.id, found: 6, removed: 6, kept: 0 },
     });
     const deletions = log.body.entries.filter((e: { action: string }) => e.action === 'erasure.delete');
     expect(deletions.map((e: { interactionId: string }) => e.interactionId).sort()).toEqual(expected);

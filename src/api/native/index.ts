@@ -7,6 +7,7 @@ import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
 import { withArchiveHint } from './archive-hint.js';
 import { auditRoutes } from './audit-routes.js';
+import { contactRoutes } from './contact-routes.js';
 import { contentRoutes } from './content-routes.js';
 import { erasureRoutes } from './erasure-routes.js';
 import { exportRoutes } from './export-routes.js';
@@ -33,4 +34,5 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(auditRoutes, { vault });
   await app.register(erasureRoutes, { erasures: runtime.erasures });
   await app.register(exportRoutes, { exports: runtime.exports });
+  await app.register(contactRoutes, { vault });
 }
