@@ -9,8 +9,6 @@ import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
@@ -18,6 +16,7 @@ import { genesysInteractionResource } from './api/genesys/interaction-resource-r
 import { nativeApi } from './api/native/index.js';
 import { sendProblem } from './api/native/problem.js';
 import { oauthRoutes } from './api/oauth.js';
+import { registerOpenApi } from './api/openapi.js';
 import { opsRoutes } from './api/ops.js';
 import { BodyDeadlines } from './api/shared/body-deadlines.js';
 import { OriginPolicy } from './api/shared/origins.js';
@@ -70,26 +69,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   );
   const { origins, bodies } = await edge(app, runtime, limits);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'ixvault',
-        version: '0.1.0',
-        description:
-          'Interaction history and content. Native API under /api/v1; the Vonage-compatible Interaction Content API under /interaction-content; the Genesys-compatible Interaction History API under /api/v2/ucs.',
-      },
-      components: {
-        securitySchemes: {
-          basic: { type: 'http', scheme: 'basic' },
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-        },
-      },
-      security: [{ basic: [] }, { bearer: [] }],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerOpenApi(app);
 
   // First: its CSRF guard is a root hook, which only the routes registered after it inherit.
   await app.register(consolePlugin, { auth: runtime.auth });

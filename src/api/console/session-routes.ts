@@ -31,7 +31,9 @@ export async function sessionRoutes(app: FastifyInstance, { auth }: { auth: Auth
     '/',
     {
       schema: {
+        operationId: 'signIn',
         summary: 'Sign in: sets the session cookie',
+        security: [],
         description: 'Send `X-Requested-With` from the same origin. Only users sign in; clients use OAuth.',
         tags: ['native'],
         body: {
@@ -42,6 +44,7 @@ export async function sessionRoutes(app: FastifyInstance, { auth }: { auth: Auth
             userName: { type: 'string', minLength: 1, maxLength: 256 },
             password: { type: 'string', maxLength: 1024 },
           },
+          examples: [{ userName: 'agent1', password: 'correct horse battery staple' }],
         },
         response: { 200: SESSION },
       },
@@ -60,14 +63,28 @@ export async function sessionRoutes(app: FastifyInstance, { auth }: { auth: Auth
     },
   );
 
-  app.get('/', { schema: { summary: 'Who is signed in', tags: ['native'], response: { 200: SESSION } } }, async (request) =>
-    describe(await auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie })),
+  app.get(
+    '/',
+    { schema: { operationId: 'getSession', summary: 'Who is signed in', tags: ['native'], response: { 200: SESSION } } },
+    async (request) =>
+      describe(await auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie })),
   );
 
-  app.delete('/', { schema: { summary: 'Sign out: clears the session cookie', tags: ['native'] } }, async (request, reply) => {
-    setSessionCookie(request, reply, undefined);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/',
+    {
+      schema: {
+        operationId: 'signOut',
+        summary: 'Sign out: clears the session cookie',
+        tags: ['native'],
+        response: { 204: { type: 'null', description: 'Signed out' } },
+      },
+    },
+    async (request, reply) => {
+      setSessionCookie(request, reply, undefined);
+      return reply.code(204).send();
+    },
+  );
 }
 
 function describe(principal: Principal) {

@@ -15,6 +15,7 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
     '/interactions/:id',
     {
       schema: {
+        operationId: 'ucsGetInteractionContent',
         summary: 'GetInteractionContent (result on CometD /v2/ucs/interactions)',
         tags: ['genesys'],
         params: {

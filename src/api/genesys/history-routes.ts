@@ -32,6 +32,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     '/interactions',
     {
       schema: {
+        operationId: 'ucsRetrieveInteractionHistory',
         summary: 'RetrieveInteractionHistory or RetrieveAgentHistory (result on CometD /v2/ucs/interactions)',
         tags: ['genesys'],
         body: operationBody(['RetrieveInteractionHistory', 'RetrieveAgentHistory'], true),
@@ -49,6 +50,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     '/contacts/:id/interactions',
     {
       schema: {
+        operationId: 'ucsRetrieveContactHistory',
         summary: "RetrieveContactHistory: a contact's interactions (result on CometD /v2/ucs/interactions)",
         tags: ['genesys'],
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } },
@@ -66,6 +68,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     '/interactions',
     {
       schema: {
+        operationId: 'ucsGetInteractionHistory',
         summary: 'The interaction history resource, synchronously (same filters as RetrieveInteractionHistory)',
         tags: ['genesys'],
         querystring: HISTORY_QUERYSTRING,

@@ -8,6 +8,7 @@ import type { EdgeLimits } from '../../config.js';
 import { errors } from '../../domain/errors.js';
 import type { Notifier } from '../../notify/index.js';
 import type { Runtime } from '../../runtime.js';
+import { documentErrors } from '../openapi.js';
 import { authenticateHook } from '../shared/authenticate.js';
 import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
@@ -15,7 +16,7 @@ import { sessionCookieHook } from '../shared/session-cookie.js';
 import { AsyncResults } from './async-results.js';
 import { contentRoutes } from './content-routes.js';
 import { historyRoutes } from './history-routes.js';
-import { sendStatus } from './status.js';
+import { STATUS_ERRORS, sendStatus } from './status.js';
 
 export { INTERACTIONS_CHANNEL } from './async-results.js';
 
@@ -39,6 +40,7 @@ export async function genesysApi(
  */
 export function genesysScope(app: FastifyInstance, runtime: Runtime): void {
   app.setErrorHandler(sendStatus);
+  documentErrors(app, STATUS_ERRORS);
   app.setNotFoundHandler((request, reply) =>
     sendStatus(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
   );

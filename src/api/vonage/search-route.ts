@@ -61,7 +61,7 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
   app.get<{ Querystring: SearchQuery }>(
     '/interactions',
     {
-      schema: vonageSchema('Search interactions with content', {
+      schema: vonageSchema('vonageSearchInteractions', 'Search interactions with content', {
         description:
           'Only interactions with at least one content item, oldest first. Parameter names are matched case-insensitively; unknown parameters are ignored.',
         querystring: {
