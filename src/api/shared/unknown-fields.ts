@@ -46,7 +46,9 @@ export function unknownFields(value: unknown, schema: unknown): string[] {
       return;
     }
     if (Array.isArray(at)) {
-      at.forEach((item, index) => walk(item, under.items, path ? `${path}.${index}` : String(index)));
+      at.forEach((item, index) => {
+        walk(item, under.items, path ? `${path}.${index}` : String(index));
+      });
       return;
     }
     if (!isSchema(at)) return;
