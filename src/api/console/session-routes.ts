@@ -10,6 +10,8 @@ import type { Principal } from '../../domain/principal.js';
 import { mayPerform } from '../../domain/scopes.js';
 import { sendProblem } from '../native/problem.js';
 import { setSessionCookie } from '../shared/session-cookie.js';
+import { refuseUnknownFields } from '../shared/unknown-fields.js';
+import { CSRF_HEADER } from './csrf.js';
 
 const SESSION = {
   type: 'object',
@@ -26,6 +28,7 @@ const SESSION = {
 
 export async function sessionRoutes(app: FastifyInstance, { auth }: { auth: Authenticator }) {
   app.setErrorHandler(sendProblem);
+  refuseUnknownFields(app);
 
   app.post<{ Body: { userName: string; password: string } }>(
     '/',
@@ -34,6 +37,12 @@ export async function sessionRoutes(app: FastifyInstance, { auth }: { auth: Auth
         operationId: 'signIn',
         summary: 'Sign in: sets the session cookie',
         security: [],
+        // Checked before validation by the CSRF guard (./csrf.ts); declared here so that clients know to send it.
+        headers: {
+          type: 'object',
+          required: [CSRF_HEADER],
+          properties: { [CSRF_HEADER]: { type: 'string', maxLength: 64, examples: ['fetch'] } },
+        },
         description: 'Send `X-Requested-With` from the same origin. Only users sign in; clients use OAuth.',
         tags: ['native'],
         body: {
