@@ -9,7 +9,7 @@ import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { genesysInteractionResource } from './api/genesys/interaction-resource-route.js';
@@ -136,15 +136,22 @@ async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) 
   });
 
   // Per principal once authenticated (after the facades' onRequest hooks), per IP on routes without credentials.
-  // Failed logins never get here: the authenticator throttles them per user name and per IP.
-  if (limits.rateLimitPerMinute > 0 || limits.ipRateLimitPerMinute > 0)
-    await app.register(rateLimit, {
-      hook: 'preHandler',
-      timeWindow: 60_000,
-      keyGenerator: (request) => (request.principal ? `principal:${recipientOf(request.principal)}` : `ip:${request.ip}`),
-      max: (request) => (request.principal ? limits.rateLimitPerMinute : limits.ipRateLimitPerMinute) || Number.MAX_SAFE_INTEGER,
-      errorResponseBuilder: (_request, context) => errors.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
-    });
+  // Failed logins never get here: the authenticator throttles them per user name and per IP. An API client may
+  // have a limit of its own in the principals file (Vonage's fair usage is per client); 0 is no limit.
+  const perMinute = (request: FastifyRequest): number => {
+    const principal = request.principal;
+    if (!principal) return limits.ipRateLimitPerMinute;
+    const own = principal.kind === 'client' ? runtime.auth.directory.clients.get(principal.id)?.rateLimitPerMinute : undefined;
+    return own ?? limits.rateLimitPerMinute;
+  };
+  await app.register(rateLimit, {
+    hook: 'preHandler',
+    timeWindow: 60_000,
+    allowList: (request) => perMinute(request) === 0,
+    keyGenerator: (request) => (request.principal ? `principal:${recipientOf(request.principal)}` : `ip:${request.ip}`),
+    max: (request) => perMinute(request),
+    errorResponseBuilder: (_request, context) => errors.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
 
   app.addHook('onSend', async (request, reply) => {
     if (!reply.hasHeader('cache-control') && PERSONAL_PREFIXES.some((p) => request.url.startsWith(p)))

@@ -18,6 +18,13 @@ import {
 /** Bodies the domain validates (every problem at once, in its own words): the schema documents them and names their fields. */
 const VALIDATED_BY_THE_DOMAIN = () => () => true;
 
+/** The body of a single record or a patch: a JSON object, else a 400 naming the body. */
+function jsonObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw errors.invalidRequest([{ field: 'body', message: 'must be a JSON object' }]);
+  return body as Record<string, unknown>;
+}
+
 const CONFLICT = { 409: 'The id and guid name two different stored interactions, or would change a stored guid' };
 
 export async function interactionRoutes(app: FastifyInstance, { vault }: { vault: Vault }) {
@@ -37,7 +44,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
       validatorCompiler: VALIDATED_BY_THE_DOMAIN,
     },
     async (request, reply) => {
-      const outcome = await vault.upsert(request.principal, request.body);
+      const outcome = await vault.upsert(request.principal, jsonObject(request.body));
       reply.header('Location', `${app.prefix}/interactions/${outcome.id}`);
       return reply.code(outcome.created ? 201 : 200).send(outcome);
     },
@@ -102,9 +109,8 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
       validatorCompiler: VALIDATED_BY_THE_DOMAIN,
     },
     async (request) => {
-      const body = request.body;
-      if (typeof body === 'object' && body !== null && 'messages' in body)
-        throw errors.invalidField('messages', 'append messages with POST …/messages');
+      const body = jsonObject(request.body);
+      if ('messages' in body) throw errors.invalidField('messages', 'append messages with POST …/messages');
       return vault.patch(request.principal, request.params.id, body);
     },
   );

@@ -872,7 +872,10 @@ export interface operations {
     signIn: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @example fetch */
+                "x-requested-with": string;
+            };
             path?: never;
             cookie?: never;
         };
