@@ -42,6 +42,7 @@ const BODY = {
 } as const;
 
 const RESULT = {
+  title: 'VonageDeleteResult',
   type: 'object',
   required: ['failures'],
   properties: {

@@ -17,7 +17,7 @@ import { SEARCH_RESULT, vonageSchema } from './schemas.js';
 
 const MAX_WINDOW_MS = 7 * 24 * 3600_000;
 
-interface SearchQuery {
+export interface SearchQuery {
   start: string;
   end: string;
   handlingAgentId?: string;

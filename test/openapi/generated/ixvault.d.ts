@@ -754,6 +754,15 @@ export interface components {
                 };
             };
         };
+        /** VonageDeleteResult */
+        VonageDeleteResult: {
+            /** @description the GUIDs that were not deleted; a GUID that does not exist is not a failure */
+            failures: {
+                guid: string;
+                message: string;
+                statusCode: number;
+            }[];
+        };
         /** VonageError */
         VonageError: {
             message: string;
@@ -3059,14 +3068,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description the GUIDs that were not deleted; a GUID that does not exist is not a failure */
-                        failures: {
-                            guid: string;
-                            message: string;
-                            statusCode: number;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["VonageDeleteResult"];
                 };
             };
             /** @description Bad request: the message names the field or parameter */
