@@ -10,8 +10,9 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
@@ -21,7 +22,10 @@ const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const GENERATED = join(ROOT, 'test/openapi/generated/ixvault.d.ts');
 /** openapi-typescript is built on TypeScript 5's compiler API: it lives in its own workspace (see DECISIONS.md). */
-const OPENAPI_TYPESCRIPT = join(ROOT, 'tools/openapi-typescript/node_modules/openapi-typescript/bin/cli.js');
+const OPENAPI_TYPESCRIPT = join(
+  dirname(createRequire(join(ROOT, 'tools/openapi-typescript/package.json')).resolve('openapi-typescript/package.json')),
+  'bin/cli.js',
+);
 const REDOCLY = join(ROOT, 'node_modules/@redocly/cli/bin/cli.js');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 /** No telemetry, no update check: the tools must work offline. */
