@@ -4,11 +4,12 @@
  * principals file (`rateLimitPerMinute`, Vonage's samples assume about 160),
  * over the server's own limit for everyone else.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Directory, type PrincipalsConfig } from '../../src/auth/directory.js';
 import { build } from '../helpers/app.js';
 import { BACKEND, call, PRINCIPALS, removeTestData, type TestServer } from '../helpers/server.js';
-import { V3 } from './helpers.js';
+import { ingest, V3 } from './helpers.js';
 
 const OWN_LIMIT = 4;
 const SERVER_LIMIT = 2;
@@ -23,6 +24,12 @@ function withLimitedClients(): PrincipalsConfig {
       clientId: 'acme-fair',
       clientSecret: 'secret-acme-fair',
       scopes: ['interaction-content:read'],
+      rateLimitPerMinute: OWN_LIMIT,
+    },
+    {
+      clientId: 'acme-fair-deleter',
+      clientSecret: 'secret-acme-fair-deleter',
+      scopes: ['interaction-content:read', 'interaction-content:delete'],
       rateLimitPerMinute: OWN_LIMIT,
     },
     {
@@ -75,6 +82,26 @@ describe(`Vonage fair usage, per client (${BACKEND})`, () => {
       429,
     ]);
     expect((await statuses('acme-unlimited', OWN_LIMIT * 3)).every((a) => a.status === 200)).toBe(true);
+  });
+
+  it('a throttled request does nothing, so its retry is harmless: a refused batch deletes nothing', async () => {
+    const { guid } = await ingest(server, server.basic('admin1'), { startDate: '2025-01-01T10:00:00Z' });
+    const deleter = await server.bearer('acme-fair-deleter');
+    const batch = (guids: string[]) =>
+      call(`${server.url}/interaction-content/interactions/delete-batch`, {
+        method: 'POST',
+        headers: { authorization: deleter, accept: V3 },
+        json: { guids },
+      });
+    for (let i = 0; i < OWN_LIMIT; i++) expect((await batch([randomUUID()])).body).toEqual({ failures: [] });
+    const refused = await batch([guid]);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const still = await call(`${server.url}/interaction-content/interactions/${guid}`, {
+      headers: { authorization: await server.bearer('acme-unlimited'), accept: V3 },
+    });
+    expect(still.status).toBe(200);
+    expect(still.body.content.map((c: { contentKey: string }) => c.contentKey)).toEqual(['callRecording']);
   });
 
   it('refuses a limit that is not a whole number', async () => {
