@@ -131,12 +131,14 @@ function mergePatchOf(schema: JsonSchema): JsonSchema {
   return { ...rest, properties: patched };
 }
 
+const RECORD_PATCH = mergePatchOf(INTERACTION);
+
 /** PATCH /interactions/{id}: a merge patch of the record; messages change through …/messages. */
 export const INTERACTION_PATCH = {
-  ...mergePatchOf(INTERACTION),
+  ...RECORD_PATCH,
   title: 'InteractionPatch',
   properties: {
-    ...(mergePatchOf(INTERACTION).properties as Record<string, JsonSchema>),
+    ...(RECORD_PATCH.properties as Record<string, JsonSchema>),
     messages: { not: {}, description: 'not patchable: append with POST /interactions/{id}/messages' },
   },
   examples: [{ subject: 'Billing question (refund)', comment: null, customAttributes: { resolution: 'refund' } }],
