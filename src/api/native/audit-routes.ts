@@ -41,6 +41,31 @@ function filterOf(q: FilterQuery): AuditFilter {
   return filter;
 }
 
+const AUDIT_PAGE = {
+  type: 'object',
+  properties: {
+    entries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          chainNo: { type: 'integer' },
+          at: { type: 'string', format: 'date-time' },
+          actor: { type: 'string' },
+          action: { type: 'string' },
+          interactionId: { type: 'string' },
+          contentKey: { type: 'string' },
+          detail: { type: 'object', additionalProperties: true },
+          prevHash: { type: 'string' },
+          hash: { type: 'string' },
+        },
+      },
+    },
+    next: { type: ['integer', 'null'], description: 'pass as `before` for the next (older) page' },
+  },
+} as const;
+
 /** An entry on the wire: the instant as ISO 8601, the chain fields as stored. */
 export function auditEntryJson({ atMs, ...rest }: ChainedAuditEntry) {
   return { at: new Date(atMs).toISOString(), ...rest };
@@ -52,6 +77,7 @@ export async function auditRoutes(app: FastifyInstance, { vault }: { vault: Vaul
     {
       config: { operation: 'audit.read' },
       schema: {
+        operationId: 'getAuditLog',
         summary: 'Search the audit log, newest first (admins)',
         tags: ['native'],
         querystring: {
@@ -63,6 +89,7 @@ export async function auditRoutes(app: FastifyInstance, { vault }: { vault: Vaul
             before: { type: 'integer', minimum: 1, description: 'the `next` of the previous page' },
           },
         },
+        response: { 200: AUDIT_PAGE },
       },
     },
     async (request) => {
@@ -80,9 +107,11 @@ export async function auditRoutes(app: FastifyInstance, { vault }: { vault: Vaul
     {
       config: { operation: 'audit.read' },
       schema: {
+        operationId: 'exportAuditLog',
         summary: 'Export the audit log as JSON lines, oldest first (admins); the export is itself audited',
         tags: ['native'],
         querystring: { type: 'object', additionalProperties: false, properties: FILTER_PROPERTIES },
+        response: { 200: { description: 'one entry per line (application/x-ndjson)', type: 'string' } },
       },
     },
     async (request, reply) => {
@@ -100,8 +129,21 @@ export async function auditRoutes(app: FastifyInstance, { vault }: { vault: Vaul
     {
       config: { operation: 'audit.read' },
       schema: {
+        operationId: 'verifyAuditLog',
         summary: "Verify the tenant's audit hash chain; names the first broken entry",
         tags: ['native'],
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: true,
+            properties: {
+              ok: { type: 'boolean' },
+              entries: { type: 'integer' },
+              head: { type: 'object', additionalProperties: true },
+              broken: { type: 'object', additionalProperties: true },
+            },
+          },
+        },
       },
     },
     async (request) => {

@@ -12,12 +12,23 @@ interface ErasureBody {
 const identifier = { type: 'string', minLength: 1, maxLength: 256 } as const;
 const list = { type: 'array', maxItems: MAX_SUBJECT_IDENTIFIERS, items: identifier } as const;
 
+const RECEIPT = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: ['running', 'done'] },
+    receipt: { type: 'object', additionalProperties: true, description: 'found, removed, kept: ids, content hashes, counts' },
+    signature: { type: 'string', description: 'the receipt as a compact JWS (HS256)' },
+  },
+} as const;
+
 export async function erasureRoutes(app: FastifyInstance, { erasures }: { erasures: ErasureService }) {
   app.post<{ Body: ErasureBody }>(
     '/erasures',
     {
       config: { operation: 'erasure.run' },
       schema: {
+        operationId: 'createErasure',
         summary: 'Erase a data subject from the main store and the archive',
         description:
           'Finds every interaction where the contact id, a phone number (phoneNumber, connectFrom, connectTo) or an email ' +
@@ -31,6 +42,7 @@ export async function erasureRoutes(app: FastifyInstance, { erasures }: { erasur
           additionalProperties: false,
           properties: { contactId: identifier, phoneNumbers: list, emailAddresses: list },
         },
+        response: { 201: RECEIPT },
       },
     },
     async (request, reply) => {
@@ -45,8 +57,10 @@ export async function erasureRoutes(app: FastifyInstance, { erasures }: { erasur
     {
       config: { operation: 'erasure.run' },
       schema: {
+        operationId: 'getErasure',
         summary: 'An erasure receipt, its signature checked again',
         tags: ['native'],
+        response: { 200: RECEIPT },
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } },
       },
     },

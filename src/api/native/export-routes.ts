@@ -14,12 +14,27 @@ const instant = { type: 'string', maxLength: 64, description: 'ISO 8601 instant,
 const list = (values: readonly string[]) =>
   ({ type: 'array', maxItems: values.length, items: { type: 'string', maxLength: 64 }, description: values.join(', ') }) as const;
 
+/** A job as the API shows it (ExportJobView); every field is kept. */
+const JOB = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: ['queued', 'running', 'scheduled', 'done', 'failed', 'cancelled'] },
+    run: { type: 'integer' },
+    progress: { type: 'object', additionalProperties: true },
+    errors: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    location: { type: 'string' },
+  },
+} as const;
+
 export async function exportRoutes(app: FastifyInstance, { exports }: { exports: ExportService }) {
   app.post<{ Body: ExportSpecInput }>(
     '/exports',
     {
       config: { operation: 'export.manage' },
       schema: {
+        operationId: 'createExportJob',
         summary: 'Create an export job: one-off over a time range, or recurring (hourly, daily)',
         description:
           'Writes the content of the interactions that started in the range (a recurring job: since its previous run and ' +
@@ -47,6 +62,7 @@ export async function exportRoutes(app: FastifyInstance, { exports }: { exports:
             },
           },
         },
+        response: { 201: JOB },
       },
     },
     async (request, reply) => {
@@ -63,6 +79,7 @@ export async function exportRoutes(app: FastifyInstance, { exports }: { exports:
     {
       config: { operation: 'export.manage' },
       schema: {
+        operationId: 'listExportJobs',
         summary: 'Export jobs, newest first',
         tags: ['native'],
         querystring: {
@@ -70,6 +87,7 @@ export async function exportRoutes(app: FastifyInstance, { exports }: { exports:
           additionalProperties: false,
           properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
         },
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: JOB } } } },
       },
     },
     async (request) => ({ items: await exports.list(request.principal, request.query.limit) }),
@@ -79,7 +97,13 @@ export async function exportRoutes(app: FastifyInstance, { exports }: { exports:
     '/exports/:id',
     {
       config: { operation: 'export.manage' },
-      schema: { summary: 'An export job: status, progress, counts, errors', tags: ['native'], params: ID_PARAMS },
+      schema: {
+        operationId: 'getExportJob',
+        summary: 'An export job: status, progress, counts, errors',
+        tags: ['native'],
+        params: ID_PARAMS,
+        response: { 200: JOB },
+      },
     },
     async (request) => exports.get(request.principal, request.params.id),
   );
@@ -89,9 +113,11 @@ export async function exportRoutes(app: FastifyInstance, { exports }: { exports:
     {
       config: { operation: 'export.manage' },
       schema: {
+        operationId: 'cancelExportJob',
         summary: 'Cancel an export job (a batch under way is not committed); an ended job is answered as it is',
         tags: ['native'],
         params: ID_PARAMS,
+        response: { 200: JOB },
       },
     },
     async (request) => exports.cancel(request.principal, request.params.id),

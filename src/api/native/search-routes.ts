@@ -11,7 +11,7 @@ import { instantParam } from '../shared/params.js';
 import { warnUnencodedPlus } from '../shared/plus-warning.js';
 import { INTERACTION_RESPONSE, SOURCE } from './schemas.js';
 
-interface SearchQuery {
+export interface SearchQuery {
   from?: string;
   to?: string;
   mediaType?: string;
@@ -39,6 +39,7 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
     {
       config: { operation: 'interaction.read' },
       schema: {
+        operationId: 'searchInteractions',
         summary: 'Search interactions',
         tags: ['native'],
         querystring: {
