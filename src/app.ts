@@ -104,6 +104,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     timeoutSeconds: COMETD_TIMEOUT_SECONDS,
     heldBytesPerRecipient: limits.heldBytesPerPrincipal,
     heldBytes: limits.heldBytes,
+    hub: (holdLimits) => runtime.coordination.hub(holdLimits),
     gate: {
       bodyLimitBytes: limits.bayeuxBodyLimitBytes,
       watchBody: (request, response) => bodies.watch(request, response),
@@ -112,7 +113,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       isCorsOrigin: (origin) => origins.isConfigured(origin),
     },
   });
-  const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory);
+  const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory, runtime.coordination.events);
   app.addHook('onClose', async () => stopLiveFeed());
   await app.register(genesysApi, { prefix: '/api/v2/ucs', runtime, notifier, limits });
   await app.register(genesysInteractionResource, { prefix: '/api/v2/interactions', runtime });
@@ -164,6 +165,10 @@ async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) 
       keyGenerator: (request) => (request.principal ? `principal:${recipientOf(request.principal)}` : `ip:${request.ip}`),
       max: (request) => (request.principal ? limits.rateLimitPerMinute : limits.ipRateLimitPerMinute) || Number.MAX_SAFE_INTEGER,
       errorResponseBuilder: (_request, context) => errors.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+      // A cluster counts in Redis, so a principal's limit holds across nodes; should Redis fail, requests pass.
+      ...(runtime.coordination.rateLimitRedis
+        ? { redis: runtime.coordination.rateLimitRedis, nameSpace: 'ixvault:rate:', skipOnError: true }
+        : {}),
     });
 
   app.addHook('onSend', async (request, reply) => {

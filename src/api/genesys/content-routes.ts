@@ -33,7 +33,7 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
       const context = resourceContext(request);
       const { id } = request.params;
       const source = request.body.source ?? 'main';
-      const referenceId = results.start(principal, 'GetInteractionContentMessage', async () => {
+      const referenceId = await results.start(principal, 'GetInteractionContentMessage', async () => {
         const record = await vault.get(principal, id, source);
         assertMediaAllowed(principal.tenant, record.mediaType, 'id');
         const result: { interaction: Resource; messages?: Resource[] } = {

@@ -21,9 +21,9 @@ type HistoryQueryString = Omit<HistoryParams, 'searchCustomAttributes'> & {
 };
 
 export async function historyRoutes(app: FastifyInstance, { vault, results }: { vault: Vault; results: AsyncResults }) {
-  const start = (request: FastifyRequest, query: HistoryQuery) => ({
+  const start = async (request: FastifyRequest, query: HistoryQuery) => ({
     statusCode: GENESYS_STATUS.ok,
-    referenceId: results.start(request.principal, 'GetInteractionsHistoryMessage', () =>
+    referenceId: await results.start(request.principal, 'GetInteractionsHistoryMessage', () =>
       history(vault, request.principal, query, resourceContext(request)),
     ),
   });

@@ -24,7 +24,7 @@ export async function genesysApi(
   { runtime, notifier, limits }: { runtime: Runtime; notifier: Notifier; limits?: EdgeLimits },
 ) {
   genesysScope(app, runtime);
-  const results = new AsyncResults(notifier, app.log, limits);
+  const results = new AsyncResults(notifier, runtime.coordination.sequences, app.log, limits);
   // Results still being computed need the store, which closes right after the app.
   app.addHook('onClose', () => results.drain());
   const vault = runtime.vault;
