@@ -43,7 +43,12 @@ function ixvaultNode({ name, port, args, env, log }) {
       });
       node.child = child;
       let running = true;
-      node.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve((running = false) || { code, signal })));
+      node.exited = new Promise((resolve) =>
+        child.on('exit', (code, signal) => {
+          running = false;
+          resolve({ code, signal });
+        }),
+      );
       const keep = (d) => {
         node.output = (node.output + d).slice(-20_000);
         log(name, String(d));

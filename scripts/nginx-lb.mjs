@@ -134,7 +134,12 @@ export async function startLoadBalancer({ nodes, log = () => {} }) {
     stderr += d;
   });
   let exited = false;
-  const gone = new Promise((resolve) => child.on('exit', () => resolve((exited = true))));
+  const gone = new Promise((resolve) =>
+    child.on('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   try {
     await waitForPort(port, { exited: () => exited });
   } catch (err) {

@@ -68,7 +68,12 @@ export async function startRedis({ log = () => {} } = {}) {
     { stdio: ['ignore', 'ignore', 'pipe'], ...user.spawn },
   );
   let exited = false;
-  const gone = new Promise((resolve) => child.on('exit', () => resolve((exited = true))));
+  const gone = new Promise((resolve) =>
+    child.on('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   await waitForPort(port, { exited: () => exited });
   log(`Redis listening on 127.0.0.1:${port}`);
   let stopping;
