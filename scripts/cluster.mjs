@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLoadBalancer } from './nginx-lb.mjs';
 import { startCluster as startPostgres } from './pg-cluster.mjs';
-import { freePort, startRedis, waitForPort } from './redis-server.mjs';
+import { freePort, startRedis } from './redis-server.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE_NAMES = 'abcdefghijklmnopqrstuvwxyz';
@@ -27,6 +27,7 @@ const NODE_NAMES = 'abcdefghijklmnopqrstuvwxyz';
  * `kill(signal)` signals it, `exited` resolves when the current run ends.
  */
 function ixvaultNode({ name, port, args, env, log }) {
+  let started = false;
   const node = {
     name,
     port,
@@ -36,30 +37,46 @@ function ixvaultNode({ name, port, args, env, log }) {
     exited: Promise.resolve(),
     output: '',
     async start() {
+      // A free port can be taken by someone else before the node binds it: before nginx knows the
+      // node's address (its first start), another port is fine.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await node.run();
+          started = true;
+          return node;
+        } catch (err) {
+          if (started || attempt === 3 || !/already in use/.test(node.output)) throw err;
+          node.port = await freePort();
+          node.url = `http://127.0.0.1:${node.port}`;
+          node.address = `127.0.0.1:${node.port}`;
+          node.output = '';
+        }
+      }
+    },
+    async run() {
+      const port = node.port;
       const child = spawn(process.execPath, [join(ROOT, 'bin', 'ixvault.js'), 'serve', '--port', String(port), ...args], {
         cwd: ROOT,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       node.child = child;
-      let running = true;
-      node.exited = new Promise((resolve) =>
-        child.on('exit', (code, signal) => {
-          running = false;
-          resolve({ code, signal });
-        }),
-      );
-      const keep = (d) => {
-        node.output = (node.output + d).slice(-20_000);
-        log(name, String(d));
-      };
-      child.stdout.on('data', keep);
-      child.stderr.on('data', keep);
-      await waitForPort(port, { deadlineMs: 60_000, exited: () => !running }).catch((err) => {
-        throw new Error(`node ${name}: ${err.message}\n${node.output}`);
+      // Listening is what the node says (its banner), not that something answers on the port: that
+      // could be whoever took the port first.
+      const banner = `ixvault is listening on http://127.0.0.1:${port}`;
+      const listening = new Promise((resolve, reject) => {
+        const keep = (d) => {
+          node.output = (node.output + d).slice(-20_000);
+          log(name, String(d));
+          if (node.output.includes(banner)) resolve();
+        };
+        child.stdout.on('data', keep);
+        child.stderr.on('data', keep);
+        child.on('exit', () => reject(new Error(`node ${name} exited before listening:\n${node.output}`)));
       });
+      node.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+      await listening;
       await waitReady(node.url);
-      return node;
     },
     kill(signal = 'SIGTERM') {
       node.child?.kill(signal);

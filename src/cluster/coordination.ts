@@ -43,6 +43,8 @@ export interface Coordination {
   readonly events: ClusterEvents;
   /** For @fastify/rate-limit's `redis` store; undefined: counters in this process. */
   readonly rateLimitRedis: Redis | undefined;
+  /** Rejects when the shared state cannot be reached (readiness). */
+  check(): Promise<void>;
   /** The notification hub of the Bayeux server. */
   hub(limits: HoldLimits): NotificationHub;
   close(): Promise<void>;

@@ -48,6 +48,8 @@ export class LocalCoordination implements Coordination {
   readonly events = new LocalEvents();
   readonly rateLimitRedis = undefined;
 
+  async check(): Promise<void> {}
+
   hub(limits: HoldLimits): NotificationHub {
     return new LocalHub(limits);
   }

@@ -152,12 +152,22 @@ export class RedisCoordination implements Coordination {
     return this.redis;
   }
 
+  async check(): Promise<void> {
+    await this.redis.ping();
+  }
+
   hub(limits: HoldLimits): NotificationHub {
     return new RedisHub(this.redis, this.subscriber, PREFIX, limits);
   }
 
+  /** Quits politely when connected; a connection that is retrying (Redis down) is just dropped. */
   async close(): Promise<void> {
-    await Promise.allSettled([this.subscriber.quit(), this.redis.quit()]);
+    await Promise.allSettled(
+      [this.subscriber, this.redis].map(async (connection) => {
+        if (connection.status === 'ready') await connection.quit();
+        else connection.disconnect();
+      }),
+    );
   }
 }
 

@@ -184,6 +184,14 @@ describe(`rate limits counted across nodes (${BACKEND})`, () => {
       200,
     );
   });
+
+  it('is ready while Redis answers, and not once it is gone', async () => {
+    expect((await call(`${a.url}/ready`)).body).toEqual({ status: 'ready', database: BACKEND, shared: 'redis' });
+    await redis.stop();
+    const gone = await call(`${a.url}/ready`);
+    expect(gone.status).toBe(503);
+    expect(gone.body.reason).toMatch(/^Redis: /);
+  });
 });
 
 describe('the Redis hub', () => {
