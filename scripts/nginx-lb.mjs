@@ -23,16 +23,87 @@ export function findNginx() {
 }
 
 /**
- * The configuration: `nodes` is [{ name, address }] (name: [a-z0-9]+, address: host:port),
- * `listen` the address nginx listens on, `prefix` where it keeps its pid and temporary files.
+ * What goes in nginx's `http` block for an ixvault cluster (docs/DEPLOYMENT.md
+ * shows it for three nodes, and a test checks the page against this):
+ * `nodes` is [{ name, address }] (name: [a-z0-9]+, address: host:port), `listen`
+ * nginx's listen address.
  */
-export function nginxConfig({ nodes, listen, prefix }) {
-  const servers = nodes.map((n) => `    server ${n.address} max_fails=1 fail_timeout=3s;`).join('\n');
-  const perNode = nodes.map((n) => `  upstream ixvault_${n.name} {\n    server ${n.address};\n  }`).join('\n');
-  const byCookie = nodes.map((n) => `    ${n.name} ixvault_${n.name};`).join('\n');
-  const byAddress = nodes.map((n) => `    "~(^|, )${n.address.replace(/\./g, '\\.')}$" ${n.name};`).join('\n');
+export function nginxSite({ nodes, listen }) {
+  const servers = nodes.map((n) => `  server ${n.address} max_fails=1 fail_timeout=3s;`).join('\n');
+  const perNode = nodes.map((n) => `upstream ixvault_${n.name} {\n  server ${n.address};\n}`).join('\n');
+  const byCookie = nodes.map((n) => `  ${n.name} ixvault_${n.name};`).join('\n');
+  const byAddress = nodes.map((n) => `  "~(^|, )${n.address.replace(/\./g, '\\.')}$" ${n.name};`).join('\n');
   return `# ixvault behind nginx: round-robin, CometD sticky by the ixvault_node cookie (scripts/nginx-lb.mjs).
-worker_processes 1;
+upstream ixvault {
+${servers}
+  keepalive 64;
+}
+${perNode}
+
+map $http_upgrade $connection_upgrade {
+  default upgrade;
+  "" "";
+}
+# The node a CometD request sticks to; without the cookie (or with a stale one) any node.
+map $cookie_ixvault_node $cometd_upstream {
+  default ixvault;
+${byCookie}
+}
+# The node that answered (the last address nginx tried).
+map $upstream_addr $ixvault_served_by {
+  default "";
+${byAddress}
+}
+
+server {
+  listen ${listen};
+  # ixvault bounds bodies and times itself; uploads and downloads stream through.
+  client_max_body_size 0;
+  proxy_request_buffering off;
+  proxy_buffering off;
+  proxy_http_version 1.1;
+  proxy_read_timeout 120s;
+  proxy_send_timeout 120s;
+  # A node that is down or shutting down (503) is skipped; a request already sent is not repeated.
+  proxy_next_upstream error timeout http_502 http_503;
+  proxy_next_upstream_tries 3;
+  proxy_set_header Host $http_host;
+  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+  proxy_set_header X-Forwarded-Proto $scheme;
+
+  location / {
+    proxy_set_header Connection "";
+    proxy_pass http://ixvault;
+  }
+
+  location /api/v2/notifications {
+    # Bayeux bodies are small: buffered, so a request can be sent again to another node.
+    proxy_request_buffering on;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+    add_header Set-Cookie "ixvault_node=$ixvault_served_by; Path=/api/v2/notifications; HttpOnly; SameSite=Lax" always;
+    proxy_pass http://$cometd_upstream;
+    error_page 502 504 = @cometd_any_node;
+  }
+
+  location @cometd_any_node {
+    proxy_request_buffering on;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+    add_header Set-Cookie "ixvault_node=$ixvault_served_by; Path=/api/v2/notifications; HttpOnly; SameSite=Lax" always;
+    proxy_pass http://ixvault;
+  }
+}
+`;
+}
+
+/** A whole configuration for an nginx of its own: pid, logs and temporary files under `prefix`. */
+export function nginxConfig({ nodes, listen, prefix }) {
+  const site = nginxSite({ nodes, listen })
+    .split('\n')
+    .map((line) => (line ? `  ${line}` : line))
+    .join('\n');
+  return `worker_processes 1;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/error.log warn;
 events {
@@ -45,69 +116,7 @@ http {
   fastcgi_temp_path ${prefix}/tmp/fastcgi;
   uwsgi_temp_path ${prefix}/tmp/uwsgi;
   scgi_temp_path ${prefix}/tmp/scgi;
-
-  # ixvault bounds bodies and times itself; uploads and downloads stream through.
-  client_max_body_size 0;
-  proxy_request_buffering off;
-  proxy_buffering off;
-  proxy_http_version 1.1;
-  proxy_read_timeout 120s;
-  proxy_send_timeout 120s;
-  proxy_next_upstream error timeout http_502 http_503;
-  proxy_next_upstream_tries 3;
-
-  upstream ixvault {
-${servers}
-    keepalive 64;
-  }
-${perNode}
-
-  map $http_upgrade $connection_upgrade {
-    default upgrade;
-    "" "";
-  }
-  # The node a CometD request sticks to; without the cookie (or with a stale one) any node.
-  map $cookie_ixvault_node $cometd_upstream {
-    default ixvault;
-${byCookie}
-  }
-  # The node that answered (the last address nginx tried).
-  map $upstream_addr $ixvault_served_by {
-    default "";
-${byAddress}
-  }
-
-  server {
-    listen ${listen};
-    proxy_set_header Host $http_host;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    proxy_set_header X-Forwarded-Proto $scheme;
-
-    location / {
-      proxy_set_header Connection "";
-      proxy_pass http://ixvault;
-    }
-
-    location /api/v2/notifications {
-      # Bayeux bodies are small: buffered, so a request can be sent again to another node.
-      proxy_request_buffering on;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      add_header Set-Cookie "ixvault_node=$ixvault_served_by; Path=/api/v2/notifications; HttpOnly; SameSite=Lax" always;
-      proxy_pass http://$cometd_upstream;
-      proxy_intercept_errors off;
-      error_page 502 504 = @cometd_any_node;
-    }
-
-    location @cometd_any_node {
-      proxy_request_buffering on;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      add_header Set-Cookie "ixvault_node=$ixvault_served_by; Path=/api/v2/notifications; HttpOnly; SameSite=Lax" always;
-      proxy_pass http://ixvault;
-    }
-  }
-}
+${site}}
 `;
 }
 
