@@ -102,6 +102,11 @@ export class BayeuxServer implements Notifier {
     return delivery;
   }
 
+  deliverHere(recipient: Recipient, channel: string, data: Record<string, unknown>): void {
+    const target = this.channels.privateOf(recipient, channel);
+    if (!this.closing && this.sessions.hasListeners(target)) this.publish(target, data);
+  }
+
   heldBytes(recipient: Recipient, channel: string): Promise<number> {
     return this.hub.heldBytes(this.channels.privateOf(recipient, channel));
   }

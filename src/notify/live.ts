@@ -48,7 +48,8 @@ function announce(notifier: Notifier, directory: Directory, tenantId: string, st
     if (principal?.tenant.id !== tenantId || !mayPerform(principal, 'interaction.read')) continue;
     for (const interaction of stored) {
       if (!maySee(principal, interaction)) continue;
-      void notifier.deliver(recipient, LIVE_CHANNEL, {
+      // Every node announces to its own sessions: through the hub, a user's sessions would hear it once per node.
+      notifier.deliverHere(recipient, LIVE_CHANNEL, {
         id: interaction.id,
         guid: interaction.guid,
         created: interaction.created,

@@ -25,6 +25,12 @@ export interface Notifier {
   deliver(recipient: Recipient, channel: string, data: Record<string, unknown>, force?: boolean): Promise<Delivery>;
   /** Bytes of messages on `channel` waiting for a session of the recipient (on any node). */
   heldBytes(recipient: Recipient, channel: string): Promise<number>;
+  /**
+   * Publishes to the recipient's sessions in this process only, now or never:
+   * for messages every node produces for its own sessions (the live feed),
+   * which through the hub would reach a session once per node.
+   */
+  deliverHere(recipient: Recipient, channel: string, data: Record<string, unknown>): void;
   /** The recipients with a session subscribed to `channel` (in this process). */
   listening(channel: string): Recipient[];
 }

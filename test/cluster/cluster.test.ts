@@ -229,6 +229,8 @@ describe.skipIf(BACKEND !== 'postgres')(
       await victim.kill('SIGKILL');
       const atKill = acknowledged.length;
       await waitFor(() => acknowledged.length >= atKill + 10, 'writes after the kill', { timeoutMs: 60_000 });
+      writing = false;
+      await writer;
 
       // Every session carries on: the long-polling one handshakes again on another node.
       await polling.until(() => polling.handshakes.filter((h) => h.successful).length >= 2, 'a new handshake', 60_000);
@@ -242,8 +244,6 @@ describe.skipIf(BACKEND !== 'postgres')(
       const late = await client({ transport: 'websocket', ext: basic('agent2') }).open();
       for (const id of held) expect(await late.result(id, 60_000)).toMatchObject({ referenceId: id });
 
-      writing = false;
-      await writer;
       for (const { id, bytes } of acknowledged) {
         const res = await download(cluster.url, `/api/v1/interactions/${id}/content/callRecording`, {
           authorization: basic('admin1'),

@@ -119,21 +119,35 @@ describe(`cluster state in Redis (${BACKEND})`, () => {
     for (const id of ids) expect(await late.result(id)).toMatchObject({ referenceId: id });
   });
 
-  it('tells a live-feed subscriber on one node of an interaction stored through the other', async () => {
-    const watcher = client(a, { transport: 'websocket', ext: a.basic('super1'), subscribe: false });
-    await watcher.open();
-    watcher.subscribe(LIVE_CHANNEL);
-    await watcher.until(
-      () => watcher.subscribes.some((s) => s.successful && s.subscription === (LIVE_CHANNEL as unknown)),
-      'live subscription',
-    );
-    const stored = await call(`${b.url}/api/v1/interactions`, {
-      method: 'POST',
-      headers: { authorization: b.basic('admin1') },
-      json: callRecord(),
-    });
-    expect(stored.status).toBe(201);
-    expect(await watcher.next((d) => d.id === stored.body.id)).toMatchObject({ guid: stored.body.guid });
+  it('tells a live-feed subscriber on each node, once, of an interaction stored through either', async () => {
+    const watch = async (server: TestServer) => {
+      const watcher = client(server, { transport: 'websocket', ext: server.basic('super1'), subscribe: false });
+      await watcher.open();
+      watcher.subscribe(LIVE_CHANNEL);
+      await watcher.until(
+        () => watcher.subscribes.some((s) => s.successful && s.subscription === (LIVE_CHANNEL as unknown)),
+        'live subscription',
+      );
+      return watcher;
+    };
+    const [onA, onB] = [await watch(a), await watch(b)];
+    const store = async (server: TestServer) => {
+      const res = await call(`${server.url}/api/v1/interactions`, {
+        method: 'POST',
+        headers: { authorization: server.basic('admin1') },
+        json: callRecord(),
+      });
+      expect(res.status).toBe(201);
+      return res.body as { id: string; guid: string };
+    };
+    const first = await store(b);
+    const second = await store(a);
+    for (const watcher of [onA, onB]) {
+      expect(await watcher.next((d) => d.id === first.id)).toMatchObject({ guid: first.guid });
+      // In order: once the second has arrived, a duplicate of the first would have arrived before it.
+      await watcher.next((d) => d.id === second.id);
+      expect(watcher.received.filter((d) => d.id === first.id)).toHaveLength(1);
+    }
   });
 
   it('runs one Vonage deletion batch per client at a time across nodes', async () => {
