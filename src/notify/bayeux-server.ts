@@ -159,7 +159,11 @@ export class BayeuxServer implements Notifier {
     if (!this.channels.isPrivate(channel) || !this.sessions.subscribed(clientId, channel)) return;
     this.hub.listen(channel).then(
       (held) => {
-        for (const data of held) this.publish(channel, data);
+        for (const data of held) {
+          if (this.sessions.hasListeners(channel)) this.publish(channel, data);
+          // The session left while its held results were fetched: hand them back (to another node's session, or held).
+          else void this.hub.deliver(channel, data, true).catch(() => undefined);
+        }
       },
       (error: Error) =>
         this.log.error({ channel: this.channels.publicOf(channel), error: error.message }, 'CometD listen failed'),
