@@ -17,7 +17,34 @@ import { type Notifier, type Recipient, recipientOf } from '../../notify/index.j
 
 export const INTERACTIONS_CHANNEL = '/v2/ucs/interactions';
 
-export type MessageType = 'GetInteractionsHistoryMessage' | 'GetInteractionContentMessage';
+/**
+ * How an operation's notification is framed, as its reference page prints it:
+ * the `messageType` (IdentifyUCSContact's page shows none), and for
+ * `UcsOperationResponse` a `success` flag on both outcomes.
+ */
+export interface ResultKind {
+  messageType?: string;
+  withSuccess?: boolean;
+}
+
+export const RESULT_KINDS = {
+  history: { messageType: 'GetInteractionsHistoryMessage' },
+  content: { messageType: 'GetInteractionContentMessage' },
+  /** SetCallNote, SetCallCompleted, SetCallContact. */
+  ucsOperation: { messageType: 'UcsOperationResponse', withSuccess: true },
+  /** FindPhoneCall. */
+  createInteraction: { messageType: 'createInteractionResponse' },
+  /** IdentifyUCSContact: `{referenceId, contactId}` and nothing else. */
+  identifyContact: {},
+} as const satisfies Record<string, ResultKind>;
+
+/** The notification's leading fields for an outcome. */
+function frame(referenceId: number, kind: ResultKind, succeeded: boolean): Record<string, unknown> {
+  const head: Record<string, unknown> = { referenceId };
+  if (kind.messageType !== undefined) head.messageType = kind.messageType;
+  if (kind.withSuccess) head.success = succeeded;
+  return head;
+}
 
 export interface AsyncLimits {
   pendingSearchesPerPrincipal: number;
@@ -49,7 +76,7 @@ export class AsyncResults {
   ) {}
 
   /** Starts `work` after the current request has been answered; resolves with the referenceId. */
-  async start(principal: Principal, messageType: MessageType, work: () => Promise<Record<string, unknown>>): Promise<number> {
+  async start(principal: Principal, kind: ResultKind, work: () => Promise<Record<string, unknown>>): Promise<number> {
     const recipient = recipientOf(principal);
     // Counted at once, before anything is awaited, so that concurrent requests cannot all pass the caps.
     this.admit(recipient);
@@ -66,10 +93,10 @@ export class AsyncResults {
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(work)
       .then(
-        (result) => ({ referenceId, messageType, ...result }),
-        (err: unknown) => ({ referenceId, messageType, errorMessage: this.describe(err, referenceId) }),
+        (result) => ({ ...frame(referenceId, kind, true), ...result }),
+        (err: unknown) => ({ ...frame(referenceId, kind, false), errorMessage: this.describe(err, referenceId) }),
       )
-      .then((message) => this.deliver(recipient, message))
+      .then((message) => this.deliver(recipient, referenceId, kind, message))
       .catch((err: unknown) => this.log.error({ err, referenceId }, 'Genesys result could not be delivered'))
       .finally(() => {
         this.inFlight.delete(job);
@@ -109,13 +136,17 @@ export class AsyncResults {
   }
 
   /** A result nobody can hold any more is replaced by a notice naming it, so the client does not wait for it forever. */
-  private async deliver(recipient: Recipient, message: Record<string, unknown>): Promise<void> {
+  private async deliver(
+    recipient: Recipient,
+    referenceId: number,
+    kind: ResultKind,
+    message: Record<string, unknown>,
+  ): Promise<void> {
     if ((await this.notifier.deliver(recipient, INTERACTIONS_CHANNEL, message)) !== 'refused') return;
-    const { referenceId, messageType } = message;
     await this.notifier.deliver(
       recipient,
       INTERACTIONS_CHANNEL,
-      { referenceId, messageType, errorMessage: 'Result dropped: too many results are waiting for a CometD session' },
+      { ...frame(referenceId, kind, false), errorMessage: 'Result dropped: too many results are waiting for a CometD session' },
       true,
     );
   }

@@ -40,6 +40,7 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
             version: { type: 'string', pattern: '^\\d+$', maxLength: 15 },
             owningAgent: { type: 'string', maxLength: 256 },
             owningInteractionPlan: { type: 'string', maxLength: 256 },
+            fileName: { type: 'string', maxLength: 255, description: 'an attachment: the name it was sent with' },
           },
         },
         response: { 201: CONTENT_ITEM },

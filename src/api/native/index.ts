@@ -6,6 +6,7 @@ import { authenticateHook } from '../shared/authenticate.js';
 import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
 import { withArchiveHint } from './archive-hint.js';
+import { contactRoutes } from './contact-routes.js';
 import { contentRoutes } from './content-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { sendProblem } from './problem.js';
@@ -27,4 +28,5 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(interactionRoutes, { vault });
   await app.register(searchRoutes, { vault, cursorKey: runtime.keys.cursor });
   await app.register(contentRoutes, { vault });
+  await app.register(contactRoutes, { vault });
 }
