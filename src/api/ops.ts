@@ -9,11 +9,49 @@ export async function opsRoutes(
   app: FastifyInstance,
   { store, coordination }: { store: StoreConnection; coordination: Coordination },
 ) {
-  app.get('/health', { schema: { summary: 'Liveness', tags: ['ops'] } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/health',
+    {
+      schema: {
+        operationId: 'getHealth',
+        summary: 'Liveness',
+        tags: ['ops'],
+        security: [],
+        response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
 
   app.get(
     '/ready',
-    { schema: { summary: 'Readiness: database reachable and migrated, and Redis reachable on a cluster node', tags: ['ops'] } },
+    {
+      schema: {
+        operationId: 'getReadiness',
+        summary: 'Readiness: database reachable and migrated, and Redis reachable on a cluster node',
+        tags: ['ops'],
+        security: [],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              status: { type: 'string', enum: ['ready'] },
+              database: { type: 'string' },
+              shared: { type: 'string', enum: ['redis'], description: 'present on a cluster node: what nodes share is in Redis' },
+            },
+          },
+          503: {
+            type: 'object',
+            description: 'Not ready: migrating, or the database (or, on a cluster node, Redis) unreachable',
+            properties: {
+              status: { type: 'string', enum: ['migrating', 'unavailable'] },
+              pendingMigrations: { type: 'integer' },
+              reason: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
     async (_request, reply) => {
       try {
         await sql`select 1`.execute(store.db);

@@ -39,6 +39,7 @@ export async function contactRoutes(app: FastifyInstance, { vault, results }: { 
     '/ucs',
     {
       schema: {
+        operationId: 'ucsIdentifyContact',
         summary: 'IdentifyUCSContact: the contact of an email address or phone number (result on CometD /v2/ucs/interactions)',
         description: 'With createContactEnabled true a contact is created when none matches; that needs `contact.write`.',
         tags: ['genesys'],

@@ -21,6 +21,7 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
     '/interactions/:id',
     {
       schema: {
+        operationId: 'ucsGetInteractionContent',
         summary: 'GetInteractionContent; SetCallNote, SetCallCompleted, SetCallContact (results on CometD /v2/ucs/interactions)',
         description: 'SetCallNote, SetCallCompleted and SetCallContact need `call.update` (feature api-ucs-voice).',
         tags: ['genesys'],

@@ -43,6 +43,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     '/interactions',
     {
       schema: {
+        operationId: 'ucsRetrieveInteractionHistory',
         summary: 'RetrieveInteractionHistory, RetrieveAgentHistory or FindPhoneCall (result on CometD /v2/ucs/interactions)',
         description: 'FindPhoneCall needs `call.update` (feature api-ucs-voice).',
         tags: ['genesys'],
@@ -67,6 +68,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     '/contacts/:id/interactions',
     {
       schema: {
+        operationId: 'ucsRetrieveContactHistory',
         summary: "RetrieveContactHistory: a contact's interactions (result on CometD /v2/ucs/interactions)",
         tags: ['genesys'],
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } },
@@ -84,6 +86,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     '/interactions',
     {
       schema: {
+        operationId: 'ucsGetInteractionHistory',
         summary: 'The interaction history resource, synchronously (same filters as RetrieveInteractionHistory)',
         tags: ['genesys'],
         querystring: HISTORY_QUERYSTRING,
