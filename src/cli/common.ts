@@ -16,6 +16,10 @@ export interface StoreFlags {
   databaseUrl?: string;
   /** false with `serve --no-migrate`. */
   migrate?: boolean;
+  /** `serve` only. */
+  redisUrl?: string;
+  singleNode?: boolean;
+  dbPoolSize?: string;
 }
 
 export function addStoreOptions(command: Command): Command {
@@ -37,6 +41,9 @@ export function configOf(
     maxContentBytes: flags.maxContentBytes,
     resultTtlMs: flags.resultTtlMs,
     migrate: flags.migrate,
+    redisUrl: flags.redisUrl,
+    singleNode: flags.singleNode,
+    poolSize: flags.dbPoolSize,
   });
 }
 
@@ -81,6 +88,8 @@ export async function openFromFlags(
     maxContentBytes: config.maxContentBytes,
     secret: process.env.IXVAULT_SECRET,
     migrate: config.migrate,
+    redisUrl: config.redisUrl,
+    ...(config.poolSize ? { poolSize: config.poolSize } : {}),
   });
   return { runtime, config };
 }

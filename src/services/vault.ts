@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { type BlobStore, BlobTooLarge, type ByteRange, type SweepOptions, type SweepReport } from '../blobs/blob-store.js';
+import type { KeyedLock } from '../cluster/coordination.js';
 import { toCanonicalJson } from '../domain/canonical.js';
 import { validateContentMeta } from '../domain/content.js';
 import { CODES, errors, type FieldProblem, isVaultError } from '../domain/errors.js';
@@ -37,6 +38,12 @@ export const SWEEP_BUDGET_MS = 10_000;
 
 export interface VaultOptions {
   maxContentBytes: number;
+  /**
+   * Serializes publication and release of one blob (tenant and hash). In one
+   * process by default; a cluster passes its Redis lock, for blob stores whose
+   * publish/release protocol needs exclusion across nodes.
+   */
+  blobLock?: KeyedLock;
 }
 
 export interface ContentUpload {
@@ -75,7 +82,7 @@ export class Vault {
   readonly content: ContentRepository;
   readonly archive: ArchiveRepository;
   readonly contacts: ContactService;
-  private readonly blobLock = new KeyLock();
+  private readonly blobLock: KeyedLock;
   private readonly ingestListeners = new Set<IngestListener>();
 
   constructor(
@@ -87,6 +94,7 @@ export class Vault {
     this.searches = new SearchRepository(store, this.interactions);
     this.content = new ContentRepository(store, this.interactions);
     this.archive = new ArchiveRepository(store);
+    this.blobLock = options.blobLock ?? new KeyLock();
     this.contacts = new ContactService(store);
   }
 
