@@ -17,6 +17,10 @@ export interface StoreFlags {
   /** false with `serve --no-migrate`. */
   migrate?: boolean;
   exportDir?: string;
+  /** `serve` only. */
+  redisUrl?: string;
+  singleNode?: boolean;
+  dbPoolSize?: string;
 }
 
 export function addStoreOptions(command: Command): Command {
@@ -40,6 +44,9 @@ export function configOf(
     resultTtlMs: flags.resultTtlMs,
     migrate: flags.migrate,
     exportDir: flags.exportDir,
+    redisUrl: flags.redisUrl,
+    singleNode: flags.singleNode,
+    poolSize: flags.dbPoolSize,
   });
 }
 
@@ -90,6 +97,8 @@ export async function openFromFlags(
       leaseMs: config.exportLeaseMs,
       batchSize: config.exportBatchSize,
     },
+    redisUrl: config.redisUrl,
+    ...(config.poolSize ? { poolSize: config.poolSize } : {}),
   });
   return { runtime, config };
 }

@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { type BlobStore, BlobTooLarge, type ByteRange, type SweepOptions, type SweepReport } from '../blobs/blob-store.js';
+import type { KeyedLock } from '../cluster/coordination.js';
 import type { ChainedAuditEntry } from '../domain/audit.js';
 import { toCanonicalJson } from '../domain/canonical.js';
 import { validateContentMeta } from '../domain/content.js';
@@ -41,6 +42,12 @@ export const SWEEP_BUDGET_MS = 10_000;
 
 export interface VaultOptions {
   maxContentBytes: number;
+  /**
+   * Serializes publication and release of one blob (tenant and hash). In one
+   * process by default; a cluster passes its Redis lock, for blob stores whose
+   * publish/release protocol needs exclusion across nodes.
+   */
+  blobLock?: KeyedLock;
 }
 
 export interface ContentUpload {
@@ -80,7 +87,7 @@ export class Vault {
   readonly archive: ArchiveRepository;
   readonly audits: AuditRepository;
   readonly contacts: ContactService;
-  private readonly blobLock = new KeyLock();
+  private readonly blobLock: KeyedLock;
   private readonly ingestListeners = new Set<IngestListener>();
 
   constructor(
@@ -93,6 +100,7 @@ export class Vault {
     this.audits = new AuditRepository(store);
     this.content = new ContentRepository(store, this.interactions, this.audits);
     this.archive = new ArchiveRepository(store);
+    this.blobLock = options.blobLock ?? new KeyLock();
     this.contacts = new ContactService(store);
   }
 

@@ -50,7 +50,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: database reachable and migrated */
+        /** Readiness: database reachable and migrated, and Redis reachable on a cluster node */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -1438,6 +1438,11 @@ export interface operations {
                         /** @enum {string} */
                         status?: "ready";
                         database?: string;
+                        /**
+                         * @description present on a cluster node: what nodes share is in Redis
+                         * @enum {string}
+                         */
+                        shared?: "redis";
                     };
                 };
             };
@@ -1479,7 +1484,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready: migrating or the database unreachable */
+            /** @description Not ready: migrating, or the database (or, on a cluster node, Redis) unreachable */
             503: {
                 headers: {
                     [name: string]: unknown;
