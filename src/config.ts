@@ -1,5 +1,5 @@
 /** Server settings: command-line flags first, then IXVAULT_* environment variables, then defaults. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface ServerConfig {
   host: string;
@@ -18,6 +18,12 @@ export interface ServerConfig {
   migrate: boolean;
   /** `pretty` or `json`; undefined: pretty on a terminal, JSON otherwise. */
   logFormat?: string;
+  /** Export jobs of embedded mode write under this directory (default DATA/exports). */
+  exportDir: string;
+  /** How often a server looks for due export jobs, how long its claim on one lasts, interactions per batch. */
+  exportPollMs: number;
+  exportLeaseMs: number;
+  exportBatchSize: number;
   /** redis://… : what cluster nodes share (sessions' results, referenceIds, rate limits, locks). */
   redisUrl?: string;
   /** A PostgreSQL node without Redis runs only as the one node of its database (`--single-node`). */
@@ -33,6 +39,9 @@ export const DEFAULTS = {
   maxContentBytes: 4 * 1024 ** 3,
   resultTtlMs: 60_000,
   logLevel: 'info',
+  exportPollMs: 5_000,
+  exportLeaseMs: 30_000,
+  exportBatchSize: 50,
 } as const;
 
 type Flags = Partial<Record<Exclude<keyof ServerConfig, 'migrate' | 'singleNode'>, string | number | undefined>> & {
@@ -59,9 +68,14 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     maxContentBytes: number('maxContentBytes', 'IXVAULT_MAX_CONTENT_BYTES', DEFAULTS.maxContentBytes),
     resultTtlMs: number('resultTtlMs', 'IXVAULT_RESULT_TTL_MS', DEFAULTS.resultTtlMs),
     logLevel: pick('logLevel', 'IXVAULT_LOG_LEVEL') ?? DEFAULTS.logLevel,
+    exportDir: '',
+    exportPollMs: number('exportPollMs', 'IXVAULT_EXPORT_POLL_MS', DEFAULTS.exportPollMs),
+    exportLeaseMs: number('exportLeaseMs', 'IXVAULT_EXPORT_LEASE_MS', DEFAULTS.exportLeaseMs),
+    exportBatchSize: Math.max(1, number('exportBatchSize', 'IXVAULT_EXPORT_BATCH_SIZE', DEFAULTS.exportBatchSize)),
     migrate: flags.migrate !== false && !isSet(env.IXVAULT_NO_MIGRATE),
     singleNode: flags.singleNode === true || isSet(env.IXVAULT_SINGLE_NODE),
   };
+  config.exportDir = resolve(pick('exportDir', 'IXVAULT_EXPORT_DIR') ?? join(config.dataDir, 'exports'));
   const redisUrl = pick('redisUrl', 'IXVAULT_REDIS_URL');
   if (redisUrl) {
     if (!/^rediss?:\/\//.test(redisUrl))

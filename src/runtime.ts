@@ -11,6 +11,8 @@ import type { BlobStore, SweepReport } from './blobs/blob-store.js';
 import { FsBlobStore } from './blobs/fs-blob-store.js';
 import type { Coordination } from './cluster/coordination.js';
 import { LocalCoordination } from './cluster/local.js';
+import { ErasureService } from './services/erasures.js';
+import { EXPORT_DEFAULTS, type ExportOptions, ExportService } from './services/exports.js';
 import { Vault } from './services/vault.js';
 import { connect, type StoreConnection } from './store/database.js';
 import { migrate } from './store/migrator.js';
@@ -32,6 +34,8 @@ export interface RuntimeOptions {
    * `intervalMs`; `false` turns it off (tests that sweep explicitly).
    */
   sweep?: false | { intervalMs?: number; tempGraceMs?: number; blobGraceMs?: number };
+  /** Export jobs (root: DATA/exports by default). They run in the background once `exports.start()` is called (serve). */
+  exports?: Partial<ExportOptions>;
   /** Where the runtime reports what it did on its own (adoptions, sweeps); stderr by default. */
   log?: (message: string) => void;
 }
@@ -43,6 +47,8 @@ export interface Runtime {
   store: StoreConnection;
   blobs: BlobStore;
   vault: Vault;
+  erasures: ErasureService;
+  exports: ExportService;
   auth: Authenticator;
   directory: Directory;
   keys: Keys;
@@ -75,6 +81,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       : new LocalCoordination();
     const vault = new Vault(store, blobs, { maxContentBytes: options.maxContentBytes, blobLock: coordination.locks });
     const auth = new Authenticator(directory, keys);
+    const erasures = new ErasureService(vault, keys.receipt);
+    const exports = new ExportService(vault, { root: join(options.dataDir, 'exports'), ...EXPORT_DEFAULTS, ...options.exports });
     let running: Promise<SweepReport> | undefined;
     const sweep = (overrides: Partial<typeof SWEEP_DEFAULTS> = {}) => {
       const settings = { ...SWEEP_DEFAULTS, ...(options.sweep || {}), ...overrides };
@@ -98,11 +106,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     const close = async () => {
       if (timer) clearInterval(timer);
+      await exports.stop();
       await running?.catch(() => undefined);
       await store.close();
       await coordination?.close();
     };
-    return { store, blobs, vault, auth, directory, keys, coordination, migrationsApplied, sweep, close };
+    return { store, blobs, vault, erasures, exports, auth, directory, keys, coordination, migrationsApplied, sweep, close };
   } catch (err) {
     await store.close().catch(() => {});
     await coordination?.close().catch(() => {});

@@ -140,6 +140,8 @@ export function registerServe(program: Command): void {
       await runtime.close();
       throw err;
     });
+    // Export jobs run in servers only: every server takes due jobs, one process per job (a lease).
+    runtime.exports.start();
     printBanner(server.url, describeTopology(topology, config.dataDir), demoFile ? principals : undefined, demoFile);
     let signals = 0;
     const shutdown = (signal: string) => {

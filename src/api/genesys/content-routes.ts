@@ -48,8 +48,9 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
       const { id } = request.params;
       const source = body.source ?? 'main';
       const referenceId = await results.start(principal, RESULT_KINDS.content, async () => {
-        const record = await vault.get(principal, id, source);
-        assertMediaAllowed(principal.tenant, record.mediaType, 'id');
+        const record = await vault.getWithTranscript(principal, id, source, (r) =>
+          assertMediaAllowed(principal.tenant, r.mediaType, 'id'),
+        );
         const result: { interaction: Resource; messages?: Resource[] } = {
           interaction: interactionContentResource(record, context),
         };
