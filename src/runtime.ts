@@ -3,12 +3,12 @@
  * migrations, blob store, principals, keys) and closed in reverse. The HTTP
  * app and the CLI commands both start from here.
  */
-import { join } from 'node:path';
 import { Authenticator } from './auth/authenticator.js';
 import { Directory, type PrincipalsConfig } from './auth/directory.js';
 import { deriveKeys, type Keys, loadSecret } from './auth/secrets.js';
 import type { BlobStore, SweepReport } from './blobs/blob-store.js';
-import { FsBlobStore } from './blobs/fs-blob-store.js';
+import { openBlobStore } from './blobs/open-blob-store.js';
+import type { BlobStoreConfig } from './config.js';
 import { Vault } from './services/vault.js';
 import { connect, type StoreConnection } from './store/database.js';
 import { migrate } from './store/migrator.js';
@@ -18,6 +18,8 @@ export interface RuntimeOptions {
   databaseUrl?: string | undefined;
   principals: PrincipalsConfig;
   maxContentBytes: number;
+  /** Where content bytes live; the file system under dataDir/blobs by default. */
+  blobStore?: BlobStoreConfig;
   /** Overrides the secret file (IXVAULT_SECRET). */
   secret?: string | undefined;
   poolSize?: number;
@@ -38,6 +40,8 @@ export const SWEEP_DEFAULTS = { intervalMs: 3_600_000, tempGraceMs: 3_600_000, b
 export interface Runtime {
   store: StoreConnection;
   blobs: BlobStore;
+  /** Where the blob store keeps the bytes (a folder, or s3://bucket/prefix at an endpoint). */
+  blobLocation: string;
   vault: Vault;
   auth: Authenticator;
   directory: Directory;
@@ -53,13 +57,19 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (options.databaseUrl) connectOptions.databaseUrl = options.databaseUrl;
   if (options.poolSize) connectOptions.poolSize = options.poolSize;
   const store = connect(connectOptions);
+  let closeBlobs = async () => {};
   try {
     const log = options.log ?? ((message: string) => process.stderr.write(`ixvault: ${message}\n`));
     const migrationsApplied = await migrate(store, { allowDdl: options.migrate !== false });
     const adopted = await store.impl.adoptLegacy(store.db);
     if (adopted) log(adopted);
-    const blobs = new FsBlobStore(join(options.dataDir, 'blobs'));
-    await blobs.init();
+    const opened = await openBlobStore(options.blobStore ?? { kind: 'fs' }, options.dataDir);
+    closeBlobs = opened.close;
+    const blobs = opened.blobs;
+    if (options.maxContentBytes > opened.maxBytes)
+      throw new Error(
+        `the largest content upload (--max-content-bytes, ${options.maxContentBytes}) exceeds what ${opened.location} can hold (${opened.maxBytes} bytes)`,
+      );
     const directory = await Directory.fromConfig(options.principals);
     const keys = deriveKeys(await loadSecret(options.dataDir, options.secret));
     const vault = new Vault(store, blobs, { maxContentBytes: options.maxContentBytes });
@@ -88,10 +98,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     const close = async () => {
       if (timer) clearInterval(timer);
       await running?.catch(() => undefined);
+      await closeBlobs();
       await store.close();
     };
-    return { store, blobs, vault, auth, directory, keys, migrationsApplied, sweep, close };
+    return { store, blobs, blobLocation: opened.location, vault, auth, directory, keys, migrationsApplied, sweep, close };
   } catch (err) {
+    await closeBlobs().catch(() => {});
     await store.close().catch(() => {});
     throw err;
   }

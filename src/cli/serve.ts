@@ -128,7 +128,9 @@ export function registerServe(program: Command): void {
     });
     printBanner(
       server.url,
-      config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`,
+      `${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}, content ${
+        config.blobStore.kind === 's3' ? `in ${runtime.blobLocation}` : 'on disk'
+      }`,
       demoFile ? principals : undefined,
       demoFile,
     );
