@@ -9,6 +9,7 @@ import { Directory, type PrincipalsConfig } from './auth/directory.js';
 import { deriveKeys, type Keys, loadSecret } from './auth/secrets.js';
 import type { BlobStore, SweepReport } from './blobs/blob-store.js';
 import { FsBlobStore } from './blobs/fs-blob-store.js';
+import { RetentionService } from './services/retention.js';
 import { Vault } from './services/vault.js';
 import { connect, type StoreConnection } from './store/database.js';
 import { migrate } from './store/migrator.js';
@@ -28,6 +29,11 @@ export interface RuntimeOptions {
    * `intervalMs`; `false` turns it off (tests that sweep explicitly).
    */
   sweep?: false | { intervalMs?: number; tempGraceMs?: number; blobGraceMs?: number };
+  /**
+   * Retention (RetentionService.runAll) every `intervalMs`, first one interval
+   * after start; off unless given (`serve` turns it on).
+   */
+  retention?: false | { intervalMs: number };
   /** Where the runtime reports what it did on its own (adoptions, sweeps); stderr by default. */
   log?: (message: string) => void;
 }
@@ -39,6 +45,7 @@ export interface Runtime {
   store: StoreConnection;
   blobs: BlobStore;
   vault: Vault;
+  retention: RetentionService;
   auth: Authenticator;
   directory: Directory;
   keys: Keys;
@@ -64,6 +71,9 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     const keys = deriveKeys(await loadSecret(options.dataDir, options.secret));
     const vault = new Vault(store, blobs, { maxContentBytes: options.maxContentBytes });
     const auth = new Authenticator(directory, keys);
+    const retention = new RetentionService(vault, directory);
+    // The policies of the principals file are proposed like an admin's (a change that removes more waits its grace period).
+    if (options.migrate !== false) await retention.syncConfig();
     let running: Promise<SweepReport> | undefined;
     const sweep = (overrides: Partial<typeof SWEEP_DEFAULTS> = {}) => {
       const settings = { ...SWEEP_DEFAULTS, ...(options.sweep || {}), ...overrides };
@@ -85,12 +95,37 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       timer = setInterval(background, options.sweep?.intervalMs ?? SWEEP_DEFAULTS.intervalMs);
       timer.unref();
     }
+    let retentionTimer: NodeJS.Timeout | undefined;
+    let retentionRun: Promise<unknown> | undefined;
+    if (options.retention) {
+      const enforce = () => {
+        if (retentionRun) return;
+        retentionRun = retention
+          .runAll()
+          .then((reports) => {
+            for (const r of reports)
+              if (r.interactions.removed + r.content.removed + r.interactions.held + r.content.held > 0)
+                log(
+                  `retention ${r.tenantId}: removed ${r.interactions.removed} interactions and ${r.content.removed} content items, ` +
+                    `kept ${r.interactions.held + r.content.held} under legal hold`,
+                );
+          })
+          .catch((err: Error) => log(`retention failed: ${err.message}`))
+          .finally(() => {
+            retentionRun = undefined;
+          });
+      };
+      retentionTimer = setInterval(enforce, options.retention.intervalMs);
+      retentionTimer.unref();
+    }
     const close = async () => {
       if (timer) clearInterval(timer);
+      if (retentionTimer) clearInterval(retentionTimer);
+      await retentionRun;
       await running?.catch(() => undefined);
       await store.close();
     };
-    return { store, blobs, vault, auth, directory, keys, migrationsApplied, sweep, close };
+    return { store, blobs, vault, retention, auth, directory, keys, migrationsApplied, sweep, close };
   } catch (err) {
     await store.close().catch(() => {});
     throw err;

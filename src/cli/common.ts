@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import type { PrincipalsConfig } from '../auth/directory.js';
 import { resolveConfig, type ServerConfig } from '../config.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime, RuntimeOptions } from '../runtime.js';
 
 export interface StoreFlags {
   data?: string;
@@ -26,7 +26,13 @@ export function addStoreOptions(command: Command): Command {
 }
 
 export function configOf(
-  flags: StoreFlags & { port?: string; host?: string; maxContentBytes?: string; resultTtlMs?: string },
+  flags: StoreFlags & {
+    port?: string;
+    host?: string;
+    maxContentBytes?: string;
+    resultTtlMs?: string;
+    retentionIntervalMs?: string;
+  },
 ): ServerConfig {
   return resolveConfig({
     dataDir: flags.data,
@@ -36,6 +42,7 @@ export function configOf(
     host: flags.host,
     maxContentBytes: flags.maxContentBytes,
     resultTtlMs: flags.resultTtlMs,
+    retentionIntervalMs: flags.retentionIntervalMs,
     migrate: flags.migrate,
   });
 }
@@ -71,6 +78,7 @@ export async function loadPrincipals(config: ServerConfig): Promise<PrincipalsCo
 export async function openFromFlags(
   flags: StoreFlags,
   principals?: PrincipalsConfig,
+  extra: Pick<RuntimeOptions, 'retention'> = {},
 ): Promise<{ runtime: Runtime; config: ServerConfig }> {
   const config = configOf(flags);
   const { openRuntime } = await import('../runtime.js');
@@ -81,6 +89,7 @@ export async function openFromFlags(
     maxContentBytes: config.maxContentBytes,
     secret: process.env.IXVAULT_SECRET,
     migrate: config.migrate,
+    ...extra,
   });
   return { runtime, config };
 }

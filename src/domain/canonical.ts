@@ -25,6 +25,7 @@ export function toCanonicalJson(record: InteractionWithDetails) {
     connectTo: record.connectTo,
     customAttributes: record.customAttributes,
     userData: record.userData,
+    cardNumbersRedacted: record.cardRedactions ? record.cardRedactions : undefined,
     messages: record.messages.map((m) => ({
       index: m.index,
       from: m.from,
@@ -43,6 +44,8 @@ export function toCanonicalJson(record: InteractionWithDetails) {
       owningAgent: c.owningAgentId !== undefined ? { id: c.owningAgentId } : undefined,
       owningInteractionPlan: c.owningInteractionPlanId !== undefined ? { id: c.owningInteractionPlanId } : undefined,
       properties: c.properties,
+      cardNumbersRedacted: c.cardRedactions,
+      containsSensitiveData: c.containsSensitiveData,
     })),
   };
 }

@@ -83,6 +83,10 @@ export interface ContentItem {
   owningAgentId?: string;
   owningInteractionPlanId?: string;
   properties: ContentProperties;
+  /** Card numbers masked in the bytes on upload (textual content). */
+  cardRedactions?: number;
+  /** containsSensitiveData: its download needs the right content.readSensitive. */
+  containsSensitiveData?: boolean;
 }
 
 /** An interaction as the domain holds it: instants are epoch milliseconds (UTC). */
@@ -114,6 +118,8 @@ export interface InteractionWithDetails extends Interaction {
   content: ContentItem[];
   createdMs: number;
   updatedMs: number;
+  /** Card numbers masked in this record's texts over all its writes. */
+  cardRedactions?: number;
 }
 
 /**

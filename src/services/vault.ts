@@ -3,27 +3,32 @@
  * sequencing of store and blob work. Facades translate wire formats to these
  * calls; nothing below this layer knows about principals' roles or scopes.
  */
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { type BlobStore, BlobTooLarge, type ByteRange, type SweepOptions, type SweepReport } from '../blobs/blob-store.js';
 import { toCanonicalJson } from '../domain/canonical.js';
-import { validateContentMeta } from '../domain/content.js';
+import { CardRedactingBytes, redactRecordTexts } from '../domain/card-redaction.js';
+import { redactableText, validateContentMeta } from '../domain/content.js';
 import { errors, type FieldProblem } from '../domain/errors.js';
+import { type LegalHold, validateHold } from '../domain/holds.js';
 import type { ContentItem, InteractionWithDetails } from '../domain/interaction.js';
 import { mergePatch } from '../domain/merge-patch.js';
-import { describePrincipal, type Principal, visibilityOf } from '../domain/principal.js';
+import { describePrincipal, type Principal, redactsCardNumbers, visibilityOf } from '../domain/principal.js';
 import { authorize } from '../domain/scopes.js';
 import type { InteractionSearch, Source } from '../domain/search.js';
 import {
   checkInteraction,
   checkSearch,
   type InteractionInput,
+  type MessageInput,
   validateAppendedMessages,
   validateInteraction,
 } from '../domain/validate.js';
 import { ArchiveRepository } from '../store/archive-repository.js';
 import { type AuditEntry, ContentRepository } from '../store/content-repository.js';
 import type { StoreConnection } from '../store/database.js';
+import { blockingHolds, HoldRepository } from '../store/hold-repository.js';
 import { InteractionRepository, type UpsertOutcome } from '../store/interaction-repository.js';
+import { type RedactionReport, redactionReport } from '../store/redaction-report.js';
 import { type SearchOptions, type SearchPage, SearchRepository } from '../store/search-repository.js';
 import { KeyLock } from './key-lock.js';
 
@@ -45,6 +50,8 @@ export interface ContentUpload {
   version?: string;
   owningAgent?: string;
   owningInteractionPlan?: string;
+  /** Marks the item as holding sensitive data: downloading it needs content.readSensitive. */
+  containsSensitiveData?: boolean;
 }
 
 export interface OpenedContent {
@@ -72,6 +79,7 @@ export class Vault {
   readonly searches: SearchRepository;
   readonly content: ContentRepository;
   readonly archive: ArchiveRepository;
+  readonly holds: HoldRepository;
   private readonly blobLock = new KeyLock();
   private readonly ingestListeners = new Set<IngestListener>();
 
@@ -84,11 +92,12 @@ export class Vault {
     this.searches = new SearchRepository(store, this.interactions);
     this.content = new ContentRepository(store, this.interactions);
     this.archive = new ArchiveRepository(store);
+    this.holds = new HoldRepository(store);
   }
 
   async upsert(principal: Principal, raw: unknown): Promise<UpsertOutcome> {
     authorize(principal, 'interaction.write');
-    const input = validateInteraction(raw);
+    const input = redactInput(principal, validateInteraction(raw));
     const [outcome] = await this.interactions.upsertMany(principal.tenant.id, [input]);
     if (!outcome) throw errors.internal('upsert returned nothing');
     this.announce(principal.tenant.id, [input], [outcome]);
@@ -98,7 +107,7 @@ export class Vault {
   /** All or nothing: one invalid record and none is stored; every invalid record is reported. */
   async upsertBatch(principal: Principal, raws: unknown[]): Promise<UpsertOutcome[]> {
     authorize(principal, 'interaction.write');
-    const inputs = validateBatch(raws);
+    const inputs = validateBatch(raws).map((input) => redactInput(principal, input));
     const outcomes = await this.interactions.upsertMany(principal.tenant.id, inputs);
     this.announce(principal.tenant.id, inputs, outcomes);
     return outcomes;
@@ -149,14 +158,15 @@ export class Vault {
         const value = (patch as Record<string, unknown>)[key];
         if (value !== undefined && value !== current[key]) throw errors.invalidField(key, 'cannot be changed');
       }
-      const { messages: _messages, content: _content, ...rest } = toCanonicalJson(current);
-      return validateInteraction(mergePatch(rest, patch));
+      const { messages: _messages, content: _content, cardNumbersRedacted: _count, ...rest } = toCanonicalJson(current);
+      return redactInput(principal, validateInteraction(mergePatch(rest, patch)));
     });
   }
 
   async appendMessages(principal: Principal, idOrGuid: string, raw: unknown) {
     authorize(principal, 'interaction.write');
-    return this.interactions.appendMessages(visibilityOf(principal), idOrGuid, validateAppendedMessages(raw));
+    const { record, count } = redactMessages(principal, validateAppendedMessages(raw));
+    return this.interactions.appendMessages(visibilityOf(principal), idOrGuid, record.messages, count);
   }
 
   async get(principal: Principal, idOrGuid: string, source: Source = 'main'): Promise<InteractionWithDetails> {
@@ -171,30 +181,47 @@ export class Vault {
     return this.searches.search(visibilityOf(principal), checkSearch(query), options);
   }
 
-  /** Deletes an interaction and its content; bytes no longer referenced are removed. */
-  async delete(principal: Principal, idOrGuid: string, action = 'interaction.delete'): Promise<{ id: string; guid: string }> {
+  /**
+   * Deletes an interaction and its content; bytes no longer referenced are
+   * removed. Every deletion of an interaction comes here (native, Vonage
+   * single and batch, retention, erasure): a legal hold refuses it with a 409,
+   * and the refusal is audited as `<action>.refused`. `action` names the path
+   * in the audit log.
+   */
+  async delete(
+    principal: Principal,
+    idOrGuid: string,
+    action = 'interaction.delete',
+    source: Source = 'main',
+  ): Promise<{ id: string; guid: string }> {
     authorize(principal, 'interaction.delete');
-    return this.deleteInteraction(principal, idOrGuid, action);
-  }
-
-  private async deleteInteraction(principal: Principal, idOrGuid: string, action: string) {
+    const actor = describePrincipal(principal);
     // Audited in the deletion's own transaction: a crash leaves it deleted and audited, or neither.
-    const removed = await this.interactions.delete(visibilityOf(principal), idOrGuid, 'main', (trx, deleted) =>
+    const outcome = await this.interactions.delete(visibilityOf(principal), idOrGuid, source, (trx, done) =>
       this.content.audit(
         principal.tenant.id,
-        {
-          atMs: Date.now(),
-          actor: describePrincipal(principal),
-          action,
-          interactionId: deleted.id,
-          detail: { guid: deleted.guid, contentItems: deleted.sha256s.length },
-        },
+        done.deleted
+          ? {
+              atMs: Date.now(),
+              actor,
+              action,
+              interactionId: done.id,
+              detail: { guid: done.guid, contentItems: done.sha256s.length, ...(source === 'archive' ? { source } : {}) },
+            }
+          : {
+              atMs: Date.now(),
+              actor,
+              action: `${action}.refused`,
+              interactionId: done.id,
+              detail: { guid: done.guid, holds: done.holds },
+            },
         trx,
       ),
     );
-    if (!removed) throw errors.interactionNotFound(idOrGuid);
-    for (const sha of new Set(removed.sha256s)) await this.releaseBlob(principal.tenant.id, sha);
-    return { id: removed.id, guid: removed.guid };
+    if (!outcome) throw errors.interactionNotFound(idOrGuid);
+    if (!outcome.deleted) throw errors.interactionHeld(outcome.id, outcome.holds);
+    for (const sha of new Set(outcome.sha256s)) await this.releaseBlob(principal.tenant.id, sha);
+    return { id: outcome.id, guid: outcome.guid };
   }
 
   /**
@@ -213,9 +240,14 @@ export class Vault {
     const visibility = visibilityOf(principal);
     if (!(await this.interactions.resolve(visibility, idOrGuid))) throw errors.interactionNotFound(idOrGuid);
     const tenantId = principal.tenant.id;
+    // Textual content (transcripts…) is redacted on its way to the blob store: the original bytes are never written.
+    const redactor =
+      redactsCardNumbers(principal.tenant) && redactableText(meta.contentType) ? new CardRedactingBytes() : undefined;
     let staged: Awaited<ReturnType<BlobStore['stage']>>;
     try {
-      staged = await this.blobs.stage(tenantId, body, { maxBytes: this.options.maxContentBytes });
+      staged = await this.blobs.stage(tenantId, redactor ? redacting(body, redactor) : body, {
+        maxBytes: this.options.maxContentBytes,
+      });
     } catch (err) {
       if (err instanceof BlobTooLarge) throw errors.contentTooLarge(err.limit);
       throw err;
@@ -233,6 +265,8 @@ export class Vault {
     if (meta.owningInteractionPlanId !== undefined) item.owningInteractionPlanId = meta.owningInteractionPlanId;
     if (meta.version !== undefined) item.properties.version = meta.version;
     if (meta.durationMs !== undefined) item.properties.duration = meta.durationMs;
+    if (redactor && redactor.redacted > 0) item.cardRedactions = redactor.redacted;
+    if (upload.containsSensitiveData) item.containsSensitiveData = true;
 
     const result = await this.blobLock.run(`${tenantId}/${staged.sha256}`, async () => {
       try {
@@ -258,31 +292,88 @@ export class Vault {
         throw errors.interactionNotFound(idOrGuid);
       throw errors.contentNotFound(idOrGuid, contentKey);
     }
+    // Every download path (native, Vonage, the console) opens content here.
+    if (found.item.containsSensitiveData) authorize(principal, 'content.readSensitive');
     const tenantId = principal.tenant.id;
     return { ...found, read: (range) => this.blobs.open(tenantId, found.item.sha256, range) };
   }
 
-  async deleteContent(principal: Principal, idOrGuid: string, contentKey: string): Promise<void> {
+  /** Deletes one content item, unless a legal hold covers its interaction (409, the refusal audited). */
+  async deleteContent(
+    principal: Principal,
+    idOrGuid: string,
+    contentKey: string,
+    { action = 'content.delete', source = 'main' }: { action?: string; source?: Source } = {},
+  ): Promise<void> {
     authorize(principal, 'content.delete');
-    const removed = await this.content.delete(visibilityOf(principal), idOrGuid, contentKey, 'main', (trx, deleted) =>
+    const actor = describePrincipal(principal);
+    const outcome = await this.content.delete(visibilityOf(principal), idOrGuid, contentKey, source, (trx, done) =>
       this.content.audit(
         principal.tenant.id,
         {
           atMs: Date.now(),
-          actor: describePrincipal(principal),
-          action: 'content.delete',
-          interactionId: deleted.interactionId,
+          actor,
+          action: done.deleted ? action : `${action}.refused`,
+          interactionId: done.interactionId,
           contentKey,
-          detail: { sha256: deleted.sha256 },
+          detail: done.deleted ? { sha256: done.sha256 } : { sha256: done.sha256, holds: done.holds },
         },
         trx,
       ),
     );
-    if (!removed) {
-      if (!(await this.interactions.resolve(visibilityOf(principal), idOrGuid))) throw errors.interactionNotFound(idOrGuid);
+    if (!outcome) {
+      if (!(await this.interactions.resolve(visibilityOf(principal), idOrGuid, source)))
+        throw errors.interactionNotFound(idOrGuid);
       throw errors.contentNotFound(idOrGuid, contentKey);
     }
-    await this.releaseBlob(principal.tenant.id, removed.sha256);
+    if (!outcome.deleted) throw errors.interactionHeld(outcome.interactionId, outcome.holds);
+    await this.releaseBlob(principal.tenant.id, outcome.sha256);
+  }
+
+  /** The active holds covering an interaction now (a dry run's question; deletions check in their own transaction). */
+  holdsCovering(tenantId: string, interactionId: string, source: Source): Promise<string[]> {
+    return this.store.write((root) => blockingHolds(this.store, root, tenantId, interactionId, source));
+  }
+
+  /** Places a legal hold (audited with it, in one transaction). */
+  async createHold(principal: Principal, raw: unknown): Promise<LegalHold> {
+    authorize(principal, 'hold.manage');
+    const input = validateHold(raw);
+    const actor = describePrincipal(principal);
+    return this.holds.create(principal.tenant.id, input, actor, (trx, hold) =>
+      this.content.audit(principal.tenant.id, holdAudit(actor, 'hold.create', hold), trx),
+    );
+  }
+
+  async listHolds(principal: Principal, options: { includeReleased: boolean }): Promise<LegalHold[]> {
+    authorize(principal, 'hold.manage');
+    return this.holds.list(principal.tenant.id, options);
+  }
+
+  async getHold(principal: Principal, id: string): Promise<LegalHold> {
+    authorize(principal, 'hold.manage');
+    const hold = await this.holds.get(principal.tenant.id, id);
+    if (!hold) throw errors.holdNotFound(id);
+    return hold;
+  }
+
+  /** Releases a hold (audited with it): what it covered may be deleted again. */
+  async releaseHold(principal: Principal, id: string, reason: string): Promise<LegalHold> {
+    authorize(principal, 'hold.manage');
+    const actor = describePrincipal(principal);
+    return this.holds.release(principal.tenant.id, id, actor, reason, (trx, hold) =>
+      this.content.audit(
+        principal.tenant.id,
+        { ...holdAudit(actor, 'hold.release', hold), atMs: hold.releasedMs ?? Date.now() },
+        trx,
+      ),
+    );
+  }
+
+  /** How many card numbers were masked in the tenant's records and content (main and archive). */
+  async redactionReport(principal: Principal): Promise<RedactionReport> {
+    authorize(principal, 'redaction.report');
+    return redactionReport(this.store, principal.tenant.id);
   }
 
   async auditLog(principal: Principal, options: { sinceMs?: number; limit: number }): Promise<AuditEntry[]> {
@@ -313,6 +404,51 @@ export class Vault {
       referenced: (tenantId, shas) => this.content.referencedAmong(tenantId, shas),
     });
   }
+}
+
+/** The audit entry of a hold's creation or release (no interaction of its own: the hold is in the detail). */
+function holdAudit(actor: string, action: string, hold: LegalHold): AuditEntry {
+  return {
+    atMs: hold.createdMs,
+    actor,
+    action,
+    interactionId: '',
+    detail: {
+      holdId: hold.id,
+      name: hold.name,
+      kind: hold.kind,
+      ...(action === 'hold.release' ? { reason: hold.releaseReason } : { reason: hold.reason }),
+      ...(hold.interactionIds ? { interactions: hold.interactionIds.length } : {}),
+      ...(hold.contactId !== undefined ? { contactId: hold.contactId } : {}),
+    },
+  };
+}
+
+/** Card numbers masked in a record's texts before it goes anywhere (the tenant's setting, on by default). */
+function redactInput(principal: Principal, input: InteractionInput): InteractionInput {
+  if (!redactsCardNumbers(principal.tenant)) return input;
+  const { record, count } = redactRecordTexts(input);
+  return count > 0 ? { ...record, cardRedactions: count } : record;
+}
+
+function redactMessages(principal: Principal, messages: MessageInput[]): { record: { messages: MessageInput[] }; count: number } {
+  if (!redactsCardNumbers(principal.tenant)) return { record: { messages }, count: 0 };
+  return redactRecordTexts({ messages });
+}
+
+/** The body with card numbers masked as it streams (same length; held back only within a candidate run). */
+function redacting(body: Readable, redactor: CardRedactingBytes): Readable {
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      for (const piece of redactor.push(chunk)) this.push(piece);
+      done();
+    },
+    flush(done) {
+      done(null, redactor.end());
+    },
+  });
+  // An error of the body (aborted, too slow) destroys the transform with it, so the blob store sees it.
+  return pipeline(body, transform, () => {});
 }
 
 export function validateBatch(raws: unknown[]): InteractionInput[] {

@@ -23,11 +23,14 @@ import type { DialectName, StoreConnection } from './database.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-audit-sequence.js';
 import * as m003 from './migrations/003-audit-seq-default.js';
+import * as m006 from './migrations/006-holds-retention.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
   db: Kysely<Database> | Transaction<Database>;
   schema: string;
+  /** Which logical store this run migrates (tables of one store only are created in main). */
+  source: Source;
   dialect: DialectName;
   /** The type of text columns: bytewise collation on PostgreSQL, like SQLite's default. */
   text: 'text' | RawBuilder<unknown>;
@@ -43,6 +46,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '001-initial', up: m001.up },
   { name: '002-audit-sequence', up: m002.up },
   { name: '003-audit-seq-default', up: m003.up },
+  { name: '006-holds-retention', up: m006.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];
@@ -259,6 +263,7 @@ function context(store: StoreConnection, db: Transaction<Database>, source: Sour
   return {
     db,
     schema: store.schemaOf(source),
+    source,
     dialect,
     text: dialect === 'postgres' ? sql`text collate "C"` : 'text',
     createIndex: (name, table, columns) => store.impl.createIndex(db, source, name, table, columns),

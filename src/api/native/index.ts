@@ -7,6 +7,7 @@ import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
 import { withArchiveHint } from './archive-hint.js';
 import { contentRoutes } from './content-routes.js';
+import { governanceRoutes } from './governance-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { sendProblem } from './problem.js';
 import { searchRoutes } from './search-routes.js';
@@ -27,4 +28,5 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(interactionRoutes, { vault });
   await app.register(searchRoutes, { vault, cursorKey: runtime.keys.cursor });
   await app.register(contentRoutes, { vault });
+  await app.register(governanceRoutes, { vault, retention: runtime.retention });
 }

@@ -37,6 +37,12 @@ export const CONTENT_ITEM = {
     owningAgent: { type: 'object', properties: { id: text } },
     owningInteractionPlan: { type: 'object', properties: { id: text } },
     properties: { type: 'object', properties: { version: { type: 'integer' }, duration: { type: 'integer' } } },
+    cardNumbersRedacted: { type: 'integer', readOnly: true, description: 'card numbers masked in the bytes on upload' },
+    containsSensitiveData: {
+      type: 'boolean',
+      readOnly: true,
+      description: 'downloads need the right content.readSensitive (set on upload with ?containsSensitiveData=true)',
+    },
   },
 } as const;
 
@@ -68,6 +74,12 @@ export const INTERACTION = {
     connectTo: text,
     customAttributes: { type: 'object', additionalProperties: { type: 'string' } },
     userData: { type: 'object', additionalProperties: true },
+    cardNumbersRedacted: {
+      type: 'integer',
+      readOnly: true,
+      description:
+        'card numbers masked in the texts (subject, comment, messages) over all writes of the record; absent when none',
+    },
     messages: { type: 'array', items: MESSAGE },
     content: { type: 'array', items: CONTENT_ITEM, readOnly: true },
   },
