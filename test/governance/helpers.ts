@@ -20,7 +20,11 @@ export function native<T = any>(
 }
 
 /** Stores a call (overrides on callRecord) with one recording; returns its id and guid. */
-export async function storeCall(server: TestServer, overrides: Record<string, unknown> = {}, withContent = true): Promise<Stored> {
+export async function storeCall(
+  server: TestServer,
+  overrides: Record<string, unknown> = {},
+  withContent = true,
+): Promise<Stored> {
   const admin = server.basic('admin1');
   const created = await native<Stored>(server, '/interactions', admin, {
     method: 'POST',

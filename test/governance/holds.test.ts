@@ -46,7 +46,9 @@ describe(`legal holds (${BACKEND})`, () => {
     expect(batch.body.failures).toEqual([{ guid: target.guid, message: expect.stringContaining('legal hold'), statusCode: 409 }]);
     const contentDelete = await native(server, `/interactions/${target.id}/content/callRecording`, admin, { method: 'DELETE' });
     expect(contentDelete.status).toBe(409);
-    const vonageContentDelete = await vonage(server, `/interactions/${target.guid}/content/callRecording`, qa, { method: 'DELETE' });
+    const vonageContentDelete = await vonage(server, `/interactions/${target.guid}/content/callRecording`, qa, {
+      method: 'DELETE',
+    });
     expect(vonageContentDelete.status).toBe(409);
     const replace = await native(server, `/interactions/${target.id}/content/callRecording`, admin, {
       method: 'PUT',
@@ -133,7 +135,12 @@ describe(`legal holds (${BACKEND})`, () => {
     const marker = randomUUID();
     const inside = { startDate: '2024-02-10T10:00:00Z', customAttributes: { Case: marker } };
     const created = await hold({
-      query: { from: '2024-02-01T00:00:00Z', to: '2024-03-01T00:00:00Z', mediaTypes: ['call'], customAttributes: { Case: marker } },
+      query: {
+        from: '2024-02-01T00:00:00Z',
+        to: '2024-03-01T00:00:00Z',
+        mediaTypes: ['call'],
+        customAttributes: { Case: marker },
+      },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.query).toEqual({
@@ -159,9 +166,9 @@ describe(`legal holds (${BACKEND})`, () => {
     const globex = server.basic('gadmin');
     expect((await native(server, `/holds/${created.body.id}`, globex)).status).toBe(404);
     expect((await native(server, '/holds', globex)).body.holds).toEqual([]);
-    expect((await native(server, `/holds/${created.body.id}/release`, globex, { method: 'POST', json: { reason: 'x' } })).status).toBe(
-      404,
-    );
+    expect(
+      (await native(server, `/holds/${created.body.id}/release`, globex, { method: 'POST', json: { reason: 'x' } })).status,
+    ).toBe(404);
     // Another tenant cannot place a hold on acme's interaction: to globex it does not exist.
     const foreign = await hold({ interactionIds: [target.id] }, globex);
     expect(foreign.status).toBe(400);
