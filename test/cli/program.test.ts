@@ -52,6 +52,8 @@ describe('command line', () => {
         'import',
         'migrate',
         'principals',
+        'retention',
+        'retention run',
         'serve',
         'tenant',
         'tenant add',

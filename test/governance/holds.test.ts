@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../helpers/app.js';
+import { callRecord } from '../helpers/fixtures.js';
 import { BACKEND, call, removeTestData, type TestServer } from '../helpers/server.js';
 import { vonage } from '../vonage/helpers.js';
 import { auditLog, exists, native, type Stored, storeCall } from './helpers.js';
@@ -155,6 +156,22 @@ describe(`legal holds (${BACKEND})`, () => {
     const otherAttribute = await storeCall(server, { ...inside, customAttributes: { Case: 'other' } });
     for (const free of [outsideTime, otherAttribute])
       expect((await native(server, `/interactions/${free.id}`, admin, { method: 'DELETE' })).status).toBe(204);
+  });
+
+  it('has no count limit: one hold names a thousand and more interactions', async () => {
+    const ids: string[] = [];
+    for (const size of [1000, 300]) {
+      const records = Array.from({ length: size }, () => callRecord({ guid: randomUUID(), endDate: undefined }));
+      const batch = await native(server, '/interactions:batch', admin, { method: 'POST', json: { records } });
+      expect(batch.status).toBe(200);
+      ids.push(...batch.body.results.map((r: { id: string }) => r.id));
+    }
+    const created = await hold({ interactionIds: ids });
+    expect(created.status).toBe(201);
+    expect(created.body.interactionIds).toHaveLength(1300);
+    expect((await native(server, `/holds/${created.body.id}`, admin)).body.interactionIds).toHaveLength(1300);
+    for (const id of [ids[0], ids[777], ids[1299]])
+      expect((await native(server, `/interactions/${id}`, admin, { method: 'DELETE' })).status).toBe(409);
   });
 
   it('is for admins only, and each tenant sees and is bound by its own holds only', async () => {
