@@ -107,7 +107,16 @@ export class Vault {
   /** All or nothing: one invalid record and none is stored; every invalid record is reported. */
   async upsertBatch(principal: Principal, raws: unknown[]): Promise<UpsertOutcome[]> {
     authorize(principal, 'interaction.write');
-    const inputs = validateBatch(raws).map((input) => redactInput(principal, input));
+    return this.upsertValidated(principal, validateBatch(raws));
+  }
+
+  /**
+   * Stores records a caller validated itself (`ixvault import` checks line by
+   * line), all or nothing — masked like every other ingest first.
+   */
+  async upsertValidated(principal: Principal, validated: InteractionInput[]): Promise<UpsertOutcome[]> {
+    authorize(principal, 'interaction.write');
+    const inputs = validated.map((input) => redactInput(principal, input));
     const outcomes = await this.interactions.upsertMany(principal.tenant.id, inputs);
     this.announce(principal.tenant.id, inputs, outcomes);
     return outcomes;

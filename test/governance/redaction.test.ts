@@ -6,7 +6,7 @@
  * and the tenant's report carry the counts; digit runs that are not card
  * numbers stay as they were; a tenant may turn it off.
  */
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { logAccess } from '../../src/logging.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
+import { runCli, storeArgs } from '../helpers/cli.js';
 import { chatRecord } from '../helpers/fixtures.js';
 import {
   BACKEND,
@@ -270,6 +271,17 @@ describe(`card-number redaction on ingest (${BACKEND})`, () => {
       );
       expect(rows[0]?.setting).not.toBe('all');
     }
+  });
+
+  it('masks what `ixvault import` loads too', async () => {
+    const file = join(server.dataDir, 'import.ndjson');
+    const principalsFile = join(server.dataDir, 'principals.json');
+    await writeFile(principalsFile, JSON.stringify(PRINCIPALS));
+    await writeFile(file, `${JSON.stringify(chatRecord({ id: 'IMPORTEDCARD0001', comment: `card ${CARDS[1]}` }))}\n`);
+    const imported = await runCli(['import', file, '--tenant', 'acme', '--config', principalsFile, ...storeArgs(server)]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const stored = (await native(server, '/interactions/IMPORTEDCARD0001', admin)).body;
+    expect(stored).toMatchObject({ comment: `card ${masked(CARDS[1] as string)}`, cardNumbersRedacted: 1 });
   });
 
   it('is a tenant setting: a tenant that turned it off stores its text as sent', async () => {
