@@ -125,6 +125,8 @@ export class RetentionService {
       }
     }
     for (const cell of cells.filter((c) => c.target !== 'record')) {
+      // Interactions the record rule removes (or a hold keeps) whole are not counted again for their content.
+      const wholeBefore = cells.find((c) => c.target === 'record' && c.store === cell.store && c.mediaType === cell.mediaType);
       let after: { interactionId: string; contentKey: string } | undefined;
       for (;;) {
         const batch = await this.policies.expiredContent(
@@ -132,13 +134,11 @@ export class RetentionService {
           cell.store,
           cell.mediaType,
           cell.target,
-          cell.cutoffMs,
+          { before: cell.cutoffMs, notBefore: wholeBefore?.cutoffMs },
           after,
           BATCH,
         );
         for (const row of batch) {
-          // A dry run still lists content of interactions it would remove whole; skip those.
-          if (dryRun && report.interactions.ids.includes(row.interaction_id)) continue;
           const outcome = await this.removeContent(principal, row.interaction_id, row.content_key, cell.store, dryRun);
           if (outcome === 'removed') {
             report.content.removed++;

@@ -8,7 +8,7 @@ import { type BlobStore, BlobTooLarge, type ByteRange, type SweepOptions, type S
 import { toCanonicalJson } from '../domain/canonical.js';
 import { CardRedactingBytes, redactRecordTexts } from '../domain/card-redaction.js';
 import { redactableText, validateContentMeta } from '../domain/content.js';
-import { errors, type FieldProblem } from '../domain/errors.js';
+import { CODES, errors, type FieldProblem, isVaultError } from '../domain/errors.js';
 import { type LegalHold, validateHold } from '../domain/holds.js';
 import type { ContentItem, InteractionWithDetails } from '../domain/interaction.js';
 import { mergePatch } from '../domain/merge-patch.js';
@@ -286,6 +286,16 @@ export class Vault {
       } catch (err) {
         await staged.discard();
         await this.releaseUnlocked(tenantId, staged.sha256);
+        // Replacing held bytes is refused like deleting them, and the refusal is audited like theirs.
+        if (isVaultError(err) && err.code === CODES.interactionHeld)
+          await this.content.audit(tenantId, {
+            atMs: Date.now(),
+            actor: describePrincipal(principal),
+            action: 'content.replace.refused',
+            interactionId: String(err.extra.interactionId ?? idOrGuid),
+            contentKey,
+            detail: { holds: err.extra.holds },
+          });
         throw err;
       }
     });

@@ -159,13 +159,13 @@ export class RetentionRepository {
       .execute();
   }
 
-  /** Content items of one type on interactions of one media type that started before the cutoff, after a keyset position. */
+  /** Content items of one type on interactions of one media type that started in [notBefore, before), after a keyset position. */
   async expiredContent(
     tenantId: string,
     source: Source,
     mediaType: string,
     contentType: string,
-    cutoffMs: number,
+    started: { before: number; notBefore?: number | undefined },
     after: { interactionId: string; contentKey: string } | undefined,
     limit: number,
   ): Promise<{ interaction_id: string; content_key: string }[]> {
@@ -177,7 +177,8 @@ export class RetentionRepository {
       .where('c.tenant_id', '=', tenantId)
       .where('c.type', '=', contentType)
       .where('i.media_type', '=', mediaType)
-      .where('i.start_ms', '<', cutoffMs)
+      .where('i.start_ms', '<', started.before)
+      .$if(started.notBefore !== undefined, (q) => q.where('i.start_ms', '>=', started.notBefore ?? 0))
       .$if(after !== undefined, (q) =>
         q.where((eb) =>
           eb.or([

@@ -87,6 +87,7 @@ describe(`legal holds (${BACKEND})`, () => {
     expect(refusals.map((e) => e.action).sort()).toEqual([
       'content.delete.refused',
       'content.delete.refused',
+      'content.replace.refused',
       'interaction.delete.refused',
       'interaction.delete.refused',
       'interaction.delete.refused',
