@@ -14,7 +14,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
-import { genesysInteractionResource } from './api/genesys/interaction-resource-route.js';
 import { nativeApi } from './api/native/index.js';
 import { sendProblem } from './api/native/problem.js';
 import { oauthRoutes } from './api/oauth.js';
@@ -114,8 +113,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   });
   const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory);
   app.addHook('onClose', async () => stopLiveFeed());
-  await app.register(genesysApi, { prefix: '/api/v2/ucs', runtime, notifier, limits });
-  await app.register(genesysInteractionResource, { prefix: '/api/v2/interactions', runtime });
+  await app.register(genesysApi, { runtime, notifier, limits });
   return app;
 }
 

@@ -26,6 +26,7 @@ export function toCanonicalJson(record: InteractionWithDetails) {
     customAttributes: record.customAttributes,
     userData: record.userData,
     cardNumbersRedacted: record.cardRedactions ? record.cardRedactions : undefined,
+    email: record.email,
     messages: record.messages.map((m) => ({
       index: m.index,
       from: m.from,
@@ -43,6 +44,7 @@ export function toCanonicalJson(record: InteractionWithDetails) {
       lastModified: new Date(c.lastModifiedMs).toISOString(),
       owningAgent: c.owningAgentId !== undefined ? { id: c.owningAgentId } : undefined,
       owningInteractionPlan: c.owningInteractionPlanId !== undefined ? { id: c.owningInteractionPlanId } : undefined,
+      fileName: c.fileName,
       properties: c.properties,
       cardNumbersRedacted: c.cardRedactions,
       containsSensitiveData: c.containsSensitiveData,

@@ -80,6 +80,11 @@ export const CODES = {
   oauthServerError: 'server_error',
   /** Throttled at the token endpoint (RFC 6749 §4.1.2.1). */
   oauthTemporarilyUnavailable: 'temporarily_unavailable',
+  // Contacts and the Genesys UCS voice operations (issue 9).
+  contactNotFound: 'IXV_CONTACT_NOT_FOUND',
+  contactConflict: 'IXV_CONTACT_CONFLICT',
+  /** An operation on calls named an interaction of another media type. */
+  notACall: 'IXV_NOT_A_CALL',
 } as const;
 export type ErrorCode = (typeof CODES)[keyof typeof CODES];
 
@@ -244,6 +249,13 @@ export const errors = {
   holdReleased: (id: string) =>
     new VaultError('conflict', CODES.holdReleased, `legal hold ${id} was released already`, { field: 'id' }),
   internal: (message = INTERNAL_MESSAGE) => new VaultError('internal', CODES.internal, message),
+  // Contacts and the Genesys UCS voice operations (issue 9).
+  contactNotFound: (id: string, field = 'id') =>
+    new VaultError('not_found', CODES.contactNotFound, `contact ${id} not found`, { field }),
+  contactConflict: (id: string) =>
+    new VaultError('conflict', CODES.contactConflict, `contact ${id} already exists`, { field: 'id' }),
+  notACall: (id: string, mediaType: string) =>
+    new VaultError('invalid', CODES.notACall, `interaction ${id} is a ${mediaType} interaction, not a call`, { field: 'id' }),
   /** RFC 6749 §5.2 errors of `POST /oauth2/token`; descriptions name the field and never carry internal text. */
   oauth: {
     invalidRequest: (field: string, description: string) =>

@@ -1,8 +1,7 @@
 /**
  * The free text of an interaction, walked in ONE place: what is redacted on
  * ingest (card numbers) and what is indexed for search are the same fields,
- * so a field added here is covered by both. (Email bodies join when the
- * record carries them.)
+ * so a field added here is covered by both.
  */
 
 /** What carries free text: an interaction, or a part of one (appended messages). */
@@ -10,6 +9,8 @@ export interface TextBearing {
   subject?: string;
   comment?: string;
   messages?: { text?: string }[];
+  /** An email's bodies (its addresses are identifiers, not text). */
+  email?: { text?: string; html?: string };
 }
 
 export interface TextField {
@@ -25,6 +26,12 @@ export function mapInteractionTexts<T extends TextBearing>(record: T, map: (text
   if (copy.comment !== undefined) copy.comment = map(copy.comment, 'comment');
   if (copy.messages !== undefined)
     copy.messages = copy.messages.map((m, i) => (m.text === undefined ? m : { ...m, text: map(m.text, `messages.${i}.text`) }));
+  if (copy.email !== undefined) {
+    const email = { ...copy.email };
+    if (email.text !== undefined) email.text = map(email.text, 'email.text');
+    if (email.html !== undefined) email.html = map(email.html, 'email.html');
+    copy.email = email;
+  }
   return copy;
 }
 

@@ -23,13 +23,14 @@ import type { DialectName, StoreConnection } from './database.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-audit-sequence.js';
 import * as m003 from './migrations/003-audit-seq-default.js';
+import * as m004 from './migrations/004-contacts.js';
 import * as m006 from './migrations/006-holds-retention.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
   db: Kysely<Database> | Transaction<Database>;
   schema: string;
-  /** Which logical store this run migrates (tables of one store only are created in main). */
+  /** The logical store being migrated: a table only one store needs is created in that one. */
   source: Source;
   dialect: DialectName;
   /** The type of text columns: bytewise collation on PostgreSQL, like SQLite's default. */
@@ -46,6 +47,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '001-initial', up: m001.up },
   { name: '002-audit-sequence', up: m002.up },
   { name: '003-audit-seq-default', up: m003.up },
+  { name: '004-contacts', up: m004.up },
   { name: '006-holds-retention', up: m006.up },
 ];
 

@@ -38,6 +38,8 @@ export interface InteractionsTable {
   card_redactions: number;
   created_ms: number;
   updated_ms: number;
+  /** JSON of EmailParts; email interactions only. */
+  email: string | null;
 }
 
 /** One row per agent who handled an interaction; start_ms is copied so agent searches page on this index alone. */
@@ -87,6 +89,30 @@ export interface ContentItemsTable {
   card_redactions: number;
   /** 1: containsSensitiveData, downloads need content.readSensitive. */
   sensitive: number;
+  file_name: string | null;
+}
+
+/** Contacts live in the main store only (migration 004). */
+export interface ContactsTable {
+  tenant_id: string;
+  id: string;
+  first_name: string | null;
+  last_name: string | null;
+  /** JSON arrays of the addresses as given; their normal forms are in contact_identifiers. */
+  email_addresses: string;
+  phone_numbers: string;
+  /** JSON object of string values. */
+  attributes: string;
+  created_ms: number;
+  updated_ms: number;
+}
+
+/** The lookup path of identification: each normalized email address ('email') and phone number ('phone'). */
+export interface ContactIdentifiersTable {
+  tenant_id: string;
+  kind: 'email' | 'phone';
+  value: string;
+  contact_id: string;
 }
 
 export interface AuditLogTable {
@@ -146,5 +172,7 @@ export interface Database {
   legal_holds: LegalHoldsTable;
   legal_hold_interactions: LegalHoldInteractionsTable;
   retention_policies: RetentionPoliciesTable;
+  contacts: ContactsTable;
+  contact_identifiers: ContactIdentifiersTable;
   ixv_migrations: MigrationsTable;
 }

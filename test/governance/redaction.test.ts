@@ -175,6 +175,32 @@ describe(`card-number redaction on ingest (${BACKEND})`, () => {
     expect((await native(server, `/interactions/${created.body.id}`, admin)).body.cardNumbersRedacted).toBe(6);
   });
 
+  it('masks the bodies of an email, and leaves its addresses alone', async () => {
+    const created = await native(server, '/interactions', admin, {
+      method: 'POST',
+      json: chatRecord({
+        mediaType: 'email',
+        messages: [],
+        subject: 'Payment',
+        email: {
+          from: 'customer@example.org',
+          to: ['billing@example.com'],
+          text: `Please charge ${CARDS[0]}. ${NOT_CARDS[0]}`,
+          html: `<p>Please charge <b>${CARDS[1]}</b>.</p>`,
+        },
+      }),
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const stored = (await native(server, `/interactions/${created.body.id}`, admin)).body;
+    expect(stored.email).toEqual({
+      from: 'customer@example.org',
+      to: ['billing@example.com'],
+      text: `Please charge ${masked(CARDS[0] as string)}. ${NOT_CARDS[0]}`,
+      html: `<p>Please charge <b>${masked(CARDS[1] as string)}</b>.</p>`,
+    });
+    expect(stored.cardNumbersRedacted).toBe(2);
+  });
+
   it('masks batches record by record, and textual content (transcripts) on its way to the blob store', async () => {
     const batch = await native(server, '/interactions:batch', admin, {
       method: 'POST',

@@ -104,19 +104,23 @@ describe('card-number redaction', () => {
     );
   });
 
-  it('walks subject, comment and every message text of a record', () => {
+  it('walks subject, comment, every message text and the email bodies of a record', () => {
     const record = {
       subject: 'card 4111-1111-1111-1111',
       comment: 'paid with 5555 5555 5555 4444, order 2024-000123',
       messages: [{ text: 'my number is 378282246310005' }, {}, { text: 'thanks' }],
+      email: { to: ['a@example.org'], text: 'card: 6011000990139424', html: '<p>card <b>4000056655665556</b></p>' },
     };
     const { record: out, count } = redactRecordTexts(record);
-    expect(count).toBe(3);
+    expect(count).toBe(5);
+    expect(out.email.to).toEqual(['a@example.org']);
     expect(interactionTexts(out)).toEqual([
       { field: 'subject', text: 'card ****-****-****-1111' },
       { field: 'comment', text: 'paid with **** **** **** 4444, order 2024-000123' },
       { field: 'messages.0.text', text: 'my number is ***********0005' },
       { field: 'messages.2.text', text: 'thanks' },
+      { field: 'email.text', text: 'card: ************9424' },
+      { field: 'email.html', text: '<p>card <b>************5556</b></p>' },
     ]);
     expect(record.subject).toBe('card 4111-1111-1111-1111');
   });

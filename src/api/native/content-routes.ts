@@ -45,6 +45,7 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
               description:
                 'the item holds sensitive data (e.g. card details spoken in a recording): downloads need content.readSensitive',
             },
+            fileName: { type: 'string', maxLength: 255, description: 'an attachment: the name it was sent with' },
           },
         },
         response: { 201: CONTENT_ITEM },

@@ -6,6 +6,7 @@ import { authenticateHook } from '../shared/authenticate.js';
 import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
 import { withArchiveHint } from './archive-hint.js';
+import { contactRoutes } from './contact-routes.js';
 import { contentRoutes } from './content-routes.js';
 import { governanceRoutes } from './governance-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
@@ -29,4 +30,5 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(searchRoutes, { vault, cursorKey: runtime.keys.cursor });
   await app.register(contentRoutes, { vault });
   await app.register(governanceRoutes, { vault, retention: runtime.retention });
+  await app.register(contactRoutes, { vault });
 }

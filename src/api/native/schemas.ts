@@ -36,6 +36,7 @@ export const CONTENT_ITEM = {
     lastModified: instant,
     owningAgent: { type: 'object', properties: { id: text } },
     owningInteractionPlan: { type: 'object', properties: { id: text } },
+    fileName: { type: 'string', description: 'attachments: the name the file was sent with' },
     properties: { type: 'object', properties: { version: { type: 'integer' }, duration: { type: 'integer' } } },
     cardNumbersRedacted: { type: 'integer', readOnly: true, description: 'card numbers masked in the bytes on upload' },
     containsSensitiveData: {
@@ -43,6 +44,20 @@ export const CONTENT_ITEM = {
       readOnly: true,
       description: 'downloads need the right content.readSensitive (set on upload with ?containsSensitiveData=true)',
     },
+  },
+} as const;
+
+/** The parts of an email interaction; its attachments are content items of type `attachment` (with `fileName`). */
+const EMAIL = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'email interactions only',
+  properties: {
+    from: { type: 'string', maxLength: 320 },
+    to: { type: 'array', items: { type: 'string', maxLength: 320 } },
+    cc: { type: 'array', items: { type: 'string', maxLength: 320 } },
+    text: { type: 'string', description: 'the plain-text body' },
+    html: { type: 'string', description: 'the HTML body' },
   },
 } as const;
 
@@ -80,6 +95,7 @@ export const INTERACTION = {
       description:
         'card numbers masked in the texts (subject, comment, messages) over all writes of the record; absent when none',
     },
+    email: EMAIL,
     messages: { type: 'array', items: MESSAGE },
     content: { type: 'array', items: CONTENT_ITEM, readOnly: true },
   },
@@ -101,3 +117,42 @@ export const ID_PARAMS = {
 } as const;
 
 export const SOURCE = { type: 'string', enum: ['main', 'archive'], default: 'main' } as const;
+
+const addresses = { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 320 } } as const;
+const CONTACT_FIELDS = {
+  firstName: { type: 'string', maxLength: 256 },
+  lastName: { type: 'string', maxLength: 256 },
+  emailAddresses: addresses,
+  phoneNumbers: { ...addresses, description: 'as given; looked up by their digits' },
+  attributes: { type: 'object', maxProperties: 100, additionalProperties: { type: 'string', maxLength: 1024 } },
+} as const;
+
+/** A contact as created. The domain validates it whole (every problem at once). */
+export const CONTACT_INPUT = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', maxLength: 64, description: 'generated (16 characters, time-ordered) when absent' },
+    ...CONTACT_FIELDS,
+  },
+} as const;
+
+/** A merge patch of a contact: null removes a field. */
+export const CONTACT_PATCH = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', maxLength: 64, description: 'cannot change' },
+    ...Object.fromEntries(Object.entries(CONTACT_FIELDS).map(([k, v]) => [k, { anyOf: [{ type: 'null' }, v] }])),
+  },
+} as const;
+
+export const CONTACT = {
+  type: 'object',
+  properties: {
+    id: text,
+    ...CONTACT_FIELDS,
+    created: instant,
+    updated: instant,
+  },
+} as const;
