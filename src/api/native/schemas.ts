@@ -93,7 +93,7 @@ export const INTERACTION = {
       type: 'integer',
       readOnly: true,
       description:
-        'card numbers masked in the texts (subject, comment, messages) over all writes of the record; absent when none',
+        'card numbers masked in the texts (subject, comment, messages, email bodies) over all writes of the record; absent when none',
     },
     email: EMAIL,
     messages: { type: 'array', items: MESSAGE },
