@@ -9,6 +9,8 @@ import { Directory, type PrincipalsConfig } from './auth/directory.js';
 import { deriveKeys, type Keys, loadSecret } from './auth/secrets.js';
 import type { BlobStore, SweepReport } from './blobs/blob-store.js';
 import { FsBlobStore } from './blobs/fs-blob-store.js';
+import type { Coordination } from './cluster/coordination.js';
+import { LocalCoordination } from './cluster/local.js';
 import { RetentionService } from './services/retention.js';
 import { Vault } from './services/vault.js';
 import { connect, type StoreConnection } from './store/database.js';
@@ -17,6 +19,8 @@ import { migrate } from './store/migrator.js';
 export interface RuntimeOptions {
   dataDir: string;
   databaseUrl?: string | undefined;
+  /** redis://… : what the nodes of a cluster share (src/cluster); otherwise kept in this process. */
+  redisUrl?: string | undefined;
   principals: PrincipalsConfig;
   maxContentBytes: number;
   /** Overrides the secret file (IXVAULT_SECRET). */
@@ -49,6 +53,8 @@ export interface Runtime {
   auth: Authenticator;
   directory: Directory;
   keys: Keys;
+  /** What this node shares with the others of its cluster (in memory when it runs alone). */
+  coordination: Coordination;
   migrationsApplied: string[];
   /** Runs the crash-hygiene sweep now (see RuntimeOptions.sweep) and logs what it removed. */
   sweep(options?: Partial<typeof SWEEP_DEFAULTS>): Promise<SweepReport>;
@@ -60,6 +66,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (options.databaseUrl) connectOptions.databaseUrl = options.databaseUrl;
   if (options.poolSize) connectOptions.poolSize = options.poolSize;
   const store = connect(connectOptions);
+  let coordination: Coordination | undefined;
   try {
     const log = options.log ?? ((message: string) => process.stderr.write(`ixvault: ${message}\n`));
     const migrationsApplied = await migrate(store, { allowDdl: options.migrate !== false });
@@ -69,7 +76,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     await blobs.init();
     const directory = await Directory.fromConfig(options.principals);
     const keys = deriveKeys(await loadSecret(options.dataDir, options.secret));
-    const vault = new Vault(store, blobs, { maxContentBytes: options.maxContentBytes });
+    // ioredis loads only for a cluster node.
+    coordination = options.redisUrl
+      ? await (await import('./cluster/redis.js')).RedisCoordination.connect(options.redisUrl)
+      : new LocalCoordination();
+    const vault = new Vault(store, blobs, { maxContentBytes: options.maxContentBytes, blobLock: coordination.locks });
     const auth = new Authenticator(directory, keys);
     const retention = new RetentionService(vault, directory);
     // The policies of the principals file are proposed like an admin's (a change that removes more waits its grace period).
@@ -124,10 +135,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       await retentionRun;
       await running?.catch(() => undefined);
       await store.close();
+      await coordination?.close();
     };
-    return { store, blobs, vault, retention, auth, directory, keys, migrationsApplied, sweep, close };
+    return { store, blobs, vault, retention, auth, directory, keys, coordination, migrationsApplied, sweep, close };
   } catch (err) {
     await store.close().catch(() => {});
+    await coordination?.close().catch(() => {});
     throw err;
   }
 }

@@ -16,6 +16,10 @@ export interface StoreFlags {
   databaseUrl?: string;
   /** false with `serve --no-migrate`. */
   migrate?: boolean;
+  /** `serve` only. */
+  redisUrl?: string;
+  singleNode?: boolean;
+  dbPoolSize?: string;
 }
 
 export function addStoreOptions(command: Command): Command {
@@ -44,6 +48,9 @@ export function configOf(
     resultTtlMs: flags.resultTtlMs,
     retentionIntervalMs: flags.retentionIntervalMs,
     migrate: flags.migrate,
+    redisUrl: flags.redisUrl,
+    singleNode: flags.singleNode,
+    poolSize: flags.dbPoolSize,
   });
 }
 
@@ -89,6 +96,8 @@ export async function openFromFlags(
     maxContentBytes: config.maxContentBytes,
     secret: process.env.IXVAULT_SECRET,
     migrate: config.migrate,
+    redisUrl: config.redisUrl,
+    ...(config.poolSize ? { poolSize: config.poolSize } : {}),
     ...extra,
   });
   return { runtime, config };

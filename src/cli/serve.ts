@@ -1,7 +1,7 @@
 /** `ixvault serve`: the HTTP server; with --demo, a demo tenant and demo data on first start. */
 import type { Command } from 'commander';
 import type { PrincipalsConfig } from '../auth/directory.js';
-import { resolveEdgeLimits } from '../config.js';
+import { resolveEdgeLimits, type Topology, topologyOf } from '../config.js';
 import { LOG_FORMATS, type LogFormat } from '../logging.js';
 import { addStoreOptions, configOf, demoPrincipalsFile, loadPrincipals, openFromFlags } from './common.js';
 import { Progress } from './progress.js';
@@ -40,7 +40,10 @@ export function registerServe(program: Command): void {
         'browser origins allowed to call the APIs, comma-separated; default none (env IXVAULT_CORS_ORIGIN)',
       )
       .option('--jsonp', 'answer CometD JSON-P (callback-polling) requests (env IXVAULT_JSONP=1)')
-      .option('--rate-limit <n>', 'requests per minute per principal, 0 for none (env IXVAULT_RATE_LIMIT)')
+      .option(
+        '--rate-limit <n>',
+        'requests per minute per principal, 0 for none; a client with rateLimitPerMinute in the principals file has its own (env IXVAULT_RATE_LIMIT)',
+      )
       .option('--ip-rate-limit <n>', 'requests per minute per IP without credentials, 0 for none (env IXVAULT_IP_RATE_LIMIT)')
       .option(
         '--pending-searches-per-principal <n>',
@@ -54,6 +57,15 @@ export function registerServe(program: Command): void {
       .option('--held-bytes <n>', 'bytes of Genesys results waiting for CometD sessions in all (env IXVAULT_HELD_BYTES)')
       .option('--password-workers <n>', 'threads verifying passwords (env IXVAULT_PASSWORD_WORKERS)')
       .option('--password-queue <n>', 'password checks that may wait for a thread; more get 429 (env IXVAULT_PASSWORD_QUEUE)')
+      .option(
+        '--redis-url <url>',
+        'Redis shared by the nodes of a cluster: CometD results across nodes, held results, referenceIds, rate limits, locks (env IXVAULT_REDIS_URL)',
+      )
+      .option(
+        '--single-node',
+        'on PostgreSQL without --redis-url: this is the only ixvault on the database (env IXVAULT_SINGLE_NODE=1)',
+      )
+      .option('--db-pool-size <n>', 'PostgreSQL connections of this node (env IXVAULT_DB_POOL_SIZE; default 10)')
       .option(
         '--no-migrate',
         'never change the database schema; refuse to start if migrations are pending (e.g. a Citus worker node; env IXVAULT_NO_MIGRATE=1)',
@@ -72,6 +84,8 @@ export function registerServe(program: Command): void {
       ),
   ).action(async (flags) => {
     const config = configOf(flags);
+    // Before anything opens: a PostgreSQL node without Redis must say it runs alone.
+    const topology = topologyOf(config);
     const limits = resolveEdgeLimits({
       ...flags,
       corsOrigins: flags.corsOrigin,
@@ -134,12 +148,7 @@ export function registerServe(program: Command): void {
       await runtime.close();
       throw err;
     });
-    printBanner(
-      server.url,
-      config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`,
-      demoFile ? principals : undefined,
-      demoFile,
-    );
+    printBanner(server.url, describeTopology(topology, config.dataDir), demoFile ? principals : undefined, demoFile);
     let signals = 0;
     const shutdown = (signal: string) => {
       signals++;
@@ -156,6 +165,17 @@ export function registerServe(program: Command): void {
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
   });
+}
+
+function describeTopology(topology: Topology, dataDir: string): string {
+  switch (topology) {
+    case 'embedded':
+      return `SQLite in ${dataDir}`;
+    case 'single-node':
+      return 'PostgreSQL, single node: sessions, held results and referenceIds in this process';
+    case 'cluster':
+      return 'PostgreSQL, cluster node: shared state in Redis';
+  }
 }
 
 function printBanner(url: string, database: string, demo: PrincipalsConfig | undefined, demoFile: string | undefined) {

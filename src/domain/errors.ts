@@ -71,6 +71,9 @@ export const CODES = {
   holdNotFound: 'IXV_HOLD_NOT_FOUND',
   /** The hold was released already. */
   holdReleased: 'IXV_HOLD_RELEASED',
+  // openapi branch (issue 9): fields a native body may not carry.
+  /** A field the route's body schema does not list (it would otherwise be silently dropped). */
+  unknownField: 'IXV_UNKNOWN_FIELD',
   // The token endpoint's errors (RFC 6749 §5.2): the code is the wire `error` value itself.
   oauthInvalidRequest: 'invalid_request',
   oauthInvalidClient: 'invalid_client',
@@ -256,6 +259,13 @@ export const errors = {
     new VaultError('conflict', CODES.contactConflict, `contact ${id} already exists`, { field: 'id' }),
   notACall: (id: string, mediaType: string) =>
     new VaultError('invalid', CODES.notACall, `interaction ${id} is a ${mediaType} interaction, not a call`, { field: 'id' }),
+  // openapi branch (issue 9).
+  /** Fields of a native body that its schema does not list, every one named. */
+  unknownFields: (fields: string[]) =>
+    new VaultError('invalid', CODES.unknownField, fields.map((field) => `${field}: is not a known field`).join('; '), {
+      problems: fields.map((field) => ({ field, message: 'is not a known field' })),
+      ...(fields[0] !== undefined ? { field: fields[0] } : {}),
+    }),
   /** RFC 6749 §5.2 errors of `POST /oauth2/token`; descriptions name the field and never carry internal text. */
   oauth: {
     invalidRequest: (field: string, description: string) =>

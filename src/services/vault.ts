@@ -5,6 +5,7 @@
  */
 import { pipeline, type Readable, Transform } from 'node:stream';
 import { type BlobStore, BlobTooLarge, type ByteRange, type SweepOptions, type SweepReport } from '../blobs/blob-store.js';
+import type { KeyedLock } from '../cluster/coordination.js';
 import { toCanonicalJson } from '../domain/canonical.js';
 import { CardRedactingBytes, redactRecordTexts } from '../domain/card-redaction.js';
 import { redactableText, validateContentMeta } from '../domain/content.js';
@@ -42,6 +43,12 @@ export const SWEEP_BUDGET_MS = 10_000;
 
 export interface VaultOptions {
   maxContentBytes: number;
+  /**
+   * Serializes publication and release of one blob (tenant and hash). In one
+   * process by default; a cluster passes its Redis lock, for blob stores whose
+   * publish/release protocol needs exclusion across nodes.
+   */
+  blobLock?: KeyedLock;
 }
 
 export interface ContentUpload {
@@ -83,7 +90,7 @@ export class Vault {
   readonly archive: ArchiveRepository;
   readonly holds: HoldRepository;
   readonly contacts: ContactService;
-  private readonly blobLock = new KeyLock();
+  private readonly blobLock: KeyedLock;
   private readonly ingestListeners = new Set<IngestListener>();
 
   constructor(
@@ -96,6 +103,7 @@ export class Vault {
     this.content = new ContentRepository(store, this.interactions);
     this.archive = new ArchiveRepository(store);
     this.holds = new HoldRepository(store);
+    this.blobLock = options.blobLock ?? new KeyLock();
     this.contacts = new ContactService(store);
   }
 

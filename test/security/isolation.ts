@@ -287,7 +287,7 @@ const fresh = (actor: Actor) => ({
  * documented operation has one, and the probe sends those the app documents.
  */
 export const OPERATIONS: Record<string, Build> = {
-  'POST /api/v1/session/': (a) => ({
+  'POST /api/v1/session': (a) => ({
     // Signing in again as oneself (a client, by its id and secret, is refused: only users sign in).
     request: {
       method: 'POST',
@@ -298,12 +298,12 @@ export const OPERATIONS: Record<string, Build> = {
     sent: [],
     change: false,
   }),
-  'GET /api/v1/session/': (a) => ({
+  'GET /api/v1/session': (a) => ({
     request: { method: 'GET', url: '/api/v1/session', headers: a.auth },
     sent: [],
     change: false,
   }),
-  'DELETE /api/v1/session/': (a) => ({
+  'DELETE /api/v1/session': (a) => ({
     // Signing out clears the caller's own cookie only; the probe keeps its cookie (stateless signed sessions).
     request: { method: 'DELETE', url: '/api/v1/session', headers: { ...a.auth, 'x-requested-with': 'XMLHttpRequest' } },
     sent: [],

@@ -39,6 +39,7 @@ export async function contactRoutes(app: FastifyInstance, { vault, results }: { 
     '/ucs',
     {
       schema: {
+        operationId: 'ucsIdentifyContact',
         summary: 'IdentifyUCSContact: the contact of an email address or phone number (result on CometD /v2/ucs/interactions)',
         description: 'With createContactEnabled true a contact is created when none matches; that needs `contact.write`.',
         tags: ['genesys'],
@@ -67,7 +68,7 @@ export async function contactRoutes(app: FastifyInstance, { vault, results }: { 
       if (firstName !== undefined) identification.firstName = firstName;
       if (lastName !== undefined) identification.lastName = lastName;
       checkCriteria(identification);
-      const referenceId = results.start(principal, RESULT_KINDS.identifyContact, async () => {
+      const referenceId = await results.start(principal, RESULT_KINDS.identifyContact, async () => {
         const { contactIds } = await vault.contacts.identify(principal, identification);
         const [contactId] = contactIds;
         if (contactId === undefined)

@@ -21,6 +21,7 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
     '/interactions/:id',
     {
       schema: {
+        operationId: 'ucsGetInteractionContent',
         summary: 'GetInteractionContent; SetCallNote, SetCallCompleted, SetCallContact (results on CometD /v2/ucs/interactions)',
         description: 'SetCallNote, SetCallCompleted and SetCallContact need `call.update` (feature api-ucs-voice).',
         tags: ['genesys'],
@@ -39,14 +40,14 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
       if (body.operationName !== 'GetInteractionContent')
         return {
           statusCode: GENESYS_STATUS.ok,
-          referenceId: startCallUpdate(request, { vault, results }, request.params.id, body),
+          referenceId: await startCallUpdate(request, { vault, results }, request.params.id, body),
         };
       const { principal } = request;
       assertFeature(principal.tenant, 'api-multimedia', 'operationName');
       const context = resourceContext(request);
       const { id } = request.params;
       const source = body.source ?? 'main';
-      const referenceId = results.start(principal, RESULT_KINDS.content, async () => {
+      const referenceId = await results.start(principal, RESULT_KINDS.content, async () => {
         const record = await vault.get(principal, id, source);
         assertMediaAllowed(principal.tenant, record.mediaType, 'id');
         const result: { interaction: Resource; messages?: Resource[] } = {

@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../../domain/errors.js';
 import type { Vault } from '../../services/vault.js';
-import { sendContent } from '../shared/content-response.js';
+import { DOWNLOAD_ERRORS, DOWNLOAD_HEADERS, DOWNLOAD_RESPONSES, sendContent } from '../shared/content-response.js';
 import { assertFeature, assertMediaAllowed } from './features.js';
 import { ERROR_RESPONSES } from './schemas.js';
 
@@ -20,6 +20,7 @@ export async function emailRoutes(app: FastifyInstance, { vault }: { vault: Vaul
     '/:id/attachments/:attachmentId',
     {
       schema: {
+        operationId: 'genesysGetEmailAttachment',
         summary: "GetAttachment: an email interaction's attachment, raw (Range and conditional requests supported)",
         tags: ['genesys'],
         params: {
@@ -27,9 +28,10 @@ export async function emailRoutes(app: FastifyInstance, { vault }: { vault: Vaul
           required: ['id', 'attachmentId'],
           properties: { id: { ...key, description: 'the email interaction' }, attachmentId: { ...key, description: 'its id' } },
         },
+        headers: { type: 'object', properties: DOWNLOAD_HEADERS },
         response: ERROR_RESPONSES,
       },
-      config: { operation: 'content.read' },
+      config: { operation: 'content.read', docResponses: DOWNLOAD_RESPONSES, docErrors: DOWNLOAD_ERRORS },
     },
     async (request, reply) => {
       const { principal } = request;

@@ -32,9 +32,9 @@ type HistoryQueryString = Omit<HistoryParams, 'searchCustomAttributes'> & {
 };
 
 export async function historyRoutes(app: FastifyInstance, { vault, results }: { vault: Vault; results: AsyncResults }) {
-  const start = (request: FastifyRequest, query: HistoryQuery) => ({
+  const start = async (request: FastifyRequest, query: HistoryQuery) => ({
     statusCode: GENESYS_STATUS.ok,
-    referenceId: results.start(request.principal, RESULT_KINDS.history, () =>
+    referenceId: await results.start(request.principal, RESULT_KINDS.history, () =>
       history(vault, request.principal, query, resourceContext(request)),
     ),
   });
@@ -43,6 +43,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     '/interactions',
     {
       schema: {
+        operationId: 'ucsRetrieveInteractionHistory',
         summary: 'RetrieveInteractionHistory, RetrieveAgentHistory or FindPhoneCall (result on CometD /v2/ucs/interactions)',
         description: 'FindPhoneCall needs `call.update` (feature api-ucs-voice).',
         tags: ['genesys'],
@@ -57,7 +58,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     async (request) => {
       const { body } = request;
       if (body.operationName === 'FindPhoneCall')
-        return { statusCode: GENESYS_STATUS.ok, referenceId: startFindPhoneCall(request, { vault, results }, body) };
+        return { statusCode: GENESYS_STATUS.ok, referenceId: await startFindPhoneCall(request, { vault, results }, body) };
       const agentHistory = body.operationName === 'RetrieveAgentHistory';
       return start(request, historyQuery(request.principal, body, { agentHistory }, Date.now()));
     },
@@ -67,6 +68,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     '/contacts/:id/interactions',
     {
       schema: {
+        operationId: 'ucsRetrieveContactHistory',
         summary: "RetrieveContactHistory: a contact's interactions (result on CometD /v2/ucs/interactions)",
         tags: ['genesys'],
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } },
@@ -84,6 +86,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     '/interactions',
     {
       schema: {
+        operationId: 'ucsGetInteractionHistory',
         summary: 'The interaction history resource, synchronously (same filters as RetrieveInteractionHistory)',
         tags: ['genesys'],
         querystring: HISTORY_QUERYSTRING,

@@ -29,6 +29,7 @@ export async function genesysInteractionResource(app: FastifyInstance, { runtime
     '/:id',
     {
       schema: {
+        operationId: 'ucsGetInteractionResource',
         summary: 'One interaction resource, where its `uri` points',
         tags: ['genesys'],
         params: {

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../../domain/errors.js';
 import type { Runtime } from '../../runtime.js';
+import { documentErrors } from '../openapi.js';
 import { authenticateHook } from '../shared/authenticate.js';
 import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
 import { sessionCookieHook } from '../shared/session-cookie.js';
-import { sendStatus } from './status.js';
+import { STATUS_ERRORS, sendStatus } from './status.js';
 
 /**
  * What every Genesys-compatible scope sets up: Web Services return values
@@ -13,6 +14,7 @@ import { sendStatus } from './status.js';
  */
 export function genesysScope(app: FastifyInstance, runtime: Runtime): void {
   app.setErrorHandler(sendStatus);
+  documentErrors(app, STATUS_ERRORS);
   app.setNotFoundHandler((request, reply) =>
     sendStatus(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
   );

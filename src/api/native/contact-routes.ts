@@ -32,6 +32,7 @@ export async function contactRoutes(app: FastifyInstance, { vault }: { vault: Va
     {
       config: { operation: 'contact.write' },
       schema: {
+        operationId: 'createContact',
         summary: 'Create a contact',
         description: 'Email addresses and phone numbers are kept as given and looked up in their normal form.',
         tags: ['native'],
@@ -50,7 +51,13 @@ export async function contactRoutes(app: FastifyInstance, { vault }: { vault: Va
     '/contacts/:id',
     {
       config: { operation: 'contact.read' },
-      schema: { summary: 'One contact', tags: ['native'], params: ID_PARAMS, response: { 200: CONTACT } },
+      schema: {
+        operationId: 'getContact',
+        summary: 'One contact',
+        tags: ['native'],
+        params: ID_PARAMS,
+        response: { 200: CONTACT },
+      },
     },
     async (request) => contactJson(await contacts.get(request.principal, request.params.id)),
   );
@@ -60,6 +67,7 @@ export async function contactRoutes(app: FastifyInstance, { vault }: { vault: Va
     {
       config: { operation: 'contact.write' },
       schema: {
+        operationId: 'patchContact',
         summary: 'Partial update of a contact (JSON merge patch, RFC 7396)',
         description:
           'Fields set to null are removed; a list or the attributes given replace the stored ones. The id cannot change.',
@@ -77,6 +85,7 @@ export async function contactRoutes(app: FastifyInstance, { vault }: { vault: Va
     {
       config: { operation: 'contact.read' },
       schema: {
+        operationId: 'findContacts',
         summary: 'Look contacts up by email address or phone number',
         description:
           'Either or both (then a contact matching either is listed). Emails compare without case; phone numbers by their digits (`+1 (323) 234-2342` = `13232342342`). Oldest first, at most 100.',

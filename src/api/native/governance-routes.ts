@@ -37,6 +37,19 @@ const policiesJson = (p: Policies, graceMs: number) => ({
   graceDays: graceMs / 86_400_000,
 });
 
+/** Answers are built by the handlers below; the schemas document them without dropping fields. */
+const FREE = { type: 'object', additionalProperties: true } as const;
+const HOLD = {
+  type: 'object',
+  additionalProperties: true,
+  properties: { id: { type: 'string' }, name: { type: 'string' }, reason: { type: 'string' }, kind: { type: 'string' } },
+} as const;
+const POLICIES = {
+  type: 'object',
+  additionalProperties: true,
+  properties: { graceDays: { type: 'number' } },
+} as const;
+
 const HOLD_ID = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 256 } } } as const;
 
 export async function governanceRoutes(
@@ -48,6 +61,7 @@ export async function governanceRoutes(
     {
       config: { operation: 'hold.manage' },
       schema: {
+        operationId: 'createHold',
         summary: 'Place a legal hold (admins)',
         description:
           'Body: `name`, `reason` and exactly one of `interactionIds` (ids or guids, any number), `contactId` (every interaction ' +
@@ -55,6 +69,7 @@ export async function governanceRoutes(
           'While the hold is active no path deletes what it covers (409; the refusal is audited).',
         tags: ['native'],
         body: { type: 'object' },
+        response: { 201: HOLD },
       },
     },
     async (request, reply) => {
@@ -69,7 +84,9 @@ export async function governanceRoutes(
     {
       config: { operation: 'hold.manage' },
       schema: {
+        operationId: 'listHolds',
         summary: "The tenant's legal holds (admins); released ones with includeReleased=true",
+        response: { 200: { type: 'object', properties: { holds: { type: 'array', items: HOLD } } } },
         tags: ['native'],
         querystring: {
           type: 'object',
@@ -87,7 +104,13 @@ export async function governanceRoutes(
     '/holds/:id',
     {
       config: { operation: 'hold.manage' },
-      schema: { summary: 'One legal hold, with the interactions it names', tags: ['native'], params: HOLD_ID },
+      schema: {
+        operationId: 'getHold',
+        summary: 'One legal hold, with the interactions it names',
+        tags: ['native'],
+        params: HOLD_ID,
+        response: { 200: HOLD },
+      },
     },
     async (request) => holdJson(await vault.getHold(request.principal, request.params.id)),
   );
@@ -97,7 +120,9 @@ export async function governanceRoutes(
     {
       config: { operation: 'hold.manage' },
       schema: {
+        operationId: 'releaseHold',
         summary: 'Release a legal hold (admins; audited)',
+        response: { 200: HOLD },
         tags: ['native'],
         params: HOLD_ID,
         body: {
@@ -116,7 +141,9 @@ export async function governanceRoutes(
     {
       config: { operation: 'retention.manage' },
       schema: {
+        operationId: 'getRetention',
         summary: "The tenant's retention policy: the active one, and a pending change with the time it takes effect",
+        response: { 200: POLICIES },
         tags: ['native'],
       },
     },
@@ -128,7 +155,9 @@ export async function governanceRoutes(
     {
       config: { operation: 'retention.manage' },
       schema: {
+        operationId: 'setRetention',
         summary: 'Set the retention policy (admins)',
+        response: { 200: POLICIES },
         description:
           'Body: `{"rules":[{"mediaType":"call","contentType":"callRecording","maxAgeDays":90}, {"maxAgeDays":2555}, …]}`. A rule ' +
           'without contentType removes whole interactions; `store: "archive"` rules govern the archive. A change that would ' +
@@ -146,7 +175,9 @@ export async function governanceRoutes(
     {
       config: { operation: 'retention.manage' },
       schema: {
+        operationId: 'previewRetention',
         summary: 'Dry run: what the active (or pending) policy would remove now, and what holds keep',
+        response: { 200: FREE },
         tags: ['native'],
         querystring: {
           type: 'object',
@@ -162,7 +193,12 @@ export async function governanceRoutes(
     '/redactions',
     {
       config: { operation: 'redaction.report' },
-      schema: { summary: 'How many card numbers were masked on ingest, in records and in content (admins)', tags: ['native'] },
+      schema: {
+        operationId: 'getRedactionReport',
+        summary: 'How many card numbers were masked on ingest, in records and in content (admins)',
+        tags: ['native'],
+        response: { 200: FREE },
+      },
     },
     async (request) => vault.redactionReport(request.principal),
   );

@@ -5,6 +5,7 @@ import type { Runtime } from '../../runtime.js';
 import { authenticateHook } from '../shared/authenticate.js';
 import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
+import { refuseUnknownFields } from '../shared/unknown-fields.js';
 import { withArchiveHint } from './archive-hint.js';
 import { contactRoutes } from './contact-routes.js';
 import { contentRoutes } from './content-routes.js';
@@ -22,6 +23,7 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   );
   app.addHook('onRequest', authenticateHook(runtime.auth));
   authorizeRoutes(app);
+  refuseUnknownFields(app);
   boundInput(app);
   // A merge patch is JSON: the same parser as JSON bodies, refusing __proto__ and constructor.prototype keys.
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
