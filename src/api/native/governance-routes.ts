@@ -50,6 +50,50 @@ const POLICIES = {
   properties: { graceDays: { type: 'number' } },
 } as const;
 
+const HOLD_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string' },
+    reason: { type: 'string' },
+    interactionIds: { type: 'array', items: { type: 'string' } },
+    contactId: { type: 'string' },
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        mediaTypes: { type: 'array', items: { type: 'string' } },
+        agentId: { type: 'string' },
+        customAttributes: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+    },
+  },
+  examples: [{ name: 'Case 42', reason: 'litigation: preserve all contact with this customer', contactId: 'contact-1' }],
+} as const;
+
+const POLICY_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    rules: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          store: { type: 'string' },
+          mediaType: { type: 'string' },
+          contentType: { type: 'string' },
+          maxAgeDays: { type: 'number' },
+        },
+      },
+    },
+  },
+  examples: [{ rules: [{ mediaType: 'call', contentType: 'callRecording', maxAgeDays: 90 }, { maxAgeDays: 2555 }] }],
+} as const;
+
 const HOLD_ID = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 256 } } } as const;
 
 export async function governanceRoutes(
@@ -68,7 +112,7 @@ export async function governanceRoutes(
           'of the contact, present and future) or `query` (`from`, `to`, optional `mediaTypes`, `agentId`, `customAttributes`). ' +
           'While the hold is active no path deletes what it covers (409; the refusal is audited).',
         tags: ['native'],
-        body: { type: 'object' },
+        body: HOLD_BODY,
         response: { 201: HOLD },
       },
     },
@@ -130,6 +174,7 @@ export async function governanceRoutes(
           required: ['reason'],
           additionalProperties: false,
           properties: { reason: { type: 'string', minLength: 1, maxLength: 4096 } },
+          examples: [{ reason: 'case closed' }],
         },
       },
     },
@@ -163,7 +208,7 @@ export async function governanceRoutes(
           'without contentType removes whole interactions; `store: "archive"` rules govern the archive. A change that would ' +
           'remove anything the active policy keeps becomes `pending` for the grace period (its dry run: GET /retention/preview?policy=pending).',
         tags: ['native'],
-        body: { type: 'object' },
+        body: POLICY_BODY,
       },
     },
     async (request) =>

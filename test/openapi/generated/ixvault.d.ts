@@ -2957,7 +2957,28 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                /**
+                 * @example {
+                 *       "name": "Case 42",
+                 *       "reason": "litigation: preserve all contact with this customer",
+                 *       "contactId": "contact-1"
+                 *     }
+                 */
+                "application/json": {
+                    name?: string;
+                    reason?: string;
+                    interactionIds?: string[];
+                    contactId?: string;
+                    query?: {
+                        from?: string;
+                        to?: string;
+                        mediaTypes?: string[];
+                        agentId?: string;
+                        customAttributes?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
             };
         };
         responses: {
@@ -3131,6 +3152,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "case closed"
+                 *     }
+                 */
                 "application/json": {
                     reason: string;
                 };
@@ -3300,7 +3326,28 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                /**
+                 * @example {
+                 *       "rules": [
+                 *         {
+                 *           "mediaType": "call",
+                 *           "contentType": "callRecording",
+                 *           "maxAgeDays": 90
+                 *         },
+                 *         {
+                 *           "maxAgeDays": 2555
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    rules?: {
+                        store?: string;
+                        mediaType?: string;
+                        contentType?: string;
+                        maxAgeDays?: number;
+                    }[];
+                };
             };
         };
         responses: {
