@@ -24,6 +24,8 @@ export interface ServerConfig {
   exportPollMs: number;
   exportLeaseMs: number;
   exportBatchSize: number;
+  /** How often `serve` enforces retention policies; 0: never (run `ixvault retention run` instead). */
+  retentionIntervalMs: number;
   /** redis://… : what cluster nodes share (sessions' results, referenceIds, rate limits, locks). */
   redisUrl?: string;
   /** A PostgreSQL node without Redis runs only as the one node of its database (`--single-node`). */
@@ -70,6 +72,7 @@ export const DEFAULTS = {
   exportPollMs: 5_000,
   exportLeaseMs: 30_000,
   exportBatchSize: 50,
+  retentionIntervalMs: 3_600_000,
 } as const;
 
 type ScalarKey = Exclude<keyof ServerConfig, 'migrate' | 'singleNode' | 'blobStore'>;
@@ -102,6 +105,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     exportPollMs: number('exportPollMs', 'IXVAULT_EXPORT_POLL_MS', DEFAULTS.exportPollMs),
     exportLeaseMs: number('exportLeaseMs', 'IXVAULT_EXPORT_LEASE_MS', DEFAULTS.exportLeaseMs),
     exportBatchSize: Math.max(1, number('exportBatchSize', 'IXVAULT_EXPORT_BATCH_SIZE', DEFAULTS.exportBatchSize)),
+    retentionIntervalMs: number('retentionIntervalMs', 'IXVAULT_RETENTION_INTERVAL_MS', DEFAULTS.retentionIntervalMs),
     migrate: flags.migrate !== false && !isSet(env.IXVAULT_NO_MIGRATE),
     singleNode: flags.singleNode === true || isSet(env.IXVAULT_SINGLE_NODE),
     blobStore: resolveBlobStore(flags.blob ?? {}, env),

@@ -14,6 +14,7 @@ import { LocalCoordination } from './cluster/local.js';
 import type { BlobStoreConfig } from './config.js';
 import { ErasureService } from './services/erasures.js';
 import { EXPORT_DEFAULTS, type ExportOptions, ExportService } from './services/exports.js';
+import { RetentionService } from './services/retention.js';
 import { Vault } from './services/vault.js';
 import { connect, type StoreConnection } from './store/database.js';
 import { migrate } from './store/migrator.js';
@@ -39,6 +40,11 @@ export interface RuntimeOptions {
   sweep?: false | { intervalMs?: number; tempGraceMs?: number; blobGraceMs?: number };
   /** Export jobs (root: DATA/exports by default). They run in the background once `exports.start()` is called (serve). */
   exports?: Partial<ExportOptions>;
+  /**
+   * Retention (RetentionService.runAll) every `intervalMs`, first one interval
+   * after start; off unless given (`serve` turns it on).
+   */
+  retention?: false | { intervalMs: number };
   /** Where the runtime reports what it did on its own (adoptions, sweeps); stderr by default. */
   log?: (message: string) => void;
 }
@@ -54,6 +60,7 @@ export interface Runtime {
   vault: Vault;
   erasures: ErasureService;
   exports: ExportService;
+  retention: RetentionService;
   auth: Authenticator;
   directory: Directory;
   keys: Keys;
@@ -94,6 +101,9 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     const auth = new Authenticator(directory, keys);
     const erasures = new ErasureService(vault, keys.receipt);
     const exports = new ExportService(vault, { root: join(options.dataDir, 'exports'), ...EXPORT_DEFAULTS, ...options.exports });
+    const retention = new RetentionService(vault, directory);
+    // The policies of the principals file are proposed like an admin's (a change that removes more waits its grace period).
+    if (options.migrate !== false) await retention.syncConfig();
     let running: Promise<SweepReport> | undefined;
     const sweep = (overrides: Partial<typeof SWEEP_DEFAULTS> = {}) => {
       const settings = { ...SWEEP_DEFAULTS, ...(options.sweep || {}), ...overrides };
@@ -115,9 +125,34 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       timer = setInterval(background, options.sweep?.intervalMs ?? SWEEP_DEFAULTS.intervalMs);
       timer.unref();
     }
+    let retentionTimer: NodeJS.Timeout | undefined;
+    let retentionRun: Promise<unknown> | undefined;
+    if (options.retention) {
+      const enforce = () => {
+        if (retentionRun) return;
+        retentionRun = retention
+          .runAll()
+          .then((reports) => {
+            for (const r of reports)
+              if (r.interactions.removed + r.content.removed + r.interactions.held + r.content.held > 0)
+                log(
+                  `retention ${r.tenantId}: removed ${r.interactions.removed} interactions and ${r.content.removed} content items, ` +
+                    `kept ${r.interactions.held + r.content.held} under legal hold`,
+                );
+          })
+          .catch((err: Error) => log(`retention failed: ${err.message}`))
+          .finally(() => {
+            retentionRun = undefined;
+          });
+      };
+      retentionTimer = setInterval(enforce, options.retention.intervalMs);
+      retentionTimer.unref();
+    }
     const close = async () => {
       if (timer) clearInterval(timer);
       await exports.stop();
+      if (retentionTimer) clearInterval(retentionTimer);
+      await retentionRun;
       await running?.catch(() => undefined);
       await closeBlobs();
       await store.close();
@@ -130,6 +165,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       vault,
       erasures,
       exports,
+      retention,
       auth,
       directory,
       keys,

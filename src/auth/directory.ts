@@ -8,6 +8,7 @@ import { dirname, extname } from 'node:path';
 import YAML from 'yaml';
 import { errors } from '../domain/errors.js';
 import { FEATURES, ROLES, type Role, SCOPES, type Tenant } from '../domain/principal.js';
+import { checkRetentionConfig, type RetentionConfig } from '../domain/retention.js';
 import { isValidTimeZone } from '../domain/time.js';
 import { hashPassword, isPasswordHash } from './passwords.js';
 
@@ -38,6 +39,10 @@ export interface TenantConfig {
   id: string;
   timeZone?: string;
   features?: string[];
+  /** Mask card numbers in ingested text (default true). */
+  cardRedaction?: boolean;
+  /** Retention policy of the tenant (see src/domain/retention.ts); changes that remove more wait the grace period. */
+  retention?: RetentionConfig;
   users?: UserConfig[];
   clients?: ClientConfig[];
 }
@@ -63,6 +68,8 @@ export class Directory {
   readonly usersByName = new Map<string, UserEntry>();
   readonly usersById = new Map<string, UserEntry>();
   readonly clients = new Map<string, ClientEntry>();
+  /** Retention policies declared in the file, by tenant. */
+  readonly retention = new Map<string, RetentionConfig>();
 
   /** Builds the directory; plain-text secrets are hashed on the way in. */
   static async fromConfig(config: PrincipalsConfig): Promise<Directory> {
@@ -71,6 +78,9 @@ export class Directory {
     const dir = new Directory();
     for (const t of config.tenants) {
       const tenant: Tenant = { id: t.id, features: new Set(t.features ?? FEATURES), timeZone: t.timeZone ?? 'UTC' };
+      if (t.cardRedaction === false) tenant.cardRedaction = false;
+      if (t.retention !== undefined)
+        dir.retention.set(t.id, checkRetentionConfig(t.retention, `tenants.${config.tenants.indexOf(t)}.retention`));
       dir.tenants.set(t.id, tenant);
       for (const u of t.users ?? []) {
         const { password, ...rest } = u;
@@ -108,6 +118,15 @@ export function checkConfig(config: PrincipalsConfig): string[] {
     tenantIds.add(t.id);
     if (t.timeZone !== undefined && !isValidTimeZone(t.timeZone))
       problems.push(`${at}.timeZone '${t.timeZone}' is not an IANA time zone`);
+    if (t.cardRedaction !== undefined && typeof t.cardRedaction !== 'boolean')
+      problems.push(`${at}.cardRedaction must be true or false`);
+    if (t.retention !== undefined) {
+      try {
+        checkRetentionConfig(t.retention, `${at}.retention`);
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+    }
     for (const f of t.features ?? [])
       if (!(FEATURES as readonly string[]).includes(f)) problems.push(`${at}.features: unknown feature '${f}'`);
     (t.users ?? []).forEach((u, j) => {

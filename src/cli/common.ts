@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import type { PrincipalsConfig } from '../auth/directory.js';
 import { resolveConfig, type ServerConfig } from '../config.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime, RuntimeOptions } from '../runtime.js';
 
 export interface StoreFlags {
   data?: string;
@@ -57,7 +57,13 @@ export function addStoreOptions(command: Command): Command {
 }
 
 export function configOf(
-  flags: StoreFlags & { port?: string; host?: string; maxContentBytes?: string; resultTtlMs?: string },
+  flags: StoreFlags & {
+    port?: string;
+    host?: string;
+    maxContentBytes?: string;
+    resultTtlMs?: string;
+    retentionIntervalMs?: string;
+  },
 ): ServerConfig {
   return resolveConfig({
     dataDir: flags.data,
@@ -67,6 +73,7 @@ export function configOf(
     host: flags.host,
     maxContentBytes: flags.maxContentBytes,
     resultTtlMs: flags.resultTtlMs,
+    retentionIntervalMs: flags.retentionIntervalMs,
     migrate: flags.migrate,
     exportDir: flags.exportDir,
     redisUrl: flags.redisUrl,
@@ -114,6 +121,7 @@ export async function loadPrincipals(config: ServerConfig): Promise<PrincipalsCo
 export async function openFromFlags(
   flags: StoreFlags,
   principals?: PrincipalsConfig,
+  extra: Pick<RuntimeOptions, 'retention'> = {},
 ): Promise<{ runtime: Runtime; config: ServerConfig }> {
   const config = configOf(flags);
   const { openRuntime } = await import('../runtime.js');
@@ -133,6 +141,7 @@ export async function openFromFlags(
     },
     redisUrl: config.redisUrl,
     ...(config.poolSize ? { poolSize: config.poolSize } : {}),
+    ...extra,
   });
   return { runtime, config };
 }

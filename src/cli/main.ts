@@ -12,6 +12,7 @@ import { registerExport } from './export.js';
 import { registerImport } from './import.js';
 import { registerMigrate } from './migrate.js';
 import { registerPrincipals } from './principals.js';
+import { registerRetention } from './retention.js';
 import { registerServe } from './serve.js';
 import { registerToken } from './token.js';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerToken(program);
   registerPrincipals(program);
+  registerRetention(program);
   return program;
 }
 

@@ -75,6 +75,10 @@ export function registerServe(program: Command): void {
         `${LOG_FORMATS.join(' or ')} (env IXVAULT_LOG_FORMAT; default pretty on a terminal, json otherwise)`,
       )
       .option(
+        '--retention-interval-ms <n>',
+        'how often retention policies are enforced, 0 for never (env IXVAULT_RETENTION_INTERVAL_MS; default 3600000)',
+      )
+      .option(
         '--demo',
         'without --config: use a demo tenant (credentials in DATA/demo-principals.json) and load demo data into an empty store',
       ),
@@ -101,7 +105,11 @@ export function registerServe(program: Command): void {
     } else {
       principals = await loadPrincipals(config);
     }
-    const { runtime } = await openFromFlags(flags, principals);
+    const { runtime } = await openFromFlags(
+      flags,
+      principals,
+      config.retentionIntervalMs > 0 ? { retention: { intervalMs: config.retentionIntervalMs } } : {},
+    );
     const tenant = runtime.directory.tenants.get(demo.DEMO_TENANT);
     if (demoFile && tenant) {
       const existing = await runtime.vault.searches.search({ tenantId: tenant.id }, { source: 'main', order: 'desc', limit: 1 });

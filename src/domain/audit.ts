@@ -17,6 +17,13 @@ export const AUDIT_ACTIONS = [
   'erasure.delete',
   'erasure',
   'audit.export',
+  'retention.delete',
+  'hold.create',
+  'hold.release',
+  // A deletion a legal hold refused: the refused action with this suffix (`interaction.delete.refused`…).
+  'interaction.delete.refused',
+  'content.delete.refused',
+  'content.replace.refused',
 ] as const;
 
 /** The previous hash of a chain's first entry. */

@@ -25,6 +25,7 @@ export function toCanonicalJson(record: InteractionWithDetails) {
     connectTo: record.connectTo,
     customAttributes: record.customAttributes,
     userData: record.userData,
+    cardNumbersRedacted: record.cardRedactions ? record.cardRedactions : undefined,
     email: record.email,
     messages: record.messages.map((m) => ({
       index: m.index,
@@ -45,6 +46,8 @@ export function toCanonicalJson(record: InteractionWithDetails) {
       owningInteractionPlan: c.owningInteractionPlanId !== undefined ? { id: c.owningInteractionPlanId } : undefined,
       fileName: c.fileName,
       properties: c.properties,
+      cardNumbersRedacted: c.cardRedactions,
+      containsSensitiveData: c.containsSensitiveData,
     })),
   };
 }

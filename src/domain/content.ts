@@ -86,3 +86,22 @@ function shortId(field: string, value: string): string {
   if (!SHORT_ID.test(value)) throw errors.invalidField(field, 'must be 1 to 256 characters');
   return value;
 }
+
+const TEXTUAL = /^(text\/[^;\s]+|application\/(json|xml|x-ndjson|ndjson|jsonl|[^;\s]+\+(json|xml)))\s*(;|$)/i;
+/** Charsets in which a card number is not ASCII digits (a byte scan would miss it). */
+const NOT_ASCII_COMPATIBLE = /;\s*charset\s*=\s*"?(utf-?16|utf-?32|ucs-?2|ucs-?4)/i;
+
+/**
+ * Whether content of this media type is text whose card numbers are masked on
+ * upload (transcripts, chat logs, email bodies as files…). Text in a charset
+ * where digits are not single ASCII bytes could not be scanned, so it is refused.
+ */
+export function redactableText(contentType: string): boolean {
+  if (!TEXTUAL.test(contentType)) return false;
+  if (NOT_ASCII_COMPATIBLE.test(contentType))
+    throw errors.invalidField(
+      'Content-Type',
+      'text must be UTF-8 (or another ASCII-compatible charset) so card numbers can be redacted',
+    );
+  return true;
+}

@@ -65,6 +65,12 @@ export const CODES = {
   loginThrottled: 'IXV_LOGIN_THROTTLED',
   /** A bounded queue or cap is full (password checks, pending searches, held results). */
   busy: 'IXV_BUSY',
+  // Governance, part 1 (holds branch): legal holds.
+  /** A legal hold covers the interaction: no path may delete it or its content. */
+  interactionHeld: 'IXV_INTERACTION_HELD',
+  holdNotFound: 'IXV_HOLD_NOT_FOUND',
+  /** The hold was released already. */
+  holdReleased: 'IXV_HOLD_RELEASED',
   // openapi branch (issue 9): fields a native body may not carry.
   /** A field the route's body schema does not list (it would otherwise be silently dropped). */
   unknownField: 'IXV_UNKNOWN_FIELD',
@@ -231,6 +237,20 @@ export const errors = {
     new VaultError('too_many_requests', CODES.busy, `${what}; retry after ${retryAfterSeconds} s`, {
       extra: { retryAfterSeconds },
     }),
+  // Governance, part 1 (holds branch).
+  interactionHeld: (id: string, holdIds: string[]) =>
+    new VaultError(
+      'conflict',
+      CODES.interactionHeld,
+      `interaction ${id} is under legal hold (${holdIds.join(', ')}); it cannot be deleted`,
+      {
+        field: 'id',
+        extra: { holds: holdIds },
+      },
+    ),
+  holdNotFound: (id: string) => new VaultError('not_found', CODES.holdNotFound, `legal hold ${id} not found`, { field: 'id' }),
+  holdReleased: (id: string) =>
+    new VaultError('conflict', CODES.holdReleased, `legal hold ${id} was released already`, { field: 'id' }),
   internal: (message = INTERNAL_MESSAGE) => new VaultError('internal', CODES.internal, message),
   // Contacts and the Genesys UCS voice operations (issue 9).
   contactNotFound: (id: string, field = 'id') =>

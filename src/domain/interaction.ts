@@ -85,6 +85,10 @@ export interface ContentItem {
   /** The name an attachment was sent with (`report.pdf`); the key stays the item's id. */
   fileName?: string;
   properties: ContentProperties;
+  /** Card numbers masked in the bytes on upload (textual content). */
+  cardRedactions?: number;
+  /** containsSensitiveData: its download needs the right content.readSensitive. */
+  containsSensitiveData?: boolean;
 }
 
 /** What an email interaction carries besides the common fields; attachments are its content items of type `attachment`. */
@@ -129,6 +133,8 @@ export interface InteractionWithDetails extends Interaction {
   content: ContentItem[];
   createdMs: number;
   updatedMs: number;
+  /** Card numbers masked in this record's texts over all its writes. */
+  cardRedactions?: number;
 }
 
 /**

@@ -11,6 +11,8 @@ export const SCOPES = [
   'interactions:write',
   'interaction-content:read',
   'interaction-content:delete',
+  /** Downloading content marked containsSensitiveData. */
+  'interaction-content:read-sensitive',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -30,6 +32,12 @@ export interface Tenant {
   features: ReadonlySet<string>;
   /** IANA zone for dates the Genesys facade prints; UTC when unset. */
   timeZone: string;
+  /** Card numbers in ingested text are masked (issue 14); on unless the tenant's config says false. */
+  cardRedaction?: boolean;
+}
+
+export function redactsCardNumbers(tenant: Tenant): boolean {
+  return tenant.cardRedaction !== false;
 }
 
 export type Principal =

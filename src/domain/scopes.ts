@@ -43,6 +43,26 @@ export const OPERATIONS = {
     roles: ['admin'],
     scopes: ['interaction-content:delete'],
   },
+  'content.readSensitive': {
+    summary: 'download content marked containsSensitiveData (recordings that may hold card data)',
+    roles: ['admin'],
+    scopes: ['interaction-content:read-sensitive'],
+  },
+  'hold.manage': {
+    summary: 'place, list and release legal holds',
+    roles: ['admin'],
+    scopes: [],
+  },
+  'retention.manage': {
+    summary: 'read and change retention policies, and see what they would remove',
+    roles: ['admin'],
+    scopes: [],
+  },
+  'redaction.report': {
+    summary: 'read the counts of card numbers masked on ingest',
+    roles: ['admin'],
+    scopes: [],
+  },
   'contact.read': {
     summary: "look up a tenant's contacts (customers) by id, email address or phone number",
     roles: ROLES,

@@ -105,6 +105,8 @@ export interface InteractionInput extends Omit<Interaction, 'id' | 'guid'> {
   guid?: string;
   /** Absent: an update keeps the stored messages; present (even empty): they are replaced. */
   messages?: Message[];
+  /** Card numbers the vault masked in this input's texts (set after validation, never by a client). */
+  cardRedactions?: number;
 }
 
 type Json = Record<string, unknown>;

@@ -3,22 +3,25 @@
  * sequencing of store and blob work. Facades translate wire formats to these
  * calls; nothing below this layer knows about principals' roles or scopes.
  */
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { type BlobStore, BlobTooLarge, type ByteRange, type SweepOptions, type SweepReport } from '../blobs/blob-store.js';
 import type { KeyedLock } from '../cluster/coordination.js';
-import type { ChainedAuditEntry } from '../domain/audit.js';
+import type { AuditEntry, ChainedAuditEntry } from '../domain/audit.js';
 import { toCanonicalJson } from '../domain/canonical.js';
-import { validateContentMeta } from '../domain/content.js';
+import { CardRedactingBytes, redactRecordTexts } from '../domain/card-redaction.js';
+import { redactableText, validateContentMeta } from '../domain/content.js';
 import { CODES, errors, type FieldProblem, isVaultError } from '../domain/errors.js';
+import { type LegalHold, validateHold } from '../domain/holds.js';
 import type { ContentItem, InteractionWithDetails } from '../domain/interaction.js';
 import { mergePatch } from '../domain/merge-patch.js';
-import { describePrincipal, type Principal, visibilityOf } from '../domain/principal.js';
+import { describePrincipal, type Principal, redactsCardNumbers, visibilityOf } from '../domain/principal.js';
 import { authorize } from '../domain/scopes.js';
 import type { InteractionSearch, Source } from '../domain/search.js';
 import {
   checkInteraction,
   checkSearch,
   type InteractionInput,
+  type MessageInput,
   validateAppendedMessages,
   validateInteraction,
 } from '../domain/validate.js';
@@ -26,7 +29,9 @@ import { ArchiveRepository } from '../store/archive-repository.js';
 import { type AuditFilter, type AuditPage, AuditRepository, type VerifyReport } from '../store/audit-repository.js';
 import { ContentRepository } from '../store/content-repository.js';
 import type { StoreConnection } from '../store/database.js';
+import { blockingHolds, HoldRepository } from '../store/hold-repository.js';
 import { InteractionRepository, type UpsertOutcome } from '../store/interaction-repository.js';
+import { type RedactionReport, redactionReport } from '../store/redaction-report.js';
 import { type SearchOptions, type SearchPage, SearchRepository } from '../store/search-repository.js';
 import { ContactService } from './contacts.js';
 import { KeyLock } from './key-lock.js';
@@ -57,6 +62,8 @@ export interface ContentUpload {
   version?: string;
   owningAgent?: string;
   owningInteractionPlan?: string;
+  /** Marks the item as holding sensitive data: downloading it needs content.readSensitive. */
+  containsSensitiveData?: boolean;
   fileName?: string;
 }
 
@@ -86,6 +93,7 @@ export class Vault {
   readonly content: ContentRepository;
   readonly archive: ArchiveRepository;
   readonly audits: AuditRepository;
+  readonly holds: HoldRepository;
   readonly contacts: ContactService;
   private readonly blobLock: KeyedLock;
   private readonly ingestListeners = new Set<IngestListener>();
@@ -100,13 +108,14 @@ export class Vault {
     this.audits = new AuditRepository(store);
     this.content = new ContentRepository(store, this.interactions, this.audits);
     this.archive = new ArchiveRepository(store);
+    this.holds = new HoldRepository(store);
     this.blobLock = options.blobLock ?? new KeyLock();
     this.contacts = new ContactService(store);
   }
 
   async upsert(principal: Principal, raw: unknown): Promise<UpsertOutcome> {
     authorize(principal, 'interaction.write');
-    const input = validateInteraction(raw);
+    const input = redactInput(principal, validateInteraction(raw));
     const [outcome] = await this.interactions.upsertMany(principal.tenant.id, [input]);
     if (!outcome) throw errors.internal('upsert returned nothing');
     this.announce(principal.tenant.id, [input], [outcome]);
@@ -116,7 +125,16 @@ export class Vault {
   /** All or nothing: one invalid record and none is stored; every invalid record is reported. */
   async upsertBatch(principal: Principal, raws: unknown[]): Promise<UpsertOutcome[]> {
     authorize(principal, 'interaction.write');
-    const inputs = validateBatch(raws);
+    return this.upsertValidated(principal, validateBatch(raws));
+  }
+
+  /**
+   * Stores records a caller validated itself (`ixvault import` checks line by
+   * line), all or nothing — masked like every other ingest first.
+   */
+  async upsertValidated(principal: Principal, validated: InteractionInput[]): Promise<UpsertOutcome[]> {
+    authorize(principal, 'interaction.write');
+    const inputs = validated.map((input) => redactInput(principal, input));
     const outcomes = await this.interactions.upsertMany(principal.tenant.id, inputs);
     this.announce(principal.tenant.id, inputs, outcomes);
     return outcomes;
@@ -206,7 +224,7 @@ export class Vault {
     };
     const existing = await found();
     if (existing) return existing;
-    const input = validateInteraction(await this.linkContact(principal, raw));
+    const input = redactInput(principal, validateInteraction(await this.linkContact(principal, raw)));
     try {
       const [outcome] = await this.interactions.upsertMany(principal.tenant.id, [input], Date.now(), 'create');
       if (!outcome) throw errors.internal('upsert returned nothing');
@@ -240,14 +258,15 @@ export class Vault {
   private mergeInto(principal: Principal, idOrGuid: string, patchOf: (current: InteractionWithDetails) => unknown) {
     return this.interactions.modify(visibilityOf(principal), idOrGuid, (current) => {
       const patch = patchOf(current);
-      const { messages: _messages, content: _content, ...rest } = toCanonicalJson(current);
-      return validateInteraction(mergePatch(rest, patch));
+      const { messages: _messages, content: _content, cardNumbersRedacted: _count, ...rest } = toCanonicalJson(current);
+      return redactInput(principal, validateInteraction(mergePatch(rest, patch)));
     });
   }
 
   async appendMessages(principal: Principal, idOrGuid: string, raw: unknown) {
     authorize(principal, 'interaction.write');
-    return this.interactions.appendMessages(visibilityOf(principal), idOrGuid, validateAppendedMessages(raw));
+    const { record, count } = redactMessages(principal, validateAppendedMessages(raw));
+    return this.interactions.appendMessages(visibilityOf(principal), idOrGuid, record.messages, count);
   }
 
   async get(principal: Principal, idOrGuid: string, source: Source = 'main'): Promise<InteractionWithDetails> {
@@ -299,36 +318,59 @@ export class Vault {
     return this.searches.search(visibilityOf(principal), checkSearch(query), options);
   }
 
-  /** Deletes an interaction and its content; bytes no longer referenced are removed. */
-  async delete(principal: Principal, idOrGuid: string, action = 'interaction.delete'): Promise<{ id: string; guid: string }> {
+  /**
+   * Deletes an interaction and its content; bytes no longer referenced are
+   * removed. Every deletion of an interaction comes here (native, Vonage
+   * single and batch, retention, erasure): a legal hold refuses it with a 409,
+   * and the refusal is audited as `<action>.refused`. `action` names the path
+   * in the audit log.
+   */
+  async delete(
+    principal: Principal,
+    idOrGuid: string,
+    action = 'interaction.delete',
+    source: Source = 'main',
+  ): Promise<{ id: string; guid: string }> {
     authorize(principal, 'interaction.delete');
-    const { id, guid } = await this.deleteInteraction(principal, idOrGuid, action);
+    const { id, guid } = await this.deleteInteraction(principal, idOrGuid, action, source);
     return { id, guid };
   }
 
   /**
    * THE deletion of an interaction, whatever asks for it (native, Vonage single
-   * and batch, erasure): record, agents, attributes, messages and content rows
-   * in one transaction with its audit entry, then the bytes nobody references.
+   * and batch, retention, erasure): record, agents, attributes, messages and
+   * content rows in one transaction with its audit entry, then the bytes nobody
+   * references. A legal hold refuses it (`interactionHeld`, a conflict) and the
+   * refusal is audited in the same transaction.
    */
   async deleteInteraction(principal: Principal, idOrGuid: string, action: string, source: Source = 'main') {
+    const actor = describePrincipal(principal);
     // Audited in the deletion's own transaction: a crash leaves it deleted and audited, or neither.
-    const removed = await this.interactions.delete(visibilityOf(principal), idOrGuid, source, (trx, deleted) =>
+    const outcome = await this.interactions.delete(visibilityOf(principal), idOrGuid, source, (trx, done) =>
       this.content.audit(
         principal.tenant.id,
-        {
-          atMs: Date.now(),
-          actor: describePrincipal(principal),
-          action,
-          interactionId: deleted.id,
-          detail: { guid: deleted.guid, contentItems: deleted.sha256s.length },
-        },
+        done.deleted
+          ? {
+              atMs: Date.now(),
+              actor,
+              action,
+              interactionId: done.id,
+              detail: { guid: done.guid, contentItems: done.sha256s.length, ...(source === 'archive' ? { source } : {}) },
+            }
+          : {
+              atMs: Date.now(),
+              actor,
+              action: `${action}.refused`,
+              interactionId: done.id,
+              detail: { guid: done.guid, holds: done.holds },
+            },
         trx,
       ),
     );
-    if (!removed) throw errors.interactionNotFound(idOrGuid);
-    for (const sha of new Set(removed.sha256s)) await this.releaseBlob(principal.tenant.id, sha);
-    return removed;
+    if (!outcome) throw errors.interactionNotFound(idOrGuid);
+    if (!outcome.deleted) throw errors.interactionHeld(outcome.id, outcome.holds);
+    for (const sha of new Set(outcome.sha256s)) await this.releaseBlob(principal.tenant.id, sha);
+    return { id: outcome.id, guid: outcome.guid };
   }
 
   /**
@@ -347,9 +389,14 @@ export class Vault {
     const visibility = visibilityOf(principal);
     if (!(await this.interactions.resolve(visibility, idOrGuid))) throw errors.interactionNotFound(idOrGuid);
     const tenantId = principal.tenant.id;
+    // Textual content (transcripts…) is redacted on its way to the blob store: the original bytes are never written.
+    const redactor =
+      redactsCardNumbers(principal.tenant) && redactableText(meta.contentType) ? new CardRedactingBytes() : undefined;
     let staged: Awaited<ReturnType<BlobStore['stage']>>;
     try {
-      staged = await this.blobs.stage(tenantId, body, { maxBytes: this.options.maxContentBytes });
+      staged = await this.blobs.stage(tenantId, redactor ? redacting(body, redactor) : body, {
+        maxBytes: this.options.maxContentBytes,
+      });
     } catch (err) {
       if (err instanceof BlobTooLarge) throw errors.contentTooLarge(err.limit);
       throw err;
@@ -368,6 +415,8 @@ export class Vault {
     if (meta.fileName !== undefined) item.fileName = meta.fileName;
     if (meta.version !== undefined) item.properties.version = meta.version;
     if (meta.durationMs !== undefined) item.properties.duration = meta.durationMs;
+    if (redactor && redactor.redacted > 0) item.cardRedactions = redactor.redacted;
+    if (upload.containsSensitiveData) item.containsSensitiveData = true;
 
     const result = await this.blobLock.run(`${tenantId}/${staged.sha256}`, async () => {
       try {
@@ -378,6 +427,16 @@ export class Vault {
       } catch (err) {
         await staged.discard();
         await this.releaseUnlocked(tenantId, staged.sha256);
+        // Replacing held bytes is refused like deleting them, and the refusal is audited like theirs.
+        if (isVaultError(err) && err.code === CODES.interactionHeld)
+          await this.content.audit(tenantId, {
+            atMs: Date.now(),
+            actor: describePrincipal(principal),
+            action: 'content.replace.refused',
+            interactionId: String(err.extra.interactionId ?? idOrGuid),
+            contentKey,
+            detail: { holds: err.extra.holds },
+          });
         throw err;
       }
     });
@@ -393,6 +452,8 @@ export class Vault {
         throw errors.interactionNotFound(idOrGuid);
       throw errors.contentNotFound(idOrGuid, contentKey);
     }
+    // Every download path (native, Vonage, the console) opens content here.
+    if (found.item.containsSensitiveData) authorize(principal, 'content.readSensitive');
     const tenantId = principal.tenant.id;
     const read = async (range?: ByteRange) => {
       // Audited before a byte leaves; one principal's Range reads of one item within a minute make one entry.
@@ -418,27 +479,82 @@ export class Vault {
     return { ...found, read };
   }
 
-  async deleteContent(principal: Principal, idOrGuid: string, contentKey: string): Promise<void> {
+  /** Deletes one content item, unless a legal hold covers its interaction (409, the refusal audited). */
+  async deleteContent(
+    principal: Principal,
+    idOrGuid: string,
+    contentKey: string,
+    { action = 'content.delete', source = 'main' }: { action?: string; source?: Source } = {},
+  ): Promise<void> {
     authorize(principal, 'content.delete');
-    const removed = await this.content.delete(visibilityOf(principal), idOrGuid, contentKey, 'main', (trx, deleted) =>
+    const actor = describePrincipal(principal);
+    const outcome = await this.content.delete(visibilityOf(principal), idOrGuid, contentKey, source, (trx, done) =>
       this.content.audit(
         principal.tenant.id,
         {
           atMs: Date.now(),
-          actor: describePrincipal(principal),
-          action: 'content.delete',
-          interactionId: deleted.interactionId,
+          actor,
+          action: done.deleted ? action : `${action}.refused`,
+          interactionId: done.interactionId,
           contentKey,
-          detail: { sha256: deleted.sha256 },
+          detail: done.deleted ? { sha256: done.sha256 } : { sha256: done.sha256, holds: done.holds },
         },
         trx,
       ),
     );
-    if (!removed) {
-      if (!(await this.interactions.resolve(visibilityOf(principal), idOrGuid))) throw errors.interactionNotFound(idOrGuid);
+    if (!outcome) {
+      if (!(await this.interactions.resolve(visibilityOf(principal), idOrGuid, source)))
+        throw errors.interactionNotFound(idOrGuid);
       throw errors.contentNotFound(idOrGuid, contentKey);
     }
-    await this.releaseBlob(principal.tenant.id, removed.sha256);
+    if (!outcome.deleted) throw errors.interactionHeld(outcome.interactionId, outcome.holds);
+    await this.releaseBlob(principal.tenant.id, outcome.sha256);
+  }
+
+  /** The active holds covering an interaction now (a dry run's question; deletions check in their own transaction). */
+  holdsCovering(tenantId: string, interactionId: string, source: Source): Promise<string[]> {
+    return this.store.write((root) => blockingHolds(this.store, root, tenantId, interactionId, source));
+  }
+
+  /** Places a legal hold (audited with it, in one transaction). */
+  async createHold(principal: Principal, raw: unknown): Promise<LegalHold> {
+    authorize(principal, 'hold.manage');
+    const input = validateHold(raw);
+    const actor = describePrincipal(principal);
+    return this.holds.create(principal.tenant.id, input, actor, (trx, hold) =>
+      this.content.audit(principal.tenant.id, holdAudit(actor, 'hold.create', hold), trx),
+    );
+  }
+
+  async listHolds(principal: Principal, options: { includeReleased: boolean }): Promise<LegalHold[]> {
+    authorize(principal, 'hold.manage');
+    return this.holds.list(principal.tenant.id, options);
+  }
+
+  async getHold(principal: Principal, id: string): Promise<LegalHold> {
+    authorize(principal, 'hold.manage');
+    const hold = await this.holds.get(principal.tenant.id, id);
+    if (!hold) throw errors.holdNotFound(id);
+    return hold;
+  }
+
+  /** Releases a hold (audited with it): what it covered may be deleted again. */
+  async releaseHold(principal: Principal, id: string, reason: string): Promise<LegalHold> {
+    authorize(principal, 'hold.manage');
+    const actor = describePrincipal(principal);
+    return this.holds.release(principal.tenant.id, id, actor, reason, (trx, hold) =>
+      this.content.audit(
+        principal.tenant.id,
+        { ...holdAudit(actor, 'hold.release', hold), atMs: hold.releasedMs ?? Date.now() },
+        trx,
+      ),
+    );
+  }
+
+  /** How many card numbers were masked in the tenant's records and content (main and archive). */
+  async redactionReport(principal: Principal): Promise<RedactionReport> {
+    authorize(principal, 'redaction.report');
+    return redactionReport(this.store, principal.tenant.id);
   }
 
   /** The tenant's audit log, newest first, by principal, interaction, action and time. */
@@ -492,6 +608,51 @@ export class Vault {
       referenced: (tenantId, shas) => this.content.referencedAmong(tenantId, shas),
     });
   }
+}
+
+/** The audit entry of a hold's creation or release (no interaction of its own: the hold is in the detail). */
+function holdAudit(actor: string, action: string, hold: LegalHold): AuditEntry {
+  return {
+    atMs: hold.createdMs,
+    actor,
+    action,
+    interactionId: '',
+    detail: {
+      holdId: hold.id,
+      name: hold.name,
+      kind: hold.kind,
+      ...(action === 'hold.release' ? { reason: hold.releaseReason } : { reason: hold.reason }),
+      ...(hold.interactionIds ? { interactions: hold.interactionIds.length } : {}),
+      ...(hold.contactId !== undefined ? { contactId: hold.contactId } : {}),
+    },
+  };
+}
+
+/** Card numbers masked in a record's texts before it goes anywhere (the tenant's setting, on by default). */
+function redactInput(principal: Principal, input: InteractionInput): InteractionInput {
+  if (!redactsCardNumbers(principal.tenant)) return input;
+  const { record, count } = redactRecordTexts(input);
+  return count > 0 ? { ...record, cardRedactions: count } : record;
+}
+
+function redactMessages(principal: Principal, messages: MessageInput[]): { record: { messages: MessageInput[] }; count: number } {
+  if (!redactsCardNumbers(principal.tenant)) return { record: { messages }, count: 0 };
+  return redactRecordTexts({ messages });
+}
+
+/** The body with card numbers masked as it streams (same length; held back only within a candidate run). */
+function redacting(body: Readable, redactor: CardRedactingBytes): Readable {
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      for (const piece of redactor.push(chunk)) this.push(piece);
+      done();
+    },
+    flush(done) {
+      done(null, redactor.end());
+    },
+  });
+  // An error of the body (aborted, too slow) destroys the transform with it, so the blob store sees it.
+  return pipeline(body, transform, () => {});
 }
 
 export function validateBatch(raws: unknown[]): InteractionInput[] {

@@ -8,9 +8,14 @@ import type { Source } from '../domain/search.js';
 import type { AuditRepository } from './audit-repository.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
+import { blockingHolds } from './hold-repository.js';
 import type { InteractionRepository } from './interaction-repository.js';
 import { contentToRow, rowToContent } from './rows.js';
 import type { Database } from './schema.js';
+
+export type ContentDeletion =
+  | { deleted: true; interactionId: string; sha256: string }
+  | { deleted: false; interactionId: string; sha256: string; holds: string[] };
 
 export class ContentRepository {
   constructor(
@@ -43,6 +48,11 @@ export class ContentRepository {
         .where('interaction_id', '=', id)
         .where('content_key', '=', item.contentKey)
         .executeTakeFirst();
+      // Replacing held bytes would delete them: refused like a deletion.
+      if (previous && previous.sha256 !== item.sha256) {
+        const holds = await blockingHolds(this.store, root, tenantId, id, 'main');
+        if (holds.length > 0) throw errors.interactionHeld(id, holds);
+      }
       const row = contentToRow(tenantId, id, item);
       const { tenant_id: _t, interaction_id: _i, content_key: _k, ...changed } = row;
       await trx
@@ -94,15 +104,20 @@ export class ContentRepository {
     return { interactionId: id, guid: row.guid, item: rowToContent(row) };
   }
 
-  /** Removes one item; returns its hash, or undefined when there was none. */
-  /** `withinTransaction` runs in the deletion's transaction (the audit entry): both commit or neither. */
+  /**
+   * Removes one item unless a legal hold covers its interaction (checked in
+   * this transaction, as for a whole interaction). Returns its hash, the holds
+   * that refused it, or undefined when there was no such item.
+   * `withinTransaction` runs in the deletion's transaction (the audit entry of
+   * the deletion or the refusal): both commit or neither.
+   */
   async delete(
     visibility: Visibility,
     idOrGuid: string,
     contentKey: string,
     source: Source = 'main',
-    withinTransaction?: (root: Transaction<Database>, removed: { interactionId: string; sha256: string }) => Promise<void>,
-  ) {
+    withinTransaction?: (root: Transaction<Database>, outcome: ContentDeletion) => Promise<void>,
+  ): Promise<ContentDeletion | undefined> {
     return this.store.write(async (root) => {
       const id = await this.interactions.resolve(visibility, idOrGuid, source, root, { lock: true });
       if (!id) return undefined;
@@ -116,6 +131,12 @@ export class ContentRepository {
         .where('content_key', '=', contentKey)
         .executeTakeFirst();
       if (!row) return undefined;
+      const holds = await blockingHolds(this.store, root, tenantId, id, source);
+      if (holds.length > 0) {
+        const refused: ContentDeletion = { deleted: false, interactionId: id, sha256: row.sha256, holds };
+        await withinTransaction?.(root, refused);
+        return refused;
+      }
       await trx
         .deleteFrom('content_items')
         .where('tenant_id', '=', tenantId)
@@ -123,7 +144,7 @@ export class ContentRepository {
         .where('content_key', '=', contentKey)
         .execute();
       await this.recount(trx, tenantId, id);
-      const removed = { interactionId: id, sha256: row.sha256 };
+      const removed: ContentDeletion = { deleted: true, interactionId: id, sha256: row.sha256 };
       await withinTransaction?.(root, removed);
       return removed;
     });

@@ -75,6 +75,14 @@ export interface StoreDialect {
    * same NEW identity, which have no row to lock yet, run one after the other.
    */
   lockKeys(trx: Transaction<Database>, keys: string[]): Promise<void>;
+  /**
+   * The tenant's legal-hold gate, until `trx` ends: every deletion takes it
+   * shared before it checks holds, creating a hold takes it exclusive. A hold
+   * therefore waits for the deletions already checking and every later
+   * deletion sees it (PostgreSQL: transaction-scoped advisory locks; SQLite:
+   * nothing, the IMMEDIATE transaction already excludes every other writer).
+   */
+  lockHoldGate(trx: Transaction<Database>, tenantId: string, mode: 'delete' | 'hold'): Promise<void>;
   /** Whether `err` is the database refusing a duplicate unique key. */
   isUniqueViolation(err: unknown): boolean;
   /**

@@ -12,16 +12,16 @@ import type { Source } from '../domain/search.js';
 import type { InteractionInput, MessageInput } from '../domain/validate.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
+import { blockingHolds } from './hold-repository.js';
 import { interactionToRow, messageToRow, rowToContent, rowToInteraction, rowToMessage } from './rows.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export interface DeletedInteraction {
-  id: string;
-  guid: string;
-  sha256s: string[];
-}
+/** What a deletion did: removed the interaction (its content hashes to release), or refused it for holds. */
+export type DeletionOutcome =
+  | { deleted: true; id: string; guid: string; sha256s: string[] }
+  | { deleted: false; id: string; guid: string; holds: string[] };
 
 export interface UpsertOutcome {
   id: string;
@@ -199,11 +199,21 @@ export class InteractionRepository {
     );
     await this.store.rows.upsert(trx, source, 'interactions', rows, {
       conflict: ['tenant_id', 'id'],
-      keep: ['created_ms', 'content_count'],
+      keep: ['created_ms', 'content_count', 'card_redactions'],
     });
     await this.store.rows.insert(trx, source, 'interaction_agents', agents);
     await this.store.rows.insert(trx, source, 'custom_attributes', attributes);
     await this.store.rows.insert(trx, source, 'messages', messages);
+    // The count accumulates over a record's writes: what an earlier write masked is not in this input any more.
+    for (const { input, record } of plans) {
+      if (!input.cardRedactions) continue;
+      await db
+        .updateTable('interactions')
+        .set((eb) => ({ card_redactions: eb('card_redactions', '+', input.cardRedactions ?? 0) }))
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', record.id)
+        .execute();
+    }
   }
 
   /**
@@ -303,6 +313,7 @@ export class InteractionRepository {
       content: content.map(rowToContent),
       createdMs: row.created_ms,
       updatedMs: row.updated_ms,
+      cardRedactions: row.card_redactions,
     };
   }
 
@@ -314,6 +325,7 @@ export class InteractionRepository {
     visibility: Visibility,
     idOrGuid: string,
     messages: MessageInput[],
+    cardRedactions = 0,
   ): Promise<{ id: string; indexes: number[] }> {
     return this.store.write(async (root) => {
       const id = await this.resolve(visibility, idOrGuid, 'main', root, { lock: true });
@@ -346,7 +358,7 @@ export class InteractionRepository {
       await this.store.rows.insert(root, 'main', 'messages', rows);
       await trx
         .updateTable('interactions')
-        .set({ updated_ms: Date.now() })
+        .set((eb) => ({ updated_ms: Date.now(), card_redactions: eb('card_redactions', '+', cardRedactions) }))
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .execute();
@@ -355,17 +367,21 @@ export class InteractionRepository {
   }
 
   /**
-   * Deletes an interaction with everything it owns, in one transaction, and
-   * returns the content hashes it referenced so the caller can release blobs.
-   * `withinTransaction` runs in that same transaction (the audit entry): it
-   * commits with the deletion or neither does.
+   * THE deletion of an interaction (every path comes here: the APIs,
+   * retention, erasure): with everything it owns, in one transaction, unless a
+   * legal hold covers it, which this transaction checks with the row locked
+   * (hold-repository.ts: race-safe against a hold created meanwhile). Returns
+   * the content hashes it referenced so the caller can release blobs, or the
+   * holds that refused it. `withinTransaction` runs in that same transaction
+   * (the audit entry of the deletion or of the refusal): it commits with the
+   * outcome or neither does.
    */
   async delete(
     visibility: Visibility,
     idOrGuid: string,
     source: Source = 'main',
-    withinTransaction?: (root: Transaction<Database>, removed: DeletedInteraction) => Promise<void>,
-  ): Promise<DeletedInteraction | undefined> {
+    withinTransaction?: (root: Transaction<Database>, outcome: DeletionOutcome) => Promise<void>,
+  ): Promise<DeletionOutcome | undefined> {
     return this.store.write(async (root) => {
       const id = await this.resolve(visibility, idOrGuid, source, root, { lock: true });
       if (!id) return undefined;
@@ -377,6 +393,12 @@ export class InteractionRepository {
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .executeTakeFirstOrThrow();
+      const holds = await blockingHolds(this.store, root, tenantId, id, source);
+      if (holds.length > 0) {
+        const refused: DeletionOutcome = { deleted: false, id, guid: row.guid, holds };
+        await withinTransaction?.(root, refused);
+        return refused;
+      }
       const content = await trx
         .selectFrom('content_items')
         .select('sha256')
@@ -387,7 +409,7 @@ export class InteractionRepository {
         await trx.deleteFrom(table).where('tenant_id', '=', tenantId).where('interaction_id', '=', id).execute();
       }
       await trx.deleteFrom('interactions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
-      const removed = { id, guid: row.guid, sha256s: content.map((c) => c.sha256) };
+      const removed: DeletionOutcome = { deleted: true, id, guid: row.guid, sha256s: content.map((c) => c.sha256) };
       await withinTransaction?.(root, removed);
       return removed;
     });

@@ -33,6 +33,8 @@ export function interactionToRow(
     custom_attributes: JSON.stringify(record.customAttributes),
     user_data: JSON.stringify(record.userData),
     content_count: times.contentCount,
+    // Kept on update (the count accumulates; see InteractionRepository.writeRecords).
+    card_redactions: 0,
     created_ms: times.createdMs,
     updated_ms: times.updatedMs,
     email: record.email === undefined ? null : JSON.stringify(record.email),
@@ -135,6 +137,8 @@ export function contentToRow(tenantId: string, interactionId: string, item: Cont
     owning_interaction_plan_id: item.owningInteractionPlanId ?? null,
     version: item.properties.version ?? null,
     duration_ms: item.properties.duration ?? null,
+    card_redactions: item.cardRedactions ?? 0,
+    sensitive: item.containsSensitiveData ? 1 : 0,
     file_name: item.fileName ?? null,
   };
 }
@@ -153,6 +157,8 @@ export function rowToContent(row: ContentItemsTable): ContentItem {
   if (row.owning_interaction_plan_id !== null) item.owningInteractionPlanId = row.owning_interaction_plan_id;
   if (row.version !== null) item.properties.version = row.version;
   if (row.duration_ms !== null) item.properties.duration = row.duration_ms;
+  if (row.card_redactions > 0) item.cardRedactions = row.card_redactions;
+  if (row.sensitive) item.containsSensitiveData = true;
   if (row.file_name !== null) item.fileName = row.file_name;
   return item;
 }

@@ -34,6 +34,8 @@ export interface InteractionsTable {
   user_data: string;
   /** Number of content items, so the content-only search needs no join. */
   content_count: number;
+  /** Card numbers masked in this record's texts, over all its writes. */
+  card_redactions: number;
   created_ms: number;
   updated_ms: number;
   /** JSON of EmailParts; email interactions only. */
@@ -83,6 +85,10 @@ export interface ContentItemsTable {
   owning_interaction_plan_id: string | null;
   version: number | null;
   duration_ms: number | null;
+  /** Card numbers masked in the bytes as they were uploaded. */
+  card_redactions: number;
+  /** 1: containsSensitiveData, downloads need content.readSensitive. */
+  sensitive: number;
   file_name: string | null;
 }
 
@@ -179,6 +185,36 @@ export interface ExportFilesTable {
   line: string;
 }
 
+export interface LegalHoldsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  reason: string;
+  kind: string;
+  contact_id: string | null;
+  query: string | null;
+  created_by: string;
+  created_ms: number;
+  released_ms: number | null;
+  released_by: string | null;
+  release_reason: string | null;
+}
+
+export interface LegalHoldInteractionsTable {
+  tenant_id: string;
+  interaction_id: string;
+  hold_id: string;
+}
+
+export interface RetentionPoliciesTable {
+  tenant_id: string;
+  state: string;
+  rules: string;
+  set_by: string;
+  set_ms: number;
+  effective_ms: number;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_ms: number;
@@ -191,6 +227,9 @@ export interface Database {
   messages: MessagesTable;
   content_items: ContentItemsTable;
   audit_log: AuditLogTable;
+  legal_holds: LegalHoldsTable;
+  legal_hold_interactions: LegalHoldInteractionsTable;
+  retention_policies: RetentionPoliciesTable;
   contacts: ContactsTable;
   contact_identifiers: ContactIdentifiersTable;
   erasures: ErasuresTable;

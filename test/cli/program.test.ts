@@ -61,6 +61,8 @@ describe('command line', () => {
         'import',
         'migrate',
         'principals',
+        'retention',
+        'retention run',
         'serve',
         'tenant',
         'tenant add',

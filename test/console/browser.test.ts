@@ -50,7 +50,7 @@ describe.skipIf(!available)(
     const cspViolations: string[] = [];
     let currentTest = '';
     let capturing = false;
-    const ids = { chat: '', call: '', email: '', other: '', doomed: '' };
+    const ids = { chat: '', call: '', email: '', other: '', doomed: '', sensitive: '' };
     const doomedKeys = ['attachment-1', 'attachment-2'];
 
     const upload = async (id: string, key: string, body: Buffer, contentType: string, query = '') => {
@@ -193,6 +193,16 @@ describe.skipIf(!available)(
         chatRecord({ startDate: ago(DAY / 5), endDate: ago(DAY / 5 - 60_000), subject: 'To be deleted' }),
       );
       for (const key of doomedKeys) await upload(ids.doomed, key, Buffer.from(`file ${key}\n`), 'text/plain', '?type=attachment');
+      ids.sensitive = await ingest(
+        callRecord({
+          startDate: ago(DAY / 6),
+          endDate: ago(DAY / 6 - 60_000),
+          subject: 'Payment by phone',
+          ownerInformation: { id: 'agent-1', userName: 'agent1' },
+          handlingAgents: [{ id: 'agent-1' }],
+        }),
+      );
+      await upload(ids.sensitive, 'callRecording', wavRecording(7, 2), 'audio/wav', '?containsSensitiveData=true');
 
       await mkdir(SHOTS, { recursive: true });
       profile = await mkdtemp(join(tmpdir(), 'ixvault-console-chromium-'));
@@ -431,6 +441,17 @@ describe.skipIf(!available)(
       await expect.poll(() => rows().count()).toBeGreaterThan(0);
       const owners = await rows().evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
       expect(owners).not.toContain(ids.other);
+    });
+
+    it('marks sensitive content, and offers it to no one without the right to download it', async () => {
+      await page.goto(`${server.url}/console/interactions/${ids.sensitive}`);
+      await page.getByRole('heading', { name: /Payment by phone/ }).waitFor();
+      const row = page.getByRole('row', { name: /callRecording/ });
+      expect(await row.textContent()).toContain('sensitive');
+      expect(await row.textContent()).toContain('Restricted');
+      expect(await row.getByRole('link', { name: /Download/ }).count()).toBe(0);
+      // No player either: it would only fetch a 403.
+      expect(await page.locator('audio').count()).toBe(0);
     });
 
     it('ran without any Content-Security-Policy violation', () => {

@@ -69,6 +69,7 @@ describe(`console server side (${BACKEND})`, () => {
       tenant: 'acme',
       canDelete: false,
       canReadAudit: false,
+      canReadSensitive: false,
     });
     expect(res.headers.get('set-cookie')).toMatch(/^ixv_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict$/);
     const cookie = cookieOf(res);
@@ -76,7 +77,7 @@ describe(`console server side (${BACKEND})`, () => {
     expect(me.body).toMatchObject({ userName: 'super1' });
     expect((await call(`${server.url}/api/v1/interactions?limit=1`, { headers: { cookie } })).status).toBe(200);
     const admin = await signIn('admin1');
-    expect(admin.body).toMatchObject({ canDelete: true, canReadAudit: true });
+    expect(admin.body).toMatchObject({ canDelete: true, canReadAudit: true, canReadSensitive: true });
 
     const out = await call(`${server.url}/api/v1/session`, {
       method: 'DELETE',

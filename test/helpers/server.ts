@@ -37,7 +37,13 @@ export const PRINCIPALS: PrincipalsConfig = {
         {
           clientId: 'acme-qa',
           clientSecret: 'secret-acme-qa',
-          scopes: ['interactions:read', 'interaction-content:read', 'interaction-content:delete', 'interactions:write'],
+          scopes: [
+            'interactions:read',
+            'interaction-content:read',
+            'interaction-content:delete',
+            'interactions:write',
+            'interaction-content:read-sensitive',
+          ],
         },
         { clientId: 'acme-reader', clientSecret: 'secret-acme-reader', scopes: ['interaction-content:read'] },
         { clientId: 'acme-writer', clientSecret: 'secret-acme-writer', scopes: ['interactions:write'] },

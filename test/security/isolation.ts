@@ -473,6 +473,59 @@ export const OPERATIONS: Record<string, Build> = {
     sent: [v.guid],
     change: true,
   }),
+  // Governance: a hold on a foreign interaction must not be placed (it does not exist for the caller);
+  // a foreign hold cannot be read or released; policies, previews and reports are the caller's tenant's own.
+  'POST /api/v1/holds': (a, v, _t, pick) => ({
+    request: {
+      method: 'POST',
+      url: '/api/v1/holds',
+      headers: json(a),
+      payload: { name: 'probe', reason: 'probe', interactionIds: [pick(2) ? v.id : v.guid] },
+    },
+    sent: [v.id, v.guid],
+    change: true,
+  }),
+  'GET /api/v1/holds': (a) => ({
+    request: { method: 'GET', url: '/api/v1/holds?includeReleased=true', headers: a.auth },
+    sent: [],
+    change: false,
+  }),
+  'GET /api/v1/holds/{id}': (a, v) => ({
+    request: { method: 'GET', url: `/api/v1/holds/hold-${v.guid}`, headers: a.auth },
+    sent: [`hold-${v.guid}`],
+    change: false,
+  }),
+  'POST /api/v1/holds/{id}/release': (a, v) => ({
+    request: { method: 'POST', url: `/api/v1/holds/hold-${v.guid}/release`, headers: json(a), payload: { reason: 'probe' } },
+    sent: [`hold-${v.guid}`],
+    change: true,
+  }),
+  'GET /api/v1/retention': (a) => ({
+    request: { method: 'GET', url: '/api/v1/retention', headers: a.auth },
+    sent: [],
+    change: false,
+  }),
+  'PUT /api/v1/retention': (a, v) => ({
+    // A century: a pending change of the caller's own policy, never removing a seeded record.
+    request: {
+      method: 'PUT',
+      url: '/api/v1/retention',
+      headers: json(a),
+      payload: { rules: [{ mediaType: v.mediaType, maxAgeDays: 36500 }] },
+    },
+    sent: [v.mediaType],
+    change: false,
+  }),
+  'GET /api/v1/retention/preview': (a, _v, _t, pick) => ({
+    request: { method: 'GET', url: `/api/v1/retention/preview?policy=${pick(2) ? 'active' : 'pending'}`, headers: a.auth },
+    sent: [],
+    change: false,
+  }),
+  'GET /api/v1/redactions': (a) => ({
+    request: { method: 'GET', url: '/api/v1/redactions', headers: a.auth },
+    sent: [],
+    change: false,
+  }),
   'PUT /api/v1/interactions/{id}/content/{contentKey}': (a, v, _t, pick) => {
     const k = key(v, pick);
     return {

@@ -290,7 +290,10 @@ describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () 
       colocated('"ixv_main"."export_jobs"'),
       colocated('"ixv_main"."interaction_agents"'),
       `select create_reference_table('"ixv_main"."ixv_migrations"')`,
+      colocated('"ixv_main"."legal_hold_interactions"'),
+      colocated('"ixv_main"."legal_holds"'),
       colocated('"ixv_main"."messages"'),
+      colocated('"ixv_main"."retention_policies"'),
     ]);
     // Each is followed by dropping the coordinator's local copy of rows that existed before Citus.
     expect(citusStatements(tables, 'ixv_main').slice(0, 2)).toEqual([

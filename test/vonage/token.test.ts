@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
 import { ingest, vonage } from './helpers.js';
 
-const QA_SCOPES = ['interactions:read', 'interaction-content:read', 'interaction-content:delete', 'interactions:write'];
+const QA_SCOPES = [
+  'interactions:read',
+  'interaction-content:read',
+  'interaction-content:delete',
+  'interactions:write',
+  'interaction-content:read-sensitive',
+];
 
 describe(`Vonage token endpoint (${BACKEND})`, () => {
   let server: TestServer;

@@ -8,6 +8,8 @@ export interface Session {
   tenant: string;
   canDelete: boolean;
   canReadAudit: boolean;
+  /** May download content marked containsSensitiveData. */
+  canReadSensitive: boolean;
 }
 
 export interface ContentItem {
@@ -20,6 +22,8 @@ export interface ContentItem {
   owningAgent?: { id: string };
   owningInteractionPlan?: { id: string };
   properties?: { version?: number; duration?: number };
+  /** Downloading it needs canReadSensitive. */
+  containsSensitiveData?: boolean;
 }
 
 export interface Message {

@@ -23,6 +23,7 @@ const SESSION = {
     tenant: { type: 'string' },
     canDelete: { type: 'boolean', description: 'may delete interactions and content items' },
     canReadAudit: { type: 'boolean', description: 'may read the audit log' },
+    canReadSensitive: { type: 'boolean', description: 'may download content marked containsSensitiveData' },
   },
 } as const;
 
@@ -106,5 +107,6 @@ function describe(principal: Principal) {
     tenant: principal.tenant.id,
     canDelete: mayPerform(principal, 'interaction.delete') && mayPerform(principal, 'content.delete'),
     canReadAudit: mayPerform(principal, 'audit.read'),
+    canReadSensitive: mayPerform(principal, 'content.readSensitive'),
   };
 }

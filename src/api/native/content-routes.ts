@@ -48,6 +48,11 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
             version: { type: 'string', pattern: '^\\d+$', maxLength: 15 },
             owningAgent: { type: 'string', maxLength: 256 },
             owningInteractionPlan: { type: 'string', maxLength: 256 },
+            containsSensitiveData: {
+              type: 'boolean',
+              description:
+                'the item holds sensitive data (e.g. card details spoken in a recording): downloads need content.readSensitive',
+            },
             fileName: { type: 'string', maxLength: 255, description: 'an attachment: the name it was sent with' },
           },
         },
@@ -62,6 +67,7 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
         lastModified: new Date(item.lastModifiedMs).toISOString(),
         owningAgent: item.owningAgentId !== undefined ? { id: item.owningAgentId } : undefined,
         owningInteractionPlan: item.owningInteractionPlanId !== undefined ? { id: item.owningInteractionPlanId } : undefined,
+        cardNumbersRedacted: item.cardRedactions,
       });
     },
   );

@@ -12,6 +12,7 @@ import { contactRoutes } from './contact-routes.js';
 import { contentRoutes } from './content-routes.js';
 import { erasureRoutes } from './erasure-routes.js';
 import { exportRoutes } from './export-routes.js';
+import { governanceRoutes } from './governance-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { sendProblem } from './problem.js';
 import { searchRoutes } from './search-routes.js';
@@ -36,5 +37,6 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(auditRoutes, { vault });
   await app.register(erasureRoutes, { erasures: runtime.erasures });
   await app.register(exportRoutes, { exports: runtime.exports });
+  await app.register(governanceRoutes, { vault, retention: runtime.retention });
   await app.register(contactRoutes, { vault });
 }

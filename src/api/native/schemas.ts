@@ -48,6 +48,12 @@ export const CONTENT_ITEM = {
       additionalProperties: false,
       properties: { version: { type: 'integer' }, duration: { type: 'integer' } },
     },
+    cardNumbersRedacted: { type: 'integer', readOnly: true, description: 'card numbers masked in the bytes on upload' },
+    containsSensitiveData: {
+      type: 'boolean',
+      readOnly: true,
+      description: 'downloads need the right content.readSensitive (set on upload with ?containsSensitiveData=true)',
+    },
   },
 } as const;
 
@@ -103,6 +109,12 @@ export const INTERACTION = {
     connectTo: text,
     customAttributes: { type: 'object', additionalProperties: { type: 'string' } },
     userData: { type: 'object', additionalProperties: true },
+    cardNumbersRedacted: {
+      type: 'integer',
+      readOnly: true,
+      description:
+        'card numbers masked in the texts (subject, comment, messages, email bodies) over all writes of the record; absent when none',
+    },
     email: EMAIL,
     messages: { type: 'array', items: MESSAGE },
     content: { type: 'array', items: CONTENT_ITEM, readOnly: true, description: 'ignored on input (upload with PUT …/content)' },

@@ -56,6 +56,11 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
       const sorted = [...new Set(keys.map(advisoryKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
       await sql`select pg_advisory_xact_lock(k) from unnest(${sorted}::bigint[]) as k`.execute(trx);
     },
+    async lockHoldGate(trx, tenantId, mode) {
+      const key = String(advisoryKey(`${tenantId}\u0000legal-hold-gate`));
+      if (mode === 'hold') await sql`select pg_advisory_xact_lock(${key}::bigint)`.execute(trx);
+      else await sql`select pg_advisory_xact_lock_shared(${key}::bigint)`.execute(trx);
+    },
     isUniqueViolation: (err) => (err as { code?: string } | null)?.code === UNIQUE_VIOLATION,
     // audit_log.seq defaults to nextval of its schema's audit_seq (migration 003).
     auditSeq: async () => undefined,

@@ -69,6 +69,7 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
     lockRows: false,
     write: (target, work) => target.transaction().execute(work),
     lockKeys: async () => {},
+    lockHoldGate: async () => {},
     isUniqueViolation: (err) => /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((err as { code?: string } | null)?.code ?? ''),
     async auditSeq(trx) {
       // Inside an IMMEDIATE transaction nobody else can insert between this read and the caller's insert.

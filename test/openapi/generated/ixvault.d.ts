@@ -194,6 +194,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit log of deletions (admins)
+         * @description Rights (`audit.read`): role admin; scope none.
+         */
+        get: operations["getAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/interactions/{id}/content/{contentKey}": {
         parameters: {
             query?: never;
@@ -224,7 +244,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/audit": {
+    "/api/v1/holds": {
         parameters: {
             query?: never;
             header?: never;
@@ -232,10 +252,36 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search the audit log, newest first (admins)
-         * @description Rights (`audit.read`): role admin; scope none.
+         * The tenant's legal holds (admins); released ones with includeReleased=true
+         * @description Rights (`hold.manage`): role admin; scope none.
          */
-        get: operations["getAuditLog"];
+        get: operations["listHolds"];
+        put?: never;
+        /**
+         * Place a legal hold (admins)
+         * @description Body: `name`, `reason` and exactly one of `interactionIds` (ids or guids, any number), `contactId` (every interaction of the contact, present and future) or `query` (`from`, `to`, optional `mediaTypes`, `agentId`, `customAttributes`). While the hold is active no path deletes what it covers (409; the refusal is audited).
+         *
+         *     Rights (`hold.manage`): role admin; scope none.
+         */
+        post: operations["createHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/holds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One legal hold, with the interactions it names
+         * @description Rights (`hold.manage`): role admin; scope none.
+         */
+        get: operations["getHold"];
         put?: never;
         post?: never;
         delete?: never;
@@ -244,47 +290,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/audit/export": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Export the audit log as JSON lines, oldest first (admins); the export is itself audited
-         * @description Rights (`audit.read`): role admin; scope none.
-         */
-        get: operations["exportAuditLog"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/audit/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Verify the tenant's audit hash chain; names the first broken entry
-         * @description Rights (`audit.read`): role admin; scope none.
-         */
-        get: operations["verifyAuditLog"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/erasures": {
+    "/api/v1/holds/{id}/release": {
         parameters: {
             query?: never;
             header?: never;
@@ -294,19 +300,17 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Erase a data subject from the main store and the archive
-         * @description Finds every interaction where the contact id, a phone number (phoneNumber, connectFrom, connectTo) or an email address (connectFrom, connectTo) appears, or where the subject is a message participant, and deletes each with its messages, content and index entries. An interaction a legal hold protects is kept and reported. The answer is the receipt (found, removed, kept: ids, content hashes, counts) and its compact JWS signature; the receipt never repeats the identifiers. Asking again for the same subject resumes an erasure that was interrupted.
-         *
-         *     Rights (`erasure.run`): role admin; scope none.
+         * Release a legal hold (admins; audited)
+         * @description Rights (`hold.manage`): role admin; scope none.
          */
-        post: operations["createErasure"];
+        post: operations["releaseHold"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/erasures/{id}": {
+    "/api/v1/retention": {
         parameters: {
             query?: never;
             header?: never;
@@ -314,10 +318,36 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * An erasure receipt, its signature checked again
-         * @description Rights (`erasure.run`): role admin; scope none.
+         * The tenant's retention policy: the active one, and a pending change with the time it takes effect
+         * @description Rights (`retention.manage`): role admin; scope none.
          */
-        get: operations["getErasure"];
+        get: operations["getRetention"];
+        /**
+         * Set the retention policy (admins)
+         * @description Body: `{"rules":[{"mediaType":"call","contentType":"callRecording","maxAgeDays":90}, {"maxAgeDays":2555}, …]}`. A rule without contentType removes whole interactions; `store: "archive"` rules govern the archive. A change that would remove anything the active policy keeps becomes `pending` for the grace period (its dry run: GET /retention/preview?policy=pending).
+         *
+         *     Rights (`retention.manage`): role admin; scope none.
+         */
+        put: operations["setRetention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/retention/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dry run: what the active (or pending) policy would remove now, and what holds keep
+         * @description Rights (`retention.manage`): role admin; scope none.
+         */
+        get: operations["previewRetention"];
         put?: never;
         post?: never;
         delete?: never;
@@ -326,7 +356,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/exports": {
+    "/api/v1/redactions": {
         parameters: {
             query?: never;
             header?: never;
@@ -334,58 +364,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Export jobs, newest first
-         * @description Rights (`export.manage`): role admin; scope none.
+         * How many card numbers were masked on ingest, in records and in content (admins)
+         * @description Rights (`redaction.report`): role admin; scope none.
          */
-        get: operations["listExportJobs"];
-        put?: never;
-        /**
-         * Create an export job: one-off over a time range, or recurring (hourly, daily)
-         * @description Writes the content of the interactions that started in the range (a recurring job: since its previous run and more than `delayMinutes` ago, default 12 hours) with a manifest per run: `run-N/manifest.jsonl`, one JSON line per file with its metadata and SHA-256. Empty filter lists export everything. A job resumes after a crash without duplicating or skipping a file.
-         *
-         *     Rights (`export.manage`): role admin; scope none.
-         */
-        post: operations["createExportJob"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/exports/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * An export job: status, progress, counts, errors
-         * @description Rights (`export.manage`): role admin; scope none.
-         */
-        get: operations["getExportJob"];
+        get: operations["getRedactionReport"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/exports/{id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Cancel an export job (a batch under way is not committed); an ended job is answered as it is
-         * @description Rights (`export.manage`): role admin; scope none.
-         */
-        post: operations["cancelExportJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -743,6 +727,10 @@ export interface components {
                 version?: number;
                 duration?: number;
             };
+            /** @description card numbers masked in the bytes on upload */
+            readonly cardNumbersRedacted?: number;
+            /** @description downloads need the right content.readSensitive (set on upload with ?containsSensitiveData=true) */
+            readonly containsSensitiveData?: boolean;
         };
         /** Interaction */
         Interaction: {
@@ -796,6 +784,8 @@ export interface components {
             userData?: {
                 [key: string]: unknown;
             };
+            /** @description card numbers masked in the texts (subject, comment, messages, email bodies) over all writes of the record; absent when none */
+            readonly cardNumbersRedacted?: number;
             /** @description email interactions only */
             email?: {
                 from?: string;
@@ -899,6 +889,8 @@ export interface components {
             userData?: {
                 [key: string]: unknown;
             };
+            /** @description card numbers masked in the texts (subject, comment, messages, email bodies) over all writes of the record; absent when none */
+            readonly cardNumbersRedacted?: number;
             /** @description email interactions only */
             email?: {
                 from?: string;
@@ -965,6 +957,8 @@ export interface components {
             userData?: {
                 [key: string]: unknown;
             } | null;
+            /** @description card numbers masked in the texts (subject, comment, messages, email bodies) over all writes of the record; absent when none */
+            readonly cardNumbersRedacted?: number | null;
             /** @description email interactions only */
             email?: {
                 from?: string | null;
@@ -1138,6 +1132,8 @@ export interface operations {
                         canDelete?: boolean;
                         /** @description may read the audit log */
                         canReadAudit?: boolean;
+                        /** @description may download content marked containsSensitiveData */
+                        canReadSensitive?: boolean;
                     };
                 };
             };
@@ -1241,6 +1237,8 @@ export interface operations {
                         canDelete?: boolean;
                         /** @description may read the audit log */
                         canReadAudit?: boolean;
+                        /** @description may download content marked containsSensitiveData */
+                        canReadSensitive?: boolean;
                     };
                 };
             };
@@ -2459,6 +2457,99 @@ export interface operations {
             };
         };
     };
+    getAuditLog: {
+        parameters: {
+            query?: {
+                since?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        entries?: ({
+                            /** Format: date-time */
+                            at?: string;
+                            actor?: string;
+                            action?: string;
+                            interactionId?: string;
+                            contentKey?: string;
+                            detail?: {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     downloadContent: {
         parameters: {
             query?: {
@@ -2598,6 +2689,8 @@ export interface operations {
                 version?: string;
                 owningAgent?: string;
                 owningInteractionPlan?: string;
+                /** @description the item holds sensitive data (e.g. card details spoken in a recording): downloads need content.readSensitive */
+                containsSensitiveData?: boolean;
                 /** @description an attachment: the name it was sent with */
                 fileName?: string;
             };
@@ -2768,23 +2861,10 @@ export interface operations {
             };
         };
     };
-    getAuditLog: {
+    listHolds: {
         parameters: {
             query?: {
-                /** @description who: `user:<tenant>/<id>` or `client:<tenant>/<clientId>` */
-                principal?: string;
-                interactionId?: string;
-                /** @description content.read, content.delete, interaction.delete, export.item, erasure.delete, erasure, audit.export */
-                action?: string;
-                /** @description ISO 8601 instant, inclusive */
-                from?: string;
-                /** @description ISO 8601 instant, inclusive */
-                to?: string;
-                /** @description same as from */
-                since?: string;
-                limit?: number;
-                /** @description the `next` of the previous page */
-                before?: number;
+                includeReleased?: boolean;
             };
             header?: never;
             path?: never;
@@ -2799,472 +2879,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        entries?: ({
-                            chainNo?: number;
-                            /** Format: date-time */
-                            at?: string;
-                            actor?: string;
-                            action?: string;
-                            interactionId?: string;
-                            contentKey?: string;
-                            detail?: {
-                                [key: string]: unknown;
-                            };
-                            prevHash?: string;
-                            hash?: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                        /** @description pass as `before` for the next (older) page */
-                        next?: number | null;
-                    };
-                };
-            };
-            /** @description Bad request: the message names the field or parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for these credentials */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found (or not visible to these credentials) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (details are only in the server log) */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    exportAuditLog: {
-        parameters: {
-            query?: {
-                /** @description who: `user:<tenant>/<id>` or `client:<tenant>/<clientId>` */
-                principal?: string;
-                interactionId?: string;
-                /** @description content.read, content.delete, interaction.delete, export.item, erasure.delete, erasure, audit.export */
-                action?: string;
-                /** @description ISO 8601 instant, inclusive */
-                from?: string;
-                /** @description ISO 8601 instant, inclusive */
-                to?: string;
-                /** @description same as from */
-                since?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description one entry per line (application/x-ndjson) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": string;
-                };
-            };
-            /** @description Bad request: the message names the field or parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for these credentials */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found (or not visible to these credentials) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (details are only in the server log) */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    verifyAuditLog: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        ok?: boolean;
-                        entries?: number;
-                        head?: {
-                            [key: string]: unknown;
-                        };
-                        broken?: {
-                            [key: string]: unknown;
-                        };
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Bad request: the message names the field or parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for these credentials */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found (or not visible to these credentials) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (details are only in the server log) */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    createErasure: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    contactId?: string;
-                    phoneNumbers?: string[];
-                    emailAddresses?: string[];
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        id?: string;
-                        /** @enum {string} */
-                        status?: "running" | "done";
-                        /** @description found, removed, kept: ids, content hashes, counts */
-                        receipt?: {
-                            [key: string]: unknown;
-                        };
-                        /** @description the receipt as a compact JWS (HS256) */
-                        signature?: string;
-                    };
-                };
-            };
-            /** @description Bad request: the message names the field or parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for these credentials */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found (or not visible to these credentials) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (details are only in the server log) */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getErasure: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        id?: string;
-                        /** @enum {string} */
-                        status?: "running" | "done";
-                        /** @description found, removed, kept: ids, content hashes, counts */
-                        receipt?: {
-                            [key: string]: unknown;
-                        };
-                        /** @description the receipt as a compact JWS (HS256) */
-                        signature?: string;
-                    };
-                };
-            };
-            /** @description Bad request: the message names the field or parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for these credentials */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found (or not visible to these credentials) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (details are only in the server log) */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listExportJobs: {
-        parameters: {
-            query?: {
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items?: ({
+                        holds?: ({
                             id?: string;
-                            /** @enum {string} */
-                            status?: "queued" | "running" | "scheduled" | "done" | "failed" | "cancelled";
-                            run?: number;
-                            progress?: {
-                                [key: string]: unknown;
-                            };
-                            errors?: {
-                                [key: string]: unknown;
-                            }[];
-                            location?: string;
+                            name?: string;
+                            reason?: string;
+                            kind?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -3329,7 +2948,7 @@ export interface operations {
             };
         };
     };
-    createExportJob: {
+    createHold: {
         parameters: {
             query?: never;
             header?: never;
@@ -3338,21 +2957,26 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Case 42",
+                 *       "reason": "litigation: preserve all contact with this customer",
+                 *       "contactId": "contact-1"
+                 *     }
+                 */
                 "application/json": {
-                    /** @description ISO 8601 instant, inclusive */
-                    startDate: string;
-                    /** @description ISO 8601 instant, inclusive */
-                    endDate?: string;
-                    /** @enum {string} */
-                    schedule?: "hourly" | "daily";
-                    delayMinutes?: number;
-                    filters?: {
-                        /** @description callRecording, screenRecording, voicemail, transcript, chatTranscript, categorizationResult, sentimentSummary, attachment, ivrAudioRecording, videoRecording, conversationSummary, interactionLog */
-                        contentTypes?: string[];
-                        /** @description inbound, outbound */
-                        initialDirection?: string[];
-                        /** @description call, chat, email, facebook, facebooksession, smssession, openmedia, twitter, workitem */
+                    name?: string;
+                    reason?: string;
+                    interactionIds?: string[];
+                    contactId?: string;
+                    query?: {
+                        from?: string;
+                        to?: string;
                         mediaTypes?: string[];
+                        agentId?: string;
+                        customAttributes?: {
+                            [key: string]: string;
+                        };
                     };
                 };
             };
@@ -3366,16 +2990,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         id?: string;
-                        /** @enum {string} */
-                        status?: "queued" | "running" | "scheduled" | "done" | "failed" | "cancelled";
-                        run?: number;
-                        progress?: {
-                            [key: string]: unknown;
-                        };
-                        errors?: {
-                            [key: string]: unknown;
-                        }[];
-                        location?: string;
+                        name?: string;
+                        reason?: string;
+                        kind?: string;
                     } & {
                         [key: string]: unknown;
                     };
@@ -3439,7 +3056,7 @@ export interface operations {
             };
         };
     };
-    getExportJob: {
+    getHold: {
         parameters: {
             query?: never;
             header?: never;
@@ -3458,16 +3075,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         id?: string;
-                        /** @enum {string} */
-                        status?: "queued" | "running" | "scheduled" | "done" | "failed" | "cancelled";
-                        run?: number;
-                        progress?: {
-                            [key: string]: unknown;
-                        };
-                        errors?: {
-                            [key: string]: unknown;
-                        }[];
-                        location?: string;
+                        name?: string;
+                        reason?: string;
+                        kind?: string;
                     } & {
                         [key: string]: unknown;
                     };
@@ -3531,13 +3141,107 @@ export interface operations {
             };
         };
     };
-    cancelExportJob: {
+    releaseHold: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 id: string;
             };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "case closed"
+                 *     }
+                 */
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        name?: string;
+                        reason?: string;
+                        kind?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3549,18 +3253,271 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
-                        /** @enum {string} */
-                        status?: "queued" | "running" | "scheduled" | "done" | "failed" | "cancelled";
-                        run?: number;
-                        progress?: {
-                            [key: string]: unknown;
-                        };
-                        errors?: {
-                            [key: string]: unknown;
-                        }[];
-                        location?: string;
+                        graceDays?: number;
                     } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rules": [
+                 *         {
+                 *           "mediaType": "call",
+                 *           "contentType": "callRecording",
+                 *           "maxAgeDays": 90
+                 *         },
+                 *         {
+                 *           "maxAgeDays": 2555
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    rules?: {
+                        store?: string;
+                        mediaType?: string;
+                        contentType?: string;
+                        maxAgeDays?: number;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        graceDays?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewRetention: {
+        parameters: {
+            query?: {
+                policy?: "active" | "pending";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRedactionReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
                         [key: string]: unknown;
                     };
                 };

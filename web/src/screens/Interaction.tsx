@@ -40,12 +40,14 @@ export function InteractionScreen({ id, source, session }: { id: string; source:
   }, [id, source]);
   useEffect(load, [load]);
 
-  const audio = interaction?.content.filter(isAudio) ?? [];
+  // Content marked sensitive is played, shown or offered only to those who may download it.
+  const readable = interaction?.content.filter((c) => session.canReadSensitive || !c.containsSensitiveData) ?? [];
+  const audio = readable.filter(isAudio);
   const current = audio.find((c) => c.contentKey === playing) ?? audio.find((c) => c.type === 'callRecording') ?? audio[0];
-  const transcriptItem = interaction?.content.find((c) => c.type === 'transcript' && isJson(c));
+  const transcriptItem = readable.find((c) => c.type === 'transcript' && isJson(c));
   const textItem =
     interaction?.mediaType === 'email'
-      ? interaction.content.find((c) => c.contentType.startsWith('text/plain') || c.contentType.startsWith('text/html'))
+      ? readable.find((c) => c.contentType.startsWith('text/plain') || c.contentType.startsWith('text/html'))
       : undefined;
 
   useEffect(() => {
@@ -216,19 +218,28 @@ export function InteractionScreen({ id, source, session }: { id: string; source:
               <tbody>
                 {i.content.map((c) => (
                   <tr key={c.contentKey}>
-                    <td>{c.type}</td>
+                    <td>
+                      {c.type}
+                      {c.containsSensitiveData && <span className="tag">sensitive</span>}
+                    </td>
                     <td className="key">{c.contentKey}</td>
                     <td>{c.contentType}</td>
                     <td className="num">{formatBytes(c.contentLength)}</td>
                     <td>{formatDateTime(c.lastModified)}</td>
                     <td className="row-actions">
-                      <a href={contentUrl(i.id, c.contentKey, source)} download={downloadName(i, c)}>
-                        Download
-                        <span className="sr-only">
-                          {' '}
-                          {c.type} {c.contentKey}
+                      {c.containsSensitiveData && !session.canReadSensitive ? (
+                        <span className="muted" title="Marked as holding sensitive data: downloads need a dedicated right">
+                          Restricted
                         </span>
-                      </a>
+                      ) : (
+                        <a href={contentUrl(i.id, c.contentKey, source)} download={downloadName(i, c)}>
+                          Download
+                          <span className="sr-only">
+                            {' '}
+                            {c.type} {c.contentKey}
+                          </span>
+                        </a>
+                      )}
                       {session.canDelete && source === 'main' && (
                         <button
                           type="button"

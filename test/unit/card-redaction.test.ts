@@ -1,0 +1,127 @@
+/** Card-number redaction (src/domain/card-redaction.ts): properties over generated numbers and texts. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CardRedactingBytes, passesLuhn, redactCardNumbers, redactRecordTexts } from '../../src/domain/card-redaction.js';
+import { interactionTexts } from '../../src/domain/texts.js';
+
+const digitsOf = (s: string) => [...s].filter((c) => c >= '0' && c <= '9').map(Number);
+
+/** The check digit that makes `body` Luhn-valid. */
+function luhnComplete(body: number[]): number[] {
+  for (let check = 0; check <= 9; check++) if (passesLuhn([...body, check])) return [...body, check];
+  throw new Error('unreachable');
+}
+
+const digitArray = (min: number, max: number) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: min, maxLength: max });
+
+/** Digits written with a random single separator (none, space or dash) between any two of them. */
+const formatted = (digits: number[]) =>
+  fc
+    .array(fc.constantFrom('', ' ', '-'), { minLength: digits.length, maxLength: digits.length })
+    .map((seps) => digits.map((d, i) => (i === 0 ? String(d) : `${seps[i]}${d}`)).join(''));
+
+const cardNumber = digitArray(12, 18).map(luhnComplete).chain(formatted);
+
+/** Text around a run that cannot extend it: no digit, and no space or dash touching the run. */
+const surrounding = fc.string({ maxLength: 12 }).map((s) => s.replace(/[0-9 -]/g, 'x'));
+
+describe('card-number redaction', () => {
+  it('masks every Luhn-valid run of 13 to 19 digits with separators, keeping the last four and the layout', () => {
+    fc.assert(
+      fc.property(surrounding, cardNumber, surrounding, (before, card, after) => {
+        const { text, count } = redactCardNumbers(`${before}${card}${after}`);
+        expect(count).toBe(1);
+        expect(text.length).toBe(before.length + card.length + after.length);
+        const masked = text.slice(before.length, before.length + card.length);
+        expect(digitsOf(masked)).toEqual(digitsOf(card).slice(-4));
+        expect(masked.replace(/[0-9*]/g, '')).toBe(card.replace(/[0-9]/g, ''));
+        expect(text.startsWith(before) && text.endsWith(after)).toBe(true);
+      }),
+    );
+  });
+
+  it('leaves runs that fail Luhn, or are too short or too long, untouched', () => {
+    const notCard = fc.oneof(
+      digitArray(13, 19).filter((d) => !passesLuhn(d)),
+      digitArray(1, 12),
+      digitArray(20, 30),
+    );
+    fc.assert(
+      fc.property(surrounding, notCard.chain(formatted), surrounding, (before, run, after) => {
+        const input = `${before}${run}${after}`;
+        expect(redactCardNumbers(input)).toEqual({ text: input, count: 0 });
+      }),
+    );
+  });
+
+  it('leaves order numbers and phone numbers alone', () => {
+    for (const text of [
+      'Order ORD-2024-000123-4567 shipped',
+      'call me on +1 (555) 123-4567 or +44 20 7946 0958',
+      'ref 4111111111111112 (one digit off a test card)',
+      'invoice 2024-11-21 for 1234.56 EUR',
+      'account 12345678901234567890123 (23 digits)',
+      'two separators break a run: 4111  1111 1111 1111',
+    ])
+      expect(redactCardNumbers(text)).toEqual({ text, count: 0 });
+  });
+
+  it('masks well-known test cards in running text, several at once', () => {
+    const { text, count } = redactCardNumbers('visa 4111 1111 1111 1111, amex 3782-822463-10005 and 5555555555554444.');
+    expect(count).toBe(3);
+    expect(text).toBe('visa **** **** **** 1111, amex ****-******-*0005 and ************4444.');
+  });
+
+  it('is idempotent: a mask is never a candidate again', () => {
+    fc.assert(
+      fc.property(fc.string(), cardNumber, fc.string(), (a, card, b) => {
+        const once = redactCardNumbers(`${a}${card}${b}`).text;
+        expect(redactCardNumbers(once)).toEqual({ text: once, count: 0 });
+      }),
+    );
+  });
+
+  it('gives the same bytes however a stream is cut into chunks', () => {
+    const text = fc
+      .array(fc.oneof(fc.string({ maxLength: 6 }), cardNumber, digitArray(1, 25).chain(formatted)), { maxLength: 8 })
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(text, fc.array(fc.nat(), { maxLength: 6 }), (input, cuts) => {
+        const bytes = Buffer.from(input, 'utf8');
+        const points = [...new Set(cuts.map((c) => (bytes.length === 0 ? 0 : c % bytes.length)))].sort((x, y) => x - y);
+        const redactor = new CardRedactingBytes();
+        const out: Uint8Array[] = [];
+        let from = 0;
+        for (const at of [...points, bytes.length]) {
+          out.push(...redactor.push(bytes.subarray(from, at)));
+          from = at;
+        }
+        out.push(redactor.end());
+        const whole = redactCardNumbers(input);
+        expect(Buffer.concat(out).toString('utf8')).toBe(whole.text);
+        expect(redactor.redacted).toBe(whole.count);
+      }),
+    );
+  });
+
+  it('walks subject, comment, every message text and the email bodies of a record', () => {
+    const record = {
+      subject: 'card 4111-1111-1111-1111',
+      comment: 'paid with 5555 5555 5555 4444, order 2024-000123',
+      messages: [{ text: 'my number is 378282246310005' }, {}, { text: 'thanks' }],
+      email: { to: ['a@example.org'], text: 'card: 6011000990139424', html: '<p>card <b>4000056655665556</b></p>' },
+    };
+    const { record: out, count } = redactRecordTexts(record);
+    expect(count).toBe(5);
+    expect(out.email.to).toEqual(['a@example.org']);
+    expect(interactionTexts(out)).toEqual([
+      { field: 'subject', text: 'card ****-****-****-1111' },
+      { field: 'comment', text: 'paid with **** **** **** 4444, order 2024-000123' },
+      { field: 'messages.0.text', text: 'my number is ***********0005' },
+      { field: 'messages.2.text', text: 'thanks' },
+      { field: 'email.text', text: 'card: ************9424' },
+      { field: 'email.html', text: '<p>card <b>************5556</b></p>' },
+    ]);
+    expect(record.subject).toBe('card 4111-1111-1111-1111');
+  });
+});
