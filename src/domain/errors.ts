@@ -65,6 +65,9 @@ export const CODES = {
   loginThrottled: 'IXV_LOGIN_THROTTLED',
   /** A bounded queue or cap is full (password checks, pending searches, held results). */
   busy: 'IXV_BUSY',
+  // Full-text search (issue 13).
+  /** A text search that did not finish within its time budget. */
+  searchBudget: 'IXV_SEARCH_BUDGET',
   // The token endpoint's errors (RFC 6749 §5.2): the code is the wire `error` value itself.
   oauthInvalidRequest: 'invalid_request',
   oauthInvalidClient: 'invalid_client',
@@ -224,6 +227,14 @@ export const errors = {
       extra: { retryAfterSeconds },
     }),
   internal: (message = INTERNAL_MESSAGE) => new VaultError('internal', CODES.internal, message),
+  /** A text search ran out of its time budget: a 400 naming q, so the caller narrows it. */
+  searchBudget: (ms: number) =>
+    new VaultError(
+      'invalid',
+      CODES.searchBudget,
+      `q: the search did not finish within its ${ms} ms budget; narrow it (rarer words, a phrase, a time window or another filter)`,
+      { field: 'q' },
+    ),
   /** RFC 6749 §5.2 errors of `POST /oauth2/token`; descriptions name the field and never carry internal text. */
   oauth: {
     invalidRequest: (field: string, description: string) =>

@@ -13,6 +13,7 @@ import { mergePatch } from '../domain/merge-patch.js';
 import { describePrincipal, type Principal, visibilityOf } from '../domain/principal.js';
 import { authorize } from '../domain/scopes.js';
 import type { InteractionSearch, Source } from '../domain/search.js';
+import { contentTexts, isTranscriptItem, MAX_TRANSCRIPT_BYTES } from '../domain/texts.js';
 import {
   checkInteraction,
   checkSearch,
@@ -36,6 +37,8 @@ export const SWEEP_BUDGET_MS = 10_000;
 
 export interface VaultOptions {
   maxContentBytes: number;
+  /** A text search's time budget (DEFAULT_SEARCH_BUDGET_MS when absent). */
+  searchBudgetMs?: number;
 }
 
 export interface ContentUpload {
@@ -168,7 +171,8 @@ export class Vault {
 
   async search(principal: Principal, query: InteractionSearch, options: SearchOptions = {}): Promise<SearchPage> {
     authorize(principal, 'interaction.read');
-    return this.searches.search(visibilityOf(principal), checkSearch(query), options);
+    const budget = this.options.searchBudgetMs === undefined ? {} : { budgetMs: this.options.searchBudgetMs };
+    return this.searches.search(visibilityOf(principal), checkSearch(query), { ...budget, ...options });
   }
 
   /** Deletes an interaction and its content; bytes no longer referenced are removed. */
@@ -237,7 +241,9 @@ export class Vault {
     const result = await this.blobLock.run(`${tenantId}/${staged.sha256}`, async () => {
       try {
         await staged.publish();
-        const stored = await this.content.put(visibility, idOrGuid, item);
+        // Indexed in the same transaction as the item's row: its file name, and a transcript's segments.
+        const texts = contentTexts(item, await this.transcriptBytes(tenantId, item));
+        const stored = await this.content.put(visibility, idOrGuid, item, texts);
         await staged.settle();
         return stored;
       } catch (err) {
@@ -248,6 +254,14 @@ export class Vault {
     });
     if (result.replacedSha256 && result.replacedSha256 !== staged.sha256) await this.releaseBlob(tenantId, result.replacedSha256);
     return item;
+  }
+
+  /** The bytes of a transcript that is read for the index; undefined for any other item. */
+  async transcriptBytes(tenantId: string, item: ContentItem): Promise<Buffer | undefined> {
+    if (!isTranscriptItem(item) || item.contentLength > MAX_TRANSCRIPT_BYTES) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.blobs.open(tenantId, item.sha256)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   }
 
   async openContent(principal: Principal, idOrGuid: string, contentKey: string, source: Source = 'main'): Promise<OpenedContent> {

@@ -9,11 +9,13 @@ import { newGuid, newInteractionId } from '../domain/ids.js';
 import type { Interaction, InteractionWithDetails, Message } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { Source } from '../domain/search.js';
+import { interactionTexts, messageTexts } from '../domain/texts.js';
 import type { InteractionInput, MessageInput } from '../domain/validate.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import { interactionToRow, messageToRow, rowToContent, rowToInteraction, rowToMessage } from './rows.js';
 import type { Database } from './schema.js';
+import { TextIndex } from './text-index.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -37,7 +39,12 @@ interface ExistingIdentity {
 }
 
 export class InteractionRepository {
-  constructor(private readonly store: StoreConnection) {}
+  /** The full-text index, written in the same transactions as the records. */
+  readonly texts: TextIndex;
+
+  constructor(private readonly store: StoreConnection) {
+    this.texts = new TextIndex(store);
+  }
 
   /**
    * Creates or updates interactions, all in one transaction: either every
@@ -194,6 +201,17 @@ export class InteractionRepository {
     await this.store.rows.insert(trx, source, 'interaction_agents', agents);
     await this.store.rows.insert(trx, source, 'custom_attributes', attributes);
     await this.store.rows.insert(trx, source, 'messages', messages);
+    await this.texts.writeRecords(
+      trx,
+      source,
+      tenantId,
+      plans.map(({ input, record, match }) => ({
+        id: record.id,
+        parts: interactionTexts(input),
+        existed: match !== undefined,
+        replacesMessages: input.messages !== undefined,
+      })),
+    );
   }
 
   /**
@@ -334,6 +352,7 @@ export class InteractionRepository {
       }
       const rows = numbered.map((m) => messageToRow(tenantId, id, m));
       await this.store.rows.insert(root, 'main', 'messages', rows);
+      await this.texts.writeMessages(root, tenantId, id, indexes, messageTexts(numbered));
       await trx
         .updateTable('interactions')
         .set({ updated_ms: Date.now() })
@@ -377,6 +396,7 @@ export class InteractionRepository {
         await trx.deleteFrom(table).where('tenant_id', '=', tenantId).where('interaction_id', '=', id).execute();
       }
       await trx.deleteFrom('interactions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+      await this.texts.remove(root, source, tenantId, [id]);
       const removed = { id, guid: row.guid, sha256s: content.map((c) => c.sha256) };
       await withinTransaction?.(root, removed);
       return removed;

@@ -23,6 +23,7 @@ import type { DialectName, StoreConnection } from './database.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-audit-sequence.js';
 import * as m003 from './migrations/003-audit-seq-default.js';
+import * as m005 from './migrations/005-fulltext.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -32,6 +33,8 @@ export interface MigrationContext {
   /** The type of text columns: bytewise collation on PostgreSQL, like SQLite's default. */
   text: 'text' | RawBuilder<unknown>;
   createIndex(name: string, table: string, columns: string[]): Promise<void>;
+  /** The logical store's physical table of this name, for raw DDL (SQLite's archive tables are prefixed). */
+  table(name: string): RawBuilder<unknown>;
 }
 
 interface Migration {
@@ -43,6 +46,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '001-initial', up: m001.up },
   { name: '002-audit-sequence', up: m002.up },
   { name: '003-audit-seq-default', up: m003.up },
+  { name: '005-fulltext', up: m005.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];
@@ -262,5 +266,6 @@ function context(store: StoreConnection, db: Transaction<Database>, source: Sour
     dialect,
     text: dialect === 'postgres' ? sql`text collate "C"` : 'text',
     createIndex: (name, table, columns) => store.impl.createIndex(db, source, name, table, columns),
+    table: (name) => store.impl.table(source, name as keyof Database),
   };
 }

@@ -100,6 +100,19 @@ export interface MigrationsTable {
   applied_ms: number;
 }
 
+/** Every searchable piece of an interaction's text as stored (migration 005, src/domain/texts.ts). */
+export interface TextPartsTable {
+  tenant_id: string;
+  interaction_id: string;
+  place: string;
+  /** The content item's key (transcripts, attachments); '' otherwise. */
+  content_key: string;
+  seq: number;
+  at_ms: number | null;
+  speaker: string | null;
+  body: string;
+}
+
 export interface Database {
   interactions: InteractionsTable;
   interaction_agents: InteractionAgentsTable;
@@ -108,4 +121,5 @@ export interface Database {
   content_items: ContentItemsTable;
   audit_log: AuditLogTable;
   ixv_migrations: MigrationsTable;
+  text_parts: TextPartsTable;
 }

@@ -1,0 +1,111 @@
+/**
+ * Every piece of free text of an interaction that is indexed (and redacted),
+ * produced in ONE place so the index and the redaction walk the same fields.
+ * A new text field of the record is one more line in `interactionTexts`.
+ *
+ * Transcripts stored as content are read in two JSON formats (docs/SEARCH.md):
+ * - ixvault's own (the demo's, src/demo/media.ts):
+ *   `{ "version": 1, "lines": [{ "speaker": "agent", "text": "…", "offsetMs": 2500 }] }`
+ * - a segment list, bare or under `segments`, times in seconds from the start of the recording:
+ *   `[{ "speaker": "customer", "start": 12.5, "end": 15.1, "text": "…" }]`
+ * Any other body of a transcript item is stored but not indexed.
+ */
+import type { ContentType, Message } from './interaction.js';
+
+/** Where a piece of text lives in the record; `seq` orders pieces of the same kind (message index, segment number). */
+export type TextPlace = 'subject' | 'comment' | 'email' | 'message' | 'transcript' | 'attachment';
+
+export interface TextPart {
+  place: TextPlace;
+  /** The content item's key, for transcripts and attachments; '' otherwise. */
+  contentKey: string;
+  /** The message index or the transcript segment's number; 0 otherwise. */
+  seq: number;
+  /** A transcript segment's start, in milliseconds from the start of the recording. */
+  atMs?: number;
+  speaker?: string;
+  text: string;
+}
+
+/** The text fields of the record itself (not its content items). */
+export interface TextFields {
+  subject?: string;
+  comment?: string;
+  messages?: { index?: number; text?: string }[];
+}
+
+/** The record's own texts, in reading order; empty texts are left out. */
+export function interactionTexts(i: TextFields): TextPart[] {
+  const parts: TextPart[] = [];
+  const add = (place: TextPlace, text: string | undefined, seq = 0) => {
+    if (text && text.trim() !== '') parts.push({ place, contentKey: '', seq, text });
+  };
+  add('subject', i.subject);
+  add('comment', i.comment);
+  // The email field (contacts branch): add('email', emailText(i.email)) — plain text, then the text of the HTML body.
+  for (const [k, m] of (i.messages ?? []).entries()) add('message', m.text, m.index ?? k + 1);
+  return parts;
+}
+
+/** Messages as stored, for re-deriving their parts. */
+export function messageTexts(messages: Pick<Message, 'index' | 'text'>[]): TextPart[] {
+  return interactionTexts({ messages });
+}
+
+/** A content item's searchable texts: its file name and, for a transcript in a known format, its segments. */
+export function contentTexts(
+  item: { contentKey: string; type: ContentType | string; contentType: string; fileName?: string },
+  body?: Uint8Array,
+): TextPart[] {
+  const parts: TextPart[] = [];
+  if (item.fileName && item.fileName.trim() !== '')
+    parts.push({ place: 'attachment', contentKey: item.contentKey, seq: 0, text: item.fileName });
+  if (body && isTranscriptItem(item)) parts.push(...transcriptParts(item.contentKey, body));
+  return parts;
+}
+
+/** Transcript content ixvault reads: a transcript or chat transcript stored as JSON. */
+export function isTranscriptItem(item: { type: string; contentType: string }): boolean {
+  return (item.type === 'transcript' || item.type === 'chatTranscript') && /json/i.test(item.contentType);
+}
+
+/** The largest transcript body that is parsed for the index (bigger ones are stored, not indexed). */
+export const MAX_TRANSCRIPT_BYTES = 16 * 1024 * 1024;
+
+/** The segments of a transcript in one of the formats above; none for anything else. */
+export function transcriptParts(contentKey: string, body: Uint8Array): TextPart[] {
+  if (body.byteLength > MAX_TRANSCRIPT_BYTES) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch {
+    return [];
+  }
+  const record = isObject(parsed) ? parsed : undefined;
+  const segments = Array.isArray(parsed) ? parsed : Array.isArray(record?.segments) ? record.segments : undefined;
+  const parts: TextPart[] = [];
+  if (segments) {
+    for (const [k, s] of segments.entries()) {
+      if (!isObject(s) || typeof s.text !== 'string' || s.text.trim() === '') continue;
+      const part: TextPart = { place: 'transcript', contentKey, seq: k, text: s.text };
+      if (typeof s.start === 'number' && Number.isFinite(s.start) && s.start >= 0) part.atMs = Math.round(s.start * 1000);
+      if (typeof s.speaker === 'string') part.speaker = s.speaker;
+      parts.push(part);
+    }
+    return parts;
+  }
+  if (record && Array.isArray(record.lines)) {
+    for (const [k, l] of record.lines.entries()) {
+      if (!isObject(l) || typeof l.text !== 'string' || l.text.trim() === '') continue;
+      const part: TextPart = { place: 'transcript', contentKey, seq: k, text: l.text };
+      if (typeof l.offsetMs === 'number' && Number.isFinite(l.offsetMs) && l.offsetMs >= 0) part.atMs = Math.round(l.offsetMs);
+      if (typeof l.speaker === 'string') part.speaker = l.speaker;
+      parts.push(part);
+    }
+  }
+  return parts;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
