@@ -10,6 +10,7 @@ import { registerDemo } from './demo.js';
 import { registerImport } from './import.js';
 import { registerMigrate } from './migrate.js';
 import { registerPrincipals } from './principals.js';
+import { registerReindex } from './reindex.js';
 import { registerServe } from './serve.js';
 import { registerToken } from './token.js';
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerToken(program);
   registerPrincipals(program);
+  registerReindex(program);
   return program;
 }
 

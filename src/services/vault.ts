@@ -256,6 +256,36 @@ export class Vault {
     return item;
   }
 
+  /**
+   * Rebuilds the full-text index of a tenant's interactions in one store from
+   * the records and their content, batch by batch (each batch one write
+   * transaction, so the service stays online); `onBatch` hears each batch's count.
+   */
+  async reindex(tenantId: string, source: Source, batchSize: number, onBatch: (count: number) => void): Promise<number> {
+    let after = '';
+    let total = 0;
+    for (;;) {
+      const done = await this.interactions.texts.rebuild(tenantId, source, after, batchSize, (item) =>
+        this.transcriptBytes(tenantId, item),
+      );
+      if (!done) return total;
+      after = done.lastId;
+      total += done.count;
+      onBatch(done.count);
+    }
+  }
+
+  /** How many interactions a tenant has in one store (the reindex's progress total). */
+  async countInteractions(tenantId: string, source: Source): Promise<number> {
+    const row = await this.store
+      .in(source)
+      .selectFrom('interactions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** The bytes of a transcript that is read for the index; undefined for any other item. */
   async transcriptBytes(tenantId: string, item: ContentItem): Promise<Buffer | undefined> {
     if (!isTranscriptItem(item) || item.contentLength > MAX_TRANSCRIPT_BYTES) return undefined;

@@ -8,10 +8,12 @@
  */
 import type { Transaction } from 'kysely';
 import { documentOf } from '../domain/fulltext.js';
+import type { ContentItem } from '../domain/interaction.js';
 import type { Source } from '../domain/search.js';
-import type { TextPart, TextPlace } from '../domain/texts.js';
+import { contentTexts, interactionTexts, type TextPart, type TextPlace } from '../domain/texts.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
+import { rowToContent, rowToInteraction } from './rows.js';
 import type { Database, TextPartsTable } from './schema.js';
 
 /** The order of an interaction's parts in its document and in a hit's matches. */
@@ -144,6 +146,72 @@ export class TextIndex {
     for (const chunk of chunkValues(ids))
       await db.deleteFrom('text_parts').where('tenant_id', '=', tenantId).where('interaction_id', 'in', chunk).execute();
     await this.store.impl.fullText.remove(root, source, tenantId, ids);
+  }
+
+  /**
+   * `ixvault reindex`: rebuilds the parts and documents of the next `size`
+   * interactions of a tenant after `afterId` (id order) from the records
+   * themselves, in one write transaction that locks their rows, so a
+   * concurrent write of the same interaction runs before or after it, never
+   * half-way. `transcript` reads a content item's bytes (the blob store is the
+   * caller's). Returns the last id done, or undefined when none was left.
+   */
+  async rebuild(
+    tenantId: string,
+    source: Source,
+    afterId: string,
+    size: number,
+    transcript: (item: ContentItem) => Promise<Uint8Array | undefined>,
+  ): Promise<{ lastId: string; count: number } | undefined> {
+    return this.store.write(async (root) => {
+      const db = this.store.on(root, source);
+      const rows = await db
+        .selectFrom('interactions')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(size)
+        .$if(this.store.impl.lockRows, (q) => q.forUpdate())
+        .execute();
+      const last = rows[rows.length - 1];
+      if (!last) return undefined;
+      const ids = rows.map((r) => r.id);
+      const messages = new Map<string, { index: number; text?: string }[]>();
+      const content = new Map<string, ContentItem[]>();
+      for (const chunk of chunkValues(ids)) {
+        for (const m of await db
+          .selectFrom('messages')
+          .select(['interaction_id', 'idx', 'text'])
+          .where('tenant_id', '=', tenantId)
+          .where('interaction_id', 'in', chunk)
+          .execute()) {
+          const list = messages.get(m.interaction_id) ?? [];
+          list.push(m.text === null ? { index: m.idx } : { index: m.idx, text: m.text });
+          messages.set(m.interaction_id, list);
+        }
+        for (const c of await db
+          .selectFrom('content_items')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('interaction_id', 'in', chunk)
+          .execute()) {
+          const list = content.get(c.interaction_id) ?? [];
+          list.push(rowToContent(c));
+          content.set(c.interaction_id, list);
+        }
+      }
+      const records: RecordTexts[] = [];
+      for (const row of rows) {
+        const record = rowToInteraction(row, []);
+        const parts = interactionTexts({ ...record, messages: (messages.get(row.id) ?? []).sort((a, b) => a.index - b.index) });
+        for (const item of content.get(row.id) ?? []) parts.push(...contentTexts(item, await transcript(item)));
+        records.push({ id: row.id, parts, existed: false, replacesMessages: true });
+      }
+      await this.remove(root, source, tenantId, ids);
+      await this.writeRecords(root, source, tenantId, records);
+      return { lastId: last.id, count: rows.length };
+    });
   }
 
   /** Rebuilds the documents of these interactions from their stored parts. */
