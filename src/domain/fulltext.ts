@@ -50,8 +50,12 @@ export interface Token {
   end: number;
 }
 
+const PLAIN = /^[A-Za-z0-9]+$/;
+
 /** Folds one run of letters into its tokens (usually one). */
 function fold(run: string): string[] {
+  // Most text is plain ASCII: nothing to decompose.
+  if (PLAIN.test(run)) return [run.length > MAX_TOKEN_CHARS ? run.slice(0, MAX_TOKEN_CHARS).toLowerCase() : run.toLowerCase()];
   const folded = run
     .normalize('NFKD')
     .replace(MARKS, '')

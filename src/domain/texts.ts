@@ -10,7 +10,7 @@
  *   `[{ "speaker": "customer", "start": 12.5, "end": 15.1, "text": "…" }]`
  * Any other body of a transcript item is stored but not indexed.
  */
-import type { ContentType, Message } from './interaction.js';
+import type { ContentType } from './interaction.js';
 
 /** Where a piece of text lives in the record; `seq` orders pieces of the same kind (message index, segment number). */
 export type TextPlace = 'subject' | 'comment' | 'email' | 'message' | 'transcript' | 'attachment';
@@ -45,11 +45,6 @@ export function interactionTexts(i: TextFields): TextPart[] {
   // The email field (contacts branch): add('email', emailText(i.email)) — plain text, then the text of the HTML body.
   for (const [k, m] of (i.messages ?? []).entries()) add('message', m.text, m.index ?? k + 1);
   return parts;
-}
-
-/** Messages as stored, for re-deriving their parts. */
-export function messageTexts(messages: Pick<Message, 'index' | 'text'>[]): TextPart[] {
-  return interactionTexts({ messages });
 }
 
 /** A content item's searchable texts: its file name and, for a transcript in a known format, its segments. */

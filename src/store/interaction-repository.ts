@@ -9,7 +9,7 @@ import { newGuid, newInteractionId } from '../domain/ids.js';
 import type { Interaction, InteractionWithDetails, Message } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { Source } from '../domain/search.js';
-import { interactionTexts, messageTexts } from '../domain/texts.js';
+import { interactionTexts } from '../domain/texts.js';
 import type { InteractionInput, MessageInput } from '../domain/validate.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
@@ -205,12 +205,7 @@ export class InteractionRepository {
       trx,
       source,
       tenantId,
-      plans.map(({ input, record, match }) => ({
-        id: record.id,
-        parts: interactionTexts(input),
-        existed: match !== undefined,
-        replacesMessages: input.messages !== undefined,
-      })),
+      plans.map(({ input, record, match }) => ({ id: record.id, parts: interactionTexts(input), existed: match !== undefined })),
     );
   }
 
@@ -352,7 +347,7 @@ export class InteractionRepository {
       }
       const rows = numbered.map((m) => messageToRow(tenantId, id, m));
       await this.store.rows.insert(root, 'main', 'messages', rows);
-      await this.texts.writeMessages(root, tenantId, id, indexes, messageTexts(numbered));
+      await this.texts.writeMessages(root, tenantId, id);
       await trx
         .updateTable('interactions')
         .set({ updated_ms: Date.now() })

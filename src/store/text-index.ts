@@ -3,10 +3,12 @@
  * caller's write transaction (ingest, patch, appended messages, content
  * upload and deletion, interaction deletion, archive move): a search never
  * misses an acknowledged record, and nothing removed from a record survives
- * in the index. `text_parts` holds each searchable piece of text as stored;
- * the engine's document for an interaction is rebuilt from them.
+ * in the index. An interaction's document is rebuilt from what is stored: its
+ * row and messages (the record's own text, never copied) and `text_parts`
+ * (the text of its content: transcript segments, file names, which live
+ * nowhere else in the database).
  */
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { documentOf } from '../domain/fulltext.js';
 import type { ContentItem } from '../domain/interaction.js';
 import type { Source } from '../domain/search.js';
@@ -14,12 +16,10 @@ import { contentTexts, interactionTexts, type TextPart, type TextPlace } from '.
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import { rowToContent, rowToInteraction } from './rows.js';
-import type { Database, TextPartsTable } from './schema.js';
+import type { Database, InteractionsTable, TextPartsTable } from './schema.js';
 
 /** The order of an interaction's parts in its document and in a hit's matches. */
 const PLACE_ORDER: Record<TextPlace, number> = { subject: 0, comment: 1, email: 2, message: 3, attachment: 4, transcript: 5 };
-/** Parts that come from the record itself (replaced on every upsert; messages only when the input carries them). */
-const RECORD_PLACES: TextPlace[] = ['subject', 'comment', 'email'];
 
 export function sortParts(parts: TextPart[]): TextPart[] {
   return parts.sort(
@@ -52,65 +52,30 @@ function partToRow(tenantId: string, interactionId: string, p: TextPart): TextPa
 
 export interface RecordTexts {
   id: string;
-  /** The record's own parts (interactionTexts). */
+  /** The record's own parts (interactionTexts of the input). */
   parts: TextPart[];
-  /** Whether the interaction existed before this write (its other parts are kept). */
+  /** Whether the interaction existed before this write (its document is rebuilt from what is stored). */
   existed: boolean;
-  /** Whether its messages were replaced (their old parts go). */
-  replacesMessages: boolean;
 }
 
 export class TextIndex {
   constructor(private readonly store: StoreConnection) {}
 
-  /** After an upsert of records into `source`. */
+  /** After an upsert of records into `source` (their rows and messages already written). */
   async writeRecords(root: Transaction<Database>, source: Source, tenantId: string, records: RecordTexts[]): Promise<void> {
-    const db = this.store.on(root, source);
-    const existed = records.filter((r) => r.existed);
-    for (const chunk of chunkValues(existed.map((r) => r.id)))
-      await db
-        .deleteFrom('text_parts')
-        .where('tenant_id', '=', tenantId)
-        .where('interaction_id', 'in', chunk)
-        .where('place', 'in', RECORD_PLACES)
-        .execute();
-    for (const chunk of chunkValues(existed.filter((r) => r.replacesMessages).map((r) => r.id)))
-      await db
-        .deleteFrom('text_parts')
-        .where('tenant_id', '=', tenantId)
-        .where('interaction_id', 'in', chunk)
-        .where('place', '=', 'message')
-        .execute();
-    const rows = records.flatMap((r) => r.parts.map((p) => partToRow(tenantId, r.id, p)));
-    await this.store.rows.insert(root, source, 'text_parts', rows);
-    // A new record's parts are all here; an existing one's document also has the parts this write kept.
+    // A new record has no content yet: its document is its own text, no need to read anything back.
     const fresh = records.filter((r) => !r.existed).map((r) => ({ id: r.id, body: documentOf(sortParts(r.parts)) }));
     await this.store.impl.fullText.put(root, source, tenantId, fresh);
     await this.refresh(
       root,
       source,
       tenantId,
-      existed.map((r) => r.id),
+      records.filter((r) => r.existed).map((r) => r.id),
     );
   }
 
-  /** Replaces the parts of some messages (appended or rewritten). */
-  async writeMessages(root: Transaction<Database>, tenantId: string, id: string, indexes: number[], parts: TextPart[]) {
-    const db = this.store.on(root, 'main');
-    for (const chunk of chunkValues(indexes))
-      await db
-        .deleteFrom('text_parts')
-        .where('tenant_id', '=', tenantId)
-        .where('interaction_id', '=', id)
-        .where('place', '=', 'message')
-        .where('seq', 'in', chunk)
-        .execute();
-    await this.store.rows.insert(
-      root,
-      'main',
-      'text_parts',
-      parts.map((p) => partToRow(tenantId, id, p)),
-    );
+  /** After messages were appended or rewritten. */
+  async writeMessages(root: Transaction<Database>, tenantId: string, id: string): Promise<void> {
     await this.refresh(root, 'main', tenantId, [id]);
   }
 
@@ -128,7 +93,6 @@ export class TextIndex {
       .deleteFrom('text_parts')
       .where('tenant_id', '=', tenantId)
       .where('interaction_id', '=', id)
-      .where('place', 'in', ['transcript', 'attachment'])
       .where('content_key', '=', contentKey)
       .execute();
     await this.store.rows.insert(
@@ -177,19 +141,8 @@ export class TextIndex {
       const last = rows[rows.length - 1];
       if (!last) return undefined;
       const ids = rows.map((r) => r.id);
-      const messages = new Map<string, { index: number; text?: string }[]>();
       const content = new Map<string, ContentItem[]>();
       for (const chunk of chunkValues(ids)) {
-        for (const m of await db
-          .selectFrom('messages')
-          .select(['interaction_id', 'idx', 'text'])
-          .where('tenant_id', '=', tenantId)
-          .where('interaction_id', 'in', chunk)
-          .execute()) {
-          const list = messages.get(m.interaction_id) ?? [];
-          list.push(m.text === null ? { index: m.idx } : { index: m.idx, text: m.text });
-          messages.set(m.interaction_id, list);
-        }
         for (const c of await db
           .selectFrom('content_items')
           .selectAll()
@@ -201,20 +154,18 @@ export class TextIndex {
           content.set(c.interaction_id, list);
         }
       }
-      const records: RecordTexts[] = [];
-      for (const row of rows) {
-        const record = rowToInteraction(row, []);
-        const parts = interactionTexts({ ...record, messages: (messages.get(row.id) ?? []).sort((a, b) => a.index - b.index) });
-        for (const item of content.get(row.id) ?? []) parts.push(...contentTexts(item, await transcript(item)));
-        records.push({ id: row.id, parts, existed: false, replacesMessages: true });
-      }
+      const partRows: TextPartsTable[] = [];
+      for (const row of rows)
+        for (const item of content.get(row.id) ?? [])
+          for (const part of contentTexts(item, await transcript(item))) partRows.push(partToRow(tenantId, row.id, part));
       await this.remove(root, source, tenantId, ids);
-      await this.writeRecords(root, source, tenantId, records);
+      await this.store.rows.insert(root, source, 'text_parts', partRows);
+      await this.refresh(root, source, tenantId, ids);
       return { lastId: last.id, count: rows.length };
     });
   }
 
-  /** Rebuilds the documents of these interactions from their stored parts. */
+  /** Rebuilds the documents of these interactions from what is stored. */
   async refresh(root: Transaction<Database>, source: Source, tenantId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const parts = await this.partsOf(this.store.on(root, source), tenantId, ids);
@@ -226,27 +177,53 @@ export class TextIndex {
     );
   }
 
-  /** The stored parts of many interactions, each list in document order. */
-  async partsOf(
-    db: Transaction<Database> | import('kysely').Kysely<Database>,
-    tenantId: string,
-    ids: string[],
-  ): Promise<Map<string, TextPart[]>> {
-    const out = new Map<string, TextPart[]>();
+  /**
+   * The searchable parts of stored interactions, each list in document order:
+   * the record's own texts (from its row and its messages: interactionTexts)
+   * and its content's (text_parts: transcript segments, file names).
+   */
+  async partsOf(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<Map<string, TextPart[]>> {
+    const messages = new Map<string, { index: number; text?: string }[]>();
+    const content = new Map<string, TextPart[]>();
+    const records = new Map<string, InteractionsTable>();
     for (const chunk of chunkValues(ids)) {
-      const rows = await db
+      for (const row of await db
+        .selectFrom('interactions')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', chunk)
+        .execute())
+        records.set(row.id, row);
+      for (const m of await db
+        .selectFrom('messages')
+        .select(['interaction_id', 'idx', 'text'])
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', 'in', chunk)
+        .where('text', 'is not', null)
+        .execute()) {
+        const list = messages.get(m.interaction_id) ?? [];
+        list.push(m.text === null ? { index: m.idx } : { index: m.idx, text: m.text });
+        messages.set(m.interaction_id, list);
+      }
+      for (const row of await db
         .selectFrom('text_parts')
         .selectAll()
         .where('tenant_id', '=', tenantId)
         .where('interaction_id', 'in', chunk)
-        .execute();
-      for (const row of rows) {
-        const list = out.get(row.interaction_id);
-        if (list) list.push(rowToPart(row));
-        else out.set(row.interaction_id, [rowToPart(row)]);
+        .execute()) {
+        const list = content.get(row.interaction_id) ?? [];
+        list.push(rowToPart(row));
+        content.set(row.interaction_id, list);
       }
     }
-    for (const list of out.values()) sortParts(list);
+    const out = new Map<string, TextPart[]>();
+    for (const [id, row] of records) {
+      const own = interactionTexts({
+        ...rowToInteraction(row, []),
+        messages: (messages.get(id) ?? []).sort((a, b) => a.index - b.index),
+      });
+      out.set(id, sortParts([...own, ...(content.get(id) ?? [])]));
+    }
     return out;
   }
 }

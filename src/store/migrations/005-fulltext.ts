@@ -2,11 +2,12 @@ import { sql } from 'kysely';
 import type { MigrationContext } from '../migrator.js';
 
 /**
- * Full-text search (docs/SEARCH.md). Both databases get `text_parts`: every
- * searchable piece of text of an interaction as stored (subject, comment,
- * messages, transcript segments, file names), from which the index is built
- * and where a hit is located and its snippet cut. The index itself is each
- * engine's own:
+ * Full-text search (docs/SEARCH.md). Both databases get `text_parts`: the
+ * searchable text of content items (transcript segments with their start
+ * times, file names), which is nowhere else in the database; the record's own
+ * text (subject, comment, messages) is read from its row and messages. A
+ * document is built from both, and a hit is located and its snippet cut in
+ * them. The index itself is each engine's own:
  * - PostgreSQL: `text_docs`, one tsvector per interaction (the `simple`
  *   configuration over ixvault's own tokens: no stemming, no stop words) with
  *   a GIN index;
