@@ -36,8 +36,11 @@ export const MAX_DOCUMENT_TOKENS = 100_000;
  */
 export const PART_BREAK = 'ꙮꙮ';
 
-const CJK = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}';
-const RUN = new RegExp(`[${CJK}]|(?:(?![${CJK}])[\\p{L}\\p{N}\\p{M}])+`, 'gu');
+const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+const HAS_CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+/** Within a run holding CJK: each CJK character alone, other letters together. */
+const CJK_SPLIT =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[^\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]+/gu;
 const PIECE = /[\p{L}\p{N}]+/gu;
 const MARKS = /\p{M}+/gu;
 const SPELLED: Record<string, string> = { ß: 'ss', æ: 'ae', ø: 'o', œ: 'oe', ł: 'l', đ: 'd', þ: 'th', ꙮ: 'o', ı: 'i' };
@@ -51,6 +54,7 @@ export interface Token {
 }
 
 const PLAIN = /^[A-Za-z0-9]+$/;
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** Folds one run of letters into its tokens (usually one). */
 function fold(run: string): string[] {
@@ -68,9 +72,17 @@ function fold(run: string): string[] {
 
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
-  for (const m of text.matchAll(RUN)) {
+  for (const m of text.matchAll(WORD)) {
     const start = m.index ?? 0;
-    for (const token of fold(m[0])) out.push({ token, start, end: start + m[0].length });
+    const run = m[0];
+    if (!HAS_CJK.test(run)) {
+      for (const token of fold(run)) out.push({ token, start, end: start + run.length });
+      continue;
+    }
+    for (const piece of run.matchAll(CJK_SPLIT)) {
+      const at = start + (piece.index ?? 0);
+      for (const token of fold(piece[0])) out.push({ token, start: at, end: at + piece[0].length });
+    }
   }
   return out;
 }
@@ -301,9 +313,16 @@ function occurrences(tokens: Token[], term: TermNode): [number, number][] {
  */
 export function locateMatches(query: TextQuery, parts: TextPart[]): { matches: TextMatch[]; total: number } {
   const terms = positiveTerms(query);
+  const firsts = terms.map((t) => t.tokens[0] as string);
+  const asciiTerms = firsts.every((f) => PLAIN.test(f));
   const matches: TextMatch[] = [];
   let total = 0;
   for (const part of parts) {
+    // A plain-ASCII text that holds none of the terms' first words cannot match: skip tokenizing it.
+    if (asciiTerms && ASCII.test(part.text)) {
+      const lower = part.text.toLowerCase();
+      if (!firsts.some((f) => lower.includes(f))) continue;
+    }
     const tokens = tokenize(part.text);
     const spans = terms
       .flatMap((t) => occurrences(tokens, t))

@@ -61,6 +61,19 @@ export interface FullTextEngine {
    * `deadline` (epoch ms): SQLite checks it for every candidate row.
    */
   hits(source: Source, tenantId: string, query: TextQuery, options: { deadline: number; scored: boolean }): RawBuilder<unknown>;
+  /**
+   * The condition "interaction `i` matches" for a search in time order, as
+   * this engine answers it best: PostgreSQL's planner chooses between its GIN
+   * index and the time index itself; SQLite cannot estimate a MATCH, so the
+   * engine looks first (see fulltext-engines.ts).
+   */
+  timeOrderedFilter(
+    db: Kysely<Database>,
+    source: Source,
+    tenantId: string,
+    query: TextQuery,
+    deadline: number,
+  ): Promise<RawBuilder<unknown>>;
   /** Runs a search's statements within `budgetMs`; past it, the search fails with errors.searchBudget. */
   withinBudget<T>(db: Kysely<Database>, budgetMs: number, run: (db: Kysely<Database>) => Promise<T>): Promise<T>;
 }

@@ -106,6 +106,22 @@ export function sqliteFullText(
         from ${sql.raw(physical(source, 'text_fts'))} join ${docs} d on d.doc_id = ${fts}.rowid
         where ${fts} match ${toFts5(query)} and d.tenant_id = ${tenantId} and ixv_within_budget(${deadline})`;
     },
+    async timeOrderedFilter(db, source, tenantId, query, deadline) {
+      const fts = sql.id(physicalName(source, 'text_fts'));
+      const table = sql.raw(physical(source, 'text_fts'));
+      const docs = sql.raw(physical(source, 'text_docs'));
+      const match = toFts5(query);
+      // Few matches: read them all from the index, then each interaction by key, and sort the few.
+      // Many: walk the time line (or the agent's) in order and ask FTS5 about each row by rowid,
+      // a seek in its doclists, stopping at the page's end instead of sorting every match.
+      const { rows } = await sql<{
+        n: number;
+      }>`select count(*) as n from (select rowid from ${table} where ${fts} match ${match} limit ${MANY_MATCHES})`.execute(db);
+      if (Number(rows[0]?.n ?? 0) < MANY_MATCHES)
+        return sql`i.id in (select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h)`;
+      return sql`exists (select 1 from ${docs} d join ${table} on ${fts}.rowid = d.doc_id
+        where d.tenant_id = i.tenant_id and d.interaction_id = i.id and ${fts} match ${match} and ixv_within_budget(${deadline}))`;
+    },
     async withinBudget(db, budgetMs, run) {
       try {
         return await run(db);
@@ -118,6 +134,8 @@ export function sqliteFullText(
 }
 
 const QUERY_CANCELED = '57014';
+/** SQLite: from this many matches on, a search in time order walks the time index and probes FTS5 per row. */
+const MANY_MATCHES = 5000;
 
 /** PostgreSQL: one tsvector per interaction (`simple` configuration over our tokens), GIN-indexed. */
 export function postgresFullText(schemaOf: (source: Source) => string): FullTextEngine {
@@ -140,6 +158,9 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
         on conflict (tenant_id, interaction_id) do update set doc = excluded.doc`.execute(trx);
     },
     remove: (trx, source, tenantId, ids) => remove(trx, source, tenantId, ids),
+    async timeOrderedFilter(_db, source, tenantId, query, deadline) {
+      return sql`i.id in (select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h)`;
+    },
     hits(source, tenantId, query, { scored }) {
       const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
       const score = scored ? sql`, ts_rank_cd(t.doc, ${tsquery}) as score` : sql``;

@@ -69,10 +69,15 @@ export class SearchRepository {
     const summary = options.summary === true;
     let rows: (InteractionRow & { page_start: number; page_key: string })[];
     if (q.text) {
+      const text = q.text;
       const budgetMs = options.budgetMs ?? DEFAULT_SEARCH_BUDGET_MS;
       const deadline = Date.now() + budgetMs;
-      rows = await this.store.impl.fullText.withinBudget(this.store.db, budgetMs, async (db) => {
-        return (await this.pageQuery(visibility, q, summary, deadline).execute(db)).rows;
+      const engine = this.store.impl.fullText;
+      rows = await engine.withinBudget(this.store.db, budgetMs, async (db) => {
+        const filter = q.byRelevance
+          ? undefined
+          : await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, deadline);
+        return (await this.pageQuery(visibility, q, summary, { deadline, filter }).execute(db)).rows;
       });
     } else {
       rows = (await this.pageQuery(visibility, q, summary).execute(this.store.db)).rows;
@@ -109,7 +114,16 @@ export class SearchRepository {
     return result.rows.map((r) => String(r.detail ?? r['QUERY PLAN'] ?? JSON.stringify(r)));
   }
 
-  private pageQuery(visibility: Visibility, q: InteractionSearch, summary = false, deadline = Number.POSITIVE_INFINITY) {
+  private pageQuery(
+    visibility: Visibility,
+    q: InteractionSearch,
+    summary = false,
+    text: { deadline: number; filter: RawBuilder<unknown> | undefined } = {
+      deadline: Number.POSITIVE_INFINITY,
+      filter: undefined,
+    },
+  ) {
+    const deadline = text.deadline;
     const table = (name: 'interactions' | 'interaction_agents' | 'custom_attributes') => this.store.table(q.source, name);
     const tenantId = visibility.tenantId;
     const attributes = Object.entries(q.customAttributes ?? {});
@@ -155,10 +169,7 @@ export class SearchRepository {
         order by h.score desc, i.id asc
         limit ${q.limit}`;
     }
-    if (q.text) {
-      const hits = this.store.impl.fullText.hits(q.source, tenantId, q.text, { deadline, scored: false });
-      where.push(sql`i.id in (select h.interaction_id from (${hits}) h)`);
-    }
+    if (text.filter) where.push(text.filter);
     const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
     const query = sql<InteractionRow & { page_start: number; page_key: string }>`
       ${select}
