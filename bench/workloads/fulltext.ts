@@ -5,8 +5,9 @@
  *   off (the same records into two fresh stores, batches alternated);
  * - text queries through Vault.search in this process (first page of 100,
  *   matches and snippets included), each interleaved with the same question
- *   asked by `LIKE '%…%'` over the same stored text (ILIKE on PostgreSQL), the
- *   scan Chatwoot and FreeScout fall back to;
+ *   asked by `LIKE '%…%'` over the same stored text (subject, comment,
+ *   messages, transcript segments; ILIKE on PostgreSQL), the scan Chatwoot
+ *   and FreeScout fall back to;
  * - the index's size per text (message or transcript segment).
  */
 import { sql } from 'kysely';
@@ -229,6 +230,7 @@ async function queries(ctx: Context, runtime: Runtime, vocabulary: Vocabulary): 
   const store = runtime.store;
   const like = store.dialect === 'postgres' ? sql.raw('ilike') : sql.raw('like');
   const parts = store.table('main', 'text_parts');
+  const messages = store.table('main', 'messages');
   const interactions = store.table('main', 'interactions');
   const agents = store.table('main', 'interaction_agents');
   for (const c of cases) {
@@ -245,10 +247,13 @@ async function queries(ctx: Context, runtime: Runtime, vocabulary: Vocabulary): 
     const baseline = async (i: number) => {
       const s = searchOf(i);
       const where = [sql`i.tenant_id = ${TEXT_TENANT}`];
-      for (const pattern of c.like(i))
-        where.push(
-          sql`exists (select 1 from ${parts} p where p.tenant_id = i.tenant_id and p.interaction_id = i.id and p.body ${like} ${`%${pattern}%`})`,
-        );
+      // Every word in some text of the interaction: subject, comment, a message, a transcript segment.
+      for (const pattern of c.like(i)) {
+        const p = `%${pattern}%`;
+        where.push(sql`(i.subject ${like} ${p} or i.comment ${like} ${p}
+          or exists (select 1 from ${messages} m where m.tenant_id = i.tenant_id and m.interaction_id = i.id and m.text ${like} ${p})
+          or exists (select 1 from ${parts} t where t.tenant_id = i.tenant_id and t.interaction_id = i.id and t.body ${like} ${p}))`);
+      }
       if (s.handlingAgentId)
         where.push(
           sql`exists (select 1 from ${agents} a where a.tenant_id = i.tenant_id and a.interaction_id = i.id and a.agent_id = ${s.handlingAgentId})`,

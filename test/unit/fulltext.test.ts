@@ -10,6 +10,7 @@ import {
   parseTextQuery,
   type TextQuery,
   tokenize,
+  tokensOf,
 } from '../../src/domain/fulltext.js';
 import { interactionTexts, transcriptParts } from '../../src/domain/texts.js';
 import { toFts5, toTsquery } from '../../src/store/fulltext-engines.js';
@@ -165,5 +166,45 @@ describe('transcript formats', () => {
     ]);
     expect(transcriptParts('t', bytes({ words: 'x' }))).toEqual([]);
     expect(transcriptParts('t', new TextEncoder().encode('{not json'))).toEqual([]);
+  });
+});
+
+describe('the fast token path', () => {
+  it('gives exactly the tokens of tokenize, for any text', () => {
+    const piece = fc.constantFrom(
+      'a',
+      'Z',
+      '9',
+      ' ',
+      '-',
+      'é',
+      'Ü',
+      'ß',
+      'ꙮ',
+      '取',
+      'か',
+      'ア',
+      '\u0301',
+      'ﬁ',
+      '½',
+      '℃',
+      'İ',
+      'ı',
+      '😀',
+      '\u00a0',
+      '.',
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 60 }),
+          fc.array(piece, { maxLength: 40 }).map((a) => a.join('')),
+        ),
+        (text) => {
+          expect(tokensOf(text)).toEqual(tokenize(text).map((t) => t.token));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
