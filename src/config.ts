@@ -18,6 +18,8 @@ export interface ServerConfig {
   migrate: boolean;
   /** `pretty` or `json`; undefined: pretty on a terminal, JSON otherwise. */
   logFormat?: string;
+  /** Time budget of a full-text search, milliseconds. */
+  searchBudgetMs: number;
 }
 
 export const DEFAULTS = {
@@ -27,6 +29,7 @@ export const DEFAULTS = {
   maxContentBytes: 4 * 1024 ** 3,
   resultTtlMs: 60_000,
   logLevel: 'info',
+  searchBudgetMs: 3000,
 } as const;
 
 type Flags = Partial<Record<Exclude<keyof ServerConfig, 'migrate'>, string | number | undefined>> & { migrate?: boolean };
@@ -50,6 +53,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     maxContentBytes: number('maxContentBytes', 'IXVAULT_MAX_CONTENT_BYTES', DEFAULTS.maxContentBytes),
     resultTtlMs: number('resultTtlMs', 'IXVAULT_RESULT_TTL_MS', DEFAULTS.resultTtlMs),
     logLevel: pick('logLevel', 'IXVAULT_LOG_LEVEL') ?? DEFAULTS.logLevel,
+    searchBudgetMs: number('searchBudgetMs', 'IXVAULT_SEARCH_BUDGET_MS', DEFAULTS.searchBudgetMs),
     migrate: flags.migrate !== false && !['1', 'true', 'yes'].includes((env.IXVAULT_NO_MIGRATE ?? '').toLowerCase()),
   };
   const configFile = pick('configFile', 'IXVAULT_CONFIG');

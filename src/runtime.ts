@@ -18,6 +18,8 @@ export interface RuntimeOptions {
   databaseUrl?: string | undefined;
   principals: PrincipalsConfig;
   maxContentBytes: number;
+  /** Time budget of a full-text search (DEFAULT_SEARCH_BUDGET_MS when absent). */
+  searchBudgetMs?: number;
   /** Overrides the secret file (IXVAULT_SECRET). */
   secret?: string | undefined;
   poolSize?: number;
@@ -62,7 +64,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     await blobs.init();
     const directory = await Directory.fromConfig(options.principals);
     const keys = deriveKeys(await loadSecret(options.dataDir, options.secret));
-    const vault = new Vault(store, blobs, { maxContentBytes: options.maxContentBytes });
+    const vault = new Vault(store, blobs, {
+      maxContentBytes: options.maxContentBytes,
+      ...(options.searchBudgetMs !== undefined ? { searchBudgetMs: options.searchBudgetMs } : {}),
+    });
     const auth = new Authenticator(directory, keys);
     let running: Promise<SweepReport> | undefined;
     const sweep = (overrides: Partial<typeof SWEEP_DEFAULTS> = {}) => {

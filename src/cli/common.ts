@@ -26,7 +26,7 @@ export function addStoreOptions(command: Command): Command {
 }
 
 export function configOf(
-  flags: StoreFlags & { port?: string; host?: string; maxContentBytes?: string; resultTtlMs?: string },
+  flags: StoreFlags & { port?: string; host?: string; maxContentBytes?: string; resultTtlMs?: string; searchBudgetMs?: string },
 ): ServerConfig {
   return resolveConfig({
     dataDir: flags.data,
@@ -36,6 +36,7 @@ export function configOf(
     host: flags.host,
     maxContentBytes: flags.maxContentBytes,
     resultTtlMs: flags.resultTtlMs,
+    searchBudgetMs: flags.searchBudgetMs,
     migrate: flags.migrate,
   });
 }
@@ -79,6 +80,7 @@ export async function openFromFlags(
     databaseUrl: config.databaseUrl,
     principals: principals ?? (await loadPrincipals(config)),
     maxContentBytes: config.maxContentBytes,
+    searchBudgetMs: config.searchBudgetMs,
     secret: process.env.IXVAULT_SECRET,
     migrate: config.migrate,
   });
