@@ -40,6 +40,17 @@ export function toTsquery(query: TextQuery): string {
   }
 }
 
+function hasPrefix(query: TextQuery): boolean {
+  switch (query.type) {
+    case 'term':
+      return query.prefix;
+    case 'or':
+      return query.anyOf.some(hasPrefix);
+    case 'and':
+      return [...query.include, ...query.exclude].some(hasPrefix);
+  }
+}
+
 /** Thrown by SQLite's budget check inside a statement; turned into errors.searchBudget. */
 class BudgetExceeded extends Error {}
 
