@@ -54,7 +54,7 @@ export interface Token {
 }
 
 const PLAIN = /^[A-Za-z0-9]+$/;
-const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[^\p{ASCII}]/u;
 
 /** Folds one run of letters into its tokens (usually one). */
 function fold(run: string): string[] {
@@ -104,7 +104,7 @@ const ASCII_WORD = /[a-z0-9]+/g;
 
 /** The tokens of a text without their offsets: what `tokenize` gives, faster for plain ASCII text. */
 export function tokensOf(text: string): string[] {
-  if (!ASCII.test(text)) {
+  if (NON_ASCII.test(text)) {
     const out: string[] = [];
     for (const run of text.match(WORD) ?? []) {
       if (!HAS_CJK.test(run)) out.push(...fold(run));
@@ -348,7 +348,7 @@ export function locateMatches(query: TextQuery, parts: TextPart[]): { matches: T
   let total = 0;
   for (const part of parts) {
     // A plain-ASCII text that holds none of the terms' first words cannot match: skip tokenizing it.
-    if (asciiTerms && ASCII.test(part.text)) {
+    if (asciiTerms && !NON_ASCII.test(part.text)) {
       const lower = part.text.toLowerCase();
       if (!firsts.some((f) => lower.includes(f))) continue;
     }

@@ -125,10 +125,13 @@ export function sqliteFullText(
       // Few matches: read them all from the index, then each interaction by key, and sort the few.
       // Many: walk the time line (or the agent's) in order and ask FTS5 about each row by rowid,
       // a seek in its doclists, stopping at the page's end instead of sorting every match.
-      const { rows } = await sql<{
-        n: number;
-      }>`select count(*) as n from (select rowid from ${table} where ${fts} match ${match} limit ${MANY_MATCHES})`.execute(db);
-      if (Number(rows[0]?.n ?? 0) < MANY_MATCHES)
+      // A prefix is expanded to all its terms again on every probe: such a query always reads its matches once.
+      const count = () =>
+        sql<{
+          n: number;
+        }>`select count(*) as n from (select rowid from ${table} where ${fts} match ${match} limit ${MANY_MATCHES})`;
+      const many = !hasPrefix(query) && Number((await count().execute(db)).rows[0]?.n ?? 0) >= MANY_MATCHES;
+      if (!many)
         return sql`i.id in (select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h)`;
       return sql`exists (select 1 from ${docs} d join ${table} on ${fts}.rowid = d.doc_id
         where d.tenant_id = i.tenant_id and d.interaction_id = i.id and ${fts} match ${match} and ixv_within_budget(${deadline}))`;

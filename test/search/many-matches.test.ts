@@ -55,6 +55,9 @@ describe(`a word in thousands of interactions (${BACKEND})`, () => {
     const first = await page('q=often&limit=100');
     expect(first.items.map((i) => i.id)).toEqual(Array.from({ length: 100 }, (_, k) => idOf(COUNT - 1 - k)));
     expect(first.items.every((i) => i.matches.length === 1)).toBe(true);
+    // A prefix over thousands of matches reads them once (FTS5 would expand it again for every row probed).
+    const prefix = await page('q=oft*&limit=3');
+    expect(prefix.items.map((i) => i.id)).toEqual([idOf(COUNT - 1), idOf(COUNT - 2), idOf(COUNT - 3)]);
     const second = await page(`q=often&limit=100&cursor=${encodeURIComponent(first.nextCursor ?? '')}`);
     expect(second.items[0]?.id).toBe(idOf(COUNT - 101));
     const agent = await page('q=often&handlingAgentId=agent-2&limit=50&sort=asc');
