@@ -52,6 +52,7 @@ describe('command line', () => {
         'import',
         'migrate',
         'principals',
+        'reindex',
         'serve',
         'tenant',
         'tenant add',
