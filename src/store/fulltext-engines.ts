@@ -40,17 +40,6 @@ export function toTsquery(query: TextQuery): string {
   }
 }
 
-function hasPrefix(query: TextQuery): boolean {
-  switch (query.type) {
-    case 'term':
-      return query.prefix;
-    case 'or':
-      return query.anyOf.some(hasPrefix);
-    case 'and':
-      return [...query.include, ...query.exclude].some(hasPrefix);
-  }
-}
-
 /** Thrown by SQLite's budget check inside a statement; turned into errors.searchBudget. */
 class BudgetExceeded extends Error {}
 
@@ -120,21 +109,17 @@ export function sqliteFullText(
     async timeOrderedFilter(db, source, tenantId, query, deadline) {
       const fts = sql.id(physicalName(source, 'text_fts'));
       const table = sql.raw(physical(source, 'text_fts'));
-      const docs = sql.raw(physical(source, 'text_docs'));
-      const match = toFts5(query);
-      // Few matches: read them all from the index, then each interaction by key, and sort the few.
-      // Many: walk the time line (or the agent's) in order and ask FTS5 about each row by rowid,
-      // a seek in its doclists, stopping at the page's end instead of sorting every match.
-      // A prefix is expanded to all its terms again on every probe: such a query always reads its matches once.
-      const count = () =>
-        sql<{
-          n: number;
-        }>`select count(*) as n from (select rowid from ${table} where ${fts} match ${match} limit ${MANY_MATCHES})`;
-      const many = !hasPrefix(query) && Number((await count().execute(db)).rows[0]?.n ?? 0) >= MANY_MATCHES;
-      if (!many)
-        return sql`i.id in (select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h)`;
-      return sql`exists (select 1 from ${docs} d join ${table} on ${fts}.rowid = d.doc_id
-        where d.tenant_id = i.tenant_id and d.interaction_id = i.id and ${fts} match ${match} and ixv_within_budget(${deadline}))`;
+      const matches = sql`select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h`;
+      // SQLite cannot estimate a MATCH; it looks. Few matches: read them, fetch each interaction by
+      // key and sort them (\`i.id in\`). Many: the same set, read once into a lookup, while the time
+      // index (or the agent's) is walked in order up to the page's end; the unary + keeps SQLite
+      // from driving the query by the set instead (measured in docs/BENCHMARKS.md).
+      const { rows } = await sql<{
+        n: number;
+      }>`select count(*) as n from (select rowid from ${table} where ${fts} match ${toFts5(query)} limit ${MANY_MATCHES})`.execute(
+        db,
+      );
+      return Number(rows[0]?.n ?? 0) < MANY_MATCHES ? sql`i.id in (${matches})` : sql`+i.id in (${matches})`;
     },
     async withinBudget(db, budgetMs, run) {
       try {
@@ -148,8 +133,8 @@ export function sqliteFullText(
 }
 
 const QUERY_CANCELED = '57014';
-/** SQLite: from this many matches on, a search in time order walks the time index and probes FTS5 per row. */
-const MANY_MATCHES = 5000;
+/** SQLite: from this many matches on, a search in time order walks the time index (see timeOrderedFilter). */
+const MANY_MATCHES = 500;
 
 /** PostgreSQL: one tsvector per interaction (`simple` configuration over our tokens), GIN-indexed. */
 export function postgresFullText(schemaOf: (source: Source) => string): FullTextEngine {
