@@ -12,7 +12,7 @@ const HELP = `usage: npm run probe:isolation -- [--rounds N] [--seed N] [--backe
 Seeds two tenants' interactions of every media type (messages, a recording, a transcript, some
 archived), then every principal (each user role by Basic and by session cookie, each client, each
 tenant) sends every operation of /openapi.json aimed at records it may not see. One round is
-every principal x every operation (406 requests on today's main). Fails on any cross read (a foreign id, guid or
+every principal x every operation (490 requests since issue 9's contacts). Fails on any cross read (a foreign id, guid or
 marker in an answer, a 2xx change to a foreign record) or a damaged record; the CometD and live
 channel checks of the same file run too.
   --rounds N     rounds per backend (default 50)

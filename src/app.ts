@@ -9,15 +9,13 @@ import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
-import { genesysInteractionResource } from './api/genesys/interaction-resource-route.js';
 import { nativeApi } from './api/native/index.js';
 import { sendProblem } from './api/native/problem.js';
 import { oauthRoutes } from './api/oauth.js';
+import { registerOpenApi } from './api/openapi.js';
 import { opsRoutes } from './api/ops.js';
 import { BodyDeadlines } from './api/shared/body-deadlines.js';
 import { OriginPolicy } from './api/shared/origins.js';
@@ -70,26 +68,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   );
   const { origins, bodies } = await edge(app, runtime, limits);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'ixvault',
-        version: '0.1.0',
-        description:
-          'Interaction history and content. Native API under /api/v1; the Vonage-compatible Interaction Content API under /interaction-content; the Genesys-compatible Interaction History API under /api/v2/ucs.',
-      },
-      components: {
-        securitySchemes: {
-          basic: { type: 'http', scheme: 'basic' },
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-        },
-      },
-      security: [{ basic: [] }, { bearer: [] }],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerOpenApi(app);
 
   // First: its CSRF guard is a root hook, which only the routes registered after it inherit.
   await app.register(consolePlugin, { auth: runtime.auth });
@@ -114,8 +93,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   });
   const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory);
   app.addHook('onClose', async () => stopLiveFeed());
-  await app.register(genesysApi, { prefix: '/api/v2/ucs', runtime, notifier, limits });
-  await app.register(genesysInteractionResource, { prefix: '/api/v2/interactions', runtime });
+  await app.register(genesysApi, { runtime, notifier, limits });
   return app;
 }
 
@@ -156,15 +134,22 @@ async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) 
   });
 
   // Per principal once authenticated (after the facades' onRequest hooks), per IP on routes without credentials.
-  // Failed logins never get here: the authenticator throttles them per user name and per IP.
-  if (limits.rateLimitPerMinute > 0 || limits.ipRateLimitPerMinute > 0)
-    await app.register(rateLimit, {
-      hook: 'preHandler',
-      timeWindow: 60_000,
-      keyGenerator: (request) => (request.principal ? `principal:${recipientOf(request.principal)}` : `ip:${request.ip}`),
-      max: (request) => (request.principal ? limits.rateLimitPerMinute : limits.ipRateLimitPerMinute) || Number.MAX_SAFE_INTEGER,
-      errorResponseBuilder: (_request, context) => errors.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
-    });
+  // Failed logins never get here: the authenticator throttles them per user name and per IP. An API client may
+  // have a limit of its own in the principals file (Vonage's fair usage is per client); 0 is no limit.
+  const perMinute = (request: FastifyRequest): number => {
+    const principal = request.principal;
+    if (!principal) return limits.ipRateLimitPerMinute;
+    const own = principal.kind === 'client' ? runtime.auth.directory.clients.get(principal.id)?.rateLimitPerMinute : undefined;
+    return own ?? limits.rateLimitPerMinute;
+  };
+  await app.register(rateLimit, {
+    hook: 'preHandler',
+    timeWindow: 60_000,
+    allowList: (request) => perMinute(request) === 0,
+    keyGenerator: (request) => (request.principal ? `principal:${recipientOf(request.principal)}` : `ip:${request.ip}`),
+    max: (request) => perMinute(request),
+    errorResponseBuilder: (_request, context) => errors.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
 
   app.addHook('onSend', async (request, reply) => {
     if (!reply.hasHeader('cache-control') && PERSONAL_PREFIXES.some((p) => request.url.startsWith(p)))

@@ -13,6 +13,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import { CODES, errors, type VaultError } from '../domain/errors.js';
+import { documentErrors, type ErrorFormat } from './openapi.js';
 import { toVaultError } from './shared/errors.js';
 
 /** Longer than any client id, secret or scope list we issue; a bound on what we hash and split. */
@@ -22,19 +23,54 @@ type TokenForm = Partial<Record<(typeof PARAMETERS)[number], string>>;
 
 export const TOKEN_PATHS = ['/oauth2/token', '/Auth/connect/token'] as const;
 
+/** Each path is its own operation in the OpenAPI description. */
+const OPERATION_IDS: Record<(typeof TOKEN_PATHS)[number], string> = {
+  '/oauth2/token': 'issueToken',
+  '/Auth/connect/token': 'issueTokenVonagePath',
+};
+
+/** RFC 6749 §5.2 errors, for the OpenAPI description. */
+const OAUTH_ERRORS: ErrorFormat = {
+  mediaType: 'application/json',
+  description: 'An RFC 6749 §5.2 error',
+  statuses: ['400', '401', '429', '500'],
+  schema: {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'string',
+        enum: [
+          CODES.oauthInvalidRequest,
+          CODES.oauthInvalidClient,
+          CODES.oauthInvalidScope,
+          CODES.oauthUnsupportedGrantType,
+          CODES.oauthServerError,
+          CODES.oauthTemporarilyUnavailable,
+        ],
+      },
+      error_description: { type: 'string', description: 'names the parameter at fault' },
+    },
+  },
+};
+
 export async function oauthRoutes(app: FastifyInstance, { auth }: { auth: Authenticator }) {
   app.setErrorHandler(sendOAuthError);
+  documentErrors(app, OAUTH_ERRORS);
   // Vonage's identity-server path too, so that a Vonage client only changes its base URLs.
   for (const url of TOKEN_PATHS) registerTokenRoute(app, auth, url);
 }
 
 /** One handler, registered on each of TOKEN_PATHS. */
-function registerTokenRoute(app: FastifyInstance, auth: Authenticator, url: string) {
+function registerTokenRoute(app: FastifyInstance, auth: Authenticator, url: (typeof TOKEN_PATHS)[number]) {
   app.post(
     url,
     {
       schema: {
+        operationId: OPERATION_IDS[url],
         summary: 'Issue a bearer token (client credentials grant)',
+        // The client authenticates by HTTP Basic, or by client_id and client_secret in the form.
+        security: [{ basic: [] }, {}],
         tags: ['auth'],
         consumes: ['application/x-www-form-urlencoded', 'application/json'],
         body: {

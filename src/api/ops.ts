@@ -5,11 +5,42 @@ import type { StoreConnection } from '../store/database.js';
 import { pendingMigrations } from '../store/migrator.js';
 
 export async function opsRoutes(app: FastifyInstance, { store }: { store: StoreConnection }) {
-  app.get('/health', { schema: { summary: 'Liveness', tags: ['ops'] } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/health',
+    {
+      schema: {
+        operationId: 'getHealth',
+        summary: 'Liveness',
+        tags: ['ops'],
+        security: [],
+        response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
 
   app.get(
     '/ready',
-    { schema: { summary: 'Readiness: database reachable and migrated', tags: ['ops'] } },
+    {
+      schema: {
+        operationId: 'getReadiness',
+        summary: 'Readiness: database reachable and migrated',
+        tags: ['ops'],
+        security: [],
+        response: {
+          200: { type: 'object', properties: { status: { type: 'string', enum: ['ready'] }, database: { type: 'string' } } },
+          503: {
+            type: 'object',
+            description: 'Not ready: migrating or the database unreachable',
+            properties: {
+              status: { type: 'string', enum: ['migrating', 'unavailable'] },
+              pendingMigrations: { type: 'integer' },
+              reason: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
     async (_request, reply) => {
       try {
         await sql`select 1`.execute(store.db);

@@ -26,6 +26,12 @@ export interface ClientConfig {
   /** Plain text (hashed when loaded) or an scrypt hash. */
   clientSecret: string;
   scopes: string[];
+  /**
+   * Requests a minute this client may make (Vonage's fair usage is per
+   * client; its samples assume about 160); the server's limit when left out,
+   * 0 for none.
+   */
+  rateLimitPerMinute?: number;
 }
 
 export interface TenantConfig {
@@ -123,6 +129,9 @@ export function checkConfig(config: PrincipalsConfig): string[] {
       if (typeof c.clientSecret !== 'string' || c.clientSecret.length === 0) problems.push(`${cat}.clientSecret is required`);
       for (const s of c.scopes ?? [])
         if (!(SCOPES as readonly string[]).includes(s)) problems.push(`${cat}.scopes: unknown scope '${s}'`);
+      const limit = c.rateLimitPerMinute;
+      if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0))
+        problems.push(`${cat}.rateLimitPerMinute must be a whole number, 0 for no limit`);
     });
   });
   return problems;

@@ -44,7 +44,10 @@ export function registerServe(program: Command): void {
         'browser origins allowed to call the APIs, comma-separated; default none (env IXVAULT_CORS_ORIGIN)',
       )
       .option('--jsonp', 'answer CometD JSON-P (callback-polling) requests (env IXVAULT_JSONP=1)')
-      .option('--rate-limit <n>', 'requests per minute per principal, 0 for none (env IXVAULT_RATE_LIMIT)')
+      .option(
+        '--rate-limit <n>',
+        'requests per minute per principal, 0 for none; a client with rateLimitPerMinute in the principals file has its own (env IXVAULT_RATE_LIMIT)',
+      )
       .option('--ip-rate-limit <n>', 'requests per minute per IP without credentials, 0 for none (env IXVAULT_IP_RATE_LIMIT)')
       .option(
         '--pending-searches-per-principal <n>',

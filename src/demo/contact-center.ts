@@ -147,6 +147,29 @@ export function* generateInteractions(options: ContactCenterOptions): Generator<
   }
 }
 
+/** Contact number `n`: its id and the addresses its interactions come from. */
+function contactOf(n: number) {
+  return {
+    id: `C${String(n).padStart(8, '0')}`,
+    phone: `+1415${String(1000000 + (n % 9000000)).padStart(7, '0')}`,
+    email: `customer${n}@example.org`,
+  };
+}
+
+/** The contacts the interactions name (C00000001…), with the phone number and email address they use. */
+export function* generateContacts(options: Pick<ContactCenterOptions, 'contacts'>) {
+  for (let n = 1; n <= options.contacts; n++) {
+    const { id, phone, email } = contactOf(n);
+    yield {
+      id,
+      firstName: FIRST[n % FIRST.length] as string,
+      lastName: LAST[Math.floor(n / FIRST.length) % LAST.length] as string,
+      emailAddresses: [email],
+      phoneNumbers: [phone],
+    };
+  }
+}
+
 /** 16 characters like UCS ids, from the seed and the sequence number: a re-run with the same seed updates. */
 function genesysId(seed: number, i: number): string {
   return `${(seed % 1296).toString(36).padStart(2, '0')}${i.toString(36).padStart(14, '0')}`.toUpperCase();
@@ -165,9 +188,7 @@ function makeInteraction(
   const handlers = [owner];
   if (random.chance(0.12)) handlers.push(random.pick(agents));
   const contactNo = random.int(1, options.contacts);
-  const contactId = `C${String(contactNo).padStart(8, '0')}`;
-  const phone = `+1415${String(1000000 + (contactNo % 9000000)).padStart(7, '0')}`;
-  const email = `customer${contactNo}@example.org`;
+  const { id: contactId, phone, email } = contactOf(contactNo);
   const durationS = mediaType === 'call' ? random.int(20, 1200) : random.int(60, 3600);
   const endMs = startMs + durationS * 1000;
   const address =
@@ -204,6 +225,16 @@ function makeInteraction(
   if (mediaType === 'call') {
     record.phoneNumber = phone;
     record.callDuration = durationS;
+  }
+  if (mediaType === 'email') {
+    // From the fields drawn above only: the random stream, and so every other field, stays as it was.
+    const text = `${record.subject}\n\nHello,\n\nthank you for contacting us. Reference ${record.id}.`;
+    record.email = {
+      from: inbound ? email : ours,
+      to: [inbound ? ours : email],
+      text,
+      html: `<p>${text.replaceAll('\n\n', '</p><p>')}</p>`,
+    };
   }
   if (MESSAGE_MEDIA_TYPES.has(mediaType))
     record.messages = chatMessages(random, options.messagesPerChat, startMs, owner, contactNo);

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import type { Principal, Tenant } from '../domain/principal.js';
 import type { Vault } from '../services/vault.js';
-import { type ContactCenterOptions, generateInteractions } from './contact-center.js';
+import { type ContactCenterOptions, generateContacts, generateInteractions } from './contact-center.js';
 
 const BATCH = 500;
 
@@ -21,6 +21,9 @@ export async function seedContactCenter(
   onProgress: (done: number) => void = () => {},
 ): Promise<{ interactions: number; contentItems: number }> {
   const principal = systemPrincipal(tenant);
+  // The contacts first, so that every contactId names one; a re-run keeps those it made before.
+  for (const contact of generateContacts(options))
+    if (!(await vault.contacts.repository.exists(tenant.id, contact.id))) await vault.contacts.create(principal, contact);
   let batch: ReturnType<typeof generateInteractions> extends Generator<infer T> ? T[] : never = [];
   let interactions = 0;
   let contentItems = 0;

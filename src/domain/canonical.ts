@@ -25,6 +25,7 @@ export function toCanonicalJson(record: InteractionWithDetails) {
     connectTo: record.connectTo,
     customAttributes: record.customAttributes,
     userData: record.userData,
+    email: record.email,
     messages: record.messages.map((m) => ({
       index: m.index,
       from: m.from,
@@ -42,6 +43,7 @@ export function toCanonicalJson(record: InteractionWithDetails) {
       lastModified: new Date(c.lastModifiedMs).toISOString(),
       owningAgent: c.owningAgentId !== undefined ? { id: c.owningAgentId } : undefined,
       owningInteractionPlan: c.owningInteractionPlanId !== undefined ? { id: c.owningInteractionPlanId } : undefined,
+      fileName: c.fileName,
       properties: c.properties,
     })),
   };

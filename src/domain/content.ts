@@ -23,6 +23,7 @@ export interface ContentUploadMeta {
   version?: number;
   owningAgentId?: string;
   owningInteractionPlanId?: string;
+  fileName?: string;
 }
 
 /**
@@ -39,6 +40,7 @@ export function validateContentMeta(
     version?: string | undefined;
     owningAgent?: string | undefined;
     owningInteractionPlan?: string | undefined;
+    fileName?: string | undefined;
   },
 ): ContentUploadMeta {
   assertContentKey(contentKey);
@@ -63,12 +65,21 @@ export function validateContentMeta(
   else if (type === 'voicemail' && legacyVoicemailAgent !== undefined) meta.owningAgentId = legacyVoicemailAgent;
   if (raw.owningInteractionPlan !== undefined)
     meta.owningInteractionPlanId = shortId('owningInteractionPlan', raw.owningInteractionPlan);
+  if (raw.fileName !== undefined) meta.fileName = fileName(raw.fileName);
   return meta;
 }
 
 function wholeNumber(field: string, value: string): number {
   if (!/^\d{1,15}$/.test(value)) throw errors.invalidField(field, `'${value}' is not a whole number >= 0`);
   return Number(value);
+}
+
+/** A file name as a mail client shows it: no path, no control characters (it ends up in Content-Disposition). */
+function fileName(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (!/^[^/\\\u0000-\u001f\u007f]{1,255}$/.test(value) || value === '.' || value === '..')
+    throw errors.invalidField('fileName', 'must be 1 to 255 characters, without slashes or control characters');
+  return value;
 }
 
 function shortId(field: string, value: string): string {

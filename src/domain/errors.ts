@@ -68,6 +68,9 @@ export const CODES = {
   // Full-text search (issue 13).
   /** A text search that did not finish within its time budget. */
   searchBudget: 'IXV_SEARCH_BUDGET',
+  // openapi branch (issue 9): fields a native body may not carry.
+  /** A field the route's body schema does not list (it would otherwise be silently dropped). */
+  unknownField: 'IXV_UNKNOWN_FIELD',
   // The token endpoint's errors (RFC 6749 §5.2): the code is the wire `error` value itself.
   oauthInvalidRequest: 'invalid_request',
   oauthInvalidClient: 'invalid_client',
@@ -77,6 +80,11 @@ export const CODES = {
   oauthServerError: 'server_error',
   /** Throttled at the token endpoint (RFC 6749 §4.1.2.1). */
   oauthTemporarilyUnavailable: 'temporarily_unavailable',
+  // Contacts and the Genesys UCS voice operations (issue 9).
+  contactNotFound: 'IXV_CONTACT_NOT_FOUND',
+  contactConflict: 'IXV_CONTACT_CONFLICT',
+  /** An operation on calls named an interaction of another media type. */
+  notACall: 'IXV_NOT_A_CALL',
 } as const;
 export type ErrorCode = (typeof CODES)[keyof typeof CODES];
 
@@ -235,6 +243,20 @@ export const errors = {
       `q: the search did not finish within its ${ms} ms budget; narrow it (rarer words, a phrase, a time window or another filter)`,
       { field: 'q' },
     ),
+  // Contacts and the Genesys UCS voice operations (issue 9).
+  contactNotFound: (id: string, field = 'id') =>
+    new VaultError('not_found', CODES.contactNotFound, `contact ${id} not found`, { field }),
+  contactConflict: (id: string) =>
+    new VaultError('conflict', CODES.contactConflict, `contact ${id} already exists`, { field: 'id' }),
+  notACall: (id: string, mediaType: string) =>
+    new VaultError('invalid', CODES.notACall, `interaction ${id} is a ${mediaType} interaction, not a call`, { field: 'id' }),
+  // openapi branch (issue 9).
+  /** Fields of a native body that its schema does not list, every one named. */
+  unknownFields: (fields: string[]) =>
+    new VaultError('invalid', CODES.unknownField, fields.map((field) => `${field}: is not a known field`).join('; '), {
+      problems: fields.map((field) => ({ field, message: 'is not a known field' })),
+      ...(fields[0] !== undefined ? { field: fields[0] } : {}),
+    }),
   /** RFC 6749 §5.2 errors of `POST /oauth2/token`; descriptions name the field and never carry internal text. */
   oauth: {
     invalidRequest: (field: string, description: string) =>

@@ -82,7 +82,20 @@ export interface ContentItem {
   lastModifiedMs: number;
   owningAgentId?: string;
   owningInteractionPlanId?: string;
+  /** The name an attachment was sent with (`report.pdf`); the key stays the item's id. */
+  fileName?: string;
   properties: ContentProperties;
+}
+
+/** What an email interaction carries besides the common fields; attachments are its content items of type `attachment`. */
+export interface EmailParts {
+  from?: string;
+  to?: string[];
+  cc?: string[];
+  /** The plain-text body. */
+  text?: string;
+  /** The HTML body. */
+  html?: string;
 }
 
 /** An interaction as the domain holds it: instants are epoch milliseconds (UTC). */
@@ -107,6 +120,8 @@ export interface Interaction {
   connectTo?: string;
   customAttributes: Record<string, string>;
   userData: Record<string, unknown>;
+  /** Email interactions only. */
+  email?: EmailParts;
 }
 
 export interface InteractionWithDetails extends Interaction {

@@ -43,6 +43,22 @@ export const OPERATIONS = {
     roles: ['admin'],
     scopes: ['interaction-content:delete'],
   },
+  'contact.read': {
+    summary: "look up a tenant's contacts (customers) by id, email address or phone number",
+    roles: ROLES,
+    scopes: ['interactions:read', 'interaction-content:read'],
+  },
+  'contact.write': {
+    summary: 'create and change contacts; identify a caller with creation (agents do so from their desktops)',
+    roles: ROLES,
+    scopes: ['interactions:write'],
+  },
+  'call.update': {
+    summary:
+      "what an agent's desktop records of a call it handles (Genesys SetCallNote, SetCallCompleted, SetCallContact, FindPhoneCall)",
+    roles: ROLES,
+    scopes: ['interactions:write'],
+  },
   'audit.read': {
     summary: 'read the audit log of deletions',
     roles: ['admin'],

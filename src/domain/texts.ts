@@ -10,7 +10,7 @@
  *   `[{ "speaker": "customer", "start": 12.5, "end": 15.1, "text": "…" }]`
  * Any other body of a transcript item is stored but not indexed.
  */
-import type { ContentType } from './interaction.js';
+import type { ContentType, EmailParts } from './interaction.js';
 
 /** Where a piece of text lives in the record; `seq` orders pieces of the same kind (message index, segment number). */
 export type TextPlace = 'subject' | 'comment' | 'email' | 'message' | 'transcript' | 'attachment';
@@ -31,6 +31,7 @@ export interface TextPart {
 export interface TextFields {
   subject?: string;
   comment?: string;
+  email?: EmailParts;
   messages?: { index?: number; text?: string }[];
 }
 
@@ -42,7 +43,8 @@ export function interactionTexts(i: TextFields): TextPart[] {
   };
   add('subject', i.subject);
   add('comment', i.comment);
-  // The email field (contacts branch): add('email', emailText(i.email)) — plain text, then the text of the HTML body.
+  add('email', i.email?.text, 0);
+  add('email', i.email?.html === undefined ? undefined : textOfHtml(i.email.html), 1);
   for (const [k, m] of (i.messages ?? []).entries()) add('message', m.text, m.index ?? k + 1);
   return parts;
 }
@@ -103,4 +105,28 @@ export function transcriptParts(contentKey: string, body: Uint8Array): TextPart[
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/**
+ * The words of an HTML body, for the index: scripts, styles and comments
+ * dropped, every tag a space, character references decoded. Not a renderer:
+ * nothing here is ever shown as HTML.
+ */
+export function textOfHtml(html: string): string {
+  return html
+    .replace(/<!--[\s\S]*?(-->|$)/g, ' ')
+    .replace(/<(script|style)\b[\s\S]*?(<\/\1\s*>|$)/gi, ' ')
+    .replace(/<[^>]*>?/g, ' ')
+    .replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]+);/gi, (whole, ref: string) => {
+      const lower = ref.toLowerCase();
+      const code = lower.startsWith('#x')
+        ? Number.parseInt(lower.slice(2), 16)
+        : lower.startsWith('#')
+          ? Number(lower.slice(1))
+          : undefined;
+      if (code === undefined) return ENTITIES[lower] ?? whole;
+      return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : ' ';
+    });
 }

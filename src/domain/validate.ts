@@ -7,6 +7,7 @@
 import { errors, type FieldProblem } from './errors.js';
 import { isInteractionId, isUuid } from './ids.js';
 import {
+  type EmailParts,
   type Interaction,
   type InteractionState,
   MEDIA_TYPES,
@@ -37,6 +38,10 @@ export const LIMITS = {
   jsonDepth: 32,
   /** Custom attribute equalities in one search: each is a join. */
   searchCustomAttributes: 10,
+  emailAddress: 320,
+  emailRecipients: 500,
+  /** Each of an email's bodies (plain text, HTML). */
+  emailBody: 1024 * 1024,
 } as const;
 
 /**
@@ -255,6 +260,37 @@ function validateCustomAttributes(c: Collector, raw: unknown): Record<string, st
   return out;
 }
 
+/** The email parts of an email interaction: sender, recipients, the plain-text and HTML bodies. */
+function validateEmail(c: Collector, raw: unknown): EmailParts | undefined {
+  if (!isObject(raw)) {
+    c.add('email', 'must be an object');
+    return undefined;
+  }
+  const email: EmailParts = {};
+  const from = optionalString(c, raw, 'from', 'email.from', LIMITS.emailAddress);
+  if (from !== undefined) email.from = from;
+  for (const key of ['to', 'cc'] as const) {
+    const list = raw[key];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) {
+      c.add(`email.${key}`, 'must be an array of addresses');
+      continue;
+    }
+    if (list.length > LIMITS.emailRecipients) c.add(`email.${key}`, `must hold at most ${LIMITS.emailRecipients} addresses`);
+    const addresses: string[] = [];
+    list.forEach((_, i) => {
+      const address = optionalString(c, list as unknown as Json, String(i), `email.${key}.${i}`, LIMITS.emailAddress);
+      if (address !== undefined) addresses.push(address);
+    });
+    email[key] = addresses;
+  }
+  const text = optionalString(c, raw, 'text', 'email.text', LIMITS.emailBody);
+  if (text !== undefined) email.text = text;
+  const html = optionalString(c, raw, 'html', 'email.html', LIMITS.emailBody);
+  if (html !== undefined) email.html = html;
+  return email;
+}
+
 /** Validates one record; throws a VaultError listing every problem. */
 export function validateInteraction(raw: unknown): InteractionInput {
   const c = new Collector();
@@ -361,6 +397,13 @@ function collectInteraction(c: Collector, raw: unknown): InteractionInput | unde
   }
   if (record.owner) agentIds.add(record.owner.id);
   record.handlingAgentIds = [...agentIds];
+
+  if (raw.email !== undefined && raw.email !== null) {
+    const email = validateEmail(c, raw.email);
+    if (email && record.mediaType !== 'email')
+      c.add('email', `only an email interaction has one (mediaType is ${record.mediaType})`);
+    else if (email) record.email = email;
+  }
 
   const userData = raw.userData;
   if (userData !== undefined && userData !== null) {

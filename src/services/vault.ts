@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { type BlobStore, BlobTooLarge, type ByteRange, type SweepOptions, type SweepReport } from '../blobs/blob-store.js';
 import { toCanonicalJson } from '../domain/canonical.js';
 import { validateContentMeta } from '../domain/content.js';
-import { errors, type FieldProblem } from '../domain/errors.js';
+import { CODES, errors, type FieldProblem, isVaultError } from '../domain/errors.js';
 import type { ContentItem, InteractionWithDetails } from '../domain/interaction.js';
 import { mergePatch } from '../domain/merge-patch.js';
 import { describePrincipal, type Principal, visibilityOf } from '../domain/principal.js';
@@ -26,6 +26,7 @@ import { type AuditEntry, ContentRepository } from '../store/content-repository.
 import type { StoreConnection } from '../store/database.js';
 import { InteractionRepository, type UpsertOutcome } from '../store/interaction-repository.js';
 import { type SearchOptions, type SearchPage, SearchRepository } from '../store/search-repository.js';
+import { ContactService } from './contacts.js';
 import { KeyLock } from './key-lock.js';
 
 export const MAX_BATCH = 1000;
@@ -48,6 +49,7 @@ export interface ContentUpload {
   version?: string;
   owningAgent?: string;
   owningInteractionPlan?: string;
+  fileName?: string;
 }
 
 export interface OpenedContent {
@@ -75,6 +77,7 @@ export class Vault {
   readonly searches: SearchRepository;
   readonly content: ContentRepository;
   readonly archive: ArchiveRepository;
+  readonly contacts: ContactService;
   private readonly blobLock = new KeyLock();
   private readonly ingestListeners = new Set<IngestListener>();
 
@@ -87,6 +90,7 @@ export class Vault {
     this.searches = new SearchRepository(store, this.interactions);
     this.content = new ContentRepository(store, this.interactions);
     this.archive = new ArchiveRepository(store);
+    this.contacts = new ContactService(store);
   }
 
   async upsert(principal: Principal, raw: unknown): Promise<UpsertOutcome> {
@@ -147,11 +151,84 @@ export class Vault {
     authorize(principal, 'interaction.write');
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
       throw errors.invalidField('(body)', 'must be a JSON object');
-    return this.interactions.modify(visibilityOf(principal), idOrGuid, (current) => {
+    return this.mergeInto(principal, idOrGuid, (current) => {
       for (const key of ['id', 'guid'] as const) {
         const value = (patch as Record<string, unknown>)[key];
         if (value !== undefined && value !== current[key]) throw errors.invalidField(key, 'cannot be changed');
       }
+      return patch;
+    });
+  }
+
+  /**
+   * What an agent's desktop records of a call (Genesys SetCallNote,
+   * SetCallCompleted, SetCallContact): a merge patch made from the current
+   * record, on a call the principal may see, through the same locked
+   * read-merge-validate-write as `patch`.
+   */
+  async updateCall(
+    principal: Principal,
+    idOrGuid: string,
+    patchOf: (current: InteractionWithDetails) => Record<string, unknown>,
+  ): Promise<UpsertOutcome> {
+    authorize(principal, 'call.update');
+    return this.mergeInto(principal, idOrGuid, (current) => {
+      if (current.mediaType !== 'call') throw errors.notACall(idOrGuid, current.mediaType);
+      return patchOf(current);
+    });
+  }
+
+  /**
+   * Genesys FindPhoneCall: the call with this id (or guid) if the principal
+   * may see it, else a new call of theirs with that identity. An id that is
+   * taken by an interaction the principal may not see is refused, never
+   * updated or shown.
+   */
+  async findOrCreateCall(principal: Principal, raw: Record<string, unknown>, callId: string): Promise<UpsertOutcome> {
+    authorize(principal, 'call.update');
+    const visibility = visibilityOf(principal);
+    const found = async (): Promise<UpsertOutcome | undefined> => {
+      const record = await this.interactions.get(visibility, callId);
+      if (!record) return undefined;
+      if (record.mediaType !== 'call') throw errors.notACall(callId, record.mediaType);
+      return { id: record.id, guid: record.guid, created: false };
+    };
+    const existing = await found();
+    if (existing) return existing;
+    const input = validateInteraction(await this.linkContact(principal, raw));
+    try {
+      const [outcome] = await this.interactions.upsertMany(principal.tenant.id, [input], Date.now(), 'create');
+      if (!outcome) throw errors.internal('upsert returned nothing');
+      this.announce(principal.tenant.id, [input], [outcome]);
+      return outcome;
+    } catch (err) {
+      // The same call created by a concurrent request of the same principal is found, not refused.
+      const raced = isVaultError(err) && err.code === CODES.identityConflict ? await found() : undefined;
+      if (raced) return raced;
+      throw err;
+    }
+  }
+
+  /**
+   * The contact of a new call: the one named (which must exist in the
+   * tenant), else the oldest contact with the call's phone number, if any.
+   */
+  private async linkContact(principal: Principal, raw: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const tenantId = principal.tenant.id;
+    const { contactId, phoneNumber } = raw;
+    if (typeof contactId === 'string') {
+      if (!(await this.contacts.repository.exists(tenantId, contactId))) throw errors.contactNotFound(contactId, 'contactId');
+      return raw;
+    }
+    if (typeof phoneNumber !== 'string') return raw;
+    const [match] = await this.contacts.repository.find(tenantId, { phoneNumber }, 1);
+    return match ? { ...raw, contactId: match.id } : raw;
+  }
+
+  /** Locked read, merge patch (RFC 7396) on the canonical record, whole validation, write. */
+  private mergeInto(principal: Principal, idOrGuid: string, patchOf: (current: InteractionWithDetails) => unknown) {
+    return this.interactions.modify(visibilityOf(principal), idOrGuid, (current) => {
+      const patch = patchOf(current);
       const { messages: _messages, content: _content, ...rest } = toCanonicalJson(current);
       return validateInteraction(mergePatch(rest, patch));
     });
@@ -235,6 +312,7 @@ export class Vault {
     };
     if (meta.owningAgentId !== undefined) item.owningAgentId = meta.owningAgentId;
     if (meta.owningInteractionPlanId !== undefined) item.owningInteractionPlanId = meta.owningInteractionPlanId;
+    if (meta.fileName !== undefined) item.fileName = meta.fileName;
     if (meta.version !== undefined) item.properties.version = meta.version;
     if (meta.durationMs !== undefined) item.properties.duration = meta.durationMs;
 

@@ -52,8 +52,14 @@ export class InteractionRepository {
    * guid in the main store or the archive, and updated in place where it is
    * (an archived interaction stays archived); content items of an existing
    * record are kept, and so are its messages when the input carries none.
+   * With `mode` 'create' a record that matches a stored one is refused (409), nothing is updated.
    */
-  async upsertMany(tenantId: string, inputs: InteractionInput[], nowMs = Date.now()): Promise<UpsertOutcome[]> {
+  async upsertMany(
+    tenantId: string,
+    inputs: InteractionInput[],
+    nowMs = Date.now(),
+    mode: 'upsert' | 'create' = 'upsert',
+  ): Promise<UpsertOutcome[]> {
     checkIdentities(inputs);
     const keys = inputs.flatMap((input) => [
       ...(input.id ? [`${tenantId}\u0000id\u0000${input.id}`] : []),
@@ -63,7 +69,7 @@ export class InteractionRepository {
       this.store.write(async (trx) => {
         // Before the lookup: a concurrent write of the same new id or guid has no row to lock yet.
         await this.store.impl.lockKeys(trx, keys);
-        return this.upsertIn(trx, tenantId, inputs, nowMs);
+        return this.upsertIn(trx, tenantId, inputs, nowMs, mode);
       }),
     );
   }
@@ -113,6 +119,7 @@ export class InteractionRepository {
     tenantId: string,
     inputs: InteractionInput[],
     nowMs: number,
+    mode: 'upsert' | 'create' = 'upsert',
   ): Promise<UpsertOutcome[]> {
     const existing = await this.findIdentities(trx, tenantId, inputs);
     const conflicts: { index: number; problems: FieldProblem[] }[] = [];
@@ -120,7 +127,10 @@ export class InteractionRepository {
       const byId = input.id ? existing.byId.get(input.id) : undefined;
       const byGuid = input.guid ? existing.byGuid.get(input.guid) : undefined;
       const match = byId ?? byGuid;
-      const problem = identityProblem(input, byId, byGuid);
+      const problem =
+        mode === 'create' && match
+          ? { field: byId ? 'id' : 'guid', message: `${byId ? input.id : input.guid} is taken by another interaction` }
+          : identityProblem(input, byId, byGuid);
       if (problem) conflicts.push({ index, problems: [problem] });
       const record: Interaction = {
         ...input,

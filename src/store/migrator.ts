@@ -23,12 +23,15 @@ import type { DialectName, StoreConnection } from './database.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-audit-sequence.js';
 import * as m003 from './migrations/003-audit-seq-default.js';
+import * as m004 from './migrations/004-contacts.js';
 import * as m005 from './migrations/005-fulltext.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
   db: Kysely<Database> | Transaction<Database>;
   schema: string;
+  /** The logical store being migrated: a table only one store needs is created in that one. */
+  source: Source;
   dialect: DialectName;
   /** The type of text columns: bytewise collation on PostgreSQL, like SQLite's default. */
   text: 'text' | RawBuilder<unknown>;
@@ -46,6 +49,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '001-initial', up: m001.up },
   { name: '002-audit-sequence', up: m002.up },
   { name: '003-audit-seq-default', up: m003.up },
+  { name: '004-contacts', up: m004.up },
   { name: '005-fulltext', up: m005.up },
 ];
 
@@ -263,6 +267,7 @@ function context(store: StoreConnection, db: Transaction<Database>, source: Sour
   return {
     db,
     schema: store.schemaOf(source),
+    source,
     dialect,
     text: dialect === 'postgres' ? sql`text collate "C"` : 'text',
     createIndex: (name, table, columns) => store.impl.createIndex(db, source, name, table, columns),

@@ -1,5 +1,5 @@
 /** Translation between table rows and domain records; nothing else in the store builds either by hand. */
-import type { ContentItem, ContentType, Interaction, Message } from '../domain/interaction.js';
+import type { ContentItem, ContentType, EmailParts, Interaction, Message } from '../domain/interaction.js';
 import { directionOf } from '../domain/interaction.js';
 import type { ContentItemsTable, InteractionsTable, MessagesTable } from './schema.js';
 
@@ -35,6 +35,7 @@ export function interactionToRow(
     content_count: times.contentCount,
     created_ms: times.createdMs,
     updated_ms: times.updatedMs,
+    email: record.email === undefined ? null : JSON.stringify(record.email),
   };
 }
 
@@ -79,6 +80,7 @@ export function rowToInteraction(row: InteractionRow, handlingAgentIds: string[]
   if (row.parent_id != null) record.parentId = row.parent_id;
   if (row.phone_number != null) record.phoneNumber = row.phone_number;
   if (row.call_duration != null) record.callDuration = row.call_duration;
+  if (row.email != null) record.email = JSON.parse(row.email) as EmailParts;
   if (row.connect_from !== null) record.connectFrom = row.connect_from;
   if (row.connect_to !== null) record.connectTo = row.connect_to;
   if (row.owner_id !== null) {
@@ -133,6 +135,7 @@ export function contentToRow(tenantId: string, interactionId: string, item: Cont
     owning_interaction_plan_id: item.owningInteractionPlanId ?? null,
     version: item.properties.version ?? null,
     duration_ms: item.properties.duration ?? null,
+    file_name: item.fileName ?? null,
   };
 }
 
@@ -150,5 +153,6 @@ export function rowToContent(row: ContentItemsTable): ContentItem {
   if (row.owning_interaction_plan_id !== null) item.owningInteractionPlanId = row.owning_interaction_plan_id;
   if (row.version !== null) item.properties.version = row.version;
   if (row.duration_ms !== null) item.properties.duration = row.duration_ms;
+  if (row.file_name !== null) item.fileName = row.file_name;
   return item;
 }

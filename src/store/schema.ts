@@ -36,6 +36,8 @@ export interface InteractionsTable {
   content_count: number;
   created_ms: number;
   updated_ms: number;
+  /** JSON of EmailParts; email interactions only. */
+  email: string | null;
 }
 
 /** One row per agent who handled an interaction; start_ms is copied so agent searches page on this index alone. */
@@ -81,6 +83,30 @@ export interface ContentItemsTable {
   owning_interaction_plan_id: string | null;
   version: number | null;
   duration_ms: number | null;
+  file_name: string | null;
+}
+
+/** Contacts live in the main store only (migration 004). */
+export interface ContactsTable {
+  tenant_id: string;
+  id: string;
+  first_name: string | null;
+  last_name: string | null;
+  /** JSON arrays of the addresses as given; their normal forms are in contact_identifiers. */
+  email_addresses: string;
+  phone_numbers: string;
+  /** JSON object of string values. */
+  attributes: string;
+  created_ms: number;
+  updated_ms: number;
+}
+
+/** The lookup path of identification: each normalized email address ('email') and phone number ('phone'). */
+export interface ContactIdentifiersTable {
+  tenant_id: string;
+  kind: 'email' | 'phone';
+  value: string;
+  contact_id: string;
 }
 
 export interface AuditLogTable {
@@ -120,6 +146,8 @@ export interface Database {
   messages: MessagesTable;
   content_items: ContentItemsTable;
   audit_log: AuditLogTable;
+  contacts: ContactsTable;
+  contact_identifiers: ContactIdentifiersTable;
   ixv_migrations: MigrationsTable;
   text_parts: TextPartsTable;
 }

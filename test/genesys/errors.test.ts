@@ -56,7 +56,7 @@ describe(`Genesys return values (${BACKEND})`, () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [
         { operationName: 'GetInteractionContent' },
-        /^operationName: must be one of RetrieveInteractionHistory, RetrieveAgentHistory$/,
+        /^operationName: must be one of RetrieveInteractionHistory, RetrieveAgentHistory, FindPhoneCall$/,
       ],
       [{ ...HISTORY, mediaType: 'fax' }, /^mediaType: 'fax' is not one of call, chat, /],
       [{ ...HISTORY, fromDate: '2025-13-01' }, /^fromDate: '2025-13-01' is neither yyyy-MM-dd nor a timestamp/],

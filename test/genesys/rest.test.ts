@@ -85,8 +85,10 @@ describe(`Genesys REST extras (${BACKEND})`, () => {
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
     expect(genesys.sort()).toEqual([
+      'GET /api/v2/emails/{id}/attachments/{attachmentId}',
       'GET /api/v2/interactions/{id}',
       'GET /api/v2/ucs/interactions',
+      'POST /api/v2/contacts/ucs',
       'POST /api/v2/ucs/contacts/{id}/interactions',
       'POST /api/v2/ucs/interactions',
       'POST /api/v2/ucs/interactions/{id}',

@@ -19,9 +19,9 @@ const PUBLIC = new Set([
   'GET /ready',
   'POST /oauth2/token',
   'POST /Auth/connect/token',
-  'POST /api/v1/session/',
-  'GET /api/v1/session/',
-  'DELETE /api/v1/session/',
+  'POST /api/v1/session',
+  'GET /api/v1/session',
+  'DELETE /api/v1/session',
 ]);
 
 interface Route {

@@ -231,6 +231,45 @@ describe(`full-text search (${BACKEND})`, () => {
     expect(await find('quixotic')).toEqual([id]);
   });
 
+  it('indexes email bodies (plain text and the text of HTML) and attachment file names', async () => {
+    const id = await ingest(
+      chatRecord({
+        id: 'FTS-EMAIL',
+        mediaType: 'email',
+        subject: 'Invoice',
+        messages: [],
+        email: {
+          from: 'kunde@example.org',
+          to: ['support@example.com'],
+          text: 'Please find the invoice attached',
+          html: '<p>Das <b>Rechnungs&shy;datum</b> ist falsch &amp; teuer&#33;</p><script>hiddenscriptword()</script><!-- commentword -->',
+        },
+      }),
+    );
+    expect(await find('"invoice attached"')).toEqual([id]);
+    expect(await find('"ist falsch"')).toEqual([id]);
+    expect(await find('hiddenscriptword')).toEqual([]);
+    expect(await find('commentword')).toEqual([]);
+    const hit = (await search(`q=${encodeURIComponent('falsch')}`)).body.items[0];
+    expect(hit?.matches?.[0]).toMatchObject({ in: 'email' });
+    const put = await call(`${api()}/interactions/${id}/content/att-1?type=attachment&fileName=Quarterly-Report_2025.pdf`, {
+      method: 'PUT',
+      headers: { authorization: admin, 'content-type': 'application/pdf' },
+      body: new Uint8Array([37, 80, 68, 70]),
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+    expect(await find('"quarterly report"')).toEqual([id]);
+    const attachment = (await search(`q=${encodeURIComponent('quarterly')}`)).body.items[0];
+    expect(attachment?.matches?.[0]).toMatchObject({
+      in: 'attachment',
+      contentKey: 'att-1',
+      snippet: 'Quarterly-Report_2025.pdf',
+    });
+    const del = await call(`${api()}/interactions/${id}/content/att-1`, { method: 'DELETE', headers: { authorization: admin } });
+    expect(del.status).toBeLessThan(300);
+    expect(await find('quarterly')).toEqual([]);
+  });
+
   it('follows patches, appended messages and deletion', async () => {
     const id = await ingest(
       chatRecord({ id: 'FTS-LIFECYCLE', subject: 'marmalade issue', messages: [message(1, 'first words')] }),

@@ -50,6 +50,11 @@ export interface Seeded {
   marker: string;
   contentKeys: string[];
   bytes: Record<string, string>;
+  /** Its contact (a record of the contact's tenant, which any principal of that tenant may look up). */
+  contactEmail: string;
+  contactPhone: string;
+  /** In the contact's attributes: never sent, so in an answer to another tenant's principal it is a leak. */
+  contactMarker: string;
 }
 
 const hex = () => randomUUID().replaceAll('-', '').slice(0, 12);
@@ -124,7 +129,15 @@ export async function seed(server: TestServer): Promise<Seeded[]> {
           marker,
           contentKeys: ['callRecording', 'transcript'],
           bytes: { callRecording: `RIFF recording ${marker}`, transcript: `transcript ${marker}` },
+          contactEmail: `c-${hex()}@contacts.example`,
+          contactPhone: `+1 555 ${parseInt(hex().slice(0, 8), 16)}`,
+          contactMarker: `CM${hex()}`,
         };
+        // An email's attachment: what GET /api/v2/emails/{id}/attachments/{key} serves.
+        if (mediaType === 'email') {
+          item.contentKeys.push('att');
+          item.bytes.att = `attachment ${marker}`;
+        }
         n++;
         const start = item.source === 'archive' ? ARCHIVED_START : `2025-03-1${n % 5}T09:00:00.000Z`;
         const headers = { authorization: admin, 'content-type': 'application/json' };
@@ -135,13 +148,27 @@ export async function seed(server: TestServer): Promise<Seeded[]> {
           payload: record(item, start),
         });
         if (created.statusCode !== 201) throw new Error(`seed ${item.id}: ${created.statusCode} ${created.body}`);
-        for (const [key, type] of [
-          ['callRecording', 'audio/wav'],
-          ['transcript', 'text/plain'],
+        const contact = await server.app.inject({
+          method: 'POST',
+          url: '/api/v1/contacts',
+          headers,
+          payload: {
+            id: item.contactId,
+            emailAddresses: [item.contactEmail],
+            phoneNumbers: [item.contactPhone],
+            attributes: { marker: item.contactMarker },
+          },
+        });
+        if (contact.statusCode !== 201) throw new Error(`seed contact ${item.contactId}: ${contact.statusCode} ${contact.body}`);
+        for (const [key, type, query] of [
+          ['callRecording', 'audio/wav', ''],
+          ['transcript', 'text/plain', ''],
+          ['att', 'application/pdf', '?type=attachment&fileName=a.pdf'],
         ] as const) {
+          if (!item.contentKeys.includes(key)) continue;
           const put = await server.app.inject({
             method: 'PUT',
-            url: `/api/v1/interactions/${item.id}/content/${key}`,
+            url: `/api/v1/interactions/${item.id}/content/${key}${query}`,
             headers: { authorization: admin, 'content-type': type },
             payload: Buffer.from(item.bytes[key] as string),
           });
@@ -260,7 +287,7 @@ const fresh = (actor: Actor) => ({
  * documented operation has one, and the probe sends those the app documents.
  */
 export const OPERATIONS: Record<string, Build> = {
-  'POST /api/v1/session/': (a) => ({
+  'POST /api/v1/session': (a) => ({
     // Signing in again as oneself (a client, by its id and secret, is refused: only users sign in).
     request: {
       method: 'POST',
@@ -271,12 +298,12 @@ export const OPERATIONS: Record<string, Build> = {
     sent: [],
     change: false,
   }),
-  'GET /api/v1/session/': (a) => ({
+  'GET /api/v1/session': (a) => ({
     request: { method: 'GET', url: '/api/v1/session', headers: a.auth },
     sent: [],
     change: false,
   }),
-  'DELETE /api/v1/session/': (a) => ({
+  'DELETE /api/v1/session': (a) => ({
     // Signing out clears the caller's own cookie only; the probe keeps its cookie (stateless signed sessions).
     request: { method: 'DELETE', url: '/api/v1/session', headers: { ...a.auth, 'x-requested-with': 'XMLHttpRequest' } },
     sent: [],
@@ -476,18 +503,26 @@ export const OPERATIONS: Record<string, Build> = {
     sent: [v.id, v.guid],
     change: false,
   }),
-  'POST /api/v2/ucs/interactions': (a, v, _t, pick) => ({
-    request: {
-      method: 'POST',
-      url: '/api/v2/ucs/interactions',
-      headers: json(a),
-      payload: pick(2)
-        ? { operationName: 'RetrieveInteractionHistory', userId: v.ownerId, source: v.source }
-        : { operationName: 'RetrieveAgentHistory', source: v.source },
-    },
-    sent: [v.ownerId],
-    change: false,
-  }),
+  'POST /api/v2/ucs/interactions': (a, v, _t, pick) => {
+    const payloads = [
+      { operationName: 'RetrieveInteractionHistory', userId: v.ownerId, source: v.source },
+      { operationName: 'RetrieveAgentHistory', source: v.source },
+      // Claiming a call of one's own tenant that is not one's own: answered (the refusal is the CometD result);
+      // `damaged` checks the record after. Another tenant's ids are free in one's own: a new id stands for them.
+      {
+        operationName: 'FindPhoneCall',
+        callId: v.tenant === a.tenant ? v.id : `ixp-new-${hex()}`,
+        status: 'InProcess',
+        phoneNumber: v.contactPhone,
+        type: 'Inbound',
+      },
+    ];
+    return {
+      request: { method: 'POST', url: '/api/v2/ucs/interactions', headers: json(a), payload: payloads[pick(3)] },
+      sent: [v.ownerId, v.id, v.contactPhone],
+      change: false,
+    };
+  },
   'GET /api/v2/ucs/interactions': (a, v, _t, pick) => {
     const filters: Record<string, string>[] = [
       { contactId: v.contactId },
@@ -516,12 +551,77 @@ export const OPERATIONS: Record<string, Build> = {
     sent: [v.contactId],
     change: false,
   }),
-  'POST /api/v2/ucs/interactions/{id}': (a, v, _t, pick) => ({
+  'POST /api/v2/ucs/interactions/{id}': (a, v, _t, pick) => {
+    const payloads = [
+      { operationName: 'GetInteractionContent', source: v.source },
+      // Changes to a foreign call: answered (the refusal is the CometD result); `damaged` checks the record after.
+      { operationName: 'SetCallNote', note: 'noted by a stranger' },
+      { operationName: 'SetCallContact', contactPath: '/contacts/stranger-contact' },
+      { operationName: 'SetCallCompleted', callDuration: 1 },
+    ];
+    return {
+      request: {
+        method: 'POST',
+        url: `/api/v2/ucs/interactions/${pick(2) ? v.id : v.guid}`,
+        headers: json(a),
+        payload: payloads[pick(payloads.length)],
+      },
+      sent: [v.id, v.guid],
+      change: false,
+    };
+  },
+  'POST /api/v1/contacts': (a, v) => ({
+    // Another contact with the same address: allowed, and nothing of the first may come back.
     request: {
       method: 'POST',
-      url: `/api/v2/ucs/interactions/${pick(2) ? v.id : v.guid}`,
+      url: '/api/v1/contacts',
       headers: json(a),
-      payload: { operationName: 'GetInteractionContent', source: v.source },
+      payload: { emailAddresses: [v.contactEmail], phoneNumbers: [v.contactPhone] },
+    },
+    sent: [v.contactEmail, v.contactPhone],
+    change: false,
+  }),
+  'GET /api/v1/contacts': (a, v, _t, pick) => {
+    const params = [{ email: v.contactEmail }, { phone: v.contactPhone }, { email: v.contactEmail, phone: v.contactPhone }][
+      pick(3)
+    ] as Record<string, string>;
+    return {
+      request: { method: 'GET', url: `/api/v1/contacts?${q(params)}`, headers: a.auth },
+      sent: Object.values(params),
+      change: false,
+    };
+  },
+  'GET /api/v1/contacts/{id}': (a, v) => ({
+    request: { method: 'GET', url: `/api/v1/contacts/${v.contactId}`, headers: a.auth },
+    sent: [v.contactId],
+    change: false,
+  }),
+  'PATCH /api/v1/contacts/{id}': (a, v) => ({
+    // A contact is its whole tenant's: only a change across tenants is a cross write.
+    request: {
+      method: 'PATCH',
+      url: `/api/v1/contacts/${v.contactId}`,
+      headers: { ...json(a), 'content-type': 'application/merge-patch+json' },
+      payload: { firstName: 'patched by a stranger' },
+    },
+    sent: [v.contactId],
+    change: a.tenant !== v.tenant,
+  }),
+  'POST /api/v2/contacts/ucs': (a, v, _t, pick) => ({
+    request: {
+      method: 'POST',
+      url: '/api/v2/contacts/ucs',
+      headers: json(a),
+      payload: { operationName: 'IdentifyUCSContact', phoneNumber: v.contactPhone, createContactEnabled: pick(2) === 0 },
+    },
+    sent: [v.contactPhone],
+    change: false,
+  }),
+  'GET /api/v2/emails/{id}/attachments/{attachmentId}': (a, v, _t, pick) => ({
+    request: {
+      method: 'GET',
+      url: `/api/v2/emails/${pick(2) ? v.id : v.guid}/attachments/${v.contentKeys.includes('att') ? 'att' : key(v, pick)}`,
+      headers: a.auth,
     },
     sent: [v.id, v.guid],
     change: false,
@@ -542,13 +642,19 @@ export interface Tally {
   crossReads: CrossRead[];
 }
 
-/** What in a response belongs to a record the actor may not see (the request's own values removed first). */
-export function foreignIn(text: string, foreign: Seeded[], sent: string[]): string | undefined {
+/**
+ * What in a response belongs to a record the actor may not see (the request's
+ * own values removed first); with `otherTenants`, also their contacts (a
+ * contact is its whole tenant's).
+ */
+export function foreignIn(text: string, foreign: Seeded[], sent: string[], otherTenants: Seeded[] = []): string | undefined {
   let rest = text;
   for (const value of sent) if (value) rest = rest.split(value).join('');
   for (const item of foreign)
     for (const needle of [item.id, item.guid, item.marker])
       if (rest.includes(needle)) return `${item.tenant}/${item.id} (${needle})`;
+  for (const item of otherTenants)
+    if (rest.includes(item.contactMarker)) return `${item.tenant}/contact ${item.contactId} (${item.contactMarker})`;
   return undefined;
 }
 
@@ -572,6 +678,7 @@ export async function probe(
   for (let round = 0; round < options.rounds; round++) {
     for (const actor of setup.actors) {
       const foreign = setup.items.filter((i) => !visibleTo(actor, i));
+      const otherTenants = setup.items.filter((i) => i.tenant !== actor.tenant);
       const othersTokens = [...setup.tokens]
         .filter(([other]) => other.tenant !== actor.tenant || other.agentId !== actor.agentId)
         .flatMap(([, t]) => t);
@@ -587,7 +694,7 @@ export async function probe(
         byStatus.set(res.statusCode, (byStatus.get(res.statusCode) ?? 0) + 1);
         tally.byOperation.set(operation, byStatus);
         const url = probeRequest.request.url as string;
-        const found = foreignIn(res.body, foreign, [...probeRequest.sent, ...(token ? [token] : [])]);
+        const found = foreignIn(res.body, foreign, [...probeRequest.sent, ...(token ? [token] : [])], otherTenants);
         if (found) tally.crossReads.push({ actor: actor.name, operation, url, status: res.statusCode, found });
         else if (probeRequest.change && res.statusCode < 300)
           tally.crossReads.push({
@@ -620,6 +727,14 @@ export async function damaged(server: TestServer, items: Seeded[]): Promise<stri
     }
     const body = res.json();
     if (body.subject !== `subject ${item.marker}`) problems.push(`${item.id}: subject ${body.subject}`);
+    // The voice operations aimed at it changed nothing.
+    if (
+      body.comment !== undefined ||
+      body.state !== 'Stopped' ||
+      body.contactId !== item.contactId ||
+      body.callDuration !== undefined
+    )
+      problems.push(`${item.id}: changed by a voice operation (${body.comment}, ${body.state}, ${body.contactId})`);
     if ((body.messages ?? []).length > 1) problems.push(`${item.id}: ${body.messages.length} messages`);
     for (const k of item.contentKeys) {
       const content = await server.app.inject({

@@ -271,6 +271,15 @@ describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
     }
   });
 
+  it('concurrent identifications of the same new caller create one contact', async () => {
+    const identify = () => runtime.vault.contacts.identify(admin, { phoneNumber: '+1 (415) 555-0199', create: true });
+    const answers = await Promise.all(Array.from({ length: 8 }, identify));
+    const ids = new Set(answers.flatMap((a) => a.contactIds));
+    expect(ids.size).toBe(1);
+    expect(answers.filter((a) => a.created)).toHaveLength(1);
+    expect(await runtime.vault.contacts.find(admin, { phoneNumber: '14155550199' })).toHaveLength(1);
+  });
+
   it('4. concurrent patches lose no update', async () => {
     await ingest([record('PATCH1', { userData: {} })]);
     const keys = Array.from({ length: 16 }, (_, i) => `k${i}`);

@@ -10,6 +10,8 @@ import type { Principal } from '../../domain/principal.js';
 import { mayPerform } from '../../domain/scopes.js';
 import { sendProblem } from '../native/problem.js';
 import { setSessionCookie } from '../shared/session-cookie.js';
+import { refuseUnknownFields } from '../shared/unknown-fields.js';
+import { CSRF_HEADER } from './csrf.js';
 
 const SESSION = {
   type: 'object',
@@ -26,12 +28,21 @@ const SESSION = {
 
 export async function sessionRoutes(app: FastifyInstance, { auth }: { auth: Authenticator }) {
   app.setErrorHandler(sendProblem);
+  refuseUnknownFields(app);
 
   app.post<{ Body: { userName: string; password: string } }>(
     '/',
     {
       schema: {
+        operationId: 'signIn',
         summary: 'Sign in: sets the session cookie',
+        security: [],
+        // Checked before validation by the CSRF guard (./csrf.ts); declared here so that clients know to send it.
+        headers: {
+          type: 'object',
+          required: [CSRF_HEADER],
+          properties: { [CSRF_HEADER]: { type: 'string', maxLength: 64, examples: ['fetch'] } },
+        },
         description: 'Send `X-Requested-With` from the same origin. Only users sign in; clients use OAuth.',
         tags: ['native'],
         body: {
@@ -42,6 +53,7 @@ export async function sessionRoutes(app: FastifyInstance, { auth }: { auth: Auth
             userName: { type: 'string', minLength: 1, maxLength: 256 },
             password: { type: 'string', maxLength: 1024 },
           },
+          examples: [{ userName: 'agent1', password: 'correct horse battery staple' }],
         },
         response: { 200: SESSION },
       },
@@ -60,14 +72,28 @@ export async function sessionRoutes(app: FastifyInstance, { auth }: { auth: Auth
     },
   );
 
-  app.get('/', { schema: { summary: 'Who is signed in', tags: ['native'], response: { 200: SESSION } } }, async (request) =>
-    describe(await auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie })),
+  app.get(
+    '/',
+    { schema: { operationId: 'getSession', summary: 'Who is signed in', tags: ['native'], response: { 200: SESSION } } },
+    async (request) =>
+      describe(await auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie })),
   );
 
-  app.delete('/', { schema: { summary: 'Sign out: clears the session cookie', tags: ['native'] } }, async (request, reply) => {
-    setSessionCookie(request, reply, undefined);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/',
+    {
+      schema: {
+        operationId: 'signOut',
+        summary: 'Sign out: clears the session cookie',
+        tags: ['native'],
+        response: { 204: { type: 'null', description: 'Signed out' } },
+      },
+    },
+    async (request, reply) => {
+      setSessionCookie(request, reply, undefined);
+      return reply.code(204).send();
+    },
+  );
 }
 
 function describe(principal: Principal) {

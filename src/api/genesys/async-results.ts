@@ -16,7 +16,34 @@ import { type Notifier, type Recipient, recipientOf } from '../../notify/index.j
 
 export const INTERACTIONS_CHANNEL = '/v2/ucs/interactions';
 
-export type MessageType = 'GetInteractionsHistoryMessage' | 'GetInteractionContentMessage';
+/**
+ * How an operation's notification is framed, as its reference page prints it:
+ * the `messageType` (IdentifyUCSContact's page shows none), and for
+ * `UcsOperationResponse` a `success` flag on both outcomes.
+ */
+export interface ResultKind {
+  messageType?: string;
+  withSuccess?: boolean;
+}
+
+export const RESULT_KINDS = {
+  history: { messageType: 'GetInteractionsHistoryMessage' },
+  content: { messageType: 'GetInteractionContentMessage' },
+  /** SetCallNote, SetCallCompleted, SetCallContact. */
+  ucsOperation: { messageType: 'UcsOperationResponse', withSuccess: true },
+  /** FindPhoneCall. */
+  createInteraction: { messageType: 'createInteractionResponse' },
+  /** IdentifyUCSContact: `{referenceId, contactId}` and nothing else. */
+  identifyContact: {},
+} as const satisfies Record<string, ResultKind>;
+
+/** The notification's leading fields for an outcome. */
+function frame(referenceId: number, kind: ResultKind, succeeded: boolean): Record<string, unknown> {
+  const head: Record<string, unknown> = { referenceId };
+  if (kind.messageType !== undefined) head.messageType = kind.messageType;
+  if (kind.withSuccess) head.success = succeeded;
+  return head;
+}
 
 export interface AsyncLimits {
   pendingSearchesPerPrincipal: number;
@@ -43,7 +70,7 @@ export class AsyncResults {
   ) {}
 
   /** Starts `work` after the current request has been answered; returns the referenceId. */
-  start(principal: Principal, messageType: MessageType, work: () => Promise<Record<string, unknown>>): number {
+  start(principal: Principal, kind: ResultKind, work: () => Promise<Record<string, unknown>>): number {
     const recipient = recipientOf(principal);
     this.admit(recipient);
     const referenceId = (this.lastReference.get(recipient) ?? 0) + 1;
@@ -52,10 +79,10 @@ export class AsyncResults {
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(work)
       .then(
-        (result) => ({ referenceId, messageType, ...result }),
-        (err: unknown) => ({ referenceId, messageType, errorMessage: this.describe(err, referenceId) }),
+        (result) => ({ ...frame(referenceId, kind, true), ...result }),
+        (err: unknown) => ({ ...frame(referenceId, kind, false), errorMessage: this.describe(err, referenceId) }),
       )
-      .then((message) => this.deliver(recipient, message))
+      .then((message) => this.deliver(recipient, referenceId, kind, message))
       .finally(() => {
         this.inFlight.delete(job);
         const left = (this.pending.get(recipient) ?? 1) - 1;
@@ -85,13 +112,12 @@ export class AsyncResults {
   }
 
   /** A result nobody can hold any more is replaced by a notice naming it, so the client does not wait for it forever. */
-  private deliver(recipient: Recipient, message: Record<string, unknown>): void {
+  private deliver(recipient: Recipient, referenceId: number, kind: ResultKind, message: Record<string, unknown>): void {
     if (this.notifier.deliver(recipient, INTERACTIONS_CHANNEL, message) !== 'refused') return;
-    const { referenceId, messageType } = message;
     this.notifier.deliver(
       recipient,
       INTERACTIONS_CHANNEL,
-      { referenceId, messageType, errorMessage: 'Result dropped: too many results are waiting for a CometD session' },
+      { ...frame(referenceId, kind, false), errorMessage: 'Result dropped: too many results are waiting for a CometD session' },
       true,
     );
   }

@@ -8,12 +8,23 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GENESYS_STATUS } from '../../domain/errors.js';
 import type { Principal } from '../../domain/principal.js';
 import type { Vault } from '../../services/vault.js';
-import type { AsyncResults } from './async-results.js';
+import { type AsyncResults, RESULT_KINDS } from './async-results.js';
+import { type FindPhoneCallBody, startFindPhoneCall } from './call-operations.js';
 import { type HistoryParams, type HistoryQuery, historyQuery } from './history-query.js';
 import { interactionResource, type Resource, type ResourceContext, resourceContext } from './resources.js';
-import { ACCEPTED, ERROR_RESPONSES, HISTORY_QUERYSTRING, INTERACTION_RESOURCE, operationBody } from './schemas.js';
+import {
+  ACCEPTED,
+  ERROR_RESPONSES,
+  FIND_PHONE_CALL_PROPERTIES,
+  HISTORY_PROPERTIES,
+  HISTORY_QUERYSTRING,
+  INTERACTION_RESOURCE,
+  operationBody,
+} from './schemas.js';
 
-type HistoryBody = HistoryParams & { operationName: string };
+type HistoryBody = HistoryParams & {
+  operationName: 'RetrieveInteractionHistory' | 'RetrieveAgentHistory' | 'RetrieveContactHistory';
+};
 
 type HistoryQueryString = Omit<HistoryParams, 'searchCustomAttributes'> & {
   contactId?: string;
@@ -23,25 +34,33 @@ type HistoryQueryString = Omit<HistoryParams, 'searchCustomAttributes'> & {
 export async function historyRoutes(app: FastifyInstance, { vault, results }: { vault: Vault; results: AsyncResults }) {
   const start = (request: FastifyRequest, query: HistoryQuery) => ({
     statusCode: GENESYS_STATUS.ok,
-    referenceId: results.start(request.principal, 'GetInteractionsHistoryMessage', () =>
+    referenceId: results.start(request.principal, RESULT_KINDS.history, () =>
       history(vault, request.principal, query, resourceContext(request)),
     ),
   });
 
-  app.post<{ Body: HistoryBody }>(
+  app.post<{ Body: HistoryBody | FindPhoneCallBody }>(
     '/interactions',
     {
       schema: {
-        summary: 'RetrieveInteractionHistory or RetrieveAgentHistory (result on CometD /v2/ucs/interactions)',
+        operationId: 'ucsRetrieveInteractionHistory',
+        summary: 'RetrieveInteractionHistory, RetrieveAgentHistory or FindPhoneCall (result on CometD /v2/ucs/interactions)',
+        description: 'FindPhoneCall needs `call.update` (feature api-ucs-voice).',
         tags: ['genesys'],
-        body: operationBody(['RetrieveInteractionHistory', 'RetrieveAgentHistory'], true),
+        body: operationBody(['RetrieveInteractionHistory', 'RetrieveAgentHistory', 'FindPhoneCall'], {
+          ...HISTORY_PROPERTIES,
+          ...FIND_PHONE_CALL_PROPERTIES,
+        }),
         response: { 200: ACCEPTED, ...ERROR_RESPONSES },
       },
       config: { operation: 'interaction.read' },
     },
     async (request) => {
-      const agentHistory = request.body.operationName === 'RetrieveAgentHistory';
-      return start(request, historyQuery(request.principal, request.body, { agentHistory }, Date.now()));
+      const { body } = request;
+      if (body.operationName === 'FindPhoneCall')
+        return { statusCode: GENESYS_STATUS.ok, referenceId: startFindPhoneCall(request, { vault, results }, body) };
+      const agentHistory = body.operationName === 'RetrieveAgentHistory';
+      return start(request, historyQuery(request.principal, body, { agentHistory }, Date.now()));
     },
   );
 
@@ -49,10 +68,11 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     '/contacts/:id/interactions',
     {
       schema: {
+        operationId: 'ucsRetrieveContactHistory',
         summary: "RetrieveContactHistory: a contact's interactions (result on CometD /v2/ucs/interactions)",
         tags: ['genesys'],
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } },
-        body: operationBody(['RetrieveContactHistory'], true),
+        body: operationBody(['RetrieveContactHistory'], HISTORY_PROPERTIES),
         response: { 200: ACCEPTED, ...ERROR_RESPONSES },
       },
       config: { operation: 'interaction.read' },
@@ -66,6 +86,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     '/interactions',
     {
       schema: {
+        operationId: 'ucsGetInteractionHistory',
         summary: 'The interaction history resource, synchronously (same filters as RetrieveInteractionHistory)',
         tags: ['genesys'],
         querystring: HISTORY_QUERYSTRING,

@@ -1,49 +1,56 @@
 /**
- * The Genesys Web Services-compatible Interaction History API (`/api/v2/ucs`):
- * Web Services return values on every answer, results on the CometD channel
- * `/v2/ucs/interactions` of the notifier.
+ * The Genesys Web Services-compatible APIs: the Interaction History and UCS
+ * voice operations (`/api/v2/ucs`), IdentifyUCSContact (`/api/v2/contacts`),
+ * the interaction resource where every `uri` points (`/api/v2/interactions`)
+ * and email attachments (`/api/v2/emails`). Web Services return values on
+ * every answer; asynchronous results on the CometD channel
+ * `/v2/ucs/interactions` of the notifier, numbered by one AsyncResults so a
+ * principal's referenceIds never repeat across these paths.
  */
 import type { FastifyInstance } from 'fastify';
 import type { EdgeLimits } from '../../config.js';
-import { errors } from '../../domain/errors.js';
 import type { Notifier } from '../../notify/index.js';
 import type { Runtime } from '../../runtime.js';
-import { authenticateHook } from '../shared/authenticate.js';
-import { authorizeRoutes } from '../shared/authorize.js';
-import { boundInput } from '../shared/params.js';
-import { sessionCookieHook } from '../shared/session-cookie.js';
 import { AsyncResults } from './async-results.js';
+import { contactRoutes } from './contact-routes.js';
 import { contentRoutes } from './content-routes.js';
+import { emailRoutes } from './email-routes.js';
 import { historyRoutes } from './history-routes.js';
-import { sendStatus } from './status.js';
+import { genesysInteractionResource } from './interaction-resource-route.js';
+import { genesysScope } from './scope.js';
 
 export { INTERACTIONS_CHANNEL } from './async-results.js';
 
+/** Registered at the root: each part under its own prefix, each a Genesys scope. */
 export async function genesysApi(
   app: FastifyInstance,
   { runtime, notifier, limits }: { runtime: Runtime; notifier: Notifier; limits?: EdgeLimits },
 ) {
-  genesysScope(app, runtime);
   const results = new AsyncResults(notifier, app.log, limits);
   // Results still being computed need the store, which closes right after the app.
   app.addHook('onClose', () => results.drain());
   const vault = runtime.vault;
-  await app.register(historyRoutes, { vault, results });
-  await app.register(contentRoutes, { vault, results });
-}
-
-/**
- * What every Genesys-compatible scope sets up (the UCS facade and the
- * interaction resource at `/api/v2/interactions`): Web Services return values
- * for every error, credentials (the session cookie included), rights and input bounds.
- */
-export function genesysScope(app: FastifyInstance, runtime: Runtime): void {
-  app.setErrorHandler(sendStatus);
-  app.setNotFoundHandler((request, reply) =>
-    sendStatus(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
+  await app.register(
+    async (ucs) => {
+      genesysScope(ucs, runtime);
+      await ucs.register(historyRoutes, { vault, results });
+      await ucs.register(contentRoutes, { vault, results });
+    },
+    { prefix: '/api/v2/ucs' },
   );
-  app.addHook('onRequest', authenticateHook(runtime.auth));
-  app.addHook('onRequest', sessionCookieHook(runtime.auth));
-  authorizeRoutes(app);
-  boundInput(app);
+  await app.register(
+    async (contacts) => {
+      genesysScope(contacts, runtime);
+      await contacts.register(contactRoutes, { vault, results });
+    },
+    { prefix: '/api/v2/contacts' },
+  );
+  await app.register(
+    async (emails) => {
+      genesysScope(emails, runtime);
+      await emails.register(emailRoutes, { vault });
+    },
+    { prefix: '/api/v2/emails' },
+  );
+  await app.register(genesysInteractionResource, { prefix: '/api/v2/interactions', runtime });
 }

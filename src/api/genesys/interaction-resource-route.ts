@@ -13,9 +13,9 @@ import { GENESYS_STATUS } from '../../domain/errors.js';
 import type { Source } from '../../domain/search.js';
 import type { Runtime } from '../../runtime.js';
 import { assertMediaAllowed } from './features.js';
-import { genesysScope } from './index.js';
 import { interactionContentResource, resourceContext } from './resources.js';
-import { ERROR_RESPONSES, INTERACTION_RESOURCE } from './schemas.js';
+import { EMAIL_RESOURCE_PROPERTIES, ERROR_RESPONSES, INTERACTION_RESOURCE } from './schemas.js';
+import { genesysScope } from './scope.js';
 
 /** Attached data, as GetInteractionContent delivers it. */
 const USER_DATA = { type: 'object', additionalProperties: true } as const;
@@ -29,6 +29,7 @@ export async function genesysInteractionResource(app: FastifyInstance, { runtime
     '/:id',
     {
       schema: {
+        operationId: 'ucsGetInteractionResource',
         summary: 'One interaction resource, where its `uri` points',
         tags: ['genesys'],
         params: {
@@ -46,7 +47,10 @@ export async function genesysInteractionResource(app: FastifyInstance, { runtime
             required: ['statusCode', 'interaction'],
             properties: {
               statusCode: { type: 'integer', enum: [0] },
-              interaction: { ...INTERACTION_RESOURCE, properties: { ...INTERACTION_RESOURCE.properties, userData: USER_DATA } },
+              interaction: {
+                ...INTERACTION_RESOURCE,
+                properties: { ...INTERACTION_RESOURCE.properties, userData: USER_DATA, ...EMAIL_RESOURCE_PROPERTIES },
+              },
             },
           },
           ...ERROR_RESPONSES,

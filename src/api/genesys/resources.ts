@@ -57,11 +57,49 @@ export function interactionResource(
   return resource;
 }
 
-/** The resource with its attached data, as GetInteractionContent returns it. */
+/**
+ * The resource with its attached data, as GetInteractionContent returns it;
+ * an email also with what Web Services' email resource carries.
+ */
 export function interactionContentResource(record: InteractionWithDetails, context: ResourceContext): Resource {
   const resource = interactionResource(record, context);
   if (Object.keys(record.userData).length > 0) resource.userData = record.userData;
+  if (record.mediaType === 'email') Object.assign(resource, emailParts(record, context));
   return resource;
+}
+
+/**
+ * The email resource's fields: sender and recipients, `body` (HTML, with
+ * `mime` text/html: Web Services does not use text/plain there) and
+ * `bodyAsPlainText`, and each attachment with `size` as a string, as the
+ * reference prints them. An attachment's `uri` is absolute, like the
+ * interaction's; `path` is the reference's relative form.
+ */
+function emailParts(record: InteractionWithDetails, context: ResourceContext): Resource {
+  const email = record.email ?? {};
+  const parts: Resource = {};
+  setDefined(parts, 'from', email.from);
+  setDefined(parts, 'to', email.to);
+  setDefined(parts, 'cc', email.cc);
+  if (email.html !== undefined) {
+    parts.body = email.html;
+    parts.mime = 'text/html';
+  }
+  setDefined(parts, 'bodyAsPlainText', email.text);
+  parts.attachments = record.content
+    .filter((item) => item.type === 'attachment')
+    .map((item) => {
+      const path = `/emails/${record.id}/attachments/${item.contentKey}`;
+      return {
+        id: item.contentKey,
+        name: item.fileName ?? item.contentKey,
+        size: String(item.contentLength),
+        uri: `${context.origin}/api/v2${path}`,
+        path,
+        mime: item.contentType,
+      };
+    });
+  return parts;
 }
 
 /**

@@ -4,12 +4,21 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CODES, GENESYS_STATUS as STATUS, type VaultError } from '../../domain/errors.js';
+import type { ErrorFormat } from '../openapi.js';
 import { toVaultError } from '../shared/errors.js';
 
 export const STATUS_SCHEMA = {
+  title: 'UcsStatus',
   type: 'object',
   properties: { statusCode: { type: 'integer' }, statusMessage: { type: 'string' } },
 } as const;
+
+/** For the OpenAPI description of every Genesys-compatible route. */
+export const STATUS_ERRORS: ErrorFormat = {
+  mediaType: 'application/json',
+  description: 'A Web Services return value',
+  schema: STATUS_SCHEMA,
+};
 
 export function statusCodeOf(error: VaultError): number {
   switch (error.kind) {

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Source } from '../../domain/search.js';
 import type { ContentUpload, Vault } from '../../services/vault.js';
-import { sendContent } from '../shared/content-response.js';
+import { DOWNLOAD_ERRORS, DOWNLOAD_HEADERS, DOWNLOAD_RESPONSES, sendContent } from '../shared/content-response.js';
 import { CONTENT_ITEM, SOURCE } from './schemas.js';
 
 const PARAMS = {
@@ -24,8 +24,16 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
   app.put<{ Params: Params; Querystring: Omit<ContentUpload, 'contentType'> }>(
     '/interactions/:id/content/:contentKey',
     {
-      config: { operation: 'interaction.write' },
+      config: {
+        operation: 'interaction.write',
+        docBody: {
+          consumes: ['*/*'],
+          schema: { type: 'string', format: 'binary', description: 'the content, sent with its own Content-Type' },
+        },
+        docErrors: { 413: 'The content exceeds the configured size limit' },
+      },
       schema: {
+        operationId: 'uploadContent',
         summary: 'Upload content (raw body, streamed)',
         description:
           'The body is the content itself, with its Content-Type. `type` may be left out when the key is a type name (callRecording, transcript…).',
@@ -40,6 +48,7 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
             version: { type: 'string', pattern: '^\\d+$', maxLength: 15 },
             owningAgent: { type: 'string', maxLength: 256 },
             owningInteractionPlan: { type: 'string', maxLength: 256 },
+            fileName: { type: 'string', maxLength: 255, description: 'an attachment: the name it was sent with' },
           },
         },
         response: { 201: CONTENT_ITEM },
@@ -60,11 +69,13 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
   app.get<{ Params: Params; Querystring: { source: Source } }>(
     '/interactions/:id/content/:contentKey',
     {
-      config: { operation: 'content.read' },
+      config: { operation: 'content.read', docResponses: DOWNLOAD_RESPONSES, docErrors: DOWNLOAD_ERRORS },
       schema: {
+        operationId: 'downloadContent',
         summary: 'Download content (Range and conditional requests supported)',
         tags: ['native'],
         params: PARAMS,
+        headers: { type: 'object', properties: DOWNLOAD_HEADERS },
         querystring: { type: 'object', additionalProperties: false, properties: { source: SOURCE } },
       },
     },
@@ -83,7 +94,13 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
     '/interactions/:id/content/:contentKey',
     {
       config: { operation: 'content.delete' },
-      schema: { summary: 'Delete one content item', tags: ['native'], params: PARAMS },
+      schema: {
+        operationId: 'deleteContent',
+        summary: 'Delete one content item',
+        tags: ['native'],
+        params: PARAMS,
+        response: { 204: { type: 'null', description: 'Deleted' } },
+      },
     },
     async (request, reply) => {
       await vault.deleteContent(request.principal, request.params.id, request.params.contentKey);

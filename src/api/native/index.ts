@@ -5,7 +5,9 @@ import type { Runtime } from '../../runtime.js';
 import { authenticateHook } from '../shared/authenticate.js';
 import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
+import { refuseUnknownFields } from '../shared/unknown-fields.js';
 import { withArchiveHint } from './archive-hint.js';
+import { contactRoutes } from './contact-routes.js';
 import { contentRoutes } from './content-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { sendProblem } from './problem.js';
@@ -20,6 +22,7 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   );
   app.addHook('onRequest', authenticateHook(runtime.auth));
   authorizeRoutes(app);
+  refuseUnknownFields(app);
   boundInput(app);
   // A merge patch is JSON: the same parser as JSON bodies, refusing __proto__ and constructor.prototype keys.
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
@@ -27,4 +30,5 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(interactionRoutes, { vault });
   await app.register(searchRoutes, { vault, cursorKey: runtime.keys.cursor });
   await app.register(contentRoutes, { vault });
+  await app.register(contactRoutes, { vault });
 }

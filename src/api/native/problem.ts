@@ -1,5 +1,6 @@
 /** RFC 7807 problem details for every native API error. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorFormat } from '../openapi.js';
 import { toVaultError } from '../shared/errors.js';
 
 const TITLES: Record<number, string> = {
@@ -13,6 +14,51 @@ const TITLES: Record<number, string> = {
   416: 'Range Not Satisfiable',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+};
+
+/** The format, for the OpenAPI description (it is also that of the routes outside the facades). */
+export const PROBLEM: ErrorFormat = {
+  mediaType: 'application/problem+json',
+  description: 'RFC 7807 problem details',
+  schema: {
+    title: 'Problem',
+    type: 'object',
+    required: ['type', 'title', 'status', 'detail', 'code'],
+    properties: {
+      type: { type: 'string', examples: ['urn:ixvault:problem:IXV_INVALID_REQUEST'] },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      detail: { type: 'string' },
+      instance: { type: 'string' },
+      code: { type: 'string', description: 'the error code of the catalogue (IXV_…)' },
+      field: { type: 'string', description: 'the first field or parameter at fault, dotted (records.0.startDate)' },
+      errors: {
+        type: 'array',
+        description: 'every problem found, each naming its field',
+        items: {
+          type: 'object',
+          required: ['field', 'message'],
+          properties: { field: { type: 'string' }, message: { type: 'string' } },
+        },
+      },
+      invalidRecords: {
+        type: 'array',
+        description: 'batches: the invalid records by index',
+        items: {
+          type: 'object',
+          properties: {
+            index: { type: 'integer' },
+            problems: {
+              type: 'array',
+              items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      retryAfterSeconds: { type: 'integer' },
+    },
+    additionalProperties: true,
+  },
 };
 
 export function sendProblem(err: unknown, request: FastifyRequest, reply: FastifyReply) {

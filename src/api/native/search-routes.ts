@@ -12,7 +12,7 @@ import { instantParam } from '../shared/params.js';
 import { warnUnencodedPlus } from '../shared/plus-warning.js';
 import { SEARCH_HIT, SOURCE } from './schemas.js';
 
-interface SearchQuery {
+export interface SearchQuery {
   from?: string;
   to?: string;
   mediaType?: string;
@@ -41,6 +41,7 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
     {
       config: { operation: 'interaction.read' },
       schema: {
+        operationId: 'searchInteractions',
         summary: 'Search interactions',
         tags: ['native'],
         querystring: {
@@ -175,12 +176,36 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
     {
       config: { operation: 'audit.read' },
       schema: {
+        operationId: 'getAuditLog',
         summary: 'Audit log of deletions (admins)',
         tags: ['native'],
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: { since: instant, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              entries: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  // Entries may carry more than these; the serializer keeps every field.
+                  additionalProperties: true,
+                  properties: {
+                    at: { type: 'string', format: 'date-time' },
+                    actor: { type: 'string' },
+                    action: { type: 'string' },
+                    interactionId: { type: 'string' },
+                    contentKey: { type: 'string' },
+                    detail: { type: 'object', additionalProperties: true },
+                  },
+                },
+              },
+            },
+          },
         },
       },
     },

@@ -13,6 +13,40 @@ import type { ByteRange } from '../../blobs/blob-store.js';
 import { errors } from '../../domain/errors.js';
 import type { OpenedContent } from '../../services/vault.js';
 
+/** The request headers a download understands (route schemas, so the OpenAPI description lists them). */
+export const DOWNLOAD_HEADERS = {
+  range: { type: 'string', maxLength: 256, description: 'one byte range (`bytes=0-1023`, `bytes=1024-`, `bytes=-512`)' },
+  'if-range': { type: 'string', maxLength: 256, description: 'an ETag or Last-Modified: the range only if unchanged' },
+  'if-none-match': { type: 'string', maxLength: 1024, description: 'ETags: 304 when one matches' },
+  'if-modified-since': { type: 'string', maxLength: 64, description: 'HTTP date: 304 when not modified since' },
+} as const;
+
+const BYTES = {
+  '*/*': { schema: { type: 'string', format: 'binary', description: 'the stored bytes, in their own media type' } },
+};
+const VALIDATORS = {
+  ETag: { type: 'string', description: 'the SHA-256 of the bytes, quoted' },
+  'Last-Modified': { type: 'string', description: 'HTTP date' },
+};
+
+/** The answers of a download beside errors (OpenAPI description only: the bytes are not serialized). */
+export const DOWNLOAD_RESPONSES = {
+  200: {
+    description: 'The content, with the Content-Type it was uploaded with',
+    headers: { ...VALIDATORS, 'Content-Length': { type: 'integer' }, 'Accept-Ranges': { type: 'string', enum: ['bytes'] } },
+    content: BYTES,
+  },
+  206: {
+    description: 'The requested byte range',
+    headers: { ...VALIDATORS, 'Content-Range': { type: 'string', examples: ['bytes 0-1023/48000'] } },
+    content: BYTES,
+  },
+  304: { type: 'null' as const, description: 'Not modified (If-None-Match or If-Modified-Since)', headers: VALIDATORS },
+};
+
+/** The error a download adds to the usual ones. */
+export const DOWNLOAD_ERRORS = { 416: 'The range cannot be satisfied (Content-Range: bytes */size)' };
+
 export type RangeRequest = { kind: 'full' } | { kind: 'partial'; range: ByteRange } | { kind: 'unsatisfiable' };
 
 /** Parses a Range header against a size; anything but one well-formed byte range is served whole. */

@@ -4,7 +4,7 @@ import { assertContentKey } from '../../domain/content.js';
 import { CODES, isVaultError } from '../../domain/errors.js';
 import { CONTENT_TYPES } from '../../domain/interaction.js';
 import type { Vault } from '../../services/vault.js';
-import { sendContent } from '../shared/content-response.js';
+import { DOWNLOAD_ERRORS, DOWNLOAD_HEADERS, DOWNLOAD_RESPONSES, sendContent } from '../shared/content-response.js';
 import { GUID_PARAM, parseGuid } from './guid.js';
 import { vonageSchema } from './schemas.js';
 
@@ -42,12 +42,13 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
   app.get<{ Params: Params }>(
     '/interactions/:guid/content/:contentKey',
     {
-      schema: vonageSchema('Download one content item', {
+      schema: vonageSchema('vonageDownloadContent', 'Download one content item', {
         description:
           'The stored bytes with their Content-Type, Content-Length, ETag and Last-Modified. A single `Range` (also open or suffix) answers 206, an unsatisfiable one 416; If-None-Match / If-Modified-Since answer 304.',
         params: PARAMS,
+        headers: { type: 'object', properties: DOWNLOAD_HEADERS },
       }),
-      config: { operation: 'content.read' },
+      config: { operation: 'content.read', docResponses: DOWNLOAD_RESPONSES, docErrors: DOWNLOAD_ERRORS },
     },
     async (request, reply) => {
       const guid = parseGuid(request.params.guid);
@@ -61,7 +62,7 @@ export async function contentRoutes(app: FastifyInstance, { vault }: { vault: Va
   app.delete<{ Params: Params }>(
     '/interactions/:guid/content/:contentKey',
     {
-      schema: vonageSchema('Delete one content item', {
+      schema: vonageSchema('vonageDeleteContent', 'Delete one content item', {
         description: 'Answers 204. The deletion is audited.',
         params: PARAMS,
         response: { 204: { type: 'null' } },

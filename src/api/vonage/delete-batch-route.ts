@@ -42,6 +42,7 @@ const BODY = {
 } as const;
 
 const RESULT = {
+  title: 'VonageDeleteResult',
   type: 'object',
   required: ['failures'],
   properties: {
@@ -81,7 +82,7 @@ export async function deleteBatchRoute(app: FastifyInstance, { vault }: { vault:
   app.post<{ Body: { guids: string[] } }>(
     '/interactions/delete-batch',
     {
-      schema: vonageSchema('Delete up to 1000 interactions with all their content', {
+      schema: vonageSchema('vonageDeleteInteractions', 'Delete up to 1000 interactions with all their content', {
         description:
           'Each interaction is deleted with its content in one transaction and audited. Answers 200 with the failures; ' +
           'a GUID that does not exist is not a failure, so a retried batch is harmless. A second batch by the same ' +

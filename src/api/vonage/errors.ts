@@ -4,13 +4,22 @@
  * through the shared mapping first, so the message names the parameter.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorFormat } from '../openapi.js';
 import { toVaultError } from '../shared/errors.js';
 
 export const MESSAGE_SCHEMA = {
+  title: 'VonageError',
   type: 'object',
   required: ['message'],
   properties: { message: { type: 'string' } },
 } as const;
+
+/** For the OpenAPI description of every Vonage route. */
+export const VONAGE_ERRORS: ErrorFormat = {
+  mediaType: 'application/json',
+  description: "Vonage's error body",
+  schema: MESSAGE_SCHEMA,
+};
 
 export function sendVonageError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const error = toVaultError(err);

@@ -10,18 +10,20 @@
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../../domain/errors.js';
 import type { Runtime } from '../../runtime.js';
+import { documentErrors } from '../openapi.js';
 import { authenticateHook } from '../shared/authenticate.js';
 import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
 import { checkApiVersion } from './api-version.js';
 import { contentRoutes } from './content-routes.js';
 import { deleteBatchRoute } from './delete-batch-route.js';
-import { sendVonageError } from './errors.js';
+import { sendVonageError, VONAGE_ERRORS } from './errors.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { searchRoute } from './search-route.js';
 
 export async function vonageApi(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   app.setErrorHandler(sendVonageError);
+  documentErrors(app, VONAGE_ERRORS);
   app.setNotFoundHandler((request, reply) =>
     sendVonageError(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
   );

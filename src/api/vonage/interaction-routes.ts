@@ -14,7 +14,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
   app.get<{ Params: Params }>(
     '/interactions/:guid',
     {
-      schema: vonageSchema('Get one interaction with its content list', {
+      schema: vonageSchema('vonageGetInteraction', 'Get one interaction with its content list', {
         description: 'As in the search, only an interaction with at least one content item is found.',
         params: PARAMS,
         response: { 200: ITEM },
@@ -32,7 +32,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
   app.delete<{ Params: Params }>(
     '/interactions/:guid',
     {
-      schema: vonageSchema('Delete one interaction and all its content', {
+      schema: vonageSchema('vonageDeleteInteraction', 'Delete one interaction and all its content', {
         description: 'Answers 200 with an empty JSON object, as Vonage does. The deletion is audited.',
         params: PARAMS,
         response: { 200: { type: 'object', additionalProperties: false } },

@@ -1,10 +1,10 @@
 /** The Vonage interaction item (seed 004), translated from the canonical record. */
-import { type ContentItem, directionOf, type Interaction } from '../../domain/interaction.js';
+import { type ContentItem, type ContentType, type Direction, directionOf, type Interaction } from '../../domain/interaction.js';
 import { toIsoSeconds } from '../../domain/time.js';
 
 export interface VonageContent {
   contentKey: string;
-  type: string;
+  type: ContentType;
   contentType: string;
   contentLength: number;
   owningAgent?: { id: string };
@@ -18,7 +18,7 @@ export interface VonageItem {
   start: string;
   connectFrom: string | null;
   connectTo: string | null;
-  direction: string | null;
+  direction: Direction | null;
   handlingAgents: { id: string }[];
   content: VonageContent[];
 }

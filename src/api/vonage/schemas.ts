@@ -1,7 +1,6 @@
 /** JSON schemas of the Vonage wire shapes: response serialization and the OpenAPI description. */
 import { CONTENT_TYPES } from '../../domain/interaction.js';
 import { ACCEPT_HEADER } from './api-version.js';
-import { MESSAGE_SCHEMA } from './errors.js';
 
 const text = { type: 'string' } as const;
 const nullableText = { type: ['string', 'null'] } as const;
@@ -13,6 +12,7 @@ const valueObject = { type: 'object', required: ['value'], properties: { value: 
  * would move the optional owner fields behind `properties`, out of the seed's order.
  */
 export const CONTENT = {
+  title: 'VonageContent',
   type: 'object',
   properties: {
     contentKey: { type: 'string', description: 'use with GET /interactions/{guid}/content/{contentKey}' },
@@ -33,6 +33,7 @@ export const CONTENT = {
 } as const;
 
 export const ITEM = {
+  title: 'VonageInteraction',
   type: 'object',
   required: ['guid', 'start', 'connectFrom', 'connectTo', 'direction', 'handlingAgents', 'content'],
   properties: {
@@ -59,20 +60,19 @@ export const SEARCH_RESULT = {
   },
 } as const;
 
-/** The parts every Vonage route shares: tag, security, the Accept header and the error shape. */
-export function vonageSchema<T extends Record<string, unknown>>(summary: string, rest: T) {
+/**
+ * The parts every Vonage route shares: its operationId, tag, security and the
+ * Accept header (with any other headers the route reads). Errors are
+ * documented for the whole facade (`documentErrors` in ./index.ts).
+ */
+export function vonageSchema<T extends Record<string, unknown>>(operationId: string, summary: string, rest: T) {
+  const headers = rest.headers as { properties?: Record<string, unknown> } | undefined;
   return {
+    operationId,
     summary,
     tags: ['vonage'],
     security: [{ bearer: [] }],
-    headers: ACCEPT_HEADER,
     ...rest,
-    response: {
-      400: MESSAGE_SCHEMA,
-      401: MESSAGE_SCHEMA,
-      403: MESSAGE_SCHEMA,
-      404: MESSAGE_SCHEMA,
-      ...((rest.response as Record<number, unknown> | undefined) ?? {}),
-    },
+    headers: { ...ACCEPT_HEADER, properties: { ...ACCEPT_HEADER.properties, ...headers?.properties } },
   };
 }

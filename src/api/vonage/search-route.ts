@@ -17,7 +17,7 @@ import { SEARCH_RESULT, vonageSchema } from './schemas.js';
 
 const MAX_WINDOW_MS = 7 * 24 * 3600_000;
 
-interface SearchQuery {
+export interface SearchQuery {
   start: string;
   end: string;
   handlingAgentId?: string;
@@ -61,7 +61,7 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
   app.get<{ Querystring: SearchQuery }>(
     '/interactions',
     {
-      schema: vonageSchema('Search interactions with content', {
+      schema: vonageSchema('vonageSearchInteractions', 'Search interactions with content', {
         description:
           'Only interactions with at least one content item, oldest first. Parameter names are matched case-insensitively; unknown parameters are ignored.',
         querystring: {
