@@ -72,7 +72,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
 
   // First: its CSRF guard is a root hook, which only the routes registered after it inherit.
   await app.register(consolePlugin, { auth: runtime.auth });
-  await app.register(opsRoutes, { store: runtime.store });
+  await app.register(opsRoutes, { store: runtime.store, coordination: runtime.coordination });
   await app.register(oauthEndpoint, { runtime });
   await app.register(nativeApi, { prefix: '/api/v1', runtime });
   await app.register(vonageApi, { prefix: '/interaction-content', runtime });
@@ -83,6 +83,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     timeoutSeconds: COMETD_TIMEOUT_SECONDS,
     heldBytesPerRecipient: limits.heldBytesPerPrincipal,
     heldBytes: limits.heldBytes,
+    hub: (holdLimits) => runtime.coordination.hub(holdLimits),
     gate: {
       bodyLimitBytes: limits.bayeuxBodyLimitBytes,
       watchBody: (request, response) => bodies.watch(request, response),
@@ -91,7 +92,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       isCorsOrigin: (origin) => origins.isConfigured(origin),
     },
   });
-  const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory);
+  const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory, runtime.coordination.events);
   app.addHook('onClose', async () => stopLiveFeed());
   await app.register(genesysApi, { runtime, notifier, limits });
   return app;
@@ -149,6 +150,10 @@ async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) 
     keyGenerator: (request) => (request.principal ? `principal:${recipientOf(request.principal)}` : `ip:${request.ip}`),
     max: (request) => perMinute(request),
     errorResponseBuilder: (_request, context) => errors.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+    // A cluster counts in Redis, so a principal's limit holds across nodes; should Redis fail, requests pass.
+    ...(runtime.coordination.rateLimitRedis
+      ? { redis: runtime.coordination.rateLimitRedis, nameSpace: 'ixvault:rate:', skipOnError: true }
+      : {}),
   });
 
   app.addHook('onSend', async (request, reply) => {

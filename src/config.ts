@@ -1,5 +1,5 @@
 /** Server settings: command-line flags first, then IXVAULT_* environment variables, then defaults. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface ServerConfig {
   host: string;
@@ -20,6 +20,18 @@ export interface ServerConfig {
   logFormat?: string;
   /** Time budget of a full-text search, milliseconds. */
   searchBudgetMs: number;
+  /** Export jobs of embedded mode write under this directory (default DATA/exports). */
+  exportDir: string;
+  /** How often a server looks for due export jobs, how long its claim on one lasts, interactions per batch. */
+  exportPollMs: number;
+  exportLeaseMs: number;
+  exportBatchSize: number;
+  /** redis://… : what cluster nodes share (sessions' results, referenceIds, rate limits, locks). */
+  redisUrl?: string;
+  /** A PostgreSQL node without Redis runs only as the one node of its database (`--single-node`). */
+  singleNode: boolean;
+  /** PostgreSQL connections of this node. */
+  poolSize?: number;
 }
 
 export const DEFAULTS = {
@@ -30,9 +42,15 @@ export const DEFAULTS = {
   resultTtlMs: 60_000,
   logLevel: 'info',
   searchBudgetMs: 3000,
+  exportPollMs: 5_000,
+  exportLeaseMs: 30_000,
+  exportBatchSize: 50,
 } as const;
 
-type Flags = Partial<Record<Exclude<keyof ServerConfig, 'migrate'>, string | number | undefined>> & { migrate?: boolean };
+type Flags = Partial<Record<Exclude<keyof ServerConfig, 'migrate' | 'singleNode'>, string | number | undefined>> & {
+  migrate?: boolean;
+  singleNode?: boolean;
+};
 
 export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const pick = (key: keyof ServerConfig, envName: string) => {
@@ -53,9 +71,23 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     maxContentBytes: number('maxContentBytes', 'IXVAULT_MAX_CONTENT_BYTES', DEFAULTS.maxContentBytes),
     resultTtlMs: number('resultTtlMs', 'IXVAULT_RESULT_TTL_MS', DEFAULTS.resultTtlMs),
     logLevel: pick('logLevel', 'IXVAULT_LOG_LEVEL') ?? DEFAULTS.logLevel,
+    exportDir: '',
+    exportPollMs: number('exportPollMs', 'IXVAULT_EXPORT_POLL_MS', DEFAULTS.exportPollMs),
+    exportLeaseMs: number('exportLeaseMs', 'IXVAULT_EXPORT_LEASE_MS', DEFAULTS.exportLeaseMs),
+    exportBatchSize: Math.max(1, number('exportBatchSize', 'IXVAULT_EXPORT_BATCH_SIZE', DEFAULTS.exportBatchSize)),
     searchBudgetMs: number('searchBudgetMs', 'IXVAULT_SEARCH_BUDGET_MS', DEFAULTS.searchBudgetMs),
-    migrate: flags.migrate !== false && !['1', 'true', 'yes'].includes((env.IXVAULT_NO_MIGRATE ?? '').toLowerCase()),
+    migrate: flags.migrate !== false && !isSet(env.IXVAULT_NO_MIGRATE),
+    singleNode: flags.singleNode === true || isSet(env.IXVAULT_SINGLE_NODE),
   };
+  config.exportDir = resolve(pick('exportDir', 'IXVAULT_EXPORT_DIR') ?? join(config.dataDir, 'exports'));
+  const redisUrl = pick('redisUrl', 'IXVAULT_REDIS_URL');
+  if (redisUrl) {
+    if (!/^rediss?:\/\//.test(redisUrl))
+      throw new Error(`--redis-url (IXVAULT_REDIS_URL) must be redis://… or rediss://…, got '${redisUrl}'`);
+    config.redisUrl = redisUrl;
+  }
+  const poolSize = number('poolSize', 'IXVAULT_DB_POOL_SIZE', 0);
+  if (poolSize > 0) config.poolSize = poolSize;
   const configFile = pick('configFile', 'IXVAULT_CONFIG');
   if (configFile) config.configFile = resolve(configFile);
   const logFormat = pick('logFormat', 'IXVAULT_LOG_FORMAT');
@@ -63,6 +95,36 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
   const databaseUrl = pick('databaseUrl', 'IXVAULT_DATABASE_URL');
   if (databaseUrl) config.databaseUrl = databaseUrl;
   return config;
+}
+
+function isSet(value: string | undefined): boolean {
+  return ['1', 'true', 'yes'].includes((value ?? '').toLowerCase());
+}
+
+/**
+ * How a server runs: alone on embedded SQLite, alone on PostgreSQL, or as a
+ * node of a cluster. Several nodes on one PostgreSQL database need Redis:
+ * without it each node keeps CometD sessions, held Genesys results,
+ * referenceIds and rate limits to itself, and a result computed on one node
+ * never reaches a session on another. So a PostgreSQL server without Redis
+ * refuses to start unless told it is the only node.
+ */
+export type Topology = 'embedded' | 'single-node' | 'cluster';
+
+export function topologyOf(config: ServerConfig): Topology {
+  if (config.redisUrl) {
+    if (!config.databaseUrl)
+      throw new Error('--redis-url is for the nodes of a cluster, which share one PostgreSQL database: give --database-url too');
+    return 'cluster';
+  }
+  if (!config.databaseUrl) return 'embedded';
+  if (config.singleNode) return 'single-node';
+  throw new Error(
+    'a server on PostgreSQL (--database-url) may share its database with other ixvault nodes, but without Redis ' +
+      'each node keeps CometD sessions, held Genesys results, referenceIds and rate limits to itself: results computed ' +
+      'on one node would never reach sessions on another. Give --redis-url redis://HOST:6379 (env IXVAULT_REDIS_URL) ' +
+      'for a cluster, or --single-node (env IXVAULT_SINGLE_NODE=1) if this is the only ixvault on this database.',
+  );
 }
 
 /**

@@ -9,6 +9,10 @@ import { Directory, type PrincipalsConfig } from './auth/directory.js';
 import { deriveKeys, type Keys, loadSecret } from './auth/secrets.js';
 import type { BlobStore, SweepReport } from './blobs/blob-store.js';
 import { FsBlobStore } from './blobs/fs-blob-store.js';
+import type { Coordination } from './cluster/coordination.js';
+import { LocalCoordination } from './cluster/local.js';
+import { ErasureService } from './services/erasures.js';
+import { EXPORT_DEFAULTS, type ExportOptions, ExportService } from './services/exports.js';
 import { Vault } from './services/vault.js';
 import { connect, type StoreConnection } from './store/database.js';
 import { migrate } from './store/migrator.js';
@@ -16,6 +20,8 @@ import { migrate } from './store/migrator.js';
 export interface RuntimeOptions {
   dataDir: string;
   databaseUrl?: string | undefined;
+  /** redis://… : what the nodes of a cluster share (src/cluster); otherwise kept in this process. */
+  redisUrl?: string | undefined;
   principals: PrincipalsConfig;
   maxContentBytes: number;
   /** Time budget of a full-text search (DEFAULT_SEARCH_BUDGET_MS when absent). */
@@ -30,6 +36,8 @@ export interface RuntimeOptions {
    * `intervalMs`; `false` turns it off (tests that sweep explicitly).
    */
   sweep?: false | { intervalMs?: number; tempGraceMs?: number; blobGraceMs?: number };
+  /** Export jobs (root: DATA/exports by default). They run in the background once `exports.start()` is called (serve). */
+  exports?: Partial<ExportOptions>;
   /** Where the runtime reports what it did on its own (adoptions, sweeps); stderr by default. */
   log?: (message: string) => void;
 }
@@ -41,9 +49,13 @@ export interface Runtime {
   store: StoreConnection;
   blobs: BlobStore;
   vault: Vault;
+  erasures: ErasureService;
+  exports: ExportService;
   auth: Authenticator;
   directory: Directory;
   keys: Keys;
+  /** What this node shares with the others of its cluster (in memory when it runs alone). */
+  coordination: Coordination;
   migrationsApplied: string[];
   /** Runs the crash-hygiene sweep now (see RuntimeOptions.sweep) and logs what it removed. */
   sweep(options?: Partial<typeof SWEEP_DEFAULTS>): Promise<SweepReport>;
@@ -55,6 +67,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (options.databaseUrl) connectOptions.databaseUrl = options.databaseUrl;
   if (options.poolSize) connectOptions.poolSize = options.poolSize;
   const store = connect(connectOptions);
+  let coordination: Coordination | undefined;
   try {
     const log = options.log ?? ((message: string) => process.stderr.write(`ixvault: ${message}\n`));
     const migrationsApplied = await migrate(store, { allowDdl: options.migrate !== false });
@@ -64,11 +77,18 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     await blobs.init();
     const directory = await Directory.fromConfig(options.principals);
     const keys = deriveKeys(await loadSecret(options.dataDir, options.secret));
+    // ioredis loads only for a cluster node.
+    coordination = options.redisUrl
+      ? await (await import('./cluster/redis.js')).RedisCoordination.connect(options.redisUrl)
+      : new LocalCoordination();
     const vault = new Vault(store, blobs, {
       maxContentBytes: options.maxContentBytes,
+      blobLock: coordination.locks,
       ...(options.searchBudgetMs !== undefined ? { searchBudgetMs: options.searchBudgetMs } : {}),
     });
     const auth = new Authenticator(directory, keys);
+    const erasures = new ErasureService(vault, keys.receipt);
+    const exports = new ExportService(vault, { root: join(options.dataDir, 'exports'), ...EXPORT_DEFAULTS, ...options.exports });
     let running: Promise<SweepReport> | undefined;
     const sweep = (overrides: Partial<typeof SWEEP_DEFAULTS> = {}) => {
       const settings = { ...SWEEP_DEFAULTS, ...(options.sweep || {}), ...overrides };
@@ -92,12 +112,15 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     const close = async () => {
       if (timer) clearInterval(timer);
+      await exports.stop();
       await running?.catch(() => undefined);
       await store.close();
+      await coordination?.close();
     };
-    return { store, blobs, vault, auth, directory, keys, migrationsApplied, sweep, close };
+    return { store, blobs, vault, erasures, exports, auth, directory, keys, coordination, migrationsApplied, sweep, close };
   } catch (err) {
     await store.close().catch(() => {});
+    await coordination?.close().catch(() => {});
     throw err;
   }
 }

@@ -59,9 +59,12 @@ export class DesktopClient {
     });
   }
 
-  /** POSTs an operation and resolves with its CometD result. */
-  async request(path: string, body: unknown, timeoutMs = 30_000): Promise<HistoryResult> {
-    const res = await fetch(`${this.baseUrl}${path}`, {
+  /**
+   * POSTs an operation and resolves with its CometD result. `origin`: where
+   * the POST goes (by default where the session is; in a cluster, another node).
+   */
+  async request(path: string, body: unknown, timeoutMs = 30_000, origin = this.baseUrl): Promise<HistoryResult> {
+    const res = await fetch(`${origin}${path}`, {
       method: 'POST',
       headers: { authorization: this.authorization, 'content-type': 'application/json' },
       body: JSON.stringify(body),

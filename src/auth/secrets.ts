@@ -1,5 +1,5 @@
 /**
- * The deployment secret signs bearer tokens, session cookies and page cursors
+ * The deployment secret signs bearer tokens, session cookies, page cursors and erasure receipts
  * (each with its own derived key). It comes from IXVAULT_SECRET or a file in
  * the data directory created on first start, so tokens survive a restart.
  */
@@ -15,6 +15,8 @@ export interface Keys {
   token: Uint8Array;
   session: Uint8Array;
   cursor: Uint8Array;
+  /** Signs erasure receipts and keys the digest of an erased subject. */
+  receipt: Uint8Array;
 }
 
 export async function loadSecret(dataDir: string, fromEnv?: string): Promise<Buffer> {
@@ -77,5 +79,10 @@ function checked(secret: Buffer, source: string): Buffer {
 
 export function deriveKeys(secret: Uint8Array): Keys {
   const derive = (label: string) => new Uint8Array(createHmac('sha256', secret).update(label).digest());
-  return { token: derive('ixvault/token'), session: derive('ixvault/session'), cursor: derive('ixvault/cursor') };
+  return {
+    token: derive('ixvault/token'),
+    session: derive('ixvault/session'),
+    cursor: derive('ixvault/cursor'),
+    receipt: derive('ixvault/receipt'),
+  };
 }

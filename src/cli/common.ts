@@ -16,13 +16,19 @@ export interface StoreFlags {
   databaseUrl?: string;
   /** false with `serve --no-migrate`. */
   migrate?: boolean;
+  exportDir?: string;
+  /** `serve` only. */
+  redisUrl?: string;
+  singleNode?: boolean;
+  dbPoolSize?: string;
 }
 
 export function addStoreOptions(command: Command): Command {
   return command
     .option('--data <dir>', 'data directory: SQLite files, blobs, secret (env IXVAULT_DATA)', undefined)
     .option('--config <file>', 'principals file, JSON or YAML (env IXVAULT_CONFIG)')
-    .option('--database-url <url>', 'PostgreSQL URL instead of embedded SQLite (env IXVAULT_DATABASE_URL)');
+    .option('--database-url <url>', 'PostgreSQL URL instead of embedded SQLite (env IXVAULT_DATABASE_URL)')
+    .option('--export-dir <dir>', 'where export jobs write in embedded mode (env IXVAULT_EXPORT_DIR; default DATA/exports)');
 }
 
 export function configOf(
@@ -38,6 +44,10 @@ export function configOf(
     resultTtlMs: flags.resultTtlMs,
     searchBudgetMs: flags.searchBudgetMs,
     migrate: flags.migrate,
+    exportDir: flags.exportDir,
+    redisUrl: flags.redisUrl,
+    singleNode: flags.singleNode,
+    poolSize: flags.dbPoolSize,
   });
 }
 
@@ -83,6 +93,14 @@ export async function openFromFlags(
     searchBudgetMs: config.searchBudgetMs,
     secret: process.env.IXVAULT_SECRET,
     migrate: config.migrate,
+    exports: {
+      root: config.exportDir,
+      pollMs: config.exportPollMs,
+      leaseMs: config.exportLeaseMs,
+      batchSize: config.exportBatchSize,
+    },
+    redisUrl: config.redisUrl,
+    ...(config.poolSize ? { poolSize: config.poolSize } : {}),
   });
   return { runtime, config };
 }

@@ -6,7 +6,9 @@
  */
 import { Command } from 'commander';
 import { registerArchive } from './archive.js';
+import { registerAudit } from './audit.js';
 import { registerDemo } from './demo.js';
+import { registerExport } from './export.js';
 import { registerImport } from './import.js';
 import { registerMigrate } from './migrate.js';
 import { registerPrincipals } from './principals.js';
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerImport(program);
   registerDemo(program);
   registerArchive(program);
+  registerAudit(program);
+  registerExport(program);
   registerMigrate(program);
   registerToken(program);
   registerPrincipals(program);

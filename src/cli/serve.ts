@@ -1,7 +1,7 @@
 /** `ixvault serve`: the HTTP server; with --demo, a demo tenant and demo data on first start. */
 import type { Command } from 'commander';
 import type { PrincipalsConfig } from '../auth/directory.js';
-import { resolveEdgeLimits } from '../config.js';
+import { resolveEdgeLimits, type Topology, topologyOf } from '../config.js';
 import { LOG_FORMATS, type LogFormat } from '../logging.js';
 import { addStoreOptions, configOf, demoPrincipalsFile, loadPrincipals, openFromFlags } from './common.js';
 import { Progress } from './progress.js';
@@ -62,6 +62,15 @@ export function registerServe(program: Command): void {
       .option('--password-workers <n>', 'threads verifying passwords (env IXVAULT_PASSWORD_WORKERS)')
       .option('--password-queue <n>', 'password checks that may wait for a thread; more get 429 (env IXVAULT_PASSWORD_QUEUE)')
       .option(
+        '--redis-url <url>',
+        'Redis shared by the nodes of a cluster: CometD results across nodes, held results, referenceIds, rate limits, locks (env IXVAULT_REDIS_URL)',
+      )
+      .option(
+        '--single-node',
+        'on PostgreSQL without --redis-url: this is the only ixvault on the database (env IXVAULT_SINGLE_NODE=1)',
+      )
+      .option('--db-pool-size <n>', 'PostgreSQL connections of this node (env IXVAULT_DB_POOL_SIZE; default 10)')
+      .option(
         '--no-migrate',
         'never change the database schema; refuse to start if migrations are pending (e.g. a Citus worker node; env IXVAULT_NO_MIGRATE=1)',
       )
@@ -75,6 +84,8 @@ export function registerServe(program: Command): void {
       ),
   ).action(async (flags) => {
     const config = configOf(flags);
+    // Before anything opens: a PostgreSQL node without Redis must say it runs alone.
+    const topology = topologyOf(config);
     const limits = resolveEdgeLimits({
       ...flags,
       corsOrigins: flags.corsOrigin,
@@ -133,12 +144,9 @@ export function registerServe(program: Command): void {
       await runtime.close();
       throw err;
     });
-    printBanner(
-      server.url,
-      config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`,
-      demoFile ? principals : undefined,
-      demoFile,
-    );
+    // Export jobs run in servers only: every server takes due jobs, one process per job (a lease).
+    runtime.exports.start();
+    printBanner(server.url, describeTopology(topology, config.dataDir), demoFile ? principals : undefined, demoFile);
     let signals = 0;
     const shutdown = (signal: string) => {
       signals++;
@@ -155,6 +163,17 @@ export function registerServe(program: Command): void {
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
   });
+}
+
+function describeTopology(topology: Topology, dataDir: string): string {
+  switch (topology) {
+    case 'embedded':
+      return `SQLite in ${dataDir}`;
+    case 'single-node':
+      return 'PostgreSQL, single node: sessions, held results and referenceIds in this process';
+    case 'cluster':
+      return 'PostgreSQL, cluster node: shared state in Redis';
+  }
 }
 
 function printBanner(url: string, database: string, demo: PrincipalsConfig | undefined, demoFile: string | undefined) {

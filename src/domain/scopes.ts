@@ -60,7 +60,17 @@ export const OPERATIONS = {
     scopes: ['interactions:write'],
   },
   'audit.read': {
-    summary: 'read the audit log of deletions',
+    summary: 'search, export and verify the audit log (reads, exports, erasures, deletions)',
+    roles: ['admin'],
+    scopes: [],
+  },
+  'erasure.run': {
+    summary: 'erase a data subject (signed receipt) and read erasure receipts',
+    roles: ['admin'],
+    scopes: [],
+  },
+  'export.manage': {
+    summary: 'create, list, read and cancel export jobs',
     roles: ['admin'],
     scopes: [],
   },

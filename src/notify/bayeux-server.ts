@@ -14,6 +14,8 @@ import { ChannelMap } from './channels.js';
 import { type FayeAdapter, type FayeClient, faye } from './faye.js';
 import { SessionAuthentication } from './handshake-authentication.js';
 import { gateRequest, type HttpGateOptions } from './http-gate.js';
+import type { HoldLimits, NotificationHub } from './hub.js';
+import { LocalHub } from './local-hub.js';
 import type { Delivery, Notifier, Recipient } from './notifier.js';
 import { Sessions } from './sessions.js';
 import { acceptWebSocket } from './websocket.js';
@@ -34,6 +36,8 @@ export interface BayeuxServerOptions {
   heldBytes: number;
   /** Body limits, origins and JSON-P; the body limit also bounds a websocket frame. */
   gate: HttpGateOptions;
+  /** Where results travel and wait (default: this process's memory, LocalHub); a cluster passes Redis's. */
+  hub?: (limits: HoldLimits) => NotificationHub;
 }
 
 /** Results kept per recipient and channel while nobody listens. */
@@ -43,6 +47,7 @@ export class BayeuxServer implements Notifier {
   private readonly adapter: FayeAdapter;
   private readonly channels: ChannelMap;
   private readonly sessions: Sessions;
+  private readonly hub: NotificationHub;
   private readonly sweeper: NodeJS.Timeout;
   private readonly log: FastifyBaseLogger;
   private readonly authentication: SessionAuthentication;
@@ -60,37 +65,50 @@ export class BayeuxServer implements Notifier {
     this.log = options.log;
     this.channels = new ChannelMap(options.channels);
     this.gate = options.gate;
-    this.sessions = new Sessions({
+    this.sessions = new Sessions();
+    const limits: HoldLimits = {
       holdMs: options.holdMs,
       maxHeld: MAX_HELD,
       maxHeldBytesPerChannel: options.heldBytesPerRecipient,
       maxHeldBytes: options.heldBytes,
+    };
+    this.hub = options.hub ? options.hub(limits) : new LocalHub(limits);
+    // A message for a channel this process listens on, computed here or on another node.
+    this.hub.onMessage((channel, data) => {
+      if (!this.closing && this.sessions.hasListeners(channel)) this.publish(channel, data);
     });
     this.adapter = new faye.NodeAdapter({ mount: options.mount, timeout: options.timeoutSeconds, engine: { interval: 0 } });
     this.authentication = new SessionAuthentication(options.auth, this.sessions, options.log);
     this.adapter.addExtension(this.authentication);
     this.adapter.addExtension(new ChannelPolicy(this.channels, this.sessions));
     this.adapter.on('subscribe', (clientId, channel) => this.subscribed(clientId, channel));
-    this.adapter.on('unsubscribe', (clientId, channel) => this.sessions.unsubscribed(clientId, channel));
-    this.adapter.on('disconnect', (clientId) => this.sessions.closed(clientId));
-    this.sweeper = setInterval(() => this.sessions.sweep(), Math.min(Math.max(options.holdMs, 1000), 30_000));
+    this.adapter.on('unsubscribe', (clientId, channel) => {
+      if (this.sessions.unsubscribed(clientId, channel)) this.unlisten(channel);
+    });
+    this.adapter.on('disconnect', (clientId) => {
+      for (const channel of this.sessions.closed(clientId)) this.unlisten(channel);
+    });
+    this.sweeper = setInterval(
+      () => this.hub.sweep().catch((error: Error) => this.log.warn({ error: error.message }, 'sweeping held results failed')),
+      Math.min(Math.max(options.holdMs, 1000), 30_000),
+    );
     this.sweeper.unref();
   }
 
-  deliver(recipient: Recipient, channel: string, data: Record<string, unknown>, force = false): Delivery {
+  async deliver(recipient: Recipient, channel: string, data: Record<string, unknown>, force = false): Promise<Delivery> {
     if (this.closing) return 'refused';
-    const target = this.channels.privateOf(recipient, channel);
-    if (this.sessions.hasListeners(target)) {
-      this.publish(target, data);
-      return 'published';
-    }
-    if (!this.sessions.hold(target, data, force)) return 'refused';
-    this.events.emit('held', data);
-    return 'held';
+    const delivery = await this.hub.deliver(this.channels.privateOf(recipient, channel), data, force);
+    if (delivery === 'held') this.events.emit('held', data);
+    return delivery;
   }
 
-  heldBytes(recipient: Recipient, channel: string): number {
-    return this.sessions.heldBytes(this.channels.privateOf(recipient, channel));
+  deliverHere(recipient: Recipient, channel: string, data: Record<string, unknown>): void {
+    const target = this.channels.privateOf(recipient, channel);
+    if (!this.closing && this.sessions.hasListeners(target)) this.publish(target, data);
+  }
+
+  heldBytes(recipient: Recipient, channel: string): Promise<number> {
+    return this.hub.heldBytes(this.channels.privateOf(recipient, channel));
   }
 
   listening(channel: string): Recipient[] {
@@ -126,19 +144,38 @@ export class BayeuxServer implements Notifier {
     });
   }
 
-  /** Answers held long-polls, closes websockets and forgets every session. */
-  close(): void {
+  /** Answers held long-polls, closes websockets and forgets every session; held results stay with the hub. */
+  async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.sweeper);
     this.publisher?.disconnect();
     this.adapter.close();
+    await this.hub.close();
   }
 
+  /** The first session of this process on a private channel: listen on it, and publish what was held for it. */
   private subscribed(clientId: string, channel: string): void {
-    if (!this.channels.isPrivate(channel)) return;
-    this.sessions.subscribed(clientId, channel);
-    for (const data of this.sessions.release(channel)) this.publish(channel, data);
+    if (!this.channels.isPrivate(channel) || !this.sessions.subscribed(clientId, channel)) return;
+    this.hub.listen(channel).then(
+      (held) => {
+        for (const data of held) {
+          if (this.sessions.hasListeners(channel)) this.publish(channel, data);
+          // The session left while its held results were fetched: hand them back (to another node's session, or held).
+          else void this.hub.deliver(channel, data, true).catch(() => undefined);
+        }
+      },
+      (error: Error) =>
+        this.log.error({ channel: this.channels.publicOf(channel), error: error.message }, 'CometD listen failed'),
+    );
+  }
+
+  private unlisten(channel: string): void {
+    this.hub
+      .unlisten(channel)
+      .catch((error: Error) =>
+        this.log.warn({ channel: this.channels.publicOf(channel), error: error.message }, 'CometD unlisten failed'),
+      );
   }
 
   private publish(channel: string, data: Record<string, unknown>): void {

@@ -1,7 +1,7 @@
 /** Notifications on `/api/v2/notifications`: the Bayeux server mounted on the app's HTTP server. */
 import type { FastifyInstance } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
-import { BayeuxServer } from './bayeux-server.js';
+import { BayeuxServer, type BayeuxServerOptions } from './bayeux-server.js';
 import type { HttpGateOptions } from './http-gate.js';
 import type { Notifier } from './notifier.js';
 
@@ -22,6 +22,7 @@ export interface NotificationsOptions {
   heldBytesPerRecipient: number;
   heldBytes: number;
   gate: HttpGateOptions;
+  hub?: BayeuxServerOptions['hub'];
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * What a facade needs from notifications: hand a message to every session of
- * one principal. Kept this small so that a fan-out between several ixvault
- * processes (Redis pub/sub) can implement it later without touching facades.
+ * one principal, on whichever node of a cluster the session lives (the hub,
+ * hub.ts, carries it there). Asynchronous because a cluster asks Redis.
  */
 import type { Principal } from '../domain/principal.js';
 
@@ -22,9 +22,15 @@ export interface Notifier {
    * session of the recipient subscribes, unless that would pass a byte cap
    * (`refused`); `force` holds a short notice past the byte caps.
    */
-  deliver(recipient: Recipient, channel: string, data: Record<string, unknown>, force?: boolean): Delivery;
-  /** Bytes of messages on `channel` waiting for a session of the recipient. */
-  heldBytes(recipient: Recipient, channel: string): number;
+  deliver(recipient: Recipient, channel: string, data: Record<string, unknown>, force?: boolean): Promise<Delivery>;
+  /** Bytes of messages on `channel` waiting for a session of the recipient (on any node). */
+  heldBytes(recipient: Recipient, channel: string): Promise<number>;
+  /**
+   * Publishes to the recipient's sessions in this process only, now or never:
+   * for messages every node produces for its own sessions (the live feed),
+   * which through the hub would reach a session once per node.
+   */
+  deliverHere(recipient: Recipient, channel: string, data: Record<string, unknown>): void;
   /** The recipients with a session subscribed to `channel` (in this process). */
   listening(channel: string): Recipient[];
 }

@@ -5,6 +5,8 @@
  */
 import type { Readable } from 'node:stream';
 import { type BlobStore, BlobTooLarge, type ByteRange, type SweepOptions, type SweepReport } from '../blobs/blob-store.js';
+import type { KeyedLock } from '../cluster/coordination.js';
+import type { ChainedAuditEntry } from '../domain/audit.js';
 import { toCanonicalJson } from '../domain/canonical.js';
 import { validateContentMeta } from '../domain/content.js';
 import { CODES, errors, type FieldProblem, isVaultError } from '../domain/errors.js';
@@ -22,7 +24,8 @@ import {
   validateInteraction,
 } from '../domain/validate.js';
 import { ArchiveRepository } from '../store/archive-repository.js';
-import { type AuditEntry, ContentRepository } from '../store/content-repository.js';
+import { type AuditFilter, type AuditPage, AuditRepository, type VerifyReport } from '../store/audit-repository.js';
+import { ContentRepository } from '../store/content-repository.js';
 import type { StoreConnection } from '../store/database.js';
 import { InteractionRepository, type UpsertOutcome } from '../store/interaction-repository.js';
 import { type SearchOptions, type SearchPage, SearchRepository } from '../store/search-repository.js';
@@ -30,6 +33,8 @@ import { ContactService } from './contacts.js';
 import { KeyLock } from './key-lock.js';
 
 export const MAX_BATCH = 1000;
+/** How the audit log names an interaction's messages (its transcript) as the item read: `#` is in no content key. */
+export const TRANSCRIPT_KEY = '#messages';
 /**
  * Time one sweep spends walking blob folders beyond those that changed since
  * the previous sweep: a very large store is covered over several sweeps.
@@ -40,6 +45,12 @@ export interface VaultOptions {
   maxContentBytes: number;
   /** A text search's time budget (DEFAULT_SEARCH_BUDGET_MS when absent). */
   searchBudgetMs?: number;
+  /**
+   * Serializes publication and release of one blob (tenant and hash). In one
+   * process by default; a cluster passes its Redis lock, for blob stores whose
+   * publish/release protocol needs exclusion across nodes.
+   */
+  blobLock?: KeyedLock;
 }
 
 export interface ContentUpload {
@@ -77,8 +88,9 @@ export class Vault {
   readonly searches: SearchRepository;
   readonly content: ContentRepository;
   readonly archive: ArchiveRepository;
+  readonly audits: AuditRepository;
   readonly contacts: ContactService;
-  private readonly blobLock = new KeyLock();
+  private readonly blobLock: KeyedLock;
   private readonly ingestListeners = new Set<IngestListener>();
 
   constructor(
@@ -88,8 +100,10 @@ export class Vault {
   ) {
     this.interactions = new InteractionRepository(store);
     this.searches = new SearchRepository(store, this.interactions);
-    this.content = new ContentRepository(store, this.interactions);
+    this.audits = new AuditRepository(store);
+    this.content = new ContentRepository(store, this.interactions, this.audits);
     this.archive = new ArchiveRepository(store);
+    this.blobLock = options.blobLock ?? new KeyLock();
     this.contacts = new ContactService(store);
   }
 
@@ -246,6 +260,43 @@ export class Vault {
     return found;
   }
 
+  /**
+   * An interaction read with its messages or email body — a chat's transcript is content —
+   * (native GET /interactions/{id}, Genesys GetInteractionContent): a record
+   * with messages is audited as a content read, one principal's reads of one
+   * transcript within a minute coalesced like Range reads. `admit` runs first:
+   * a record the facade then refuses is not delivered, so not audited.
+   */
+  async getWithTranscript(
+    principal: Principal,
+    idOrGuid: string,
+    source: Source = 'main',
+    admit?: (record: InteractionWithDetails) => void,
+  ): Promise<InteractionWithDetails> {
+    const found = await this.get(principal, idOrGuid, source);
+    admit?.(found);
+    const hasBody = found.email?.text !== undefined || found.email?.html !== undefined;
+    if (found.messages.length === 0 && !hasBody) return found;
+    await this.audits.append(
+      principal.tenant.id,
+      {
+        atMs: Date.now(),
+        actor: describePrincipal(principal),
+        action: 'content.read',
+        interactionId: found.id,
+        contentKey: TRANSCRIPT_KEY,
+        detail: {
+          messages: found.messages.length,
+          ...(hasBody ? { emailBody: true } : {}),
+          ...(source === 'archive' ? { source } : {}),
+        },
+      },
+      undefined,
+      { coalesceRead: true },
+    );
+    return found;
+  }
+
   async search(principal: Principal, query: InteractionSearch, options: SearchOptions = {}): Promise<SearchPage> {
     authorize(principal, 'interaction.read');
     const budget = this.options.searchBudgetMs === undefined ? {} : { budgetMs: this.options.searchBudgetMs };
@@ -255,12 +306,18 @@ export class Vault {
   /** Deletes an interaction and its content; bytes no longer referenced are removed. */
   async delete(principal: Principal, idOrGuid: string, action = 'interaction.delete'): Promise<{ id: string; guid: string }> {
     authorize(principal, 'interaction.delete');
-    return this.deleteInteraction(principal, idOrGuid, action);
+    const { id, guid } = await this.deleteInteraction(principal, idOrGuid, action);
+    return { id, guid };
   }
 
-  private async deleteInteraction(principal: Principal, idOrGuid: string, action: string) {
+  /**
+   * THE deletion of an interaction, whatever asks for it (native, Vonage single
+   * and batch, erasure): record, agents, attributes, messages and content rows
+   * in one transaction with its audit entry, then the bytes nobody references.
+   */
+  async deleteInteraction(principal: Principal, idOrGuid: string, action: string, source: Source = 'main') {
     // Audited in the deletion's own transaction: a crash leaves it deleted and audited, or neither.
-    const removed = await this.interactions.delete(visibilityOf(principal), idOrGuid, 'main', (trx, deleted) =>
+    const removed = await this.interactions.delete(visibilityOf(principal), idOrGuid, source, (trx, deleted) =>
       this.content.audit(
         principal.tenant.id,
         {
@@ -275,7 +332,7 @@ export class Vault {
     );
     if (!removed) throw errors.interactionNotFound(idOrGuid);
     for (const sha of new Set(removed.sha256s)) await this.releaseBlob(principal.tenant.id, sha);
-    return { id: removed.id, guid: removed.guid };
+    return removed;
   }
 
   /**
@@ -381,7 +438,28 @@ export class Vault {
       throw errors.contentNotFound(idOrGuid, contentKey);
     }
     const tenantId = principal.tenant.id;
-    return { ...found, read: (range) => this.blobs.open(tenantId, found.item.sha256, range) };
+    const read = async (range?: ByteRange) => {
+      // Audited before a byte leaves; one principal's Range reads of one item within a minute make one entry.
+      await this.audits.append(
+        tenantId,
+        {
+          atMs: Date.now(),
+          actor: describePrincipal(principal),
+          action: 'content.read',
+          interactionId: found.interactionId,
+          contentKey: found.item.contentKey,
+          detail: {
+            sha256: found.item.sha256,
+            ...(range ? { range: `${range.start}-${range.end}` } : {}),
+            ...(source === 'archive' ? { source } : {}),
+          },
+        },
+        undefined,
+        { coalesceRead: range !== undefined },
+      );
+      return this.blobs.open(tenantId, found.item.sha256, range);
+    };
+    return { ...found, read };
   }
 
   async deleteContent(principal: Principal, idOrGuid: string, contentKey: string): Promise<void> {
@@ -407,9 +485,32 @@ export class Vault {
     await this.releaseBlob(principal.tenant.id, removed.sha256);
   }
 
-  async auditLog(principal: Principal, options: { sinceMs?: number; limit: number }): Promise<AuditEntry[]> {
+  /** The tenant's audit log, newest first, by principal, interaction, action and time. */
+  async auditSearch(
+    principal: Principal,
+    filter: AuditFilter,
+    page: { limit: number; beforeChainNo?: number },
+  ): Promise<AuditPage> {
     authorize(principal, 'audit.read');
-    return this.content.auditLog(principal.tenant.id, options);
+    return this.audits.search(principal.tenant.id, filter, page);
+  }
+
+  /** Every matching entry, oldest first, for an export; the export itself is audited first. */
+  async auditExport(principal: Principal, filter: AuditFilter): Promise<AsyncGenerator<ChainedAuditEntry>> {
+    authorize(principal, 'audit.read');
+    await this.audits.append(principal.tenant.id, {
+      atMs: Date.now(),
+      actor: describePrincipal(principal),
+      action: 'audit.export',
+      interactionId: '',
+      detail: { filter: { ...filter } },
+    });
+    return this.audits.scan(principal.tenant.id, filter);
+  }
+
+  async auditVerify(principal: Principal): Promise<VerifyReport> {
+    authorize(principal, 'audit.read');
+    return this.audits.verify(principal.tenant.id);
   }
 
   private releaseBlob(tenantId: string, sha256: string): Promise<void> {

@@ -1,29 +1,23 @@
-/** Content item metadata (the bytes live in the blob store) and the audit log of deletions. */
+/** Content item metadata (the bytes live in the blob store). */
 import { sql, type Transaction } from 'kysely';
+import type { AuditEntry } from '../domain/audit.js';
 import { errors } from '../domain/errors.js';
 import type { ContentItem } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { Source } from '../domain/search.js';
 import type { TextPart } from '../domain/texts.js';
+import type { AuditRepository } from './audit-repository.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import type { InteractionRepository } from './interaction-repository.js';
 import { contentToRow, rowToContent } from './rows.js';
 import type { Database } from './schema.js';
 
-export interface AuditEntry {
-  atMs: number;
-  actor: string;
-  action: string;
-  interactionId: string;
-  contentKey?: string;
-  detail: Record<string, unknown>;
-}
-
 export class ContentRepository {
   constructor(
     private readonly store: StoreConnection,
     private readonly interactions: InteractionRepository,
+    private readonly audits: AuditRepository,
   ) {}
 
   /**
@@ -175,51 +169,11 @@ export class ContentRepository {
   }
 
   /**
-   * Appends an entry; its sequence number orders entries of the same millisecond
-   * (on Citus: of one node, docs/SCALING.md).
+   * Appends an audit entry to the tenant's chain (AuditRepository.append).
    * `root`: the write transaction of the change being audited, so that the
    * entry commits with it or not at all; without it, a transaction of its own.
    */
   async audit(tenantId: string, entry: AuditEntry, root?: Transaction<Database>): Promise<void> {
-    if (!root) return this.store.write((own) => this.audit(tenantId, entry, own));
-    const seq = await this.store.impl.auditSeq(root);
-    await this.store
-      .on(root, 'main')
-      .insertInto('audit_log')
-      .values({
-        tenant_id: tenantId,
-        at_ms: entry.atMs,
-        seq,
-        actor: entry.actor,
-        action: entry.action,
-        interaction_id: entry.interactionId,
-        content_key: entry.contentKey ?? null,
-        detail: JSON.stringify(entry.detail),
-      })
-      .execute();
-  }
-
-  async auditLog(tenantId: string, options: { sinceMs?: number; limit: number }): Promise<AuditEntry[]> {
-    const rows = await this.store
-      .in('main')
-      .selectFrom('audit_log')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('at_ms', '>=', options.sinceMs ?? 0)
-      .orderBy('at_ms', 'desc')
-      .orderBy('seq', 'desc')
-      .limit(options.limit)
-      .execute();
-    return rows.map((r) => {
-      const entry: AuditEntry = {
-        atMs: r.at_ms,
-        actor: r.actor,
-        action: r.action,
-        interactionId: r.interaction_id,
-        detail: JSON.parse(r.detail) as Record<string, unknown>,
-      };
-      if (r.content_key !== null) entry.contentKey = r.content_key;
-      return entry;
-    });
+    await this.audits.append(tenantId, entry, root);
   }
 }

@@ -86,7 +86,16 @@ export interface StoreDialect {
   bind<D extends Kysely<Database>>(db: D, source: Source): D;
   table: TableOf;
   /** `create index` for a logical store's table. */
-  createIndex(db: Kysely<Database>, source: Source, name: string, table: string, columns: string[]): Promise<void>;
+  createIndex(
+    db: Kysely<Database>,
+    source: Source,
+    name: string,
+    table: string,
+    columns: string[],
+    options?: { unique?: boolean },
+  ): Promise<void>;
+  /** A logical store's table as named without a schema (SQLite: the archive's prefix). */
+  tableName(source: Source, table: string): string;
   /** Whether read-modify-write steps must lock the rows they read (`for update`). */
   readonly lockRows: boolean;
   /** Runs `work` in a write transaction (see the module comment). */

@@ -25,6 +25,7 @@ import * as m002 from './migrations/002-audit-sequence.js';
 import * as m003 from './migrations/003-audit-seq-default.js';
 import * as m004 from './migrations/004-contacts.js';
 import * as m005 from './migrations/005-fulltext.js';
+import * as m007 from './migrations/007-audit-chain.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -35,9 +36,9 @@ export interface MigrationContext {
   dialect: DialectName;
   /** The type of text columns: bytewise collation on PostgreSQL, like SQLite's default. */
   text: 'text' | RawBuilder<unknown>;
-  createIndex(name: string, table: string, columns: string[]): Promise<void>;
-  /** The logical store's physical table of this name, for raw DDL (SQLite's archive tables are prefixed). */
-  table(name: string): RawBuilder<unknown>;
+  createIndex(name: string, table: string, columns: string[], options?: { unique?: boolean }): Promise<void>;
+  /** A table's name in this store as DDL names it without a schema (SQLite's archive tables are prefixed). */
+  tableName(table: string): string;
 }
 
 interface Migration {
@@ -51,6 +52,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '003-audit-seq-default', up: m003.up },
   { name: '004-contacts', up: m004.up },
   { name: '005-fulltext', up: m005.up },
+  { name: '007-audit-chain', up: m007.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];
@@ -270,7 +272,7 @@ function context(store: StoreConnection, db: Transaction<Database>, source: Sour
     source,
     dialect,
     text: dialect === 'postgres' ? sql`text collate "C"` : 'text',
-    createIndex: (name, table, columns) => store.impl.createIndex(db, source, name, table, columns),
-    table: (name) => store.impl.table(source, name as keyof Database),
+    createIndex: (name, table, columns, options) => store.impl.createIndex(db, source, name, table, columns, options),
+    tableName: (table) => store.impl.tableName(source, table),
   };
 }

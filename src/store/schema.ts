@@ -119,6 +119,64 @@ export interface AuditLogTable {
   interaction_id: string;
   content_key: string | null;
   detail: string;
+  /** The entry's place in its tenant's hash chain (1, 2, …), unique per tenant (src/domain/audit.ts). */
+  chain_no: ColumnType<number, number | undefined, number>;
+  prev_hash: ColumnType<string, string | undefined, string>;
+  hash: ColumnType<string, string | undefined, string>;
+}
+
+/** One erasure by data subject; `receipt` is the signed receipt (JWS) once it is done. */
+export interface ErasuresTable {
+  tenant_id: string;
+  id: string;
+  status: 'running' | 'done';
+  requested_by: string;
+  requested_ms: number;
+  finished_ms: number | null;
+  subject: string | null;
+  subject_digest: string;
+  found: string | null;
+  receipt: string | null;
+}
+
+/** An export job; (after_start_ms, after_id) is how far the current run got. */
+export interface ExportJobsTable {
+  tenant_id: string;
+  id: string;
+  status: 'queued' | 'running' | 'scheduled' | 'done' | 'failed' | 'cancelled';
+  schedule: 'hourly' | 'daily' | null;
+  delay_ms: number;
+  filters: string;
+  sink: string;
+  created_by: string;
+  created_ms: number;
+  updated_ms: number;
+  run_no: number;
+  window_from_ms: number | null;
+  window_to_ms: number | null;
+  after_start_ms: number | null;
+  after_id: string | null;
+  next_run_ms: number | null;
+  lease_owner: string | null;
+  lease_until_ms: number;
+  total: number | null;
+  interactions: number;
+  files: number;
+  bytes: number;
+  /** JSON array of { interactionId?, message }. */
+  errors: string;
+}
+
+/** A file an export run wrote and committed; its `line` is the manifest line. */
+export interface ExportFilesTable {
+  tenant_id: string;
+  job_id: string;
+  run_no: number;
+  path: string;
+  interaction_id: string;
+  sha256: string;
+  size: number;
+  line: string;
 }
 
 export interface MigrationsTable {
@@ -148,6 +206,9 @@ export interface Database {
   audit_log: AuditLogTable;
   contacts: ContactsTable;
   contact_identifiers: ContactIdentifiersTable;
+  erasures: ErasuresTable;
+  export_jobs: ExportJobsTable;
+  export_files: ExportFilesTable;
   ixv_migrations: MigrationsTable;
   text_parts: TextPartsTable;
 }

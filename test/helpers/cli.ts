@@ -9,7 +9,8 @@ export interface CliResult {
 
 export function startCli(args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ['bin/ixvault.js', ...args], {
-    env: { ...process.env, ...env },
+    // A test's PostgreSQL server is the only node on its database (a test of the refusal clears this).
+    env: { ...process.env, IXVAULT_SINGLE_NODE: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

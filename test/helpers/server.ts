@@ -81,6 +81,8 @@ export interface TestServerOptions {
   resultTtlMs?: number;
   /** Edge limits; rate limits are off unless given here, so that suites are never throttled. */
   limits?: Partial<EdgeLimits>;
+  /** A cluster node: what nodes share goes to this Redis (with `reuse`, several servers form a cluster). */
+  redisUrl?: string;
 }
 
 export async function createTestDatabase(): Promise<string | undefined> {
@@ -212,6 +214,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     maxContentBytes: options.maxContentBytes ?? 64 * 1024 * 1024,
     secret: 'test-secret-not-for-production-0123456789',
     poolSize: 4,
+    redisUrl: options.redisUrl,
   });
   const server: RunningServer = await startServer(runtime, {
     host: '127.0.0.1',

@@ -54,7 +54,7 @@ const storeArgs = (s: Store) => ['--data', s.dataDir, ...(s.databaseUrl ? ['--da
 function startIxvault(args: string[]): { child: ChildProcess; exited: Promise<void>; output: { text: string } } {
   const child = spawn(process.execPath, ['bin/ixvault.js', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, IXVAULT_SECRET: 'kill-test-secret-kill-test-secret-0123' },
+    env: { ...process.env, IXVAULT_SECRET: 'kill-test-secret-kill-test-secret-0123', IXVAULT_SINGLE_NODE: '1' },
   });
   const output = { text: '' };
   child.stdout?.on('data', (d) => {

@@ -11,6 +11,7 @@ import { connect, type Socket } from 'node:net';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncResults, RESULT_KINDS } from '../../src/api/genesys/async-results.js';
+import { LocalCoordination } from '../../src/cluster/local.js';
 import { isVaultError, type VaultError } from '../../src/domain/errors.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { BayeuxServer } from '../../src/notify/bayeux-server.js';
@@ -187,9 +188,9 @@ describe('caps on Genesys work in progress', () => {
     });
     return { promise, release };
   };
-  const refusal = (start: () => unknown): VaultError => {
+  const refusal = async (start: () => Promise<unknown>): Promise<VaultError> => {
     try {
-      start();
+      await start();
     } catch (err) {
       if (isVaultError(err)) return err;
       throw err;
@@ -209,26 +210,26 @@ describe('caps on Genesys work in progress', () => {
       heldBytes: 1024 * 1024,
       gate: { bodyLimitBytes: 1024, watchBody: () => {}, jsonp: false, isAllowedOrigin: () => false, isCorsOrigin: () => false },
     });
-    const results = new AsyncResults(notifier, log, {
+    const results = new AsyncResults(notifier, new LocalCoordination().sequences, log, {
       pendingSearchesPerPrincipal: 2,
       pendingSearches: 3,
       heldBytesPerPrincipal: 1024,
     });
     const work = [deferred(), deferred(), deferred()];
     const [a, b, c] = [user('a'), user('b'), user('c')];
-    results.start(a, RESULT_KINDS.history, () => (work[0] as ReturnType<typeof deferred>).promise);
-    results.start(a, RESULT_KINDS.history, () => (work[1] as ReturnType<typeof deferred>).promise);
-    const mine = refusal(() => results.start(a, RESULT_KINDS.history, async () => ({})));
+    await results.start(a, RESULT_KINDS.history, () => (work[0] as ReturnType<typeof deferred>).promise);
+    await results.start(a, RESULT_KINDS.history, () => (work[1] as ReturnType<typeof deferred>).promise);
+    const mine = await refusal(() => results.start(a, RESULT_KINDS.history, async () => ({})));
     expect(mine).toMatchObject({ kind: 'too_many_requests', code: 'IXV_BUSY', extra: { retryAfterSeconds: 1 } });
-    results.start(b, RESULT_KINDS.history, () => (work[2] as ReturnType<typeof deferred>).promise);
-    const global = refusal(() => results.start(c, RESULT_KINDS.history, async () => ({})));
+    await results.start(b, RESULT_KINDS.history, () => (work[2] as ReturnType<typeof deferred>).promise);
+    const global = await refusal(() => results.start(c, RESULT_KINDS.history, async () => ({})));
     expect(global.message).toMatch(/too many requests/);
 
     for (const w of work) w.release({ interactions: [] });
     await results.drain();
-    expect(notifier.heldBytes(recipientOf(a), '/v2/ucs/interactions')).toBeGreaterThan(0);
-    expect(results.start(c, RESULT_KINDS.history, async () => ({}))).toBe(1);
+    expect(await notifier.heldBytes(recipientOf(a), '/v2/ucs/interactions')).toBeGreaterThan(0);
+    expect(await results.start(c, RESULT_KINDS.history, async () => ({}))).toBe(1);
     await results.drain();
-    notifier.close();
+    await notifier.close();
   });
 });

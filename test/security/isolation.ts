@@ -420,6 +420,59 @@ export const OPERATIONS: Record<string, Build> = {
     sent: [],
     change: false,
   }),
+  'GET /api/v1/audit/export': (a, v) => ({
+    request: { method: 'GET', url: `/api/v1/audit/export?interactionId=${v.id}`, headers: a.auth },
+    sent: [v.id],
+    change: false,
+  }),
+  'GET /api/v1/audit/verify': (a) => ({
+    request: { method: 'GET', url: '/api/v1/audit/verify', headers: a.auth },
+    sent: [],
+    change: false,
+  }),
+  // An erasure of a foreign subject erases nothing of the caller's tenant and nothing of the other:
+  // a 2xx is the caller's own empty receipt, and damaged() afterwards proves the victim intact.
+  'POST /api/v1/erasures': (a, v) => ({
+    request: {
+      method: 'POST',
+      url: '/api/v1/erasures',
+      headers: json(a),
+      payload: { contactId: v.contactId, emailAddresses: [v.connectFrom] },
+    },
+    sent: [v.contactId, v.connectFrom],
+    change: false,
+  }),
+  'GET /api/v1/erasures/{id}': (a, v) => ({
+    request: { method: 'GET', url: `/api/v1/erasures/${v.guid}`, headers: a.auth },
+    sent: [v.guid],
+    change: false,
+  }),
+  // A job exports the caller's own tenant only; its window holds the victim's start time.
+  'POST /api/v1/exports': (a) => ({
+    request: {
+      method: 'POST',
+      url: '/api/v1/exports',
+      headers: json(a),
+      payload: { startDate: '2025-03-10T00:00:00.000Z', endDate: '2025-03-16T00:00:00.000Z' },
+    },
+    sent: [],
+    change: false,
+  }),
+  'GET /api/v1/exports': (a) => ({
+    request: { method: 'GET', url: '/api/v1/exports', headers: a.auth },
+    sent: [],
+    change: false,
+  }),
+  'GET /api/v1/exports/{id}': (a, v) => ({
+    request: { method: 'GET', url: `/api/v1/exports/${v.guid}`, headers: a.auth },
+    sent: [v.guid],
+    change: false,
+  }),
+  'POST /api/v1/exports/{id}/cancel': (a, v) => ({
+    request: { method: 'POST', url: `/api/v1/exports/${v.guid}/cancel`, headers: a.auth },
+    sent: [v.guid],
+    change: true,
+  }),
   'PUT /api/v1/interactions/{id}/content/{contentKey}': (a, v, _t, pick) => {
     const k = key(v, pick);
     return {

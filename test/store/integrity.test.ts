@@ -396,7 +396,7 @@ describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
     const atMs = Date.now();
     for (let i = 0; i < 30; i++)
       await runtime.vault.content.audit(TENANT, { atMs, actor: 'test', action: `a${i}`, interactionId: 'X', detail: {} });
-    const log = await runtime.vault.content.auditLog(TENANT, { limit: 100 });
+    const log = (await runtime.vault.audits.search(TENANT, {}, { limit: 100 })).entries;
     expect(log.map((e) => e.action)).toEqual(Array.from({ length: 30 }, (_, i) => `a${29 - i}`));
   });
 

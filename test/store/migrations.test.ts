@@ -192,9 +192,12 @@ describe(`migrations (${BACKEND})`, () => {
       expect(runtime.migrationsApplied).toEqual(AFTER_002);
       for (let i = 0; i < 12; i++)
         await runtime.vault.content.audit('t', { atMs, actor: 'new', action: `new${i}`, interactionId: 'X', detail: {} });
-      const log = await runtime.vault.content.auditLog('t', { limit: 100 });
+      const log = (await runtime.vault.audits.search('t', {}, { limit: 100 })).entries;
       const written = [...Array.from({ length: 12 }, (_, i) => `old${i}`), ...Array.from({ length: 12 }, (_, i) => `new${i}`)];
       expect(log.map((e) => e.action)).toEqual(written.reverse());
+      // 007 chained the entries written before it; the new ones continue that chain.
+      expect(await runtime.vault.audits.verify('t')).toMatchObject({ entries: 24, head: { chainNo: 24 } });
+      expect(log.at(-1)).toMatchObject({ chainNo: 1, action: 'old0' });
     } finally {
       await runtime.close();
     }
@@ -233,7 +236,7 @@ describe.runIf(CITUS)('on a Citus cluster (IXVAULT_TEST_CITUS_WORKERS)', () => {
         const atMs = Date.now();
         for (let i = 0; i < 12; i++)
           await runtime.vault.content.audit('t', { atMs, actor: 'worker', action: `w${i}`, interactionId: 'X', detail: {} });
-        const log = await runtime.vault.content.auditLog('t', { limit: 100 });
+        const log = (await runtime.vault.audits.search('t', {}, { limit: 100 })).entries;
         expect(log.map((e) => e.action)).toEqual(Array.from({ length: 12 }, (_, i) => `w${11 - i}`));
       } finally {
         await runtime.close();
@@ -284,6 +287,9 @@ describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () 
       colocated('"ixv_main"."contacts"'),
       colocated('"ixv_main"."content_items"'),
       colocated('"ixv_main"."custom_attributes"'),
+      colocated('"ixv_main"."erasures"'),
+      colocated('"ixv_main"."export_files"'),
+      colocated('"ixv_main"."export_jobs"'),
       colocated('"ixv_main"."interaction_agents"'),
       `select create_reference_table('"ixv_main"."ixv_migrations"')`,
       colocated('"ixv_main"."messages"'),

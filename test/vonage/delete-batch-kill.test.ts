@@ -112,7 +112,7 @@ describe(`Vonage batch deletion killed midway (${BACKEND})`, () => {
     try {
       const visibility = visibilityOf(admin);
       const audited = new Map<string, number>();
-      for (const entry of await runtime.vault.auditLog(admin, { limit: 10_000 })) {
+      for (const entry of (await runtime.vault.auditSearch(admin, {}, { limit: 10_000 })).entries) {
         if (entry.action === 'interaction.delete') audited.set(entry.interactionId, (audited.get(entry.interactionId) ?? 0) + 1);
       }
       const db = runtime.store.in('main');

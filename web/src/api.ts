@@ -75,6 +75,8 @@ export interface SearchPage {
 }
 
 export interface AuditEntry {
+  /** The entry's place in the tenant's hash chain. */
+  chainNo: number;
   at: string;
   actor: string;
   action: string;

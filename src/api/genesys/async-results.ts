@@ -10,6 +10,7 @@
  * refused (429, Retry-After) before any work starts.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import type { Sequences } from '../../cluster/coordination.js';
 import { errors, isVaultError } from '../../domain/errors.js';
 import type { Principal } from '../../domain/principal.js';
 import { type Notifier, type Recipient, recipientOf } from '../../notify/index.js';
@@ -58,24 +59,37 @@ const UNBOUNDED: AsyncLimits = {
 };
 
 export class AsyncResults {
-  /** referenceIds increase per principal, across its sessions, for the life of the process. */
-  private readonly lastReference = new Map<Recipient, number>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Requests admitted and not yet answered on CometD, per principal (this node's work). */
   private readonly pending = new Map<Recipient, number>();
+  private admitted = 0;
 
+  /**
+   * `references`: referenceIds increase per principal, across its sessions,
+   * and in a cluster across nodes and restarts (Redis).
+   */
   constructor(
     private readonly notifier: Notifier,
+    private readonly references: Sequences,
     private readonly log: FastifyBaseLogger,
     private readonly limits: AsyncLimits = UNBOUNDED,
   ) {}
 
-  /** Starts `work` after the current request has been answered; returns the referenceId. */
-  start(principal: Principal, kind: ResultKind, work: () => Promise<Record<string, unknown>>): number {
+  /** Starts `work` after the current request has been answered; resolves with the referenceId. */
+  async start(principal: Principal, kind: ResultKind, work: () => Promise<Record<string, unknown>>): Promise<number> {
     const recipient = recipientOf(principal);
+    // Counted at once, before anything is awaited, so that concurrent requests cannot all pass the caps.
     this.admit(recipient);
-    const referenceId = (this.lastReference.get(recipient) ?? 0) + 1;
-    this.lastReference.set(recipient, referenceId);
     this.pending.set(recipient, (this.pending.get(recipient) ?? 0) + 1);
+    this.admitted++;
+    let referenceId: number;
+    try {
+      await this.admitHeld(recipient);
+      referenceId = await this.references.next(`reference/${recipient}`);
+    } catch (err) {
+      this.finished(recipient);
+      throw err;
+    }
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(work)
       .then(
@@ -83,11 +97,10 @@ export class AsyncResults {
         (err: unknown) => ({ ...frame(referenceId, kind, false), errorMessage: this.describe(err, referenceId) }),
       )
       .then((message) => this.deliver(recipient, referenceId, kind, message))
+      .catch((err: unknown) => this.log.error({ err, referenceId }, 'Genesys result could not be delivered'))
       .finally(() => {
         this.inFlight.delete(job);
-        const left = (this.pending.get(recipient) ?? 1) - 1;
-        if (left > 0) this.pending.set(recipient, left);
-        else this.pending.delete(recipient);
+        this.finished(recipient);
       });
     this.inFlight.add(job);
     return referenceId;
@@ -102,8 +115,12 @@ export class AsyncResults {
     const mine = this.pending.get(recipient) ?? 0;
     if (mine >= this.limits.pendingSearchesPerPrincipal)
       throw errors.busy(`${mine} of your requests are still being answered`, 1);
-    if (this.inFlight.size >= this.limits.pendingSearches) throw errors.busy('the server is answering too many requests', 1);
-    const held = this.notifier.heldBytes(recipient, INTERACTIONS_CHANNEL);
+    if (this.admitted >= this.limits.pendingSearches) throw errors.busy('the server is answering too many requests', 1);
+  }
+
+  private async admitHeld(recipient: Recipient): Promise<void> {
+    if (!Number.isFinite(this.limits.heldBytesPerPrincipal)) return;
+    const held = await this.notifier.heldBytes(recipient, INTERACTIONS_CHANNEL);
     if (held >= this.limits.heldBytesPerPrincipal)
       throw errors.busy(
         `${held} bytes of results are waiting for a CometD session of yours; subscribe to ${INTERACTIONS_CHANNEL} to receive them`,
@@ -111,10 +128,22 @@ export class AsyncResults {
       );
   }
 
+  private finished(recipient: Recipient): void {
+    this.admitted--;
+    const left = (this.pending.get(recipient) ?? 1) - 1;
+    if (left > 0) this.pending.set(recipient, left);
+    else this.pending.delete(recipient);
+  }
+
   /** A result nobody can hold any more is replaced by a notice naming it, so the client does not wait for it forever. */
-  private deliver(recipient: Recipient, referenceId: number, kind: ResultKind, message: Record<string, unknown>): void {
-    if (this.notifier.deliver(recipient, INTERACTIONS_CHANNEL, message) !== 'refused') return;
-    this.notifier.deliver(
+  private async deliver(
+    recipient: Recipient,
+    referenceId: number,
+    kind: ResultKind,
+    message: Record<string, unknown>,
+  ): Promise<void> {
+    if ((await this.notifier.deliver(recipient, INTERACTIONS_CHANNEL, message)) !== 'refused') return;
+    await this.notifier.deliver(
       recipient,
       INTERACTIONS_CHANNEL,
       { ...frame(referenceId, kind, false), errorMessage: 'Result dropped: too many results are waiting for a CometD session' },

@@ -76,7 +76,7 @@ export function startCallUpdate(
   { vault, results }: { vault: Vault; results: AsyncResults },
   id: string,
   body: CallUpdateBody,
-): number {
+): Promise<number> {
   const { principal } = request;
   authorize(principal, 'call.update');
   assertFeature(principal.tenant, 'api-ucs-voice', 'operationName');
@@ -99,7 +99,7 @@ export function startFindPhoneCall(
   request: FastifyRequest,
   { vault, results }: { vault: Vault; results: AsyncResults },
   body: FindPhoneCallBody,
-): number {
+): Promise<number> {
   const { principal } = request;
   authorize(principal, 'call.update');
   assertFeature(principal.tenant, 'api-ucs-voice', 'operationName');

@@ -68,7 +68,7 @@ export async function contactRoutes(app: FastifyInstance, { vault, results }: { 
       if (firstName !== undefined) identification.firstName = firstName;
       if (lastName !== undefined) identification.lastName = lastName;
       checkCriteria(identification);
-      const referenceId = results.start(principal, RESULT_KINDS.identifyContact, async () => {
+      const referenceId = await results.start(principal, RESULT_KINDS.identifyContact, async () => {
         const { contactIds } = await vault.contacts.identify(principal, identification);
         const [contactId] = contactIds;
         if (contactId === undefined)

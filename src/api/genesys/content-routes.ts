@@ -40,16 +40,17 @@ export async function contentRoutes(app: FastifyInstance, { vault, results }: { 
       if (body.operationName !== 'GetInteractionContent')
         return {
           statusCode: GENESYS_STATUS.ok,
-          referenceId: startCallUpdate(request, { vault, results }, request.params.id, body),
+          referenceId: await startCallUpdate(request, { vault, results }, request.params.id, body),
         };
       const { principal } = request;
       assertFeature(principal.tenant, 'api-multimedia', 'operationName');
       const context = resourceContext(request);
       const { id } = request.params;
       const source = body.source ?? 'main';
-      const referenceId = results.start(principal, RESULT_KINDS.content, async () => {
-        const record = await vault.get(principal, id, source);
-        assertMediaAllowed(principal.tenant, record.mediaType, 'id');
+      const referenceId = await results.start(principal, RESULT_KINDS.content, async () => {
+        const record = await vault.getWithTranscript(principal, id, source, (r) =>
+          assertMediaAllowed(principal.tenant, r.mediaType, 'id'),
+        );
         const result: { interaction: Resource; messages?: Resource[] } = {
           interaction: interactionContentResource(record, context),
         };

@@ -32,9 +32,9 @@ type HistoryQueryString = Omit<HistoryParams, 'searchCustomAttributes'> & {
 };
 
 export async function historyRoutes(app: FastifyInstance, { vault, results }: { vault: Vault; results: AsyncResults }) {
-  const start = (request: FastifyRequest, query: HistoryQuery) => ({
+  const start = async (request: FastifyRequest, query: HistoryQuery) => ({
     statusCode: GENESYS_STATUS.ok,
-    referenceId: results.start(request.principal, RESULT_KINDS.history, () =>
+    referenceId: await results.start(request.principal, RESULT_KINDS.history, () =>
       history(vault, request.principal, query, resourceContext(request)),
     ),
   });
@@ -58,7 +58,7 @@ export async function historyRoutes(app: FastifyInstance, { vault, results }: { 
     async (request) => {
       const { body } = request;
       if (body.operationName === 'FindPhoneCall')
-        return { statusCode: GENESYS_STATUS.ok, referenceId: startFindPhoneCall(request, { vault, results }, body) };
+        return { statusCode: GENESYS_STATUS.ok, referenceId: await startFindPhoneCall(request, { vault, results }, body) };
       const agentHistory = body.operationName === 'RetrieveAgentHistory';
       return start(request, historyQuery(request.principal, body, { agentHistory }, Date.now()));
     },

@@ -26,7 +26,7 @@ export async function genesysApi(
   app: FastifyInstance,
   { runtime, notifier, limits }: { runtime: Runtime; notifier: Notifier; limits?: EdgeLimits },
 ) {
-  const results = new AsyncResults(notifier, app.log, limits);
+  const results = new AsyncResults(notifier, runtime.coordination.sequences, app.log, limits);
   // Results still being computed need the store, which closes right after the app.
   app.addHook('onClose', () => results.drain());
   const vault = runtime.vault;

@@ -7,8 +7,11 @@ import { authorizeRoutes } from '../shared/authorize.js';
 import { boundInput } from '../shared/params.js';
 import { refuseUnknownFields } from '../shared/unknown-fields.js';
 import { withArchiveHint } from './archive-hint.js';
+import { auditRoutes } from './audit-routes.js';
 import { contactRoutes } from './contact-routes.js';
 import { contentRoutes } from './content-routes.js';
+import { erasureRoutes } from './erasure-routes.js';
+import { exportRoutes } from './export-routes.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { sendProblem } from './problem.js';
 import { searchRoutes } from './search-routes.js';
@@ -30,5 +33,8 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(interactionRoutes, { vault });
   await app.register(searchRoutes, { vault, cursorKey: runtime.keys.cursor });
   await app.register(contentRoutes, { vault });
+  await app.register(auditRoutes, { vault });
+  await app.register(erasureRoutes, { erasures: runtime.erasures });
+  await app.register(exportRoutes, { exports: runtime.exports });
   await app.register(contactRoutes, { vault });
 }

@@ -89,7 +89,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
         response: { 200: INTERACTION_RESPONSE },
       },
     },
-    async (request) => toCanonicalJson(await vault.get(request.principal, request.params.id, request.query.source)),
+    async (request) => toCanonicalJson(await vault.getWithTranscript(request.principal, request.params.id, request.query.source)),
   );
 
   app.patch<{ Params: { id: string }; Body: unknown }>(

@@ -170,52 +170,6 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
       };
     },
   );
-
-  app.get<{ Querystring: { since?: string; limit: number } }>(
-    '/audit',
-    {
-      config: { operation: 'audit.read' },
-      schema: {
-        operationId: 'getAuditLog',
-        summary: 'Audit log of deletions (admins)',
-        tags: ['native'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { since: instant, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              entries: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  // Entries may carry more than these; the serializer keeps every field.
-                  additionalProperties: true,
-                  properties: {
-                    at: { type: 'string', format: 'date-time' },
-                    actor: { type: 'string' },
-                    action: { type: 'string' },
-                    interactionId: { type: 'string' },
-                    contentKey: { type: 'string' },
-                    detail: { type: 'object', additionalProperties: true },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-    async (request) => {
-      const options: { sinceMs?: number; limit: number } = { limit: request.query.limit };
-      if (request.query.since !== undefined) options.sinceMs = instantParam('since', request.query.since);
-      const entries = await vault.auditLog(request.principal, options);
-      return { entries: entries.map(({ atMs, ...rest }) => ({ at: new Date(atMs).toISOString(), ...rest })) };
-    },
-  );
 }
 
 /** A match as the native API prints it. */

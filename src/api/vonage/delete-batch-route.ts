@@ -8,9 +8,11 @@
  * retried batch answers `{"failures": []}`.
  *
  * Vonage documents that concurrent deletions get 429: one batch per client
- * at a time, per process.
+ * at a time, across every node of a cluster (a lease in Redis that lapses
+ * BATCH_LEASE_MS after its node dies; in one process, in memory).
  */
 import type { FastifyInstance } from 'fastify';
+import type { Leases } from '../../cluster/coordination.js';
 import { errors, isVaultError } from '../../domain/errors.js';
 import type { Principal } from '../../domain/principal.js';
 import type { Vault } from '../../services/vault.js';
@@ -21,6 +23,8 @@ import { vonageSchema } from './schemas.js';
 export const MAX_DELETE_BATCH = 1000;
 /** How long a client is told to wait when its previous batch is still running. */
 const BUSY_RETRY_AFTER_SECONDS = 1;
+/** How long a batch's lease outlives a node killed while running it; renewed while the batch runs. */
+const BATCH_LEASE_MS = 15_000;
 
 export interface DeleteFailure {
   guid: string;
@@ -76,9 +80,7 @@ function clientKey(principal: Principal): string {
   return `${principal.tenant.id}/${principal.kind}/${principal.id}`;
 }
 
-export async function deleteBatchRoute(app: FastifyInstance, { vault }: { vault: Vault }) {
-  const running = new Set<string>();
-
+export async function deleteBatchRoute(app: FastifyInstance, { vault, leases }: { vault: Vault; leases: Leases }) {
   app.post<{ Body: { guids: string[] } }>(
     '/interactions/delete-batch',
     {
@@ -95,12 +97,11 @@ export async function deleteBatchRoute(app: FastifyInstance, { vault }: { vault:
     async (request, reply) => {
       const guids = parseGuids(request.body.guids);
       const { principal } = request;
-      const key = clientKey(principal);
-      if (running.has(key)) {
+      const lease = await leases.tryAcquire(`delete-batch/${clientKey(principal)}`, BATCH_LEASE_MS);
+      if (!lease) {
         reply.header('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
         throw errors.busy('a deletion batch of this client is still running', BUSY_RETRY_AFTER_SECONDS);
       }
-      running.add(key);
       try {
         const failures: DeleteFailure[] = [];
         for (const guid of guids) {
@@ -118,7 +119,7 @@ export async function deleteBatchRoute(app: FastifyInstance, { vault }: { vault:
         }
         return { failures };
       } finally {
-        running.delete(key);
+        await lease.release();
       }
     },
   );

@@ -35,5 +35,5 @@ export async function vonageApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(searchRoute, { vault, cursorKey: runtime.keys.cursor });
   await app.register(interactionRoutes, { vault });
   await app.register(contentRoutes, { vault });
-  await app.register(deleteBatchRoute, { vault });
+  await app.register(deleteBatchRoute, { vault, leases: runtime.coordination.leases });
 }

@@ -31,18 +31,23 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     schemaOf: (source) => SCHEMAS[source],
     bind: <D extends Kysely<Database>>(target: D, source: Source) => target.withSchema(SCHEMAS[source]) as D,
     table: (source, table) => sql.id(SCHEMAS[source], table),
-    async createIndex(target, source, name, table, columns) {
+    async createIndex(target, source, name, table, columns, options) {
       const cols = sql.join(columns.map((c) => sql.id(c)));
-      await sql`create index ${sql.id(name)} on ${sql.id(SCHEMAS[source], table)} (${cols})`.execute(target);
+      const unique = options?.unique ? sql`unique` : sql``;
+      await sql`create ${unique} index ${sql.id(name)} on ${sql.id(SCHEMAS[source], table)} (${cols})`.execute(target);
     },
+    tableName: (_source, table) => table,
     lockRows: true,
     async write(target, work) {
       for (let attempt = 1; ; attempt++) {
         try {
           return await target.transaction().execute(work);
         } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (attempt >= ATTEMPTS || !code || !RETRYABLE.has(code)) throw err;
+          const { code, constraint } = err as { code?: string; constraint?: string };
+          // Two appends to one audit chain that did not exclude each other (servers attached to different
+          // Citus nodes take advisory locks on different nodes): the loser runs again on the new head.
+          const chainRace = code === UNIQUE_VIOLATION && constraint?.startsWith('audit_log_chain_uq') === true;
+          if (attempt >= ATTEMPTS || !code || !(RETRYABLE.has(code) || chainRace)) throw err;
         }
       }
     },

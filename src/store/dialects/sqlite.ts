@@ -59,12 +59,14 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
     bind: <D extends Kysely<Database>>(target: D, source: Source) =>
       (source === 'archive' ? target.withPlugin(archivePlugin) : target) as D,
     table: (source, table) => sql.id('main', physicalName(source, table)),
-    async createIndex(target, source, name, table, columns) {
+    async createIndex(target, source, name, table, columns, options) {
       const cols = sql.join(columns.map((c) => sql.id(c)));
-      await sql`create index ${sql.id('main', physicalName(source, name))} on ${sql.id(physicalName(source, table))} (${cols})`.execute(
+      const unique = options?.unique ? sql`unique` : sql``;
+      await sql`create ${unique} index ${sql.id('main', physicalName(source, name))} on ${sql.id(physicalName(source, table))} (${cols})`.execute(
         target,
       );
     },
+    tableName: physicalName,
     lockRows: false,
     write: (target, work) => target.transaction().execute(work),
     lockKeys: async () => {},

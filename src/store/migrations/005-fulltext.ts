@@ -17,7 +17,7 @@ import type { MigrationContext } from '../migrator.js';
  * Keys lead with tenant_id (Citus distributes both tables by it). The tables
  * start empty: `ixvault reindex` fills them from an existing store.
  */
-export async function up({ db, schema, dialect, text, table }: MigrationContext): Promise<void> {
+export async function up({ db, schema, dialect, text, tableName }: MigrationContext): Promise<void> {
   const s = db.withSchema(schema).schema;
   await s
     .createTable('text_parts')
@@ -50,6 +50,6 @@ export async function up({ db, schema, dialect, text, table }: MigrationContext)
     .addColumn('interaction_id', text, (c) => c.notNull())
     .addUniqueConstraint('text_docs_uq', ['tenant_id', 'interaction_id'])
     .execute();
-  await sql`create virtual table ${table('text_fts')} using fts5(body, content='', contentless_delete=1,
+  await sql`create virtual table ${sql.id(schema, tableName('text_fts'))} using fts5(body, content='', contentless_delete=1,
     tokenize='unicode61 remove_diacritics 0', prefix='2 3')`.execute(db);
 }

@@ -4,7 +4,20 @@ import { toLocalInput } from '../filters';
 import { formatDateTime } from '../format';
 import { linkProps, navigate } from '../router';
 
-/** The audit log (admins): deletions, newest first, filtered by time on the server and by text here. */
+/** What the server audits (src/domain/audit.ts): the action filter's choices. */
+const ACTIONS = [
+  'content.read',
+  'content.delete',
+  'interaction.delete',
+  'export.item',
+  'erasure',
+  'erasure.delete',
+  'audit.export',
+];
+/** Entries whose interaction is gone: shown without a link. */
+const DELETIONS = new Set(['interaction.delete', 'erasure.delete']);
+
+/** The audit log (admins): reads, exports, erasures and deletions, newest first, filtered by time and action on the server and by text here. */
 export function AuditScreen({ query }: { query: URLSearchParams }) {
   const [entries, setEntries] = useState<AuditEntry[]>();
   const [error, setError] = useState<string>();
@@ -15,22 +28,21 @@ export function AuditScreen({ query }: { query: URLSearchParams }) {
   useEffect(() => {
     const params = new URLSearchParams({ limit: '1000' });
     if (since) params.set('since', since);
+    if (action) params.set('action', action);
     setEntries(undefined);
     api.audit(params).then(
       (r) => setEntries(r.entries),
       (err: Error) => setError(err.message),
     );
-  }, [since]);
+  }, [since, action]);
 
   const shown = (entries ?? [])
-    .filter((e) => !action || e.action === action)
     .filter(
       (e) =>
         !text ||
         [e.actor, e.action, e.interactionId, e.contentKey, JSON.stringify(e.detail ?? {})].join(' ').toLowerCase().includes(text),
     )
-    .sort((a, b) => b.at.localeCompare(a.at));
-  const actions = [...new Set((entries ?? []).map((e) => e.action))].sort();
+    .sort((a, b) => b.chainNo - a.chainNo);
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -59,7 +71,7 @@ export function AuditScreen({ query }: { query: URLSearchParams }) {
               Action
               <select name="action" defaultValue={action}>
                 <option value="">Any</option>
-                {actions.map((a) => (
+                {ACTIONS.map((a) => (
                   <option key={a} value={a}>
                     {a}
                   </option>
@@ -104,13 +116,13 @@ export function AuditScreen({ query }: { query: URLSearchParams }) {
           </thead>
           <tbody>
             {shown.map((e) => (
-              <tr key={`${e.at}|${e.action}|${e.interactionId}|${e.contentKey}`}>
+              <tr key={e.chainNo}>
                 <td>{formatDateTime(e.at, true)}</td>
                 <td>{e.actor}</td>
                 <td>{e.action}</td>
                 <td>
                   {e.interactionId &&
-                    (e.action === 'interaction.delete' ? (
+                    (DELETIONS.has(e.action) ? (
                       e.interactionId
                     ) : (
                       <a {...linkProps(`/interactions/${encodeURIComponent(e.interactionId)}`)}>{e.interactionId}</a>

@@ -1,0 +1,134 @@
+/**
+ * Erasure by data subject: finding where a subject appears, and the erasure
+ * records (subject while running, what was found, the signed receipt).
+ */
+import { sql } from 'kysely';
+import type { ErasureSubject, FoundInteraction } from '../domain/erasure.js';
+import type { Source } from '../domain/search.js';
+import { chunkValues } from './chunks.js';
+import type { StoreConnection } from './database.js';
+import type { ErasuresTable } from './schema.js';
+
+export type ErasureRow = ErasuresTable;
+
+export class ErasureRepository {
+  constructor(private readonly store: StoreConnection) {}
+
+  /**
+   * Every interaction of one store where the subject appears: as the contact,
+   * by a phone number (phoneNumber, connectFrom, connectTo), by an email
+   * address (connectFrom, connectTo, an email's from, to and cc; compared
+   * without case), or as a message participant. A scan of the tenant's rows: erasures are rare, and an index
+   * per identifier column would cost every ingest.
+   */
+  async find(tenantId: string, subject: ErasureSubject, source: Source): Promise<FoundInteraction[]> {
+    const db = this.store.in(source);
+    const phones = subject.phoneNumbers;
+    const emails = subject.emailAddresses.map((e) => e.toLowerCase());
+    const participants = [...(subject.contactId ? [subject.contactId] : []), ...phones, ...subject.emailAddresses];
+    const rows = await db
+      .selectFrom('interactions as i')
+      .select('i.id')
+      .where('i.tenant_id', '=', tenantId)
+      .where((eb) => {
+        const any = [];
+        if (subject.contactId) any.push(eb('i.contact_id', '=', subject.contactId));
+        if (phones.length > 0)
+          any.push(eb('i.phone_number', 'in', phones), eb('i.connect_from', 'in', phones), eb('i.connect_to', 'in', phones));
+        if (emails.length > 0)
+          any.push(
+            eb(sql<string>`lower(i.connect_from)`, 'in', emails),
+            eb(sql<string>`lower(i.connect_to)`, 'in', emails),
+            // An email's from, to and cc are JSON strings in its `email` column: the address, quoted, appears there.
+            ...emails.map((e) => sql<boolean>`lower(i.email) like ${`%${likeLiteral(JSON.stringify(e))}%`} escape '!'`),
+          );
+        if (participants.length > 0)
+          any.push(
+            eb.exists(
+              eb
+                .selectFrom('messages as m')
+                .select('m.idx')
+                .whereRef('m.tenant_id', '=', 'i.tenant_id')
+                .whereRef('m.interaction_id', '=', 'i.id')
+                .where('m.from_participant_id', 'in', participants),
+            ),
+          );
+        return eb.or(any);
+      })
+      .orderBy('i.id')
+      .execute();
+    const ids = rows.map((r) => r.id);
+    const hashes = new Map<string, string[]>(ids.map((id) => [id, []]));
+    for (const chunk of chunkValues(ids)) {
+      const content = await db
+        .selectFrom('content_items')
+        .select(['interaction_id', 'sha256'])
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', 'in', chunk)
+        .orderBy('interaction_id')
+        .orderBy('content_key')
+        .execute();
+      for (const c of content) hashes.get(c.interaction_id)?.push(c.sha256);
+    }
+    return ids.map((id) => ({ id, source, contentSha256s: hashes.get(id) ?? [] }));
+  }
+
+  /** Which of these ids a store still holds. */
+  async present(tenantId: string, ids: string[], source: Source): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const chunk of chunkValues(ids)) {
+      const rows = await this.store
+        .in(source)
+        .selectFrom('interactions')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', chunk)
+        .execute();
+      for (const r of rows) out.add(r.id);
+    }
+    return out;
+  }
+
+  async create(row: ErasureRow): Promise<void> {
+    await this.store.in('main').insertInto('erasures').values(row).execute();
+  }
+
+  async get(tenantId: string, id: string): Promise<ErasureRow | undefined> {
+    return this.store
+      .in('main')
+      .selectFrom('erasures')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  /** An erasure of the same subject that did not finish (a crash), to resume. */
+  async unfinished(tenantId: string, subjectDigest: string): Promise<ErasureRow | undefined> {
+    return this.store
+      .in('main')
+      .selectFrom('erasures')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('subject_digest', '=', subjectDigest)
+      .where('status', '=', 'running')
+      .orderBy('requested_ms')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  async recordFound(tenantId: string, id: string, found: FoundInteraction[]): Promise<void> {
+    await this.store
+      .in('main')
+      .updateTable('erasures')
+      .set({ found: JSON.stringify(found) })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .execute();
+  }
+}
+
+/** Text matched literally by LIKE … ESCAPE '!' (email addresses often hold `_`). */
+function likeLiteral(text: string): string {
+  return text.replace(/[!%_]/g, (c) => `!${c}`);
+}

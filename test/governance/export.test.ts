@@ -1,0 +1,183 @@
+/**
+ * Export jobs (issue 14), in process: a one-off job writes exactly the
+ * filtered content with a manifest of SHA-256s, is audited per interaction,
+ * recurring jobs export each window once, cancel stops a job, bad requests are
+ * 400 naming the field, and only admins manage jobs. The crash-and-resume case
+ * with real processes is export-kill.test.ts.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExportService } from '../../src/services/exports.js';
+import { build } from '../helpers/app.js';
+import { checkRun, type Job } from '../helpers/exports.js';
+import { callRecord } from '../helpers/fixtures.js';
+import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
+
+describe(`export jobs (${BACKEND})`, () => {
+  let server: TestServer;
+  let admin: string;
+  const api = () => `${server.url}/api/v1`;
+  const exportRoot = () => join(server.dataDir, 'exports');
+  const seeded: { id: string; day: string; direction: string; keys: string[] }[] = [];
+  const createJob = (body: unknown, auth = admin) =>
+    call<Job & { field?: string }>(`${api()}/exports`, { method: 'POST', headers: { authorization: auth }, json: body });
+  const job = async (id: string) => (await call<Job>(`${api()}/exports/${id}`, { headers: { authorization: admin } })).body;
+  /** Waits for the job's `run` to end in `status` (a recurring job is `scheduled` before its first run too). */
+  const finished = (id: string, status = 'done', run = 1) =>
+    waitFor(async () => {
+      const j = await job(id);
+      return j.status === status && j.run >= run ? j : undefined;
+    }, `export ${id} to be ${status} after run ${run}`);
+
+  beforeAll(async () => {
+    server = await build();
+    admin = server.basic('admin1');
+    // Six calls over three days, inbound and outbound, each with a recording and a transcript; one without content.
+    for (let i = 0; i < 6; i++) {
+      const day = `2025-04-0${1 + (i % 3)}`;
+      const typeId = i % 2 ? 'Outbound' : 'Inbound';
+      const created = await call(`${api()}/interactions`, {
+        method: 'POST',
+        headers: { authorization: admin },
+        json: callRecord({ typeId, startDate: `${day}T10:0${i}:00.000Z`, endDate: `${day}T10:30:00.000Z` }),
+      });
+      const id = created.body.id as string;
+      for (const [key, type] of [
+        ['callRecording', 'audio/wav'],
+        ['transcript', 'text/plain'],
+      ]) {
+        const put = await send(`${api()}/interactions/${id}/content/${key}`, {
+          method: 'PUT',
+          headers: { authorization: admin, 'content-type': type as string },
+          body: Buffer.from(`${key} of ${id} `.repeat(50 + i)),
+        });
+        expect(put.status).toBe(201);
+      }
+      seeded.push({ id, day, direction: typeId.toLowerCase(), keys: ['callRecording', 'transcript'] });
+    }
+    await call(`${api()}/interactions`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: callRecord({ startDate: '2025-04-02T11:00:00Z' }),
+    });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await removeTestData(server);
+  });
+
+  it('exports a time range with filters: exactly those files, a manifest with their SHA-256, audited', async () => {
+    const res = await createJob({
+      startDate: '2025-04-01T00:00:00Z',
+      endDate: '2025-04-02T23:59:59.999Z',
+      filters: { contentTypes: ['callRecording'], initialDirection: ['inbound'] },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.headers.get('location')).toBe(`/api/v1/exports/${res.body.id}`);
+    const done = await finished(res.body.id);
+    const expected = seeded.filter((s) => s.day <= '2025-04-02' && s.direction === 'inbound');
+    expect(done.progress).toMatchObject({ interactions: expected.length, total: expected.length, files: expected.length });
+    expect(done.errors).toEqual([]);
+    const manifest = await checkRun(join(exportRoot(), done.location, 'run-1'));
+    expect(manifest.map((m) => m.interactionId).sort()).toEqual(expected.map((s) => s.id).sort());
+    expect(manifest.every((m) => m.type === 'callRecording')).toBe(true);
+    expect(manifest[0]).toMatchObject({ contentType: 'audio/wav', direction: 'inbound', mediaType: 'call' });
+
+    const audit = await call(`${api()}/audit?action=export.item&limit=1000`, { headers: { authorization: admin } });
+    const audited = audit.body.entries.filter((e: { detail: { job: string } }) => e.detail.job === done.id);
+    expect(audited.map((e: { interactionId: string }) => e.interactionId).sort()).toEqual(expected.map((s) => s.id).sort());
+    expect(audited[0]).toMatchObject({ actor: 'user:acme/admin-1', detail: { run: 1, files: 1 } });
+    expect((await call(`${api()}/exports`, { headers: { authorization: admin } })).body.items[0]).toMatchObject({ id: done.id });
+  });
+
+  it('a recurring job exports each window once; cancel ends it', async () => {
+    const res = await createJob({ startDate: '2025-04-01T00:00:00Z', schedule: 'hourly', delayMinutes: 0 });
+    expect(res.status).toBe(201);
+    const first = await finished(res.body.id, 'scheduled');
+    expect(first.run).toBe(1);
+    expect(first.progress.files).toBe(12);
+    await checkRun(join(exportRoot(), first.location, 'run-1'));
+    // Its next run is an hour away; make it due now, as the clock would.
+    await server.runtime.store
+      .in('main')
+      .updateTable('export_jobs')
+      .set({ next_run_ms: Date.now() })
+      .where('id', '=', first.id)
+      .execute();
+    await server.runtime.exports.poke();
+    const second = await job(first.id);
+    expect(second).toMatchObject({ status: 'scheduled', run: 2 });
+    // Nothing new started since: the second window exported nothing again.
+    expect(second.progress.files).toBe(12);
+    expect(await checkRun(join(exportRoot(), first.location, 'run-2'))).toEqual([]);
+    const cancelled = await call<Job>(`${api()}/exports/${first.id}/cancel`, {
+      method: 'POST',
+      headers: { authorization: admin },
+    });
+    expect(cancelled.body.status).toBe('cancelled');
+  });
+
+  it('cancel stops a job: a queued one never runs, a running one commits no further batch', async () => {
+    const exports = server.runtime.exports;
+    const spec = {
+      fromMs: Date.parse('2025-04-01T00:00:00Z'),
+      toMs: Date.parse('2025-04-04T00:00:00Z'),
+      delayMs: 0,
+      filters: { contentTypes: [], initialDirection: [], mediaTypes: [] },
+    };
+    const queued = await exports.createFor('acme', 'user:acme/admin-1', spec);
+    const cancelled = await call<Job>(`${api()}/exports/${queued.id}/cancel`, {
+      method: 'POST',
+      headers: { authorization: admin },
+    });
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(await exports.runOne('acme', queued.id)).toMatchObject({ status: 'cancelled', run: 0, progress: { files: 0 } });
+
+    // Batches of 2 interactions; cancelled while the first batch's commit is the last one made.
+    const small = new ExportService(server.runtime.vault, {
+      root: exportRoot(),
+      pollMs: 60_000,
+      leaseMs: 30_000,
+      batchSize: 2,
+    });
+    const running = await small.createFor('acme', 'user:acme/admin-1', spec);
+    let batches = 0;
+    const after = await small.runOne('acme', running.id, async () => {
+      batches++;
+      if (batches === 1) await exports.cancelOf('acme', running.id);
+    });
+    expect(batches).toBe(1);
+    expect(after.status).toBe('cancelled');
+    expect(after.progress.interactions).toBeLessThan(6);
+    // Cancelling an ended job answers it as it is.
+    const again = await call<Job>(`${api()}/exports/${running.id}/cancel`, { method: 'POST', headers: { authorization: admin } });
+    expect(again.body.status).toBe('cancelled');
+  });
+
+  it('refuses bad requests naming the field, unknown jobs, and anyone but an admin', async () => {
+    const bad = async (body: unknown, field: string) => {
+      const res = await createJob(body);
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.field, JSON.stringify(res.body)).toBe(field);
+    };
+    await bad({ startDate: 'soon', endDate: '2025-04-01T00:00:00Z' }, 'startDate');
+    await bad({ startDate: '2025-04-01T00:00:00Z' }, 'endDate');
+    await bad({ startDate: '2025-04-02T00:00:00Z', endDate: '2025-04-01T00:00:00Z' }, 'endDate');
+    await bad(
+      { startDate: '2025-04-01T00:00:00Z', endDate: '2025-04-02T00:00:00Z', filters: { contentTypes: ['mp3'] } },
+      'filters.contentTypes.0',
+    );
+    await bad({ startDate: '2025-04-01T00:00:00Z', schedule: 'hourly', endDate: '2025-04-02T00:00:00Z' }, 'endDate');
+    expect((await createJob({ startDate: '2025-04-01T00:00:00Z', schedule: 'weekly' })).status).toBe(400);
+    expect((await call(`${api()}/exports/nope`, { headers: { authorization: admin } })).status).toBe(404);
+    expect((await call(`${api()}/exports/nope/cancel`, { method: 'POST', headers: { authorization: admin } })).status).toBe(404);
+    const body = { startDate: '2025-04-01T00:00:00Z', endDate: '2025-04-02T00:00:00Z' };
+    expect((await createJob(body, server.basic('super1'))).status).toBe(403);
+    expect((await createJob(body, await server.bearer('acme-qa'))).status).toBe(403);
+    // Another tenant's admin sees none of acme's jobs.
+    const [mine] = (await call(`${api()}/exports`, { headers: { authorization: admin } })).body.items;
+    expect((await call(`${api()}/exports/${mine.id}`, { headers: { authorization: server.basic('gadmin') } })).status).toBe(404);
+    expect((await call(`${api()}/exports`, { headers: { authorization: server.basic('gadmin') } })).body.items).toEqual([]);
+  });
+});
