@@ -5,7 +5,7 @@
  * channel; answers memory probes (after a forced GC) for the session workload.
  */
 import { readPrincipalsConfig } from '../src/auth/directory.js';
-import type { EdgeLimits } from '../src/config.js';
+import type { BlobStoreConfig, EdgeLimits } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
 import { startServer } from '../src/server.js';
 import { BENCH_SECRET } from './lib/dataset-runtime.js';
@@ -16,6 +16,9 @@ export interface ServerChildConfig {
   principalsFile: string;
   /** Edge limits other than the defaults (bench/hostile-traffic.ts). */
   limits?: Partial<EdgeLimits>;
+  /** Where content lives (bench/s3-content.ts); files under dataDir by default. */
+  blobStore?: BlobStoreConfig;
+  maxContentBytes?: number;
 }
 
 export type ParentMessage = { kind: 'memory' } | { kind: 'stop' };
@@ -34,7 +37,8 @@ async function main(): Promise<void> {
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     principals: await readPrincipalsConfig(config.principalsFile),
-    maxContentBytes: 1024 ** 3,
+    maxContentBytes: config.maxContentBytes ?? 1024 ** 3,
+    blobStore: config.blobStore,
     secret: BENCH_SECRET,
   });
   const server = await startServer(runtime, { host: '127.0.0.1', port: 0, quiet: true, limits: config.limits });

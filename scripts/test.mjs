@@ -2,13 +2,16 @@
 /**
  * The whole test suite, on both backends: first embedded SQLite, then a
  * throwaway PostgreSQL cluster on a loopback port when the server binaries are
- * installed (it says so plainly when it has to skip that half).
+ * installed (it says so plainly when it has to skip that half). One Ceph RGW
+ * (scripts/ceph-s3.mjs) serves the S3 tests of both halves when Ceph is
+ * installed; without it those tests say they are skipped (and fail under CI).
  * Extra arguments go to vitest (e.g. a file filter).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { missingCeph, startCephS3 } from './ceph-s3.mjs';
 import { startCluster } from './pg-cluster.mjs';
 
 const extra = process.argv.slice(2);
@@ -17,13 +20,32 @@ const reports = mkdtempSync(join(tmpdir(), 'ixvault-test-reports-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let exitCode = 0;
 
+/** The S3 endpoint every S3 test of this run uses (see test/helpers/s3.ts). */
+let s3Env = {};
+let ceph;
+if (missingCeph().length === 0) {
+  ceph = await startCephS3({ log: (m) => console.log(m) }).catch((err) => {
+    console.log(`could not start Ceph RGW: ${err.message}`);
+    exitCode = 1;
+    return undefined;
+  });
+  if (ceph)
+    s3Env = {
+      IXVAULT_TEST_S3_ENDPOINT: ceph.endpoint,
+      IXVAULT_TEST_S3_ACCESS_KEY_ID: ceph.accessKeyId,
+      IXVAULT_TEST_S3_SECRET_ACCESS_KEY: ceph.secretAccessKey,
+    };
+} else {
+  console.log(`Ceph is not installed (${missingCeph().join(', ')}): the S3 tests will say they are skipped`);
+}
+
 function runVitest(label, env) {
   console.log(`\n=== tests on ${label} ===`);
   const report = join(reports, `${label}.json`);
   const result = spawnSync(
     process.execPath,
     ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra],
-    { stdio: 'inherit', env: { ...process.env, ...env } },
+    { stdio: 'inherit', env: { ...process.env, ...s3Env, ...env } },
   );
   if (result.status !== 0) exitCode = 1;
   try {
@@ -53,8 +75,9 @@ if (only.includes('postgres')) {
   });
   if (cluster) {
     const cleanup = () => cluster.stop();
-    process.on('SIGINT', () => {
+    process.on('SIGINT', async () => {
       cleanup();
+      await ceph?.stop();
       process.exit(130);
     });
     try {
@@ -67,6 +90,7 @@ if (only.includes('postgres')) {
   }
 }
 
+await ceph?.stop();
 rmSync(reports, { recursive: true, force: true });
 console.log(`\ntotal: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(exitCode);

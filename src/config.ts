@@ -32,6 +32,34 @@ export interface ServerConfig {
   singleNode: boolean;
   /** PostgreSQL connections of this node. */
   poolSize?: number;
+  /** Where content bytes live: files under dataDir/blobs (the default) or an S3 bucket. */
+  blobStore: BlobStoreConfig;
+}
+
+export type BlobStoreConfig = { kind: 'fs' } | ({ kind: 's3' } & S3Config);
+
+/** An S3 bucket (Amazon S3 or a compatible server: Ceph RGW, MinIO…), from `--blob-store s3://bucket/prefix`. */
+export interface S3Config {
+  bucket: string;
+  /** Key prefix: '' or ending with '/'. */
+  prefix: string;
+  /** Custom endpoint (a compatible server); undefined: Amazon S3 of the region. */
+  endpoint?: string;
+  region: string;
+  /** Path-style requests (`endpoint/bucket/key`): what most compatible servers need; default on with an endpoint. */
+  forcePathStyle: boolean;
+  /** Both or neither; neither: the SDK's default chain (environment, shared files, instance roles). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+/** The flags of the blob store; each falls back to the variable in its help text. */
+export interface BlobStoreFlags {
+  blobStore?: string | undefined;
+  s3Endpoint?: string | undefined;
+  s3Region?: string | undefined;
+  s3PathStyle?: boolean | undefined;
+  s3AccessKeyId?: string | undefined;
+  s3SecretAccessKey?: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -47,17 +75,19 @@ export const DEFAULTS = {
   exportBatchSize: 50,
 } as const;
 
-type Flags = Partial<Record<Exclude<keyof ServerConfig, 'migrate' | 'singleNode'>, string | number | undefined>> & {
+type ScalarKey = Exclude<keyof ServerConfig, 'migrate' | 'singleNode' | 'blobStore'>;
+type Flags = Partial<Record<ScalarKey, string | number | undefined>> & {
   migrate?: boolean;
   singleNode?: boolean;
+  blob?: BlobStoreFlags;
 };
 
 export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const pick = (key: keyof ServerConfig, envName: string) => {
+  const pick = (key: ScalarKey, envName: string) => {
     const value = flags[key] ?? env[envName];
     return value === undefined || value === '' ? undefined : String(value);
   };
-  const number = (key: keyof ServerConfig, envName: string, fallback: number) => {
+  const number = (key: ScalarKey, envName: string, fallback: number) => {
     const raw = pick(key, envName);
     if (raw === undefined) return fallback;
     const n = Number(raw);
@@ -78,6 +108,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     searchBudgetMs: number('searchBudgetMs', 'IXVAULT_SEARCH_BUDGET_MS', DEFAULTS.searchBudgetMs),
     migrate: flags.migrate !== false && !isSet(env.IXVAULT_NO_MIGRATE),
     singleNode: flags.singleNode === true || isSet(env.IXVAULT_SINGLE_NODE),
+    blobStore: resolveBlobStore(flags.blob ?? {}, env),
   };
   config.exportDir = resolve(pick('exportDir', 'IXVAULT_EXPORT_DIR') ?? join(config.dataDir, 'exports'));
   const redisUrl = pick('redisUrl', 'IXVAULT_REDIS_URL');
@@ -125,6 +156,52 @@ export function topologyOf(config: ServerConfig): Topology {
       'on one node would never reach sessions on another. Give --redis-url redis://HOST:6379 (env IXVAULT_REDIS_URL) ' +
       'for a cluster, or --single-node (env IXVAULT_SINGLE_NODE=1) if this is the only ixvault on this database.',
   );
+}
+
+/**
+ * `--blob-store` (IXVAULT_BLOB_STORE): absent, the file system under the data
+ * directory; `s3://bucket/prefix`, a bucket, configured by the --s3-* flags or
+ * the standard AWS variables (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL,
+ * AWS_REGION / AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+ * AWS_SESSION_TOKEN; without keys, the SDK's default chain: AWS_PROFILE, shared
+ * files, instance roles). IXVAULT_S3_PATH_STYLE=0/1 overrides the path-style default.
+ */
+export function resolveBlobStore(flags: BlobStoreFlags, env: NodeJS.ProcessEnv = process.env): BlobStoreConfig {
+  const raw = flags.blobStore ?? (env.IXVAULT_BLOB_STORE || undefined);
+  if (raw === undefined) return { kind: 'fs' };
+  const m = /^s3:\/\/([^/?#]+)(?:\/([^?#]*))?$/.exec(raw);
+  if (!m?.[1]) throw new Error(`--blob-store (IXVAULT_BLOB_STORE) must be s3://bucket or s3://bucket/prefix, got '${raw}'`);
+  const bucket = m[1];
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new Error(`--blob-store: '${bucket}' is not a valid bucket name (3-63 lower-case letters, digits, dots, hyphens)`);
+  const path = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
+  if (path.split('/').some((segment) => segment === '.' || segment === '..'))
+    throw new Error(`--blob-store: the prefix '${path}' may not hold '.' or '..' segments`);
+  const endpoint = flags.s3Endpoint ?? (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined);
+  if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint))
+    throw new Error(`--s3-endpoint (AWS_ENDPOINT_URL) must be an http(s) URL, got '${endpoint}'`);
+  const pathStyleEnv = env.IXVAULT_S3_PATH_STYLE?.toLowerCase();
+  const forcePathStyle =
+    flags.s3PathStyle ?? (pathStyleEnv ? ['1', 'true', 'yes', 'on'].includes(pathStyleEnv) : endpoint !== undefined);
+  const config: BlobStoreConfig = {
+    kind: 's3',
+    bucket,
+    prefix: path ? `${path}/` : '',
+    region: flags.s3Region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1'),
+    forcePathStyle,
+  };
+  if (endpoint !== undefined) config.endpoint = endpoint;
+  const accessKeyId = flags.s3AccessKeyId ?? (env.AWS_ACCESS_KEY_ID || undefined);
+  const secretAccessKey = flags.s3SecretAccessKey ?? (env.AWS_SECRET_ACCESS_KEY || undefined);
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined))
+    throw new Error(
+      'S3 credentials need both --s3-access-key-id (AWS_ACCESS_KEY_ID) and --s3-secret-access-key (AWS_SECRET_ACCESS_KEY)',
+    );
+  if (accessKeyId !== undefined && secretAccessKey !== undefined) {
+    config.credentials = { accessKeyId, secretAccessKey };
+    if (env.AWS_SESSION_TOKEN && flags.s3AccessKeyId === undefined) config.credentials.sessionToken = env.AWS_SESSION_TOKEN;
+  }
+  return config;
 }
 
 /**

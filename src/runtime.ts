@@ -8,9 +8,10 @@ import { Authenticator } from './auth/authenticator.js';
 import { Directory, type PrincipalsConfig } from './auth/directory.js';
 import { deriveKeys, type Keys, loadSecret } from './auth/secrets.js';
 import type { BlobStore, SweepReport } from './blobs/blob-store.js';
-import { FsBlobStore } from './blobs/fs-blob-store.js';
+import { openBlobStore } from './blobs/open-blob-store.js';
 import type { Coordination } from './cluster/coordination.js';
 import { LocalCoordination } from './cluster/local.js';
+import type { BlobStoreConfig } from './config.js';
 import { ErasureService } from './services/erasures.js';
 import { EXPORT_DEFAULTS, type ExportOptions, ExportService } from './services/exports.js';
 import { Vault } from './services/vault.js';
@@ -26,6 +27,8 @@ export interface RuntimeOptions {
   maxContentBytes: number;
   /** Time budget of a full-text search (DEFAULT_SEARCH_BUDGET_MS when absent). */
   searchBudgetMs?: number;
+  /** Where content bytes live; the file system under dataDir/blobs by default. */
+  blobStore?: BlobStoreConfig;
   /** Overrides the secret file (IXVAULT_SECRET). */
   secret?: string | undefined;
   poolSize?: number;
@@ -48,6 +51,8 @@ export const SWEEP_DEFAULTS = { intervalMs: 3_600_000, tempGraceMs: 3_600_000, b
 export interface Runtime {
   store: StoreConnection;
   blobs: BlobStore;
+  /** Where the blob store keeps the bytes (a folder, or s3://bucket/prefix at an endpoint). */
+  blobLocation: string;
   vault: Vault;
   erasures: ErasureService;
   exports: ExportService;
@@ -68,13 +73,19 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (options.poolSize) connectOptions.poolSize = options.poolSize;
   const store = connect(connectOptions);
   let coordination: Coordination | undefined;
+  let closeBlobs = async () => {};
   try {
     const log = options.log ?? ((message: string) => process.stderr.write(`ixvault: ${message}\n`));
     const migrationsApplied = await migrate(store, { allowDdl: options.migrate !== false });
     const adopted = await store.impl.adoptLegacy(store.db);
     if (adopted) log(adopted);
-    const blobs = new FsBlobStore(join(options.dataDir, 'blobs'));
-    await blobs.init();
+    const opened = await openBlobStore(options.blobStore ?? { kind: 'fs' }, options.dataDir);
+    closeBlobs = opened.close;
+    const blobs = opened.blobs;
+    if (options.maxContentBytes > opened.maxBytes)
+      throw new Error(
+        `the largest content upload (--max-content-bytes, ${options.maxContentBytes}) exceeds what ${opened.location} can hold (${opened.maxBytes} bytes)`,
+      );
     const directory = await Directory.fromConfig(options.principals);
     const keys = deriveKeys(await loadSecret(options.dataDir, options.secret));
     // ioredis loads only for a cluster node.
@@ -114,11 +125,27 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (timer) clearInterval(timer);
       await exports.stop();
       await running?.catch(() => undefined);
+      await closeBlobs();
       await store.close();
       await coordination?.close();
     };
-    return { store, blobs, vault, erasures, exports, auth, directory, keys, coordination, migrationsApplied, sweep, close };
+    return {
+      store,
+      blobs,
+      blobLocation: opened.location,
+      vault,
+      erasures,
+      exports,
+      auth,
+      directory,
+      keys,
+      coordination,
+      migrationsApplied,
+      sweep,
+      close,
+    };
   } catch (err) {
+    await closeBlobs().catch(() => {});
     await store.close().catch(() => {});
     await coordination?.close().catch(() => {});
     throw err;

@@ -11,25 +11,14 @@
  * before its final reference check; a trash file a crash left behind is put
  * back if still referenced, removed otherwise.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  type BlobStore,
-  BlobTooLarge,
-  type ByteRange,
-  type StagedBlob,
-  type SweepOptions,
-  type SweepReport,
-} from './blob-store.js';
+import { abandoned, blobPath, meter, owner, parseTrash, SAFE_SEGMENT, SHA256, tempName, trashName } from './blob-naming.js';
+import type { BlobStore, ByteRange, StagedBlob, SweepOptions, SweepReport } from './blob-store.js';
 
-const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
-const SHA256 = /^[0-9a-f]{64}$/;
-const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 
@@ -52,9 +41,6 @@ interface SweepState {
   cursor: string;
 }
 
-/** `<host>.<pid>`: who wrote a temporary file. */
-const owner = () => `${HOST}.${process.pid}`;
-
 export class FsBlobStore implements BlobStore {
   private readonly tmpDir: string;
 
@@ -69,25 +55,16 @@ export class FsBlobStore implements BlobStore {
 
   async stage(tenantId: string, source: Readable, options: { maxBytes: number }): Promise<StagedBlob> {
     this.pathOf(tenantId, '0'.repeat(64));
-    const tmp = join(this.tmpDir, `${owner()}.${Date.now()}.${randomBytes(8).toString('hex')}`);
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > options.maxBytes) return done(new BlobTooLarge(options.maxBytes));
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
+    const tmp = join(this.tmpDir, tempName());
+    const metered = meter(options.maxBytes);
     try {
       // flush: the file is fsynced before the stream closes, so a link publishes durable bytes.
-      await pipeline(source, meter, createWriteStream(tmp, { flush: true, mode: FILE_MODE }));
+      await pipeline(source, metered.stream, createWriteStream(tmp, { flush: true, mode: FILE_MODE }));
     } catch (err) {
       await unlink(tmp).catch(() => {});
       throw err;
     }
-    const sha256 = hash.digest('hex');
+    const { sha256, size } = metered.digest();
     const finalPath = this.pathOf(tenantId, sha256);
     const publish = async () => {
       await makeDurableDir(dirname(finalPath));
@@ -124,7 +101,7 @@ export class FsBlobStore implements BlobStore {
 
   async release(tenantId: string, sha256: string, isReferenced: () => Promise<boolean>): Promise<boolean> {
     const path = this.pathOf(tenantId, sha256);
-    const trash = join(this.tmpDir, `trash.${tenantId}.${sha256}.${owner()}.${randomBytes(4).toString('hex')}`);
+    const trash = join(this.tmpDir, trashName(tenantId, sha256));
     try {
       await rename(path, trash);
     } catch (err) {
@@ -196,10 +173,10 @@ export class FsBlobStore implements BlobStore {
       const path = join(this.tmpDir, name);
       const info = await stat(path).catch(() => undefined);
       if (!info) continue;
-      const trash = /^trash\.([A-Za-z0-9_-]+)\.([0-9a-f]{64})\.(.*)$/.exec(name);
-      if (!abandoned(trash?.[3] ?? name, now - info.mtimeMs, options.tempGraceMs)) continue;
-      if (trash?.[1] && trash[2]) {
-        const [tenantId, sha256] = [trash[1], trash[2]];
+      const trash = parseTrash(name);
+      if (!abandoned(trash?.tag ?? name, now - info.mtimeMs, options.tempGraceMs)) continue;
+      if (trash) {
+        const { tenantId, sha256 } = trash;
         if ((await options.referenced(tenantId, [sha256])).has(sha256)) {
           await this.putBack(path, this.pathOf(tenantId, sha256));
           report.restored.push(`${tenantId}/${sha256}`);
@@ -277,22 +254,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   private pathOf(tenantId: string, sha256: string): string {
-    if (!SAFE_SEGMENT.test(tenantId) || !SHA256.test(sha256)) throw new Error('invalid blob address');
-    return join(this.root, tenantId, sha256.slice(0, 2), sha256);
-  }
-}
-
-/** Whether a temporary file's writer is gone: a dead process of this host at once, anyone else after the grace. */
-function abandoned(tag: string, ageMs: number, graceMs: number): boolean {
-  if (ageMs >= graceMs) return true;
-  const [host, pid] = tag.split('.');
-  if (host !== HOST || !pid || !/^\d+$/.test(pid)) return false;
-  if (Number(pid) === process.pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    return join(this.root, blobPath(tenantId, sha256));
   }
 }
 

@@ -21,6 +21,12 @@ export interface StoreFlags {
   redisUrl?: string;
   singleNode?: boolean;
   dbPoolSize?: string;
+  blobStore?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3PathStyle?: boolean;
+  s3AccessKeyId?: string;
+  s3SecretAccessKey?: string;
 }
 
 export function addStoreOptions(command: Command): Command {
@@ -28,7 +34,26 @@ export function addStoreOptions(command: Command): Command {
     .option('--data <dir>', 'data directory: SQLite files, blobs, secret (env IXVAULT_DATA)', undefined)
     .option('--config <file>', 'principals file, JSON or YAML (env IXVAULT_CONFIG)')
     .option('--database-url <url>', 'PostgreSQL URL instead of embedded SQLite (env IXVAULT_DATABASE_URL)')
-    .option('--export-dir <dir>', 'where export jobs write in embedded mode (env IXVAULT_EXPORT_DIR; default DATA/exports)');
+    .option('--export-dir <dir>', 'where export jobs write in embedded mode (env IXVAULT_EXPORT_DIR; default DATA/exports)')
+    .option(
+      '--blob-store <url>',
+      'content in an S3 bucket, s3://bucket/prefix, instead of files under DATA/blobs (env IXVAULT_BLOB_STORE)',
+    )
+    .option(
+      '--s3-endpoint <url>',
+      'S3-compatible endpoint, e.g. http://127.0.0.1:7480 (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)',
+    )
+    .option('--s3-region <region>', 'S3 region (env AWS_REGION, AWS_DEFAULT_REGION; default us-east-1)')
+    .option(
+      '--s3-path-style',
+      'path-style S3 requests, endpoint/bucket/key (env IXVAULT_S3_PATH_STYLE=1; default with --s3-endpoint)',
+    )
+    .option('--no-s3-path-style', 'virtual-hosted S3 requests, bucket.endpoint/key (env IXVAULT_S3_PATH_STYLE=0)')
+    .option('--s3-access-key-id <id>', 'S3 access key (env AWS_ACCESS_KEY_ID; without keys: the AWS default chain)')
+    .option(
+      '--s3-secret-access-key <secret>',
+      'S3 secret key (env AWS_SECRET_ACCESS_KEY, preferred: a flag shows in the process list)',
+    );
 }
 
 export function configOf(
@@ -48,6 +73,14 @@ export function configOf(
     redisUrl: flags.redisUrl,
     singleNode: flags.singleNode,
     poolSize: flags.dbPoolSize,
+    blob: {
+      blobStore: flags.blobStore,
+      s3Endpoint: flags.s3Endpoint,
+      s3Region: flags.s3Region,
+      s3PathStyle: flags.s3PathStyle,
+      s3AccessKeyId: flags.s3AccessKeyId,
+      s3SecretAccessKey: flags.s3SecretAccessKey,
+    },
   });
 }
 
@@ -91,6 +124,7 @@ export async function openFromFlags(
     principals: principals ?? (await loadPrincipals(config)),
     maxContentBytes: config.maxContentBytes,
     searchBudgetMs: config.searchBudgetMs,
+    blobStore: config.blobStore,
     secret: process.env.IXVAULT_SECRET,
     migrate: config.migrate,
     exports: {

@@ -146,7 +146,14 @@ export function registerServe(program: Command): void {
     });
     // Export jobs run in servers only: every server takes due jobs, one process per job (a lease).
     runtime.exports.start();
-    printBanner(server.url, describeTopology(topology, config.dataDir), demoFile ? principals : undefined, demoFile);
+    printBanner(
+      server.url,
+      `${describeTopology(topology, config.dataDir)}; content ${
+        config.blobStore.kind === 's3' ? `in ${runtime.blobLocation}` : 'on disk'
+      }`,
+      demoFile ? principals : undefined,
+      demoFile,
+    );
     let signals = 0;
     const shutdown = (signal: string) => {
       signals++;

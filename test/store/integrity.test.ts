@@ -2,7 +2,9 @@
  * The store's consistency model, in process, on the backend of this run
  * (scripts/test.mjs runs the suite once per backend): one regression test
  * per data-integrity finding of issue 8, with the concurrency cases (parallel
- * patches, re-ingest racing content upload, archive racing ingest).
+ * patches, re-ingest racing content upload, archive racing ingest). The blob
+ * store's own protocol and sweep are in the blob suite (blob-store.test.ts),
+ * run over every implementation.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -318,71 +320,6 @@ describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
     expect(Buffer.concat(chunks).toString()).toBe('referenced bytes');
     await utimes(foreign, new Date(0), new Date(0));
     expect((await runtime.sweep({ blobGraceMs: 0 })).tempFiles).toEqual(['otherhost.123.1.partial']);
-  });
-
-  it('5. the sweep is bounded: changed folders at once, the rest in resumable slices, every orphan found in the end', async () => {
-    await ingest([record('SLICE1')]);
-    await upload('SLICE1', 'transcript', 'kept bytes');
-    const blobs = join(dataDir, 'blobs');
-    // An old store: orphans in several folders, nothing changed recently.
-    const orphans = ['one', 'two', 'three', 'four'].map((t) => createHash('sha256').update(`orphan ${t}`).digest('hex'));
-    const long = new Date(OLD);
-    for (const sha of orphans) {
-      await mkdir(join(blobs, TENANT, sha.slice(0, 2)), { recursive: true });
-      await writeFile(join(blobs, TENANT, sha.slice(0, 2), sha), sha);
-      await utimes(join(blobs, TENANT, sha.slice(0, 2), sha), long, long);
-    }
-    for (const prefix of readdirSync(join(blobs, TENANT))) await utimes(join(blobs, TENANT, prefix), long, long);
-    const folders = readdirSync(join(blobs, TENANT)).length;
-    expect(folders).toBeGreaterThanOrEqual(4);
-    // A budget of 0: one folder of the rolling walk per sweep.
-    const sweep = () => runtime.vault.sweep({ tempGraceMs: 3_600_000, blobGraceMs: 60_000, budgetMs: 0 });
-    const removed: string[] = [];
-    let calls = 0;
-    for (let complete = false; !complete; calls++) {
-      const report = await sweep();
-      // One folder of the walk, plus the folders earlier sweeps changed by removing an orphan: no untouched folder more.
-      expect(report.folders).toBeLessThanOrEqual(1 + removed.length);
-      removed.push(...report.blobs);
-      complete = report.passComplete;
-    }
-    expect(calls).toBe(folders);
-    expect(removed.sort()).toEqual(orphans.map((sha) => `${TENANT}/${sha}`).sort());
-    // A crashed upload's blob (published, no row) in a folder the rolling walk is far from: found by the
-    // next sweep after the grace, through its folder's change, whatever the budget.
-    const crashed = await runtime.blobs.stage(TENANT, Readable.from([Buffer.from('crashed upload')]), { maxBytes: 100 });
-    await crashed.publish();
-    await crashed.discard();
-    const path = join(blobs, TENANT, crashed.sha256.slice(0, 2), crashed.sha256);
-    expect((await sweep()).blobs).toEqual([]);
-    await utimes(path, long, long);
-    expect((await sweep()).blobs).toEqual([`${TENANT}/${crashed.sha256}`]);
-    expect(existsSync(path)).toBe(false);
-    expect((await runtime.vault.interactions.get({ tenantId: TENANT }, 'SLICE1'))?.content).toHaveLength(1);
-    const opened = await runtime.vault.openContent(admin, 'SLICE1', 'transcript');
-    const chunks: Buffer[] = [];
-    for await (const c of await opened.read()) chunks.push(c as Buffer);
-    expect(Buffer.concat(chunks).toString()).toBe('kept bytes');
-  });
-
-  it("5. a release by another process between publication and commit cannot take an upload's bytes", async () => {
-    await ingest([record('RELEASE1')]);
-    const staged = await runtime.blobs.stage(TENANT, Readable.from([Buffer.from('contested')]), { maxBytes: 100 });
-    await staged.publish();
-    // Another process that sees no row referencing these bytes releases them now.
-    expect(await runtime.blobs.release(TENANT, staged.sha256, async () => false)).toBe(true);
-    await runtime.vault.content.put({ tenantId: TENANT }, 'RELEASE1', {
-      contentKey: 'transcript',
-      type: 'transcript',
-      contentType: 'text/plain',
-      contentLength: staged.size,
-      sha256: staged.sha256,
-      lastModifiedMs: Date.now(),
-      properties: {},
-    } as never);
-    await staged.settle();
-    expect(await runtime.blobs.exists(TENANT, staged.sha256)).toBe(true);
-    expect(readdirSync(join(dataDir, 'blobs', '.tmp'))).toEqual([]);
   });
 
   it('6. refuses an id shaped like a GUID (it would be unreachable) with a clear error', async () => {

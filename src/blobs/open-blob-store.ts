@@ -1,0 +1,49 @@
+/**
+ * The blob store a configuration names: files under the data directory, or
+ * an S3 bucket. The S3 SDK is loaded only when a bucket is configured.
+ */
+import { join } from 'node:path';
+import type { BlobStoreConfig } from '../config.js';
+import type { BlobStore } from './blob-store.js';
+import { FsBlobStore } from './fs-blob-store.js';
+
+export interface OpenedBlobStore {
+  blobs: BlobStore;
+  /** Human-readable location, for logs and the banner. */
+  location: string;
+  /** The largest blob the store can hold (S3: one server-side copy). */
+  maxBytes: number;
+  close(): Promise<void>;
+}
+
+export async function openBlobStore(config: BlobStoreConfig, dataDir: string): Promise<OpenedBlobStore> {
+  if (config.kind === 'fs') {
+    const root = join(dataDir, 'blobs');
+    const blobs = new FsBlobStore(root);
+    await blobs.init();
+    return { blobs, location: root, maxBytes: Number.POSITIVE_INFINITY, close: async () => {} };
+  }
+  const [{ S3Client }, { S3BlobStore, MAX_S3_BLOB_BYTES }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('./s3-blob-store.js'),
+  ]);
+  const client = new S3Client({
+    region: config.region,
+    forcePathStyle: config.forcePathStyle,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+  });
+  const blobs = new S3BlobStore({ client, bucket: config.bucket, prefix: config.prefix });
+  try {
+    await blobs.init();
+  } catch (err) {
+    client.destroy();
+    throw new Error(`${(err as Error).message} (endpoint ${config.endpoint ?? `Amazon S3, ${config.region}`})`);
+  }
+  return {
+    blobs,
+    location: `s3://${config.bucket}/${config.prefix}${config.endpoint ? ` at ${config.endpoint}` : ''}`,
+    maxBytes: MAX_S3_BLOB_BYTES,
+    close: async () => client.destroy(),
+  };
+}

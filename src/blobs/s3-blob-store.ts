@@ -1,0 +1,380 @@
+/**
+ * Blob store in an S3 bucket (Amazon S3, Ceph RADOS Gateway, MinIO…), with
+ * the file-system store's layout under a key prefix:
+ *
+ *   <prefix><tenant>/<aa>/<sha256>                        the bytes, at their address
+ *   <prefix>.tmp/<host>.<pid>.<ms>.<random>               a staged upload (a multipart upload while it streams)
+ *   <prefix>.tmp/trash.<tenant>.<sha256>.<host>.<pid>.<…> a release in progress
+ *   <prefix>.sweep-state.json                             where the sweeps' rolling walk stands
+ *
+ * The protocol is blob-store.ts's, with S3 operations for the file ones: the
+ * upload streams (lib-storage: parts of `partSize`, `queueSize` in flight, so
+ * memory is bounded whatever the size) to a temporary key while the bytes are
+ * hashed; `publish` is a server-side copy to the address (skipped when the
+ * address already holds the bytes: the key is their hash); `settle` copies
+ * again if a release took the address, then deletes the staged object. A
+ * release copies the bytes to a trash key, deletes the address, asks again
+ * whether they are referenced, and copies them back if so. Nothing relies on
+ * a lock or on S3 features beyond read-after-write consistency, so any number
+ * of processes on any number of hosts may share the bucket.
+ *
+ * A copy is cheap on Ceph RGW (it shares the stored data) and done by the
+ * server on Amazon S3; a single CopyObject takes at most 5 GiB, so content
+ * is limited to that size (MAX_S3_BLOB_BYTES, checked when the runtime opens).
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { abandoned, blobPath, meter, parseTrash, tempName, trashName } from './blob-naming.js';
+import type { BlobStore, ByteRange, StagedBlob, SweepOptions, SweepReport } from './blob-store.js';
+
+/** The largest object one CopyObject can copy. */
+export const MAX_S3_BLOB_BYTES = 5 * 1024 ** 3;
+
+export interface S3BlobStoreOptions {
+  client: S3Client;
+  bucket: string;
+  /** Key prefix, '' or ending with '/'. */
+  prefix: string;
+  /** Multipart part size (≥ 5 MiB); memory per upload is about partSize × (queueSize + 1). */
+  partSize?: number;
+  /** Parts uploaded at once per upload. */
+  queueSize?: number;
+  /** Keys per listing request of the sweep's walk (S3 returns at most 1000). */
+  listPageSize?: number;
+}
+
+const BLOB_KEY = /^([A-Za-z0-9_-]{1,64})\/([0-9a-f]{2})\/([0-9a-f]{64})$/;
+
+export class S3BlobStore implements BlobStore {
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly tmpPrefix: string;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+  private readonly listPageSize: number;
+
+  constructor(options: S3BlobStoreOptions) {
+    if (options.prefix !== '' && !options.prefix.endsWith('/')) throw new Error("an S3 key prefix must be '' or end with '/'");
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.prefix = options.prefix;
+    this.tmpPrefix = `${options.prefix}.tmp/`;
+    this.partSize = options.partSize ?? 8 * 1024 ** 2;
+    this.queueSize = options.queueSize ?? 4;
+    this.listPageSize = options.listPageSize ?? 1000;
+  }
+
+  /** Checks that the bucket is there and reachable with these credentials. */
+  async init(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      const status = statusOf(err);
+      const why = status === 404 ? 'does not exist' : status === 403 ? 'is not accessible with these credentials' : describe(err);
+      throw new Error(`S3 bucket '${this.bucket}' ${why}`);
+    }
+  }
+
+  async stage(tenantId: string, source: Readable, options: { maxBytes: number }): Promise<StagedBlob> {
+    blobPath(tenantId, '0'.repeat(64));
+    const tmpKey = this.tmpPrefix + tempName();
+    const metered = meter(options.maxBytes);
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: tmpKey, Body: metered.stream, ContentType: 'application/octet-stream' },
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+    });
+    const uploading = upload.done();
+    // An upload that fails stops reading: end the body so the source is not left waiting.
+    uploading.catch((err: Error) => metered.stream.destroy(err));
+    const [piped, uploaded] = await Promise.allSettled([pipeline(source, metered.stream), uploading]);
+    // On failure lib-storage has aborted the multipart upload (the sweep aborts any it could not).
+    if (piped.status === 'rejected' || uploaded.status === 'rejected') {
+      await this.remove(tmpKey).catch(() => {});
+      throw piped.status === 'rejected' ? piped.reason : (uploaded as PromiseRejectedResult).reason;
+    }
+    const { sha256, size } = metered.digest();
+    // What the store holds, asked of the store (a completed multipart upload's answer may lack the ETag on some servers).
+    const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: tmpKey }));
+    if (head.ContentLength !== size) {
+      await this.remove(tmpKey).catch(() => {});
+      throw new Error(`S3 stored ${head.ContentLength} bytes of an upload of ${size}`);
+    }
+    const key = this.keyOf(tenantId, sha256);
+    const publish = async () => {
+      // Already there: the same bytes (the address is their hash).
+      if (!(await this.has(key))) await this.copy(tmpKey, key);
+    };
+    return {
+      sha256,
+      size,
+      publish,
+      settle: async () => {
+        await publish();
+        await this.remove(tmpKey);
+      },
+      discard: () => this.remove(tmpKey).catch(() => {}),
+    };
+  }
+
+  async open(tenantId: string, sha256: string, range?: ByteRange): Promise<Readable> {
+    const answer = await this.client.send(
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: this.keyOf(tenantId, sha256),
+        ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+      }),
+    );
+    if (!(answer.Body instanceof Readable)) throw new Error('S3 answered without a body stream');
+    return answer.Body;
+  }
+
+  exists(tenantId: string, sha256: string): Promise<boolean> {
+    return this.has(this.keyOf(tenantId, sha256));
+  }
+
+  async release(tenantId: string, sha256: string, isReferenced: () => Promise<boolean>): Promise<boolean> {
+    const key = this.keyOf(tenantId, sha256);
+    const trash = this.tmpPrefix + trashName(tenantId, sha256);
+    try {
+      await this.copy(key, trash);
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+    // The bytes are out of reach before the final check; the trash copy can put them back.
+    await this.remove(key);
+    let referenced = true;
+    try {
+      referenced = await isReferenced();
+    } finally {
+      if (referenced) await this.putBack(trash, key);
+    }
+    if (referenced) return false;
+    await this.remove(trash);
+    return true;
+  }
+
+  async sweep(options: SweepOptions): Promise<SweepReport> {
+    const report: SweepReport = {
+      tempFiles: [],
+      tempBytes: 0,
+      blobs: [],
+      blobBytes: 0,
+      restored: [],
+      folders: 0,
+      passComplete: false,
+    };
+    const startedMs = Date.now();
+    await this.sweepTemp(options, startedMs, report);
+    await this.sweepUploads(options, startedMs, report);
+    // The rolling walk over every blob key, in pages, where the last call stopped, within the budget.
+    // S3 has no cheap "what changed" (the file system's folder times): a crashed upload's orphan is
+    // found when the walk reaches it, within one pass.
+    const deadline = startedMs + (options.budgetMs ?? Number.POSITIVE_INFINITY);
+    let cursor = await this.readCursor();
+    for (let pages = 0; ; pages++) {
+      // At least one page per call, so that the walk always moves on.
+      if (pages > 0 && Date.now() >= deadline) break;
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.prefix,
+          MaxKeys: this.listPageSize,
+          ...(cursor ? { StartAfter: cursor } : {}),
+        }),
+      );
+      report.folders++;
+      await this.sweepPage(page.Contents ?? [], options, report);
+      const last = page.Contents?.at(-1)?.Key;
+      if (!page.IsTruncated || !last) {
+        report.passComplete = true;
+        cursor = '';
+        break;
+      }
+      cursor = last;
+    }
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.stateKey(),
+        Body: JSON.stringify({ cursor }),
+        ContentType: 'application/json',
+      }),
+    );
+    return report;
+  }
+
+  /** Releases the unreferenced blobs of one listing page that are older than the grace. */
+  private async sweepPage(
+    objects: { Key?: string | undefined; LastModified?: Date | undefined; Size?: number | undefined }[],
+    options: SweepOptions,
+    report: SweepReport,
+  ): Promise<void> {
+    const now = Date.now();
+    const byTenant = new Map<string, { sha256: string; size: number }[]>();
+    for (const object of objects) {
+      const m = BLOB_KEY.exec(object.Key?.slice(this.prefix.length) ?? '');
+      if (!m?.[1] || !m[3] || m[3].slice(0, 2) !== m[2]) continue;
+      if (now - (object.LastModified?.getTime() ?? now) < options.blobGraceMs) continue;
+      const list = byTenant.get(m[1]) ?? [];
+      list.push({ sha256: m[3], size: object.Size ?? 0 });
+      byTenant.set(m[1], list);
+    }
+    for (const [tenantId, blobs] of byTenant) {
+      const used = await options.referenced(
+        tenantId,
+        blobs.map((b) => b.sha256),
+      );
+      for (const { sha256, size } of blobs) {
+        if (used.has(sha256)) continue;
+        if (await this.release(tenantId, sha256, async () => (await options.referenced(tenantId, [sha256])).has(sha256))) {
+          report.blobs.push(`${tenantId}/${sha256}`);
+          report.blobBytes += size;
+        }
+      }
+    }
+  }
+
+  /** Staged objects and trash: removed once abandoned; a release's trash put back if its bytes are referenced. */
+  private async sweepTemp(options: SweepOptions, now: number, report: SweepReport): Promise<void> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.tmpPrefix, ...(token ? { ContinuationToken: token } : {}) }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (!object.Key) continue;
+        const name = object.Key.slice(this.tmpPrefix.length);
+        const trash = parseTrash(name);
+        const ageMs = now - (object.LastModified?.getTime() ?? now);
+        if (!abandoned(trash?.tag ?? name, ageMs, options.tempGraceMs)) continue;
+        if (trash && (await options.referenced(trash.tenantId, [trash.sha256])).has(trash.sha256)) {
+          await this.putBack(object.Key, this.keyOf(trash.tenantId, trash.sha256));
+          report.restored.push(`${trash.tenantId}/${trash.sha256}`);
+          continue;
+        }
+        await this.remove(object.Key);
+        report.tempFiles.push(name);
+        report.tempBytes += object.Size ?? 0;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /**
+   * Multipart uploads a killed process left open (their parts are stored and
+   * billed, but no object shows them): aborted once abandoned, judged by the
+   * last part received, so a slow upload of a live process elsewhere stays.
+   */
+  private async sweepUploads(options: SweepOptions, now: number, report: SweepReport): Promise<void> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.bucket,
+          Prefix: this.tmpPrefix,
+          ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+          ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+        }),
+      );
+      for (const upload of page.Uploads ?? []) {
+        if (!upload.Key || !upload.UploadId) continue;
+        const name = upload.Key.slice(this.tmpPrefix.length);
+        const initiated = upload.Initiated?.getTime() ?? now;
+        if (!abandoned(name, now - initiated, options.tempGraceMs)) continue;
+        const parts = await this.client
+          .send(new ListPartsCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }))
+          .then((p) => p.Parts ?? [])
+          .catch(() => []);
+        const lastActive = Math.max(initiated, ...parts.map((p) => p.LastModified?.getTime() ?? 0));
+        if (!abandoned(name, now - lastActive, options.tempGraceMs)) continue;
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }))
+          .catch((err: unknown) => {
+            if (statusOf(err) !== 404) throw err;
+          });
+        report.tempFiles.push(`${name} (multipart upload)`);
+        report.tempBytes += parts.reduce((n, p) => n + (p.Size ?? 0), 0);
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+  }
+
+  /**
+   * The last key the rolling walk checked ('' : start over). A lost or stale
+   * cursor only costs work, never safety: what is removed is decided by
+   * `release`, not by this state.
+   */
+  private async readCursor(): Promise<string> {
+    try {
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.stateKey() }));
+      const parsed = JSON.parse((await answer.Body?.transformToString()) ?? '{}') as { cursor?: unknown };
+      return typeof parsed.cursor === 'string' && parsed.cursor.startsWith(this.prefix) ? parsed.cursor : '';
+    } catch (err) {
+      if (statusOf(err) === 404 || err instanceof SyntaxError) return '';
+      throw err;
+    }
+  }
+
+  /** Puts bytes taken out of reach back at their address (which may meanwhile hold the same bytes again). */
+  private async putBack(trash: string, key: string): Promise<void> {
+    if (!(await this.has(key))) await this.copy(trash, key);
+    await this.remove(trash);
+  }
+
+  private async has(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  private async copy(from: string, to: string): Promise<void> {
+    const source = `${this.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
+    await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: source }));
+  }
+
+  /** Deletes a key; deleting a missing key succeeds (S3 semantics). */
+  private async remove(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  private keyOf(tenantId: string, sha256: string): string {
+    return this.prefix + blobPath(tenantId, sha256);
+  }
+
+  private stateKey(): string {
+    return `${this.prefix}.sweep-state.json`;
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  return `could not be reached: ${e.name ?? 'Error'}${e.message ? ` (${e.message})` : ''}`;
+}
