@@ -98,7 +98,10 @@ async function main(): Promise<void> {
   let server: ServerProcess | undefined;
   try {
     const t0 = performance.now();
-    const { dataset, counts } = await prepareDataset(options, backend);
+    // Workloads that make their own data (fulltext) run without loading the search dataset.
+    const { dataset, counts } = workloads.some((w) => w.needsDataset !== false)
+      ? await prepareDataset(options, backend)
+      : { dataset: { name: 'none', dataDir: options.workDir, sqliteFile: '' }, counts: {} as DatasetCounts };
     durations.dataset = (performance.now() - t0) / 1000;
     // One file per run: runs may overlap, and each server reads its file when it starts.
     const principalsFile = join(options.workDir, `principals-${process.pid}.json`);

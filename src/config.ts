@@ -18,6 +18,8 @@ export interface ServerConfig {
   migrate: boolean;
   /** `pretty` or `json`; undefined: pretty on a terminal, JSON otherwise. */
   logFormat?: string;
+  /** Time budget of a full-text search, milliseconds. */
+  searchBudgetMs: number;
   /** Export jobs of embedded mode write under this directory (default DATA/exports). */
   exportDir: string;
   /** How often a server looks for due export jobs, how long its claim on one lasts, interactions per batch. */
@@ -69,6 +71,7 @@ export const DEFAULTS = {
   maxContentBytes: 4 * 1024 ** 3,
   resultTtlMs: 60_000,
   logLevel: 'info',
+  searchBudgetMs: 3000,
   exportPollMs: 5_000,
   exportLeaseMs: 30_000,
   exportBatchSize: 50,
@@ -106,6 +109,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     exportLeaseMs: number('exportLeaseMs', 'IXVAULT_EXPORT_LEASE_MS', DEFAULTS.exportLeaseMs),
     exportBatchSize: Math.max(1, number('exportBatchSize', 'IXVAULT_EXPORT_BATCH_SIZE', DEFAULTS.exportBatchSize)),
     retentionIntervalMs: number('retentionIntervalMs', 'IXVAULT_RETENTION_INTERVAL_MS', DEFAULTS.retentionIntervalMs),
+    searchBudgetMs: number('searchBudgetMs', 'IXVAULT_SEARCH_BUDGET_MS', DEFAULTS.searchBudgetMs),
     migrate: flags.migrate !== false && !isSet(env.IXVAULT_NO_MIGRATE),
     singleNode: flags.singleNode === true || isSet(env.IXVAULT_SINGLE_NODE),
     blobStore: resolveBlobStore(flags.blob ?? {}, env),

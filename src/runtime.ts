@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   redisUrl?: string | undefined;
   principals: PrincipalsConfig;
   maxContentBytes: number;
+  /** Time budget of a full-text search (DEFAULT_SEARCH_BUDGET_MS when absent). */
+  searchBudgetMs?: number;
   /** Where content bytes live; the file system under dataDir/blobs by default. */
   blobStore?: BlobStoreConfig;
   /** Overrides the secret file (IXVAULT_SECRET). */
@@ -97,7 +99,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     coordination = options.redisUrl
       ? await (await import('./cluster/redis.js')).RedisCoordination.connect(options.redisUrl)
       : new LocalCoordination();
-    const vault = new Vault(store, blobs, { maxContentBytes: options.maxContentBytes, blobLock: coordination.locks });
+    const vault = new Vault(store, blobs, {
+      maxContentBytes: options.maxContentBytes,
+      blobLock: coordination.locks,
+      ...(options.searchBudgetMs !== undefined ? { searchBudgetMs: options.searchBudgetMs } : {}),
+    });
     const auth = new Authenticator(directory, keys);
     const erasures = new ErasureService(vault, keys.receipt);
     const exports = new ExportService(vault, { root: join(options.dataDir, 'exports'), ...EXPORT_DEFAULTS, ...options.exports });

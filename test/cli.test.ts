@@ -33,7 +33,19 @@ describe(`command line (${BACKEND})`, () => {
   it('answers --help from the binary', async () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
-    for (const command of ['serve', 'import', 'demo', 'archive', 'migrate', 'token', 'tenant', 'user', 'client', 'principals'])
+    for (const command of [
+      'serve',
+      'import',
+      'demo',
+      'archive',
+      'migrate',
+      'token',
+      'tenant',
+      'user',
+      'client',
+      'principals',
+      'reindex',
+    ])
       expect(top.stdout).toContain(command);
     const importHelp = await runCli(['import', '--help']);
     expect(importHelp.stdout).toContain('Record format: one JSON object per line');

@@ -46,5 +46,7 @@ export interface Context {
 export interface Workload {
   name: string;
   description: string;
+  /** false: the workload makes its own data and needs no search dataset loaded (default true). */
+  needsDataset?: boolean;
   run(ctx: Context): Promise<ResultRow[]>;
 }

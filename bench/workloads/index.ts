@@ -1,9 +1,10 @@
 /** Every workload, in the order a full run executes them. */
 import type { Workload } from '../lib/context.js';
 import { content } from './content.js';
+import { fulltext } from './fulltext.js';
 import { genesysHistory } from './genesys-history.js';
 import { ingest } from './ingest.js';
 import { sessions } from './sessions.js';
 import { vonageSearch } from './vonage-search.js';
 
-export const WORKLOADS: Workload[] = [ingest, vonageSearch, genesysHistory, content, sessions];
+export const WORKLOADS: Workload[] = [ingest, vonageSearch, genesysHistory, content, sessions, fulltext];

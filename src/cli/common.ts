@@ -63,6 +63,7 @@ export function configOf(
     maxContentBytes?: string;
     resultTtlMs?: string;
     retentionIntervalMs?: string;
+    searchBudgetMs?: string;
   },
 ): ServerConfig {
   return resolveConfig({
@@ -74,6 +75,7 @@ export function configOf(
     maxContentBytes: flags.maxContentBytes,
     resultTtlMs: flags.resultTtlMs,
     retentionIntervalMs: flags.retentionIntervalMs,
+    searchBudgetMs: flags.searchBudgetMs,
     migrate: flags.migrate,
     exportDir: flags.exportDir,
     redisUrl: flags.redisUrl,
@@ -130,6 +132,7 @@ export async function openFromFlags(
     databaseUrl: config.databaseUrl,
     principals: principals ?? (await loadPrincipals(config)),
     maxContentBytes: config.maxContentBytes,
+    searchBudgetMs: config.searchBudgetMs,
     blobStore: config.blobStore,
     secret: process.env.IXVAULT_SECRET,
     migrate: config.migrate,

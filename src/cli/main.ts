@@ -12,6 +12,7 @@ import { registerExport } from './export.js';
 import { registerImport } from './import.js';
 import { registerMigrate } from './migrate.js';
 import { registerPrincipals } from './principals.js';
+import { registerReindex } from './reindex.js';
 import { registerRetention } from './retention.js';
 import { registerServe } from './serve.js';
 import { registerToken } from './token.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerToken(program);
   registerPrincipals(program);
   registerRetention(program);
+  registerReindex(program);
   return program;
 }
 

@@ -20,6 +20,10 @@ export function registerServe(program: Command): void {
         '--result-ttl-ms <n>',
         'how long a Genesys result waits for a CometD session of its user (env IXVAULT_RESULT_TTL_MS)',
       )
+      .option(
+        '--search-budget-ms <n>',
+        'time a full-text search (q) may run before it is stopped with a 400 (env IXVAULT_SEARCH_BUDGET_MS; default 3000)',
+      )
       .option('--body-limit-bytes <n>', 'largest JSON request body (env IXVAULT_BODY_LIMIT_BYTES)')
       .option(
         '--bayeux-body-limit-bytes <n>',

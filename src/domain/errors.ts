@@ -71,6 +71,9 @@ export const CODES = {
   holdNotFound: 'IXV_HOLD_NOT_FOUND',
   /** The hold was released already. */
   holdReleased: 'IXV_HOLD_RELEASED',
+  // Full-text search (issue 13).
+  /** A text search that did not finish within its time budget. */
+  searchBudget: 'IXV_SEARCH_BUDGET',
   // openapi branch (issue 9): fields a native body may not carry.
   /** A field the route's body schema does not list (it would otherwise be silently dropped). */
   unknownField: 'IXV_UNKNOWN_FIELD',
@@ -252,6 +255,14 @@ export const errors = {
   holdReleased: (id: string) =>
     new VaultError('conflict', CODES.holdReleased, `legal hold ${id} was released already`, { field: 'id' }),
   internal: (message = INTERNAL_MESSAGE) => new VaultError('internal', CODES.internal, message),
+  /** A text search ran out of its time budget: a 400 naming q, so the caller narrows it. */
+  searchBudget: (ms: number) =>
+    new VaultError(
+      'invalid',
+      CODES.searchBudget,
+      `q: the search did not finish within its ${ms} ms budget; narrow it (rarer words, a phrase, a time window or another filter)`,
+      { field: 'q' },
+    ),
   // Contacts and the Genesys UCS voice operations (issue 9).
   contactNotFound: (id: string, field = 'id') =>
     new VaultError('not_found', CODES.contactNotFound, `contact ${id} not found`, { field }),

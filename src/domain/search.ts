@@ -1,4 +1,5 @@
 /** The one search every facade translates into; the store answers it with keyset paging. */
+import type { TextQuery } from './fulltext.js';
 import type { Direction, MediaType } from './interaction.js';
 
 export type Source = 'main' | 'archive';
@@ -26,6 +27,10 @@ export interface InteractionSearch {
   customAttributes?: Record<string, string>;
   /** Only interactions with at least one content item (the Vonage search). */
   withContentOnly?: boolean;
+  /** Full-text: only interactions whose text matches (src/domain/fulltext.ts). */
+  text?: TextQuery;
+  /** With `text`: the `limit` most relevant hits, best first, instead of time order (one page, no cursor). */
+  byRelevance?: boolean;
   order: SortOrder;
   limit: number;
   after?: PagePosition;

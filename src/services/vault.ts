@@ -17,6 +17,7 @@ import { mergePatch } from '../domain/merge-patch.js';
 import { describePrincipal, type Principal, redactsCardNumbers, visibilityOf } from '../domain/principal.js';
 import { authorize } from '../domain/scopes.js';
 import type { InteractionSearch, Source } from '../domain/search.js';
+import { contentTexts, isTranscriptItem, MAX_TRANSCRIPT_BYTES } from '../domain/texts.js';
 import {
   checkInteraction,
   checkSearch,
@@ -47,6 +48,8 @@ export const SWEEP_BUDGET_MS = 10_000;
 
 export interface VaultOptions {
   maxContentBytes: number;
+  /** A text search's time budget (DEFAULT_SEARCH_BUDGET_MS when absent). */
+  searchBudgetMs?: number;
   /**
    * Serializes publication and release of one blob (tenant and hash). In one
    * process by default; a cluster passes its Redis lock, for blob stores whose
@@ -315,7 +318,8 @@ export class Vault {
 
   async search(principal: Principal, query: InteractionSearch, options: SearchOptions = {}): Promise<SearchPage> {
     authorize(principal, 'interaction.read');
-    return this.searches.search(visibilityOf(principal), checkSearch(query), options);
+    const budget = this.options.searchBudgetMs === undefined ? {} : { budgetMs: this.options.searchBudgetMs };
+    return this.searches.search(visibilityOf(principal), checkSearch(query), { ...budget, ...options });
   }
 
   /**
@@ -421,7 +425,9 @@ export class Vault {
     const result = await this.blobLock.run(`${tenantId}/${staged.sha256}`, async () => {
       try {
         await staged.publish();
-        const stored = await this.content.put(visibility, idOrGuid, item);
+        // Indexed in the same transaction as the item's row: its file name, and a transcript's segments.
+        const texts = contentTexts(item, await this.transcriptBytes(tenantId, item));
+        const stored = await this.content.put(visibility, idOrGuid, item, texts);
         await staged.settle();
         return stored;
       } catch (err) {
@@ -442,6 +448,44 @@ export class Vault {
     });
     if (result.replacedSha256 && result.replacedSha256 !== staged.sha256) await this.releaseBlob(tenantId, result.replacedSha256);
     return item;
+  }
+
+  /**
+   * Rebuilds the full-text index of a tenant's interactions in one store from
+   * the records and their content, batch by batch (each batch one write
+   * transaction, so the service stays online); `onBatch` hears each batch's count.
+   */
+  async reindex(tenantId: string, source: Source, batchSize: number, onBatch: (count: number) => void): Promise<number> {
+    let after = '';
+    let total = 0;
+    for (;;) {
+      const done = await this.interactions.texts.rebuild(tenantId, source, after, batchSize, (item) =>
+        this.transcriptBytes(tenantId, item),
+      );
+      if (!done) return total;
+      after = done.lastId;
+      total += done.count;
+      onBatch(done.count);
+    }
+  }
+
+  /** How many interactions a tenant has in one store (the reindex's progress total). */
+  async countInteractions(tenantId: string, source: Source): Promise<number> {
+    const row = await this.store
+      .in(source)
+      .selectFrom('interactions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** The bytes of a transcript that is read for the index; undefined for any other item. */
+  async transcriptBytes(tenantId: string, item: ContentItem): Promise<Buffer | undefined> {
+    if (!isTranscriptItem(item) || item.contentLength > MAX_TRANSCRIPT_BYTES) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.blobs.open(tenantId, item.sha256)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   }
 
   async openContent(principal: Principal, idOrGuid: string, contentKey: string, source: Source = 'main'): Promise<OpenedContent> {

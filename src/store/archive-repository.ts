@@ -6,16 +6,23 @@
  * in main. The batch's main rows are locked first (PostgreSQL: FOR UPDATE), so
  * an ingest of the same interaction either finishes before the move (which then
  * moves the new version) or waits and finds the interaction in the archive.
+ * The full-text index moves in the same transaction (search over the archive
+ * is `source=archive`).
  * Should the archive already hold a copy (left by a version that kept the
  * archive in a separate file), main's copy replaces it: it is the newer one.
  */
 import { sql } from 'kysely';
 import type { StoreConnection } from './database.js';
+import { TextIndex } from './text-index.js';
 
-const TABLES = ['interactions', 'interaction_agents', 'custom_attributes', 'messages', 'content_items'] as const;
+const TABLES = ['interactions', 'interaction_agents', 'custom_attributes', 'messages', 'content_items', 'text_parts'] as const;
 
 export class ArchiveRepository {
-  constructor(private readonly store: StoreConnection) {}
+  private readonly texts: TextIndex;
+
+  constructor(private readonly store: StoreConnection) {
+    this.texts = new TextIndex(store);
+  }
 
   async countOlderThan(tenantId: string, cutoffMs: number): Promise<number> {
     const row = await this.store
@@ -52,6 +59,9 @@ export class ArchiveRepository {
         await sql`insert into ${table('archive', name)} select * from ${table('main', name)} where ${these}`.execute(trx);
         await sql`delete from ${table('main', name)} where ${these}`.execute(trx);
       }
+      // The text moved with text_parts; the archive's engine indexes it, main's forgets it.
+      await this.store.impl.fullText.remove(trx, 'main', tenantId, ids);
+      await this.texts.refresh(trx, 'archive', tenantId, ids);
       return ids.length;
     });
   }

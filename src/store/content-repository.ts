@@ -5,6 +5,7 @@ import { errors } from '../domain/errors.js';
 import type { ContentItem } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { Source } from '../domain/search.js';
+import type { TextPart } from '../domain/texts.js';
 import type { AuditRepository } from './audit-repository.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
@@ -35,6 +36,7 @@ export class ContentRepository {
     visibility: Visibility,
     idOrGuid: string,
     item: ContentItem,
+    texts: TextPart[] = [],
   ): Promise<{ interactionId: string; replacedSha256?: string }> {
     return this.store.write(async (root) => {
       const id = await this.interactions.resolve(visibility, idOrGuid, 'main', root, { lock: true });
@@ -61,6 +63,7 @@ export class ContentRepository {
         .onConflict((oc) => oc.columns(['tenant_id', 'interaction_id', 'content_key']).doUpdateSet(changed))
         .execute();
       await this.recount(trx, tenantId, id);
+      await this.interactions.texts.writeContent(root, 'main', tenantId, id, item.contentKey, texts);
       return previous ? { interactionId: id, replacedSha256: previous.sha256 } : { interactionId: id };
     });
   }
@@ -144,6 +147,7 @@ export class ContentRepository {
         .where('content_key', '=', contentKey)
         .execute();
       await this.recount(trx, tenantId, id);
+      await this.interactions.texts.writeContent(root, source, tenantId, id, contentKey, []);
       const removed: ContentDeletion = { deleted: true, interactionId: id, sha256: row.sha256 };
       await withinTransaction?.(root, removed);
       return removed;

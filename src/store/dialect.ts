@@ -16,6 +16,7 @@
  *   atomic transaction.
  */
 import type { Kysely, RawBuilder, Transaction } from 'kysely';
+import type { TextQuery } from '../domain/fulltext.js';
 import type { Source } from '../domain/search.js';
 import type { Database } from './schema.js';
 
@@ -42,7 +43,40 @@ export interface RowWriter {
   ): Promise<void>;
 }
 
-export type WritableTable = 'interactions' | 'interaction_agents' | 'custom_attributes' | 'messages';
+export type WritableTable = 'interactions' | 'interaction_agents' | 'custom_attributes' | 'messages' | 'text_parts';
+
+/**
+ * The database's own full-text engine (SQLite FTS5, PostgreSQL tsvector + GIN)
+ * over one document per interaction: the tokens `documentOf` made of its text
+ * parts (src/domain/fulltext.ts). Every write happens inside the caller's
+ * write transaction, so the index commits with the record or not at all.
+ */
+export interface FullTextEngine {
+  /** Replaces the documents of these interactions; an empty body removes the document. */
+  put(trx: Transaction<Database>, source: Source, tenantId: string, docs: { id: string; body: string }[]): Promise<void>;
+  remove(trx: Transaction<Database>, source: Source, tenantId: string, ids: string[]): Promise<void>;
+  /**
+   * A subquery of the tenant's interactions matching `query`, selecting
+   * `interaction_id` and, when `scored`, `score` (higher is more relevant).
+   * `deadline` (epoch ms): SQLite checks it for every candidate row.
+   */
+  hits(source: Source, tenantId: string, query: TextQuery, options: { deadline: number; scored: boolean }): RawBuilder<unknown>;
+  /**
+   * The condition "interaction `i` matches" for a search in time order, as
+   * this engine answers it best: PostgreSQL's planner chooses between its GIN
+   * index and the time index itself; SQLite cannot estimate a MATCH, so the
+   * engine looks first (see fulltext-engines.ts).
+   */
+  timeOrderedFilter(
+    db: Kysely<Database>,
+    source: Source,
+    tenantId: string,
+    query: TextQuery,
+    deadline: number,
+  ): Promise<RawBuilder<unknown>>;
+  /** Runs a search's statements within `budgetMs`; past it, the search fails with errors.searchBudget. */
+  withinBudget<T>(db: Kysely<Database>, budgetMs: number, run: (db: Kysely<Database>) => Promise<T>): Promise<T>;
+}
 
 export interface StoreDialect {
   readonly name: DialectName;
@@ -92,6 +126,7 @@ export interface StoreDialect {
    */
   auditSeq(trx: Transaction<Database>): Promise<string | undefined>;
   rows: RowWriter;
+  fullText: FullTextEngine;
   /** Adopts data a previous version kept elsewhere (SQLite: the separate archive file); returns a note for the log. */
   adoptLegacy(db: Kysely<Database>): Promise<string | undefined>;
   close(): Promise<void>;

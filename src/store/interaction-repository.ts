@@ -9,12 +9,14 @@ import { newGuid, newInteractionId } from '../domain/ids.js';
 import type { Interaction, InteractionWithDetails, Message } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { Source } from '../domain/search.js';
+import { interactionTexts } from '../domain/texts.js';
 import type { InteractionInput, MessageInput } from '../domain/validate.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import { blockingHolds } from './hold-repository.js';
 import { interactionToRow, messageToRow, rowToContent, rowToInteraction, rowToMessage } from './rows.js';
 import type { Database } from './schema.js';
+import { TextIndex } from './text-index.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -37,7 +39,12 @@ interface ExistingIdentity {
 }
 
 export class InteractionRepository {
-  constructor(private readonly store: StoreConnection) {}
+  /** The full-text index, written in the same transactions as the records. */
+  readonly texts: TextIndex;
+
+  constructor(private readonly store: StoreConnection) {
+    this.texts = new TextIndex(store);
+  }
 
   /**
    * Creates or updates interactions, all in one transaction: either every
@@ -214,6 +221,12 @@ export class InteractionRepository {
         .where('id', '=', record.id)
         .execute();
     }
+    await this.texts.writeRecords(
+      trx,
+      source,
+      tenantId,
+      plans.map(({ input, record, match }) => ({ id: record.id, parts: interactionTexts(input), existed: match !== undefined })),
+    );
   }
 
   /**
@@ -356,6 +369,7 @@ export class InteractionRepository {
       }
       const rows = numbered.map((m) => messageToRow(tenantId, id, m));
       await this.store.rows.insert(root, 'main', 'messages', rows);
+      await this.texts.writeMessages(root, tenantId, id);
       await trx
         .updateTable('interactions')
         .set((eb) => ({ updated_ms: Date.now(), card_redactions: eb('card_redactions', '+', cardRedactions) }))
@@ -409,6 +423,7 @@ export class InteractionRepository {
         await trx.deleteFrom(table).where('tenant_id', '=', tenantId).where('interaction_id', '=', id).execute();
       }
       await trx.deleteFrom('interactions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+      await this.texts.remove(root, source, tenantId, [id]);
       const removed: DeletionOutcome = { deleted: true, id, guid: row.guid, sha256s: content.map((c) => c.sha256) };
       await withinTransaction?.(root, removed);
       return removed;

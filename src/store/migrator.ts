@@ -24,6 +24,7 @@ import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-audit-sequence.js';
 import * as m003 from './migrations/003-audit-seq-default.js';
 import * as m004 from './migrations/004-contacts.js';
+import * as m005 from './migrations/005-fulltext.js';
 import * as m006 from './migrations/006-holds-retention.js';
 import * as m007 from './migrations/007-audit-chain.js';
 import type { Database } from './schema.js';
@@ -51,6 +52,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '002-audit-sequence', up: m002.up },
   { name: '003-audit-seq-default', up: m003.up },
   { name: '004-contacts', up: m004.up },
+  { name: '005-fulltext', up: m005.up },
   { name: '006-holds-retention', up: m006.up },
   { name: '007-audit-chain', up: m007.up },
 ];

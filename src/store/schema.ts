@@ -220,6 +220,19 @@ export interface MigrationsTable {
   applied_ms: number;
 }
 
+/** Every searchable piece of an interaction's text as stored (migration 005, src/domain/texts.ts). */
+export interface TextPartsTable {
+  tenant_id: string;
+  interaction_id: string;
+  place: string;
+  /** The content item's key (transcripts, attachments); '' otherwise. */
+  content_key: string;
+  seq: number;
+  at_ms: number | null;
+  speaker: string | null;
+  body: string;
+}
+
 export interface Database {
   interactions: InteractionsTable;
   interaction_agents: InteractionAgentsTable;
@@ -236,4 +249,5 @@ export interface Database {
   export_jobs: ExportJobsTable;
   export_files: ExportFilesTable;
   ixv_migrations: MigrationsTable;
+  text_parts: TextPartsTable;
 }

@@ -10,6 +10,7 @@
  * docs/BENCHMARKS.md), and PostgreSQL needs the bound for its estimates.
  */
 import { CompiledQuery, type RawBuilder, sql } from 'kysely';
+import { locateMatches, type TextMatch } from '../domain/fulltext.js';
 import type { ContentItem, Interaction } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { InteractionSearch, PagePosition } from '../domain/search.js';
@@ -19,6 +20,8 @@ import { type InteractionRow, rowToInteraction, SUMMARY_COLUMNS } from './rows.j
 
 export interface SearchPage {
   items: Interaction[];
+  /** With a text query: where each hit matched (up to MAX_MATCHES_PER_HIT parts) and in how many parts. */
+  matches?: Map<string, { matches: TextMatch[]; total: number }>;
   /** Content items per interaction id; filled when asked for. */
   content: Map<string, ContentItem[]>;
   /** Where the next page starts; undefined on the last page. */
@@ -47,7 +50,12 @@ export interface SearchOptions {
    * (docs/BENCHMARKS.md).
    */
   summary?: boolean;
+  /** A text search's time budget (default DEFAULT_SEARCH_BUDGET_MS). */
+  budgetMs?: number;
 }
+
+/** How long a text search may run before it is stopped with a 400 naming q. */
+export const DEFAULT_SEARCH_BUDGET_MS = 3000;
 
 const SUMMARY_SELECT = sql.raw(SUMMARY_COLUMNS.map((c) => `i.${c}`).join(', '));
 
@@ -58,9 +66,25 @@ export class SearchRepository {
   ) {}
 
   async search(visibility: Visibility, q: InteractionSearch, options: SearchOptions = {}): Promise<SearchPage> {
-    const { rows } = await this.pageQuery(visibility, q, options.summary === true).execute(this.store.db);
+    const summary = options.summary === true;
+    let rows: (InteractionRow & { page_start: number; page_key: string })[];
+    if (q.text) {
+      const text = q.text;
+      const budgetMs = options.budgetMs ?? DEFAULT_SEARCH_BUDGET_MS;
+      const deadline = Date.now() + budgetMs;
+      const engine = this.store.impl.fullText;
+      rows = await engine.withinBudget(this.store.db, budgetMs, async (db) => {
+        const filter = q.byRelevance
+          ? undefined
+          : await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, deadline);
+        return (await this.pageQuery(visibility, q, summary, { deadline, filter }).execute(db)).rows;
+      });
+    } else {
+      rows = (await this.pageQuery(visibility, q, summary).execute(this.store.db)).rows;
+    }
     const tenantId = visibility.tenantId;
-    const hasMore = rows.length > q.limit;
+    // A relevance page is the best `limit` hits: there is no next page to point at.
+    const hasMore = rows.length > q.limit && !q.byRelevance;
     const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
     const ids = pageRows.map((r) => r.id);
     const db = this.store.in(q.source);
@@ -71,6 +95,11 @@ export class SearchRepository {
     const items = pageRows.map((r) => rowToInteraction(r, orderAgents(r.owner_id, agents.get(r.id) ?? [])));
     const last = pageRows[pageRows.length - 1];
     const page: SearchPage = { items, content };
+    if (q.text) {
+      const text = q.text;
+      const parts = await this.interactions.texts.partsOf(db, tenantId, ids);
+      page.matches = new Map(ids.map((id) => [id, locateMatches(text, parts.get(id) ?? [])]));
+    }
     if (hasMore && last) page.next = { startMs: Number(last.page_start), id: last.page_key };
     return page;
   }
@@ -85,7 +114,16 @@ export class SearchRepository {
     return result.rows.map((r) => String(r.detail ?? r['QUERY PLAN'] ?? JSON.stringify(r)));
   }
 
-  private pageQuery(visibility: Visibility, q: InteractionSearch, summary = false) {
+  private pageQuery(
+    visibility: Visibility,
+    q: InteractionSearch,
+    summary = false,
+    text: { deadline: number; filter: RawBuilder<unknown> | undefined } = {
+      deadline: Number.POSITIVE_INFINITY,
+      filter: undefined,
+    },
+  ) {
+    const deadline = text.deadline;
     const table = (name: 'interactions' | 'interaction_agents' | 'custom_attributes') => this.store.table(q.source, name);
     const tenantId = visibility.tenantId;
     const attributes = Object.entries(q.customAttributes ?? {});
@@ -121,9 +159,20 @@ export class SearchRepository {
     if (q.ownerId) where.push(sql`i.owner_id = ${q.ownerId}`);
     if (q.contactId) where.push(sql`i.contact_id = ${q.contactId}`);
 
+    const select = sql`select ${summary ? SUMMARY_SELECT : sql.raw('i.*')}, ${driver.start} as page_start, ${driver.key} as page_key`;
+    if (q.text && q.byRelevance) {
+      const hits = this.store.impl.fullText.hits(q.source, tenantId, q.text, { deadline, scored: true });
+      return sql<InteractionRow & { page_start: number; page_key: string }>`
+        ${select}
+        from ${driver.from} join (${hits}) h on h.interaction_id = i.id
+        where ${sql.join(where, sql` and `)}
+        order by h.score desc, i.id asc
+        limit ${q.limit}`;
+    }
+    if (text.filter) where.push(text.filter);
     const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
     const query = sql<InteractionRow & { page_start: number; page_key: string }>`
-      select ${summary ? SUMMARY_SELECT : sql.raw('i.*')}, ${driver.start} as page_start, ${driver.key} as page_key
+      ${select}
       from ${driver.from}
       where ${sql.join(where, sql` and `)}
       order by ${driver.start} ${dir}, ${driver.key} ${dir}

@@ -61,6 +61,7 @@ describe('command line', () => {
         'import',
         'migrate',
         'principals',
+        'reindex',
         'retention',
         'retention run',
         'serve',

@@ -347,6 +347,18 @@ describe.skipIf(!available)(
       await capture('call');
     }, 90_000);
 
+    it('finds words in a transcript, marks them, and opens the call at that second', async () => {
+      await page.goto(`${server.url}/console/?range=all`);
+      await page.getByLabel('Words').fill('"customer line 21"');
+      await page.getByLabel('Words').press('Enter');
+      await expect.poll(() => page.url()).toContain('q=');
+      const hit = page.locator('.hit').first();
+      await expect.poll(() => hit.locator('mark').allTextContents(), { timeout: 20_000 }).toEqual(['Customer line 21']);
+      await hit.getByRole('link', { name: 'transcript 5:15' }).click();
+      await expect.poll(() => page.url()).toContain(`/interactions/${ids.call}?t=315`);
+      await expect.poll(mediaTime, { timeout: 20_000 }).toBeGreaterThanOrEqual(315);
+    }, 60_000);
+
     it('downloads a content item', async () => {
       const download = page.waitForEvent('download');
       await page.getByRole('link', { name: 'Download transcript transcript' }).click();

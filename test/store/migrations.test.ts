@@ -280,6 +280,8 @@ describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () 
       colocated('"ixv_archive"."interactions"'),
       `select create_reference_table('"ixv_archive"."ixv_migrations"')`,
       colocated('"ixv_archive"."messages"'),
+      colocated('"ixv_archive"."text_docs"'),
+      colocated('"ixv_archive"."text_parts"'),
       colocated('"ixv_main"."audit_log"'),
       colocated('"ixv_main"."contact_identifiers"'),
       colocated('"ixv_main"."contacts"'),
@@ -294,6 +296,8 @@ describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () 
       colocated('"ixv_main"."legal_holds"'),
       colocated('"ixv_main"."messages"'),
       colocated('"ixv_main"."retention_policies"'),
+      colocated('"ixv_main"."text_docs"'),
+      colocated('"ixv_main"."text_parts"'),
     ]);
     // Each is followed by dropping the coordinator's local copy of rows that existed before Citus.
     expect(citusStatements(tables, 'ixv_main').slice(0, 2)).toEqual([

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CardRedactingBytes, passesLuhn, redactCardNumbers, redactRecordTexts } from '../../src/domain/card-redaction.js';
-import { interactionTexts } from '../../src/domain/texts.js';
+import { textFields } from '../../src/domain/texts.js';
 
 const digitsOf = (s: string) => [...s].filter((c) => c >= '0' && c <= '9').map(Number);
 
@@ -114,7 +114,7 @@ describe('card-number redaction', () => {
     const { record: out, count } = redactRecordTexts(record);
     expect(count).toBe(5);
     expect(out.email.to).toEqual(['a@example.org']);
-    expect(interactionTexts(out)).toEqual([
+    expect(textFields(out)).toEqual([
       { field: 'subject', text: 'card ****-****-****-1111' },
       { field: 'comment', text: 'paid with **** **** **** 4444, order 2024-000123' },
       { field: 'messages.0.text', text: 'my number is ***********0005' },

@@ -36,6 +36,7 @@ export function App() {
         key={interaction[1]}
         id={decodeURIComponent(interaction[1])}
         source={location.query.get('source') ?? 'main'}
+        at={Number(location.query.get('t')) || 0}
         session={session}
       />
     );

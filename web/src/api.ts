@@ -57,6 +57,20 @@ export interface Interaction {
   userData: Record<string, unknown>;
   messages: Message[];
   content: ContentItem[];
+  /** With a text query (q): where the interaction matched. */
+  matches?: TextMatch[];
+}
+
+/** One part of an interaction a text query matched, with offsets to highlight in its snippet. */
+export interface TextMatch {
+  in: 'subject' | 'comment' | 'email' | 'message' | 'transcript' | 'attachment';
+  contentKey?: string;
+  messageIndex?: number;
+  segment?: number;
+  startMs?: number;
+  speaker?: string;
+  snippet: string;
+  highlights: [number, number][];
 }
 
 export interface SearchPage {

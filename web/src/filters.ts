@@ -62,6 +62,8 @@ export function apiQuery(query: URLSearchParams, now = Date.now()): URLSearchPar
     const value = query.get(key)?.trim();
     if (value) out.set(key, value);
   }
+  const words = query.get('q')?.trim();
+  if (words) out.set('q', words);
   for (const attr of query.getAll('attr')) if (/^[^=]+=/.test(attr)) out.append('customAttribute', attr);
   if (query.get('hasContent') === 'true') out.set('hasContent', 'true');
   if (query.get('source') === 'archive') out.set('source', 'archive');

@@ -219,6 +219,37 @@ export const ID_PARAMS = {
 
 export const SOURCE = { type: 'string', enum: ['main', 'archive'], default: 'main' } as const;
 
+/** Where a full-text hit matched: one part of the record, with a snippet and the offsets to highlight. */
+export const TEXT_MATCH = {
+  title: 'TextMatch',
+  type: 'object',
+  properties: {
+    in: { type: 'string', enum: ['subject', 'comment', 'email', 'message', 'transcript', 'attachment'] },
+    contentKey: { ...text, description: 'the transcript or attachment content item' },
+    messageIndex: { type: 'integer', description: 'the message matched (in: message)' },
+    segment: { type: 'integer', description: 'the transcript segment matched, from 0 (in: transcript)' },
+    startMs: { type: 'integer', description: "the segment's start within the recording, milliseconds" },
+    speaker: text,
+    snippet: { ...text, description: 'an excerpt around the first match; … marks a cut' },
+    highlights: {
+      type: 'array',
+      description: '[start, end) UTF-16 offsets of matched words within snippet',
+      items: { type: 'array', items: { type: 'integer' }, minItems: 2, maxItems: 2 },
+    },
+  },
+} as const;
+
+/** A search hit: the record (without messages) and, with `q`, where it matched. */
+export const SEARCH_HIT = {
+  ...INTERACTION_RESPONSE,
+  properties: {
+    ...INTERACTION_RESPONSE.properties,
+    matches: { type: 'array', items: TEXT_MATCH, description: 'with q: the first parts of the record that matched' },
+    matchedParts: { type: 'integer', description: 'with q: how many parts of the record matched in all' },
+  },
+  title: 'SearchHit',
+} as const;
+
 const addresses = { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 320 } } as const;
 const CONTACT_FIELDS = {
   firstName: { type: 'string', maxLength: 256 },

@@ -3,13 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { toCanonicalJson } from '../../domain/canonical.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from '../../domain/cursor.js';
 import { errors } from '../../domain/errors.js';
+import { MAX_QUERY_CHARS, parseTextQuery, type TextMatch } from '../../domain/fulltext.js';
 import { MEDIA_TYPES } from '../../domain/interaction.js';
 import type { InteractionSearch, SortOrder, Source } from '../../domain/search.js';
 import { LIMITS, parseMediaType } from '../../domain/validate.js';
 import type { Vault } from '../../services/vault.js';
 import { instantParam } from '../shared/params.js';
 import { warnUnencodedPlus } from '../shared/plus-warning.js';
-import { INTERACTION_RESPONSE, SOURCE } from './schemas.js';
+import { SEARCH_HIT, SOURCE } from './schemas.js';
 
 export interface SearchQuery {
   from?: string;
@@ -23,7 +24,8 @@ export interface SearchQuery {
   direction?: 'inbound' | 'outbound';
   customAttribute?: string[];
   hasContent?: boolean;
-  sort: SortOrder;
+  q?: string;
+  sort: SortOrder | 'relevance';
   limit: number;
   cursor?: string;
   source: Source;
@@ -66,7 +68,19 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
               description: 'name=value, repeatable; all must match',
             },
             hasContent: { type: 'boolean' },
-            sort: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
+            q: {
+              type: 'string',
+              maxLength: MAX_QUERY_CHARS,
+              description:
+                'full-text query over subject, comment, messages, email bodies, transcripts and file names: ' +
+                'words (all must occur), "exact phrases", prefix*, OR, -exclusion, parentheses (docs/SEARCH.md)',
+            },
+            sort: {
+              type: 'string',
+              enum: ['asc', 'desc', 'relevance'],
+              default: 'desc',
+              description: 'by start time; relevance (with q): the best `limit` hits, one page',
+            },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
             cursor: { type: 'string', maxLength: 512 },
             source: SOURCE,
@@ -79,7 +93,7 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
               items: {
                 type: 'array',
                 description: 'Listed without their messages (transcripts): GET /interactions/{id} has them.',
-                items: INTERACTION_RESPONSE,
+                items: SEARCH_HIT,
               },
               nextCursor: { type: ['string', 'null'] },
             },
@@ -92,10 +106,16 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
       warnUnencodedPlus(reply, { connectFrom: q.connectFrom, connectTo: q.connectTo });
       const search: InteractionSearch = {
         source: q.source,
-        order: q.sort,
+        order: q.sort === 'asc' ? 'asc' : 'desc',
         limit: q.limit,
         withContentOnly: q.hasContent === true,
       };
+      if (q.q !== undefined) search.text = parseTextQuery(q.q);
+      if (q.sort === 'relevance') {
+        if (!search.text) throw errors.invalidField('sort', 'relevance needs a text query (q)');
+        if (q.cursor !== undefined) throw errors.invalidField('cursor', 'a relevance search has one page only');
+        search.byRelevance = true;
+      }
       if (q.from !== undefined) search.fromMs = instantParam('from', q.from);
       if (q.to !== undefined) search.toMs = instantParam('to', q.to);
       if (search.fromMs !== undefined && search.toMs !== undefined && search.toMs < search.fromMs)
@@ -143,10 +163,25 @@ export async function searchRoutes(app: FastifyInstance, { vault, cursorKey }: {
             createdMs: 0,
             updatedMs: 0,
           });
-          return listed;
+          const found = page.matches?.get(item.id);
+          return found ? { ...listed, matches: found.matches.map(matchJson), matchedParts: found.total } : listed;
         }),
         nextCursor: page.next ? encodeCursor(cursorKey, fingerprint, page.next) : null,
       };
     },
   );
+}
+
+/** A match as the native API prints it. */
+function matchJson(m: TextMatch) {
+  return {
+    in: m.place,
+    ...(m.contentKey !== undefined ? { contentKey: m.contentKey } : {}),
+    ...(m.place === 'message' ? { messageIndex: m.seq } : {}),
+    ...(m.place === 'transcript' ? { segment: m.seq } : {}),
+    ...(m.atMs !== undefined ? { startMs: m.atMs } : {}),
+    ...(m.speaker !== undefined ? { speaker: m.speaker } : {}),
+    snippet: m.snippet,
+    highlights: m.highlights,
+  };
 }

@@ -10,6 +10,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Source } from '../../domain/search.js';
 import type { StoreDialect } from '../dialect.js';
+import { postgresFullText } from '../fulltext-engines.js';
 import { postgresRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
 
@@ -65,6 +66,7 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     // audit_log.seq defaults to nextval of its schema's audit_seq (migration 003).
     auditSeq: async () => undefined,
     rows: postgresRowWriter(db, (source, table) => `"${SCHEMAS[source]}"."${table}"`, Object.values(SCHEMAS)),
+    fullText: postgresFullText((source) => SCHEMAS[source]),
     adoptLegacy: async () => undefined,
     close: () => db.destroy(),
   };

@@ -31,6 +31,7 @@ import {
 } from 'kysely';
 import type { Source } from '../../domain/search.js';
 import type { StoreDialect } from '../dialect.js';
+import { sqliteFullText } from '../fulltext-engines.js';
 import { sqliteRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
 
@@ -78,6 +79,7 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
       return String(rows[0]?.n ?? 1).padStart(16, '0');
     },
     rows: sqliteRowWriter(sqlite, (source, table) => `"main"."${physicalName(source, table)}"`),
+    fullText: sqliteFullText(sqlite, physicalName),
     adoptLegacy: async () => adoptLegacyArchive(sqlite, dataDir),
     close: () => db.destroy(),
   };

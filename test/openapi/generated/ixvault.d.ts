@@ -194,26 +194,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/audit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Audit log of deletions (admins)
-         * @description Rights (`audit.read`): role admin; scope none.
-         */
-        get: operations["getAuditLog"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/interactions/{id}/content/{contentKey}": {
         parameters: {
             query?: never;
@@ -239,6 +219,174 @@ export interface paths {
          * @description Rights (`content.delete`): role admin; scope `interaction-content:delete`.
          */
         delete: operations["deleteContent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search the audit log, newest first (admins)
+         * @description Rights (`audit.read`): role admin; scope none.
+         */
+        get: operations["getAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the audit log as JSON lines, oldest first (admins); the export is itself audited
+         * @description Rights (`audit.read`): role admin; scope none.
+         */
+        get: operations["exportAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify the tenant's audit hash chain; names the first broken entry
+         * @description Rights (`audit.read`): role admin; scope none.
+         */
+        get: operations["verifyAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/erasures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a data subject from the main store and the archive
+         * @description Finds every interaction where the contact id, a phone number (phoneNumber, connectFrom, connectTo) or an email address (connectFrom, connectTo) appears, or where the subject is a message participant, and deletes each with its messages, content and index entries. An interaction a legal hold protects is kept and reported. The answer is the receipt (found, removed, kept: ids, content hashes, counts) and its compact JWS signature; the receipt never repeats the identifiers. Asking again for the same subject resumes an erasure that was interrupted.
+         *
+         *     Rights (`erasure.run`): role admin; scope none.
+         */
+        post: operations["createErasure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/erasures/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An erasure receipt, its signature checked again
+         * @description Rights (`erasure.run`): role admin; scope none.
+         */
+        get: operations["getErasure"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export jobs, newest first
+         * @description Rights (`export.manage`): role admin; scope none.
+         */
+        get: operations["listExportJobs"];
+        put?: never;
+        /**
+         * Create an export job: one-off over a time range, or recurring (hourly, daily)
+         * @description Writes the content of the interactions that started in the range (a recurring job: since its previous run and more than `delayMinutes` ago, default 12 hours) with a manifest per run: `run-N/manifest.jsonl`, one JSON line per file with its metadata and SHA-256. Empty filter lists export everything. A job resumes after a crash without duplicating or skipping a file.
+         *
+         *     Rights (`export.manage`): role admin; scope none.
+         */
+        post: operations["createExportJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An export job: status, progress, counts, errors
+         * @description Rights (`export.manage`): role admin; scope none.
+         */
+        get: operations["getExportJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an export job (a batch under way is not committed); an ended job is answered as it is
+         * @description Rights (`export.manage`): role admin; scope none.
+         */
+        post: operations["cancelExportJob"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1031,6 +1179,96 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** SearchHit */
+        SearchHit: {
+            /** @description Genesys-style id; generated (16 characters, time-ordered) when absent */
+            id?: string;
+            /**
+             * Format: uuid
+             * @description generated when absent
+             */
+            guid?: string;
+            /**
+             * @description any case accepted, stored lower-case
+             * @enum {string}
+             */
+            mediaType?: "call" | "chat" | "email" | "facebook" | "facebooksession" | "smssession" | "openmedia" | "twitter" | "workitem";
+            /**
+             * @default Unknown
+             * @enum {string}
+             */
+            typeId?: "Inbound" | "Outbound" | "Internal" | "Consult" | "Unknown";
+            /**
+             * @description defaults to Stopped with an endDate, else New
+             * @enum {string}
+             */
+            state?: "New" | "InProcess" | "Stopped" | "Pending";
+            /** Format: date-time */
+            startDate?: string;
+            /** Format: date-time */
+            endDate?: string;
+            subject?: string;
+            comment?: string;
+            contactId?: string;
+            parentId?: string;
+            phoneNumber?: string;
+            /** @description seconds */
+            callDuration?: number;
+            ownerInformation?: {
+                id: string;
+                userName?: string;
+                firstName?: string;
+                lastName?: string;
+            };
+            handlingAgents?: {
+                id: string;
+            }[];
+            connectFrom?: string;
+            connectTo?: string;
+            customAttributes?: {
+                [key: string]: string;
+            };
+            userData?: {
+                [key: string]: unknown;
+            };
+            /** @description card numbers masked in the texts (subject, comment, messages, email bodies) over all writes of the record; absent when none */
+            readonly cardNumbersRedacted?: number;
+            /** @description email interactions only */
+            email?: {
+                from?: string;
+                to?: string[];
+                cc?: string[];
+                /** @description the plain-text body */
+                text?: string;
+                /** @description the HTML body */
+                html?: string;
+            };
+            messages?: components["schemas"]["Message"][];
+            /** @description ignored on input (upload with PUT …/content) */
+            readonly content?: components["schemas"]["ContentItem"][];
+            /** @description with q: the first parts of the record that matched */
+            matches?: components["schemas"]["TextMatch"][];
+            /** @description with q: how many parts of the record matched in all */
+            matchedParts?: number;
+        };
+        /** TextMatch */
+        TextMatch: {
+            /** @enum {string} */
+            in?: "subject" | "comment" | "email" | "message" | "transcript" | "attachment";
+            /** @description the transcript or attachment content item */
+            contentKey?: string;
+            /** @description the message matched (in: message) */
+            messageIndex?: number;
+            /** @description the transcript segment matched, from 0 (in: transcript) */
+            segment?: number;
+            /** @description the segment's start within the recording, milliseconds */
+            startMs?: number;
+            speaker?: string;
+            /** @description an excerpt around the first match; … marks a cut */
+            snippet?: string;
+            /** @description [start, end) UTF-16 offsets of matched words within snippet */
+            highlights?: number[][];
+        };
         /** UcsStatus */
         UcsStatus: {
             statusCode?: number;
@@ -1718,7 +1956,10 @@ export interface operations {
                 /** @description name=value, repeatable; all must match */
                 customAttribute?: string[];
                 hasContent?: boolean;
-                sort?: "asc" | "desc";
+                /** @description full-text query over subject, comment, messages, email bodies, transcripts and file names: words (all must occur), "exact phrases", prefix*, OR, -exclusion, parentheses (docs/SEARCH.md) */
+                q?: string;
+                /** @description by start time; relevance (with q): the best `limit` hits, one page */
+                sort?: "asc" | "desc" | "relevance";
                 limit?: number;
                 cursor?: string;
                 source?: "main" | "archive";
@@ -1737,7 +1978,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description Listed without their messages (transcripts): GET /interactions/{id} has them. */
-                        items?: components["schemas"]["Interaction"][];
+                        items?: components["schemas"]["SearchHit"][];
                         nextCursor?: string | null;
                     };
                 };
@@ -2457,99 +2698,6 @@ export interface operations {
             };
         };
     };
-    getAuditLog: {
-        parameters: {
-            query?: {
-                since?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        entries?: ({
-                            /** Format: date-time */
-                            at?: string;
-                            actor?: string;
-                            action?: string;
-                            interactionId?: string;
-                            contentKey?: string;
-                            detail?: {
-                                [key: string]: unknown;
-                            };
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                    };
-                };
-            };
-            /** @description Bad request: the message names the field or parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for these credentials */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found (or not visible to these credentials) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (details are only in the server log) */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     downloadContent: {
         parameters: {
             query?: {
@@ -2802,6 +2950,861 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditLog: {
+        parameters: {
+            query?: {
+                /** @description who: `user:<tenant>/<id>` or `client:<tenant>/<clientId>` */
+                principal?: string;
+                interactionId?: string;
+                /** @description content.read, content.delete, interaction.delete, export.item, erasure.delete, erasure, audit.export, retention.delete, hold.create, hold.release, interaction.delete.refused, content.delete.refused, content.replace.refused */
+                action?: string;
+                /** @description ISO 8601 instant, inclusive */
+                from?: string;
+                /** @description ISO 8601 instant, inclusive */
+                to?: string;
+                /** @description same as from */
+                since?: string;
+                limit?: number;
+                /** @description the `next` of the previous page */
+                before?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        entries?: ({
+                            chainNo?: number;
+                            /** Format: date-time */
+                            at?: string;
+                            actor?: string;
+                            action?: string;
+                            interactionId?: string;
+                            contentKey?: string;
+                            detail?: {
+                                [key: string]: unknown;
+                            };
+                            prevHash?: string;
+                            hash?: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description pass as `before` for the next (older) page */
+                        next?: number | null;
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAuditLog: {
+        parameters: {
+            query?: {
+                /** @description who: `user:<tenant>/<id>` or `client:<tenant>/<clientId>` */
+                principal?: string;
+                interactionId?: string;
+                /** @description content.read, content.delete, interaction.delete, export.item, erasure.delete, erasure, audit.export, retention.delete, hold.create, hold.release, interaction.delete.refused, content.delete.refused, content.replace.refused */
+                action?: string;
+                /** @description ISO 8601 instant, inclusive */
+                from?: string;
+                /** @description ISO 8601 instant, inclusive */
+                to?: string;
+                /** @description same as from */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one entry per line (application/x-ndjson) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyAuditLog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok?: boolean;
+                        entries?: number;
+                        head?: {
+                            [key: string]: unknown;
+                        };
+                        broken?: {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    contactId?: string;
+                    phoneNumbers?: string[];
+                    emailAddresses?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        /** @enum {string} */
+                        status?: "running" | "done";
+                        /** @description found, removed, kept: ids, content hashes, counts */
+                        receipt?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description the receipt as a compact JWS (HS256) */
+                        signature?: string;
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        /** @enum {string} */
+                        status?: "running" | "done";
+                        /** @description found, removed, kept: ids, content hashes, counts */
+                        receipt?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description the receipt as a compact JWS (HS256) */
+                        signature?: string;
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listExportJobs: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items?: ({
+                            id?: string;
+                            /** @enum {string} */
+                            status?: "queued" | "running" | "scheduled" | "done" | "failed" | "cancelled";
+                            run?: number;
+                            progress?: {
+                                [key: string]: unknown;
+                            };
+                            errors?: {
+                                [key: string]: unknown;
+                            }[];
+                            location?: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createExportJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description ISO 8601 instant, inclusive */
+                    startDate: string;
+                    /** @description ISO 8601 instant, inclusive */
+                    endDate?: string;
+                    /** @enum {string} */
+                    schedule?: "hourly" | "daily";
+                    delayMinutes?: number;
+                    filters?: {
+                        /** @description callRecording, screenRecording, voicemail, transcript, chatTranscript, categorizationResult, sentimentSummary, attachment, ivrAudioRecording, videoRecording, conversationSummary, interactionLog */
+                        contentTypes?: string[];
+                        /** @description inbound, outbound */
+                        initialDirection?: string[];
+                        /** @description call, chat, email, facebook, facebooksession, smssession, openmedia, twitter, workitem */
+                        mediaTypes?: string[];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        /** @enum {string} */
+                        status?: "queued" | "running" | "scheduled" | "done" | "failed" | "cancelled";
+                        run?: number;
+                        progress?: {
+                            [key: string]: unknown;
+                        };
+                        errors?: {
+                            [key: string]: unknown;
+                        }[];
+                        location?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getExportJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        /** @enum {string} */
+                        status?: "queued" | "running" | "scheduled" | "done" | "failed" | "cancelled";
+                        run?: number;
+                        progress?: {
+                            [key: string]: unknown;
+                        };
+                        errors?: {
+                            [key: string]: unknown;
+                        }[];
+                        location?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelExportJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        /** @enum {string} */
+                        status?: "queued" | "running" | "scheduled" | "done" | "failed" | "cancelled";
+                        run?: number;
+                        progress?: {
+                            [key: string]: unknown;
+                        };
+                        errors?: {
+                            [key: string]: unknown;
+                        }[];
+                        location?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
             };
             /** @description Bad request: the message names the field or parameter */
             400: {

@@ -16,7 +16,8 @@ type Pending = { kind: 'interaction' } | { kind: 'content'; item: ContentItem };
 const isAudio = (c: ContentItem) => c.contentType.startsWith('audio/') || c.contentType.startsWith('video/');
 const isJson = (c: ContentItem) => c.contentType.startsWith('application/json');
 
-export function InteractionScreen({ id, source, session }: { id: string; source: string; session: Session }) {
+/** `at`: a second of the recording to open at (a transcript hit of a text search links here with `?t=`). */
+export function InteractionScreen({ id, source, at, session }: { id: string; source: string; at: number; session: Session }) {
   const [interaction, setInteraction] = useState<Interaction | null>();
   const [error, setError] = useState<string>();
   const [pending, setPending] = useState<Pending>();
@@ -58,9 +59,14 @@ export function InteractionScreen({ id, source, session }: { id: string; source:
       .catch(() => setSegments([]));
   }, [interaction, transcriptItem, source]);
 
-  const handle = useCallback((h: PlayerHandle) => {
-    player.current = h;
-  }, []);
+  const handle = useCallback(
+    (h: PlayerHandle) => {
+      const first = player.current === undefined;
+      player.current = h;
+      if (first && at > 0) h.seek(at);
+    },
+    [at],
+  );
 
   if (interaction === undefined) return <p className="muted">Loading…</p>;
   if (interaction === null)

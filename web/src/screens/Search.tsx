@@ -1,5 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { api, type Interaction } from '../api';
+import { api, type Interaction, type TextMatch } from '../api';
 import { apiQuery, includesNow, MEDIA_TYPES, RANGES, rangeOf, TEXT_FILTERS, toLocalInput } from '../filters';
 import { agentName, DIRECTIONS, durationOf, formatDateTime, formatDuration } from '../format';
 import { type LiveState, subscribeLive } from '../live';
@@ -204,7 +204,10 @@ export function SearchScreen({ query }: { query: URLSearchParams }) {
                 <td>{i.contactId}</td>
                 <td>{i.connectFrom}</td>
                 <td>{i.connectTo}</td>
-                <td className="subject">{i.subject}</td>
+                <td className="subject">
+                  {i.subject}
+                  {i.matches?.[0] && <Hit id={i.id} match={i.matches[0]} archive={query.get('source') === 'archive'} />}
+                </td>
                 <td className="num">{formatDuration(durationOf(i))}</td>
                 <td className="num">{i.content.length > 0 ? i.content.length : ''}</td>
               </tr>
@@ -245,6 +248,7 @@ function Filters({ query, update }: { query: URLSearchParams; update: (c: Record
     const form = new FormData(event.currentTarget);
     const value = (key: string) => String(form.get(key) ?? '').trim();
     const changes: Record<string, string | string[] | null> = {
+      q: value('q'),
       mediaType: value('mediaType'),
       direction: value('direction'),
       hasContent: form.get('hasContent') ? 'true' : null,
@@ -266,6 +270,16 @@ function Filters({ query, update }: { query: URLSearchParams; update: (c: Record
   return (
     <search>
       <form className="filters" onSubmit={submit} key={query.toString()}>
+        <label className="words">
+          Words
+          <input
+            type="search"
+            name="q"
+            defaultValue={query.get('q') ?? ''}
+            autoComplete="off"
+            placeholder={'cancel "my contract" refund* -test'}
+          />
+        </label>
         <fieldset className="ranges">
           <legend>Time range</legend>
           {RANGES.map((r) => (
@@ -354,5 +368,45 @@ function Filters({ query, update }: { query: URLSearchParams; update: (c: Record
         </details>
       </form>
     </search>
+  );
+}
+
+const PLACES: Record<TextMatch['in'], string> = {
+  subject: 'subject',
+  comment: 'comment',
+  email: 'email',
+  message: 'message',
+  transcript: 'transcript',
+  attachment: 'attachment',
+};
+
+/** Where a text query matched, its words marked; a transcript hit opens the call at that second. */
+function Hit({ id, match, archive }: { id: string; match: TextMatch; archive: boolean }) {
+  const pieces: React.ReactNode[] = [];
+  let at = 0;
+  for (const [start, end] of match.highlights) {
+    if (start > at) pieces.push(match.snippet.slice(at, start));
+    pieces.push(<mark key={start}>{match.snippet.slice(start, end)}</mark>);
+    at = end;
+  }
+  pieces.push(match.snippet.slice(at));
+  const where =
+    match.in === 'message'
+      ? `message ${match.messageIndex}`
+      : match.in === 'transcript' && match.startMs !== undefined
+        ? `transcript ${formatDuration(Math.floor(match.startMs / 1000))}`
+        : PLACES[match.in];
+  const params = new URLSearchParams();
+  if (archive) params.set('source', 'archive');
+  if (match.in === 'transcript' && match.startMs !== undefined) params.set('t', String(Math.floor(match.startMs / 1000)));
+  const search = params.toString();
+  const href = `/interactions/${encodeURIComponent(id)}${search ? `?${search}` : ''}`;
+  return (
+    <span className="hit">
+      <a {...linkProps(href)} className="hit-where">
+        {where}
+      </a>{' '}
+      <span className="hit-snippet">{pieces}</span>
+    </span>
   );
 }

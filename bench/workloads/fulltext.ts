@@ -1,0 +1,322 @@
+/**
+ * Workload `fulltext` (issue 13): its own seeded dataset (bench/lib/text-dataset.ts)
+ * of `--size` interactions, loaded through ixvault's real write path, then:
+ * - ingest with the index against the same ingest with index writes switched
+ *   off (the same records into two fresh stores, batches alternated);
+ * - text queries through Vault.search in this process (first page of 100,
+ *   matches and snippets included), each interleaved with the same question
+ *   asked by `LIKE '%…%'` over the same stored text (subject, comment,
+ *   messages, transcript segments; ILIKE on PostgreSQL), the scan Chatwoot
+ *   and FreeScout fall back to;
+ * - the index's size per text (message or transcript segment).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { CODES, isVaultError } from '../../src/domain/errors.js';
+import { parseTextQuery } from '../../src/domain/fulltext.js';
+import type { InteractionSearch } from '../../src/domain/search.js';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
+import type { Context, Workload } from '../lib/context.js';
+import { BENCH_SECRET } from '../lib/dataset-runtime.js';
+import { type Figure, latencyRatio, type ResultRow, rateRatio } from '../lib/results.js';
+import { measureInterleaved } from '../lib/stats.js';
+import { AGENTS, TEXT_TENANT, TEXT_YEAR_START, textRecord, Vocabulary } from '../lib/text-dataset.js';
+
+const BATCH = 500;
+const DAY = 86_400_000;
+
+interface QueryCase {
+  name: string;
+  /** The i-th iteration's q. */
+  q: (i: number) => string;
+  /** The same question as LIKE patterns, all of which must occur (in any text of the interaction). */
+  like: (i: number) => string[];
+  agent?: boolean;
+  window?: boolean;
+  relevance?: boolean;
+  target?: { p50?: number; p99?: number };
+}
+
+export const fulltext: Workload = {
+  name: 'fulltext',
+  description: 'Full-text search: q against LIKE %…%, ingest with and without the index, index size (own dataset of --size)',
+  needsDataset: false,
+  async run(ctx) {
+    const rows: ResultRow[] = [];
+    const vocabulary = new Vocabulary(ctx.options.seed);
+    const size = ctx.options.size;
+    const open = async (name: string) => {
+      const location = await ctx.backend.createStore(name);
+      return openRuntime({
+        dataDir: location.dataDir,
+        databaseUrl: location.databaseUrl,
+        principals: { tenants: [{ id: TEXT_TENANT }] },
+        maxContentBytes: 1024,
+        secret: BENCH_SECRET,
+      });
+    };
+    const name = `fulltext-${ctx.options.backend}-${size}-${ctx.options.seed}`;
+    const marker = join(ctx.options.workDir, name, 'fulltext-loaded.json');
+    if (ctx.options.reuse && ctx.options.backend === 'sqlite' && existsSync(marker)) {
+      ctx.log(`fulltext: reusing the loaded store ${name} (its ingest figures are from the run that loaded it)`);
+      const loaded = JSON.parse(readFileSync(marker, 'utf8')) as { rows: ResultRow[]; texts: number };
+      const runtime = await openRuntime({
+        dataDir: join(ctx.options.workDir, name),
+        principals: { tenants: [{ id: TEXT_TENANT }] },
+        maxContentBytes: 1024,
+        secret: BENCH_SECRET,
+      });
+      try {
+        return [...loaded.rows, ...(await indexSize(runtime, loaded.texts, size)), ...(await queries(ctx, runtime, vocabulary))];
+      } finally {
+        await runtime.close();
+      }
+    }
+    const indexed = await open(name);
+    const plain = await open(`fulltext-noindex-${ctx.options.backend}`);
+    try {
+      // Index writes off in the second store: the same code path without them.
+      plain.vault.interactions.texts.writeRecords = async () => {};
+      const ingestCount = Math.min(size, ctx.options.ingestCount);
+      ctx.log(`fulltext: ingest of ${ingestCount} interactions with and without indexing, batches alternated`);
+      const spent = { indexed: 0, plain: 0 };
+      for (let from = 0; from < ingestCount; from += BATCH) {
+        const inputs = () =>
+          Array.from(
+            { length: Math.min(BATCH, ingestCount - from) },
+            (_, k) => textRecord(vocabulary, ctx.options.seed, from + k).input,
+          );
+        for (const [name, runtime] of [
+          ['indexed', indexed],
+          ['plain', plain],
+        ] as const) {
+          const batch = inputs();
+          const t0 = performance.now();
+          await runtime.vault.interactions.upsertMany(TEXT_TENANT, batch);
+          spent[name] += performance.now() - t0;
+        }
+      }
+      const withIndex: Figure = { label: 'with index', value: ingestCount / (spent.indexed / 1000), unit: 'interactions/s' };
+      const without: Figure = { label: 'index writes off', value: ingestCount / (spent.plain / 1000), unit: 'interactions/s' };
+      const ingestRatio = rateRatio(withIndex, without);
+      rows.push({
+        workload: 'fulltext',
+        case: `ingest (chats with 16 messages, emails, calls), ${BATCH} a transaction`,
+        ixvault: withIndex,
+        baseline: without,
+        ...(ingestRatio !== undefined ? { ratio: ingestRatio } : {}),
+        targets: [{ text: 'with index ≥ 0.8 × without', met: (ingestRatio ?? 0) >= 0.8 }],
+      });
+      await plain.close();
+
+      ctx.log(`fulltext: loading the rest of ${size} interactions, then call transcripts`);
+      let texts = 0;
+      for (let from = 0; from < size; from += BATCH) {
+        const records = Array.from({ length: Math.min(BATCH, size - from) }, (_, k) =>
+          textRecord(vocabulary, ctx.options.seed, from + k),
+        );
+        if (from >= ingestCount)
+          await indexed.vault.interactions.upsertMany(
+            TEXT_TENANT,
+            records.map((r) => r.input),
+          );
+        const calls = records.filter((r) => r.transcript);
+        await indexed.store.write(async (root) => {
+          for (const r of calls)
+            await indexed.vault.interactions.texts.writeContent(
+              root,
+              'main',
+              TEXT_TENANT,
+              r.input.id as string,
+              'transcript',
+              r.transcript ?? [],
+            );
+        });
+        texts += records.reduce((n, r) => n + (r.input.messages?.length ?? 0) + (r.transcript?.length ?? 0), 0);
+        if ((from / BATCH) % 40 === 0) ctx.log(`fulltext: ${from + records.length}/${size}`);
+      }
+      await analyze(indexed);
+      writeFileSync(marker, JSON.stringify({ rows, texts }));
+      rows.push(...(await indexSize(indexed, texts, size)));
+      rows.push(...(await queries(ctx, indexed, vocabulary)));
+    } finally {
+      await indexed.close();
+    }
+    return rows;
+  },
+};
+
+async function analyze(runtime: Runtime): Promise<void> {
+  if (runtime.store.dialect === 'postgres') await sql`analyze`.execute(runtime.store.db);
+  else await sql`analyze`.execute(runtime.store.db);
+}
+
+async function indexSize(runtime: Runtime, texts: number, interactions: number): Promise<ResultRow[]> {
+  const store = runtime.store;
+  let engine: number;
+  let parts: number;
+  let messages: number;
+  if (store.dialect === 'postgres') {
+    const size = async (table: string) =>
+      Number(
+        (await sql<{ n: string }>`select pg_total_relation_size(${`ixv_main.${table}`}::regclass) as n`.execute(store.db)).rows[0]
+          ?.n,
+      );
+    engine = await size('text_docs');
+    parts = await size('text_parts');
+    messages = await size('messages');
+  } else {
+    const size = async (pattern: string) =>
+      Number(
+        (await sql<{ n: number }>`select coalesce(sum(pgsize), 0) as n from dbstat where name like ${pattern}`.execute(store.db))
+          .rows[0]?.n,
+      );
+    engine = (await size('text_fts%')) + (await size('text_docs%')) + (await size('sqlite_autoindex_text_docs%'));
+    parts = (await size('text_parts%')) + (await size('sqlite_autoindex_text_parts%'));
+    messages = (await size('messages%')) + (await size('sqlite_autoindex_messages%'));
+  }
+  const row = (name: string, bytes: number, notes: string): ResultRow => ({
+    workload: 'fulltext',
+    case: name,
+    ixvault: { label: 'bytes per text', value: bytes / texts, unit: 'B/text' },
+    notes: `${(bytes / 1024 ** 2).toFixed(1)} MiB for ${texts} texts (messages and transcript segments) of ${interactions} interactions; ${notes}`,
+  });
+  return [
+    row(
+      'index size: the engine index',
+      engine,
+      store.dialect === 'postgres' ? 'text_docs tsvector + GIN' : 'FTS5 (contentless) + rowid map',
+    ),
+    row('index size: stored text parts', parts, 'text_parts: the text every hit is located and snipped in'),
+    row('for comparison: the messages table', messages, 'messages rows and primary key'),
+  ];
+}
+
+async function queries(ctx: Context, runtime: Runtime, vocabulary: Vocabulary): Promise<ResultRow[]> {
+  const common = vocabulary.band(20);
+  const medium = vocabulary.band(500);
+  const rare = vocabulary.band(20_000);
+  const pick = (list: string[], i: number) => list[i % list.length] as string;
+  const cases: QueryCase[] = [
+    { name: 'one common word', q: (i) => pick(common, i), like: (i) => [pick(common, i)], target: { p50: 30, p99: 150 } },
+    { name: 'one medium word', q: (i) => pick(medium, i), like: (i) => [pick(medium, i)], target: { p50: 30, p99: 150 } },
+    { name: 'one rare word', q: (i) => pick(rare, i), like: (i) => [pick(rare, i)], target: { p50: 30, p99: 150 } },
+    {
+      name: 'two words (common + medium)',
+      q: (i) => `${pick(common, i)} ${pick(medium, i + 3)}`,
+      like: (i) => [pick(common, i), pick(medium, i + 3)],
+      target: { p50: 30, p99: 150 },
+    },
+    {
+      name: 'phrase "cancel my contract"',
+      q: () => '"cancel my contract"',
+      like: () => ['cancel my contract'],
+      target: { p50: 50 },
+    },
+    {
+      name: 'prefix (medium word, 4 letters)*',
+      q: (i) => `${pick(medium, i).slice(0, 4)}*`,
+      like: (i) => [pick(medium, i).slice(0, 4)],
+    },
+    {
+      name: 'order id ORD-nnnnnn',
+      q: (i) => `ORD-${String((i * 7919) % 1_000_000).padStart(6, '0')}`,
+      like: (i) => [`ORD-${String((i * 7919) % 1_000_000).padStart(6, '0')}`],
+    },
+    {
+      name: 'common word + handling agent',
+      q: (i) => pick(common, i),
+      like: (i) => [pick(common, i)],
+      agent: true,
+      target: { p50: 30 },
+    },
+    {
+      name: 'rare word + handling agent',
+      q: (i) => pick(rare, i),
+      like: (i) => [pick(rare, i)],
+      agent: true,
+      target: { p50: 30 },
+    },
+    {
+      name: 'common word + 30-day window',
+      q: (i) => pick(common, i),
+      like: (i) => [pick(common, i)],
+      window: true,
+      target: { p50: 30 },
+    },
+    { name: 'medium word, sort=relevance', q: (i) => pick(medium, i), like: (i) => [pick(medium, i)], relevance: true },
+  ];
+  const rows: ResultRow[] = [];
+  const store = runtime.store;
+  const like = store.dialect === 'postgres' ? sql.raw('ilike') : sql.raw('like');
+  const parts = store.table('main', 'text_parts');
+  const messages = store.table('main', 'messages');
+  const interactions = store.table('main', 'interactions');
+  const agents = store.table('main', 'interaction_agents');
+  for (const c of cases) {
+    const searchOf = (i: number): InteractionSearch => {
+      const s: InteractionSearch = { source: 'main', order: 'desc', limit: 100, text: parseTextQuery(c.q(i)) };
+      if (c.agent) s.handlingAgentId = `agent-${(i % AGENTS) + 1}`;
+      if (c.window) {
+        s.fromMs = TEXT_YEAR_START + (i % 300) * DAY;
+        s.toMs = s.fromMs + 30 * DAY;
+      }
+      if (c.relevance) s.byRelevance = true;
+      return s;
+    };
+    const baseline = async (i: number) => {
+      const s = searchOf(i);
+      const where = [sql`i.tenant_id = ${TEXT_TENANT}`];
+      // Every word in some text of the interaction: subject, comment, a message, a transcript segment.
+      for (const pattern of c.like(i)) {
+        const p = `%${pattern}%`;
+        where.push(sql`(i.subject ${like} ${p} or i.comment ${like} ${p}
+          or exists (select 1 from ${messages} m where m.tenant_id = i.tenant_id and m.interaction_id = i.id and m.text ${like} ${p})
+          or exists (select 1 from ${parts} t where t.tenant_id = i.tenant_id and t.interaction_id = i.id and t.body ${like} ${p}))`);
+      }
+      if (s.handlingAgentId)
+        where.push(
+          sql`exists (select 1 from ${agents} a where a.tenant_id = i.tenant_id and a.interaction_id = i.id and a.agent_id = ${s.handlingAgentId})`,
+        );
+      if (s.fromMs !== undefined) where.push(sql`i.start_ms >= ${s.fromMs} and i.start_ms <= ${s.toMs}`);
+      await sql`select i.* from ${interactions} i where ${sql.join(where, sql` and `)} order by i.start_ms desc, i.id desc limit 101`.execute(
+        store.db,
+      );
+    };
+    let hits = 0;
+    let overBudget = 0;
+    const ixvault = async (i: number) => {
+      try {
+        const page = await runtime.vault.searches.search({ tenantId: TEXT_TENANT }, searchOf(i));
+        hits += page.items.length;
+      } catch (err) {
+        // A search stopped by its time budget is a figure too (its time is the budget's).
+        if (!isVaultError(err) || err.code !== CODES.searchBudget) throw err;
+        overBudget++;
+      }
+    };
+    const perRound = 2;
+    const rounds = Math.max(3, Math.ceil(Math.min(ctx.options.iterations, 40) / perRound));
+    ctx.log(`fulltext: ${c.name} (${rounds * perRound} samples each)`);
+    const measured = await measureInterleaved({ ixvault, baseline }, { rounds, perRound, warmup: 2 });
+    const subject: Figure = { label: 'Vault.search, q', p50: measured.ixvault.p50, p99: measured.ixvault.p99, unit: 'ms' };
+    const base: Figure = { label: `LIKE '%…%'`, p50: measured.baseline.p50, p99: measured.baseline.p99, unit: 'ms' };
+    const ratio = latencyRatio(subject, base);
+    const targets = [];
+    if (c.target?.p50 !== undefined)
+      targets.push({ text: `p50 ≤ ${c.target.p50} ms`, met: measured.ixvault.p50 <= c.target.p50 });
+    if (c.target?.p99 !== undefined)
+      targets.push({ text: `p99 ≤ ${c.target.p99} ms`, met: measured.ixvault.p99 <= c.target.p99 });
+    rows.push({
+      workload: 'fulltext',
+      case: c.name,
+      ixvault: subject,
+      baseline: base,
+      ...(ratio !== undefined ? { ratio } : {}),
+      targets,
+      notes: `first page of 100 (matches and snippets included); ${(hits / (rounds * perRound + 2)).toFixed(0)} hits a page on average${overBudget > 0 ? `; ${overBudget} searches stopped by the 3 s budget` : ''}`,
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,229 @@
+/**
+ * Keeps the full-text index in step with the records, always inside the
+ * caller's write transaction (ingest, patch, appended messages, content
+ * upload and deletion, interaction deletion, archive move): a search never
+ * misses an acknowledged record, and nothing removed from a record survives
+ * in the index. An interaction's document is rebuilt from what is stored: its
+ * row and messages (the record's own text, never copied) and `text_parts`
+ * (the text of its content: transcript segments, file names, which live
+ * nowhere else in the database).
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { documentOf } from '../domain/fulltext.js';
+import type { ContentItem } from '../domain/interaction.js';
+import type { Source } from '../domain/search.js';
+import { contentTexts, interactionTexts, type TextPart, type TextPlace } from '../domain/texts.js';
+import { chunkValues } from './chunks.js';
+import type { StoreConnection } from './database.js';
+import { rowToContent, rowToInteraction } from './rows.js';
+import type { Database, InteractionsTable, TextPartsTable } from './schema.js';
+
+/** The order of an interaction's parts in its document and in a hit's matches. */
+const PLACE_ORDER: Record<TextPlace, number> = { subject: 0, comment: 1, email: 2, message: 3, attachment: 4, transcript: 5 };
+
+export function sortParts(parts: TextPart[]): TextPart[] {
+  return parts.sort(
+    (a, b) =>
+      PLACE_ORDER[a.place] - PLACE_ORDER[b.place] ||
+      (a.contentKey < b.contentKey ? -1 : a.contentKey > b.contentKey ? 1 : 0) ||
+      a.seq - b.seq,
+  );
+}
+
+export function rowToPart(row: TextPartsTable): TextPart {
+  const part: TextPart = { place: row.place as TextPlace, contentKey: row.content_key, seq: row.seq, text: row.body };
+  if (row.at_ms !== null) part.atMs = Number(row.at_ms);
+  if (row.speaker !== null) part.speaker = row.speaker;
+  return part;
+}
+
+function partToRow(tenantId: string, interactionId: string, p: TextPart): TextPartsTable {
+  return {
+    tenant_id: tenantId,
+    interaction_id: interactionId,
+    place: p.place,
+    content_key: p.contentKey,
+    seq: p.seq,
+    at_ms: p.atMs ?? null,
+    speaker: p.speaker ?? null,
+    body: p.text,
+  };
+}
+
+export interface RecordTexts {
+  id: string;
+  /** The record's own parts (interactionTexts of the input). */
+  parts: TextPart[];
+  /** Whether the interaction existed before this write (its document is rebuilt from what is stored). */
+  existed: boolean;
+}
+
+export class TextIndex {
+  constructor(private readonly store: StoreConnection) {}
+
+  /** After an upsert of records into `source` (their rows and messages already written). */
+  async writeRecords(root: Transaction<Database>, source: Source, tenantId: string, records: RecordTexts[]): Promise<void> {
+    // A new record has no content yet: its document is its own text, no need to read anything back.
+    const fresh = records.filter((r) => !r.existed).map((r) => ({ id: r.id, body: documentOf(sortParts(r.parts)) }));
+    await this.store.impl.fullText.put(root, source, tenantId, fresh);
+    await this.refresh(
+      root,
+      source,
+      tenantId,
+      records.filter((r) => r.existed).map((r) => r.id),
+    );
+  }
+
+  /** After messages were appended or rewritten. */
+  async writeMessages(root: Transaction<Database>, tenantId: string, id: string): Promise<void> {
+    await this.refresh(root, 'main', tenantId, [id]);
+  }
+
+  /** Replaces the parts of one content item (none: the item was removed or has no text). */
+  async writeContent(
+    root: Transaction<Database>,
+    source: Source,
+    tenantId: string,
+    id: string,
+    contentKey: string,
+    parts: TextPart[],
+  ): Promise<void> {
+    await this.store
+      .on(root, source)
+      .deleteFrom('text_parts')
+      .where('tenant_id', '=', tenantId)
+      .where('interaction_id', '=', id)
+      .where('content_key', '=', contentKey)
+      .execute();
+    await this.store.rows.insert(
+      root,
+      source,
+      'text_parts',
+      parts.map((p) => partToRow(tenantId, id, p)),
+    );
+    await this.refresh(root, source, tenantId, [id]);
+  }
+
+  /** Everything of these interactions, parts and documents. */
+  async remove(root: Transaction<Database>, source: Source, tenantId: string, ids: string[]): Promise<void> {
+    const db = this.store.on(root, source);
+    for (const chunk of chunkValues(ids))
+      await db.deleteFrom('text_parts').where('tenant_id', '=', tenantId).where('interaction_id', 'in', chunk).execute();
+    await this.store.impl.fullText.remove(root, source, tenantId, ids);
+  }
+
+  /**
+   * `ixvault reindex`: rebuilds the parts and documents of the next `size`
+   * interactions of a tenant after `afterId` (id order) from the records
+   * themselves, in one write transaction that locks their rows, so a
+   * concurrent write of the same interaction runs before or after it, never
+   * half-way. `transcript` reads a content item's bytes (the blob store is the
+   * caller's). Returns the last id done, or undefined when none was left.
+   */
+  async rebuild(
+    tenantId: string,
+    source: Source,
+    afterId: string,
+    size: number,
+    transcript: (item: ContentItem) => Promise<Uint8Array | undefined>,
+  ): Promise<{ lastId: string; count: number } | undefined> {
+    return this.store.write(async (root) => {
+      const db = this.store.on(root, source);
+      const rows = await db
+        .selectFrom('interactions')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(size)
+        .$if(this.store.impl.lockRows, (q) => q.forUpdate())
+        .execute();
+      const last = rows[rows.length - 1];
+      if (!last) return undefined;
+      const ids = rows.map((r) => r.id);
+      const content = new Map<string, ContentItem[]>();
+      for (const chunk of chunkValues(ids)) {
+        for (const c of await db
+          .selectFrom('content_items')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('interaction_id', 'in', chunk)
+          .execute()) {
+          const list = content.get(c.interaction_id) ?? [];
+          list.push(rowToContent(c));
+          content.set(c.interaction_id, list);
+        }
+      }
+      const partRows: TextPartsTable[] = [];
+      for (const row of rows)
+        for (const item of content.get(row.id) ?? [])
+          for (const part of contentTexts(item, await transcript(item))) partRows.push(partToRow(tenantId, row.id, part));
+      await this.remove(root, source, tenantId, ids);
+      await this.store.rows.insert(root, source, 'text_parts', partRows);
+      await this.refresh(root, source, tenantId, ids);
+      return { lastId: last.id, count: rows.length };
+    });
+  }
+
+  /** Rebuilds the documents of these interactions from what is stored. */
+  async refresh(root: Transaction<Database>, source: Source, tenantId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const parts = await this.partsOf(this.store.on(root, source), tenantId, ids);
+    await this.store.impl.fullText.put(
+      root,
+      source,
+      tenantId,
+      ids.map((id) => ({ id, body: documentOf(parts.get(id) ?? []) })),
+    );
+  }
+
+  /**
+   * The searchable parts of stored interactions, each list in document order:
+   * the record's own texts (from its row and its messages: interactionTexts)
+   * and its content's (text_parts: transcript segments, file names).
+   */
+  async partsOf(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<Map<string, TextPart[]>> {
+    const messages = new Map<string, { index: number; text?: string }[]>();
+    const content = new Map<string, TextPart[]>();
+    const records = new Map<string, InteractionsTable>();
+    for (const chunk of chunkValues(ids)) {
+      for (const row of await db
+        .selectFrom('interactions')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', chunk)
+        .execute())
+        records.set(row.id, row);
+      for (const m of await db
+        .selectFrom('messages')
+        .select(['interaction_id', 'idx', 'text'])
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', 'in', chunk)
+        .where('text', 'is not', null)
+        .execute()) {
+        const list = messages.get(m.interaction_id) ?? [];
+        list.push(m.text === null ? { index: m.idx } : { index: m.idx, text: m.text });
+        messages.set(m.interaction_id, list);
+      }
+      for (const row of await db
+        .selectFrom('text_parts')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', 'in', chunk)
+        .execute()) {
+        const list = content.get(row.interaction_id) ?? [];
+        list.push(rowToPart(row));
+        content.set(row.interaction_id, list);
+      }
+    }
+    const out = new Map<string, TextPart[]>();
+    for (const [id, row] of records) {
+      const own = interactionTexts({
+        ...rowToInteraction(row, []),
+        messages: (messages.get(id) ?? []).sort((a, b) => a.index - b.index),
+      });
+      out.set(id, sortParts([...own, ...(content.get(id) ?? [])]));
+    }
+    return out;
+  }
+}
