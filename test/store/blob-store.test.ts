@@ -423,7 +423,8 @@ for (const kind of KINDS) {
         await writeFile(principalsFile, JSON.stringify(PRINCIPALS));
         const admin = `Basic ${Buffer.from('admin1:pw-admin1').toString('base64')}`;
         const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--config', principalsFile, '--data', dir];
-        if (databaseUrl) args.push('--database-url', databaseUrl);
+        // One server on its own database: no Redis needed (a PostgreSQL server otherwise refuses to start).
+        if (databaseUrl) args.push('--database-url', databaseUrl, '--single-node');
         const child = spawn(process.execPath, ['bin/ixvault.js', ...args, ...f.serveArgs], {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { ...process.env, ...f.env, IXVAULT_SECRET: 'blob-suite-secret-blob-suite-secret-0123' },
