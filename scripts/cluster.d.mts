@@ -33,7 +33,10 @@ export interface ClusterOptions {
   principalsFile?: string;
   databaseUrl?: string;
   redisUrl?: string;
-  /** `--blob-store` of every node (default: the filesystem store in the shared data directory). */
+  /**
+   * `--blob-store` of every node (default: the filesystem store in the shared data directory); with
+   * `s3://bucket/prefix`, the endpoint and keys go in `env` (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID…).
+   */
   blobStore?: string;
   dataDir?: string;
   secret?: string;

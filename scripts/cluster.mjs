@@ -5,16 +5,19 @@
  * development (Ctrl-C stops everything); the cluster tests and the benchmarks
  * start theirs through `startIxvaultCluster`.
  *
- * The nodes share one data directory (its secret, so tokens and cursors from
- * one node are good on every node, and the filesystem blob store, which is
- * safe between processes). With an S3 blob store, pass
- * `blobStore: 's3://bucket/prefix'` (it becomes `--blob-store` of every node).
+ * The nodes share one data directory (its principals file and, without S3,
+ * the filesystem blob store, which is safe between processes) and one secret,
+ * so tokens and cursors from one node are good on every node. With an S3 blob
+ * store, pass `blobStore: 's3://bucket/prefix'` (it becomes `--blob-store` of
+ * every node) and the AWS variables in `env`; `npm run cluster` starts Ceph
+ * RGW (scripts/ceph-s3.mjs) for that when Ceph is installed.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { missingCeph, startCephS3 } from './ceph-s3.mjs';
 import { startLoadBalancer } from './nginx-lb.mjs';
 import { startCluster as startPostgres } from './pg-cluster.mjs';
 import { freePort, startRedis } from './redis-server.mjs';
@@ -179,14 +182,22 @@ export async function startIxvaultCluster(options = {}) {
 
 async function main() {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    process.stdout.write(`usage: npm run cluster [-- --nodes N]
+    process.stdout.write(`usage: npm run cluster [-- --nodes N] [--fs-blobs]
 
-Starts a development cluster on this machine: a throwaway PostgreSQL, Redis, N ixvault nodes
-(default 3, demo tenant and data) and nginx in front, all on loopback. Ctrl-C stops everything
-and removes its data. Environment: IXVAULT_DATABASE_URL / IXVAULT_REDIS_URL use existing servers.
+Starts a development cluster on this machine: a throwaway PostgreSQL, Redis, Ceph RGW (S3) when
+Ceph is installed, N ixvault nodes (default 3, demo tenant and data) and nginx in front, all on
+loopback. Ctrl-C stops everything and removes its data.
+
+  --nodes N     ixvault nodes, 1 to 26 (default 3)
+  --fs-blobs    keep content in the nodes' shared data directory instead of S3
+
+Environment: IXVAULT_DATABASE_URL / IXVAULT_REDIS_URL use existing servers.
 `);
     return;
   }
+  const fsBlobs = process.argv.includes('--fs-blobs');
+  // The AWS SDK's notice that its future releases need Node 22, printed once by every process (this one and each node): noise in a dev cluster.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const at = process.argv.indexOf('--nodes');
   const nodes = at > 0 ? Number(process.argv[at + 1]) : 3;
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 26) throw new Error('--nodes must be 1 to 26');
@@ -194,23 +205,37 @@ and removes its data. Environment: IXVAULT_DATABASE_URL / IXVAULT_REDIS_URL use 
   const say = (source, text) => {
     for (const line of text.split('\n').filter(Boolean)) process.stderr.write(`[${source}] ${line}\n`);
   };
-  say('cluster', `starting PostgreSQL, Redis, ${nodes} ixvault nodes and nginx…`);
-  const cluster = await startIxvaultCluster({
-    nodes,
-    databaseUrl: process.env.IXVAULT_DATABASE_URL || undefined,
-    redisUrl: process.env.IXVAULT_REDIS_URL || undefined,
-    env: { IXVAULT_LOG_FORMAT: 'json', IXVAULT_LOG_LEVEL: 'warn' },
-    log: (source, text) => {
-      // Node banners and warnings only; the demo credentials are in the first node's banner.
-      if (source === 'a' || !/^[a-z]$/.test(source) || /"level":(40|50|60)/.test(text)) say(source, text);
-    },
-  });
+  const noCeph = missingCeph();
+  if (!fsBlobs && noCeph.length > 0)
+    say('cluster', `Ceph is not installed (missing ${noCeph.join(', ')}): the nodes share a blob directory`);
+  const useS3 = !fsBlobs && noCeph.length === 0;
+  say('cluster', `starting PostgreSQL, Redis, ${useS3 ? 'Ceph RGW, ' : ''}${nodes} ixvault nodes and nginx…`);
+  const bucket = 'ixvault';
+  const s3 = useS3 ? await startCephS3({ buckets: [bucket], log: (m) => say('ceph', m) }) : undefined;
+  let cluster;
+  try {
+    cluster = await startIxvaultCluster({
+      nodes,
+      databaseUrl: process.env.IXVAULT_DATABASE_URL || undefined,
+      redisUrl: process.env.IXVAULT_REDIS_URL || undefined,
+      ...(s3 ? { blobStore: `s3://${bucket}/` } : {}),
+      env: { IXVAULT_LOG_FORMAT: 'json', IXVAULT_LOG_LEVEL: 'warn', ...s3?.env },
+      log: (source, text) => {
+        // Node banners and warnings only; the demo credentials are in the first node's banner.
+        if (source === 'a' || !/^[a-z]$/.test(source) || /"level":(40|50|60)/.test(text)) say(source, text);
+      },
+    });
+  } catch (err) {
+    await s3?.stop();
+    throw err;
+  }
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
     say('cluster', 'stopping…');
     await cluster.stop();
+    await s3?.stop();
     process.exit(0);
   };
   process.on('SIGINT', shutdown);
@@ -220,6 +245,7 @@ and removes its data. Environment: IXVAULT_DATABASE_URL / IXVAULT_REDIS_URL use 
     [
       `ready: ${cluster.url}  (nginx → ${cluster.nodes.map((n) => `${n.name} ${n.url}`).join(', ')})`,
       `PostgreSQL ${cluster.databaseUrl}, Redis ${cluster.redisUrl}, data ${cluster.dataDir}`,
+      s3 ? `blobs: --blob-store s3://${bucket}/ on Ceph RGW ${s3.endpoint}` : `blobs: ${cluster.dataDir}/blobs`,
       'Ctrl-C stops everything.',
     ].join('\n'),
   );

@@ -9,10 +9,16 @@
  * clients handshake again through nginx and carry on, no acknowledged write
  * and no held result is lost, and the node comes back.
  *
- * The blob store is the filesystem one, in the directory the nodes share;
- * with an S3 store, `blobStore: 's3://bucket/prefix'` below is the one line to add.
+ * The blob store is S3: Ceph RADOS Gateway (test/helpers/s3.ts; the run's own
+ * or, for this file alone, one started here), a fresh bucket under a key
+ * prefix, the standard AWS variables in every node's environment. Where Ceph
+ * is not installed (never in CI, where S3 is required) the nodes share the
+ * filesystem store in their data directory instead, and the suite's name says so.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { adapt } from 'cometd-nodejs-client';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +28,7 @@ import { ChannelMap } from '../../src/notify/channels.js';
 import type { Recipient } from '../../src/notify/notifier.js';
 import { CHANNEL, TestClient, TRANSPORTS } from '../genesys/cometd.js';
 import { callRecord } from '../helpers/fixtures.js';
+import { S3_UNAVAILABLE, startTestS3, type TestS3 } from '../helpers/s3.js';
 import { BACKEND, call, createTestDatabase, PRINCIPALS, send } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -84,11 +91,16 @@ async function download(url: string, path: string, headers: Record<string, strin
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+/** The key prefix of the cluster's blobs in its bucket. */
+const PREFIX = 'cluster/';
+
 describe.skipIf(BACKEND !== 'postgres')(
-  'a three-node cluster behind nginx (PostgreSQL half only: a cluster shares PostgreSQL)',
+  `a three-node cluster behind nginx on ${S3_UNAVAILABLE ? `a shared blob directory (S3 ${S3_UNAVAILABLE})` : 'Ceph RGW'} (PostgreSQL half only: a cluster shares PostgreSQL)`,
   () => {
     let cluster: IxvaultCluster;
     let redisStop: (() => Promise<void>) | undefined;
+    let s3: TestS3 | undefined;
+    let bucket: string | undefined;
     const clients: TestClient[] = [];
     const client = (options: ConstructorParameters<typeof TestClient>[1]) => {
       const created = new TestClient(cluster.url, options);
@@ -105,20 +117,27 @@ describe.skipIf(BACKEND !== 'postgres')(
       const redis = await startRedis();
       if (!redis) throw new Error('redis-server is not installed (apt-get install redis-server; .ci/run installs it)');
       redisStop = () => redis.stop();
+      if (!S3_UNAVAILABLE) {
+        s3 = await startTestS3();
+        bucket = await s3.newBucket();
+      }
       cluster = await startIxvaultCluster({
         nodes: 3,
         principals: PRINCIPALS,
         databaseUrl: await createTestDatabase(),
         redisUrl: redis.url,
+        ...(s3 ? { blobStore: `s3://${bucket}/${PREFIX}` } : {}),
         extraArgs: ['--rate-limit', '0', '--ip-rate-limit', '0'],
-        env: { IXVAULT_LOG_LEVEL: 'warn', IXVAULT_LOG_FORMAT: 'json' },
+        env: { IXVAULT_LOG_LEVEL: 'warn', IXVAULT_LOG_FORMAT: 'json', ...s3?.env },
       });
-    }, 180_000);
+    }, 240_000);
     afterAll(async () => {
       await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
       await cluster?.stop();
       await redisStop?.();
-    }, 60_000);
+      if (s3 && bucket) await s3.dropBucket(bucket);
+      await s3?.stop();
+    }, 120_000);
 
     it('walks Vonage search pages served by different nodes, and serves Range downloads through nginx', async () => {
       const window = { start: '2025-06-02T00:00:00Z', end: '2025-06-02T23:59:59Z' };
@@ -178,6 +197,16 @@ describe.skipIf(BACKEND !== 'postgres')(
         authorization: basic('admin1'),
       });
       expect(sha(native.bytes)).toBe(sha(bytes));
+
+      // The bytes are where the nodes were told to keep them.
+      if (s3) {
+        const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: PREFIX }));
+        expect((listed.Contents ?? []).map((o) => o.Key)).toContainEqual(
+          expect.stringMatching(new RegExp(`^${PREFIX}[^.].*/${sha(bytes)}$`)),
+        );
+        // …and not in the directory the nodes share.
+        expect(await readdir(join(cluster.dataDir, 'blobs')).catch(() => [])).toEqual([]);
+      }
     }, 120_000);
 
     for (const transport of TRANSPORTS) {
