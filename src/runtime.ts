@@ -114,6 +114,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         client.destroy();
         await closeBucket();
       };
+      const { checkBucket } = await import('./blobs/s3-blob-store.js');
+      await checkBucket(client, target.bucket).catch((err: Error) => {
+        throw new Error(`--export-target: ${err.message}`);
+      });
       exportOptions.bucket = { client, bucket: target.bucket, prefix: target.prefix };
     }
     const exports = new ExportService(vault, { root: join(options.dataDir, 'exports'), ...EXPORT_DEFAULTS, ...exportOptions });

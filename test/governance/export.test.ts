@@ -7,10 +7,13 @@
  * crash-and-resume case with real processes is export-kill.test.ts.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRuntime } from '../../src/runtime.js';
 import { ExportService } from '../../src/services/exports.js';
 import { build } from '../helpers/app.js';
 import { checkRun, type Job } from '../helpers/exports.js';
@@ -270,6 +273,50 @@ describe(`export jobs (${BACKEND})`, () => {
     const again = await call<Job>(`${api()}/exports/${running.id}/cancel`, { method: 'POST', headers: { authorization: admin } });
     expect(again.body.status).toBe('cancelled');
   });
+
+  it.skipIf(S3_UNAVAILABLE)(
+    `--export-target: a runtime's jobs go to the bucket; a missing bucket stops it at start${S3_UNAVAILABLE ? ` (${S3_UNAVAILABLE})` : ''}`,
+    { timeout: 120_000 },
+    async () => {
+      const s3 = await startTestS3();
+      const bucket = await s3.newBucket();
+      const dataDir = await mkdtemp(join(tmpdir(), 'ixvault-export-target-'));
+      const open = (target: string) => {
+        const blobConfig = s3.config(target, 'runs/');
+        if (blobConfig.kind !== 's3') throw new Error('the test S3 configures a bucket');
+        const { kind: _kind, ...config } = blobConfig;
+        return openRuntime({
+          dataDir,
+          principals: { tenants: [] },
+          maxContentBytes: 1024 ** 2,
+          secret: 'test-secret-not-for-production-0123456789',
+          sweep: false,
+          exports: { target: config },
+        });
+      };
+      try {
+        await expect(open('no-such-bucket-here')).rejects.toThrow(
+          /--export-target: S3 bucket 'no-such-bucket-here' does not exist/,
+        );
+        const runtime = await open(bucket);
+        try {
+          const created = await runtime.exports.createFor('acme', 'test', { ...spec, toMs: spec.fromMs + 1 });
+          const done = await runtime.exports.runOne('acme', created.id);
+          expect(done.status).toBe('done');
+          // An empty run still writes its (empty) manifest, in the bucket under the prefix.
+          const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+          expect(listed.Contents?.map((o) => o.Key)).toEqual([`runs/${done.location}/run-1/manifest.jsonl`]);
+          expect(existsSync(join(dataDir, 'exports'))).toBe(false);
+        } finally {
+          await runtime.close();
+        }
+      } finally {
+        await s3.dropBucket(bucket);
+        await s3.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('refuses bad requests naming the field, unknown jobs, and anyone but an admin', async () => {
     const bad = async (body: unknown, field: string) => {
