@@ -22,6 +22,8 @@ export interface ServerConfig {
   searchBudgetMs: number;
   /** Export jobs of embedded mode write under this directory (default DATA/exports). */
   exportDir: string;
+  /** Export jobs write to this bucket instead (`--export-target s3://bucket/prefix`, the --s3-* flags' endpoint and keys). */
+  exportTarget?: S3Config;
   /** How often a server looks for due export jobs, how long its claim on one lasts, interactions per batch. */
   exportPollMs: number;
   exportLeaseMs: number;
@@ -57,6 +59,7 @@ export interface S3Config {
 /** The flags of the blob store; each falls back to the variable in its help text. */
 export interface BlobStoreFlags {
   blobStore?: string | undefined;
+  exportTarget?: string | undefined;
   s3Endpoint?: string | undefined;
   s3Region?: string | undefined;
   s3PathStyle?: boolean | undefined;
@@ -115,6 +118,9 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     blobStore: resolveBlobStore(flags.blob ?? {}, env),
   };
   config.exportDir = resolve(pick('exportDir', 'IXVAULT_EXPORT_DIR') ?? join(config.dataDir, 'exports'));
+  const exportTarget = flags.blob?.exportTarget ?? (env.IXVAULT_EXPORT_TARGET || undefined);
+  if (exportTarget !== undefined)
+    config.exportTarget = resolveS3(exportTarget, '--export-target (IXVAULT_EXPORT_TARGET)', flags.blob ?? {}, env);
   const redisUrl = pick('redisUrl', 'IXVAULT_REDIS_URL');
   if (redisUrl) {
     if (!/^rediss?:\/\//.test(redisUrl))
@@ -173,22 +179,26 @@ export function topologyOf(config: ServerConfig): Topology {
 export function resolveBlobStore(flags: BlobStoreFlags, env: NodeJS.ProcessEnv = process.env): BlobStoreConfig {
   const raw = flags.blobStore ?? (env.IXVAULT_BLOB_STORE || undefined);
   if (raw === undefined) return { kind: 'fs' };
+  return { kind: 's3', ...resolveS3(raw, '--blob-store (IXVAULT_BLOB_STORE)', flags, env) };
+}
+
+/** A bucket from `s3://bucket/prefix` (`setting` names the flag in errors), with the --s3-* flags or AWS variables. */
+function resolveS3(raw: string, setting: string, flags: BlobStoreFlags, env: NodeJS.ProcessEnv): S3Config {
   const m = /^s3:\/\/([^/?#]+)(?:\/([^?#]*))?$/.exec(raw);
-  if (!m?.[1]) throw new Error(`--blob-store (IXVAULT_BLOB_STORE) must be s3://bucket or s3://bucket/prefix, got '${raw}'`);
+  if (!m?.[1]) throw new Error(`${setting} must be s3://bucket or s3://bucket/prefix, got '${raw}'`);
   const bucket = m[1];
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
-    throw new Error(`--blob-store: '${bucket}' is not a valid bucket name (3-63 lower-case letters, digits, dots, hyphens)`);
+    throw new Error(`${setting}: '${bucket}' is not a valid bucket name (3-63 lower-case letters, digits, dots, hyphens)`);
   const path = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
   if (path.split('/').some((segment) => segment === '.' || segment === '..'))
-    throw new Error(`--blob-store: the prefix '${path}' may not hold '.' or '..' segments`);
+    throw new Error(`${setting}: the prefix '${path}' may not hold '.' or '..' segments`);
   const endpoint = flags.s3Endpoint ?? (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined);
   if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint))
     throw new Error(`--s3-endpoint (AWS_ENDPOINT_URL) must be an http(s) URL, got '${endpoint}'`);
   const pathStyleEnv = env.IXVAULT_S3_PATH_STYLE?.toLowerCase();
   const forcePathStyle =
     flags.s3PathStyle ?? (pathStyleEnv ? ['1', 'true', 'yes', 'on'].includes(pathStyleEnv) : endpoint !== undefined);
-  const config: BlobStoreConfig = {
-    kind: 's3',
+  const config: S3Config = {
     bucket,
     prefix: path ? `${path}/` : '',
     region: flags.s3Region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1'),

@@ -8,10 +8,10 @@ import { Authenticator } from './auth/authenticator.js';
 import { Directory, type PrincipalsConfig } from './auth/directory.js';
 import { deriveKeys, type Keys, loadSecret } from './auth/secrets.js';
 import type { BlobStore, SweepReport } from './blobs/blob-store.js';
-import { openBlobStore } from './blobs/open-blob-store.js';
+import { openBlobStore, s3ClientOf } from './blobs/open-blob-store.js';
 import type { Coordination } from './cluster/coordination.js';
 import { LocalCoordination } from './cluster/local.js';
-import type { BlobStoreConfig } from './config.js';
+import type { BlobStoreConfig, S3Config } from './config.js';
 import { ErasureService } from './services/erasures.js';
 import { EXPORT_DEFAULTS, type ExportOptions, ExportService } from './services/exports.js';
 import { RetentionService } from './services/retention.js';
@@ -41,7 +41,7 @@ export interface RuntimeOptions {
    */
   sweep?: false | { intervalMs?: number; tempGraceMs?: number; blobGraceMs?: number };
   /** Export jobs (root: DATA/exports by default). They run in the background once `exports.start()` is called (serve). */
-  exports?: Partial<ExportOptions>;
+  exports?: Partial<ExportOptions> & { target?: S3Config };
   /**
    * Retention (RetentionService.runAll) every `intervalMs`, first one interval
    * after start; off unless given (`serve` turns it on).
@@ -106,7 +106,21 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
     const auth = new Authenticator(directory, keys);
     const erasures = new ErasureService(vault, keys.receipt);
-    const exports = new ExportService(vault, { root: join(options.dataDir, 'exports'), ...EXPORT_DEFAULTS, ...options.exports });
+    const { target, ...exportOptions } = options.exports ?? {};
+    if (target) {
+      const client = await s3ClientOf(target);
+      const closeBucket = closeBlobs;
+      closeBlobs = async () => {
+        client.destroy();
+        await closeBucket();
+      };
+      const { checkBucket } = await import('./blobs/s3-blob-store.js');
+      await checkBucket(client, target.bucket).catch((err: Error) => {
+        throw new Error(`--export-target: ${err.message}`);
+      });
+      exportOptions.bucket = { client, bucket: target.bucket, prefix: target.prefix };
+    }
+    const exports = new ExportService(vault, { root: join(options.dataDir, 'exports'), ...EXPORT_DEFAULTS, ...exportOptions });
     const retention = new RetentionService(vault, directory);
     // The policies of the principals file are proposed like an admin's (a change that removes more waits its grace period).
     if (options.migrate !== false) await retention.syncConfig();

@@ -3,7 +3,8 @@
  * an S3 bucket. The S3 SDK is loaded only when a bucket is configured.
  */
 import { join } from 'node:path';
-import type { BlobStoreConfig } from '../config.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { BlobStoreConfig, S3Config } from '../config.js';
 import type { BlobStore } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
 
@@ -23,16 +24,8 @@ export async function openBlobStore(config: BlobStoreConfig, dataDir: string): P
     await blobs.init();
     return { blobs, location: root, maxBytes: Number.POSITIVE_INFINITY, close: async () => {} };
   }
-  const [{ S3Client }, { S3BlobStore, MAX_S3_BLOB_BYTES }] = await Promise.all([
-    import('@aws-sdk/client-s3'),
-    import('./s3-blob-store.js'),
-  ]);
-  const client = new S3Client({
-    region: config.region,
-    forcePathStyle: config.forcePathStyle,
-    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    ...(config.credentials ? { credentials: config.credentials } : {}),
-  });
+  const { S3BlobStore, MAX_S3_BLOB_BYTES } = await import('./s3-blob-store.js');
+  const client = await s3ClientOf(config);
   const blobs = new S3BlobStore({ client, bucket: config.bucket, prefix: config.prefix });
   try {
     await blobs.init();
@@ -46,4 +39,15 @@ export async function openBlobStore(config: BlobStoreConfig, dataDir: string): P
     maxBytes: MAX_S3_BLOB_BYTES,
     close: async () => client.destroy(),
   };
+}
+
+/** A client for a configured bucket (blob store or export target); the SDK loads only here. */
+export async function s3ClientOf(config: S3Config): Promise<S3Client> {
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  return new S3Client({
+    region: config.region,
+    forcePathStyle: config.forcePathStyle,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+  });
 }

@@ -59,6 +59,17 @@ export interface S3BlobStoreOptions {
 
 const BLOB_KEY = /^([A-Za-z0-9_-]{1,64})\/([0-9a-f]{2})\/([0-9a-f]{64})$/;
 
+/** Checks that a bucket is there and reachable with the client's credentials (blob store, export target). */
+export async function checkBucket(client: S3Client, bucket: string): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    const status = statusOf(err);
+    const why = status === 404 ? 'does not exist' : status === 403 ? 'is not accessible with these credentials' : describe(err);
+    throw new Error(`S3 bucket '${bucket}' ${why}`);
+  }
+}
+
 export class S3BlobStore implements BlobStore {
   private readonly client: S3Client;
   private readonly bucket: string;
@@ -80,14 +91,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   /** Checks that the bucket is there and reachable with these credentials. */
-  async init(): Promise<void> {
-    try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
-    } catch (err) {
-      const status = statusOf(err);
-      const why = status === 404 ? 'does not exist' : status === 403 ? 'is not accessible with these credentials' : describe(err);
-      throw new Error(`S3 bucket '${this.bucket}' ${why}`);
-    }
+  init(): Promise<void> {
+    return checkBucket(this.client, this.bucket);
   }
 
   async stage(tenantId: string, source: Readable, options: { maxBytes: number }): Promise<StagedBlob> {

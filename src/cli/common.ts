@@ -22,6 +22,7 @@ export interface StoreFlags {
   singleNode?: boolean;
   dbPoolSize?: string;
   blobStore?: string;
+  exportTarget?: string;
   s3Endpoint?: string;
   s3Region?: string;
   s3PathStyle?: boolean;
@@ -38,6 +39,10 @@ export function addStoreOptions(command: Command): Command {
     .option(
       '--blob-store <url>',
       'content in an S3 bucket, s3://bucket/prefix, instead of files under DATA/blobs (env IXVAULT_BLOB_STORE)',
+    )
+    .option(
+      '--export-target <url>',
+      'export jobs write to an S3 bucket, s3://bucket/prefix, instead of --export-dir (env IXVAULT_EXPORT_TARGET; same --s3-* settings)',
     )
     .option(
       '--s3-endpoint <url>',
@@ -83,6 +88,7 @@ export function configOf(
     poolSize: flags.dbPoolSize,
     blob: {
       blobStore: flags.blobStore,
+      exportTarget: flags.exportTarget,
       s3Endpoint: flags.s3Endpoint,
       s3Region: flags.s3Region,
       s3PathStyle: flags.s3PathStyle,
@@ -138,6 +144,7 @@ export async function openFromFlags(
     migrate: config.migrate,
     exports: {
       root: config.exportDir,
+      ...(config.exportTarget ? { target: config.exportTarget } : {}),
       pollMs: config.exportPollMs,
       leaseMs: config.exportLeaseMs,
       batchSize: config.exportBatchSize,

@@ -35,7 +35,16 @@ export interface ErasureReceipt {
   found: { count: number; interactions: FoundInteraction[] };
   removed: { count: number; interactions: FoundInteraction[]; contentSha256s: string[] };
   kept: { count: number; interactions: KeptInteraction[] };
+  /**
+   * The subject's contact records (the given contact id, and contacts holding one of the phone numbers
+   * or email addresses): counts only, since a contact id is one of the subject's identifiers. A contact
+   * a legal hold covers, or that a kept interaction still names, is kept; `keptReasons` counts why.
+   */
+  contacts: { found: number; removed: number; kept: number; keptReasons: Record<string, number> };
 }
+
+/** Why a contact record was kept: a legal hold on the contact, or interactions of it that were kept. */
+export const CONTACT_KEPT_BY_INTERACTIONS = 'interactions kept';
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 

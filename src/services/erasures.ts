@@ -5,9 +5,14 @@
  * and whatever else that path removes (the search index) — unless that path
  * refuses (a legal hold): such an interaction is reported as kept.
  *
+ * The subject's contact records go after its interactions: the given contact
+ * id and the contacts holding one of its phone numbers or email addresses
+ * (whose interactions are the subject's too). A contact stays when a legal
+ * hold covers it or a kept interaction still names it; the receipt counts them.
+ *
  * Crash-safe by construction: the erasure is recorded (with the subject) before
- * anything is touched, and what was found is recorded before the first
- * deletion. A killed erasure is resumed by asking again for the same subject:
+ * anything is touched, and what was found (interactions and contact ids) is
+ * recorded before the first deletion. A killed erasure is resumed by asking again for the same subject:
  * it deletes what is still there, and what is gone counts as removed. Once done,
  * the subject's identifiers are dropped from the record (its HMAC digest
  * stays), and the signed receipt and an audit entry that names only the
@@ -16,16 +21,19 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { CompactSign, compactVerify } from 'jose';
 import {
+  CONTACT_KEPT_BY_INTERACTIONS,
   canonicalSubject,
   type ErasureReceipt,
   type ErasureSubject,
   type FoundInteraction,
   type KeptInteraction,
 } from '../domain/erasure.js';
-import { errors, isVaultError } from '../domain/errors.js';
+import { CODES, errors, isVaultError } from '../domain/errors.js';
 import { describePrincipal, type Principal } from '../domain/principal.js';
 import { authorize } from '../domain/scopes.js';
-import { ErasureRepository } from '../store/erasure-repository.js';
+import { ContactRepository } from '../store/contact-repository.js';
+import { ErasureRepository, parseFound } from '../store/erasure-repository.js';
+import { contactHolds } from '../store/hold-repository.js';
 import type { Vault } from './vault.js';
 
 export interface SignedReceipt {
@@ -38,12 +46,14 @@ export interface SignedReceipt {
 
 export class ErasureService {
   private readonly repo: ErasureRepository;
+  private readonly contacts: ContactRepository;
 
   constructor(
     private readonly vault: Vault,
     private readonly key: Uint8Array,
   ) {
     this.repo = new ErasureRepository(vault.store);
+    this.contacts = new ContactRepository(vault.store);
   }
 
   async erase(principal: Principal, subject: ErasureSubject): Promise<SignedReceipt> {
@@ -68,12 +78,15 @@ export class ErasureService {
     }
     const id = row.id;
     // A resumed erasure keeps what it found before (some of it is gone now) and adds what appeared since.
-    const earlier: FoundInteraction[] = row.found ? (JSON.parse(row.found) as FoundInteraction[]) : [];
-    const found = new Map(earlier.map((f) => [`${f.source}/${f.id}`, f]));
+    const earlier = parseFound(row.found);
+    const contactIds = [
+      ...new Set([...earlier.contactIds, ...(await this.contacts.ofSubject(tenantId, subject.contactId, subject))]),
+    ].sort();
+    const found = new Map(earlier.interactions.map((f) => [`${f.source}/${f.id}`, f]));
     for (const source of ['main', 'archive'] as const)
-      for (const f of await this.repo.find(tenantId, subject, source)) found.set(`${f.source}/${f.id}`, f);
+      for (const f of await this.repo.find(tenantId, subject, source, contactIds)) found.set(`${f.source}/${f.id}`, f);
     const all = [...found.values()];
-    await this.repo.recordFound(tenantId, id, all);
+    await this.repo.recordFound(tenantId, id, { interactions: all, contactIds });
 
     const refused = new Map<string, string>();
     for (const f of all) {
@@ -100,6 +113,18 @@ export class ErasureService {
         else removed.push(f);
       }
     }
+    // Then the contact records; one already gone was removed by an earlier, interrupted run.
+    const contacts = { found: contactIds.length, removed: 0, kept: 0, keptReasons: {} as Record<string, number> };
+    for (const contactId of contactIds) {
+      const outcome = await this.contacts.removeUnless(tenantId, contactId, async (root) => {
+        if ((await contactHolds(this.vault.store, root, tenantId, contactId)).length > 0) return CODES.interactionHeld;
+        return (await this.repo.contactNamed(root, tenantId, contactId)) ? CONTACT_KEPT_BY_INTERACTIONS : undefined;
+      });
+      if (typeof outcome === 'object') {
+        contacts.kept++;
+        contacts.keptReasons[outcome.kept] = (contacts.keptReasons[outcome.kept] ?? 0) + 1;
+      } else contacts.removed++;
+    }
     const receipt: ErasureReceipt = {
       id,
       tenant: tenantId,
@@ -119,6 +144,7 @@ export class ErasureService {
         contentSha256s: [...new Set(removed.flatMap((f) => f.contentSha256s))].sort(),
       },
       kept: { count: kept.length, interactions: kept },
+      contacts,
     };
     const signature = await new CompactSign(new TextEncoder().encode(JSON.stringify(receipt)))
       .setProtectedHeader({ alg: 'HS256', typ: 'ixvault-erasure-receipt+jws' })
@@ -127,7 +153,13 @@ export class ErasureService {
       await this.vault.store
         .on(trx, 'main')
         .updateTable('erasures')
-        .set({ status: 'done', finished_ms: Date.parse(receipt.completedAt), subject: null, receipt: signature })
+        .set({
+          status: 'done',
+          finished_ms: Date.parse(receipt.completedAt),
+          subject: null,
+          found: JSON.stringify(all),
+          receipt: signature,
+        })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .execute();
@@ -138,7 +170,14 @@ export class ErasureService {
           actor: describePrincipal(principal),
           action: 'erasure',
           interactionId: '',
-          detail: { receipt: id, found: all.length, removed: removed.length, kept: kept.length },
+          detail: {
+            receipt: id,
+            found: all.length,
+            removed: removed.length,
+            kept: kept.length,
+            contactsRemoved: contacts.removed,
+            contactsKept: contacts.kept,
+          },
         },
         trx,
       );

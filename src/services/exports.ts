@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { errors } from '../domain/errors.js';
 import { type ExportError, type ExportSpec, type ExportStatus, MAX_KEPT_ERRORS, SCHEDULE_MS } from '../domain/export.js';
 import { type ContentItem, directionOf, type Interaction } from '../domain/interaction.js';
@@ -30,6 +31,7 @@ import { describePrincipal, type Principal } from '../domain/principal.js';
 import { authorize } from '../domain/scopes.js';
 import type { InteractionSearch } from '../domain/search.js';
 import { DirectorySink } from '../exports/directory-sink.js';
+import { S3Sink } from '../exports/s3-sink.js';
 import { type ExportSink, safeSegment } from '../exports/sink.js';
 import { type ExportFileRow, type ExportJobRow, ExportRepository, type RunProgress } from '../store/export-repository.js';
 import type { Vault } from './vault.js';
@@ -37,6 +39,8 @@ import type { Vault } from './vault.js';
 export interface ExportOptions {
   /** Embedded mode: jobs write under `<root>/<tenant>/<job id>/`. */
   root: string;
+  /** Set: jobs write to this bucket instead, under `<prefix><tenant>/<job id>/` (`--export-target`). */
+  bucket?: { client: S3Client; bucket: string; prefix: string };
   /** How often a process looks for due jobs. */
   pollMs: number;
   /** How long a claim holds without renewal; a dead process's job is taken over after it. */
@@ -67,7 +71,7 @@ export interface ExportJobView {
   progress: { interactions: number; total: number | null; files: number; bytes: number };
   errors: ExportError[];
   nextRunAt: string | null;
-  /** Where the files are: the job's folder under the export root, one `run-N/` folder per run. */
+  /** Where the files are: the job's folder under the export directory or bucket prefix, one `run-N/` folder per run. */
   location: string;
 }
 
@@ -86,9 +90,12 @@ export class ExportService {
     this.repo = new ExportRepository(vault.store);
   }
 
-  /** The job's sink (S3 joins here when the job names a bucket). */
+  /** The job's sink: its folder in the export bucket when one is configured, else in the export directory. */
   sinkOf(tenantId: string, jobId: string): ExportSink {
-    return new DirectorySink(join(this.options.root, safeSegment(tenantId), safeSegment(jobId)));
+    const folder = `${safeSegment(tenantId)}/${safeSegment(jobId)}`;
+    const bucket = this.options.bucket;
+    if (bucket) return new S3Sink(bucket.client, bucket.bucket, `${bucket.prefix}${folder}/`);
+    return new DirectorySink(join(this.options.root, folder));
   }
 
   async create(principal: Principal, spec: ExportSpec): Promise<ExportJobView> {
@@ -106,7 +113,11 @@ export class ExportService {
       schedule: spec.schedule ?? null,
       delay_ms: spec.delayMs,
       filters: JSON.stringify(spec),
-      sink: JSON.stringify({ kind: 'directory' }),
+      sink: JSON.stringify(
+        this.options.bucket
+          ? { kind: 's3', bucket: this.options.bucket.bucket, prefix: this.options.bucket.prefix }
+          : { kind: 'directory' },
+      ),
       created_by: createdBy,
       created_ms: now,
       updated_ms: now,

@@ -88,6 +88,50 @@ export class ContactRepository {
     });
   }
 
+  /** The ids of the contacts that have `id` or any of these addresses (erasure's subject), in id order. */
+  async ofSubject(
+    tenantId: string,
+    id: string | undefined,
+    addresses: Pick<ContactInput, 'emailAddresses' | 'phoneNumbers'>,
+  ): Promise<string[]> {
+    const ids = new Set<string>();
+    if (id !== undefined && (await this.exists(tenantId, id))) ids.add(id);
+    const wanted = identifierRows(tenantId, '', addresses);
+    if (wanted.length > 0) {
+      const rows = await this.db
+        .selectFrom('contact_identifiers')
+        .select('contact_id')
+        .distinct()
+        .where('tenant_id', '=', tenantId)
+        .where((eb) => eb.or(wanted.map((w) => eb.and([eb('kind', '=', w.kind), eb('value', '=', w.value)]))))
+        .execute();
+      for (const r of rows) ids.add(r.contact_id);
+    }
+    return [...ids].sort();
+  }
+
+  /**
+   * Removes a contact and its identifiers in one write transaction, unless
+   * `keep` (run in that transaction) answers a reason to keep it. Answers
+   * `removed`, `absent` (gone already: an earlier, interrupted erasure), or the reason.
+   */
+  async removeUnless(
+    tenantId: string,
+    id: string,
+    keep: (root: Transaction<Database>) => Promise<string | undefined>,
+  ): Promise<'removed' | 'absent' | { kept: string }> {
+    return this.store.write(async (root) => {
+      await this.store.impl.lockKeys(root, [`${tenantId}\u0000contact\u0000${id}`]);
+      if (!(await this.exists(tenantId, id, root))) return 'absent';
+      const reason = await keep(root);
+      if (reason !== undefined) return { kept: reason };
+      const trx = this.store.on(root, 'main');
+      await trx.deleteFrom('contact_identifiers').where('tenant_id', '=', tenantId).where('contact_id', '=', id).execute();
+      await trx.deleteFrom('contacts').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+      return 'removed';
+    });
+  }
+
   /** Contacts with this email address or phone number (both given: either), oldest id first. */
   async find(tenantId: string, criteria: ContactCriteria, limit: number): Promise<Contact[]> {
     const ids = await this.matching(this.store.in('main'), tenantId, criteria, limit);

@@ -2,37 +2,54 @@
  * Erasure by data subject: finding where a subject appears, and the erasure
  * records (subject while running, what was found, the signed receipt).
  */
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { ErasureSubject, FoundInteraction } from '../domain/erasure.js';
 import type { Source } from '../domain/search.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
-import type { ErasuresTable } from './schema.js';
+import type { Database, ErasuresTable } from './schema.js';
 
 export type ErasureRow = ErasuresTable;
+
+/**
+ * The `found` column while an erasure runs. Contact ids are the subject's
+ * identifiers, so once done the column keeps only the interactions (the form
+ * older erasures stored: an array of them).
+ */
+export interface ErasureFound {
+  interactions: FoundInteraction[];
+  contactIds: string[];
+}
+
+export function parseFound(text: string | null): ErasureFound {
+  if (!text) return { interactions: [], contactIds: [] };
+  const parsed = JSON.parse(text) as FoundInteraction[] | ErasureFound;
+  return Array.isArray(parsed) ? { interactions: parsed, contactIds: [] } : parsed;
+}
 
 export class ErasureRepository {
   constructor(private readonly store: StoreConnection) {}
 
   /**
-   * Every interaction of one store where the subject appears: as the contact,
-   * by a phone number (phoneNumber, connectFrom, connectTo), by an email
+   * Every interaction of one store where the subject appears: as the contact
+   * (the given id, or `contactIds`: the contacts holding its addresses), by a phone number (phoneNumber, connectFrom, connectTo), by an email
    * address (connectFrom, connectTo, an email's from, to and cc; compared
    * without case), or as a message participant. A scan of the tenant's rows: erasures are rare, and an index
    * per identifier column would cost every ingest.
    */
-  async find(tenantId: string, subject: ErasureSubject, source: Source): Promise<FoundInteraction[]> {
+  async find(tenantId: string, subject: ErasureSubject, source: Source, contactIds: string[] = []): Promise<FoundInteraction[]> {
     const db = this.store.in(source);
     const phones = subject.phoneNumbers;
     const emails = subject.emailAddresses.map((e) => e.toLowerCase());
-    const participants = [...(subject.contactId ? [subject.contactId] : []), ...phones, ...subject.emailAddresses];
+    const contacts = [...new Set([...(subject.contactId ? [subject.contactId] : []), ...contactIds])];
+    const participants = [...contacts, ...phones, ...subject.emailAddresses];
     const rows = await db
       .selectFrom('interactions as i')
       .select('i.id')
       .where('i.tenant_id', '=', tenantId)
       .where((eb) => {
         const any = [];
-        if (subject.contactId) any.push(eb('i.contact_id', '=', subject.contactId));
+        if (contacts.length > 0) any.push(eb('i.contact_id', 'in', contacts));
         if (phones.length > 0)
           any.push(eb('i.phone_number', 'in', phones), eb('i.connect_from', 'in', phones), eb('i.connect_to', 'in', phones));
         if (emails.length > 0)
@@ -89,6 +106,22 @@ export class ErasureRepository {
     return out;
   }
 
+  /** Whether an interaction in either store still names this contact (inside the deleting transaction). */
+  async contactNamed(root: Transaction<Database>, tenantId: string, contactId: string): Promise<boolean> {
+    for (const source of ['main', 'archive'] as const) {
+      const row = await this.store
+        .on(root, source)
+        .selectFrom('interactions')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('contact_id', '=', contactId)
+        .limit(1)
+        .executeTakeFirst();
+      if (row) return true;
+    }
+    return false;
+  }
+
   async create(row: ErasureRow): Promise<void> {
     await this.store.in('main').insertInto('erasures').values(row).execute();
   }
@@ -117,7 +150,8 @@ export class ErasureRepository {
       .executeTakeFirst();
   }
 
-  async recordFound(tenantId: string, id: string, found: FoundInteraction[]): Promise<void> {
+  /** What a running erasure found: its interactions, and the contact ids to remove after them. */
+  async recordFound(tenantId: string, id: string, found: ErasureFound): Promise<void> {
     await this.store
       .in('main')
       .updateTable('erasures')

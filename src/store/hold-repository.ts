@@ -239,3 +239,28 @@ function rowToHold(row: LegalHoldsTable): LegalHold {
   if (row.release_reason !== null) hold.releaseReason = row.release_reason;
   return hold;
 }
+
+/**
+ * The active holds on a contact (kind `contact`), inside a deleting
+ * transaction `root` and behind the same gate as `blockingHolds`, so a hold
+ * made meanwhile is seen or waits for the deletion.
+ */
+export async function contactHolds(
+  store: StoreConnection,
+  root: Transaction<Database>,
+  tenantId: string,
+  contactId: string,
+): Promise<string[]> {
+  await store.impl.lockHoldGate(root, tenantId, 'delete');
+  const rows = await store
+    .on(root, 'main')
+    .selectFrom('legal_holds')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('kind', '=', 'contact')
+    .where('contact_id', '=', contactId)
+    .where('released_ms', 'is', null)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
+}

@@ -2,7 +2,8 @@
  * Erasure by data subject (issue 14): every interaction of the subject in the
  * main store and the archive goes, with messages, content rows and bytes; the
  * receipt is signed with the deployment key and retrievable; the audit log
- * names the receipt, never the subject; an interrupted erasure resumes.
+ * names the receipt, never the subject; an interrupted erasure resumes. The
+ * subject's contact records go too, unless a legal hold keeps them.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKeys } from '../../src/auth/secrets.js';
 import type { ErasureReceipt } from '../../src/domain/erasure.js';
 import { VaultError } from '../../src/domain/errors.js';
+import type { ContactRepository } from '../../src/store/contact-repository.js';
 import { build } from '../helpers/app.js';
 import { callRecord, chatRecord } from '../helpers/fixtures.js';
 import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers/server.js';
@@ -124,6 +126,7 @@ describe(`erasure by data subject (${BACKEND})`, () => {
     expect(receipt.found.interactions.find((f) => f.id === archived.id)?.source).toBe('archive');
     expect(receipt.removed.contentSha256s).toEqual([byContact.sha256, byPhone.sha256, archived.sha256].sort());
     expect(receipt.identifiers).toEqual({ contactId: 1, phoneNumbers: 1, emailAddresses: 2 });
+    expect(receipt.contacts).toEqual({ found: 0, removed: 0, kept: 0, keptReasons: {} });
 
     // The signature is the deployment key's, over exactly this receipt; an altered receipt fails.
     const key = deriveKeys(Buffer.from(SECRET)).receipt;
@@ -259,6 +262,125 @@ describe(`erasure by data subject (${BACKEND})`, () => {
     expect(receipt.removed.contentSha256s).toEqual([free.sha256]);
     expect(await exists(held.id)).toBe(true);
     expect(existsSync(blobPath('acme', held.sha256 as string))).toBe(true);
+  });
+
+  const contact = async (json: Record<string, unknown>) => {
+    const res = await call(`${api()}/contacts`, { method: 'POST', headers: { authorization: admin }, json });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.id as string;
+  };
+  const contactExists = async (id: string) =>
+    (await call(`${api()}/contacts/${id}`, { headers: { authorization: admin } })).status === 200;
+  const identifiersOf = (ids: string[]) =>
+    server.runtime.store
+      .in('main')
+      .selectFrom('contact_identifiers')
+      .select('contact_id')
+      .where('tenant_id', '=', 'acme')
+      .where('contact_id', 'in', ids)
+      .execute();
+
+  it("removes the subject's contact records: by id and by address (with their interactions), counted, not named", async () => {
+    const tag = unique();
+    const byId = await contact({ id: `contact-${tag}`, emailAddresses: [`c.${tag}@example.org`] });
+    const digits = `1415${Date.now().toString().slice(-7)}`;
+    // The subject's number in another format than the contact's: compared in normal form.
+    const byPhone = await contact({
+      firstName: 'Ada',
+      phoneNumbers: [`+${digits.slice(0, 1)} (${digits.slice(1, 4)}) ${digits.slice(4)}`],
+    });
+    const bystander = await contact({ firstName: 'Bob', phoneNumbers: ['+1 555 0100'] });
+    const ofPhoneContact = await ingest(callRecord({ contactId: byPhone }), `phone contact ${tag}`);
+    const ofBystander = await ingest(callRecord({ contactId: bystander }));
+
+    const res = await erase({ contactId: byId, phoneNumbers: [`+${digits}`] });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const receipt = res.body.receipt as ErasureReceipt;
+    expect(receipt.contacts).toEqual({ found: 2, removed: 2, kept: 0, keptReasons: {} });
+    expect(receipt.removed.interactions.map((f) => f.id)).toEqual([ofPhoneContact.id]);
+    expect(await contactExists(byId)).toBe(false);
+    expect(await contactExists(byPhone)).toBe(false);
+    expect(await identifiersOf([byId, byPhone])).toEqual([]);
+    expect(await contactExists(bystander)).toBe(true);
+    expect(await exists(ofBystander.id)).toBe(true);
+    // Neither the receipt, the audit log nor the finished erasure record names the contacts.
+    const log = await call(`${api()}/audit?action=erasure&limit=1000`, { headers: { authorization: admin } });
+    const entry = log.body.entries.find((e: { detail: { receipt: string } }) => e.detail.receipt === res.body.id);
+    expect(entry.detail).toMatchObject({ contactsRemoved: 2, contactsKept: 0 });
+    const row = await server.runtime.store
+      .in('main')
+      .selectFrom('erasures')
+      .selectAll()
+      .where('id', '=', res.body.id)
+      .executeTakeFirstOrThrow();
+    for (const text of [JSON.stringify(res.body), JSON.stringify(entry), JSON.stringify(row)])
+      for (const value of [byId, byPhone, digits]) expect(text).not.toContain(value);
+  });
+
+  it('keeps a contact under legal hold, with its interactions, and reports it kept; released, a new erasure removes it', async () => {
+    const held = await contact({ firstName: 'Held' });
+    const interaction = await ingest(callRecord({ contactId: held }), 'held contact bytes');
+    const hold = await call(`${api()}/holds`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: { name: 'Case 7', reason: 'litigation', contactId: held },
+    });
+    expect(hold.status, JSON.stringify(hold.body)).toBe(201);
+
+    const first = (await erase({ contactId: held })).body.receipt as ErasureReceipt;
+    expect(first.kept.interactions).toMatchObject([{ id: interaction.id, reason: 'IXV_INTERACTION_HELD' }]);
+    expect(first.contacts).toEqual({ found: 1, removed: 0, kept: 1, keptReasons: { IXV_INTERACTION_HELD: 1 } });
+    expect(await contactExists(held)).toBe(true);
+    expect(await exists(interaction.id)).toBe(true);
+
+    const released = await call(`${api()}/holds/${hold.body.id}/release`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: { reason: 'case closed' },
+    });
+    expect(released.status, JSON.stringify(released.body)).toBe(200);
+    const second = (await erase({ contactId: held })).body.receipt as ErasureReceipt;
+    expect(second.removed.interactions.map((f) => f.id)).toEqual([interaction.id]);
+    expect(second.contacts).toEqual({ found: 1, removed: 1, kept: 0, keptReasons: {} });
+    expect(await contactExists(held)).toBe(false);
+  });
+
+  it('keeps a contact that a kept interaction still names (a hold on the interaction)', async () => {
+    const named = await contact({ firstName: 'Named' });
+    const interaction = await ingest(callRecord({ contactId: named }));
+    const hold = await call(`${api()}/holds`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: { name: 'Case 8', reason: 'complaint', interactionIds: [interaction.id] },
+    });
+    expect(hold.status, JSON.stringify(hold.body)).toBe(201);
+    const receipt = (await erase({ contactId: named })).body.receipt as ErasureReceipt;
+    expect(receipt.kept.count).toBe(1);
+    expect(receipt.contacts).toEqual({ found: 1, removed: 0, kept: 1, keptReasons: { 'interactions kept': 1 } });
+    expect(await contactExists(named)).toBe(true);
+  });
+
+  it('resumes an erasure killed after a contact went: the contact counts as removed, nothing else changes', async () => {
+    const gone = await contact({ firstName: 'Gone', emailAddresses: [`gone.${unique()}@example.org`] });
+    const interaction = await ingest(callRecord({ contactId: gone }), 'gone bytes');
+    const contacts = (server.runtime.erasures as unknown as { contacts: ContactRepository }).contacts;
+    const original = contacts.removeUnless.bind(contacts);
+    // The process "dies" right after the contact's removal committed, before the receipt.
+    contacts.removeUnless = async (...args: Parameters<typeof original>) => {
+      await original(...args);
+      throw new Error('killed');
+    };
+    try {
+      expect((await erase({ contactId: gone })).status).toBe(500);
+    } finally {
+      contacts.removeUnless = original;
+    }
+    expect(await contactExists(gone)).toBe(false);
+    const resumed = await erase({ contactId: gone });
+    expect(resumed.status).toBe(201);
+    const receipt = resumed.body.receipt as ErasureReceipt;
+    expect(receipt.removed.interactions.map((f) => f.id)).toEqual([interaction.id]);
+    expect(receipt.contacts).toEqual({ found: 1, removed: 1, kept: 0, keptReasons: {} });
   });
 
   it('refuses bad input naming the field, and anyone but an admin', async () => {

@@ -2,15 +2,23 @@
  * Export jobs (issue 14), in process: a one-off job writes exactly the
  * filtered content with a manifest of SHA-256s, is audited per interaction,
  * recurring jobs export each window once, cancel stops a job, bad requests are
- * 400 naming the field, and only admins manage jobs. The crash-and-resume case
- * with real processes is export-kill.test.ts.
+ * 400 naming the field, and only admins manage jobs. A full job and a cancel
+ * run on both sinks: the export directory and an S3 bucket (Ceph RGW). The
+ * crash-and-resume case with real processes is export-kill.test.ts.
  */
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRuntime } from '../../src/runtime.js';
 import { ExportService } from '../../src/services/exports.js';
 import { build } from '../helpers/app.js';
 import { checkRun, type Job } from '../helpers/exports.js';
 import { callRecord } from '../helpers/fixtures.js';
+import { S3_UNAVAILABLE, startTestS3, type TestS3 } from '../helpers/s3.js';
 import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -66,6 +74,117 @@ describe(`export jobs (${BACKEND})`, () => {
     await server.stop();
     await removeTestData(server);
   });
+
+  /** Each sink: an ExportService writing there, and the files under a folder as the sink itself cannot answer them. */
+  interface SinkKind {
+    name: string;
+    skip?: string;
+    open(): Promise<{
+      service: ExportService;
+      /** Every file under `folder` (relative to the export root), with its bytes, read directly. */
+      files(folder: string): Promise<Map<string, Buffer>>;
+      close(): Promise<void>;
+    }>;
+  }
+  const spec = {
+    fromMs: Date.parse('2025-04-01T00:00:00Z'),
+    toMs: Date.parse('2025-04-04T00:00:00Z'),
+    delayMs: 0,
+    filters: { contentTypes: [], initialDirection: [], mediaTypes: [] },
+  };
+  const options = () => ({ root: exportRoot(), pollMs: 60_000, leaseMs: 30_000, batchSize: 2 });
+  const SINKS: SinkKind[] = [
+    {
+      name: 'directory',
+      async open() {
+        return {
+          service: new ExportService(server.runtime.vault, options()),
+          async files(folder) {
+            const dir = join(exportRoot(), folder);
+            const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+            const found = new Map<string, Buffer>();
+            for (const e of entries.filter((e) => e.isFile())) {
+              const path = join(e.parentPath, e.name);
+              found.set(relative(dir, path), await readFile(path));
+            }
+            return found;
+          },
+          close: async () => {},
+        };
+      },
+    },
+    {
+      name: 's3',
+      ...(S3_UNAVAILABLE ? { skip: S3_UNAVAILABLE } : {}),
+      async open() {
+        const s3: TestS3 = await startTestS3();
+        const bucket = await s3.newBucket();
+        const prefix = 'exports/';
+        return {
+          service: new ExportService(server.runtime.vault, { ...options(), bucket: { client: s3.client, bucket, prefix } }),
+          async files(folder) {
+            const found = new Map<string, Buffer>();
+            const start = `${prefix}${folder}/`;
+            const page = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: start }));
+            expect(page.IsTruncated).not.toBe(true);
+            for (const o of page.Contents ?? []) {
+              const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
+              found.set(
+                (o.Key as string).slice(start.length),
+                Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()),
+              );
+            }
+            return found;
+          },
+          async close() {
+            await s3.dropBucket(bucket);
+            await s3.stop();
+          },
+        };
+      },
+    },
+  ];
+  for (const kind of SINKS)
+    it.skipIf(kind.skip)(
+      `sink ${kind.name}${kind.skip ? ` (${kind.skip})` : ''}: a whole job's files are its manifest's; a cancelled job stops`,
+      { timeout: 120_000 },
+      async () => {
+        const sink = await kind.open();
+        try {
+          const done = await sink.service.runOne('acme', (await sink.service.createFor('acme', 'user:acme/admin-1', spec)).id);
+          expect(done).toMatchObject({ status: 'done', errors: [], progress: { interactions: 6, files: 12 } });
+          const files = await sink.files(`${done.location}/run-1`);
+          const manifest = (files.get('manifest.jsonl')?.toString('utf8') ?? '')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as { path: string; sha256: string; size: number; interactionId: string });
+          expect(manifest.map((m) => m.interactionId).sort()).toEqual(seeded.flatMap((s) => [s.id, s.id]).sort());
+          expect([...files.keys()].sort()).toEqual(
+            [...manifest.map((m) => m.path.replace('run-1/', '')), 'manifest.jsonl'].sort(),
+          );
+          for (const m of manifest) {
+            const bytes = files.get(m.path.replace('run-1/', '')) as Buffer;
+            expect(createHash('sha256').update(bytes).digest('hex'), m.path).toBe(m.sha256);
+            expect(bytes.length).toBe(m.size);
+          }
+
+          const running = await sink.service.createFor('acme', 'user:acme/admin-1', spec);
+          let batches = 0;
+          const after = await sink.service.runOne('acme', running.id, async () => {
+            if (++batches === 1) await sink.service.cancelOf('acme', running.id);
+          });
+          expect(batches).toBe(1);
+          expect(after.status).toBe('cancelled');
+          // Only the first batch was committed (the next one's files may be written, never counted), no manifest.
+          expect(after.progress.files).toBe(4);
+          const partial = await sink.files(`${after.location}/run-1`);
+          expect(partial.size).toBeGreaterThanOrEqual(after.progress.files);
+          expect(partial.has('manifest.jsonl')).toBe(false);
+        } finally {
+          await sink.close();
+        }
+      },
+    );
 
   it('exports a time range with filters: exactly those files, a manifest with their SHA-256, audited', async () => {
     const res = await createJob({
@@ -154,6 +273,50 @@ describe(`export jobs (${BACKEND})`, () => {
     const again = await call<Job>(`${api()}/exports/${running.id}/cancel`, { method: 'POST', headers: { authorization: admin } });
     expect(again.body.status).toBe('cancelled');
   });
+
+  it.skipIf(S3_UNAVAILABLE)(
+    `--export-target: a runtime's jobs go to the bucket; a missing bucket stops it at start${S3_UNAVAILABLE ? ` (${S3_UNAVAILABLE})` : ''}`,
+    { timeout: 120_000 },
+    async () => {
+      const s3 = await startTestS3();
+      const bucket = await s3.newBucket();
+      const dataDir = await mkdtemp(join(tmpdir(), 'ixvault-export-target-'));
+      const open = (target: string) => {
+        const blobConfig = s3.config(target, 'runs/');
+        if (blobConfig.kind !== 's3') throw new Error('the test S3 configures a bucket');
+        const { kind: _kind, ...config } = blobConfig;
+        return openRuntime({
+          dataDir,
+          principals: { tenants: [] },
+          maxContentBytes: 1024 ** 2,
+          secret: 'test-secret-not-for-production-0123456789',
+          sweep: false,
+          exports: { target: config },
+        });
+      };
+      try {
+        await expect(open('no-such-bucket-here')).rejects.toThrow(
+          /--export-target: S3 bucket 'no-such-bucket-here' does not exist/,
+        );
+        const runtime = await open(bucket);
+        try {
+          const created = await runtime.exports.createFor('acme', 'test', { ...spec, toMs: spec.fromMs + 1 });
+          const done = await runtime.exports.runOne('acme', created.id);
+          expect(done.status).toBe('done');
+          // An empty run still writes its (empty) manifest, in the bucket under the prefix.
+          const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+          expect(listed.Contents?.map((o) => o.Key)).toEqual([`runs/${done.location}/run-1/manifest.jsonl`]);
+          expect(existsSync(join(dataDir, 'exports'))).toBe(false);
+        } finally {
+          await runtime.close();
+        }
+      } finally {
+        await s3.dropBucket(bucket);
+        await s3.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('refuses bad requests naming the field, unknown jobs, and anyone but an admin', async () => {
     const bad = async (body: unknown, field: string) => {

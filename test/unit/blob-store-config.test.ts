@@ -1,6 +1,6 @@
 /** `--blob-store` and the S3 settings: flags first, then the standard AWS variables, with clear errors. */
 import { describe, expect, it } from 'vitest';
-import { resolveBlobStore } from '../../src/config.js';
+import { resolveBlobStore, resolveConfig } from '../../src/config.js';
 
 describe('blob store configuration', () => {
   it('keeps the file system by default', () => {
@@ -64,6 +64,23 @@ describe('blob store configuration', () => {
     expect(() => resolveBlobStore({ blobStore: 's3://bucket', s3Endpoint: 'localhost:7480' }, {})).toThrow(/--s3-endpoint/);
     expect(() => resolveBlobStore({ blobStore: 's3://bucket' }, { AWS_ACCESS_KEY_ID: 'only-the-id' })).toThrow(
       /both --s3-access-key-id/,
+    );
+  });
+
+  it('--export-target: a bucket for export jobs with the same S3 settings, named in its errors', () => {
+    const env = { AWS_ENDPOINT_URL: 'http://127.0.0.1:7480', AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'SECRET' };
+    expect(resolveConfig({}, env).exportTarget).toBeUndefined();
+    expect(resolveConfig({ blob: { exportTarget: 's3://exports/ixvault' } }, env).exportTarget).toEqual({
+      bucket: 'exports',
+      prefix: 'ixvault/',
+      endpoint: 'http://127.0.0.1:7480',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' },
+    });
+    expect(resolveConfig({}, { ...env, IXVAULT_EXPORT_TARGET: 's3://exports' }).exportTarget).toMatchObject({ prefix: '' });
+    expect(() => resolveConfig({ blob: { exportTarget: '/srv/exports' } }, env)).toThrow(
+      /--export-target .* must be s3:\/\/bucket/,
     );
   });
 });

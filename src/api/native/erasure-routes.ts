@@ -17,7 +17,11 @@ const RECEIPT = {
   properties: {
     id: { type: 'string' },
     status: { type: 'string', enum: ['running', 'done'] },
-    receipt: { type: 'object', additionalProperties: true, description: 'found, removed, kept: ids, content hashes, counts' },
+    receipt: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'found, removed, kept: ids, content hashes, counts; contacts: counts',
+    },
     signature: { type: 'string', description: 'the receipt as a compact JWS (HS256)' },
   },
 } as const;
@@ -33,7 +37,10 @@ export async function erasureRoutes(app: FastifyInstance, { erasures }: { erasur
         description:
           'Finds every interaction where the contact id, a phone number (phoneNumber, connectFrom, connectTo) or an email ' +
           'address (connectFrom, connectTo) appears, or where the subject is a message participant, and deletes each with ' +
-          'its messages, content and index entries. An interaction a legal hold protects is kept and reported. The answer ' +
+          'its messages, content and index entries. An interaction a legal hold protects is kept and reported. The ' +
+          "subject's contact records (the contact id, and contacts with one of the phone numbers or email addresses, whose " +
+          'interactions are erased too) are removed after them, except one under a legal hold or named by a kept ' +
+          'interaction; the receipt counts them (`contacts`). The answer ' +
           'is the receipt (found, removed, kept: ids, content hashes, counts) and its compact JWS signature; the receipt ' +
           'never repeats the identifiers. Asking again for the same subject resumes an erasure that was interrupted.',
         tags: ['native'],

@@ -295,7 +295,7 @@ export interface paths {
         put?: never;
         /**
          * Erase a data subject from the main store and the archive
-         * @description Finds every interaction where the contact id, a phone number (phoneNumber, connectFrom, connectTo) or an email address (connectFrom, connectTo) appears, or where the subject is a message participant, and deletes each with its messages, content and index entries. An interaction a legal hold protects is kept and reported. The answer is the receipt (found, removed, kept: ids, content hashes, counts) and its compact JWS signature; the receipt never repeats the identifiers. Asking again for the same subject resumes an erasure that was interrupted.
+         * @description Finds every interaction where the contact id, a phone number (phoneNumber, connectFrom, connectTo) or an email address (connectFrom, connectTo) appears, or where the subject is a message participant, and deletes each with its messages, content and index entries. An interaction a legal hold protects is kept and reported. The subject's contact records (the contact id, and contacts with one of the phone numbers or email addresses, whose interactions are erased too) are removed after them, except one under a legal hold or named by a kept interaction; the receipt counts them (`contacts`). The answer is the receipt (found, removed, kept: ids, content hashes, counts) and its compact JWS signature; the receipt never repeats the identifiers. Asking again for the same subject resumes an erasure that was interrupted.
          *
          *     Rights (`erasure.run`): role admin; scope none.
          */
@@ -3321,7 +3321,7 @@ export interface operations {
                         id?: string;
                         /** @enum {string} */
                         status?: "running" | "done";
-                        /** @description found, removed, kept: ids, content hashes, counts */
+                        /** @description found, removed, kept: ids, content hashes, counts; contacts: counts */
                         receipt?: {
                             [key: string]: unknown;
                         };
@@ -3409,7 +3409,7 @@ export interface operations {
                         id?: string;
                         /** @enum {string} */
                         status?: "running" | "done";
-                        /** @description found, removed, kept: ids, content hashes, counts */
+                        /** @description found, removed, kept: ids, content hashes, counts; contacts: counts */
                         receipt?: {
                             [key: string]: unknown;
                         };
