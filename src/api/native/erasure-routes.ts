@@ -48,6 +48,7 @@ export async function erasureRoutes(app: FastifyInstance, { erasures }: { erasur
           type: 'object',
           additionalProperties: false,
           properties: { contactId: identifier, phoneNumbers: list, emailAddresses: list },
+          examples: [{ phoneNumbers: ['+1 415 555 0100'], emailAddresses: ['kim.lee@example.com'] }],
         },
         response: { 201: RECEIPT },
       },

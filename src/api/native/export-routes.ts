@@ -61,6 +61,13 @@ export async function exportRoutes(app: FastifyInstance, { exports }: { exports:
               },
             },
           },
+          examples: [
+            {
+              startDate: '2025-03-01T00:00:00Z',
+              endDate: '2025-04-01T00:00:00Z',
+              filters: { contentTypes: ['callRecording'], mediaTypes: ['call'] },
+            },
+          ],
         },
         response: { 201: JOB },
       },

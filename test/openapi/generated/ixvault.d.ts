@@ -3303,6 +3303,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "phoneNumbers": [
+                 *         "+1 415 555 0100"
+                 *       ],
+                 *       "emailAddresses": [
+                 *         "kim.lee@example.com"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     contactId?: string;
                     phoneNumbers?: string[];
@@ -3579,6 +3589,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "startDate": "2025-03-01T00:00:00Z",
+                 *       "endDate": "2025-04-01T00:00:00Z",
+                 *       "filters": {
+                 *         "contentTypes": [
+                 *           "callRecording"
+                 *         ],
+                 *         "mediaTypes": [
+                 *           "call"
+                 *         ]
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /** @description ISO 8601 instant, inclusive */
                     startDate: string;
