@@ -57,6 +57,11 @@ export interface SweepReport {
   passComplete: boolean;
 }
 
+/** A sweep's report before it has found anything. */
+export function emptySweepReport(): SweepReport {
+  return { tempFiles: [], tempBytes: 0, blobs: [], blobBytes: 0, restored: [], folders: 0, passComplete: false };
+}
+
 export interface BlobStore {
   stage(tenantId: string, source: Readable, options: { maxBytes: number }): Promise<StagedBlob>;
   /** Streams stored bytes, or a part of them. */

@@ -17,7 +17,14 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { abandoned, blobPath, meter, owner, parseTrash, SAFE_SEGMENT, SHA256, tempName, trashName } from './blob-naming.js';
-import type { BlobStore, ByteRange, StagedBlob, SweepOptions, SweepReport } from './blob-store.js';
+import {
+  type BlobStore,
+  type ByteRange,
+  emptySweepReport,
+  type StagedBlob,
+  type SweepOptions,
+  type SweepReport,
+} from './blob-store.js';
 
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
@@ -122,15 +129,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async sweep(options: SweepOptions): Promise<SweepReport> {
-    const report: SweepReport = {
-      tempFiles: [],
-      tempBytes: 0,
-      blobs: [],
-      blobBytes: 0,
-      restored: [],
-      folders: 0,
-      passComplete: false,
-    };
+    const report = emptySweepReport();
     const startedMs = Date.now();
     await this.init();
     await this.sweepTemp(options, startedMs, report);

@@ -39,7 +39,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { abandoned, blobPath, meter, parseTrash, tempName, trashName } from './blob-naming.js';
-import type { BlobStore, ByteRange, StagedBlob, SweepOptions, SweepReport } from './blob-store.js';
+import {
+  type BlobStore,
+  type ByteRange,
+  emptySweepReport,
+  type StagedBlob,
+  type SweepOptions,
+  type SweepReport,
+} from './blob-store.js';
 
 /** The largest object one CopyObject can copy. */
 export const MAX_S3_BLOB_BYTES = 5 * 1024 ** 3;
@@ -177,15 +184,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async sweep(options: SweepOptions): Promise<SweepReport> {
-    const report: SweepReport = {
-      tempFiles: [],
-      tempBytes: 0,
-      blobs: [],
-      blobBytes: 0,
-      restored: [],
-      folders: 0,
-      passComplete: false,
-    };
+    const report = emptySweepReport();
     const startedMs = Date.now();
     await this.sweepTemp(options, startedMs, report);
     await this.sweepUploads(options, startedMs, report);

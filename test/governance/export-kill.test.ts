@@ -5,7 +5,6 @@
  * finishes it. The run's folder then holds exactly the files its manifest
  * names, each interaction once, each file with the SHA-256 of the stored bytes.
  */
-import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { openRuntime } from '../../src/runtime.js';
-import { startCli, storeArgs } from '../helpers/cli.js';
+import { serveCli, storeArgs } from '../helpers/cli.js';
 import { checkRun, type Job } from '../helpers/exports.js';
 import { BACKEND, createTestDatabase, PRINCIPALS } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -22,29 +21,14 @@ const SECRET = 'export-kill-secret-0123456789abcdef0123';
 const COUNT = 240;
 const ADMIN = `Basic ${Buffer.from('admin1:pw-admin1').toString('base64')}`;
 
-/** `ixvault serve` on a free port; answers its URL once it listens. */
-async function serve(args: string[]): Promise<{ child: ChildProcess; url: string; exited: Promise<void> }> {
-  const child = startCli(['serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+/** `ixvault serve` with small batches and a short lease: the kill lands midway, and the takeover comes soon after. */
+const serve = (args: string[]) =>
+  serveCli(args, {
     IXVAULT_SECRET: SECRET,
-    // Small batches and a short lease: the kill lands midway, and the takeover comes soon after.
     IXVAULT_EXPORT_BATCH_SIZE: '4',
     IXVAULT_EXPORT_LEASE_MS: '2000',
     IXVAULT_EXPORT_POLL_MS: '200',
   });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const look = (chunk: Buffer) => {
-      output += chunk;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (m?.[1]) resolve(m[1]);
-    };
-    child.stdout?.on('data', look);
-    child.stderr?.on('data', look);
-    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${output}`)));
-  });
-  return { child, url, exited };
-}
 
 describe(`export killed midway and resumed (${BACKEND})`, () => {
   it('resumes after kill -9 in another process: manifest == files, each interaction once, hashes right', async () => {

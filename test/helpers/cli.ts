@@ -35,3 +35,35 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 export function storeArgs(server: { dataDir: string; databaseUrl?: string }): string[] {
   return ['--data', server.dataDir, ...(server.databaseUrl ? ['--database-url', server.databaseUrl] : [])];
 }
+
+export interface ServedCli {
+  child: ChildProcess;
+  /** The URL its banner printed. */
+  url: string;
+  /** Settles when the process has exited. */
+  exited: Promise<void>;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+}
+
+/**
+ * `ixvault serve` on a free loopback port (through `startCli`, so a PostgreSQL
+ * server runs as the only node); answers once its banner names the URL, and
+ * fails with what it printed if it exits before.
+ */
+export async function serveCli(args: string[], env: Record<string, string> = {}): Promise<ServedCli> {
+  const child = startCli(['serve', '--host', '127.0.0.1', '--port', '0', ...args], env);
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const look = (chunk: Buffer) => {
+      output += chunk;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (m?.[1]) resolve(m[1]);
+    };
+    child.stdout?.on('data', look);
+    child.stderr?.on('data', look);
+    child.on('exit', (code) => reject(new Error(`ixvault serve exited (${code}) before listening: ${output}`)));
+  });
+  return { child, url, exited, output: () => output };
+}

@@ -7,7 +7,7 @@
  * SIGKILL mid-upload leaving nothing visible and no orphan after the sweep
  * (on the database backend of this run).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
@@ -22,6 +22,7 @@ import { FsBlobStore } from '../../src/blobs/fs-blob-store.js';
 import { S3BlobStore } from '../../src/blobs/s3-blob-store.js';
 import type { BlobStoreConfig } from '../../src/config.js';
 import { openRuntime } from '../../src/runtime.js';
+import { serveCli, storeArgs } from '../helpers/cli.js';
 import { S3_UNAVAILABLE, startTestS3, type TestS3 } from '../helpers/s3.js';
 import { BACKEND, createTestDatabase, PRINCIPALS } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -422,25 +423,12 @@ for (const kind of KINDS) {
         const principalsFile = join(dir, 'principals.json');
         await writeFile(principalsFile, JSON.stringify(PRINCIPALS));
         const admin = `Basic ${Buffer.from('admin1:pw-admin1').toString('base64')}`;
-        const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--config', principalsFile, '--data', dir];
-        // One server on its own database: no Redis needed (a PostgreSQL server otherwise refuses to start).
-        if (databaseUrl) args.push('--database-url', databaseUrl, '--single-node');
-        const child = spawn(process.execPath, ['bin/ixvault.js', ...args, ...f.serveArgs], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, ...f.env, IXVAULT_SECRET: 'blob-suite-secret-blob-suite-secret-0123' },
+        const args = ['--config', principalsFile, ...storeArgs(databaseUrl ? { dataDir: dir, databaseUrl } : { dataDir: dir })];
+        const { child, url, exited } = await serveCli([...args, ...f.serveArgs], {
+          ...f.env,
+          IXVAULT_SECRET: 'blob-suite-secret-blob-suite-secret-0123',
         });
-        let output = '';
-        child.stdout.on('data', (d) => {
-          output += d;
-        });
-        child.stderr.on('data', (d) => {
-          output += d;
-        });
-        const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
         try {
-          const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], 'the server to listen', {
-            timeoutMs: 60_000,
-          });
           const created = await fetch(`${url}/api/v1/interactions`, {
             method: 'POST',
             headers: { authorization: admin, 'content-type': 'application/json' },

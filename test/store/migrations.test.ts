@@ -24,7 +24,7 @@ import {
   migrate,
   migrationStatus,
 } from '../../src/store/migrator.js';
-import { runCli, startCli, storeArgs } from '../helpers/cli.js';
+import { runCli, serveCli, storeArgs } from '../helpers/cli.js';
 import { BACKEND, createTestDatabase } from '../helpers/server.js';
 
 /** Every migration, for each logical store: what a fresh store has pending. */
@@ -122,27 +122,13 @@ describe(`migrations (${BACKEND})`, () => {
   it('serve --no-migrate starts on a migrated store', async () => {
     const location = await fresh();
     await (await open(location)).close();
-    const child = startCli(['serve', '--no-migrate', '--port', '0', ...storeArgs(location)]);
+    const { child, url, exited } = await serveCli(['--no-migrate', ...storeArgs(location)]);
     try {
-      const listening = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        let err = '';
-        child.stdout?.on('data', (d) => {
-          out += d;
-          const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-          if (url) resolve(url);
-        });
-        child.stderr?.on('data', (d) => {
-          err += d;
-        });
-        child.on('close', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-      });
-      const ready = await fetch(`${listening}/ready`);
+      const ready = await fetch(`${url}/ready`);
       expect(ready.status).toBe(200);
     } finally {
-      const closed = new Promise((resolve) => child.on('close', resolve));
       child.kill('SIGTERM');
-      await closed;
+      await exited;
     }
   });
 

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { visibilityOf } from '../../src/domain/principal.js';
 import { openRuntime } from '../../src/runtime.js';
-import { startCli, storeArgs } from '../helpers/cli.js';
+import { serveCli, storeArgs } from '../helpers/cli.js';
 import { BACKEND, createTestDatabase, PRINCIPALS } from '../helpers/server.js';
 import { V3 } from './helpers.js';
 
@@ -59,22 +59,14 @@ describe(`Vonage batch deletion killed midway (${BACKEND})`, () => {
     }
     await runtime.close();
 
-    const server = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--config', principalsFile, ...storeArgs(store)], {
+    const {
+      child: server,
+      url,
+      exited,
+    } = await serveCli(['--config', principalsFile, ...storeArgs(store)], {
       IXVAULT_SECRET: SECRET,
     });
-    const exited = new Promise<void>((resolve) => server.on('exit', () => resolve()));
     try {
-      let output = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        const look = (chunk: Buffer) => {
-          output += chunk;
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (m?.[1]) resolve(m[1]);
-        };
-        server.stdout?.on('data', look);
-        server.stderr?.on('data', look);
-        server.on('exit', (code) => reject(new Error(`server exited (${code}): ${output}`)));
-      });
       const token = await fetch(`${url}/Auth/connect/token`, {
         method: 'POST',
         headers: { authorization: `Basic ${Buffer.from('acme-qa:secret-acme-qa').toString('base64')}` },
