@@ -5,6 +5,7 @@ import { fulltext } from './fulltext.js';
 import { genesysHistory } from './genesys-history.js';
 import { ingest } from './ingest.js';
 import { sessions } from './sessions.js';
+import { uploads } from './uploads.js';
 import { vonageSearch } from './vonage-search.js';
 
-export const WORKLOADS: Workload[] = [ingest, vonageSearch, genesysHistory, content, sessions, fulltext];
+export const WORKLOADS: Workload[] = [ingest, vonageSearch, genesysHistory, content, uploads, sessions, fulltext];

@@ -101,6 +101,13 @@ export interface StoreDialect {
   /** Runs `work` in a write transaction (see the module comment). */
   write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /**
+   * `write`, returning only once the commit would survive power loss, whatever
+   * the connection's default: SQLite syncs its WAL at this commit
+   * (synchronous=FULL for it; the connection's default NORMAL syncs only at
+   * checkpoints), PostgreSQL waits for its WAL flush (synchronous_commit on).
+   */
+  writeDurable<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /**
    * Serializes writers naming the same keys until `trx` ends: on PostgreSQL,
    * transaction-scoped advisory locks taken in one sorted order (so two
    * writers never wait on each other crosswise); on SQLite nothing, as the

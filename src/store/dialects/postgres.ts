@@ -51,6 +51,13 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
         }
       }
     },
+    writeDurable(target, work) {
+      return dialect.write(target, async (trx) => {
+        // On even where the server default is off (a commit would then return before its WAL is flushed).
+        await sql`set local synchronous_commit to on`.execute(trx);
+        return work(trx);
+      });
+    },
     async lockKeys(trx, keys) {
       if (keys.length === 0) return;
       // unnest yields the sorted keys in order, so every writer takes its locks in the same order.

@@ -69,6 +69,16 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
     tableName: physicalName,
     lockRows: false,
     write: (target, work) => target.transaction().execute(work),
+    // The one connection is held for the whole call, so the setting covers this commit and no other.
+    writeDurable: (target, work) =>
+      target.connection().execute(async (connection) => {
+        await sql`pragma synchronous = full`.execute(connection);
+        try {
+          return await connection.transaction().execute(work);
+        } finally {
+          await sql`pragma synchronous = normal`.execute(connection);
+        }
+      }),
     lockKeys: async () => {},
     lockHoldGate: async () => {},
     isUniqueViolation: (err) => /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((err as { code?: string } | null)?.code ?? ''),
