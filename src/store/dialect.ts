@@ -102,9 +102,10 @@ export interface StoreDialect {
   write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /**
    * `write`, returning only once the commit would survive power loss, whatever
-   * the connection's default: SQLite syncs its WAL at this commit
-   * (synchronous=FULL for it; the connection's default NORMAL syncs only at
-   * checkpoints), PostgreSQL waits for its WAL flush (synchronous_commit on).
+   * the connection's default: on SQLite the WAL file is synced after the
+   * commit (the connection runs synchronous=NORMAL, which syncs only at
+   * checkpoints), on a libuv thread rather than inside the commit on the event
+   * loop; PostgreSQL waits for its WAL flush (synchronous_commit on).
    */
   writeDurable<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /**

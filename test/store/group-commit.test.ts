@@ -10,12 +10,31 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Transaction } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { errors, isVaultError } from '../../src/domain/errors.js';
 import { connect, type StoreConnection } from '../../src/store/database.js';
 import { GroupCommit } from '../../src/store/group-commit.js';
 import type { Database } from '../../src/store/schema.js';
 import { BACKEND, createTestDatabase } from '../helpers/server.js';
+
+/** File syncs, observed (not replaced): `fsync <path>` once each has returned. */
+const { events } = vi.hoisted(() => ({ events: [] as string[] }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  const observed = {
+    ...fs,
+    open: async (path: string, ...rest: Parameters<typeof fs.open> extends [unknown, ...infer R] ? R : never) => {
+      const handle = await fs.open(path, ...rest);
+      const sync = handle.sync.bind(handle);
+      handle.sync = async () => {
+        await sync();
+        events.push(`fsync ${path}`);
+      };
+      return handle;
+    },
+  };
+  return { ...observed, default: observed };
+});
 
 describe(`group commit (${BACKEND})`, { timeout: 60_000 }, () => {
   let dataDir: string;
@@ -49,20 +68,6 @@ describe(`group commit (${BACKEND})`, { timeout: 60_000 }, () => {
   };
   const keys = async () =>
     (await sql<{ k: string }>`select k from group_probe order by k`.execute(store.db)).rows.map((r) => r.k);
-  /** The durability setting in force for the current commit. */
-  const syncSetting = async (db: Transaction<Database> | StoreConnection['db']) =>
-    BACKEND === 'sqlite'
-      ? String(
-          ((await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0] as { synchronous: number }).synchronous,
-        )
-      : String(
-          (
-            (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)).rows[0] as {
-              synchronous_commit: string;
-            }
-          ).synchronous_commit,
-        );
-
   it('writes arriving during a commit share the next transaction, and every one is acknowledged after it commits', async () => {
     const written = Array.from({ length: 10 }, (_, i) => `k${String(i).padStart(2, '0')}`);
     const results = await Promise.all(written.map((k) => group.run(insert(k))));
@@ -72,12 +77,25 @@ describe(`group commit (${BACKEND})`, { timeout: 60_000 }, () => {
     expect(transactions).toBe(2);
   });
 
-  it('commits durably whatever the connection default, and leaves the default as it was', async () => {
-    const before = await syncSetting(store.db);
-    const during = await group.run(async (trx) => syncSetting(trx));
-    // SQLite: 2 is FULL (the WAL is synced at this commit; the connection default, NORMAL, is 1). PostgreSQL: on.
-    expect(during).toBe(BACKEND === 'sqlite' ? '2' : 'on');
-    expect(await syncSetting(store.db)).toBe(before);
+  it('acknowledges a write only once its commit is durable, whatever the connection default', async () => {
+    events.length = 0;
+    const during = await group.run(async (trx) => {
+      await insert('x')(trx);
+      events.push('written');
+      return BACKEND === 'postgres'
+        ? (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(trx)).rows[0]?.synchronous_commit
+        : undefined;
+    });
+    events.push('acknowledged');
+    if (BACKEND === 'sqlite') {
+      // The connection commits with synchronous=NORMAL (no sync); the WAL is synced after the commit, before the answer.
+      const synced = events.indexOf(`fsync ${join(dataDir, 'ixvault.db-wal')}`, events.indexOf('written'));
+      expect(synced).toBeGreaterThan(events.indexOf('written'));
+      expect(synced).toBeLessThan(events.indexOf('acknowledged'));
+    } else {
+      // On even if the server's default were off (it is set for the transaction).
+      expect(during).toBe('on');
+    }
   });
 
   it('undoes a write the domain refuses alone: its caller gets the refusal, the others commit', async () => {
