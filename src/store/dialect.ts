@@ -98,6 +98,15 @@ export interface StoreDialect {
   tableName(source: Source, table: string): string;
   /** Whether read-modify-write steps must lock the rows they read (`for update`). */
   readonly lockRows: boolean;
+  /**
+   * Whether concurrent durable writes should share one transaction
+   * (group-commit.ts). SQLite: yes, it has one writer at a time, so they would
+   * wait for each other anyway, and sharing the transaction shares the WAL
+   * sync. PostgreSQL: no, concurrent transactions run on the pool and the
+   * server flushes the WAL once for the commits waiting together; grouping
+   * them would serialize their statements' round trips.
+   */
+  readonly groupCommits: boolean;
   /** Runs `work` in a write transaction (see the module comment). */
   write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /**

@@ -5,7 +5,9 @@
  * on an idle store commits at once; under load, the writes that arrived
  * during one commit form the next group. Every caller hears of its write only
  * after the group's commit returned, so an acknowledged write is as durable
- * as with a transaction of its own.
+ * as with a transaction of its own. Only where the dialect asks for it
+ * (StoreDialect.groupCommits: SQLite); on PostgreSQL each write is its own
+ * durable transaction, and the server groups the WAL flushes.
  *
  * Each write runs in a savepoint of its own: one the domain refuses (a
  * VaultError: not found, held…) is undone alone and its caller gets the
@@ -40,6 +42,8 @@ export class GroupCommit {
 
   /** Runs `work` in the next durable group transaction; settles once that transaction has committed. */
   run<T>(work: Work<T>): Promise<T> {
+    // A database with concurrent writers groups the WAL flushes of concurrent commits itself (StoreDialect.groupCommits).
+    if (!this.store.impl.groupCommits) return this.store.writeDurable(work);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
       if (!this.committing) void this.drain();

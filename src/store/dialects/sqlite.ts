@@ -69,6 +69,7 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
       );
     },
     tableName: physicalName,
+    groupCommits: true,
     lockRows: false,
     write: (target, work) => target.transaction().execute(work),
     async writeDurable(target, work) {
