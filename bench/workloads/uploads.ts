@@ -1,14 +1,19 @@
 /**
  * Workload: small uploads (issue 15 item 4). The outside shape: a 2 KB
  * `callRecording` PUT to every fifth of 5×n interactions, four uploads in
- * flight. Baseline, interleaved with it in the same run, on the same disk and
- * database engine: a bare loop doing the durable work an acknowledged upload
- * needs, with the same four in flight — write the bytes to a temporary file,
- * fsync it, rename it to its hash, fsync the folder, insert one row in a
- * committed transaction (SQLite in WAL mode with synchronous=FULL, the commit
- * syncs the WAL; PostgreSQL with fsync and synchronous_commit on: this
- * workload starts its own durable cluster, the other workloads' cluster runs
- * with fsync off).
+ * flight. Two baselines, interleaved with it in rounds in the same run, on
+ * the same disk and database engine, with the same four in flight:
+ * - the bare durable loop (the target's baseline), in this process: write the
+ *   bytes to a temporary file, fsync it, rename it to its hash, fsync the
+ *   folder, insert one row in a committed transaction that is durable (SQLite
+ *   in WAL mode with synchronous=FULL; PostgreSQL with fsync and
+ *   synchronous_commit on: this workload starts its own durable cluster, the
+ *   other workloads' cluster runs with fsync off);
+ * - the same loop behind a bare node:http server in its own process
+ *   (bench/bare-upload-server.ts): what HTTP and a second process cost on this
+ *   machine, nothing of ixvault.
+ * Reported beside each: latency per upload, CPU per upload (server from /proc,
+ * client from this process) and the load average.
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -31,7 +36,7 @@ const WARMUP = 100;
 
 export const uploads: Workload = {
   name: 'uploads',
-  description: `Small uploads: ${SIZE} B callRecording on every fifth interaction, ${IN_FLIGHT} in flight; baseline a bare durable loop (temp file, fsync, rename, folder fsync, one-row committed insert), interleaved`,
+  description: `Small uploads: ${SIZE} B callRecording on every fifth interaction, ${IN_FLIGHT} in flight (--uploads); baselines a bare durable loop (temp file, fsync, rename, folder fsync, one-row durable commit) in process and behind a bare HTTP server, interleaved`,
   needsDataset: false,
   async run(ctx) {
     const count = ctx.options.uploadCount;
