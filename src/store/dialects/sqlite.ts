@@ -49,7 +49,8 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
   // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
   if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   const sqlite = new BetterSqlite3(file);
-  sqlite.pragma('journal_mode = WAL');
+  // A file system without shared memory keeps the rollback journal, whose commits NORMAL already syncs.
+  const inWal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
@@ -77,7 +78,7 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
       // The commit is in the WAL; syncing it is what synchronous=FULL would do inside the commit, but here on a
       // libuv thread, so the event loop runs on meanwhile. If a checkpoint already moved the commit into the
       // database file, that checkpoint synced it (the WAL is only rewritten after a complete checkpoint).
-      await wal.sync();
+      if (inWal) await wal.sync();
       return result;
     },
     lockKeys: async () => {},
