@@ -15,7 +15,8 @@
  * Then, interleaved in rounds (the order alternating), on the same connection: batches of 1000 new
  * rows (flat; part; part + part_ids in one transaction), a keyset page of 100 in a one-day window
  * (first page and the page after it), a lookup by id (flat by its key; part without the start
- * time, so every partition's index is probed; part through part_ids), and finally retention of the
+ * time, so every partition's index is probed; part_ids first, then the partition by its start time;
+ * part joined to part_ids — the planner probes every partition there too), and finally retention of the
  * oldest month: DELETE from flat (then VACUUM) against DETACH + DROP of the partition (and the
  * DELETE from part_ids that the partitioned design still needs). Times, WAL bytes and sizes are
  * printed as Markdown and written to bench/results/<date>-postgres-partitioning.json.
@@ -122,7 +123,11 @@ try {
   const lookups = {
     'lookup by id: flat': (s) => q('select * from flat where tenant_id = $1 and id = $2', [s.tenant_id, s.id]),
     'lookup by id: part, no start time': (s) => q('select * from part where tenant_id = $1 and id = $2', [s.tenant_id, s.id]),
-    'lookup by id: part through part_ids': (s) =>
+    'lookup by id: part_ids, then its partition': async (s) => {
+      const { rows } = await q('select start_ms from part_ids where tenant_id = $1 and id = $2', [s.tenant_id, s.id]);
+      return q('select * from part where tenant_id = $1 and id = $2 and start_ms = $3', [s.tenant_id, s.id, rows[0]?.start_ms]);
+    },
+    'lookup by id: part joined to part_ids': (s) =>
       q(
         `select p.* from part_ids k join part p on p.tenant_id = k.tenant_id and p.id = k.id and p.start_ms = k.start_ms
           where k.tenant_id = $1 and k.id = $2`,
