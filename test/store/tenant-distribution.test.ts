@@ -1,8 +1,8 @@
 /**
  * Every statement ixvault sends to PostgreSQL keeps the property that lets Citus route it to one
- * tenant's shard group (docs/SCALING.md "Tenant distribution audit"): each table it reads or
+ * tenant's shard group (docs/SCALING.md "Every statement carries the tenant"): each table it reads or
  * changes is filtered by tenant_id, given or joined on tenant_id. The test drives the statements
- * through the real app — ingest, every search shape, reads, content, holds, retention, archive,
+ * through the real app — ingest, the search shapes, reads, content, holds, retention, archive,
  * erasure, exports, contacts, audit, the sweep — capturing each distinct SQL text with its
  * parameters, then asks PostgreSQL for each one's plan (EXPLAIN VERBOSE, not executed) and checks
  * every scan of an ixvault table: its own conditions name `tenant_id =` (a value, or another
