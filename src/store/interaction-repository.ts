@@ -232,12 +232,10 @@ export class InteractionRepository {
   /**
    * The stored identities the inputs name, in either store: one statement per
    * store whatever the batch's size (the ids and the guids each bound as one
-   * list). The tenant is repeated in each half of the OR so that each half is
-   * a search of its own unique index (SQLite: MULTI-INDEX OR, PostgreSQL:
-   * BitmapOr); `tenant_id = ? and (… or …)` makes SQLite scan the tenant. On PostgreSQL the
-   * rows are locked, main first: an archive move of the same interaction then
-   * either waits for this transaction or has finished, and the archive is read
-   * after the lock, so a record moving under us is found where it went.
+   * list: identityLookup). On PostgreSQL the rows are locked, main first: an
+   * archive move of the same interaction then either waits for this
+   * transaction or has finished, and the archive is read after the lock, so a
+   * record moving under us is found where it went.
    */
   private async findIdentities(trx: Transaction<Database>, tenantId: string, inputs: InteractionInput[]) {
     const ids = inputs.flatMap((i) => (i.id ? [i.id] : []));
@@ -246,11 +244,8 @@ export class InteractionRepository {
     const byGuid = new Map<string, ExistingIdentity>();
     // Records that name neither (ixvault makes both) have nothing to find.
     if (ids.length === 0 && guids.length === 0) return { byId, byGuid };
-    const { inList, lockRows } = this.store.impl;
     for (const source of ['main', 'archive'] as const) {
-      const { rows } = await sql<{ id: string; guid: string }>`select id, guid from ${this.store.table(source, 'interactions')}
-        where (tenant_id = ${tenantId} and id ${inList(ids)}) or (tenant_id = ${tenantId} and guid ${inList(guids)})
-        order by id${lockRows ? sql` for update` : sql``}`.execute(trx);
+      const { rows } = await identityLookup(this.store, source, tenantId, ids, guids).execute(trx);
       for (const row of rows) {
         const identity = { source, ...row };
         if (!byId.has(row.id)) byId.set(row.id, identity);
@@ -470,6 +465,20 @@ export class InteractionRepository {
     }
     return out;
   }
+}
+
+/**
+ * The statement of findIdentities: the stored identities of one store among
+ * these ids and guids, locked on PostgreSQL. The tenant is repeated in each
+ * half of the OR so that each half is a search of its own unique index
+ * (SQLite: MULTI-INDEX OR, PostgreSQL: BitmapOr); `tenant_id = ? and (… or …)`
+ * makes SQLite scan the tenant (test/store/identity-lookup.test.ts).
+ */
+export function identityLookup(store: StoreConnection, source: Source, tenantId: string, ids: string[], guids: string[]) {
+  const { inList, lockRows } = store.impl;
+  return sql<{ id: string; guid: string }>`select id, guid from ${store.table(source, 'interactions')}
+    where (tenant_id = ${tenantId} and id ${inList(ids)}) or (tenant_id = ${tenantId} and guid ${inList(guids)})
+    order by id${lockRows ? sql` for update` : sql``}`;
 }
 
 /** Owner first, then the others in a stable order. */

@@ -7,8 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { BatchPipeline } from '../../src/cli/import.js';
 import type { InteractionInput } from '../../src/domain/validate.js';
 
-const input = (id: string): InteractionInput =>
-  ({ id, mediaType: 'chat', startMs: 0, handlingAgentIds: [], customAttributes: {}, userData: {} }) as InteractionInput;
+const input = (id: string): InteractionInput => ({
+  id,
+  mediaType: 'chat',
+  typeId: 'Inbound',
+  state: 'Stopped',
+  startMs: 0,
+  handlingAgentIds: [],
+  customAttributes: {},
+  userData: {},
+});
 
 /** A writer whose batches finish when the test says so, recording what ran at once. */
 function controlledWriter() {
