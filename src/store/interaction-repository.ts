@@ -467,20 +467,6 @@ export class InteractionRepository {
   }
 }
 
-/**
- * The statement of findIdentities: the stored identities of one store among
- * these ids and guids, locked on PostgreSQL. The tenant is repeated in each
- * half of the OR so that each half is a search of its own unique index
- * (SQLite: MULTI-INDEX OR, PostgreSQL: BitmapOr); `tenant_id = ? and (… or …)`
- * makes SQLite scan the tenant (test/store/identity-lookup.test.ts).
- */
-export function identityLookup(store: StoreConnection, source: Source, tenantId: string, ids: string[], guids: string[]) {
-  const { inList, lockRows } = store.impl;
-  return sql<{ id: string; guid: string }>`select id, guid from ${store.table(source, 'interactions')}
-    where (tenant_id = ${tenantId} and id ${inList(ids)}) or (tenant_id = ${tenantId} and guid ${inList(guids)})
-    order by id${lockRows ? sql` for update` : sql``}`;
-}
-
 /** Owner first, then the others in a stable order. */
 export function orderAgents(ownerId: string | null, agentIds: string[]): string[] {
   const sorted = [...agentIds].sort();
@@ -552,4 +538,18 @@ export function checkIdentities(inputs: InteractionInput[]): void {
   if (!first) return;
   if (inputs.length === 1) throw errors.invalidRecord(first.problems);
   throw errors.invalidBatch(invalid);
+}
+
+/**
+ * The statement of findIdentities: the stored identities of one store among
+ * these ids and guids, locked on PostgreSQL. The tenant is repeated in each
+ * half of the OR so that each half is a search of its own unique index
+ * (SQLite: MULTI-INDEX OR, PostgreSQL: BitmapOr); `tenant_id = ? and (… or …)`
+ * makes SQLite scan the tenant (test/store/identity-lookup.test.ts).
+ */
+export function identityLookup(store: StoreConnection, source: Source, tenantId: string, ids: string[], guids: string[]) {
+  const { inList, lockRows } = store.impl;
+  return sql<{ id: string; guid: string }>`select id, guid from ${store.table(source, 'interactions')}
+    where (tenant_id = ${tenantId} and id ${inList(ids)}) or (tenant_id = ${tenantId} and guid ${inList(guids)})
+    order by id${lockRows ? sql` for update` : sql``}`;
 }
