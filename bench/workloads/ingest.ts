@@ -139,7 +139,8 @@ function prepareOutside(ctx: Context): Prepared {
     records.push(record);
     const { value } = checkInteraction(record);
     if (!value) throw new Error('outside shape: invalid record');
-    const full: Interaction = { ...value, id: newInteractionId(nowMs), guid: newGuid() };
+    // As ixvault makes them: the batch's clock in front (ids grow from batch to batch), random within one.
+    const full: Interaction = { ...value, id: newInteractionId(nowMs + prepared.rows.length), guid: newGuid() };
     rows.push({
       interaction: interactionToRow(TENANT, full, { createdMs: nowMs, updatedMs: nowMs, contentCount: 0 }),
       agents: full.handlingAgentIds.map((agentId) => ({
@@ -161,7 +162,7 @@ function prepareOutside(ctx: Context): Prepared {
     });
     if (records.length >= BATCH) {
       prepared.bodies.push(JSON.stringify({ records }));
-      prepared.rows.push(rows);
+      prepared.rows.push(byId(rows));
       progress.tick(records.length);
       records = [];
       rows = [];
@@ -169,10 +170,15 @@ function prepareOutside(ctx: Context): Prepared {
   }
   if (records.length > 0) {
     prepared.bodies.push(JSON.stringify({ records }));
-    prepared.rows.push(rows);
+    prepared.rows.push(byId(rows));
   }
   progress.finish();
   return prepared;
+}
+
+/** A batch's rows in id order: the order ixvault writes them in (and locks them in, on PostgreSQL). */
+function byId(rows: RowSet[]): RowSet[] {
+  return rows.sort((a, b) => (a.interaction.id < b.interaction.id ? -1 : a.interaction.id > b.interaction.id ? 1 : 0));
 }
 
 export const ingest: Workload = {
