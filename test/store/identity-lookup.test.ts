@@ -74,20 +74,34 @@ describe(`identity look-up of an ingest batch (${BACKEND})`, () => {
   });
 
   it('searches the id and guid indexes instead of scanning the tenant', async () => {
-    const ids = stored.slice(0, 500).map((r) => r.id ?? '');
-    const guids = stored.slice(0, 500).map((r) => r.guid ?? '');
-    const query = identityLookup(runtime.store, 'main', TENANT, ids, guids);
     if (BACKEND === 'sqlite') {
+      // SQLite has no statistics here: the plan is the same for any number of keys.
+      const query = identityLookup(
+        runtime.store,
+        'main',
+        TENANT,
+        stored.slice(0, 500).map((r) => r.id ?? ''),
+        stored.slice(0, 500).map((r) => r.guid ?? ''),
+      );
       const { rows } = await sql<{ detail: string }>`explain query plan ${query}`.execute(runtime.store.db);
       const plan = rows.map((r) => r.detail).join('\n');
       expect(plan).toContain('MULTI-INDEX OR');
       expect(plan).toMatch(/USING INDEX \S+ \(tenant_id=\? AND id=\?\)/);
       expect(plan).toMatch(/USING INDEX \S+ \(tenant_id=\? AND guid=\?\)/);
     } else {
+      // PostgreSQL plans by cost: a batch names few keys of a large table (here 20 of 3000; 1000 of
+      // 3000 is a third of the table, which it rightly reads whole).
+      const query = identityLookup(
+        runtime.store,
+        'main',
+        TENANT,
+        stored.slice(0, 10).map((r) => r.id ?? ''),
+        stored.slice(100, 110).map((r) => r.guid ?? ''),
+      );
       const { rows } = await sql<{ 'QUERY PLAN': string }>`explain ${query}`.execute(runtime.store.db);
       const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
       expect(plan).not.toMatch(/Seq Scan/);
-      expect(plan).toMatch(/Index/);
+      expect(plan).toContain('BitmapOr');
     }
   });
 });
