@@ -38,6 +38,7 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     },
     tableName: (_source, table) => table,
     groupCommits: false,
+    inList: (values) => sql`= any(${values}::text[])`,
     lockRows: true,
     async write(target, work) {
       for (let attempt = 1; ; attempt++) {
