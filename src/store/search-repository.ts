@@ -54,6 +54,9 @@ export interface SearchOptions {
   budgetMs?: number;
 }
 
+/** A text search in time order first asks the engine for this many matches (or 4 pages). */
+const FIRST_SLICE = 1000;
+
 /** How long a text search may run before it is stopped with a 400 naming q. */
 export const DEFAULT_SEARCH_BUDGET_MS = 3000;
 
@@ -74,10 +77,19 @@ export class SearchRepository {
       const deadline = Date.now() + budgetMs;
       const engine = this.store.impl.fullText;
       rows = await engine.withinBudget(this.store.db, budgetMs, async (db) => {
-        const filter = q.byRelevance
-          ? undefined
-          : await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, deadline);
-        return (await this.pageQuery(visibility, q, summary, { deadline, filter }).execute(db)).rows;
+        if (q.byRelevance)
+          return (await this.pageQuery(visibility, q, summary, { deadline, filter: undefined }).execute(db)).rows;
+        // The engine may answer with the first matches in time order only; a page not full with them asks for more.
+        for (let slice = Math.max(FIRST_SLICE, 4 * (q.limit + 1)); ; slice *= 4) {
+          const { filter, complete } = await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, {
+            deadline,
+            ...timeBounds(q),
+            order: q.order === 'asc' ? 'asc' : 'desc',
+            slice,
+          });
+          const found = (await this.pageQuery(visibility, q, summary, { deadline, filter }).execute(db)).rows;
+          if (complete || found.length > q.limit) return found;
+        }
       });
     } else {
       rows = (await this.pageQuery(visibility, q, summary).execute(this.store.db)).rows;
@@ -104,9 +116,27 @@ export class SearchRepository {
     return page;
   }
 
-  /** The database's plan for a search's page query (EXPLAIN QUERY PLAN / EXPLAIN), one line per step. */
+  /**
+   * The database's plan for a search's page query (EXPLAIN QUERY PLAN /
+   * EXPLAIN), one line per step; with a text query, the page query as the
+   * search runs it first (the engine's filter for its first slice).
+   */
   async explain(visibility: Visibility, q: InteractionSearch): Promise<string[]> {
-    const compiled = this.pageQuery(visibility, q).compile(this.store.db);
+    const text =
+      q.text && !q.byRelevance
+        ? {
+            deadline: Number.POSITIVE_INFINITY,
+            filter: (
+              await this.store.impl.fullText.timeOrderedFilter(this.store.db, q.source, visibility.tenantId, q.text, {
+                deadline: Number.MAX_SAFE_INTEGER,
+                ...timeBounds(q),
+                order: q.order === 'asc' ? 'asc' : 'desc',
+                slice: Math.max(FIRST_SLICE, 4 * (q.limit + 1)),
+              })
+            ).filter,
+          }
+        : undefined;
+    const compiled = this.pageQuery(visibility, q, false, text).compile(this.store.db);
     const prefix = this.store.dialect === 'sqlite' ? 'explain query plan ' : 'explain ';
     const result = await this.store.db.executeQuery<Record<string, unknown>>(
       CompiledQuery.raw(prefix + compiled.sql, [...compiled.parameters]),
@@ -131,11 +161,8 @@ export class SearchRepository {
 
     const driver = chooseDriver(table, tenantId, agentFilters, attributes);
     const where = [...driver.where];
-    let lower = q.fromMs ?? FAR_PAST;
-    let upper = q.toMs ?? FAR_FUTURE;
+    const { lowerMs: lower, upperMs: upper } = timeBounds(q);
     if (q.after) {
-      if (q.order === 'asc') lower = Math.max(lower, q.after.startMs);
-      else upper = Math.min(upper, q.after.startMs);
       const op = sql.raw(q.order === 'asc' ? '>' : '<');
       where.push(sql`(${driver.start}, ${driver.key}) ${op} (${q.after.startMs}, ${q.after.id})`);
     }
@@ -179,6 +206,17 @@ export class SearchRepository {
       limit ${q.limit + 1}`;
     return query;
   }
+}
+
+/** The search's time range, the keyset cursor's position included. */
+function timeBounds(q: InteractionSearch): { lowerMs: number; upperMs: number } {
+  let lowerMs = q.fromMs ?? FAR_PAST;
+  let upperMs = q.toMs ?? FAR_FUTURE;
+  if (q.after) {
+    if (q.order === 'asc') lowerMs = Math.max(lowerMs, q.after.startMs);
+    else upperMs = Math.min(upperMs, q.after.startMs);
+  }
+  return { lowerMs, upperMs };
 }
 
 function chooseDriver(

@@ -1,54 +1,62 @@
 import { sql } from 'kysely';
 import { documentOf } from '../../domain/fulltext.js';
+import { DOC_SLOTS, slotMs } from '../fulltext-engines.js';
 import type { MigrationContext } from '../migrator.js';
-import { storedParts } from '../text-index.js';
+import { storedTexts } from '../text-index.js';
 
 const PAGE = 500;
 
 /**
- * SQLite's FTS5 index loses its 3-character prefix index (docs/SEARCH.md,
- * docs/DECISIONS.md): it cost a third of the index's insert time and half its
- * size, and a prefix of 3 or more characters is answered as fast from the
- * terms themselves (a range of the sorted term list). The 2-character prefix
- * index stays: a 2-letter prefix spans too many terms to expand on every query.
+ * SQLite's full-text index is rebuilt in a new shape (docs/SEARCH.md,
+ * docs/DECISIONS.md):
+ * - a document's rowid is its interaction's start × DOC_SLOTS + a free slot,
+ *   so FTS5 yields matches in time order and a search in time order reads
+ *   only the matches of its page (fulltext-engines.ts);
+ * - FTS5 loses its 3-character prefix index: it cost a third of the index's
+ *   insert time and half its size, and a prefix of 3 or more characters is
+ *   answered from the sorted terms themselves. The 2-character one stays: a
+ *   2-letter prefix spans too many terms to expand on every query.
  *
- * FTS5 cannot change a table's options, and a contentless table cannot
- * rebuild itself, so the table is recreated and every mapped document
- * (`text_docs`, kept with its rowids) rebuilt from the stored records, in id
- * order with progress. PostgreSQL's index is unchanged: nothing to do there.
+ * FTS5 cannot change a table's options and a contentless table cannot
+ * rebuild itself, so the table is recreated, the rowid map renumbered, and
+ * every document rebuilt from the stored records (its row, messages and
+ * text_parts), with progress. PostgreSQL's index is unchanged.
  */
 export async function up({ db, schema, dialect, tableName, progress }: MigrationContext): Promise<void> {
   if (dialect !== 'sqlite') return;
   const fts = sql.id(schema, tableName('text_fts'));
   const docs = sql.id(schema, tableName('text_docs'));
+  const old = sql.id('temp', 'ixv_009_docs');
   await sql`drop table ${fts}`.execute(db);
   await sql`create virtual table ${fts} using fts5(body, content='', contentless_delete=1,
     tokenize='unicode61 remove_diacritics 0', prefix='2')`.execute(db);
-  const { rows: counted } = await sql<{ n: number }>`select count(*) as n from ${docs}`.execute(db);
+  await sql`create table ${old} as select doc_id, tenant_id, interaction_id from ${docs}`.execute(db);
+  await sql`delete from ${docs}`.execute(db);
+  const { rows: counted } = await sql<{ n: number }>`select count(*) as n from ${old}`.execute(db);
   const total = Number(counted[0]?.n ?? 0);
-  if (total === 0) return;
-  progress(`rebuilding the full-text index of ${total} interactions (FTS5 without its 3-character prefix index)`);
-  let after = -1;
+  if (total > 0)
+    progress(`rebuilding the full-text index of ${total} interactions (rowids in time order, no 3-character prefix index)`);
+  let after = Number.MIN_SAFE_INTEGER;
   let done = 0;
   let reported = Date.now();
   for (;;) {
     const { rows } = await sql<{ doc_id: number; tenant_id: string; interaction_id: string }>`
-      select doc_id, tenant_id, interaction_id from ${docs} where doc_id > ${after} order by doc_id limit ${PAGE}`.execute(db);
+      select doc_id, tenant_id, interaction_id from ${old} where doc_id > ${after} order by doc_id limit ${PAGE}`.execute(db);
     const last = rows[rows.length - 1];
     if (!last) break;
-    const byTenant = new Map<string, { doc_id: number; interaction_id: string }[]>();
-    for (const row of rows) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
-    for (const [tenantId, list] of byTenant) {
-      const parts = await storedParts(
-        db,
-        tenantId,
-        list.map((r) => r.interaction_id),
-      );
-      for (const { doc_id, interaction_id } of list) {
-        const body = documentOf(parts.get(interaction_id) ?? []);
-        // A mapping without text (none is written that way) is dropped rather than indexed empty.
-        if (body === '') await sql`delete from ${docs} where doc_id = ${doc_id}`.execute(db);
-        else await sql`insert into ${fts} (rowid, body) values (${doc_id}, ${body})`.execute(db);
+    const byTenant = new Map<string, string[]>();
+    for (const row of rows) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row.interaction_id]);
+    for (const [tenantId, ids] of byTenant) {
+      const stored = await storedTexts(db, tenantId, ids);
+      for (const [id, { startMs, parts }] of stored) {
+        const body = documentOf(parts);
+        if (body === '') continue;
+        const ms = slotMs(startMs);
+        await sql`insert into ${docs} (doc_id, tenant_id, interaction_id)
+          values (coalesce((select max(doc_id) + 1 from ${docs} where doc_id >= ${ms} * ${DOC_SLOTS} and doc_id < (${ms} + 1) * ${DOC_SLOTS}),
+                           ${ms} * ${DOC_SLOTS}), ${tenantId}, ${id})`.execute(db);
+        await sql`insert into ${fts} (rowid, body)
+          values ((select doc_id from ${docs} where tenant_id = ${tenantId} and interaction_id = ${id}), ${body})`.execute(db);
       }
     }
     after = last.doc_id;
@@ -58,4 +66,5 @@ export async function up({ db, schema, dialect, tableName, progress }: Migration
       reported = Date.now();
     }
   }
+  await sql`drop table ${old}`.execute(db);
 }
