@@ -50,7 +50,11 @@ function batchOf(vocabulary: Vocabulary, seed: number, from: number, to: number,
       });
     for (const m of input.messages ?? []) batch.rows.messages.push({ ...messageToRow(TEXT_TENANT, record.id, m) });
     for (const part of transcript ?? []) batch.rows.text_parts.push({ ...partToRow(TEXT_TENANT, record.id, part) });
-    batch.docs.push({ id: record.id, startMs: record.startMs, body: documentOf(sortParts([...interactionTexts(input), ...(transcript ?? [])])) });
+    batch.docs.push({
+      id: record.id,
+      startMs: record.startMs,
+      body: documentOf(sortParts([...interactionTexts(input), ...(transcript ?? [])])),
+    });
     batch.texts += (input.messages?.length ?? 0) + (transcript?.length ?? 0);
   }
   return batch;

@@ -197,6 +197,17 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
         trx,
       );
   };
+  /** The lexeme frequencies ANALYZE keeps for `doc` (most common elements), re-read every minute. */
+  const statistics = new Map<Source, { at: number; stats: LexemeStats | undefined }>();
+  const expectedMatches = async (db: Kysely<Database>, source: Source, query: TextQuery): Promise<number | undefined> => {
+    let cached = statistics.get(source);
+    if (!cached || Date.now() - cached.at > 60_000) {
+      cached = { at: Date.now(), stats: await lexemeStats(db, schemaOf(source)) };
+      statistics.set(source, cached);
+    }
+    const stats = cached.stats;
+    return stats ? Math.min(1, matchFraction(query, stats)) * stats.documents : undefined;
+  };
   return {
     async put(trx, source, tenantId, list) {
       const empty = list.filter((d) => d.body === '').map((d) => d.id);
@@ -209,10 +220,21 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
         on conflict (tenant_id, interaction_id) do update set doc = excluded.doc`.execute(trx);
     },
     remove: (trx, source, tenantId, ids) => remove(trx, source, tenantId, ids),
-    async timeOrderedFilter(_db, source, tenantId, query, { deadline }) {
-      // The planner chooses between the GIN index and the time index itself.
+    async timeOrderedFilter(db, source, tenantId, query, { deadline }) {
+      const hits = sql`select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h`;
+      const expected = await expectedMatches(db, source, query);
+      // The planner estimates a word it has no statistics on as if it were common, walks the time index
+      // for it and reads the whole index when it is rare (docs/BENCHMARKS.md). The decision is made here
+      // from the same statistics: few matches are read from the GIN index and their interactions
+      // fetched by key and sorted (an array, which the planner cannot turn into a walk); many are
+      // checked row by row while the time index is walked to the page's end (a scalar subquery per
+      // row, which it cannot turn into reading every match).
+      if (expected === undefined) return { filter: sql`i.id in (${hits})`, complete: true };
+      if (expected <= FEW_MATCHES) return { filter: sql`i.id = any(array(${hits}))`, complete: true };
+      const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
       return {
-        filter: sql`i.id in (select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h)`,
+        filter: sql`coalesce((select t.doc @@ ${tsquery} from ${docs(source)} t
+          where t.tenant_id = i.tenant_id and t.interaction_id = i.id), false)`,
         complete: true,
       };
     },
@@ -234,4 +256,48 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       }
     },
   };
+}
+
+/** PostgreSQL: up to this many expected matches, a search in time order reads them all and sorts them. */
+const FEW_MATCHES = 5000;
+
+interface LexemeStats {
+  /** Fraction of documents holding each of the most common lexemes. */
+  frequency: Map<string, number>;
+  /** The frequency of the least common one kept: any other lexeme is rarer (about). */
+  floor: number;
+  documents: number;
+}
+
+async function lexemeStats(db: Kysely<Database>, schema: string): Promise<LexemeStats | undefined> {
+  const { rows } = await sql<{ elems: string[] | null; freqs: number[] | null; documents: number }>`
+    select s.most_common_elems::text::text[] as elems, s.most_common_elem_freqs as freqs, c.reltuples as documents
+    from pg_stats s join pg_class c on c.relname = s.tablename
+      join pg_namespace n on n.oid = c.relnamespace and n.nspname = s.schemaname
+    where s.schemaname = ${schema} and s.tablename = 'text_docs' and s.attname = 'doc'`.execute(db);
+  const row = rows[0];
+  if (!row?.elems || !row.freqs || !(Number(row.documents) > 0)) return undefined;
+  const frequency = new Map<string, number>();
+  row.elems.forEach((lexeme, k) => frequency.set(lexeme, Number(row.freqs?.[k] ?? 0)));
+  // After the per-element frequencies: the minimum, the maximum and the null fraction.
+  return { frequency, floor: Number(row.freqs[row.elems.length] ?? 0), documents: Number(row.documents) };
+}
+
+/** The fraction of documents a query is expected to match, from the lexeme statistics. */
+function matchFraction(query: TextQuery, stats: LexemeStats): number {
+  switch (query.type) {
+    case 'term':
+      return Math.min(
+        ...query.tokens.map((token, k) => {
+          if (!(query.prefix && k === query.tokens.length - 1)) return stats.frequency.get(token) ?? stats.floor;
+          let sum = stats.floor;
+          for (const [lexeme, f] of stats.frequency) if (lexeme.startsWith(token)) sum += f;
+          return sum;
+        }),
+      );
+    case 'or':
+      return query.anyOf.reduce((sum, node) => sum + matchFraction(node, stats), 0);
+    case 'and':
+      return Math.min(...query.include.map((node) => matchFraction(node, stats)));
+  }
 }
