@@ -76,7 +76,8 @@ export interface FullTextEngine {
    * false: the condition holds only the first `slice` matches in the search's
    * order (and every other match of the last one's millisecond); when the
    * page is not full with them the caller asks again with a larger slice
-   * (see fulltext-engines.ts).
+   * (see fulltext-engines.ts). `byKey`: the matches are few, the search
+   * must fetch them by key rather than walk the time index.
    */
   timeOrderedFilter(
     db: Kysely<Database>,
@@ -84,7 +85,7 @@ export interface FullTextEngine {
     tenantId: string,
     query: TextQuery,
     window: { deadline: number; lowerMs: number; upperMs: number; order: 'asc' | 'desc'; slice: number },
-  ): Promise<{ filter: RawBuilder<unknown>; complete: boolean }>;
+  ): Promise<{ filter: RawBuilder<unknown>; complete: boolean; byKey?: boolean }>;
   /** Runs a search's statements within `budgetMs`; past it, the search fails with errors.searchBudget. */
   withinBudget<T>(db: Kysely<Database>, budgetMs: number, run: (db: Kysely<Database>) => Promise<T>): Promise<T>;
 }

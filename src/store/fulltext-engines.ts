@@ -142,7 +142,7 @@ export function sqliteFullText(
         order by rowid ${sql.raw(order)} limit 1 offset ${slice}`.execute(db);
       const edge = rows[0]?.ms;
       if (edge === undefined)
-        return { filter: sql`i.id in (${matchesIn(source, tenantId, query, deadline, lo, hi)})`, complete: true };
+        return { filter: sql`i.id in (${matchesIn(source, tenantId, query, deadline, lo, hi)})`, complete: true, byKey: true };
       // Every match up to the edge's millisecond, all of that millisecond's included: the page is exact
       // if it fills from these (a match outside starts before, or after, every one of them).
       const edgeLo = sql`${Number(edge)} * ${DOC_SLOTS}`;
@@ -151,7 +151,7 @@ export function sqliteFullText(
         order === 'desc'
           ? matchesIn(source, tenantId, query, deadline, edgeLo, hi)
           : matchesIn(source, tenantId, query, deadline, lo, edgeHi);
-      return { filter: sql`i.id in (${filter})`, complete: false };
+      return { filter: sql`i.id in (${filter})`, complete: false, byKey: true };
     },
     async withinBudget(db, budgetMs, run) {
       try {

@@ -80,15 +80,17 @@ export class SearchRepository {
         if (q.byRelevance)
           return (await this.pageQuery(visibility, q, summary, { deadline, filter: undefined }).execute(db)).rows;
         // The engine may answer with the first matches in time order only; a page not full with them asks for more.
-        for (let slice = Math.max(FIRST_SLICE, 4 * (q.limit + 1)); ; slice *= 4) {
-          const { filter, complete } = await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, {
+        for (let slice = Math.max(FIRST_SLICE, 4 * (q.limit + 1)); ; ) {
+          const { filter, complete, byKey } = await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, {
             deadline,
             ...timeBounds(q),
             order: q.order === 'asc' ? 'asc' : 'desc',
             slice,
           });
-          const found = (await this.pageQuery(visibility, q, summary, { deadline, filter }).execute(db)).rows;
+          const found = (await this.pageQuery(visibility, q, summary, { deadline, filter, byKey }).execute(db)).rows;
           if (complete || found.length > q.limit) return found;
+          // Grow by what the filters let through: twice the slice that would have filled the page at this rate.
+          slice = Math.min(slice * 64, Math.max(slice * 4, Math.ceil(((slice * (q.limit + 1)) / Math.max(found.length, 1)) * 2)));
         }
       });
     } else {
@@ -126,14 +128,12 @@ export class SearchRepository {
       q.text && !q.byRelevance
         ? {
             deadline: Number.POSITIVE_INFINITY,
-            filter: (
-              await this.store.impl.fullText.timeOrderedFilter(this.store.db, q.source, visibility.tenantId, q.text, {
-                deadline: Number.MAX_SAFE_INTEGER,
-                ...timeBounds(q),
-                order: q.order === 'asc' ? 'asc' : 'desc',
-                slice: Math.max(FIRST_SLICE, 4 * (q.limit + 1)),
-              })
-            ).filter,
+            ...(await this.store.impl.fullText.timeOrderedFilter(this.store.db, q.source, visibility.tenantId, q.text, {
+              deadline: Number.MAX_SAFE_INTEGER,
+              ...timeBounds(q),
+              order: q.order === 'asc' ? 'asc' : 'desc',
+              slice: Math.max(FIRST_SLICE, 4 * (q.limit + 1)),
+            })),
           }
         : undefined;
     const compiled = this.pageQuery(visibility, q, false, text).compile(this.store.db);
@@ -148,7 +148,7 @@ export class SearchRepository {
     visibility: Visibility,
     q: InteractionSearch,
     summary = false,
-    text: { deadline: number; filter: RawBuilder<unknown> | undefined } = {
+    text: { deadline: number; filter: RawBuilder<unknown> | undefined; byKey?: boolean | undefined } = {
       deadline: Number.POSITIVE_INFINITY,
       filter: undefined,
     },
@@ -159,7 +159,13 @@ export class SearchRepository {
     const attributes = Object.entries(q.customAttributes ?? {});
     const agentFilters = [...new Set([q.handlingAgentId, visibility.agentId].filter((a): a is string => !!a))];
 
-    const driver = chooseDriver(table, tenantId, agentFilters, attributes);
+    // SQLite: few text matches are fetched by the primary key, never by walking the time index
+    // (its planner cannot estimate the matches and chose the walk; docs/BENCHMARKS.md).
+    const interactionsIndex =
+      text.byKey && this.store.dialect === 'sqlite'
+        ? sql` indexed by ${sql.id(`sqlite_autoindex_${this.store.impl.tableName(q.source, 'interactions')}_1`)}`
+        : sql``;
+    const driver = chooseDriver(table, tenantId, agentFilters, attributes, interactionsIndex);
     const where = [...driver.where];
     const { lowerMs: lower, upperMs: upper } = timeBounds(q);
     if (q.after) {
@@ -224,6 +230,7 @@ function chooseDriver(
   tenantId: string,
   agentFilters: string[],
   attributes: [string, string][],
+  interactionsIndex: RawBuilder<unknown>,
 ): Driver {
   const where: RawBuilder<unknown>[] = [];
   let driver: Driver;
@@ -248,7 +255,7 @@ function chooseDriver(
     for (const [name, value] of otherAttributes) where.push(attributeExists(table, name, value));
   } else {
     driver = {
-      from: sql`${table('interactions')} i`,
+      from: sql`${table('interactions')} i${interactionsIndex}`,
       start: sql.ref('i.start_ms'),
       key: sql.ref('i.id'),
       where: [sql`i.tenant_id = ${tenantId}`],
