@@ -76,8 +76,9 @@ export interface FullTextEngine {
    * false: the condition holds only the first `slice` matches in the search's
    * order (and every other match of the last one's millisecond); when the
    * page is not full with them the caller asks again with a larger slice
-   * (see fulltext-engines.ts). `byKey`: the matches are few, the search
-   * must fetch them by key rather than walk the time index.
+   * (see fulltext-engines.ts). `byKey`: the matches (a subquery of
+   * interaction ids) are few: fetched by key when the search has no other
+   * index to walk (`filter` is `i.id in (byKey)`).
    */
   timeOrderedFilter(
     db: Kysely<Database>,
@@ -85,7 +86,7 @@ export interface FullTextEngine {
     tenantId: string,
     query: TextQuery,
     window: { deadline: number; lowerMs: number; upperMs: number; order: 'asc' | 'desc'; slice: number },
-  ): Promise<{ filter: RawBuilder<unknown>; complete: boolean; byKey?: boolean }>;
+  ): Promise<{ filter: RawBuilder<unknown>; complete: boolean; byKey?: RawBuilder<unknown> }>;
   /** Runs a search's statements within `budgetMs`; past it, the search fails with errors.searchBudget. */
   withinBudget<T>(db: Kysely<Database>, budgetMs: number, run: (db: Kysely<Database>) => Promise<T>): Promise<T>;
 }

@@ -141,8 +141,10 @@ export function sqliteFullText(
         where ${fts} match ${toFts5(query)} and rowid >= ${lo} and rowid < ${hi}
         order by rowid ${sql.raw(order)} limit 1 offset ${slice}`.execute(db);
       const edge = rows[0]?.ms;
-      if (edge === undefined)
-        return { filter: sql`i.id in (${matchesIn(source, tenantId, query, deadline, lo, hi)})`, complete: true, byKey: true };
+      if (edge === undefined) {
+        const all = matchesIn(source, tenantId, query, deadline, lo, hi);
+        return { filter: sql`i.id in (${all})`, complete: true, byKey: all };
+      }
       // Every match up to the edge's millisecond, all of that millisecond's included: the page is exact
       // if it fills from these (a match outside starts before, or after, every one of them).
       const edgeLo = sql`${Number(edge)} * ${DOC_SLOTS}`;
@@ -151,7 +153,7 @@ export function sqliteFullText(
         order === 'desc'
           ? matchesIn(source, tenantId, query, deadline, edgeLo, hi)
           : matchesIn(source, tenantId, query, deadline, lo, edgeHi);
-      return { filter: sql`i.id in (${filter})`, complete: false, byKey: true };
+      return { filter: sql`i.id in (${filter})`, complete: false, byKey: filter };
     },
     async withinBudget(db, budgetMs, run) {
       try {

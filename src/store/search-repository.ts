@@ -36,6 +36,8 @@ interface Driver {
   start: RawBuilder<unknown>;
   key: RawBuilder<unknown>;
   where: RawBuilder<unknown>[];
+  /** The interactions table itself drives (no agent's or attribute's index). */
+  byInteractions?: boolean;
 }
 
 export interface SearchOptions {
@@ -148,7 +150,7 @@ export class SearchRepository {
     visibility: Visibility,
     q: InteractionSearch,
     summary = false,
-    text: { deadline: number; filter: RawBuilder<unknown> | undefined; byKey?: boolean | undefined } = {
+    text: { deadline: number; filter: RawBuilder<unknown> | undefined; byKey?: RawBuilder<unknown> | undefined } = {
       deadline: Number.POSITIVE_INFINITY,
       filter: undefined,
     },
@@ -162,7 +164,7 @@ export class SearchRepository {
     // SQLite: few text matches are fetched by the primary key, never by walking the time index
     // (its planner cannot estimate the matches and chose the walk; docs/BENCHMARKS.md).
     const interactionsIndex =
-      text.byKey && this.store.dialect === 'sqlite'
+      text.byKey && this.store.dialect === 'sqlite' && agentFilters.length === 0 && attributes.length === 0
         ? sql` indexed by ${sql.id(`sqlite_autoindex_${this.store.impl.tableName(q.source, 'interactions')}_1`)}`
         : sql``;
     const driver = chooseDriver(table, tenantId, agentFilters, attributes, interactionsIndex);
@@ -202,7 +204,12 @@ export class SearchRepository {
         order by h.score desc, i.id asc
         limit ${q.limit}`;
     }
-    if (text.filter) where.push(text.filter);
+    // SQLite, few matches: by key when the interactions drive; with an agent's or an attribute's index to
+    // walk in time order, that walk checks each row against them (the unary + keeps SQLite from driving
+    // by the matches and joining every one of them).
+    if (text.byKey && this.store.dialect === 'sqlite')
+      where.push(driver.byInteractions ? sql`i.id in (${text.byKey})` : sql`+i.id in (${text.byKey})`);
+    else if (text.filter) where.push(text.filter);
     const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
     const query = sql<InteractionRow & { page_start: number; page_key: string }>`
       ${select}
@@ -259,6 +266,7 @@ function chooseDriver(
       start: sql.ref('i.start_ms'),
       key: sql.ref('i.id'),
       where: [sql`i.tenant_id = ${tenantId}`],
+      byInteractions: true,
     };
   }
   driver.where.push(...where);
