@@ -280,7 +280,7 @@ async function lexemeStats(db: Kysely<Database>, schema: string): Promise<Lexeme
   const row = rows[0];
   if (!row?.elems || !row.freqs || !(Number(row.documents) > 0)) return undefined;
   const frequency = new Map<string, number>();
-  row.elems.forEach((lexeme, k) => frequency.set(lexeme, Number(row.freqs?.[k] ?? 0)));
+  for (const [k, lexeme] of row.elems.entries()) frequency.set(lexeme, Number(row.freqs[k] ?? 0));
   // After the per-element frequencies: the minimum, the maximum and the null fraction.
   return { frequency, floor: Number(row.freqs[row.elems.length] ?? 0), documents: Number(row.documents) };
 }
