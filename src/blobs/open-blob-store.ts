@@ -12,7 +12,7 @@ export interface OpenedBlobStore {
   blobs: BlobStore;
   /** Human-readable location, for logs and the banner. */
   location: string;
-  /** The largest blob the store can hold (S3: one server-side copy). */
+  /** The largest blob the store can hold (S3: 10 000 parts of a streamed upload). */
   maxBytes: number;
   close(): Promise<void>;
 }
@@ -24,7 +24,7 @@ export async function openBlobStore(config: BlobStoreConfig, dataDir: string): P
     await blobs.init();
     return { blobs, location: root, maxBytes: Number.POSITIVE_INFINITY, close: async () => {} };
   }
-  const { S3BlobStore, MAX_S3_BLOB_BYTES } = await import('./s3-blob-store.js');
+  const { S3BlobStore } = await import('./s3-blob-store.js');
   const client = await s3ClientOf(config);
   const blobs = new S3BlobStore({ client, bucket: config.bucket, prefix: config.prefix });
   try {
@@ -36,7 +36,7 @@ export async function openBlobStore(config: BlobStoreConfig, dataDir: string): P
   return {
     blobs,
     location: `s3://${config.bucket}/${config.prefix}${config.endpoint ? ` at ${config.endpoint}` : ''}`,
-    maxBytes: MAX_S3_BLOB_BYTES,
+    maxBytes: blobs.maxBytes,
     close: async () => client.destroy(),
   };
 }

@@ -395,6 +395,63 @@ for (const kind of KINDS) {
           expect(await f.temps()).toEqual([]);
         });
 
+      if (kind.name === 's3')
+        it('copies objects past the single-copy limit in parts (publish, release, put back), and the sweep aborts a crashed copy', async () => {
+          // The limit is 5 GiB in production; 6 MiB here, so a 13 MiB blob is copied in three parts of 5 MiB.
+          const config = f.config as Extract<BlobStoreConfig, { kind: 's3' }>;
+          const client = (f.store as unknown as { client: import('@aws-sdk/client-s3').S3Client }).client;
+          const { CreateMultipartUploadCommand, HeadObjectCommand, UploadPartCommand } = await import('@aws-sdk/client-s3');
+          const store = new S3BlobStore({
+            client,
+            bucket: config.bucket,
+            prefix: config.prefix,
+            partSize: 5 * MiB,
+            queueSize: 2,
+            singleCopyMaxBytes: 6 * MiB,
+            copyPartSize: 5 * MiB,
+          });
+          const size = 13 * MiB + 123;
+          const bytes = await readAll(generated(size, { seed: 7 }));
+          const staged = await store.stage(TENANT, generated(size, { seed: 7 }), { maxBytes: 64 * MiB });
+          await staged.publish();
+          await staged.settle();
+          expect(staged.sha256).toBe(sha(bytes));
+          const key = `${config.prefix}${TENANT}/${staged.sha256.slice(0, 2)}/${staged.sha256}`;
+          // A multipart object's ETag counts its parts: the copy to the address was made in three.
+          const head = await client.send(new HeadObjectCommand({ Bucket: config.bucket, Key: key }));
+          expect(head.ETag).toMatch(/-3"$/);
+          expect(head.ContentLength).toBe(size);
+          expect((await readAll(await store.open(TENANT, staged.sha256))).equals(bytes)).toBe(true);
+          const across = { start: 5 * MiB - 10, end: 10 * MiB + 10 };
+          expect(
+            (await readAll(await store.open(TENANT, staged.sha256, across))).equals(bytes.subarray(across.start, across.end + 1)),
+          ).toBe(true);
+          expect(await f.temps()).toEqual([]);
+          // A release that finds a reference copies to the trash and back, both in parts.
+          expect(await store.release(TENANT, staged.sha256, async () => true)).toBe(false);
+          expect((await readAll(await store.open(TENANT, staged.sha256))).equals(bytes)).toBe(true);
+          expect(await f.temps()).toEqual([]);
+          expect(await store.release(TENANT, staged.sha256, async () => false)).toBe(true);
+          expect(await f.blobs()).toEqual([]);
+          expect(await f.temps()).toEqual([]);
+
+          // A process killed while copying in parts leaves an open multipart upload at the address, nothing visible.
+          const orphan = `${config.prefix}${TENANT}/ab/${'ab'.repeat(32)}`;
+          const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: config.bucket, Key: orphan }));
+          await client.send(
+            new UploadPartCommand({ Bucket: config.bucket, Key: orphan, UploadId, PartNumber: 1, Body: randomBytes(5 * MiB) }),
+          );
+          expect(await f.blobs()).toEqual([]);
+          // It names no writer: kept while younger than the grace, aborted after.
+          expect((await store.sweep({ tempGraceMs: 3_600_000, blobGraceMs: 0, referenced })).tempFiles).toEqual([]);
+          const report = await store.sweep({ tempGraceMs: 0, blobGraceMs: 0, referenced });
+          expect(report.tempFiles).toEqual([`${TENANT}/ab/${'ab'.repeat(32)} (multipart copy)`]);
+          expect(report.tempBytes).toBe(5 * MiB);
+          expect(
+            (await client.send(new ListMultipartUploadsCommand({ Bucket: config.bucket, Prefix: config.prefix }))).Uploads ?? [],
+          ).toEqual([]);
+        });
+
       if (kind.name === 'fs')
         it("the sweep finds a crashed upload's orphan through its folder's change, whatever the budget", async () => {
           const root = join(dir, 'blobs');
