@@ -7,10 +7,11 @@
  *   <prefix>.tmp/trash.<tenant>.<sha256>.<host>.<pid>.<…> a release in progress
  *   <prefix>.sweep-state.json                             where the sweeps' rolling walk stands
  *
- * The protocol is blob-store.ts's, with S3 operations for the file ones: the
- * upload streams (lib-storage: parts of `partSize`, `queueSize` in flight, so
- * memory is bounded whatever the size) to a temporary key while the bytes are
- * hashed; `publish` is a server-side copy to the address (skipped when the
+ * The protocol is blob-store.ts's, with S3 operations for the file ones.
+ * Content of one part at most is staged in memory and put straight at its
+ * address (stageInMemory). Larger content streams (lib-storage: parts of
+ * `partSize`, `queueSize` in flight, so memory is bounded whatever the size)
+ * to a temporary key while the bytes are hashed; `publish` is a server-side copy to the address (skipped when the
  * address already holds the bytes: the key is their hash); `settle` copies
  * again if a release took the address, then deletes the staged object. A
  * release copies the bytes to a trash key, deletes the address, asks again
@@ -131,18 +132,81 @@ export class S3BlobStore implements BlobStore {
 
   async stage(tenantId: string, source: Readable, options: { maxBytes: number }): Promise<StagedBlob> {
     blobPath(tenantId, '0'.repeat(64));
-    const tmpKey = this.tmpPrefix + tempName();
     const metered = meter(options.maxBytes);
+    const piping = pipeline(source, metered.stream);
+    // Up to one part is read first: content that ends within it is staged in memory.
+    const chunks = metered.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    try {
+      while (headBytes <= this.partSize) {
+        const next = await chunks.next();
+        if (next.done) {
+          await piping;
+          return this.stageInMemory(tenantId, Buffer.concat(head, headBytes), metered.digest());
+        }
+        head.push(next.value);
+        headBytes += next.value.length;
+      }
+    } catch (err) {
+      await piping.catch(() => {});
+      throw err;
+    }
+    return this.stageUpload(tenantId, piping, metered, Readable.from(continued(head, chunks)));
+  }
+
+  /**
+   * Small content (one part at most) never goes through a staging key: its
+   * bytes are held in memory and put straight at their address, so an upload
+   * is a HEAD and a PUT instead of a multipart upload, a HEAD, a copy and a
+   * delete. The held bytes play the staged object's part: `settle` puts them
+   * back if a release took the address before the row committed. A crash
+   * before the commit leaves at most an unreferenced object at the address,
+   * which no row shows and the sweep's walk releases.
+   */
+  private stageInMemory(tenantId: string, bytes: Buffer, { sha256, size }: { sha256: string; size: number }): StagedBlob {
+    const key = this.keyOf(tenantId, sha256);
+    let held: Buffer | undefined = bytes;
+    const publish = async () => {
+      if (!held) throw new Error('staged content was already settled or discarded');
+      // Already there: the same bytes (the address is their hash).
+      if (!(await this.has(key)))
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: held, ContentType: 'application/octet-stream' }),
+        );
+    };
+    return {
+      sha256,
+      size,
+      publish,
+      settle: async () => {
+        await publish();
+        held = undefined;
+      },
+      discard: async () => {
+        held = undefined;
+      },
+    };
+  }
+
+  /** Larger content streams to a staging key (a multipart upload), then is copied to its address. */
+  private async stageUpload(
+    tenantId: string,
+    piping: Promise<void>,
+    metered: ReturnType<typeof meter>,
+    body: Readable,
+  ): Promise<StagedBlob> {
+    const tmpKey = this.tmpPrefix + tempName();
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: tmpKey, Body: metered.stream, ContentType: 'application/octet-stream' },
+      params: { Bucket: this.bucket, Key: tmpKey, Body: body, ContentType: 'application/octet-stream' },
       partSize: this.partSize,
       queueSize: this.queueSize,
     });
     const uploading = upload.done();
     // An upload that fails stops reading: end the body so the source is not left waiting.
     uploading.catch((err: Error) => metered.stream.destroy(err));
-    const [piped, uploaded] = await Promise.allSettled([pipeline(source, metered.stream), uploading]);
+    const [piped, uploaded] = await Promise.allSettled([piping, uploading]);
     // On failure lib-storage has aborted the multipart upload (the sweep aborts any it could not).
     if (piped.status === 'rejected' || uploaded.status === 'rejected') {
       await this.remove(tmpKey).catch(() => {});
@@ -461,6 +525,12 @@ export class S3BlobStore implements BlobStore {
   private stateKey(): string {
     return `${this.prefix}.sweep-state.json`;
   }
+}
+
+/** The chunks already read, then the rest of the iterator's. */
+async function* continued(head: Buffer[], rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield* head;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
 }
 
 function statusOf(err: unknown): number | undefined {
