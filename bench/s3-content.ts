@@ -18,9 +18,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type IncomingMessage, request } from 'node:http';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -33,7 +33,7 @@ import { TENANT } from './lib/dataset.js';
 import { REPO_ROOT } from './lib/paths.js';
 import { ADMIN, basic, benchPrincipals } from './lib/principals.js';
 import { type Figure, markdownTable, type ResultRow, rateRatio, writeResult } from './lib/results.js';
-import { startServerProcess } from './lib/server-process.js';
+import { profileFlags, startServerProcess } from './lib/server-process.js';
 import { measureInterleaved } from './lib/stats.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -71,6 +71,16 @@ async function drain(body: AsyncIterable<Uint8Array> | null | undefined, expecte
   if (bytes !== expected) throw new Error(`${what}: ${bytes} bytes, expected ${expected}`);
 }
 
+/** A process's CPU time (user + system) in ms, from /proc (Linux). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function main(): Promise<void> {
   const o = new Command('npm run bench:s3 --')
     .description('content through ixvault on S3 (Ceph RGW) vs the same S3 endpoint used directly')
@@ -78,13 +88,21 @@ async function main(): Promise<void> {
     .option('--rounds <n>', 'measured rounds (interleaved)', '5')
     .option('--big-mib <n>', 'the large upload whose server memory is sampled (0: skip)', '2048')
     .option('--database-url <url>', 'PostgreSQL for the metadata (default: SQLite)')
+    .option('--only <cases>', 'some cases only: download,upload,big', 'download,upload,big')
+    .option('--cpu-prof <dir>', 'the server writes a V8 CPU profile there when it stops')
     .option('--out <dir>', 'results directory', join(REPO_ROOT, 'bench', 'results'))
     .parse()
     .opts();
   const size = Number(o.sizeMib) * MIB;
   const rounds = Number(o.rounds);
-  const big = Number(o.bigMib) * MIB;
+  const only = new Set(String(o.only).split(','));
+  const big = only.has('big') ? Number(o.bigMib) * MIB : 0;
   const startedAt = new Date().toISOString();
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+  const loadAtStart = load();
   const work = mkdtempSync(join(tmpdir(), 'ixvault-bench-s3-'));
   const { startCephS3 } = (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'ceph-s3.mjs')).href)) as {
     startCephS3(o: { log: (m: string) => void; memstoreBytes: number; buckets: string[] }): Promise<CephS3>;
@@ -100,21 +118,24 @@ async function main(): Promise<void> {
   const principalsFile = join(work, 'principals.json');
   await writePrincipalsConfig(principalsFile, benchPrincipals(0));
   const prefix = 'vault/';
-  const server = await startServerProcess({
-    dataDir: work,
-    databaseUrl: o.databaseUrl,
-    principalsFile,
-    maxContentBytes: 4 * 1024 ** 3,
-    blobStore: {
-      kind: 's3',
-      bucket,
-      prefix,
-      endpoint: ceph.endpoint,
-      region: ceph.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey },
+  const server = await startServerProcess(
+    {
+      dataDir: work,
+      databaseUrl: o.databaseUrl,
+      principalsFile,
+      maxContentBytes: 4 * 1024 ** 3,
+      blobStore: {
+        kind: 's3',
+        bucket,
+        prefix,
+        endpoint: ceph.endpoint,
+        region: ceph.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey },
+      },
     },
-  });
+    { nodeFlags: profileFlags(o.cpuProf) },
+  );
   const rows: ResultRow[] = [];
   try {
     const headers = { authorization: basic(ADMIN) };
@@ -141,70 +162,92 @@ async function main(): Promise<void> {
       return item.sha256;
     };
     const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+    // The server's CPU time per MiB it moves: what the extra hop costs, whatever else runs on the machine.
+    const serverCpu = { ms: 0, mib: 0 };
+    const counted = async <T>(bytes: number, fn: () => Promise<T>): Promise<T> => {
+      const before = cpuMs(server.pid);
+      const out = await fn();
+      serverCpu.ms += cpuMs(server.pid) - before;
+      serverCpu.mib += bytes / MIB;
+      return out;
+    };
+    const cpuNote = () => {
+      const note = `ixvault server CPU ${(serverCpu.ms / serverCpu.mib).toFixed(2)} ms per MiB`;
+      serverCpu.ms = 0;
+      serverCpu.mib = 0;
+      return note;
+    };
 
     // Download: the same object, through ixvault and straight from RGW.
-    const sha256 = await put('download', size, 1);
-    const key = `${prefix}${TENANT}/${sha256.slice(0, 2)}/${sha256}`;
-    const down = await measureInterleaved(
-      {
-        direct: async () => {
-          const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-          await drain(answer.Body as AsyncIterable<Uint8Array>, size, 'direct GET');
+    if (only.has('download')) {
+      const sha256 = await put('download', size, 1);
+      const key = `${prefix}${TENANT}/${sha256.slice(0, 2)}/${sha256}`;
+      const down = await measureInterleaved(
+        {
+          direct: async () => {
+            const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+            await drain(answer.Body as AsyncIterable<Uint8Array>, size, 'direct GET');
+          },
+          ixvault: () =>
+            counted(size, async () => {
+              const [res] = (await once(request(contentUrl('download'), { headers }).end(), 'response')) as [IncomingMessage];
+              if (res.statusCode !== 200) throw new Error(`GET: ${res.statusCode}`);
+              await drain(res, size, 'ixvault GET');
+            }),
         },
-        ixvault: async () => {
-          const [res] = (await once(request(contentUrl('download'), { headers }).end(), 'response')) as [IncomingMessage];
-          if (res.statusCode !== 200) throw new Error(`GET: ${res.statusCode}`);
-          await drain(res, size, 'ixvault GET');
-        },
-      },
-      { rounds, perRound: 1, warmup: 1 },
-    );
-    const ixDown: Figure = { label: 'GET …/content through ixvault', value: mbps(size, down.ixvault.p50), unit: 'MB/s' };
-    const directDown: Figure = {
-      label: 'GetObject of the same object from RGW',
-      value: mbps(size, down.direct.p50),
-      unit: 'MB/s',
-    };
-    const downRatio = rateRatio(ixDown, directDown);
-    rows.push({
-      workload: 'content-s3',
-      case: `download of ${size / MIB} MiB (p50 of ${rounds})`,
-      ixvault: ixDown,
-      baseline: directDown,
-      ratio: downRatio,
-      targets: [{ text: '≥ 80 % of a direct GET', met: (downRatio ?? 0) >= 0.8 }],
-    });
+        { rounds, perRound: 1, warmup: 1 },
+      );
+      const ixDown: Figure = { label: 'GET …/content through ixvault', value: mbps(size, down.ixvault.p50), unit: 'MB/s' };
+      const directDown: Figure = {
+        label: 'GetObject of the same object from RGW',
+        value: mbps(size, down.direct.p50),
+        unit: 'MB/s',
+      };
+      const downRatio = rateRatio(ixDown, directDown);
+      rows.push({
+        workload: 'content-s3',
+        case: `download of ${size / MIB} MiB (p50 of ${rounds})`,
+        ixvault: ixDown,
+        baseline: directDown,
+        ratio: downRatio,
+        targets: [{ text: '≥ 80 % of a direct GET', met: (downRatio ?? 0) >= 0.8 }],
+        notes: cpuNote(),
+      });
+    }
 
     // Upload: new bytes every time (no deduplication), through ixvault and as a direct multipart upload.
-    const up = await measureInterleaved(
-      {
-        direct: async (i) => {
-          await new Upload({
-            client,
-            params: { Bucket: bucket, Key: `direct/upload-${i}`, Body: recording(size, 1000 + i) },
-            partSize: PART_SIZE,
-            queueSize: QUEUE_SIZE,
-          }).done();
+    if (only.has('upload')) {
+      const up = await measureInterleaved(
+        {
+          direct: async (i) => {
+            await new Upload({
+              client,
+              params: { Bucket: bucket, Key: `direct/upload-${i}`, Body: recording(size, 1000 + i) },
+              partSize: PART_SIZE,
+              queueSize: QUEUE_SIZE,
+            }).done();
+          },
+          ixvault: (i) => counted(size, () => put(`upload${i}`, size, 2000 + i)),
         },
-        ixvault: (i) => put(`upload${i}`, size, 2000 + i),
-      },
-      { rounds, perRound: 1, warmup: 1 },
-    );
-    const ixUp: Figure = { label: 'PUT …/content through ixvault', value: mbps(size, up.ixvault.p50), unit: 'MB/s' };
-    const directUp: Figure = {
-      label: `lib-storage multipart upload to RGW (${PART_SIZE / MIB} MiB parts, ${QUEUE_SIZE} in flight)`,
-      value: mbps(size, up.direct.p50),
-      unit: 'MB/s',
-    };
-    const upRatio = rateRatio(ixUp, directUp);
-    rows.push({
-      workload: 'content-s3',
-      case: `upload of ${size / MIB} MiB (p50 of ${rounds})`,
-      ixvault: ixUp,
-      baseline: directUp,
-      ratio: upRatio,
-      targets: [{ text: '≥ 80 % of a direct multipart upload', met: (upRatio ?? 0) >= 0.8 }],
-    });
+        { rounds, perRound: 1, warmup: 1 },
+      );
+      const ixUp: Figure = { label: 'PUT …/content through ixvault', value: mbps(size, up.ixvault.p50), unit: 'MB/s' };
+      const directUp: Figure = {
+        label: `lib-storage multipart upload to RGW (${PART_SIZE / MIB} MiB parts, ${QUEUE_SIZE} in flight)`,
+        value: mbps(size, up.direct.p50),
+        unit: 'MB/s',
+      };
+      const upRatio = rateRatio(ixUp, directUp);
+      rows.push({
+        workload: 'content-s3',
+        case: `upload of ${size / MIB} MiB (p50 of ${rounds})`,
+        ixvault: ixUp,
+        baseline: directUp,
+        ratio: upRatio,
+        targets: [{ text: '≥ 80 % of a direct multipart upload', met: (upRatio ?? 0) >= 0.8 }],
+        notes: cpuNote(),
+      });
+    }
 
     if (big > 0) {
       const before = await server.memory();
@@ -241,6 +284,8 @@ async function main(): Promise<void> {
     await ceph.stop();
     rmSync(work, { recursive: true, force: true });
   }
+  const loadAtEnd = load();
+  console.log(`\nload average at start ${loadAtStart}, at end ${loadAtEnd} (${cpus().length} cores)`);
   console.log(`\n${markdownTable(rows)}\n`);
   for (const r of rows) if (r.notes) console.log(`${r.case}: ${r.notes}`);
   const path = writeResult(
@@ -258,7 +303,13 @@ async function main(): Promise<void> {
           node: process.version,
           platform: process.platform,
         },
-        dataset: { recordingMiB: size / MIB, bigUploadMiB: big / MIB, store: 'Ceph RGW memstore on loopback' },
+        dataset: {
+          recordingMiB: size / MIB,
+          bigUploadMiB: big / MIB,
+          store: 'Ceph RGW memstore on loopback',
+          loadAverageAtStart: loadAtStart,
+          loadAverageAtEnd: loadAtEnd,
+        },
         durationsSeconds: {},
       },
       rows,
