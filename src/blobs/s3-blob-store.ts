@@ -11,9 +11,10 @@
  * Content of one part at most is staged in memory and put straight at its
  * address (stageInMemory). Larger content streams (lib-storage: parts of
  * `partSize`, `queueSize` in flight, so memory is bounded whatever the size)
- * to a temporary key while the bytes are hashed; `publish` is a server-side copy to the address (skipped when the
- * address already holds the bytes: the key is their hash); `settle` copies
- * again if a release took the address, then deletes the staged object. A
+ * to a temporary key while the bytes are hashed; `publish` is a server-side
+ * copy to the address (skipped when the address already holds the bytes: the
+ * key is their hash); `settle` copies again if a release took the address,
+ * then deletes the staged object. A
  * release copies the bytes to a trash key, deletes the address, asks again
  * whether they are referenced, and copies them back if so. Nothing relies on
  * a lock or on S3 features beyond read-after-write consistency, so any number
