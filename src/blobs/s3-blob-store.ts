@@ -54,6 +54,7 @@ import { abandoned, blobPath, meter, parseTrash, tempName, trashName } from './b
 import {
   type BlobStore,
   type ByteRange,
+  type DownloadHeaders,
   emptySweepReport,
   type StagedBlob,
   type SweepOptions,
@@ -82,6 +83,8 @@ export interface S3BlobStoreOptions {
   singleCopyMaxBytes?: number;
   /** The size of each part of a copy in parts (5 MiB to 5 GiB). */
   copyPartSize?: number;
+  /** Downloads are answered by a redirect to a presigned GET valid this long (0 or absent: streamed through). */
+  downloadRedirectSeconds?: number;
 }
 
 const BLOB_KEY = /^([A-Za-z0-9_-]{1,64})\/([0-9a-f]{2})\/([0-9a-f]{64})$/;
@@ -107,6 +110,7 @@ export class S3BlobStore implements BlobStore {
   private readonly listPageSize: number;
   private readonly singleCopyMaxBytes: number;
   private readonly copyPartSize: number;
+  private readonly downloadRedirectSeconds: number;
   /** The largest blob this store can take: 10 000 parts of a streamed upload. */
   readonly maxBytes: number;
 
@@ -121,6 +125,7 @@ export class S3BlobStore implements BlobStore {
     this.listPageSize = options.listPageSize ?? 1000;
     this.singleCopyMaxBytes = Math.min(options.singleCopyMaxBytes ?? MAX_SINGLE_COPY_BYTES, MAX_SINGLE_COPY_BYTES);
     this.copyPartSize = options.copyPartSize ?? 512 * 1024 ** 2;
+    this.downloadRedirectSeconds = options.downloadRedirectSeconds ?? 0;
     if (this.copyPartSize < 5 * 1024 ** 2 || this.copyPartSize > MAX_SINGLE_COPY_BYTES)
       throw new Error('an S3 copy part must be 5 MiB to 5 GiB');
     this.maxBytes = Math.min(this.partSize * MAX_PARTS, this.copyPartSize * MAX_PARTS, MAX_OBJECT_BYTES);
@@ -247,6 +252,54 @@ export class S3BlobStore implements BlobStore {
     );
     if (!(answer.Body instanceof Readable)) throw new Error('S3 answered without a body stream');
     return answer.Body;
+  }
+
+  /**
+   * A presigned GET of the blob, the answer's headers signed in as S3's
+   * response overrides, when downloads are served by redirect. Signed with
+   * the client's own signer on a copy of its middleware stack (what
+   * `@aws-sdk/s3-request-presigner` does), so endpoint, path style, region
+   * and credentials are the store's; `Range` stays the client's to send.
+   */
+  async locate(tenantId: string, sha256: string, headers: DownloadHeaders): Promise<string | undefined> {
+    if (this.downloadRedirectSeconds <= 0) return undefined;
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: this.keyOf(tenantId, sha256),
+      ResponseContentType: headers.contentType,
+      ResponseContentDisposition: headers.contentDisposition,
+      ResponseCacheControl: headers.cacheControl,
+    });
+    const config = this.client.config;
+    const expiresIn = this.downloadRedirectSeconds;
+    const stack = this.client.middlewareStack.clone();
+    const presign =
+      (_next: unknown, context: { signing_region?: string; signing_service?: string }) =>
+      async (args: { request: PresignableRequest }) => {
+        const request = args.request;
+        // Per-call headers the SDK adds: a URL for someone else to use carries none of them.
+        for (const header of ['amz-sdk-invocation-id', 'amz-sdk-request', 'x-amz-user-agent', 'x-amz-checksum-mode'])
+          delete request.headers[header];
+        request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        request.headers.host = `${request.hostname}${request.port ? `:${request.port}` : ''}`;
+        const signer = (await config.signer()) as unknown as Presigner;
+        const presigned = await signer.presign(request, {
+          expiresIn,
+          signingRegion: context.signing_region ?? (await config.region()),
+          signingService: context.signing_service ?? 's3',
+          unsignableHeaders: new Set(['content-type']),
+        });
+        return { response: {}, output: { $metadata: {}, url: urlOf(presigned) } };
+      };
+    stack.addRelativeTo(presign as never, {
+      name: 'ixvaultPresign',
+      relation: 'before',
+      toMiddleware: 'httpSigningMiddleware',
+      override: true,
+    });
+    const handler = command.resolveMiddleware(stack as never, config, {});
+    const { output } = (await handler({ input: command.input })) as unknown as { output: { url: string } };
+    return output.url;
   }
 
   exists(tenantId: string, sha256: string): Promise<boolean> {
@@ -526,6 +579,35 @@ export class S3BlobStore implements BlobStore {
   private stateKey(): string {
     return `${this.prefix}.sweep-state.json`;
   }
+}
+
+/** What a presigned request is made of (@smithy/protocol-http's HttpRequest, by shape). */
+interface PresignableRequest {
+  protocol: string;
+  hostname: string;
+  port?: number;
+  path: string;
+  query: Record<string, string | string[] | null>;
+  headers: Record<string, string>;
+}
+
+/** The client's signer (SignatureV4MultiRegion), by the one method used here. */
+interface Presigner {
+  presign(
+    request: PresignableRequest,
+    options: { expiresIn: number; signingRegion: string; signingService: string; unsignableHeaders: Set<string> },
+  ): Promise<PresignableRequest>;
+}
+
+/** The URL of a presigned request; keys and values escaped as SigV4 canonicalises them (RFC 3986). */
+function urlOf(request: PresignableRequest): string {
+  const rfc3986 = (v: string) =>
+    encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const query = Object.entries(request.query)
+    .flatMap(([k, v]) => (v === null ? [rfc3986(k)] : (Array.isArray(v) ? v : [v]).map((x) => `${rfc3986(k)}=${rfc3986(x)}`)))
+    .join('&');
+  const port = request.port ? `:${request.port}` : '';
+  return `${request.protocol}//${request.hostname}${port}${request.path}${query ? `?${query}` : ''}`;
 }
 
 /** The chunks already read, then the rest of the iterator's. */
