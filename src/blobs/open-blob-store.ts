@@ -8,6 +8,9 @@ import type { BlobStoreConfig, S3Config } from '../config.js';
 import type { BlobStore } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
 
+/** How long a presigned download URL lasts: enough to follow a redirect, too short to pass around. */
+const DOWNLOAD_REDIRECT_SECONDS = 60;
+
 export interface OpenedBlobStore {
   blobs: BlobStore;
   /** Human-readable location, for logs and the banner. */
@@ -26,7 +29,12 @@ export async function openBlobStore(config: BlobStoreConfig, dataDir: string): P
   }
   const { S3BlobStore } = await import('./s3-blob-store.js');
   const client = await s3ClientOf(config);
-  const blobs = new S3BlobStore({ client, bucket: config.bucket, prefix: config.prefix });
+  const blobs = new S3BlobStore({
+    client,
+    bucket: config.bucket,
+    prefix: config.prefix,
+    downloadRedirectSeconds: config.downloadRedirect ? DOWNLOAD_REDIRECT_SECONDS : 0,
+  });
   try {
     await blobs.init();
   } catch (err) {
