@@ -34,7 +34,7 @@ import { Progress } from '../src/cli/progress.js';
 import type { InteractionSearch } from '../src/domain/search.js';
 import { openBackend, type StoreLocation } from './lib/backend.js';
 import { postgresWriter, sqliteWriter } from './lib/bulk.js';
-import { generate, TENANT, WEEK_END_MS, WEEK_START_MS } from './lib/dataset.js';
+import { generate, WEEK_END_MS, WEEK_START_MS } from './lib/dataset.js';
 import { bearerToken, getBytes } from './lib/http.js';
 import { loadDataset } from './lib/load.js';
 import { REPO_ROOT } from './lib/paths.js';

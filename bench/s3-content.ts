@@ -4,7 +4,9 @@
  * endpoint used directly, in the same run, interleaved so both see the same
  * machine:
  * - download: GET of a recording through ixvault vs a GetObject of the very
- *   same object (its content address) from RGW, both read to the end;
+ *   same object (its content address) from RGW, both read to the end; and
+ *   the same GET answered by a redirect to a presigned URL
+ *   (--s3-download-redirect, a second server), followed;
  * - upload: a streamed PUT through ixvault (hashed, staged, copied to its
  *   address, recorded) vs a lib-storage multipart upload of the same bytes
  *   with the same part size and concurrency;
@@ -18,7 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type IncomingMessage, request } from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +35,7 @@ import { TENANT } from './lib/dataset.js';
 import { REPO_ROOT } from './lib/paths.js';
 import { ADMIN, basic, benchPrincipals } from './lib/principals.js';
 import { type Figure, markdownTable, type ResultRow, rateRatio, writeResult } from './lib/results.js';
-import { profileFlags, startServerProcess } from './lib/server-process.js';
+import { profileFlags, type ServerProcess, startServerProcess } from './lib/server-process.js';
 import { measureInterleaved } from './lib/stats.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -51,9 +53,12 @@ interface CephS3 {
   stop(): Promise<void>;
 }
 
+/** One random MiB per run: the same seed gives the same recording within a run. */
+const RANDOM_MIB = randomBytes(MIB);
+
 /** `size` bytes of random data (incompressible, like audio), 1 MiB chunks, different for every `seed`. */
 function recording(size: number, seed: number): Readable {
-  const chunk = randomBytes(MIB);
+  const chunk = Buffer.from(RANDOM_MIB);
   return Readable.from(
     (function* () {
       for (let i = 0; i < size / MIB; i++) {
@@ -69,6 +74,17 @@ async function drain(body: AsyncIterable<Uint8Array> | null | undefined, expecte
   let bytes = 0;
   for await (const part of body ?? []) bytes += part.byteLength;
   if (bytes !== expected) throw new Error(`${what}: ${bytes} bytes, expected ${expected}`);
+}
+
+/** A content URL on a server of its own interaction (the redirecting server's). */
+async function redirectedContentUrl(server: ServerProcess, headers: Record<string, string>): Promise<string> {
+  const created = await fetch(`${server.url}/api/v1/interactions`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ mediaType: 'call', typeId: 'Inbound', startDate: '2024-06-05T10:00:00Z' }),
+  });
+  const { id } = (await created.json()) as { id: string };
+  return `${server.url}/api/v1/interactions/${id}/content/download`;
 }
 
 /** A process's CPU time (user + system) in ms, from /proc (Linux). */
@@ -118,24 +134,25 @@ async function main(): Promise<void> {
   const principalsFile = join(work, 'principals.json');
   await writePrincipalsConfig(principalsFile, benchPrincipals(0));
   const prefix = 'vault/';
+  const blobStore = {
+    kind: 's3' as const,
+    bucket,
+    prefix,
+    endpoint: ceph.endpoint,
+    region: ceph.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey },
+  };
   const server = await startServerProcess(
-    {
-      dataDir: work,
-      databaseUrl: o.databaseUrl,
-      principalsFile,
-      maxContentBytes: 4 * 1024 ** 3,
-      blobStore: {
-        kind: 's3',
-        bucket,
-        prefix,
-        endpoint: ceph.endpoint,
-        region: ceph.region,
-        forcePathStyle: true,
-        credentials: { accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey },
-      },
-    },
+    { dataDir: work, databaseUrl: o.databaseUrl, principalsFile, maxContentBytes: 4 * 1024 ** 3, blobStore },
     { nodeFlags: profileFlags(o.cpuProf) },
   );
+  // The same store with downloads by redirect (--s3-download-redirect), for the download case; its own metadata.
+  const redirectDir = join(work, 'redirect');
+  mkdirSync(redirectDir);
+  const redirecting = only.has('download')
+    ? await startServerProcess({ dataDir: redirectDir, principalsFile, blobStore: { ...blobStore, downloadRedirect: true } })
+    : undefined;
   const rows: ResultRow[] = [];
   try {
     const headers = { authorization: basic(ADMIN) };
@@ -147,8 +164,8 @@ async function main(): Promise<void> {
     const { id } = (await created.json()) as { id: string };
     const contentUrl = (key: string) => `${server.url}/api/v1/interactions/${id}/content/${key}`;
     // The client of both sides is node:http (what the SDK uses), so neither pays for a different client.
-    const put = async (key: string, bytes: number, seed: number) => {
-      const req = request(`${contentUrl(key)}?type=callRecording`, {
+    const put = async (key: string, bytes: number, seed: number, url = contentUrl(key)) => {
+      const req = request(`${url}?type=callRecording`, {
         method: 'PUT',
         headers: { ...headers, 'content-type': 'audio/wav', 'content-length': String(bytes) },
       });
@@ -182,6 +199,9 @@ async function main(): Promise<void> {
     if (only.has('download')) {
       const sha256 = await put('download', size, 1);
       const key = `${prefix}${TENANT}/${sha256.slice(0, 2)}/${sha256}`;
+      const redirectUrl = await redirectedContentUrl(redirecting as ServerProcess, headers);
+      // The same bytes: the same address in the same bucket, recorded in the second server's metadata too.
+      if ((await put('download', size, 1, redirectUrl)) !== sha256) throw new Error('the two uploads differ');
       const down = await measureInterleaved(
         {
           direct: async () => {
@@ -194,6 +214,15 @@ async function main(): Promise<void> {
               if (res.statusCode !== 200) throw new Error(`GET: ${res.statusCode}`);
               await drain(res, size, 'ixvault GET');
             }),
+          // GET → 302 (authorised, audited) → GET of the presigned URL, both by node:http.
+          redirect: async () => {
+            const [first] = (await once(request(redirectUrl, { headers }).end(), 'response')) as [IncomingMessage];
+            first.resume();
+            if (first.statusCode !== 302 || !first.headers.location) throw new Error(`redirect GET: ${first.statusCode}`);
+            const [res] = (await once(request(first.headers.location).end(), 'response')) as [IncomingMessage];
+            if (res.statusCode !== 200) throw new Error(`presigned GET: ${res.statusCode}`);
+            await drain(res, size, 'presigned GET');
+          },
         },
         { rounds, perRound: 1, warmup: 1 },
       );
@@ -212,6 +241,20 @@ async function main(): Promise<void> {
         ratio: downRatio,
         targets: [{ text: '≥ 80 % of a direct GET', met: (downRatio ?? 0) >= 0.8 }],
         notes: cpuNote(),
+      });
+      const redirectDown: Figure = {
+        label: 'GET …/content with --s3-download-redirect: 302, then the presigned GET',
+        value: mbps(size, down.redirect.p50),
+        unit: 'MB/s',
+      };
+      const redirectRatio = rateRatio(redirectDown, directDown);
+      rows.push({
+        workload: 'content-s3',
+        case: `download of ${size / MIB} MiB by redirect (p50 of ${rounds})`,
+        ixvault: redirectDown,
+        baseline: directDown,
+        ratio: redirectRatio,
+        targets: [{ text: '≥ 80 % of a direct GET', met: (redirectRatio ?? 0) >= 0.8 }],
       });
     }
 
@@ -279,6 +322,7 @@ async function main(): Promise<void> {
       });
     }
   } finally {
+    await redirecting?.stop();
     await server.stop();
     client.destroy();
     await ceph.stop();
