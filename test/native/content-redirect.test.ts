@@ -91,6 +91,13 @@ describe.skipIf(S3_UNAVAILABLE)(`downloads by redirect to S3 (${BACKEND})${S3_UN
     expect([unchanged.status, unchanged.headers.get('location')]).toEqual([304, null]);
     const beyond = await call(url('callRecording'), { headers: { ...auth, range: `bytes=${RECORDING.length}-` } });
     expect([beyond.status, beyond.headers.get('location')]).toEqual([416, null]);
+    // A presigned URL is for a GET: a HEAD is answered here, with the length.
+    const head = await call(url('callRecording'), { method: 'HEAD', headers: auth });
+    expect([head.status, head.headers.get('location'), head.headers.get('content-length')]).toEqual([
+      200,
+      null,
+      String(RECORDING.length),
+    ]);
   });
 
   it('refuses without a URL whoever may not read the item, on every facade', async () => {

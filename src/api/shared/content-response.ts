@@ -115,10 +115,14 @@ export async function sendContent(request: FastifyRequest, reply: FastifyReply, 
   // A store that serves downloads by redirect (S3, opt-in): the client fetches
   // from the store's own origin, which answers with these headers and honours
   // the Range the client sends again; the read is audited before the redirect.
-  const location = await content.locate(
-    { contentType: item.contentType, contentDisposition: disposition, cacheControl },
-    range.kind === 'partial' ? range.range : undefined,
-  );
+  // (Not for HEAD: a presigned URL is for a GET, and a HEAD is answered here as before.)
+  const location =
+    request.method === 'HEAD'
+      ? undefined
+      : await content.locate(
+          { contentType: item.contentType, contentDisposition: disposition, cacheControl },
+          range.kind === 'partial' ? range.range : undefined,
+        );
   if (location !== undefined) return reply.code(302).header('Location', location).send();
   reply.header('Content-Type', item.contentType);
   if (range.kind === 'partial') {
