@@ -27,6 +27,7 @@ import * as m004 from './migrations/004-contacts.js';
 import * as m005 from './migrations/005-fulltext.js';
 import * as m006 from './migrations/006-holds-retention.js';
 import * as m007 from './migrations/007-audit-chain.js';
+import * as m009 from './migrations/009-fts-prefix.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -40,6 +41,8 @@ export interface MigrationContext {
   createIndex(name: string, table: string, columns: string[], options?: { unique?: boolean }): Promise<void>;
   /** A table's name in this store as DDL names it without a schema (SQLite's archive tables are prefixed). */
   tableName(table: string): string;
+  /** Progress of a long migration (one that rewrites data), for the operator. */
+  progress(message: string): void;
 }
 
 interface Migration {
@@ -55,6 +58,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '005-fulltext', up: m005.up },
   { name: '006-holds-retention', up: m006.up },
   { name: '007-audit-chain', up: m007.up },
+  { name: '009-fts-prefix', up: m009.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];
@@ -97,6 +101,8 @@ export interface MigrateOptions {
   allowDdl?: boolean;
   /** Stop after this migration: a database as an earlier release left it (upgrade tests). */
   until?: string;
+  /** Where a long migration reports its progress (default: nowhere). */
+  log?: (message: string) => void;
 }
 
 /** Applies what is pending; returns what was done (nothing, and no DDL run, when nothing was pending). */
@@ -139,7 +145,7 @@ export async function migrate(store: StoreConnection, options: MigrateOptions = 
           .where('name', '=', migration.name)
           .executeTakeFirst();
         if (existing) return;
-        await migration.up(context(store, bound, source));
+        await migration.up(context(store, bound, source, options.log ?? (() => {})));
         if (citus) done.push(...(await distributeNewTables(trx, store)));
         await bound.insertInto('ixv_migrations').values({ name: migration.name, applied_ms: Date.now() }).execute();
         done.push(`${source}:${migration.name}`);
@@ -266,7 +272,12 @@ function quoteLiteral(text: string): string {
 }
 
 /** The migration's view: `db` is bound to the logical store (SQLite's archive tables are prefixed in the same file). */
-function context(store: StoreConnection, db: Transaction<Database>, source: Source): MigrationContext {
+function context(
+  store: StoreConnection,
+  db: Transaction<Database>,
+  source: Source,
+  log: (message: string) => void,
+): MigrationContext {
   const dialect = store.dialect;
   return {
     db,
@@ -276,5 +287,6 @@ function context(store: StoreConnection, db: Transaction<Database>, source: Sour
     text: dialect === 'postgres' ? sql`text collate "C"` : 'text',
     createIndex: (name, table, columns, options) => store.impl.createIndex(db, source, name, table, columns, options),
     tableName: (table) => store.impl.tableName(source, table),
+    progress: (message) => log(`${source}: ${message}`),
   };
 }
