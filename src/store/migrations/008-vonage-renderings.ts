@@ -1,7 +1,9 @@
+import type { Kysely } from 'kysely';
 import { orderAgents } from '../../domain/interaction.js';
 import { vonageContentJson, vonageItemHead } from '../../domain/vonage-item.js';
 import type { MigrationContext } from '../migrator.js';
 import { rowToContent, rowToInteraction } from '../rows.js';
+import type { Database } from '../schema.js';
 
 /**
  * Vonage renderings kept ready (issue 15; docs/DECISIONS.md "Vonage pages from
@@ -26,8 +28,11 @@ export async function up({ db, schema, text }: MigrationContext): Promise<void> 
     .alterTable('content_items')
     .addColumn('vonage_json', text, (c) => c.notNull().defaultTo(''))
     .execute();
-  const q = db.withSchema(schema);
+  await renderStoredRows(db.withSchema(schema));
+}
 
+/** Writes the renderings of every row of one store with the functions the row mappers use. */
+export async function renderStoredRows(q: Kysely<Database>): Promise<void> {
   let after: { tenant: string; id: string } | undefined;
   for (;;) {
     const from = after;
