@@ -3,6 +3,8 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { type Figure, latencyRatio, type ResultRow } from './results.js';
+import type { Latency } from './stats.js';
 
 export interface StaticBytes {
   /** Stores the bytes to answer for `key` (outside the clock). */
@@ -43,4 +45,54 @@ export function loadAverage(): string {
   return `load average ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`;
+}
+
+/** Fetches the API's answer to queries 0…count-1 and gives each to the static-bytes server; returns the median size. */
+export async function putResponses(
+  staticBytes: StaticBytes,
+  name: string,
+  count: number,
+  urlOf: (i: number) => string,
+  headers: Record<string, string>,
+): Promise<number> {
+  const sizes: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(urlOf(i), { headers });
+    const body = new Uint8Array(await res.arrayBuffer());
+    if (res.status !== 200) throw new Error(`${name}: ${res.status} ${Buffer.from(body).toString('utf8').slice(0, 300)}`);
+    await staticBytes.put(`${name}/${i}`, body);
+    sizes.push(body.byteLength);
+  }
+  sizes.sort((a, b) => a - b);
+  return sizes[Math.floor(sizes.length / 2)] ?? 0;
+}
+
+/** The API beside the same bytes from a bare server: issue 15's targets (p50 ≤ 3× for 100, ≤ 4× for 1000; p99 ≤ 3× p50). */
+export function staticBytesRow(
+  workload: string,
+  name: string,
+  limit: number,
+  api: Figure,
+  staticLatency: Latency,
+  bytes: number,
+): ResultRow {
+  const baseline = ms('same bytes, bare node:http server', staticLatency);
+  const ratio = latencyRatio(api, baseline);
+  const bound = limit >= 1000 ? 4 : 3;
+  return {
+    workload,
+    case: `${name} (API vs static bytes)`,
+    ixvault: api,
+    baseline,
+    ratio,
+    targets: [
+      { text: `p50 ≤ ${bound} × static bytes`, met: (ratio ?? Number.POSITIVE_INFINITY) <= bound },
+      { text: 'p99 ≤ 3 × p50', met: (api.p99 ?? Number.POSITIVE_INFINITY) <= 3 * (api.p50 ?? 0) },
+    ],
+    notes: `median response ${(bytes / 1024).toFixed(1)} KB; ${loadAverage()}`,
+  };
+}
+
+export function ms(label: string, l: Latency): Figure {
+  return { label, p50: l.p50, p99: l.p99, unit: 'ms' };
 }

@@ -27,9 +27,8 @@ import type { Context, Workload } from '../lib/context.js';
 import { bearerToken } from '../lib/http.js';
 import type { Figure, ResultRow } from '../lib/results.js';
 import { profileFlags, type ServerProcess, startServerProcess } from '../lib/server-process.js';
-import { loadAverage, startStaticBytes } from '../lib/static-bytes.js';
+import { loadAverage, ms, putResponses, startStaticBytes, staticBytesRow } from '../lib/static-bytes.js';
 import { type Latency, measureInterleaved } from '../lib/stats.js';
-import { ms, putResponses, staticBytesRow } from './vonage-search.js';
 
 const YEAR_START_MS = Date.parse('2025-01-01T00:00:00Z');
 const YEAR_MS = 365 * 24 * 3600_000;
