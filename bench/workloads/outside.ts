@@ -22,13 +22,18 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress } from '../../src/cli/progress.js';
 import { Random } from '../../src/demo/random.js';
+import { type Principal, SCOPES } from '../../src/domain/principal.js';
+import type { InteractionSearch } from '../../src/domain/search.js';
 import type { StoreLocation } from '../lib/backend.js';
 import type { Context, Workload } from '../lib/context.js';
+import { openDatasetRuntime } from '../lib/dataset-runtime.js';
 import { bearerToken } from '../lib/http.js';
+import { CLIENT } from '../lib/principals.js';
 import type { Figure, ResultRow } from '../lib/results.js';
 import { profileFlags, type ServerProcess, startServerProcess } from '../lib/server-process.js';
 import { loadAverage, ms, putResponses, startStaticBytes, staticBytesRow } from '../lib/static-bytes.js';
 import { type Latency, measureInterleaved } from '../lib/stats.js';
+import { vonageUrl } from './vonage-search.js';
 
 const YEAR_START_MS = Date.parse('2025-01-01T00:00:00Z');
 const YEAR_MS = 365 * 24 * 3600_000;
@@ -97,7 +102,13 @@ export const outside: Workload = {
         if (ctx.options.backend === 'sqlite') writeFileSync(marker, JSON.stringify(writes));
       }
       const rows = writeRows(writes, reusable);
-      rows.push(...(await pages(ctx, server, authorization)));
+      const { runtime, tenant } = await openDatasetRuntime(ctx, store);
+      try {
+        const principal: Principal = { kind: 'client', tenant, id: CLIENT.clientId, scopes: new Set(SCOPES) };
+        rows.push(...(await pages(ctx, server, authorization, (q) => runtime.vault.vonagePage(principal, q))));
+      } finally {
+        await runtime.close();
+      }
       return rows;
     } finally {
       await server.stop();
@@ -178,7 +189,12 @@ function writeRows(w: WriteFigures, reused: boolean): ResultRow[] {
   ];
 }
 
-async function pages(ctx: Context, server: ServerProcess, authorization: string): Promise<ResultRow[]> {
+async function pages(
+  ctx: Context,
+  server: ServerProcess,
+  authorization: string,
+  inProcess: (q: InteractionSearch) => Promise<unknown>,
+): Promise<ResultRow[]> {
   const staticBytes = await startStaticBytes();
   const headers = { authorization, accept: VONAGE_ACCEPT };
   const rows: ResultRow[] = [];
@@ -187,15 +203,11 @@ async function pages(ctx: Context, server: ServerProcess, authorization: string)
       // The same random windows on every run of a seed.
       const random = new Random(ctx.options.seed * 1000 + limit);
       const starts = Array.from({ length: count }, () => YEAR_START_MS + Math.floor(random.next() * (YEAR_MS - WEEK_MS)));
-      const urlOf = (i: number) => {
+      const queryOf = (i: number): InteractionSearch => {
         const fromMs = starts[i % count] as number;
-        const params = new URLSearchParams({
-          start: new Date(fromMs).toISOString(),
-          end: new Date(fromMs + WEEK_MS).toISOString(),
-          limit: String(limit),
-        });
-        return `${server.url}/interaction-content/interactions?${params}`;
+        return { source: 'main', order: 'asc', limit, withContentOnly: true, fromMs, toMs: fromMs + WEEK_MS };
       };
+      const urlOf = (i: number) => vonageUrl(`${server.url}/interaction-content/interactions`, queryOf(i));
       const caseName = `page of ${limit}, random 7-day window`;
       ctx.log(`outside: ${count} × ${caseName}`);
       const bytes = await putResponses(staticBytes, caseName, count, urlOf, headers);
@@ -207,9 +219,16 @@ async function pages(ctx: Context, server: ServerProcess, authorization: string)
             return res.arrayBuffer();
           },
           static: (i) => staticBytes.get(`${caseName}/${i % count}`),
+          store: (i) => inProcess(queryOf(i)),
         },
         { rounds: 10, perRound: count / 10 },
-      )) as Record<'api' | 'static', Latency>;
+      )) as Record<'api' | 'static' | 'store', Latency>;
+      rows.push({
+        workload: 'outside',
+        case: `${caseName} (store: Vault.vonagePage in-process)`,
+        ixvault: ms('Vault.vonagePage, in-process', result.store),
+        notes: 'the API figure less this is HTTP, Fastify and the route',
+      });
       const row = staticBytesRow('outside', caseName, limit, ms('HTTP API, fetch', result.api), result.static, bytes);
       row.notes = `${row.notes}; first window's page holds ${items} items`;
       rows.push(row);
