@@ -1,12 +1,14 @@
 /** The static-bytes baseline (bench/static-bytes-server.ts): the same response bytes from a bare server in its own process. */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type Figure, latencyRatio, type ResultRow } from './results.js';
 import type { Latency } from './stats.js';
 
 export interface StaticBytes {
+  pid: number;
   /** Stores the bytes to answer for `key` (outside the clock). */
   put(key: string, body: Uint8Array): Promise<void>;
   /** GET of the stored bytes, body read whole as the ixvault side reads it; returns the byte count. */
@@ -20,6 +22,7 @@ export async function startStaticBytes(): Promise<StaticBytes> {
   const [message] = (await once(child, 'message')) as [{ url: string }];
   const url = message.url;
   return {
+    pid: child.pid ?? 0,
     async put(key, body) {
       const res = await fetch(`${url}/${encodeURIComponent(key)}`, { method: 'PUT', body });
       await res.arrayBuffer();
@@ -95,4 +98,36 @@ export function staticBytesRow(
 
 export function ms(label: string, l: Latency): Figure {
   return { label, p50: l.p50, p99: l.p99, unit: 'ms' };
+}
+
+/**
+ * CPU time a process has used so far (user + system, ms; Linux /proc). Per
+ * request it is the figure a loaded machine does not distort: waiting for a
+ * core is not in it, so it compares ixvault with the static-bytes server
+ * where latencies on shared cores cannot.
+ */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), the 12th and 13th after the command name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** Server CPU per request of each side, measured over an interleaved run in which each process served only its side. */
+export function cpuRow(
+  workload: string,
+  name: string,
+  api: { ms: number; n: number },
+  bare: { ms: number; n: number },
+): ResultRow {
+  const ixvault: Figure = { label: 'ixvault server CPU per page', value: api.ms / api.n, unit: 'ms' };
+  const baseline: Figure = { label: 'static-bytes server CPU per page', value: bare.ms / bare.n, unit: 'ms' };
+  return {
+    workload,
+    case: `${name}: server CPU per page`,
+    ixvault,
+    baseline,
+    ratio: (ixvault.value ?? 0) / Math.max(1e-9, baseline.value ?? 0),
+    notes: `/proc utime+stime over ${api.n} and ${bare.n} requests (10 ms ticks); waiting for a core is not in it`,
+  };
 }

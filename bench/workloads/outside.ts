@@ -31,7 +31,7 @@ import { bearerToken } from '../lib/http.js';
 import { CLIENT } from '../lib/principals.js';
 import type { Figure, ResultRow } from '../lib/results.js';
 import { profileFlags, type ServerProcess, startServerProcess } from '../lib/server-process.js';
-import { loadAverage, ms, putResponses, startStaticBytes, staticBytesRow } from '../lib/static-bytes.js';
+import { cpuMsOf, cpuRow, loadAverage, ms, putResponses, startStaticBytes, staticBytesRow } from '../lib/static-bytes.js';
 import { type Latency, measureInterleaved } from '../lib/stats.js';
 import { vonageUrl } from './vonage-search.js';
 
@@ -212,6 +212,7 @@ async function pages(
       ctx.log(`outside: ${count} × ${caseName}`);
       const bytes = await putResponses(staticBytes, caseName, count, urlOf, headers);
       const items = await itemsOf(urlOf(0), headers);
+      const cpu0 = { api: cpuMsOf(server.pid), bare: cpuMsOf(staticBytes.pid) };
       const result = (await measureInterleaved(
         {
           api: async (i) => {
@@ -223,6 +224,16 @@ async function pages(
         },
         { rounds: 10, perRound: count / 10 },
       )) as Record<'api' | 'static' | 'store', Latency>;
+      // Each side's requests: the warm-up's 10 and the measured ones.
+      const served = 10 + count;
+      rows.push(
+        cpuRow(
+          'outside',
+          caseName,
+          { ms: cpuMsOf(server.pid) - cpu0.api, n: served },
+          { ms: cpuMsOf(staticBytes.pid) - cpu0.bare, n: served },
+        ),
+      );
       rows.push({
         workload: 'outside',
         case: `${caseName} (store: Vault.vonagePage in-process)`,

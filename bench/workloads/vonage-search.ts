@@ -24,7 +24,7 @@ import { openDatasetRuntime } from '../lib/dataset-runtime.js';
 import { bearerToken, getBytes } from '../lib/http.js';
 import { CLIENT } from '../lib/principals.js';
 import { type Figure, latencyRatio, type ResultRow, rateRatio } from '../lib/results.js';
-import { loadAverage, ms, putResponses, startStaticBytes, staticBytesRow } from '../lib/static-bytes.js';
+import { cpuMsOf, cpuRow, loadAverage, ms, putResponses, startStaticBytes, staticBytesRow } from '../lib/static-bytes.js';
 import { type Latency, measure, measureInterleaved } from '../lib/stats.js';
 
 const HOUR = 3_600_000;
@@ -93,9 +93,18 @@ export const vonageSearch: Workload = {
         const n = c.limit >= 1000 ? Math.max(50, ctx.options.iterations / 4) : ctx.options.iterations;
         const perRound = Math.ceil(n / 10);
         const bytes = await putResponses(staticBytes, c.name, 10 * perRound, (i) => vonageUrl(api, queryOf(i)), headers);
+        const cpu0 = { api: cpuMsOf(server.pid), bare: cpuMsOf(staticBytes.pid) };
         const result = (await measureInterleaved(fns, { rounds: 10, perRound })) as Record<string, Latency>;
+        // Each side's requests: the warm-up's 10 and the measured ones.
+        const served = 10 + 10 * perRound;
+        const cpu = cpuRow(
+          'vonage',
+          c.name,
+          { ms: cpuMsOf(server.pid) - cpu0.api, n: served },
+          { ms: cpuMsOf(staticBytes.pid) - cpu0.bare, n: served },
+        );
         const plan = await runtime.vault.searches.explain({ tenantId: TENANT }, queryOf(0));
-        rows.push(...caseRows(ctx, c, result, plan, bytes));
+        rows.push(...caseRows(ctx, c, result, plan, bytes), cpu);
       }
       // The floor under every API figure: one HTTP round trip to a route that does no work, same client.
       const floor = await measure(ctx.options.iterations, () => getBytes(`${server.url}/health`, {}));
