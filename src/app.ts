@@ -107,6 +107,8 @@ async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) 
   const origins = new OriginPolicy(limits.corsOrigins);
   const bodies = new BodyDeadlines({ graceMs: limits.bodyTimeoutMs, minBytesPerSecond: limits.bodyMinBytesPerSecond });
   app.addHook('onClose', async () => bodies.close());
+  // Fastify reads a body after the request hooks (authentication among them): the body's clock starts there.
+  app.addHook('preParsing', async (request) => bodies.startReading(request.raw));
   await runtime.auth.configurePasswordChecks({ workers: limits.passwordWorkers, queue: limits.passwordQueue });
   app.addHook('onClose', () => runtime.auth.close());
 
@@ -129,7 +131,7 @@ async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) 
   // preflight-free fetch can send, so JSON APIs accept application/json alone.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
-    bodies.watch(request.raw, reply.raw);
+    bodies.watchFromFirstRead(request.raw, reply.raw);
     const verdict = origins.mayChangeState(request.method, request.headers);
     if (!verdict.ok) throw errors.originForbidden(verdict.origin);
   });

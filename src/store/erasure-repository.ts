@@ -65,6 +65,9 @@ export class ErasureRepository {
               eb
                 .selectFrom('messages as m')
                 .select('m.idx')
+                // The tenant as a value, not only joined: PostgreSQL runs this EXISTS under OR as a hashed
+                // subplan, uncorrelated, which would otherwise read every tenant's messages (and on Citus every shard).
+                .where('m.tenant_id', '=', tenantId)
                 .whereRef('m.tenant_id', '=', 'i.tenant_id')
                 .whereRef('m.interaction_id', '=', 'i.id')
                 .where('m.from_participant_id', 'in', participants),

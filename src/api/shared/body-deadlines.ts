@@ -6,6 +6,11 @@
  * nginx's `client_body_timeout` do the same.) Progress is read from the
  * socket's byte counter, which leaves the body stream itself untouched for
  * whoever reads it.
+ *
+ * The clock runs only while the server is reading: time spent before the
+ * first read (authentication, a password check queued behind others on a busy
+ * machine) is the server's, not the client's, and a body that had fully
+ * arrived while the server was busy must not be cut off for it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
@@ -20,7 +25,8 @@ export interface BodyDeadlineOptions {
 interface Watched {
   request: IncomingMessage;
   response: ServerResponse;
-  startedAt: number;
+  /** Undefined until the server starts reading the body. */
+  startedAt: number | undefined;
   startBytes: number;
 }
 
@@ -29,19 +35,54 @@ const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nCo
 
 export class BodyDeadlines {
   private readonly watched = new Set<Watched>();
+  private readonly pending = new WeakMap<IncomingMessage, Watched>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BodyDeadlineOptions) {}
 
-  /** Starts watching a request that has a body, until it has been read or the connection closes. */
+  /** Starts the deadline on a request's body now: for a reader that starts reading at once. */
   watch(request: IncomingMessage, response: ServerResponse): void {
+    this.startClock(this.register(request, response));
+  }
+
+  /**
+   * Watches a request whose body will be read later: its clock starts at
+   * `startReading`, or when the answer is sent without reading (Node then
+   * drains the rest, which must not trickle forever either).
+   */
+  watchFromFirstRead(request: IncomingMessage, response: ServerResponse): void {
+    const entry = this.register(request, response);
+    if (!entry) return;
+    this.pending.set(request, entry);
+    response.once('finish', () => this.startReading(request));
+  }
+
+  /** The server starts reading the body of a request given to `watchFromFirstRead`. */
+  startReading(request: IncomingMessage): void {
+    const entry = this.pending.get(request);
+    if (!entry) return;
+    this.pending.delete(request);
+    this.startClock(entry);
+  }
+
+  private register(request: IncomingMessage, response: ServerResponse): Watched | undefined {
     // Only a network socket has a byte rate to police (app.inject's stand-in socket counts nothing).
-    if (!hasBody(request) || request.complete || !(request.socket instanceof Socket)) return;
-    const entry: Watched = { request, response, startedAt: Date.now(), startBytes: request.socket.bytesRead };
+    if (!hasBody(request) || request.complete || !(request.socket instanceof Socket)) return undefined;
+    const entry: Watched = { request, response, startedAt: undefined, startBytes: 0 };
     this.watched.add(entry);
-    const done = () => this.watched.delete(entry);
+    const done = () => {
+      this.watched.delete(entry);
+      this.pending.delete(request);
+    };
     request.once('end', done);
     request.once('close', done);
+    return entry;
+  }
+
+  private startClock(entry: Watched | undefined): void {
+    if (!entry || entry.startedAt !== undefined || !this.watched.has(entry)) return;
+    entry.startedAt = Date.now();
+    entry.startBytes = entry.request.socket.bytesRead;
     this.timer ??= setInterval(() => this.check(), Math.max(50, Math.min(1000, this.options.graceMs / 4)));
     this.timer.unref();
   }
@@ -56,12 +97,13 @@ export class BodyDeadlines {
   private check(): void {
     const now = Date.now();
     for (const entry of this.watched) {
-      const { request } = entry;
+      const { request, startedAt } = entry;
+      if (startedAt === undefined) continue;
       const received = request.socket.bytesRead - entry.startBytes;
       const rate = this.options.minBytesPerSecond;
       // Without a rate, the grace period is the whole time a body may take.
       const allowedMs = this.options.graceMs + (rate > 0 ? (received / rate) * 1000 : 0);
-      if (now - entry.startedAt <= allowedMs) continue;
+      if (now - startedAt <= allowedMs) continue;
       this.watched.delete(entry);
       const socket = request.socket;
       // The answer may already be under way (a handler that answered before reading): then only close.
@@ -69,7 +111,7 @@ export class BodyDeadlines {
       else socket.end(REQUEST_TIMEOUT);
       setTimeout(() => socket.destroy(), 1000).unref();
     }
-    if (this.watched.size === 0) {
+    if (![...this.watched].some((entry) => entry.startedAt !== undefined)) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
