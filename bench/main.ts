@@ -141,7 +141,8 @@ async function main(): Promise<void> {
       run: {
         startedAt: startedAt.toISOString(),
         backend: options.backend,
-        size: options.size,
+        // A run of the outside workload alone is named by its own store's size.
+        size: options.only?.every((w) => w === 'outside') ? options.outsideCount : options.size,
         seed: options.seed,
         machine: machine(),
         dataset: { ...counts, messagesLoaded: options.datasetMessages ? 'yes' : 'no' },
