@@ -37,13 +37,21 @@ function rowsOf(batch: RowSet[], table: Table): object[] {
   }
 }
 
+export interface SqliteWriterOptions {
+  /**
+   * Page cache in KiB. Default 1 GiB: it makes the index rebuild after a bulk
+   * load sort in memory. The ingest baseline passes ixvault's own setting, so
+   * both sides of its ratio run SQLite alike.
+   */
+  cacheKiB?: number;
+}
+
 /** better-sqlite3, one prepared single-row INSERT per table, run in a transaction. */
-export function sqliteWriter(file: string): BulkWriter {
+export function sqliteWriter(file: string, options: SqliteWriterOptions = {}): BulkWriter {
   const db = new BetterSqlite3(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  // A large page cache makes the index rebuild after a bulk load sort in memory.
-  db.pragma('cache_size = -1048576');
+  db.pragma(`cache_size = -${options.cacheKiB ?? 1_048_576}`);
   const insert = new Map<Table, BetterSqlite3.Statement>();
   for (const table of TABLES) {
     const columns = (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
@@ -52,10 +60,18 @@ export function sqliteWriter(file: string): BulkWriter {
       db.prepare(`insert into main.${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`),
     );
   }
+  // The full-text rows as ixvault's FTS5 engine keeps them: a doc id per interaction, its tokens under that rowid.
+  const mapDoc = db.prepare('insert into main.text_docs (tenant_id, interaction_id) values (?, ?)');
+  const indexDoc = db.prepare('insert into main.text_fts (rowid, body) values (?, ?)');
   const writeAll = db.transaction((batch: RowSet[]) => {
     for (const table of TABLES) {
       const stmt = insert.get(table) as BetterSqlite3.Statement;
       for (const row of rowsOf(batch, table)) stmt.run(row);
+    }
+    for (const { interaction, textDoc } of batch) {
+      if (!textDoc) continue;
+      const { lastInsertRowid } = mapDoc.run(interaction.tenant_id, interaction.id);
+      indexDoc.run(lastInsertRowid, textDoc);
     }
   });
   let dropped: { name: string; sql: string }[] = [];
@@ -126,6 +142,16 @@ export async function postgresWriter(url: string): Promise<BulkWriter> {
           values,
         });
       }
+      // The full-text rows as ixvault's engine keeps them: one tsvector per interaction (`simple` over our tokens).
+      const docs = batch.filter((r) => r.textDoc);
+      if (docs.length > 0)
+        await client.query({
+          name: 'bulk_text_docs',
+          text: `insert into ${PG_SCHEMA}.text_docs (tenant_id, interaction_id, doc)
+                 select u.tenant_id, u.id, to_tsvector('pg_catalog.simple', u.body)
+                 from unnest($1::text[], $2::text[], $3::text[]) as u(tenant_id, id, body)`,
+          values: [docs.map((r) => r.interaction.tenant_id), docs.map((r) => r.interaction.id), docs.map((r) => r.textDoc)],
+        });
       await client.query('commit');
     } catch (err) {
       await client.query('rollback').catch(() => {});

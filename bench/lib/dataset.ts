@@ -46,6 +46,13 @@ export interface RowSet {
   attributes: CustomAttributesTable[];
   messages: MessagesTable[];
   content: ContentItemsTable[];
+  /**
+   * The interaction's full-text document (documentOf its texts), when the
+   * writer is to store the index rows too (the ingest baseline: ixvault writes
+   * them in the same transaction). Absent: no index rows (the search dataset
+   * is indexed by ixvault reindex where a workload needs it).
+   */
+  textDoc?: string;
 }
 
 function validated(generated: GeneratedInteraction): InteractionInput & { id: string; guid: string } {

@@ -3,9 +3,10 @@
  * are reported with their line numbers and skipped; valid ones are stored in
  * transactional batches. A record without id or guid gets a guid derived from
  * its line's content, so running the same file again updates instead of
- * duplicating. A line that repeats the id or guid of a line still waiting in
- * the batch first sends the batch: the later line then updates the record, so
- * the last one wins. The tenant must be one of the principals file's.
+ * duplicating. Reading streams: batches are written while the next ones are
+ * read and validated (BatchPipeline); a line that repeats the id or guid of a
+ * line not yet committed waits for that line's batch, so the last one wins.
+ * The tenant must be one of the principals file's.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -18,6 +19,82 @@ import { addStoreOptions, configOf, loadPrincipals, openFromFlags, principalsFil
 import { Progress } from './progress.js';
 
 const BATCH = 1000;
+/**
+ * Batches being written at once: while one transaction commits, the next
+ * batch is read and validated (PostgreSQL works in its own processes; on
+ * SQLite the writes take turns on the one connection).
+ */
+const IN_FLIGHT = 2;
+
+interface Line {
+  line: number;
+  input: InteractionInput;
+}
+
+/**
+ * Lines into batches of BATCH, up to `inFlight` batches written at once. The
+ * last line of an id or guid wins: a line naming an id or guid that a batch
+ * not yet committed also names waits until every such batch has committed,
+ * and goes into a later batch (two batches in flight never share an
+ * identity, so their order does not matter).
+ */
+export class BatchPipeline {
+  private batch: Line[] = [];
+  private keys = new Set<string>();
+  private readonly running = new Map<Promise<void>, Set<string>>();
+  private failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly write: (batch: Line[]) => Promise<void>,
+    private readonly inFlight: number,
+  ) {}
+
+  async add(line: Line): Promise<void> {
+    const { id, guid } = line.input;
+    const keys = [id && `id:${id}`, guid && `guid:${guid}`].filter((k): k is string => !!k);
+    if (keys.some((k) => this.keys.has(k))) this.send();
+    for (const [running, named] of this.running) if (keys.some((k) => named.has(k))) await running;
+    this.rethrow();
+    for (const k of keys) this.keys.add(k);
+    this.batch.push(line);
+    if (this.batch.length >= BATCH) {
+      this.send();
+      // Backpressure: reading waits while the writers are all busy.
+      while (this.running.size >= this.inFlight) await Promise.race(this.running.keys());
+      this.rethrow();
+    }
+  }
+
+  /** Sends what is left and waits for every write; throws the first failure. */
+  async finish(): Promise<void> {
+    this.send();
+    await this.settle();
+    this.rethrow();
+  }
+
+  /** Waits for the writes under way, whatever their outcome. */
+  async settle(): Promise<void> {
+    await Promise.all(this.running.keys());
+  }
+
+  private send(): void {
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    const keys = this.keys;
+    this.batch = [];
+    this.keys = new Set();
+    const running: Promise<void> = this.write(batch)
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.running.delete(running));
+    this.running.set(running, keys);
+  }
+
+  private rethrow(): void {
+    if (this.failure) throw this.failure.error;
+  }
+}
 
 export function registerImport(program: Command): void {
   addStoreOptions(
@@ -52,16 +129,14 @@ export function registerImport(program: Command): void {
     const maxErrors = Number(flags.maxErrors);
     const size = statSync(file).size;
     const progress = new Progress(`importing ${file}`);
-    let batch: { line: number; input: InteractionInput }[] = [];
-    const pending = new Set<string>();
     let stored = 0;
     let invalid = 0;
     const report = (line: number, message: string) => {
       invalid++;
       process.stderr.write(`${file}:${line}: ${message}\n`);
     };
-    const flush = async () => {
-      if (batch.length === 0) return;
+    /** One transaction; a batch the vault refuses is stored line by line to find and report the lines at fault. */
+    const store = async (batch: Line[]) => {
       try {
         await runtime.vault.upsertValidated(
           principal,
@@ -70,7 +145,6 @@ export function registerImport(program: Command): void {
         stored += batch.length;
       } catch (err) {
         if (!isVaultError(err)) throw err;
-        // Find the lines at fault: store the rest one by one.
         for (const b of batch) {
           try {
             await runtime.vault.upsertValidated(principal, [b.input]);
@@ -82,9 +156,8 @@ export function registerImport(program: Command): void {
         }
       }
       progress.tick(batch.length);
-      batch = [];
-      pending.clear();
     };
+    const pipeline = new BatchPipeline(store, IN_FLIGHT);
     try {
       const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
       let lineNo = 0;
@@ -102,11 +175,7 @@ export function registerImport(program: Command): void {
           if (!value) report(lineNo, problems.map((p) => `${p.field}: ${p.message}`).join('; '));
           else {
             if (!value.id && !value.guid) value.guid = contentGuid(flags.tenant, text);
-            const keys = [value.id && `id:${value.id}`, value.guid && `guid:${value.guid}`].filter((k): k is string => !!k);
-            if (keys.some((k) => pending.has(k))) await flush();
-            for (const k of keys) pending.add(k);
-            batch.push({ line: lineNo, input: value });
-            if (batch.length >= BATCH) await flush();
+            await pipeline.add({ line: lineNo, input: value });
           }
         }
         if (invalid >= maxErrors) {
@@ -114,8 +183,10 @@ export function registerImport(program: Command): void {
           break;
         }
       }
-      await flush();
+      await pipeline.finish();
     } finally {
+      // Whatever is still being written is waited for: the count printed is what was committed.
+      await pipeline.settle();
       progress.finish();
       await runtime.close();
     }

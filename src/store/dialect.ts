@@ -96,6 +96,13 @@ export interface StoreDialect {
   ): Promise<void>;
   /** A logical store's table as named without a schema (SQLite: the archive's prefix). */
   tableName(source: Source, table: string): string;
+  /**
+   * `IN` over a list given as ONE bound parameter, to follow a column in raw
+   * SQL (`id ${inList(ids)}`): SQLite `in (select value from json_each(?))`,
+   * PostgreSQL `= any(?::text[])`. One statement text whatever the length, so
+   * a batch's look-up is one prepared statement, not chunks of placeholders.
+   */
+  inList(values: readonly string[]): RawBuilder<unknown>;
   /** Whether read-modify-write steps must lock the rows they read (`for update`). */
   readonly lockRows: boolean;
   /** Runs `work` in a write transaction (see the module comment). */

@@ -3,7 +3,7 @@
  * messages. Every function takes the tenant (or a Visibility) first: there is
  * no query here that is not scoped to one tenant.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { CODES, errors, type FieldProblem, VaultError } from '../domain/errors.js';
 import { newGuid, newInteractionId } from '../domain/ids.js';
 import { type Interaction, type InteractionWithDetails, type Message, orderAgents } from '../domain/interaction.js';
@@ -230,32 +230,27 @@ export class InteractionRepository {
   }
 
   /**
-   * The stored identities the inputs name, in either store. On PostgreSQL the
-   * rows are locked, main first: an archive move of the same interaction then
-   * either waits for this transaction or has finished, and the archive is read
-   * after the lock, so a record moving under us is found where it went.
+   * The stored identities the inputs name, in either store: one statement per
+   * store whatever the batch's size (the ids and the guids each bound as one
+   * list: identityLookup). On PostgreSQL the rows are locked, main first: an
+   * archive move of the same interaction then either waits for this
+   * transaction or has finished, and the archive is read after the lock, so a
+   * record moving under us is found where it went.
    */
   private async findIdentities(trx: Transaction<Database>, tenantId: string, inputs: InteractionInput[]) {
     const ids = inputs.flatMap((i) => (i.id ? [i.id] : []));
     const guids = inputs.flatMap((i) => (i.guid ? [i.guid] : []));
     const byId = new Map<string, ExistingIdentity>();
     const byGuid = new Map<string, ExistingIdentity>();
+    // Records that name neither (ixvault makes both) have nothing to find.
+    if (ids.length === 0 && guids.length === 0) return { byId, byGuid };
     for (const source of ['main', 'archive'] as const) {
-      const db = this.store.on(trx, source);
-      const select = () =>
-        db
-          .selectFrom('interactions')
-          .select(['id', 'guid'])
-          .where('tenant_id', '=', tenantId)
-          .orderBy('id')
-          .$if(this.store.impl.lockRows, (q) => q.forUpdate());
-      const found = (row: { id: string; guid: string }) => {
+      const { rows } = await identityLookup(this.store, source, tenantId, ids, guids).execute(trx);
+      for (const row of rows) {
         const identity = { source, ...row };
         if (!byId.has(row.id)) byId.set(row.id, identity);
         if (!byGuid.has(row.guid)) byGuid.set(row.guid, identity);
-      };
-      for (const chunk of chunkValues(ids)) for (const row of await select().where('id', 'in', chunk).execute()) found(row);
-      for (const chunk of chunkValues(guids)) for (const row of await select().where('guid', 'in', chunk).execute()) found(row);
+      }
     }
     return { byId, byGuid };
   }
@@ -536,4 +531,18 @@ export function checkIdentities(inputs: InteractionInput[]): void {
   if (!first) return;
   if (inputs.length === 1) throw errors.invalidRecord(first.problems);
   throw errors.invalidBatch(invalid);
+}
+
+/**
+ * The statement of findIdentities: the stored identities of one store among
+ * these ids and guids, locked on PostgreSQL. The tenant is repeated in each
+ * half of the OR so that each half is a search of its own unique index
+ * (SQLite: MULTI-INDEX OR, PostgreSQL: BitmapOr); `tenant_id = ? and (… or …)`
+ * makes SQLite scan the tenant (test/store/identity-lookup.test.ts).
+ */
+export function identityLookup(store: StoreConnection, source: Source, tenantId: string, ids: string[], guids: string[]) {
+  const { inList, lockRows } = store.impl;
+  return sql<{ id: string; guid: string }>`select id, guid from ${store.table(source, 'interactions')}
+    where (tenant_id = ${tenantId} and id ${inList(ids)}) or (tenant_id = ${tenantId} and guid ${inList(guids)})
+    order by id${lockRows ? sql` for update` : sql``}`;
 }

@@ -34,10 +34,22 @@ function admitsType(schema: Schema, value: unknown): boolean {
   return types.includes(type) || (type === 'integer' && types.includes('number'));
 }
 
+/** Where a walk is: the path is spelled out only for a field that is reported (most bodies have none). */
+interface At {
+  key: string;
+  parent: At | undefined;
+}
+
+function pathOf(at: At | undefined): string {
+  const keys: string[] = [];
+  for (let node = at; node; node = node.parent) keys.push(node.key);
+  return keys.reverse().join('.');
+}
+
 /** The dotted paths of every field in `value` that `schema` does not list, in document order. */
 export function unknownFields(value: unknown, schema: unknown): string[] {
   const found: string[] = [];
-  const walk = (at: unknown, under: unknown, path: string): void => {
+  const walk = (at: unknown, under: unknown, path: At | undefined): void => {
     if (!isSchema(under) || found.length >= MAX_REPORTED) return;
     const branches = under.oneOf ?? under.anyOf;
     if (Array.isArray(branches)) {
@@ -46,22 +58,21 @@ export function unknownFields(value: unknown, schema: unknown): string[] {
       return;
     }
     if (Array.isArray(at)) {
-      at.forEach((item, index) => {
-        walk(item, under.items, path ? `${path}.${index}` : String(index));
-      });
+      for (let index = 0; index < at.length; index++) walk(at[index], under.items, { key: String(index), parent: path });
       return;
     }
     if (!isSchema(at)) return;
     const properties = isSchema(under.properties) ? under.properties : {};
-    for (const [key, child] of Object.entries(at)) {
-      const field = path ? `${path}.${key}` : key;
-      if (Object.hasOwn(properties, key)) walk(child, properties[key], field);
+    for (const key in at) {
+      if (!Object.hasOwn(at, key)) continue;
+      const child = at[key];
+      if (Object.hasOwn(properties, key)) walk(child, properties[key], { key, parent: path });
       else if (under.additionalProperties === false) {
-        if (found.length < MAX_REPORTED) found.push(field);
-      } else walk(child, under.additionalProperties, field);
+        if (found.length < MAX_REPORTED) found.push(pathOf({ key, parent: path }));
+      } else walk(child, under.additionalProperties, { key, parent: path });
     }
   };
-  walk(value, schema, '');
+  walk(value, schema, undefined);
   return found;
 }
 

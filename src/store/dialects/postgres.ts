@@ -37,6 +37,7 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
       await sql`create ${unique} index ${sql.id(name)} on ${sql.id(SCHEMAS[source], table)} (${cols})`.execute(target);
     },
     tableName: (_source, table) => table,
+    inList: (values) => sql`= any(${values}::text[])`,
     lockRows: true,
     async write(target, work) {
       for (let attempt = 1; ; attempt++) {

@@ -40,6 +40,9 @@ const ARCHIVE_PREFIX = 'archive_';
 export const LEGACY_ARCHIVE_FILE = 'ixvault-archive.db';
 const ADOPTED_TABLES = ['interactions', 'interaction_agents', 'custom_attributes', 'messages', 'content_items'] as const;
 
+/** The page cache of the one connection, in KiB (SQLite's default: 2000). */
+export const SQLITE_CACHE_KIB = 2000;
+
 const physicalName = (source: Source, table: string) => (source === 'archive' ? `${ARCHIVE_PREFIX}${table}` : table);
 
 export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: StoreDialect } {
@@ -51,6 +54,7 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   const archivePlugin = new TablePrefixPlugin(ARCHIVE_PREFIX);
   const dialect: StoreDialect = {
@@ -67,6 +71,7 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
       );
     },
     tableName: physicalName,
+    inList: (values) => sql`in (select value from json_each(${JSON.stringify(values)}))`,
     lockRows: false,
     write: (target, work) => target.transaction().execute(work),
     lockKeys: async () => {},
