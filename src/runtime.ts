@@ -83,7 +83,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   let closeBlobs = async () => {};
   try {
     const log = options.log ?? ((message: string) => process.stderr.write(`ixvault: ${message}\n`));
-    const migrationsApplied = await migrate(store, { allowDdl: options.migrate !== false });
+    const migrationsApplied = await migrate(store, { allowDdl: options.migrate !== false, log });
     const adopted = await store.impl.adoptLegacy(store.db);
     if (adopted) log(adopted);
     const opened = await openBlobStore(options.blobStore ?? { kind: 'fs' }, options.dataDir);

@@ -52,8 +52,17 @@ export type WritableTable = 'interactions' | 'interaction_agents' | 'custom_attr
  * write transaction, so the index commits with the record or not at all.
  */
 export interface FullTextEngine {
-  /** Replaces the documents of these interactions; an empty body removes the document. */
-  put(trx: Transaction<Database>, source: Source, tenantId: string, docs: { id: string; body: string }[]): Promise<void>;
+  /**
+   * Replaces the documents of these interactions; an empty body removes the
+   * document. `startMs` is the interaction's start (SQLite keys its documents
+   * by it, so matches come out of the index in time order).
+   */
+  put(
+    trx: Transaction<Database>,
+    source: Source,
+    tenantId: string,
+    docs: { id: string; startMs: number; body: string }[],
+  ): Promise<void>;
   remove(trx: Transaction<Database>, source: Source, tenantId: string, ids: string[]): Promise<void>;
   /**
    * A subquery of the tenant's interactions matching `query`, selecting
@@ -62,18 +71,22 @@ export interface FullTextEngine {
    */
   hits(source: Source, tenantId: string, query: TextQuery, options: { deadline: number; scored: boolean }): RawBuilder<unknown>;
   /**
-   * The condition "interaction `i` matches" for a search in time order, as
-   * this engine answers it best: PostgreSQL's planner chooses between its GIN
-   * index and the time index itself; SQLite cannot estimate a MATCH, so the
-   * engine looks first (see fulltext-engines.ts).
+   * The condition "interaction `i` matches" for a search in time order
+   * within [lowerMs, upperMs], as this engine answers it best. `complete`
+   * false: the condition holds only the first `slice` matches in the search's
+   * order (and every other match of the last one's millisecond); when the
+   * page is not full with them the caller asks again with a larger slice
+   * (see fulltext-engines.ts). `byKey`: the matches (a subquery of
+   * interaction ids) are few: fetched by key when the search has no other
+   * index to walk (`filter` is `i.id in (byKey)`).
    */
   timeOrderedFilter(
     db: Kysely<Database>,
     source: Source,
     tenantId: string,
     query: TextQuery,
-    deadline: number,
-  ): Promise<RawBuilder<unknown>>;
+    window: { deadline: number; lowerMs: number; upperMs: number; order: 'asc' | 'desc'; slice: number },
+  ): Promise<{ filter: RawBuilder<unknown>; complete: boolean; byKey?: RawBuilder<unknown> }>;
   /** Runs a search's statements within `budgetMs`; past it, the search fails with errors.searchBudget. */
   withinBudget<T>(db: Kysely<Database>, budgetMs: number, run: (db: Kysely<Database>) => Promise<T>): Promise<T>;
 }

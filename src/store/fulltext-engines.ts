@@ -6,7 +6,7 @@
  * parser in any other form.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { errors } from '../domain/errors.js';
 import type { TextQuery } from '../domain/fulltext.js';
 import type { Source } from '../domain/search.js';
@@ -46,6 +46,10 @@ class BudgetExceeded extends Error {}
 /**
  * SQLite FTS5, contentless (the text is in text_parts): `text_fts` holds the
  * tokens under a rowid, `text_docs` maps the rowid to (tenant, interaction).
+ * The rowid is the interaction's start in milliseconds times DOC_SLOTS plus a
+ * free slot (docRowid), so FTS5 yields matches in time order, and a time
+ * window is a rowid range FTS5 seeks to: a search in time order reads its
+ * matches from the index in order and stops, however many there are.
  * better-sqlite3 has no progress handler, so the time budget is a function
  * the hits query calls for every candidate row: past the deadline it throws,
  * which aborts the statement.
@@ -66,7 +70,8 @@ export function sqliteFullText(
     const key = `${source}:${name}`;
     let statement = statements.get(key);
     if (!statement) {
-      statement = connection.prepare(text(physical(source, 'text_docs'), physical(source, 'text_fts')));
+      // Rowids above 2^53 are read and bound as BigInt.
+      statement = connection.prepare(text(physical(source, 'text_docs'), physical(source, 'text_fts'))).safeIntegers(true);
       statements.set(key, statement);
     }
     return statement;
@@ -75,51 +80,80 @@ export function sqliteFullText(
     const row = prepared(source, 'find', (docs) => `select doc_id from ${docs} where tenant_id = ? and interaction_id = ?`).get(
       tenantId,
       id,
-    ) as { doc_id: number } | undefined;
+    ) as { doc_id: bigint } | undefined;
     if (!row) return;
     prepared(source, 'unindex', (_docs, fts) => `delete from ${fts} where rowid = ?`).run(row.doc_id);
     prepared(source, 'unmap', (docs) => `delete from ${docs} where doc_id = ?`).run(row.doc_id);
   };
+  const fts5 = (source: Source) => ({
+    fts: sql.id(physicalName(source, 'text_fts')),
+    table: sql.raw(physical(source, 'text_fts')),
+    docs: sql.raw(physical(source, 'text_docs')),
+  });
+  /** The tenant's matches with a rowid in [lo, hi). */
+  const matchesIn = (
+    source: Source,
+    tenantId: string,
+    query: TextQuery,
+    deadline: number,
+    lo: RawBuilder<unknown>,
+    hi: RawBuilder<unknown>,
+  ) => {
+    const { fts, table, docs } = fts5(source);
+    return sql`select d.interaction_id from ${table} join ${docs} d on d.doc_id = ${fts}.rowid
+      where ${fts} match ${toFts5(query)} and ${fts}.rowid >= ${lo} and ${fts}.rowid < ${hi}
+        and d.tenant_id = ${tenantId} and ixv_within_budget(${deadline})`;
+  };
   return {
     // Synchronous statements on the one connection, inside the caller's IMMEDIATE transaction.
     async put(_trx, source, tenantId, docs) {
-      for (const { id, body } of docs) {
+      for (const { id, startMs, body } of docs) {
         remove(source, tenantId, id);
         if (body === '') continue;
-        const { doc_id } = prepared(
-          source,
-          'map',
-          (table) => `insert into ${table} (tenant_id, interaction_id) values (?, ?) returning doc_id`,
-        ).get(tenantId, id) as { doc_id: number };
-        prepared(source, 'index', (_docs, fts) => `insert into ${fts} (rowid, body) values (?, ?)`).run(doc_id, body);
+        // lastInsertRowid, not RETURNING: better-sqlite3 runs an INSERT … RETURNING ~5× slower (measured).
+        const { lastInsertRowid } = prepared(source, 'map', (table) => docRowidInsert(table)).run({
+          ms: slotMs(startMs),
+          tenant: tenantId,
+          id,
+        });
+        prepared(source, 'index', (_docs, fts) => `insert into ${fts} (rowid, body) values (?, ?)`).run(lastInsertRowid, body);
       }
     },
     async remove(_trx, source, tenantId, ids) {
       for (const id of ids) remove(source, tenantId, id);
     },
     hits(source, tenantId, query, { deadline, scored }) {
-      const docs = sql.raw(physical(source, 'text_docs'));
+      const { fts, table, docs } = fts5(source);
       // FTS5 names its table, not an alias, in MATCH and bm25().
-      const fts = sql.id(physicalName(source, 'text_fts'));
       const score = scored ? sql`, -bm25(${fts}) as score` : sql``;
       return sql`select d.interaction_id as interaction_id${score}
-        from ${sql.raw(physical(source, 'text_fts'))} join ${docs} d on d.doc_id = ${fts}.rowid
+        from ${table} join ${docs} d on d.doc_id = ${fts}.rowid
         where ${fts} match ${toFts5(query)} and d.tenant_id = ${tenantId} and ixv_within_budget(${deadline})`;
     },
-    async timeOrderedFilter(db, source, tenantId, query, deadline) {
-      const fts = sql.id(physicalName(source, 'text_fts'));
-      const table = sql.raw(physical(source, 'text_fts'));
-      const matches = sql`select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h`;
-      // SQLite cannot estimate a MATCH; it looks. Few matches: read them, fetch each interaction by
-      // key and sort them (\`i.id in\`). Many: the same set, read once into a lookup, while the time
-      // index (or the agent's) is walked in order up to the page's end; the unary + keeps SQLite
-      // from driving the query by the set instead (measured in docs/BENCHMARKS.md).
-      const { rows } = await sql<{
-        n: number;
-      }>`select count(*) as n from (select rowid from ${table} where ${fts} match ${toFts5(query)} limit ${MANY_MATCHES})`.execute(
-        db,
-      );
-      return Number(rows[0]?.n ?? 0) < MANY_MATCHES ? sql`i.id in (${matches})` : sql`+i.id in (${matches})`;
+    async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice }) {
+      const { fts, table } = fts5(source);
+      // The window as rowids: [lower's first slot, the slot after upper's last).
+      const lo = sql`${slotMs(lowerMs)} * ${DOC_SLOTS}`;
+      const hi = sql`(${slotMs(upperMs)} + 1) * ${DOC_SLOTS}`;
+      // The slice-th match in the search's order (all tenants: FTS5 reads its rowids in order and stops);
+      // none: the window holds fewer, and they are the answer. The interactions are then fetched by key.
+      const { rows } = await sql<{ ms: number }>`select rowid >> ${DOC_SLOT_BITS} as ms from ${table}
+        where ${fts} match ${toFts5(query)} and rowid >= ${lo} and rowid < ${hi}
+        order by rowid ${sql.raw(order)} limit 1 offset ${slice}`.execute(db);
+      const edge = rows[0]?.ms;
+      if (edge === undefined) {
+        const all = matchesIn(source, tenantId, query, deadline, lo, hi);
+        return { filter: sql`i.id in (${all})`, complete: true, byKey: all };
+      }
+      // Every match up to the edge's millisecond, all of that millisecond's included: the page is exact
+      // if it fills from these (a match outside starts before, or after, every one of them).
+      const edgeLo = sql`${Number(edge)} * ${DOC_SLOTS}`;
+      const edgeHi = sql`(${Number(edge)} + 1) * ${DOC_SLOTS}`;
+      const filter =
+        order === 'desc'
+          ? matchesIn(source, tenantId, query, deadline, edgeLo, hi)
+          : matchesIn(source, tenantId, query, deadline, lo, edgeHi);
+      return { filter: sql`i.id in (${filter})`, complete: false, byKey: filter };
     },
     async withinBudget(db, budgetMs, run) {
       try {
@@ -132,9 +166,29 @@ export function sqliteFullText(
   };
 }
 
+/** SQLite: a document's rowid is its interaction's start (ms) × DOC_SLOTS + a slot free in that millisecond. */
+const DOC_SLOT_BITS = 16;
+export const DOC_SLOTS = 2 ** DOC_SLOT_BITS;
+/** Starts are clamped to ±2^46 ms (±2200 years around 1970), so every rowid fits in 63 bits. */
+const SLOT_MS_LIMIT = 2 ** 46;
+
+export function slotMs(ms: number): number {
+  return Math.max(-SLOT_MS_LIMIT, Math.min(SLOT_MS_LIMIT, Math.trunc(ms)));
+}
+
+/**
+ * Maps a new document to the next free slot of its millisecond (more than
+ * DOC_SLOTS documents starting in one millisecond spill into the next one's
+ * slots: still unique, and in time order but for that millisecond).
+ * Parameters @ms (slotMs of the start), @tenant, @id.
+ */
+export function docRowidInsert(docs: string): string {
+  return `insert into ${docs} (doc_id, tenant_id, interaction_id)
+    values (coalesce((select max(doc_id) + 1 from ${docs} where doc_id >= @ms * ${DOC_SLOTS} and doc_id < (@ms + 1) * ${DOC_SLOTS}),
+                     @ms * ${DOC_SLOTS}), @tenant, @id)`;
+}
+
 const QUERY_CANCELED = '57014';
-/** SQLite: from this many matches on, a search in time order walks the time index (see timeOrderedFilter). */
-const MANY_MATCHES = 500;
 
 /** PostgreSQL: one tsvector per interaction (`simple` configuration over our tokens), GIN-indexed. */
 export function postgresFullText(schemaOf: (source: Source) => string): FullTextEngine {
@@ -144,6 +198,17 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       await sql`delete from ${docs(source)} where tenant_id = ${tenantId} and interaction_id in (${sql.join(chunk)})`.execute(
         trx,
       );
+  };
+  /** The lexeme frequencies ANALYZE keeps for `doc` (most common elements), re-read every minute. */
+  const statistics = new Map<Source, { at: number; stats: LexemeStats | undefined }>();
+  const expectedMatches = async (db: Kysely<Database>, source: Source, query: TextQuery): Promise<number | undefined> => {
+    let cached = statistics.get(source);
+    if (!cached || Date.now() - cached.at > 60_000) {
+      cached = { at: Date.now(), stats: await lexemeStats(db, schemaOf(source)) };
+      statistics.set(source, cached);
+    }
+    const stats = cached.stats;
+    return stats ? Math.min(1, matchFraction(query, stats)) * stats.documents : undefined;
   };
   return {
     async put(trx, source, tenantId, list) {
@@ -157,8 +222,23 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
         on conflict (tenant_id, interaction_id) do update set doc = excluded.doc`.execute(trx);
     },
     remove: (trx, source, tenantId, ids) => remove(trx, source, tenantId, ids),
-    async timeOrderedFilter(_db, source, tenantId, query, deadline) {
-      return sql`i.id in (select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h)`;
+    async timeOrderedFilter(db, source, tenantId, query, { deadline }) {
+      const hits = sql`select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h`;
+      const expected = await expectedMatches(db, source, query);
+      // The planner estimates a word it has no statistics on as if it were common, walks the time index
+      // for it and reads the whole index when it is rare (docs/BENCHMARKS.md). The decision is made here
+      // from the same statistics: few matches are read from the GIN index and their interactions
+      // fetched by key and sorted (an array, which the planner cannot turn into a walk); many are
+      // checked row by row while the time index is walked to the page's end (a scalar subquery per
+      // row, which it cannot turn into reading every match).
+      if (expected === undefined) return { filter: sql`i.id in (${hits})`, complete: true };
+      if (expected <= FEW_MATCHES) return { filter: sql`i.id = any(array(${hits}))`, complete: true };
+      const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
+      return {
+        filter: sql`coalesce((select t.doc @@ ${tsquery} from ${docs(source)} t
+          where t.tenant_id = i.tenant_id and t.interaction_id = i.id), false)`,
+        complete: true,
+      };
     },
     hits(source, tenantId, query, { scored }) {
       const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
@@ -178,4 +258,48 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       }
     },
   };
+}
+
+/** PostgreSQL: up to this many expected matches, a search in time order reads them all and sorts them. */
+const FEW_MATCHES = 5000;
+
+interface LexemeStats {
+  /** Fraction of documents holding each of the most common lexemes. */
+  frequency: Map<string, number>;
+  /** The frequency of the least common one kept: any other lexeme is rarer (about). */
+  floor: number;
+  documents: number;
+}
+
+async function lexemeStats(db: Kysely<Database>, schema: string): Promise<LexemeStats | undefined> {
+  const { rows } = await sql<{ elems: string[] | null; freqs: number[] | null; documents: number }>`
+    select s.most_common_elems::text::text[] as elems, s.most_common_elem_freqs as freqs, c.reltuples as documents
+    from pg_stats s join pg_class c on c.relname = s.tablename
+      join pg_namespace n on n.oid = c.relnamespace and n.nspname = s.schemaname
+    where s.schemaname = ${schema} and s.tablename = 'text_docs' and s.attname = 'doc'`.execute(db);
+  const row = rows[0];
+  if (!row?.elems || !row.freqs || !(Number(row.documents) > 0)) return undefined;
+  const frequency = new Map<string, number>();
+  for (const [k, lexeme] of row.elems.entries()) frequency.set(lexeme, Number(row.freqs[k] ?? 0));
+  // After the per-element frequencies: the minimum, the maximum and the null fraction.
+  return { frequency, floor: Number(row.freqs[row.elems.length] ?? 0), documents: Number(row.documents) };
+}
+
+/** The fraction of documents a query is expected to match, from the lexeme statistics. */
+function matchFraction(query: TextQuery, stats: LexemeStats): number {
+  switch (query.type) {
+    case 'term':
+      return Math.min(
+        ...query.tokens.map((token, k) => {
+          if (!(query.prefix && k === query.tokens.length - 1)) return stats.frequency.get(token) ?? stats.floor;
+          let sum = stats.floor;
+          for (const [lexeme, f] of stats.frequency) if (lexeme.startsWith(token)) sum += f;
+          return sum;
+        }),
+      );
+    case 'or':
+      return query.anyOf.reduce((sum, node) => sum + matchFraction(node, stats), 0);
+    case 'and':
+      return Math.min(...query.include.map((node) => matchFraction(node, stats)));
+  }
 }

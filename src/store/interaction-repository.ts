@@ -225,7 +225,12 @@ export class InteractionRepository {
       trx,
       source,
       tenantId,
-      plans.map(({ input, record, match }) => ({ id: record.id, parts: interactionTexts(input), existed: match !== undefined })),
+      plans.map(({ input, record, match }) => ({
+        id: record.id,
+        startMs: record.startMs,
+        parts: interactionTexts(input),
+        existed: match !== undefined,
+      })),
     );
   }
 

@@ -28,6 +28,7 @@ import * as m005 from './migrations/005-fulltext.js';
 import * as m006 from './migrations/006-holds-retention.js';
 import * as m007 from './migrations/007-audit-chain.js';
 import * as m008 from './migrations/008-vonage-renderings.js';
+import * as m009 from './migrations/009-fts-prefix.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -41,6 +42,8 @@ export interface MigrationContext {
   createIndex(name: string, table: string, columns: string[], options?: { unique?: boolean }): Promise<void>;
   /** A table's name in this store as DDL names it without a schema (SQLite's archive tables are prefixed). */
   tableName(table: string): string;
+  /** Progress of a long migration (one that rewrites data), for the operator. */
+  progress(message: string): void;
 }
 
 interface Migration {
@@ -57,6 +60,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '006-holds-retention', up: m006.up },
   { name: '007-audit-chain', up: m007.up },
   { name: '008-vonage-renderings', up: m008.up },
+  { name: '009-fts-prefix', up: m009.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];
@@ -99,6 +103,8 @@ export interface MigrateOptions {
   allowDdl?: boolean;
   /** Stop after this migration: a database as an earlier release left it (upgrade tests). */
   until?: string;
+  /** Where a long migration reports its progress (default: nowhere). */
+  log?: (message: string) => void;
 }
 
 /** Applies what is pending; returns what was done (nothing, and no DDL run, when nothing was pending). */
@@ -141,7 +147,7 @@ export async function migrate(store: StoreConnection, options: MigrateOptions = 
           .where('name', '=', migration.name)
           .executeTakeFirst();
         if (existing) return;
-        await migration.up(context(store, bound, source));
+        await migration.up(context(store, bound, source, options.log ?? (() => {})));
         if (citus) done.push(...(await distributeNewTables(trx, store)));
         await bound.insertInto('ixv_migrations').values({ name: migration.name, applied_ms: Date.now() }).execute();
         done.push(`${source}:${migration.name}`);
@@ -268,7 +274,12 @@ function quoteLiteral(text: string): string {
 }
 
 /** The migration's view: `db` is bound to the logical store (SQLite's archive tables are prefixed in the same file). */
-function context(store: StoreConnection, db: Transaction<Database>, source: Source): MigrationContext {
+function context(
+  store: StoreConnection,
+  db: Transaction<Database>,
+  source: Source,
+  log: (message: string) => void,
+): MigrationContext {
   const dialect = store.dialect;
   return {
     db,
@@ -278,5 +289,6 @@ function context(store: StoreConnection, db: Transaction<Database>, source: Sour
     text: dialect === 'postgres' ? sql`text collate "C"` : 'text',
     createIndex: (name, table, columns, options) => store.impl.createIndex(db, source, name, table, columns, options),
     tableName: (table) => store.impl.tableName(source, table),
+    progress: (message) => log(`${source}: ${message}`),
   };
 }

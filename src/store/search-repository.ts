@@ -38,6 +38,8 @@ interface Driver {
   start: RawBuilder<unknown>;
   key: RawBuilder<unknown>;
   where: RawBuilder<unknown>[];
+  /** The interactions table itself drives (no agent's or attribute's index). */
+  byInteractions?: boolean;
 }
 
 export interface SearchOptions {
@@ -55,6 +57,9 @@ export interface SearchOptions {
   /** A text search's time budget (default DEFAULT_SEARCH_BUDGET_MS). */
   budgetMs?: number;
 }
+
+/** A text search in time order first asks the engine for this many matches (or 4 pages). */
+const FIRST_SLICE = 1000;
 
 /** How long a text search may run before it is stopped with a 400 naming q. */
 export const DEFAULT_SEARCH_BUDGET_MS = 3000;
@@ -88,10 +93,21 @@ export class SearchRepository {
       const deadline = Date.now() + budgetMs;
       const engine = this.store.impl.fullText;
       rows = await engine.withinBudget(this.store.db, budgetMs, async (db) => {
-        const filter = q.byRelevance
-          ? undefined
-          : await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, deadline);
-        return (await this.pageQuery(visibility, q, columns, { deadline, filter }).execute(db)).rows;
+        if (q.byRelevance)
+          return (await this.pageQuery(visibility, q, columns, { deadline, filter: undefined }).execute(db)).rows;
+        // The engine may answer with the first matches in time order only; a page not full with them asks for more.
+        for (let slice = Math.max(FIRST_SLICE, 4 * (q.limit + 1)); ; ) {
+          const { filter, complete, byKey } = await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, {
+            deadline,
+            ...timeBounds(q),
+            order: q.order === 'asc' ? 'asc' : 'desc',
+            slice,
+          });
+          const found = (await this.pageQuery(visibility, q, columns, { deadline, filter, byKey }).execute(db)).rows;
+          if (complete || found.length > q.limit) return found;
+          // Grow by what the filters let through: twice the slice that would have filled the page at this rate.
+          slice = Math.min(slice * 64, Math.max(slice * 4, Math.ceil(((slice * (q.limit + 1)) / Math.max(found.length, 1)) * 2)));
+        }
       });
     } else {
       rows = (await this.pageQuery(visibility, q, columns).execute(this.store.db)).rows;
@@ -163,9 +179,25 @@ export class SearchRepository {
     return out;
   }
 
-  /** The database's plan for a search's page query (EXPLAIN QUERY PLAN / EXPLAIN), one line per step. */
+  /**
+   * The database's plan for a search's page query (EXPLAIN QUERY PLAN /
+   * EXPLAIN), one line per step; with a text query, the page query as the
+   * search runs it first (the engine's filter for its first slice).
+   */
   async explain(visibility: Visibility, q: InteractionSearch): Promise<string[]> {
-    const compiled = this.pageQuery(visibility, q).compile(this.store.db);
+    const text =
+      q.text && !q.byRelevance
+        ? {
+            deadline: Number.POSITIVE_INFINITY,
+            ...(await this.store.impl.fullText.timeOrderedFilter(this.store.db, q.source, visibility.tenantId, q.text, {
+              deadline: Number.MAX_SAFE_INTEGER,
+              ...timeBounds(q),
+              order: q.order === 'asc' ? 'asc' : 'desc',
+              slice: Math.max(FIRST_SLICE, 4 * (q.limit + 1)),
+            })),
+          }
+        : undefined;
+    const compiled = this.pageQuery(visibility, q, 'all', text).compile(this.store.db);
     const prefix = this.store.dialect === 'sqlite' ? 'explain query plan ' : 'explain ';
     const result = await this.store.db.executeQuery<Record<string, unknown>>(
       CompiledQuery.raw(prefix + compiled.sql, [...compiled.parameters]),
@@ -177,7 +209,7 @@ export class SearchRepository {
     visibility: Visibility,
     q: InteractionSearch,
     columns: Columns = 'all',
-    text: { deadline: number; filter: RawBuilder<unknown> | undefined } = {
+    text: { deadline: number; filter: RawBuilder<unknown> | undefined; byKey?: RawBuilder<unknown> | undefined } = {
       deadline: Number.POSITIVE_INFINITY,
       filter: undefined,
     },
@@ -188,13 +220,16 @@ export class SearchRepository {
     const attributes = Object.entries(q.customAttributes ?? {});
     const agentFilters = [...new Set([q.handlingAgentId, visibility.agentId].filter((a): a is string => !!a))];
 
-    const driver = chooseDriver(table, tenantId, agentFilters, attributes);
+    // SQLite: few text matches are fetched by the primary key, never by walking the time index
+    // (its planner cannot estimate the matches and chose the walk; docs/BENCHMARKS.md).
+    const interactionsIndex =
+      text.byKey && this.store.dialect === 'sqlite' && agentFilters.length === 0 && attributes.length === 0
+        ? sql` indexed by ${sql.id(`sqlite_autoindex_${this.store.impl.tableName(q.source, 'interactions')}_1`)}`
+        : sql``;
+    const driver = chooseDriver(table, tenantId, agentFilters, attributes, interactionsIndex);
     const where = [...driver.where];
-    let lower = q.fromMs ?? FAR_PAST;
-    let upper = q.toMs ?? FAR_FUTURE;
+    const { lowerMs: lower, upperMs: upper } = timeBounds(q);
     if (q.after) {
-      if (q.order === 'asc') lower = Math.max(lower, q.after.startMs);
-      else upper = Math.min(upper, q.after.startMs);
       const op = sql.raw(q.order === 'asc' ? '>' : '<');
       where.push(sql`(${driver.start}, ${driver.key}) ${op} (${q.after.startMs}, ${q.after.id})`);
     }
@@ -228,7 +263,12 @@ export class SearchRepository {
         order by h.score desc, i.id asc
         limit ${q.limit}`;
     }
-    if (text.filter) where.push(text.filter);
+    // SQLite, few matches: by key when the interactions drive; with an agent's or an attribute's index to
+    // walk in time order, that walk checks each row against them (the unary + keeps SQLite from driving
+    // by the matches and joining every one of them).
+    if (text.byKey && this.store.dialect === 'sqlite')
+      where.push(driver.byInteractions ? sql`i.id in (${text.byKey})` : sql`+i.id in (${text.byKey})`);
+    else if (text.filter) where.push(text.filter);
     const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
     const query = sql<InteractionRow & { page_start: number; page_key: string }>`
       ${select}
@@ -240,11 +280,23 @@ export class SearchRepository {
   }
 }
 
+/** The search's time range, the keyset cursor's position included. */
+function timeBounds(q: InteractionSearch): { lowerMs: number; upperMs: number } {
+  let lowerMs = q.fromMs ?? FAR_PAST;
+  let upperMs = q.toMs ?? FAR_FUTURE;
+  if (q.after) {
+    if (q.order === 'asc') lowerMs = Math.max(lowerMs, q.after.startMs);
+    else upperMs = Math.min(upperMs, q.after.startMs);
+  }
+  return { lowerMs, upperMs };
+}
+
 function chooseDriver(
   table: (name: 'interactions' | 'interaction_agents' | 'custom_attributes') => RawBuilder<unknown>,
   tenantId: string,
   agentFilters: string[],
   attributes: [string, string][],
+  interactionsIndex: RawBuilder<unknown>,
 ): Driver {
   const where: RawBuilder<unknown>[] = [];
   let driver: Driver;
@@ -269,10 +321,11 @@ function chooseDriver(
     for (const [name, value] of otherAttributes) where.push(attributeExists(table, name, value));
   } else {
     driver = {
-      from: sql`${table('interactions')} i`,
+      from: sql`${table('interactions')} i${interactionsIndex}`,
       start: sql.ref('i.start_ms'),
       key: sql.ref('i.id'),
       where: [sql`i.tenant_id = ${tenantId}`],
+      byInteractions: true,
     };
   }
   driver.where.push(...where);

@@ -37,7 +37,7 @@ export function rowToPart(row: TextPartsTable): TextPart {
   return part;
 }
 
-function partToRow(tenantId: string, interactionId: string, p: TextPart): TextPartsTable {
+export function partToRow(tenantId: string, interactionId: string, p: TextPart): TextPartsTable {
   return {
     tenant_id: tenantId,
     interaction_id: interactionId,
@@ -52,6 +52,7 @@ function partToRow(tenantId: string, interactionId: string, p: TextPart): TextPa
 
 export interface RecordTexts {
   id: string;
+  startMs: number;
   /** The record's own parts (interactionTexts of the input). */
   parts: TextPart[];
   /** Whether the interaction existed before this write (its document is rebuilt from what is stored). */
@@ -64,7 +65,9 @@ export class TextIndex {
   /** After an upsert of records into `source` (their rows and messages already written). */
   async writeRecords(root: Transaction<Database>, source: Source, tenantId: string, records: RecordTexts[]): Promise<void> {
     // A new record has no content yet: its document is its own text, no need to read anything back.
-    const fresh = records.filter((r) => !r.existed).map((r) => ({ id: r.id, body: documentOf(sortParts(r.parts)) }));
+    const fresh = records
+      .filter((r) => !r.existed)
+      .map((r) => ({ id: r.id, startMs: r.startMs, body: documentOf(sortParts(r.parts)) }));
     await this.store.impl.fullText.put(root, source, tenantId, fresh);
     await this.refresh(
       root,
@@ -168,62 +171,75 @@ export class TextIndex {
   /** Rebuilds the documents of these interactions from what is stored. */
   async refresh(root: Transaction<Database>, source: Source, tenantId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const parts = await this.partsOf(this.store.on(root, source), tenantId, ids);
+    const stored = await storedTexts(this.store.on(root, source), tenantId, ids);
+    // An id without a row (deleted meanwhile) gets an empty document: removed.
     await this.store.impl.fullText.put(
       root,
       source,
       tenantId,
-      ids.map((id) => ({ id, body: documentOf(parts.get(id) ?? []) })),
+      ids.map((id) => {
+        const texts = stored.get(id);
+        return { id, startMs: texts?.startMs ?? 0, body: texts ? documentOf(texts.parts) : '' };
+      }),
     );
   }
 
-  /**
-   * The searchable parts of stored interactions, each list in document order:
-   * the record's own texts (from its row and its messages: interactionTexts)
-   * and its content's (text_parts: transcript segments, file names).
-   */
+  /** The searchable parts of stored interactions (storedTexts). */
   async partsOf(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<Map<string, TextPart[]>> {
-    const messages = new Map<string, { index: number; text?: string }[]>();
-    const content = new Map<string, TextPart[]>();
-    const records = new Map<string, InteractionsTable>();
-    for (const chunk of chunkValues(ids)) {
-      for (const row of await db
-        .selectFrom('interactions')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('id', 'in', chunk)
-        .execute())
-        records.set(row.id, row);
-      for (const m of await db
-        .selectFrom('messages')
-        .select(['interaction_id', 'idx', 'text'])
-        .where('tenant_id', '=', tenantId)
-        .where('interaction_id', 'in', chunk)
-        .where('text', 'is not', null)
-        .execute()) {
-        const list = messages.get(m.interaction_id) ?? [];
-        list.push(m.text === null ? { index: m.idx } : { index: m.idx, text: m.text });
-        messages.set(m.interaction_id, list);
-      }
-      for (const row of await db
-        .selectFrom('text_parts')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('interaction_id', 'in', chunk)
-        .execute()) {
-        const list = content.get(row.interaction_id) ?? [];
-        list.push(rowToPart(row));
-        content.set(row.interaction_id, list);
-      }
-    }
-    const out = new Map<string, TextPart[]>();
-    for (const [id, row] of records) {
-      const own = interactionTexts({
-        ...rowToInteraction(row, []),
-        messages: (messages.get(id) ?? []).sort((a, b) => a.index - b.index),
-      });
-      out.set(id, sortParts([...own, ...(content.get(id) ?? [])]));
-    }
-    return out;
+    return new Map([...(await storedTexts(db, tenantId, ids))].map(([id, texts]) => [id, texts.parts]));
   }
+}
+
+/**
+ * The searchable parts of stored interactions, each list in document order:
+ * the record's own texts (from its row and its messages: interactionTexts)
+ * and its content's (text_parts: transcript segments, file names).
+ */
+export async function storedTexts(
+  db: Kysely<Database>,
+  tenantId: string,
+  ids: string[],
+): Promise<Map<string, { startMs: number; parts: TextPart[] }>> {
+  const messages = new Map<string, { index: number; text?: string }[]>();
+  const content = new Map<string, TextPart[]>();
+  const records = new Map<string, InteractionsTable>();
+  for (const chunk of chunkValues(ids)) {
+    for (const row of await db
+      .selectFrom('interactions')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', chunk)
+      .execute())
+      records.set(row.id, row);
+    for (const m of await db
+      .selectFrom('messages')
+      .select(['interaction_id', 'idx', 'text'])
+      .where('tenant_id', '=', tenantId)
+      .where('interaction_id', 'in', chunk)
+      .where('text', 'is not', null)
+      .execute()) {
+      const list = messages.get(m.interaction_id) ?? [];
+      list.push(m.text === null ? { index: m.idx } : { index: m.idx, text: m.text });
+      messages.set(m.interaction_id, list);
+    }
+    for (const row of await db
+      .selectFrom('text_parts')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('interaction_id', 'in', chunk)
+      .execute()) {
+      const list = content.get(row.interaction_id) ?? [];
+      list.push(rowToPart(row));
+      content.set(row.interaction_id, list);
+    }
+  }
+  const out = new Map<string, { startMs: number; parts: TextPart[] }>();
+  for (const [id, row] of records) {
+    const own = interactionTexts({
+      ...rowToInteraction(row, []),
+      messages: (messages.get(id) ?? []).sort((a, b) => a.index - b.index),
+    });
+    out.set(id, { startMs: Number(row.start_ms), parts: sortParts([...own, ...(content.get(id) ?? [])]) });
+  }
+  return out;
 }

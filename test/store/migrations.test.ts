@@ -13,8 +13,10 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTextQuery } from '../../src/domain/fulltext.js';
 import { openRuntime } from '../../src/runtime.js';
 import { connect, type StoreConnection } from '../../src/store/database.js';
+import { InteractionRepository } from '../../src/store/interaction-repository.js';
 import {
   type CatalogTable,
   catalogTables,
@@ -140,6 +142,95 @@ describe(`migrations (${BACKEND})`, () => {
       expect(await tablesOf(store)).toEqual([]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('009 rebuilds the full-text index of a store written at 007, with progress: every word, phrase and prefix is still found', async () => {
+    const location = await fresh();
+    const store = connect(location);
+    const ids = Array.from({ length: 1200 }, (_, i) => `FT-${String(i).padStart(5, '0')}`);
+    try {
+      await migrate(store, { until: '007-audit-chain' });
+      const repository = new InteractionRepository(store);
+      for (let i = 0; i < ids.length; i += 500)
+        await repository.upsertMany(
+          't',
+          ids.slice(i, i + 500).map((id, k) => ({
+            id,
+            mediaType: 'chat',
+            typeId: 'Inbound',
+            state: 'Stopped',
+            startMs: Date.UTC(2025, 0, 1) + (i + k) * 60_000,
+            subject: `Order ORD-${String(i + k).padStart(6, '0')}`,
+            owner: { id: 'agent-1' },
+            handlingAgentIds: ['agent-1'],
+            customAttributes: {},
+            userData: {},
+            messages: [
+              {
+                index: 1,
+                from: { type: 'Customer' },
+                timestampMs: Date.UTC(2025, 0, 1),
+                text: (i + k) % 100 === 0 ? 'Ich möchte den Vertrag kündigen, Straße 5' : 'Hello there',
+                visibility: 'All',
+                type: 'Text',
+              },
+            ],
+          })),
+        );
+    } finally {
+      await store.close();
+    }
+    const progress: string[] = [];
+    const runtime = await openRuntime({
+      ...location,
+      principals: { tenants: [{ id: 't' }] },
+      maxContentBytes: 1,
+      secret: 'test-secret-not-for-production-0123456789',
+      poolSize: 2,
+      log: (message) => progress.push(message),
+    });
+    try {
+      expect(runtime.migrationsApplied).toEqual(['main:009-fts-prefix', 'archive:009-fts-prefix']);
+      const found = async (q: string) =>
+        (
+          await runtime.vault.searches.search(
+            { tenantId: 't' },
+            { source: 'main', order: 'desc', limit: 2000, text: parseTextQuery(q) },
+          )
+        ).items.map((i) => i.id);
+      const every100th = ids.filter((_, i) => i % 100 === 0).reverse();
+      expect(await found('strasse')).toEqual(every100th);
+      expect(await found('"vertrag kundigen"')).toEqual(every100th);
+      expect(await found('kün*')).toEqual(every100th);
+      expect(await found('ve*')).toEqual(every100th);
+      expect(await found('ORD-000345')).toEqual(['FT-00345']);
+      expect(await found('hello')).toHaveLength(ids.length - every100th.length);
+      if (runtime.store.dialect === 'sqlite') {
+        const { rows } = await sql<{ sql: string }>`select sql from sqlite_master where name = 'text_fts'`.execute(
+          runtime.store.db,
+        );
+        expect(rows[0]?.sql).toMatch(/prefix='2'\)$/);
+        expect(progress).toContain(`main: full-text index: ${ids.length}/${ids.length} interactions`);
+      }
+      // A write after the upgrade is indexed as before.
+      await runtime.vault.interactions.upsertMany('t', [
+        {
+          id: 'FT-new',
+          mediaType: 'chat',
+          typeId: 'Inbound',
+          state: 'Stopped',
+          startMs: Date.UTC(2026, 0, 1),
+          subject: 'Straße',
+          owner: { id: 'a' },
+          handlingAgentIds: ['a'],
+          customAttributes: {},
+          userData: {},
+        },
+      ]);
+      expect((await found('strasse'))[0]).toBe('FT-new');
+    } finally {
+      await runtime.close();
     }
   });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentsOf, generateInteractions } from '../../src/demo/contact-center.js';
+import { parseTextQuery } from '../../src/domain/fulltext.js';
 import type { InteractionSearch } from '../../src/domain/search.js';
 import { checkInteraction } from '../../src/domain/validate.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
@@ -134,4 +135,16 @@ describe(`search plans (${BACKEND})`, () => {
       noScan(text);
     });
   }
+
+  it('a text search shows its text filter: read from the engine, its interactions fetched by key', async () => {
+    const text = await plan({ text: parseTextQuery('"cancel my contract" zzqx'), order: 'desc' });
+    if (process.env.IXVAULT_PRINT_PLANS) console.log(`--- text (${BACKEND})\n${text}`);
+    if (BACKEND === 'sqlite') {
+      expect(text).toContain('text_fts VIRTUAL TABLE');
+      expect(text).toContain('sqlite_autoindex_interactions_1');
+    } else {
+      expect(text).toContain('text_docs');
+      expect(text).not.toMatch(/Seq Scan on interactions/);
+    }
+  });
 });

@@ -12,8 +12,8 @@ import type { MigrationContext } from '../migrator.js';
  *   configuration over ixvault's own tokens: no stemming, no stop words) with
  *   a GIN index;
  * - SQLite: an FTS5 table (contentless: the text is in text_parts, not copied
- *   again) with prefix indexes of 2 and 3 characters, and `text_docs` mapping
- *   its rowids to interactions.
+ *   again) with prefix indexes of 2 and 3 characters (3 dropped by migration
+ *   009), and `text_docs` mapping its rowids to interactions.
  * Keys lead with tenant_id (Citus distributes both tables by it). The tables
  * start empty: `ixvault reindex` fills them from an existing store.
  */

@@ -1,0 +1,205 @@
+/**
+ * The fast setup of the full-text dataset — setup, not measurement (the
+ * ingest figures are measured through the production write path before it).
+ * Interactions [from, to) of bench/lib/text-dataset.ts are written in large
+ * transactions straight into the schema ixvault's migrations made, with the
+ * secondary indexes dropped during the load and rebuilt after, and the
+ * full-text index is built as `ixvault reindex` would build it: every
+ * document made by the write path's own functions (interactionTexts,
+ * documentOf, in document order), FTS5 filled in large transactions,
+ * PostgreSQL's GIN index created once after its rows.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { documentOf } from '../../src/domain/fulltext.js';
+import { newGuid } from '../../src/domain/ids.js';
+import type { Interaction } from '../../src/domain/interaction.js';
+import { interactionTexts } from '../../src/domain/texts.js';
+import { docRowidInsert, slotMs } from '../../src/store/fulltext-engines.js';
+import { interactionToRow, messageToRow } from '../../src/store/rows.js';
+import { partToRow, sortParts } from '../../src/store/text-index.js';
+import { TEXT_TENANT, textRecord, type Vocabulary } from './text-dataset.js';
+
+const BATCH = 2000;
+const TABLES = ['interactions', 'interaction_agents', 'messages', 'text_parts'] as const;
+type Table = (typeof TABLES)[number];
+
+interface Batch {
+  rows: Record<Table, Record<string, unknown>[]>;
+  docs: { id: string; startMs: number; body: string }[];
+  texts: number;
+}
+
+function batchOf(vocabulary: Vocabulary, seed: number, from: number, to: number, nowMs: number): Batch {
+  const batch: Batch = { rows: { interactions: [], interaction_agents: [], messages: [], text_parts: [] }, docs: [], texts: 0 };
+  for (let i = from; i < to; i++) {
+    const { input, transcript } = textRecord(vocabulary, seed, i);
+    const record: Interaction = { ...input, id: input.id as string, guid: newGuid() };
+    batch.rows.interactions.push(
+      interactionToRow(TEXT_TENANT, record, { createdMs: nowMs, updatedMs: nowMs, contentCount: 0 }) as unknown as Record<
+        string,
+        unknown
+      >,
+    );
+    for (const agentId of new Set(record.handlingAgentIds))
+      batch.rows.interaction_agents.push({
+        tenant_id: TEXT_TENANT,
+        interaction_id: record.id,
+        agent_id: agentId,
+        start_ms: record.startMs,
+      });
+    for (const m of input.messages ?? []) batch.rows.messages.push({ ...messageToRow(TEXT_TENANT, record.id, m) });
+    for (const part of transcript ?? []) batch.rows.text_parts.push({ ...partToRow(TEXT_TENANT, record.id, part) });
+    batch.docs.push({
+      id: record.id,
+      startMs: record.startMs,
+      body: documentOf(sortParts([...interactionTexts(input), ...(transcript ?? [])])),
+    });
+    batch.texts += (input.messages?.length ?? 0) + (transcript?.length ?? 0);
+  }
+  return batch;
+}
+
+/** Loads interactions [from, to); returns the number of texts (messages and transcript segments) loaded. */
+export async function bulkLoadTexts(
+  target: { sqliteFile: string } | { databaseUrl: string },
+  vocabulary: Vocabulary,
+  seed: number,
+  from: number,
+  to: number,
+  log: (message: string) => void,
+): Promise<number> {
+  const nowMs = Date.now();
+  const loader = 'sqliteFile' in target ? sqliteLoader(target.sqliteFile) : await postgresLoader(target.databaseUrl);
+  let texts = 0;
+  try {
+    await loader.dropIndexes();
+    const started = Date.now();
+    for (let at = from; at < to; at += BATCH) {
+      const batch = batchOf(vocabulary, seed, at, Math.min(to, at + BATCH), nowMs);
+      await loader.write(batch);
+      texts += batch.texts;
+      if (((at - from) / BATCH) % 25 === 0)
+        log(`fulltext setup: ${Math.min(to, at + BATCH)}/${to} interactions (${Math.round((Date.now() - started) / 1000)} s)`);
+    }
+    log('fulltext setup: rebuilding the indexes dropped for the load');
+    await loader.rebuildIndexes();
+  } finally {
+    await loader.close();
+  }
+  return texts;
+}
+
+interface Loader {
+  dropIndexes(): Promise<void>;
+  write(batch: Batch): Promise<void>;
+  rebuildIndexes(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function sqliteLoader(file: string): Loader {
+  const db = new BetterSqlite3(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -1048576');
+  const insert = new Map<Table, BetterSqlite3.Statement>();
+  for (const table of TABLES) {
+    const columns = (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+    insert.set(
+      table,
+      db.prepare(`insert into main.${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`),
+    );
+  }
+  // The engine's own rowid rule (time-ordered rowids); rowids are BigInt.
+  const map = db.prepare(docRowidInsert('main.text_docs')).safeIntegers(true);
+  const index = db.prepare('insert into main.text_fts (rowid, body) values (?, ?)').safeIntegers(true);
+  const writeAll = db.transaction((batch: Batch) => {
+    for (const table of TABLES) {
+      const statement = insert.get(table) as BetterSqlite3.Statement;
+      for (const row of batch.rows[table]) statement.run(row);
+    }
+    for (const { id, startMs, body } of batch.docs) {
+      if (body === '') continue;
+      index.run(map.run({ ms: slotMs(startMs), tenant: TEXT_TENANT, id }).lastInsertRowid, body);
+    }
+  });
+  let dropped: { name: string; sql: string }[] = [];
+  return {
+    async dropIndexes() {
+      dropped = db
+        .prepare(
+          `select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('interactions', 'interaction_agents', 'messages')`,
+        )
+        .all() as { name: string; sql: string }[];
+      for (const { name } of dropped) db.exec(`drop index main."${name}"`);
+    },
+    async write(batch) {
+      writeAll(batch);
+    },
+    async rebuildIndexes() {
+      for (const { sql } of dropped) db.exec(sql);
+      db.exec('analyze');
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+const PG_SCHEMA = 'ixv_main';
+
+async function postgresLoader(url: string): Promise<Loader> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const columns = new Map<Table, { name: string; type: string }[]>();
+  const { rows } = await client.query<{ table_name: Table; column_name: string; data_type: string }>(
+    `select table_name, column_name, data_type from information_schema.columns
+      where table_schema = $1 order by table_name, ordinal_position`,
+    [PG_SCHEMA],
+  );
+  for (const r of rows)
+    columns.set(r.table_name, [...(columns.get(r.table_name) ?? []), { name: r.column_name, type: r.data_type }]);
+  let dropped: { name: string; def: string }[] = [];
+  return {
+    async dropIndexes() {
+      const res = await client.query<{ name: string; def: string }>(
+        `select i.indexname as name, i.indexdef as def from pg_indexes i
+          where i.schemaname = $1 and i.tablename = any($2)
+            and not exists (select 1 from pg_constraint c where c.conname = i.indexname)`,
+        [PG_SCHEMA, ['interactions', 'interaction_agents', 'messages', 'text_docs']],
+      );
+      dropped = res.rows;
+      for (const { name } of dropped) await client.query(`drop index ${PG_SCHEMA}."${name}"`);
+    },
+    async write(batch) {
+      await client.query('begin');
+      for (const table of TABLES) {
+        const list = batch.rows[table];
+        if (list.length === 0) continue;
+        const cols = columns.get(table) ?? [];
+        await client.query({
+          name: `text_bulk_${table}`,
+          text: `insert into ${PG_SCHEMA}.${table} (${cols.map((c) => c.name).join(', ')})
+                 select * from unnest(${cols.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')})`,
+          values: cols.map((c) => list.map((row) => row[c.name] ?? null)),
+        });
+      }
+      const docs = batch.docs.filter((d) => d.body !== '');
+      await client.query({
+        name: 'text_bulk_docs',
+        text: `insert into ${PG_SCHEMA}.text_docs (tenant_id, interaction_id, doc)
+               select $1, u.id, to_tsvector('pg_catalog.simple', u.body) from unnest($2::text[], $3::text[]) as u(id, body)`,
+        values: [TEXT_TENANT, docs.map((d) => d.id), docs.map((d) => d.body)],
+      });
+      await client.query('commit');
+    },
+    async rebuildIndexes() {
+      await client.query(`set maintenance_work_mem = '1GB'`);
+      for (const { def } of dropped) await client.query(def);
+      await client.query('analyze');
+    },
+    async close() {
+      await client.end();
+    },
+  };
+}
