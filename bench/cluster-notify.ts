@@ -43,6 +43,7 @@ const HISTORY = { operationName: 'RetrieveInteractionHistory' };
 async function main(options: Options) {
   const requests = Number(options.requests);
   const warmup = Number(options.warmup);
+  const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
   process.stderr.write(`starting PostgreSQL, Redis, ${options.nodes} nodes and nginx…\n`);
   // From the checkout's scripts/ (this file runs compiled, from dist/harness).
   const { startIxvaultCluster } = (await import(
@@ -89,7 +90,11 @@ async function main(options: Options) {
       workload: 'Genesys RetrieveInteractionHistory POST → CometD result (websocket), empty tenant',
       nodes: Number(options.nodes),
       // What else the machine was doing: figures from a loaded machine are not the machine's.
-      machine: { cores: cpus().length, loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))) },
+      machine: {
+        cores: cpus().length,
+        loadAverageAtStart: loadAtStart,
+        loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
+      },
       requestsPerKind: requests,
       warmupPerKind: warmup,
       milliseconds: figures,
@@ -103,7 +108,9 @@ async function main(options: Options) {
     process.stdout.write(
       `${Object.entries(figures)
         .map(([k, f]) => line(k, f as Record<string, number>))
-        .join('\n')}\nwritten to ${file}\n`,
+        .join(
+          '\n',
+        )}\nload average at start ${loadAtStart.join(' ')}, at end ${report.machine.loadAverageAtEnd.join(' ')} (${cpus().length} cores)\nwritten to ${file}\n`,
     );
   } finally {
     await cluster.stop();

@@ -13,6 +13,8 @@ import { BENCH_SECRET } from './lib/dataset-runtime.js';
 export interface ServerChildConfig {
   dataDir: string;
   databaseUrl?: string;
+  /** A cluster node's Redis (bench/cluster-cost.ts). */
+  redisUrl?: string;
   principalsFile: string;
   /** Edge limits other than the defaults (bench/hostile-traffic.ts). */
   limits?: Partial<EdgeLimits>;
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   const runtime = await openRuntime({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
     principals: await readPrincipalsConfig(config.principalsFile),
     maxContentBytes: config.maxContentBytes ?? 1024 ** 3,
     blobStore: config.blobStore,

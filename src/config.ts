@@ -40,7 +40,13 @@ export interface ServerConfig {
   blobStore: BlobStoreConfig;
 }
 
-export type BlobStoreConfig = { kind: 'fs' } | ({ kind: 's3' } & S3Config);
+export type BlobStoreConfig =
+  | { kind: 'fs' }
+  | ({
+      kind: 's3';
+      /** Downloads answered by a redirect to a presigned S3 URL instead of streamed through the node. */
+      downloadRedirect?: boolean;
+    } & S3Config);
 
 /** An S3 bucket (Amazon S3 or a compatible server: Ceph RGW, MinIO…), from `--blob-store s3://bucket/prefix`. */
 export interface S3Config {
@@ -65,6 +71,7 @@ export interface BlobStoreFlags {
   s3PathStyle?: boolean | undefined;
   s3AccessKeyId?: string | undefined;
   s3SecretAccessKey?: string | undefined;
+  s3DownloadRedirect?: boolean | undefined;
 }
 
 export const DEFAULTS = {
@@ -174,12 +181,20 @@ export function topologyOf(config: ServerConfig): Topology {
  * the standard AWS variables (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL,
  * AWS_REGION / AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
  * AWS_SESSION_TOKEN; without keys, the SDK's default chain: AWS_PROFILE, shared
- * files, instance roles). IXVAULT_S3_PATH_STYLE=0/1 overrides the path-style default.
+ * files, instance roles). IXVAULT_S3_PATH_STYLE=0/1 overrides the path-style default;
+ * --s3-download-redirect (IXVAULT_S3_DOWNLOAD_REDIRECT=1) answers downloads with
+ * a redirect to a presigned URL of the bucket.
  */
 export function resolveBlobStore(flags: BlobStoreFlags, env: NodeJS.ProcessEnv = process.env): BlobStoreConfig {
   const raw = flags.blobStore ?? (env.IXVAULT_BLOB_STORE || undefined);
   if (raw === undefined) return { kind: 'fs' };
-  return { kind: 's3', ...resolveS3(raw, '--blob-store (IXVAULT_BLOB_STORE)', flags, env) };
+  const redirectEnv = env.IXVAULT_S3_DOWNLOAD_REDIRECT?.toLowerCase();
+  const downloadRedirect = flags.s3DownloadRedirect ?? (redirectEnv ? ['1', 'true', 'yes', 'on'].includes(redirectEnv) : false);
+  return {
+    kind: 's3',
+    ...resolveS3(raw, '--blob-store (IXVAULT_BLOB_STORE)', flags, env),
+    ...(downloadRedirect ? { downloadRedirect } : {}),
+  };
 }
 
 /** A bucket from `s3://bucket/prefix` (`setting` names the flag in errors), with the --s3-* flags or AWS variables. */

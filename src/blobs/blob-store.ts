@@ -62,6 +62,13 @@ export function emptySweepReport(): SweepReport {
   return { tempFiles: [], tempBytes: 0, blobs: [], blobBytes: 0, restored: [], folders: 0, passComplete: false };
 }
 
+/** The headers a download answers with, for a store that hands the download to the client (`locate`). */
+export interface DownloadHeaders {
+  contentType: string;
+  contentDisposition: string;
+  cacheControl: string;
+}
+
 export interface BlobStore {
   stage(tenantId: string, source: Readable, options: { maxBytes: number }): Promise<StagedBlob>;
   /** Streams stored bytes, or a part of them. */
@@ -71,6 +78,12 @@ export interface BlobStore {
   release(tenantId: string, sha256: string, isReferenced: () => Promise<boolean>): Promise<boolean>;
   /** Removes temporary files a crash left behind and blobs no row references. */
   sweep(options: SweepOptions): Promise<SweepReport>;
+  /**
+   * A short-lived URL where a client may fetch the bytes itself, answered
+   * with these headers, when the store is configured to serve downloads by
+   * redirect (S3 with `--s3-download-redirect`); undefined otherwise.
+   */
+  locate?(tenantId: string, sha256: string, headers: DownloadHeaders): Promise<string | undefined>;
 }
 
 /** Raised by `stage` when the source is longer than allowed. */

@@ -8,11 +8,14 @@ import type { BlobStoreConfig, S3Config } from '../config.js';
 import type { BlobStore } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
 
+/** How long a presigned download URL lasts: enough to follow a redirect, too short to pass around. */
+const DOWNLOAD_REDIRECT_SECONDS = 60;
+
 export interface OpenedBlobStore {
   blobs: BlobStore;
   /** Human-readable location, for logs and the banner. */
   location: string;
-  /** The largest blob the store can hold (S3: one server-side copy). */
+  /** The largest blob the store can hold (S3: 10 000 parts of a streamed upload). */
   maxBytes: number;
   close(): Promise<void>;
 }
@@ -24,9 +27,14 @@ export async function openBlobStore(config: BlobStoreConfig, dataDir: string): P
     await blobs.init();
     return { blobs, location: root, maxBytes: Number.POSITIVE_INFINITY, close: async () => {} };
   }
-  const { S3BlobStore, MAX_S3_BLOB_BYTES } = await import('./s3-blob-store.js');
+  const { S3BlobStore } = await import('./s3-blob-store.js');
   const client = await s3ClientOf(config);
-  const blobs = new S3BlobStore({ client, bucket: config.bucket, prefix: config.prefix });
+  const blobs = new S3BlobStore({
+    client,
+    bucket: config.bucket,
+    prefix: config.prefix,
+    downloadRedirectSeconds: config.downloadRedirect ? DOWNLOAD_REDIRECT_SECONDS : 0,
+  });
   try {
     await blobs.init();
   } catch (err) {
@@ -36,7 +44,7 @@ export async function openBlobStore(config: BlobStoreConfig, dataDir: string): P
   return {
     blobs,
     location: `s3://${config.bucket}/${config.prefix}${config.endpoint ? ` at ${config.endpoint}` : ''}`,
-    maxBytes: MAX_S3_BLOB_BYTES,
+    maxBytes: blobs.maxBytes,
     close: async () => client.destroy(),
   };
 }

@@ -28,6 +28,7 @@ export interface StoreFlags {
   s3PathStyle?: boolean;
   s3AccessKeyId?: string;
   s3SecretAccessKey?: string;
+  s3DownloadRedirect?: boolean;
 }
 
 export function addStoreOptions(command: Command): Command {
@@ -58,6 +59,10 @@ export function addStoreOptions(command: Command): Command {
     .option(
       '--s3-secret-access-key <secret>',
       'S3 secret key (env AWS_SECRET_ACCESS_KEY, preferred: a flag shows in the process list)',
+    )
+    .option(
+      '--s3-download-redirect',
+      'answer content downloads with a redirect to a presigned S3 URL, valid 60 s, after the read is authorised and audited (env IXVAULT_S3_DOWNLOAD_REDIRECT=1)',
     );
 }
 
@@ -94,6 +99,7 @@ export function configOf(
       s3PathStyle: flags.s3PathStyle,
       s3AccessKeyId: flags.s3AccessKeyId,
       s3SecretAccessKey: flags.s3SecretAccessKey,
+      s3DownloadRedirect: flags.s3DownloadRedirect,
     },
   });
 }

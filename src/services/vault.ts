@@ -4,7 +4,14 @@
  * calls; nothing below this layer knows about principals' roles or scopes.
  */
 import { pipeline, type Readable, Transform } from 'node:stream';
-import { type BlobStore, BlobTooLarge, type ByteRange, type SweepOptions, type SweepReport } from '../blobs/blob-store.js';
+import {
+  type BlobStore,
+  BlobTooLarge,
+  type ByteRange,
+  type DownloadHeaders,
+  type SweepOptions,
+  type SweepReport,
+} from '../blobs/blob-store.js';
 import type { KeyedLock } from '../cluster/coordination.js';
 import type { AuditEntry, ChainedAuditEntry } from '../domain/audit.js';
 import { toCanonicalJson } from '../domain/canonical.js';
@@ -75,6 +82,12 @@ export interface OpenedContent {
   guid: string;
   item: ContentItem;
   read(range?: ByteRange): Promise<Readable>;
+  /**
+   * Where the client may fetch the bytes itself (the read audited first, as
+   * `read` does), when the blob store serves downloads by redirect; undefined
+   * otherwise, and the bytes are `read`.
+   */
+  locate(headers: DownloadHeaders, range?: ByteRange): Promise<string | undefined>;
 }
 
 /** What ingest listeners learn of a stored interaction: enough to decide who may see it. */
@@ -505,8 +518,9 @@ export class Vault {
     // Every download path (native, Vonage, the console) opens content here.
     if (found.item.containsSensitiveData) authorize(principal, 'content.readSensitive');
     const tenantId = principal.tenant.id;
-    const read = async (range?: ByteRange) => {
-      // Audited before a byte leaves; one principal's Range reads of one item within a minute make one entry.
+    // Audited before a byte leaves, or before the client is sent to fetch it;
+    // one principal's Range reads of one item within a minute make one entry.
+    const audit = async (range?: ByteRange) => {
       await this.audits.append(
         tenantId,
         {
@@ -524,9 +538,18 @@ export class Vault {
         undefined,
         { coalesceRead: range !== undefined },
       );
+    };
+    const read = async (range?: ByteRange) => {
+      await audit(range);
       return this.blobs.open(tenantId, found.item.sha256, range);
     };
-    return { ...found, read };
+    const locate = async (headers: DownloadHeaders, range?: ByteRange) => {
+      if (!this.blobs.locate) return undefined;
+      const url = await this.blobs.locate(tenantId, found.item.sha256, headers);
+      if (url !== undefined) await audit(range);
+      return url;
+    };
+    return { ...found, read, locate };
   }
 
   /** Deletes one content item, unless a legal hold covers its interaction (409, the refusal audited). */

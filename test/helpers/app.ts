@@ -26,6 +26,7 @@ export async function build(options: Omit<TestServerOptions, 'port'> = {}): Prom
     maxContentBytes: options.maxContentBytes ?? 64 * 1024 * 1024,
     secret: 'test-secret-not-for-production-0123456789',
     poolSize: 4,
+    blobStore: options.blobStore,
   });
   const app = await buildApp(runtime, {
     resultTtlMs: options.resultTtlMs,

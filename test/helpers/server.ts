@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { PrincipalsConfig } from '../../src/auth/directory.js';
-import type { EdgeLimits } from '../../src/config.js';
+import type { BlobStoreConfig, EdgeLimits } from '../../src/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 
@@ -89,6 +89,8 @@ export interface TestServerOptions {
   limits?: Partial<EdgeLimits>;
   /** A cluster node: what nodes share goes to this Redis (with `reuse`, several servers form a cluster). */
   redisUrl?: string;
+  /** Where content lives (default: files under the data directory). */
+  blobStore?: BlobStoreConfig;
 }
 
 export async function createTestDatabase(): Promise<string | undefined> {
@@ -221,6 +223,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     secret: 'test-secret-not-for-production-0123456789',
     poolSize: 4,
     redisUrl: options.redisUrl,
+    blobStore: options.blobStore,
   });
   const server: RunningServer = await startServer(runtime, {
     host: '127.0.0.1',

@@ -395,6 +395,152 @@ for (const kind of KINDS) {
           expect(await f.temps()).toEqual([]);
         });
 
+      if (kind.name === 's3')
+        it('puts content of one part straight at its address (no staging key, no copy); a crash before the commit leaves an orphan the sweep removes', async () => {
+          const client = (f.store as unknown as { client: import('@aws-sdk/client-s3').S3Client }).client;
+          const sent: string[] = [];
+          const name = 'count-commands';
+          client.middlewareStack.add(
+            (next, context) => (args) => {
+              sent.push(context.commandName ?? '?');
+              return next(args);
+            },
+            { step: 'initialize', name },
+          );
+          try {
+            const bytes = randomBytes(5 * MiB - 1);
+            const staged = await f.store.stage(TENANT, Readable.from([bytes.subarray(0, MiB), bytes.subarray(MiB)]), {
+              maxBytes: 64 * MiB,
+            });
+            expect(sent).toEqual([]);
+            expect(await f.store.exists(TENANT, staged.sha256)).toBe(false);
+            sent.length = 0;
+            await staged.publish();
+            await staged.settle();
+            // Is it there? No: put. Still there after the commit? Yes.
+            expect(sent).toEqual(['HeadObjectCommand', 'PutObjectCommand', 'HeadObjectCommand']);
+            expect(sha(await readAll(await f.store.open(TENANT, staged.sha256)))).toBe(sha(bytes));
+            expect(await f.temps()).toEqual([]);
+            // One byte more than a part: staged as a multipart upload and copied.
+            sent.length = 0;
+            const large = await f.store.stage(TENANT, generated(5 * MiB + 1), { maxBytes: 64 * MiB });
+            expect(await f.temps()).toHaveLength(1);
+            await large.publish();
+            await large.settle();
+            expect(sent).toContain('CopyObjectCommand');
+            expect(await f.temps()).toEqual([]);
+          } finally {
+            client.middlewareStack.remove(name);
+          }
+          // The process dies after publishing, before its row commits: nothing references the bytes.
+          const crashed = await f.store.stage(TENANT, Readable.from([Buffer.from('published, never recorded')]), {
+            maxBytes: 100,
+          });
+          await crashed.publish();
+          const report = await f.store.sweep({ tempGraceMs: 3_600_000, blobGraceMs: 0, referenced });
+          expect(report.blobs).toContain(`${TENANT}/${crashed.sha256}`);
+          expect(await f.store.exists(TENANT, crashed.sha256)).toBe(false);
+          expect(await f.temps()).toEqual([]);
+        });
+
+      if (kind.name === 's3')
+        it('hands out a presigned URL when downloads go by redirect: the bytes, the signed answer headers, Range, a short life', async () => {
+          const config = f.config as Extract<BlobStoreConfig, { kind: 's3' }>;
+          const client = (f.store as unknown as { client: import('@aws-sdk/client-s3').S3Client }).client;
+          const headers = {
+            contentType: 'audio/wav',
+            contentDisposition: 'attachment; filename="call 1.wav"',
+            cacheControl: 'private, no-store',
+          };
+          const hash = await stored(randomBytes(100_000));
+          // Not configured: no URL, downloads stream through.
+          expect(await f.store.locate?.(TENANT, hash, headers)).toBeUndefined();
+          const redirecting = new S3BlobStore({
+            client,
+            bucket: config.bucket,
+            prefix: config.prefix,
+            downloadRedirectSeconds: 60,
+          });
+          const url = await redirecting.locate(TENANT, hash, headers);
+          expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.*X-Amz-Signature=/);
+          expect(new URL(url as string).searchParams.get('X-Amz-Expires')).toBe('60');
+          const bytes = await readAll(await f.store.open(TENANT, hash));
+          const whole = await fetch(url as string);
+          expect(whole.status).toBe(200);
+          expect(whole.headers.get('content-type')).toBe('audio/wav');
+          expect(whole.headers.get('content-disposition')).toBe(headers.contentDisposition);
+          expect(whole.headers.get('cache-control')).toBe('private, no-store');
+          expect(Buffer.from(await whole.arrayBuffer()).equals(bytes)).toBe(true);
+          const part = await fetch(url as string, { headers: { range: 'bytes=1000-1999' } });
+          expect(part.status).toBe(206);
+          expect(part.headers.get('content-range')).toBe(`bytes 1000-1999/${bytes.length}`);
+          expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(1000, 2000))).toBe(true);
+          // The signature covers the answer headers and the key: changing either is refused.
+          const tampered = new URL(url as string);
+          tampered.searchParams.set('response-content-type', 'text/html');
+          expect((await fetch(tampered)).status).toBe(403);
+          // Another tenant's address is another signature.
+          const other = await redirecting.locate('globex', hash, headers);
+          expect((await fetch(other as string)).status).toBe(404);
+        });
+
+      if (kind.name === 's3')
+        it('copies objects past the single-copy limit in parts (publish, release, put back), and the sweep aborts a crashed copy', async () => {
+          // The limit is 5 GiB in production; 6 MiB here, so a 13 MiB blob is copied in three parts of 5 MiB.
+          const config = f.config as Extract<BlobStoreConfig, { kind: 's3' }>;
+          const client = (f.store as unknown as { client: import('@aws-sdk/client-s3').S3Client }).client;
+          const { CreateMultipartUploadCommand, HeadObjectCommand, UploadPartCommand } = await import('@aws-sdk/client-s3');
+          const store = new S3BlobStore({
+            client,
+            bucket: config.bucket,
+            prefix: config.prefix,
+            partSize: 5 * MiB,
+            queueSize: 2,
+            singleCopyMaxBytes: 6 * MiB,
+            copyPartSize: 5 * MiB,
+          });
+          const size = 13 * MiB + 123;
+          const bytes = await readAll(generated(size, { seed: 7 }));
+          const staged = await store.stage(TENANT, generated(size, { seed: 7 }), { maxBytes: 64 * MiB });
+          await staged.publish();
+          await staged.settle();
+          expect(staged.sha256).toBe(sha(bytes));
+          const key = `${config.prefix}${TENANT}/${staged.sha256.slice(0, 2)}/${staged.sha256}`;
+          // A multipart object's ETag counts its parts: the copy to the address was made in three.
+          const head = await client.send(new HeadObjectCommand({ Bucket: config.bucket, Key: key }));
+          expect(head.ETag).toMatch(/-3"$/);
+          expect(head.ContentLength).toBe(size);
+          expect((await readAll(await store.open(TENANT, staged.sha256))).equals(bytes)).toBe(true);
+          const across = { start: 5 * MiB - 10, end: 10 * MiB + 10 };
+          expect(
+            (await readAll(await store.open(TENANT, staged.sha256, across))).equals(bytes.subarray(across.start, across.end + 1)),
+          ).toBe(true);
+          expect(await f.temps()).toEqual([]);
+          // A release that finds a reference copies to the trash and back, both in parts.
+          expect(await store.release(TENANT, staged.sha256, async () => true)).toBe(false);
+          expect((await readAll(await store.open(TENANT, staged.sha256))).equals(bytes)).toBe(true);
+          expect(await f.temps()).toEqual([]);
+          expect(await store.release(TENANT, staged.sha256, async () => false)).toBe(true);
+          expect(await f.blobs()).toEqual([]);
+          expect(await f.temps()).toEqual([]);
+
+          // A process killed while copying in parts leaves an open multipart upload at the address, nothing visible.
+          const orphan = `${config.prefix}${TENANT}/ab/${'ab'.repeat(32)}`;
+          const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: config.bucket, Key: orphan }));
+          await client.send(
+            new UploadPartCommand({ Bucket: config.bucket, Key: orphan, UploadId, PartNumber: 1, Body: randomBytes(5 * MiB) }),
+          );
+          expect(await f.blobs()).toEqual([]);
+          // It names no writer: kept while younger than the grace, aborted after.
+          expect((await store.sweep({ tempGraceMs: 3_600_000, blobGraceMs: 0, referenced })).tempFiles).toEqual([]);
+          const report = await store.sweep({ tempGraceMs: 0, blobGraceMs: 0, referenced });
+          expect(report.tempFiles).toEqual([`${TENANT}/ab/${'ab'.repeat(32)} (multipart copy)`]);
+          expect(report.tempBytes).toBe(5 * MiB);
+          expect(
+            (await client.send(new ListMultipartUploadsCommand({ Bucket: config.bucket, Prefix: config.prefix }))).Uploads ?? [],
+          ).toEqual([]);
+        });
+
       if (kind.name === 'fs')
         it("the sweep finds a crashed upload's orphan through its folder's change, whatever the budget", async () => {
           const root = join(dir, 'blobs');

@@ -57,6 +57,19 @@ describe('blob store configuration', () => {
     });
   });
 
+  it('serves downloads by redirect only when asked (--s3-download-redirect, IXVAULT_S3_DOWNLOAD_REDIRECT)', () => {
+    expect(resolveBlobStore({ blobStore: 's3://recordings' }, {})).not.toHaveProperty('downloadRedirect');
+    expect(resolveBlobStore({ blobStore: 's3://recordings', s3DownloadRedirect: true }, {})).toMatchObject({
+      downloadRedirect: true,
+    });
+    expect(resolveBlobStore({ blobStore: 's3://recordings' }, { IXVAULT_S3_DOWNLOAD_REDIRECT: '1' })).toMatchObject({
+      downloadRedirect: true,
+    });
+    expect(resolveBlobStore({ blobStore: 's3://recordings' }, { IXVAULT_S3_DOWNLOAD_REDIRECT: '0' })).not.toHaveProperty(
+      'downloadRedirect',
+    );
+  });
+
   it('refuses what it cannot use, naming the flag', () => {
     expect(() => resolveBlobStore({ blobStore: '/var/lib/blobs' }, {})).toThrow(/--blob-store .* must be s3:\/\/bucket/);
     expect(() => resolveBlobStore({ blobStore: 's3://Bad_Bucket' }, {})).toThrow(/not a valid bucket name/);

@@ -7,6 +7,13 @@
  * answer forbids sniffing, runs in a sandbox without any resource (no script
  * can run even if a browser renders it), and is a download unless its type
  * is a media type browsers only display.
+ *
+ * With a blob store that serves downloads by redirect (S3 with
+ * `--s3-download-redirect`), the answer is a 302 to a presigned URL valid for
+ * a minute, whose answer carries the same Content-Type, Content-Disposition
+ * and Cache-Control (signed in). S3 cannot add nosniff or the sandbox, which
+ * is why the S3 endpoint must be another origin than ixvault's (no session
+ * cookie lives there). Conditional requests and 416 are answered here first.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ByteRange } from '../../blobs/blob-store.js';
@@ -88,10 +95,12 @@ export async function sendContent(request: FastifyRequest, reply: FastifyReply, 
   reply.header('Last-Modified', lastModified.toUTCString());
   reply.header('Accept-Ranges', 'bytes');
   // Personal data: never stored by a browser or a shared cache; ETag still spares re-downloads.
-  reply.header('Cache-Control', 'private, no-store');
+  const cacheControl = 'private, no-store';
+  const disposition = isInlineType(item.contentType) ? 'inline' : 'attachment';
+  reply.header('Cache-Control', cacheControl);
   reply.header('X-Content-Type-Options', 'nosniff');
   reply.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-  reply.header('Content-Disposition', isInlineType(item.contentType) ? 'inline' : 'attachment');
+  reply.header('Content-Disposition', disposition);
 
   if (notModified(request, etag, lastModified)) return reply.code(304).send();
 
@@ -103,6 +112,18 @@ export async function sendContent(request: FastifyRequest, reply: FastifyReply, 
     reply.header('Content-Range', `bytes */${item.contentLength}`);
     throw errors.rangeNotSatisfiable(item.contentLength);
   }
+  // A store that serves downloads by redirect (S3, opt-in): the client fetches
+  // from the store's own origin, which answers with these headers and honours
+  // the Range the client sends again; the read is audited before the redirect.
+  // (Not for HEAD: a presigned URL is for a GET, and a HEAD is answered here as before.)
+  const location =
+    request.method === 'HEAD'
+      ? undefined
+      : await content.locate(
+          { contentType: item.contentType, contentDisposition: disposition, cacheControl },
+          range.kind === 'partial' ? range.range : undefined,
+        );
+  if (location !== undefined) return reply.code(302).header('Location', location).send();
   reply.header('Content-Type', item.contentType);
   if (range.kind === 'partial') {
     const { start, end } = range.range;
