@@ -37,6 +37,7 @@ function parseOptions(argv: string[]): BenchOptions {
     .option('--work-dir <dir>', 'where stores are created', join(tmpdir(), 'ixvault-bench'))
     .option('--out <dir>', 'results directory', join(REPO_ROOT, 'bench', 'results'))
     .option('--ingest <n>', 'interactions per ingest variant', positiveInt, 50_000)
+    .option('--outside <n>', "interactions of the outside workload's store (issue 15's shape)", positiveInt, 200_000)
     .option('--sessions <list>', 'concurrent CometD session counts', '1000,5000')
     .option('--session-seconds <n>', 'seconds under load per session count', positiveInt, 30)
     .option('--think-ms <n>', "think time between a session's requests", positiveInt, 5000)
@@ -63,6 +64,7 @@ function parseOptions(argv: string[]): BenchOptions {
     workDir: o.workDir,
     outDir: o.out,
     ingestCount: o.ingest,
+    outsideCount: o.outside,
     sessions: String(o.sessions)
       .split(',')
       .map((s) => positiveInt(s.trim())),
@@ -139,7 +141,8 @@ async function main(): Promise<void> {
       run: {
         startedAt: startedAt.toISOString(),
         backend: options.backend,
-        size: options.size,
+        // A run of the outside workload alone is named by its own store's size.
+        size: options.only?.every((w) => w === 'outside') ? options.outsideCount : options.size,
         seed: options.seed,
         machine: machine(),
         dataset: { ...counts, messagesLoaded: options.datasetMessages ? 'yes' : 'no' },

@@ -13,6 +13,8 @@ export interface BenchOptions {
   outDir: string;
   /** Interactions per ingest variant. */
   ingestCount: number;
+  /** Interactions of the outside workload's store (issue 15's shape: 200 000). */
+  outsideCount: number;
   /** Concurrent CometD session counts for the notifications workload. */
   sessions: number[];
   /** Seconds each session count is held under load. */
