@@ -20,7 +20,6 @@ import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers
 import { type ContentUpload, ingest, searchPath, V3 } from './helpers.js';
 
 const WINDOW_START = '2025-05-01T00:00:00Z';
-const WINDOW_END = '2025-05-08T00:00:00Z';
 const FROM_MS = Date.parse(WINDOW_START);
 const WEEK_MS = 7 * 24 * 3600_000;
 
