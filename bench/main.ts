@@ -38,6 +38,7 @@ function parseOptions(argv: string[]): BenchOptions {
     .option('--out <dir>', 'results directory', join(REPO_ROOT, 'bench', 'results'))
     .option('--ingest <n>', 'interactions per ingest variant', positiveInt, 50_000)
     .option('--uploads <n>', 'small uploads in the uploads workload (on every fifth of 5×n interactions)', positiveInt, 4000)
+    .option('--outside <n>', "interactions of the outside workload's store (issue 15's shape)", positiveInt, 200_000)
     .option('--sessions <list>', 'concurrent CometD session counts', '1000,5000')
     .option('--session-seconds <n>', 'seconds under load per session count', positiveInt, 30)
     .option('--think-ms <n>', "think time between a session's requests", positiveInt, 5000)
@@ -65,6 +66,7 @@ function parseOptions(argv: string[]): BenchOptions {
     outDir: o.out,
     ingestCount: o.ingest,
     uploadCount: o.uploads,
+    outsideCount: o.outside,
     sessions: String(o.sessions)
       .split(',')
       .map((s) => positiveInt(s.trim())),
@@ -141,7 +143,8 @@ async function main(): Promise<void> {
       run: {
         startedAt: startedAt.toISOString(),
         backend: options.backend,
-        size: options.size,
+        // A run of the outside workload alone is named by its own store's size.
+        size: options.only?.every((w) => w === 'outside') ? options.outsideCount : options.size,
         seed: options.seed,
         machine: machine(),
         dataset: { ...counts, messagesLoaded: options.datasetMessages ? 'yes' : 'no' },

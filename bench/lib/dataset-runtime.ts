@@ -5,15 +5,19 @@
  */
 import type { Tenant } from '../../src/domain/principal.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
+import type { StoreLocation } from './backend.js';
 import type { Context } from './context.js';
 import { TENANT } from './dataset.js';
 
 export const BENCH_SECRET = 'ixvault-bench-secret-of-at-least-32-bytes';
 
-export async function openDatasetRuntime(ctx: Context): Promise<{ runtime: Runtime; tenant: Tenant }> {
+export async function openDatasetRuntime(
+  ctx: Context,
+  store: StoreLocation = ctx.dataset,
+): Promise<{ runtime: Runtime; tenant: Tenant }> {
   const runtime = await openRuntime({
-    dataDir: ctx.dataset.dataDir,
-    databaseUrl: ctx.dataset.databaseUrl,
+    dataDir: store.dataDir,
+    databaseUrl: store.databaseUrl,
     principals: { tenants: [{ id: TENANT }] },
     maxContentBytes: 1024,
     secret: BENCH_SECRET,

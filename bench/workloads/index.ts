@@ -4,8 +4,9 @@ import { content } from './content.js';
 import { fulltext } from './fulltext.js';
 import { genesysHistory } from './genesys-history.js';
 import { ingest } from './ingest.js';
+import { outside } from './outside.js';
 import { sessions } from './sessions.js';
 import { uploads } from './uploads.js';
 import { vonageSearch } from './vonage-search.js';
 
-export const WORKLOADS: Workload[] = [ingest, vonageSearch, genesysHistory, content, uploads, sessions, fulltext];
+export const WORKLOADS: Workload[] = [ingest, vonageSearch, genesysHistory, content, uploads, sessions, fulltext, outside];

@@ -6,7 +6,10 @@
  * - store: ixvault's Vault.search in this process (SQL through Kysely, row
  *   objects, agents and content), no HTTP;
  * - API: GET /interaction-content/interactions on the server process, body
- *   read in full (HTTP, facade translation, JSON serialization included).
+ *   read in full (HTTP, facade translation, JSON serialization included);
+ * - static bytes: the very bytes the API answered for the same query, fetched
+ *   beforehand and served by a bare node:http server in its own process
+ *   (bench/static-bytes-server.ts) — the physical limit of an HTTP API here.
  */
 import { agentsOf } from '../../src/demo/contact-center.js';
 import type { Principal } from '../../src/domain/principal.js';
@@ -21,6 +24,7 @@ import { openDatasetRuntime } from '../lib/dataset-runtime.js';
 import { bearerToken, getBytes } from '../lib/http.js';
 import { CLIENT } from '../lib/principals.js';
 import { type Figure, latencyRatio, type ResultRow, rateRatio } from '../lib/results.js';
+import { cpuMsOf, cpuRow, loadAverage, ms, putResponses, startStaticBytes, staticBytesRow } from '../lib/static-bytes.js';
 import { type Latency, measure, measureInterleaved } from '../lib/stats.js';
 
 const HOUR = 3_600_000;
@@ -64,6 +68,7 @@ export const vonageSearch: Workload = {
     const api = `${server.url}/interaction-content/interactions`;
     const headers = { authorization: await bearerToken(server.url), accept: VONAGE_ACCEPT };
     const rows: ResultRow[] = [];
+    const staticBytes = await startStaticBytes();
     try {
       for (const c of CASES) {
         const agentOf = (i: number) => agents[i % agents.length] as string;
@@ -76,8 +81,9 @@ export const vonageSearch: Workload = {
         const fns: Record<string, (i: number) => Promise<unknown>> = {
           baseline: (i) => barePage(bare, queryOf(i)),
           // As the facade calls it (src/api/vonage/search-route.ts).
-          store: (i) => runtime.vault.search(principal, queryOf(i), { withContent: true, summary: true }),
+          store: (i) => runtime.vault.vonagePage(principal, queryOf(i)),
           api: (i) => getBytes(vonageUrl(api, queryOf(i)), headers),
+          static: (i) => staticBytes.get(`${c.name}/${i}`),
         };
         // Where a large page's time goes: the page query alone, with every column and with the summary's.
         if (c.limit === 1000 && !c.agent && !c.prefix) {
@@ -85,9 +91,20 @@ export const vonageSearch: Workload = {
           fns.pageSummary = (i) => barePage(bare, queryOf(i), { columns: SUMMARY_SQL, details: false });
         }
         const n = c.limit >= 1000 ? Math.max(50, ctx.options.iterations / 4) : ctx.options.iterations;
-        const result = (await measureInterleaved(fns, { rounds: 10, perRound: Math.ceil(n / 10) })) as Record<string, Latency>;
+        const perRound = Math.ceil(n / 10);
+        const bytes = await putResponses(staticBytes, c.name, 10 * perRound, (i) => vonageUrl(api, queryOf(i)), headers);
+        const cpu0 = { api: cpuMsOf(server.pid), bare: cpuMsOf(staticBytes.pid) };
+        const result = (await measureInterleaved(fns, { rounds: 10, perRound })) as Record<string, Latency>;
+        // Each side's requests: the warm-up's 10 and the measured ones.
+        const served = 10 + 10 * perRound;
+        const cpu = cpuRow(
+          'vonage',
+          c.name,
+          { ms: cpuMsOf(server.pid) - cpu0.api, n: served },
+          { ms: cpuMsOf(staticBytes.pid) - cpu0.bare, n: served },
+        );
         const plan = await runtime.vault.searches.explain({ tenantId: TENANT }, queryOf(0));
-        rows.push(...caseRows(ctx, c, result, plan));
+        rows.push(...caseRows(ctx, c, result, plan, bytes), cpu);
       }
       // The floor under every API figure: one HTTP round trip to a route that does no work, same client.
       const floor = await measure(ctx.options.iterations, () => getBytes(`${server.url}/health`, {}));
@@ -98,6 +115,7 @@ export const vonageSearch: Workload = {
       });
       rows.push(...(await walk(ctx, bare, runtime, principal, { api, headers })));
     } finally {
+      await staticBytes.stop();
       await bare.close();
       await runtime.close();
     }
@@ -105,14 +123,10 @@ export const vonageSearch: Workload = {
   },
 };
 
-function ms(label: string, l: Latency): Figure {
-  return { label, p50: l.p50, p99: l.p99, unit: 'ms' };
-}
-
-function caseRows(ctx: Context, c: Case, r: Record<string, Latency>, plan: string[]): ResultRow[] {
+function caseRows(ctx: Context, c: Case, r: Record<string, Latency>, plan: string[], bytes: number): ResultRow[] {
   const baseline = ms('hand-written SQL, in-process', r.baseline as Latency);
   const out: ResultRow[] = [];
-  const store = ms('Vault.search, in-process', r.store as Latency);
+  const store = ms('Vault.vonagePage, in-process', r.store as Latency);
   out.push({
     workload: 'vonage',
     case: `${c.name} (store)`,
@@ -137,6 +151,7 @@ function caseRows(ctx: Context, c: Case, r: Record<string, Latency>, plan: strin
         : [{ text: 'p50 ≤ 1.5 × SQL baseline', met: (ratio ?? Number.POSITIVE_INFINITY) <= 1.5 }];
     if (c.limit === 100 && ctx.options.backend === 'sqlite') targets.push({ text: 'p99 ≤ 5 ms', met: (api.p99 ?? 99) <= 5 });
     out.push({ workload: 'vonage', case: `${c.name} (API)`, ixvault: api, baseline, ratio, targets });
+    if (r.static) out.push(staticBytesRow('vonage', c.name, c.limit, api, r.static, bytes));
   }
   return out;
 }
@@ -239,7 +254,7 @@ async function walk(
       let total = 0;
       let q = base;
       for (;;) {
-        const page = await runtime.vault.search(principal, q, { withContent: true, summary: true });
+        const page = await runtime.vault.vonagePage(principal, q);
         total += page.items.length;
         if (!page.next) return total;
         q = { ...base, after: page.next };
@@ -273,8 +288,8 @@ async function walk(
   const fig = (label: string, name: string): Figure => ({ label, value: rates[name]?.rate ?? 0, unit: 'items/s' });
   const baseline = fig('hand-written SQL, in-process', 'baseline');
   const out: ResultRow[] = [];
-  const store = fig('Vault.search, in-process', 'store');
-  const notes = `${rates.baseline?.items} items in the week`;
+  const store = fig('Vault.vonagePage, in-process', 'store');
+  const notes = `${rates.baseline?.items} items in the week; ${loadAverage()}`;
   out.push({
     workload: 'vonage',
     case: 'walk of a week, pages of 1000 (store)',
@@ -293,6 +308,7 @@ async function walk(
       ixvault: api,
       baseline,
       ratio: rateRatio(api, baseline),
+      targets: [{ text: '≥ 0.8 × SQL items/s', met: (rateRatio(api, baseline) ?? 0) >= 0.8 }],
       notes,
     });
   }

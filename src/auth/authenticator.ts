@@ -197,14 +197,25 @@ export class Authenticator {
     return undefined;
   }
 
-  private remember(key: string, principal: Principal, generation: number): Principal {
+  /** Remembers a verification for CACHE_MS, and never past `expiresMs` when given. */
+  private remember(key: string, principal: Principal, generation: number, expiresMs = Number.POSITIVE_INFINITY): Principal {
     if (generation !== this.generation) return principal;
     if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
-    this.verified.set(key, { principal, until: Date.now() + CACHE_MS });
+    this.verified.set(key, { principal, until: Math.min(Date.now() + CACHE_MS, expiresMs) });
     return principal;
   }
 
+  /**
+   * A bearer token is verified once and then remembered (keyed hash of the
+   * token) until it expires, CACHE_MS at most, or the principals are reloaded:
+   * verifying the signature on every request was 10 % of the server's CPU on a
+   * Vonage page (docs/BENCHMARKS.md, "Pages against static bytes").
+   */
   private async fromBearer(token: string): Promise<Principal> {
+    const cacheKey = this.keyOf('bearer', token);
+    const cached = this.cached(cacheKey);
+    if (cached) return cached;
+    const generation = this.generation;
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, this.keys.token, { ...VERIFY, audience: 'api' }));
@@ -220,7 +231,13 @@ export class Authenticator {
     );
     // Scopes removed from the client since the token was issued no longer count.
     const scopes = new Set([...granted].filter((s) => client.scopes.includes(s)));
-    return { kind: 'client', tenant: client.tenant, id: client.clientId, scopes };
+    // exp is required (VERIFY): the remembered check ends when the token does.
+    return this.remember(
+      cacheKey,
+      { kind: 'client', tenant: client.tenant, id: client.clientId, scopes },
+      generation,
+      Number(payload.exp) * 1000,
+    );
   }
 
   private async fromSession(token: string): Promise<Principal> {

@@ -154,3 +154,10 @@ export function directionOf(typeId: TypeId): Direction | undefined {
       return undefined;
   }
 }
+
+/** Handling agents as every API prints them: the owner first, then the others in a stable order. */
+export function orderAgents(ownerId: string | null | undefined, agentIds: readonly string[]): string[] {
+  const sorted = [...agentIds].sort();
+  if (ownerId && sorted.includes(ownerId)) return [ownerId, ...sorted.filter((a) => a !== ownerId)];
+  return sorted;
+}

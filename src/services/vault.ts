@@ -40,7 +40,7 @@ import type { StoreConnection } from '../store/database.js';
 import { blockingHolds, HoldRepository } from '../store/hold-repository.js';
 import { InteractionRepository, type UpsertOutcome } from '../store/interaction-repository.js';
 import { type RedactionReport, redactionReport } from '../store/redaction-report.js';
-import { type SearchOptions, type SearchPage, SearchRepository } from '../store/search-repository.js';
+import { type RenderedPage, type SearchOptions, type SearchPage, SearchRepository } from '../store/search-repository.js';
 import { ContactService } from './contacts.js';
 import { KeyLock } from './key-lock.js';
 
@@ -333,6 +333,12 @@ export class Vault {
     authorize(principal, 'interaction.read');
     const budget = this.options.searchBudgetMs === undefined ? {} : { budgetMs: this.options.searchBudgetMs };
     return this.searches.search(visibilityOf(principal), checkSearch(query), { ...budget, ...options });
+  }
+
+  /** A Vonage search page as the JSON of its items, from the renderings kept on write (no text query). */
+  async vonagePage(principal: Principal, query: InteractionSearch): Promise<RenderedPage> {
+    authorize(principal, 'interaction.read');
+    return this.searches.vonagePage(visibilityOf(principal), checkSearch(query));
   }
 
   /**

@@ -6,7 +6,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { CODES, errors, type FieldProblem, VaultError } from '../domain/errors.js';
 import { newGuid, newInteractionId } from '../domain/ids.js';
-import type { Interaction, InteractionWithDetails, Message } from '../domain/interaction.js';
+import { type Interaction, type InteractionWithDetails, type Message, orderAgents } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { Source } from '../domain/search.js';
 import { interactionTexts } from '../domain/texts.js';
@@ -470,13 +470,6 @@ export class InteractionRepository {
     }
     return out;
   }
-}
-
-/** Owner first, then the others in a stable order. */
-export function orderAgents(ownerId: string | null, agentIds: string[]): string[] {
-  const sorted = [...agentIds].sort();
-  if (ownerId && sorted.includes(ownerId)) return [ownerId, ...sorted.filter((a) => a !== ownerId)];
-  return sorted;
 }
 
 export function looksLikeGuid(value: string): boolean {

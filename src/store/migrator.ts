@@ -27,6 +27,7 @@ import * as m004 from './migrations/004-contacts.js';
 import * as m005 from './migrations/005-fulltext.js';
 import * as m006 from './migrations/006-holds-retention.js';
 import * as m007 from './migrations/007-audit-chain.js';
+import * as m008 from './migrations/008-vonage-renderings.js';
 import * as m009 from './migrations/009-fts-prefix.js';
 import type { Database } from './schema.js';
 
@@ -58,6 +59,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '005-fulltext', up: m005.up },
   { name: '006-holds-retention', up: m006.up },
   { name: '007-audit-chain', up: m007.up },
+  { name: '008-vonage-renderings', up: m008.up },
   { name: '009-fts-prefix', up: m009.up },
 ];
 

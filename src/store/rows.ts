@@ -1,6 +1,7 @@
 /** Translation between table rows and domain records; nothing else in the store builds either by hand. */
 import type { ContentItem, ContentType, EmailParts, Interaction, Message } from '../domain/interaction.js';
-import { directionOf } from '../domain/interaction.js';
+import { directionOf, orderAgents } from '../domain/interaction.js';
+import { vonageContentJson, vonageItemHead } from '../domain/vonage-item.js';
 import type { ContentItemsTable, InteractionsTable, MessagesTable } from './schema.js';
 
 export function interactionToRow(
@@ -38,7 +39,13 @@ export function interactionToRow(
     created_ms: times.createdMs,
     updated_ms: times.updatedMs,
     email: record.email === undefined ? null : JSON.stringify(record.email),
+    vonage_head: vonageItemHead(asListed(record)),
   };
+}
+
+/** The record with its handling agents as a read gives them back: distinct, owner first (orderAgents). */
+export function asListed(record: Interaction): Interaction {
+  return { ...record, handlingAgentIds: orderAgents(record.owner?.id, [...new Set(record.handlingAgentIds)]) };
 }
 
 /**
@@ -140,6 +147,7 @@ export function contentToRow(tenantId: string, interactionId: string, item: Cont
     card_redactions: item.cardRedactions ?? 0,
     sensitive: item.containsSensitiveData ? 1 : 0,
     file_name: item.fileName ?? null,
+    vonage_json: vonageContentJson(item),
   };
 }
 

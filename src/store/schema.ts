@@ -40,6 +40,8 @@ export interface InteractionsTable {
   updated_ms: number;
   /** JSON of EmailParts; email interactions only. */
   email: string | null;
+  /** The Vonage item up to its content list (domain/vonage-item.ts vonageItemHead), kept by interactionToRow. */
+  vonage_head: string;
 }
 
 /** One row per agent who handled an interaction; start_ms is copied so agent searches page on this index alone. */
@@ -90,6 +92,8 @@ export interface ContentItemsTable {
   /** 1: containsSensitiveData, downloads need content.readSensitive. */
   sensitive: number;
   file_name: string | null;
+  /** The item as Vonage prints it (domain/vonage-item.ts vonageContentJson), kept by contentToRow. */
+  vonage_json: string;
 }
 
 /** Contacts live in the main store only (migration 004). */

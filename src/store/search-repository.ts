@@ -11,11 +11,13 @@
  */
 import { CompiledQuery, type RawBuilder, sql } from 'kysely';
 import { locateMatches, type TextMatch } from '../domain/fulltext.js';
-import type { ContentItem, Interaction } from '../domain/interaction.js';
+import { type ContentItem, type Interaction, orderAgents } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
-import type { InteractionSearch, PagePosition } from '../domain/search.js';
+import type { InteractionSearch, PagePosition, Source } from '../domain/search.js';
+import { vonageItemJson } from '../domain/vonage-item.js';
+import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
-import { type InteractionRepository, orderAgents } from './interaction-repository.js';
+import type { InteractionRepository } from './interaction-repository.js';
 import { type InteractionRow, rowToInteraction, SUMMARY_COLUMNS } from './rows.js';
 
 export interface SearchPage {
@@ -62,7 +64,19 @@ const FIRST_SLICE = 1000;
 /** How long a text search may run before it is stopped with a 400 naming q. */
 export const DEFAULT_SEARCH_BUDGET_MS = 3000;
 
-const SUMMARY_SELECT = sql.raw(SUMMARY_COLUMNS.map((c) => `i.${c}`).join(', '));
+/** What a page query reads of each interactions row. */
+type Columns = 'all' | 'summary' | 'vonage';
+const SELECTS: Record<Columns, RawBuilder<unknown>> = {
+  all: sql.raw('i.*'),
+  summary: sql.raw(SUMMARY_COLUMNS.map((c) => `i.${c}`).join(', ')),
+  vonage: sql.raw('i.vonage_head'),
+};
+
+/** A page as the JSON of its items, each from the renderings its rows keep (rows.ts). */
+export interface RenderedPage {
+  items: string[];
+  next?: PagePosition;
+}
 
 export class SearchRepository {
   constructor(
@@ -71,7 +85,7 @@ export class SearchRepository {
   ) {}
 
   async search(visibility: Visibility, q: InteractionSearch, options: SearchOptions = {}): Promise<SearchPage> {
-    const summary = options.summary === true;
+    const columns: Columns = options.summary === true ? 'summary' : 'all';
     let rows: (InteractionRow & { page_start: number; page_key: string })[];
     if (q.text) {
       const text = q.text;
@@ -80,7 +94,7 @@ export class SearchRepository {
       const engine = this.store.impl.fullText;
       rows = await engine.withinBudget(this.store.db, budgetMs, async (db) => {
         if (q.byRelevance)
-          return (await this.pageQuery(visibility, q, summary, { deadline, filter: undefined }).execute(db)).rows;
+          return (await this.pageQuery(visibility, q, columns, { deadline, filter: undefined }).execute(db)).rows;
         // The engine may answer with the first matches in time order only; a page not full with them asks for more.
         for (let slice = Math.max(FIRST_SLICE, 4 * (q.limit + 1)); ; ) {
           const { filter, complete, byKey } = await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, {
@@ -89,14 +103,14 @@ export class SearchRepository {
             order: q.order === 'asc' ? 'asc' : 'desc',
             slice,
           });
-          const found = (await this.pageQuery(visibility, q, summary, { deadline, filter, byKey }).execute(db)).rows;
+          const found = (await this.pageQuery(visibility, q, columns, { deadline, filter, byKey }).execute(db)).rows;
           if (complete || found.length > q.limit) return found;
           // Grow by what the filters let through: twice the slice that would have filled the page at this rate.
           slice = Math.min(slice * 64, Math.max(slice * 4, Math.ceil(((slice * (q.limit + 1)) / Math.max(found.length, 1)) * 2)));
         }
       });
     } else {
-      rows = (await this.pageQuery(visibility, q, summary).execute(this.store.db)).rows;
+      rows = (await this.pageQuery(visibility, q, columns).execute(this.store.db)).rows;
     }
     const tenantId = visibility.tenantId;
     // A relevance page is the best `limit` hits: there is no next page to point at.
@@ -121,6 +135,51 @@ export class SearchRepository {
   }
 
   /**
+   * The Vonage page of a search without a text query: the same page query
+   * (visibility and filters in SQL, so no row the caller may not see is read),
+   * reading only each interaction's kept rendering, then its content items'
+   * renderings in one statement per chunk, concatenated. No row objects, no
+   * serializer: the cost is an index range read plus string concatenation.
+   */
+  async vonagePage(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
+    if (q.text) throw new Error('a rendered page has no text query');
+    type Row = { vonage_head: string; page_start: number; page_key: string };
+    const rows = (await this.pageQuery(visibility, q, 'vonage').execute(this.store.db)).rows as unknown as Row[];
+    const hasMore = rows.length > q.limit;
+    const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
+    // On the interactions driver page_key is the interaction id; on the agent and attribute drivers too.
+    const ids = pageRows.map((r) => r.page_key);
+    const content = await this.renderedContentOf(q.source, visibility.tenantId, ids);
+    const items = pageRows.map((r) => vonageItemJson(r.vonage_head, content.get(r.page_key) ?? []));
+    const last = pageRows[pageRows.length - 1];
+    const page: RenderedPage = { items };
+    if (hasMore && last) page.next = { startMs: Number(last.page_start), id: last.page_key };
+    return page;
+  }
+
+  /** The Vonage renderings of many interactions' content items (content_items.vonage_json), in content-key order. */
+  private async renderedContentOf(source: Source, tenantId: string, ids: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const chunk of chunkValues(ids)) {
+      const rows = await this.store
+        .in(source)
+        .selectFrom('content_items')
+        .select(['interaction_id', 'vonage_json'])
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', 'in', chunk)
+        .orderBy('interaction_id')
+        .orderBy('content_key')
+        .execute();
+      for (const r of rows) {
+        const list = out.get(r.interaction_id);
+        if (list) list.push(r.vonage_json);
+        else out.set(r.interaction_id, [r.vonage_json]);
+      }
+    }
+    return out;
+  }
+
+  /**
    * The database's plan for a search's page query (EXPLAIN QUERY PLAN /
    * EXPLAIN), one line per step; with a text query, the page query as the
    * search runs it first (the engine's filter for its first slice).
@@ -138,7 +197,7 @@ export class SearchRepository {
             })),
           }
         : undefined;
-    const compiled = this.pageQuery(visibility, q, false, text).compile(this.store.db);
+    const compiled = this.pageQuery(visibility, q, 'all', text).compile(this.store.db);
     const prefix = this.store.dialect === 'sqlite' ? 'explain query plan ' : 'explain ';
     const result = await this.store.db.executeQuery<Record<string, unknown>>(
       CompiledQuery.raw(prefix + compiled.sql, [...compiled.parameters]),
@@ -149,7 +208,7 @@ export class SearchRepository {
   private pageQuery(
     visibility: Visibility,
     q: InteractionSearch,
-    summary = false,
+    columns: Columns = 'all',
     text: { deadline: number; filter: RawBuilder<unknown> | undefined; byKey?: RawBuilder<unknown> | undefined } = {
       deadline: Number.POSITIVE_INFINITY,
       filter: undefined,
@@ -194,7 +253,7 @@ export class SearchRepository {
     if (q.ownerId) where.push(sql`i.owner_id = ${q.ownerId}`);
     if (q.contactId) where.push(sql`i.contact_id = ${q.contactId}`);
 
-    const select = sql`select ${summary ? SUMMARY_SELECT : sql.raw('i.*')}, ${driver.start} as page_start, ${driver.key} as page_key`;
+    const select = sql`select ${SELECTS[columns]}, ${driver.start} as page_start, ${driver.key} as page_key`;
     if (q.text && q.byRelevance) {
       const hits = this.store.impl.fullText.hits(q.source, tenantId, q.text, { deadline, scored: true });
       return sql<InteractionRow & { page_start: number; page_key: string }>`

@@ -8,8 +8,8 @@
  */
 import type { SearchQuery as NativeSearchQuery } from '../../src/api/native/search-routes.js';
 import type { DeleteFailure } from '../../src/api/vonage/delete-batch-route.js';
-import type { VonageContent, VonageItem } from '../../src/api/vonage/item.js';
 import type { SearchQuery as VonageSearchQuery } from '../../src/api/vonage/search-route.js';
+import type { VonageContent, VonageItem } from '../../src/domain/vonage-item.js';
 import type { ContentUpload } from '../../src/services/vault.js';
 import type { components, operations } from './generated/ixvault.js';
 

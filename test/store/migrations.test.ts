@@ -145,12 +145,13 @@ describe(`migrations (${BACKEND})`, () => {
     }
   });
 
-  it('009 rebuilds the full-text index of a store written at 007, with progress: every word, phrase and prefix is still found', async () => {
+  it('009 rebuilds the full-text index of a store written before it, with progress: every word, phrase and prefix is still found', async () => {
     const location = await fresh();
     const store = connect(location);
     const ids = Array.from({ length: 1200 }, (_, i) => `FT-${String(i).padStart(5, '0')}`);
     try {
-      await migrate(store, { until: '007-audit-chain' });
+      // The last migration before 009: the row mappers write 008's renderings.
+      await migrate(store, { until: '008-vonage-renderings' });
       const repository = new InteractionRepository(store);
       for (let i = 0; i < ids.length; i += 500)
         await repository.upsertMany(

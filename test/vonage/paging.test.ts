@@ -81,15 +81,33 @@ describe(`Vonage continuation tokens (${BACKEND})`, () => {
     const late: string[] = [];
     const early: string[] = [];
     let walking = true;
+    // Between two pages the walk waits for the next ingested pair (or the end of ingestion): however
+    // fast pages are, interactions arrive during the walk, on both sides of where it stands.
+    let wakeWalk: (() => void) | undefined;
+    let ingestionOver = false;
     const ingesting = (async () => {
       for (let i = 0; walking && i < 12; i++) {
         // Late ones start after every original (ahead of the walk); early ones before all of them (behind it).
         const lateStart = new Date(Date.parse('2025-05-10T00:00:00Z') + i * 1000).toISOString();
         late.push((await ingest(server, writer, { startDate: lateStart })).guid);
         early.push((await ingest(server, writer, { startDate: '2025-05-05T01:00:00Z' })).guid);
+        wakeWalk?.();
       }
+      ingestionOver = true;
+      wakeWalk?.();
     })();
-    const walked = await walk(2, () => new Promise((resolve) => setTimeout(resolve, 5)));
+    let pairsSeen = 0;
+    const nextPair = () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          wakeWalk = undefined;
+          pairsSeen = late.length;
+          resolve();
+        };
+        if (ingestionOver || late.length > pairsSeen) done();
+        else wakeWalk = done;
+      });
+    const walked = await walk(2, nextPair);
     const ingestedDuringWalk = late.length;
     walking = false;
     await ingesting;

@@ -73,9 +73,9 @@ describe(`a Vonage sample client, unchanged (${BACKEND})`, () => {
 
   it('searches page by page, retrying a 5xx transparently', async () => {
     const vault = server.runtime.vault;
-    const search = vault.search.bind(vault);
+    const search = vault.vonagePage.bind(vault);
     let failOnce = true;
-    vault.search = async (...args: Parameters<typeof search>) => {
+    vault.vonagePage = async (...args: Parameters<typeof search>) => {
       if (failOnce) {
         failOnce = false;
         throw new Error('database restarting');
@@ -86,7 +86,7 @@ describe(`a Vonage sample client, unchanged (${BACKEND})`, () => {
     try {
       found = await searchAll(5);
     } finally {
-      vault.search = search;
+      vault.vonagePage = search;
     }
     expect(found.map((i) => i.guid).sort()).toEqual([...uploaded.keys()].sort());
     expect(new Set(found.map((i) => i.guid)).size).toBe(COUNT);

@@ -1,9 +1,9 @@
 /** One interaction by GUID: read it (in the search's item shape), or delete it with all its content. */
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../../domain/errors.js';
+import { toVonageItem } from '../../domain/vonage-item.js';
 import type { Vault } from '../../services/vault.js';
 import { GUID_PARAM, parseGuid } from './guid.js';
-import { toVonageItem } from './item.js';
 import { ITEM, vonageSchema } from './schemas.js';
 
 const PARAMS = { type: 'object', required: ['guid'], properties: { guid: GUID_PARAM } } as const;

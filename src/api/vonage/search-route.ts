@@ -12,7 +12,6 @@ import { type InteractionSearch, MAX_PAGE_SIZE } from '../../domain/search.js';
 import type { Vault } from '../../services/vault.js';
 import { instantParam } from '../shared/params.js';
 import { warnUnencodedPlus } from '../shared/plus-warning.js';
-import { toVonageItem } from './item.js';
 import { SEARCH_RESULT, vonageSchema } from './schemas.js';
 
 const MAX_WINDOW_MS = 7 * 24 * 3600_000;
@@ -116,12 +115,11 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
         search.after = after;
       }
 
-      // A Vonage item prints only summary fields: reading no more of each row is most of a large page's cost.
-      const page = await vault.search(request.principal, search, { withContent: true, summary: true });
-      return {
-        items: page.items.map((item) => toVonageItem(item, page.content.get(item.id) ?? [])),
-        meta: { nextContinuationToken: page.next ? encodeCursor(cursorKey, fingerprint, page.next) : null },
-      };
+      // Each item's bytes are kept ready on write (domain/vonage-item.ts): the page is concatenated, not serialized.
+      const page = await vault.vonagePage(request.principal, search);
+      const token = page.next ? encodeCursor(cursorKey, fingerprint, page.next) : null;
+      reply.type('application/json; charset=utf-8');
+      return `{"items":[${page.items.join(',')}],"meta":{"nextContinuationToken":${JSON.stringify(token)}}}`;
     },
   );
 }

@@ -1,6 +1,13 @@
-/** The Vonage interaction item (seed 004), translated from the canonical record. */
-import { type ContentItem, type ContentType, type Direction, directionOf, type Interaction } from '../../domain/interaction.js';
-import { toIsoSeconds } from '../../domain/time.js';
+/**
+ * The Vonage interaction item (seed 004), translated from the canonical record.
+ * It lives in the domain, not in the facade, because the store keeps each
+ * interaction's rendering ready (interactions.vonage_head, content_items.vonage_json,
+ * written by the row mappers in src/store/rows.ts): a search page is then an
+ * index range read plus concatenation (docs/DECISIONS.md, "Vonage pages from
+ * renderings kept ready"). The facade still owns the routes and the schema.
+ */
+import { type ContentItem, type ContentType, type Direction, directionOf, type Interaction } from './interaction.js';
+import { toIsoSeconds } from './time.js';
 
 export interface VonageContent {
   contentKey: string;
@@ -35,7 +42,7 @@ export function toVonageItem(interaction: Interaction, content: ContentItem[]): 
   };
 }
 
-function toVonageContent(item: ContentItem): VonageContent {
+export function toVonageContent(item: ContentItem): VonageContent {
   const properties: VonageContent['properties'] = {};
   if (item.properties.version !== undefined) properties.version = { value: item.properties.version };
   if (item.properties.duration !== undefined) properties.duration = { value: item.properties.duration };
@@ -50,4 +57,25 @@ function toVonageContent(item: ContentItem): VonageContent {
     lastModified: toIsoSeconds(Math.floor(item.lastModifiedMs / 1000) * 1000),
     properties,
   };
+}
+
+/**
+ * An interaction's item as JSON up to and including its content list's opening
+ * bracket; `vonageItemJson` closes it. The property order is the schema's
+ * (src/api/vonage/schemas.ts ITEM), so the bytes are those the serializer
+ * would write for the same item.
+ */
+export function vonageItemHead(interaction: Interaction): string {
+  const { content: _content, ...head } = toVonageItem(interaction, []);
+  return `${JSON.stringify(head).slice(0, -1)},"content":[`;
+}
+
+/** One content item as JSON, in the schema's property order (CONTENT). */
+export function vonageContentJson(item: ContentItem): string {
+  return JSON.stringify(toVonageContent(item));
+}
+
+/** The item from its kept parts: the head and its content items' JSON, in content-key order. */
+export function vonageItemJson(head: string, content: readonly string[]): string {
+  return `${head}${content.join(',')}]}`;
 }

@@ -1,0 +1,249 @@
+/**
+ * Vonage pages are concatenated from renderings kept on write
+ * (interactions.vonage_head, content_items.vonage_json; migration 008). These
+ * tests hold them to the rendering they replaced — the page built from row
+ * objects by toVonageItem and written by Fastify's serializer with the route's
+ * response schema — byte for byte, for the seed's example, for generated
+ * records, and after every write that changes an item.
+ */
+
+import fc from 'fast-check';
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEARCH_RESULT } from '../../src/api/vonage/schemas.js';
+import { decodeCursor, queryFingerprint } from '../../src/domain/cursor.js';
+import type { InteractionSearch } from '../../src/domain/search.js';
+import { toVonageItem } from '../../src/domain/vonage-item.js';
+import { renderStoredRows } from '../../src/store/migrations/008-vonage-renderings.js';
+import { build } from '../helpers/app.js';
+import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers/server.js';
+import { type ContentUpload, ingest, searchPath, V3 } from './helpers.js';
+
+const WINDOW_START = '2025-05-01T00:00:00Z';
+const FROM_MS = Date.parse(WINDOW_START);
+const WEEK_MS = 7 * 24 * 3600_000;
+
+/** The page as the route wrote it before renderings were kept: row objects through the schema's serializer. */
+async function oldRendering(server: TestServer, q: InteractionSearch, token: string | null): Promise<string> {
+  const page = await server.runtime.vault.searches.search({ tenantId: 'acme' }, q, { withContent: true, summary: true });
+  const reference = Fastify();
+  reference.get('/', { schema: { response: { 200: SEARCH_RESULT } } }, async () => ({
+    items: page.items.map((item) => toVonageItem(item, page.content.get(item.id) ?? [])),
+    meta: { nextContinuationToken: token },
+  }));
+  const res = await reference.inject({ method: 'GET', url: '/' });
+  await reference.close();
+  return res.body;
+}
+
+/** Every page of the window, as bytes, with the query each page answered (the old rendering needs it). */
+async function pagesOf(server: TestServer, auth: string, limit: number, fromMs = FROM_MS, toMs = FROM_MS + WEEK_MS) {
+  const pages: { body: string; query: InteractionSearch; token: string | null }[] = [];
+  const base: InteractionSearch = { source: 'main', order: 'asc', limit, withContentOnly: true, fromMs, toMs };
+  let query = base;
+  let continuation: string | undefined;
+  for (;;) {
+    const params: Record<string, string> = { limit: String(limit) };
+    if (continuation) params.continuationToken = continuation;
+    const path = searchPath(new Date(fromMs).toISOString(), new Date(toMs).toISOString(), params);
+    const res = await send(`${server.url}/interaction-content${path}`, {
+      method: 'GET',
+      headers: { accept: V3, authorization: auth },
+    });
+    const body = await res.text();
+    expect(res.status, body).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const token = (JSON.parse(body) as { meta: { nextContinuationToken: string | null } }).meta.nextContinuationToken;
+    pages.push({ body, query, token });
+    if (!token) return pages;
+    const fingerprint = queryFingerprint({
+      api: 'vonage',
+      who: 'client:acme/acme-reader',
+      filters: { fromMs, toMs, handlingAgentId: undefined, connectFrom: undefined, connectTo: undefined, direction: undefined },
+    });
+    const after = decodeCursor(server.runtime.keys.cursor, fingerprint, token);
+    if (!after) throw new Error('the continuation token does not decode');
+    query = { ...base, after };
+    continuation = token;
+  }
+}
+
+async function expectSameAsOld(server: TestServer, auth: string, limit: number, fromMs?: number, toMs?: number) {
+  const pages = await pagesOf(server, auth, limit, fromMs, toMs);
+  for (const page of pages) expect(page.body).toBe(await oldRendering(server, page.query, page.token));
+  return pages;
+}
+
+const items = (body: string) =>
+  (JSON.parse(body) as { items: { guid: string; connectFrom: string | null; content: unknown[] }[] }).items;
+
+describe(`Vonage renderings kept on write (${BACKEND})`, () => {
+  let server: TestServer;
+  let reader: string;
+  let writer: string;
+  let qa: string;
+
+  beforeAll(async () => {
+    server = await build();
+    reader = await server.bearer('acme-reader');
+    writer = await server.bearer('acme-writer');
+    qa = await server.bearer('acme-qa');
+  });
+  afterAll(async () => {
+    await server.stop();
+    await removeTestData(server);
+  });
+
+  it('prints the seed example and every optional field byte for byte as the serializer did', async () => {
+    await ingest(
+      server,
+      writer,
+      {
+        typeId: 'Inbound',
+        startDate: '2025-05-01T14:11:56Z',
+        connectFrom: '14154204204',
+        connectTo: '22222',
+        ownerInformation: { id: '1342' },
+        handlingAgents: [{ id: 'zed' }, { id: '1342' }, { id: 'abe' }],
+      },
+      [
+        { key: 'callRecording', body: 'RIFF....WAVEfmt ', contentType: 'audio/wav', query: { duration: '180000' } },
+        { key: 'vm-1', body: 'voicemail', contentType: 'audio/wav', query: { type: 'voicemail', owningAgent: '1342' } },
+        {
+          key: 'ivr-1',
+          body: 'ivr',
+          contentType: 'audio/wav',
+          query: { type: 'ivrAudioRecording', owningInteractionPlan: '816f1144-ac27-4bba-a280-cc66' },
+        },
+        {
+          key: 'chat-1',
+          body: '{"messages":[]}',
+          contentType: 'application/json',
+          query: { type: 'chatTranscript', version: '1', duration: '5000' },
+        },
+      ],
+    );
+    await ingest(server, writer, {
+      startDate: '2025-05-01T15:00:00.250Z',
+      typeId: 'Unknown',
+      connectFrom: undefined,
+      connectTo: 'quote " backslash \\ \u2028 é',
+    });
+    const [page] = await expectSameAsOld(server, reader, 100);
+    expect(items(page?.body ?? '').length).toBe(2);
+  });
+
+  it('pages of every size print what the serializer printed, tokens included', async () => {
+    for (let k = 0; k < 7; k++)
+      await ingest(server, writer, { startDate: `2025-05-0${2 + (k % 5)}T0${k}:00:00Z`, connectFrom: `+1415${k}` });
+    for (const limit of [1, 3, 1000]) await expectSameAsOld(server, reader, limit);
+  });
+
+  it('reflects a PATCH, a content upload, a content deletion and an interaction deletion at once', async () => {
+    const window = { fromMs: Date.parse('2025-05-07T00:00:00Z'), toMs: Date.parse('2025-05-07T23:59:59Z') };
+    const one = await ingest(server, writer, {
+      startDate: '2025-05-07T10:00:00Z',
+      connectFrom: 'before',
+      handlingAgents: [{ id: 'agent-2' }],
+    });
+    const pageNow = async () => items((await expectSameAsOld(server, reader, 100, window.fromMs, window.toMs))[0]?.body ?? '');
+
+    const patched = await call(`${server.url}/api/v1/interactions/${one.id}`, {
+      method: 'PATCH',
+      headers: { authorization: writer, 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ connectFrom: 'after', handlingAgents: [{ id: 'agent-2' }, { id: 'agent-1' }] }),
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    let [item] = await pageNow();
+    expect(item?.connectFrom).toBe('after');
+
+    const upload: ContentUpload = { key: 'vm-2', body: 'more bytes', contentType: 'audio/wav', query: { type: 'voicemail' } };
+    const put = await call(`${server.url}/api/v1/interactions/${one.id}/content/${upload.key}?type=voicemail`, {
+      method: 'PUT',
+      headers: { authorization: writer, 'content-type': upload.contentType },
+      body: upload.body as string,
+    });
+    expect(put.status).toBe(201);
+    [item] = await pageNow();
+    expect(item?.content).toHaveLength(2);
+
+    const removed = await call(`${server.url}/interaction-content/interactions/${one.guid}/content/callRecording`, {
+      method: 'DELETE',
+      headers: { authorization: qa, accept: V3 },
+    });
+    expect(removed.status, JSON.stringify(removed.body)).toBe(204);
+    [item] = await pageNow();
+    expect(item?.content).toEqual([expect.objectContaining({ contentKey: 'vm-2' })]);
+
+    const deleted = await call(`${server.url}/interaction-content/interactions/${one.guid}`, {
+      method: 'DELETE',
+      headers: { authorization: qa, accept: V3 },
+    });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+    expect(await pageNow()).toEqual([]);
+  });
+
+  it('renders generated records as the serializer did (property)', async () => {
+    const text = fc.string({ unit: 'grapheme', maxLength: 12 });
+    const address = fc.option(fc.oneof(text, fc.stringMatching(/^\+?\d{1,15}$/)), { nil: undefined });
+    const agent = fc.constantFrom('agent-1', 'agent-2', 'a"b', 'Ωmega', '0001');
+    const content = fc.record({
+      key: fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/),
+      type: fc.constantFrom('callRecording', 'voicemail', 'ivrAudioRecording', 'chatTranscript'),
+      duration: fc.option(fc.nat({ max: 10_000_000 }), { nil: undefined }),
+      version: fc.option(fc.nat({ max: 9 }), { nil: undefined }),
+      owningAgent: fc.option(agent, { nil: undefined }),
+    });
+    let day = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          typeId: fc.constantFrom('Inbound', 'Outbound', 'Internal', 'Unknown'),
+          connectFrom: address,
+          connectTo: address,
+          owner: fc.option(agent, { nil: undefined }),
+          agents: fc.uniqueArray(agent, { minLength: 1, maxLength: 4 }),
+          startMs: fc.integer({ min: 0, max: 23 * 3600_000 }),
+          content: fc.uniqueArray(content, { minLength: 1, maxLength: 3, selector: (c) => c.key }),
+        }),
+        async (r) => {
+          // Each case has its own day, so each page holds exactly that case's record.
+          const dayStart = Date.parse('2026-01-01T00:00:00Z') + day++ * 24 * 3600_000;
+          const uploads: ContentUpload[] = r.content.map((c) => {
+            const query: Record<string, string> = { type: c.type };
+            if (c.duration !== undefined) query.duration = String(c.duration);
+            if (c.version !== undefined) query.version = String(c.version);
+            if (c.owningAgent !== undefined && c.type === 'voicemail') query.owningAgent = c.owningAgent;
+            return { key: c.key, body: `bytes of ${c.key}`, contentType: 'audio/wav', query };
+          });
+          await ingest(
+            server,
+            writer,
+            {
+              typeId: r.typeId,
+              startDate: new Date(dayStart + r.startMs).toISOString(),
+              connectFrom: r.connectFrom,
+              connectTo: r.connectTo,
+              ownerInformation: r.owner === undefined ? undefined : { id: r.owner },
+              handlingAgents: r.agents.map((id) => ({ id })),
+            },
+            uploads,
+          );
+          const [page] = await expectSameAsOld(server, reader, 10, dayStart, dayStart + 24 * 3600_000 - 1);
+          expect(items(page?.body ?? '')).toHaveLength(1);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('migration 008 renders rows stored before it as the row mappers do', async () => {
+    const before = await expectSameAsOld(server, reader, 1000);
+    const db = server.runtime.store.in('main');
+    await db.updateTable('interactions').set({ vonage_head: '' }).execute();
+    await db.updateTable('content_items').set({ vonage_json: '' }).execute();
+    await renderStoredRows(db);
+    const after = await expectSameAsOld(server, reader, 1000);
+    expect(after.map((p) => p.body)).toEqual(before.map((p) => p.body));
+  });
+});
