@@ -37,6 +37,7 @@ function parseOptions(argv: string[]): BenchOptions {
     .option('--work-dir <dir>', 'where stores are created', join(tmpdir(), 'ixvault-bench'))
     .option('--out <dir>', 'results directory', join(REPO_ROOT, 'bench', 'results'))
     .option('--ingest <n>', 'interactions per ingest variant', positiveInt, 50_000)
+    .option('--uploads <n>', 'small uploads in the uploads workload (on every fifth of 5×n interactions)', positiveInt, 4000)
     .option('--outside <n>', "interactions of the outside workload's store (issue 15's shape)", positiveInt, 200_000)
     .option('--sessions <list>', 'concurrent CometD session counts', '1000,5000')
     .option('--session-seconds <n>', 'seconds under load per session count', positiveInt, 30)
@@ -64,6 +65,7 @@ function parseOptions(argv: string[]): BenchOptions {
     workDir: o.workDir,
     outDir: o.out,
     ingestCount: o.ingest,
+    uploadCount: o.uploads,
     outsideCount: o.outside,
     sessions: String(o.sessions)
       .split(',')

@@ -42,8 +42,12 @@ function run(args, options = {}) {
   execFileSync(cmd, rest, { stdio: ['ignore', 'ignore', 'pipe'], ...options });
 }
 
-/** Starts a cluster; returns { url, stop }. */
-export async function startCluster({ log = () => {} } = {}) {
+/**
+ * Starts a cluster; returns { url, stop }. Without `durable`, commits are not
+ * flushed (fsync off: tests and most benchmarks); with it, PostgreSQL's
+ * defaults: a commit returns once its WAL is on disk.
+ */
+export async function startCluster({ log = () => {}, durable = false } = {}) {
   const bin = findPgBin();
   if (!bin) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'ixvault-pg-'));
@@ -58,9 +62,7 @@ export async function startCluster({ log = () => {} } = {}) {
     `-p ${port}`,
     "-c listen_addresses='127.0.0.1'",
     `-c unix_socket_directories='${dir}'`,
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
+    ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
     '-c max_connections=200',
     '-c shared_buffers=256MB',
   ].join(' ');

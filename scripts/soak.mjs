@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run soak -- --trials 50 [--backends sqlite,postgres] [--kinds ingest,upload,archive]`
+ * `npm run soak -- --trials 50 [--backends sqlite,postgres] [--kinds ingest,upload,small-upload,archive]`
  * Runs the kill -9 loops of test/integrity/kill-loops.ts at length, on each
  * backend (PostgreSQL on a throwaway cluster, scripts/pg-cluster.mjs), and
  * prints the figures docs/RELIABILITY.md records.
@@ -21,7 +21,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: npm run soak -- [--trials N] [--backends sqlite,postgres] [--kinds ingest,upload,archive]');
+  console.log('usage: npm run soak -- [--trials N] [--backends sqlite,postgres] [--kinds ingest,upload,small-upload,archive]');
   process.exit(0);
 }
 const dir = mkdtempSync(join(tmpdir(), 'ixvault-soak-'));

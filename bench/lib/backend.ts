@@ -34,15 +34,24 @@ interface Cluster {
   stop(): void;
 }
 
-export async function openBackend(name: BackendName, workDir: string, log: (m: string) => void): Promise<Backend> {
+/**
+ * `durable`: on PostgreSQL, a cluster that flushes every commit (the others run with fsync off,
+ * see scripts/pg-cluster.mjs), for workloads whose cost is durability itself.
+ */
+export async function openBackend(
+  name: BackendName,
+  workDir: string,
+  log: (m: string) => void,
+  { durable = false }: { durable?: boolean } = {},
+): Promise<Backend> {
   mkdirSync(workDir, { recursive: true });
   let cluster: Cluster | undefined;
   if (name === 'postgres') {
     // A JavaScript module of the repository (shared with scripts/test.mjs); typed here by what is used.
     const { startCluster } = (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'pg-cluster.mjs')).href)) as {
-      startCluster(o: { log: (m: string) => void }): Promise<Cluster | undefined>;
+      startCluster(o: { log: (m: string) => void; durable?: boolean }): Promise<Cluster | undefined>;
     };
-    cluster = await startCluster({ log });
+    cluster = await startCluster({ log, durable });
     if (!cluster) throw new Error('PostgreSQL server binaries not found (apt-get install postgresql)');
   }
   const adminUrl = cluster?.url;

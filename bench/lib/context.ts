@@ -13,6 +13,8 @@ export interface BenchOptions {
   outDir: string;
   /** Interactions per ingest variant. */
   ingestCount: number;
+  /** Small uploads in the uploads workload (one on every fifth of five times as many interactions). */
+  uploadCount: number;
   /** Interactions of the outside workload's store (issue 15's shape: 200 000). */
   outsideCount: number;
   /** Concurrent CometD session counts for the notifications workload. */

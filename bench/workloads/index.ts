@@ -6,6 +6,7 @@ import { genesysHistory } from './genesys-history.js';
 import { ingest } from './ingest.js';
 import { outside } from './outside.js';
 import { sessions } from './sessions.js';
+import { uploads } from './uploads.js';
 import { vonageSearch } from './vonage-search.js';
 
-export const WORKLOADS: Workload[] = [ingest, vonageSearch, genesysHistory, content, sessions, fulltext, outside];
+export const WORKLOADS: Workload[] = [ingest, vonageSearch, genesysHistory, content, uploads, sessions, fulltext, outside];

@@ -73,19 +73,22 @@ export class FsBlobStore implements BlobStore {
     }
     const { sha256, size } = metered.digest();
     const finalPath = this.pathOf(tenantId, sha256);
+    let ours: { ino: number; dev: number } | undefined;
     const publish = async () => {
-      await makeDurableDir(dirname(finalPath));
-      // Already there: the same bytes (the address is their hash).
-      await link(tmp, finalPath).catch(ignore('EEXIST'));
+      await linkInto(tmp, finalPath);
       // The link is an entry of the folder: until the folder is fsynced, power loss can undo it.
-      await fsyncDir(dirname(finalPath));
+      [, ours] = await Promise.all([fsyncDir(dirname(finalPath)), ours ?? stat(tmp)]);
     };
     return {
       sha256,
       size,
       publish,
       settle: async () => {
-        await publish();
+        // Still our file at the address: our own publication (its folder fsynced before `publish` returned), or a
+        // release's put-back of it (whose trash copy stays until that folder is fsynced, and a sweep after power
+        // loss puts a referenced trash copy back). Anything else — gone, or another file — is published again.
+        const there = await stat(finalPath).catch(() => undefined);
+        if (!ours || there?.ino !== ours.ino || there.dev !== ours.dev) await publish();
         await unlink(tmp);
       },
       discard: () => unlink(tmp).catch(() => {}),
@@ -245,8 +248,7 @@ export class FsBlobStore implements BlobStore {
 
   /** Puts bytes taken out of reach back at their address (which may meanwhile hold the same bytes again). */
   private async putBack(trash: string, path: string): Promise<void> {
-    await makeDurableDir(dirname(path));
-    await link(trash, path).catch(ignore('EEXIST'));
+    await linkInto(trash, path);
     // Durable at its address before the trash copy goes.
     await fsyncDir(dirname(path));
     await unlink(trash);
@@ -277,6 +279,23 @@ async function makeDurableDir(path: string): Promise<void> {
   for (let dir = path; ; dir = dirname(dir)) {
     await fsyncDir(dirname(dir));
     if (dir === first) return;
+  }
+}
+
+/**
+ * Links `from` at `to`, creating `to`'s folder durably if it is missing (the
+ * link is tried first: the folder almost always exists). An entry already at
+ * `to` is left alone: it holds the same bytes (the address is their hash).
+ */
+async function linkInto(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT') throw err;
+    await makeDurableDir(dirname(to));
+    await link(from, to).catch(ignore('EEXIST'));
   }
 }
 

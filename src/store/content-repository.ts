@@ -9,6 +9,7 @@ import type { TextPart } from '../domain/texts.js';
 import type { AuditRepository } from './audit-repository.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
+import { GroupCommit } from './group-commit.js';
 import { blockingHolds } from './hold-repository.js';
 import type { InteractionRepository } from './interaction-repository.js';
 import { contentToRow, rowToContent } from './rows.js';
@@ -19,18 +20,24 @@ export type ContentDeletion =
   | { deleted: false; interactionId: string; sha256: string; holds: string[] };
 
 export class ContentRepository {
+  /** Uploads in flight share durable transactions (see group-commit.ts). */
+  private readonly uploads: GroupCommit;
+
   constructor(
     private readonly store: StoreConnection,
     private readonly interactions: InteractionRepository,
     private readonly audits: AuditRepository,
-  ) {}
+  ) {
+    this.uploads = new GroupCommit(store);
+  }
 
   /**
    * Stores an item's metadata, replacing an item with the same key, and sets
    * the interaction's content count from its content rows, in one write
    * transaction that holds the interaction row's lock: a re-ingest or another
    * upload of the same interaction waits, so the count always matches the
-   * rows. Returns the replaced item's hash.
+   * rows. Returns the replaced item's hash once the transaction's commit is
+   * durable (power loss cannot undo it); concurrent calls share a transaction.
    */
   async put(
     visibility: Visibility,
@@ -38,7 +45,7 @@ export class ContentRepository {
     item: ContentItem,
     texts: TextPart[] = [],
   ): Promise<{ interactionId: string; replacedSha256?: string }> {
-    return this.store.write(async (root) => {
+    return this.uploads.run(async (root) => {
       const id = await this.interactions.resolve(visibility, idOrGuid, 'main', root, { lock: true });
       if (!id) throw errors.interactionNotFound(idOrGuid);
       const trx = this.store.on(root, 'main');
@@ -63,7 +70,9 @@ export class ContentRepository {
         .onConflict((oc) => oc.columns(['tenant_id', 'interaction_id', 'content_key']).doUpdateSet(changed))
         .execute();
       await this.recount(trx, tenantId, id);
-      await this.interactions.texts.writeContent(root, 'main', tenantId, id, item.contentKey, texts);
+      // A new item without texts (a recording, no file name) changes nothing the index holds.
+      if (previous || texts.length > 0)
+        await this.interactions.texts.writeContent(root, 'main', tenantId, id, item.contentKey, texts);
       return previous ? { interactionId: id, replacedSha256: previous.sha256 } : { interactionId: id };
     });
   }

@@ -118,8 +118,25 @@ export interface StoreDialect {
   inList(values: readonly string[]): RawBuilder<unknown>;
   /** Whether read-modify-write steps must lock the rows they read (`for update`). */
   readonly lockRows: boolean;
+  /**
+   * Whether concurrent durable writes should share one transaction
+   * (group-commit.ts). SQLite: yes, it has one writer at a time, so they would
+   * wait for each other anyway, and sharing the transaction shares the WAL
+   * sync. PostgreSQL: no, concurrent transactions run on the pool and the
+   * server flushes the WAL once for the commits waiting together; grouping
+   * them would serialize their statements' round trips.
+   */
+  readonly groupCommits: boolean;
   /** Runs `work` in a write transaction (see the module comment). */
   write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /**
+   * `write`, returning only once the commit would survive power loss, whatever
+   * the connection's default: on SQLite the WAL file is synced after the
+   * commit (the connection runs synchronous=NORMAL, which syncs only at
+   * checkpoints), on a libuv thread rather than inside the commit on the event
+   * loop; PostgreSQL waits for its WAL flush (synchronous_commit on).
+   */
+  writeDurable<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /**
    * Serializes writers naming the same keys until `trx` ends: on PostgreSQL,
    * transaction-scoped advisory locks taken in one sorted order (so two

@@ -20,7 +20,7 @@ import { connect } from '../../src/store/database.js';
 import { createTestDatabase, PRINCIPALS } from '../helpers/server.js';
 
 export interface TrialOutcome {
-  kind: 'ingest' | 'upload' | 'archive';
+  kind: 'ingest' | 'upload' | 'small-upload' | 'archive';
   /** Whether the SIGKILL landed while work was under way (otherwise the trial proves little). */
   killedMidway: boolean;
   acknowledged: number;
@@ -214,11 +214,37 @@ function filesUnder(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
+interface UploadShape {
+  kind: 'upload' | 'small-upload';
+  interactions: number;
+  lanes: number;
+  /** SIGKILL on this acknowledgement. */
+  killAt: number;
+  bytes(): Buffer;
+}
+
 /** Uploads of 64–512 KiB, 4 in flight, over 10 interactions; SIGKILL on the fifth acknowledgement. */
-export async function uploadTrial(trial: number): Promise<TrialOutcome> {
+export const uploadTrial = (trial: number) =>
+  uploads(trial, {
+    kind: 'upload',
+    interactions: 10,
+    lanes: 4,
+    killAt: 5,
+    bytes: () => randomBytes(64 * 1024 + Math.floor(Math.random() * 448 * 1024)),
+  });
+
+/**
+ * Uploads of 2 KB, 8 in flight, over 40 interactions; SIGKILL on the 40th
+ * acknowledgement: uploads in flight then share group transactions
+ * (src/store/group-commit.ts), some committing, some waiting for the next.
+ */
+export const smallUploadTrial = (trial: number) =>
+  uploads(trial, { kind: 'small-upload', interactions: 40, lanes: 8, killAt: 40, bytes: () => randomBytes(2048) });
+
+async function uploads(trial: number, shape: UploadShape): Promise<TrialOutcome> {
   const store = await freshStore();
   const server = await startServer(store);
-  const ids = Array.from({ length: 10 }, (_, i) => `U${trial}x${String(i).padStart(3, '0')}`);
+  const ids = Array.from({ length: shape.interactions }, (_, i) => `U${trial}x${String(i).padStart(3, '0')}`);
   const res = await fetch(`${server.url}/api/v1/interactions:batch`, {
     method: 'POST',
     headers: { authorization: ADMIN, 'content-type': 'application/json' },
@@ -236,7 +262,7 @@ export async function uploadTrial(trial: number): Promise<TrialOutcome> {
     for (let n = 0; !stop; n++) {
       const id = ids[(lane + n) % ids.length] ?? '';
       const key = `recording${lane}x${n}`;
-      const bytes = randomBytes(64 * 1024 + Math.floor(Math.random() * 448 * 1024));
+      const bytes = shape.bytes();
       try {
         const put = await fetch(`${server.url}/api/v1/interactions/${id}/content/${key}?type=callRecording`, {
           method: 'PUT',
@@ -246,7 +272,7 @@ export async function uploadTrial(trial: number): Promise<TrialOutcome> {
         if (put.status >= 300) throw new Error(`upload answered ${put.status}: ${await put.text()}`);
         await put.arrayBuffer().catch(() => undefined);
         acked.push({ id, key, sha256: createHash('sha256').update(bytes).digest('hex') });
-        if (acked.length === 5) kill();
+        if (acked.length === shape.killAt) kill();
       } catch (err) {
         if (!killed) {
           server.child.kill('SIGKILL');
@@ -256,7 +282,7 @@ export async function uploadTrial(trial: number): Promise<TrialOutcome> {
       }
     }
   };
-  const lanes = Promise.all([0, 1, 2, 3].map(uploader));
+  const lanes = Promise.all(Array.from({ length: shape.lanes }, (_, lane) => uploader(lane)));
   await server.exited;
   stop = true;
   await lanes;
@@ -295,7 +321,7 @@ export async function uploadTrial(trial: number): Promise<TrialOutcome> {
       if (row?.content_count !== full?.content.length) half++;
     }
     return {
-      kind: 'upload',
+      kind: shape.kind,
       killedMidway: true,
       acknowledged: acked.length,
       lost,
@@ -427,4 +453,4 @@ export async function archiveTrial(trial: number): Promise<TrialOutcome> {
   }
 }
 
-export const TRIALS = { ingest: ingestTrial, upload: uploadTrial, archive: archiveTrial };
+export const TRIALS = { ingest: ingestTrial, upload: uploadTrial, 'small-upload': smallUploadTrial, archive: archiveTrial };

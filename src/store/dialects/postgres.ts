@@ -37,6 +37,7 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
       await sql`create ${unique} index ${sql.id(name)} on ${sql.id(SCHEMAS[source], table)} (${cols})`.execute(target);
     },
     tableName: (_source, table) => table,
+    groupCommits: false,
     inList: (values) => sql`= any(${values}::text[])`,
     lockRows: true,
     async write(target, work) {
@@ -51,6 +52,13 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
           if (attempt >= ATTEMPTS || !code || !(RETRYABLE.has(code) || chainRace)) throw err;
         }
       }
+    },
+    writeDurable(target, work) {
+      return dialect.write(target, async (trx) => {
+        // On even where the server default is off (a commit would then return before its WAL is flushed).
+        await sql`set local synchronous_commit to on`.execute(trx);
+        return work(trx);
+      });
     },
     async lockKeys(trx, keys) {
       if (keys.length === 0) return;

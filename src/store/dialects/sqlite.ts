@@ -8,7 +8,8 @@
  * or process, and never fails midway on a lock upgrade.
  */
 import { closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { type FileHandle, open } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -51,11 +52,13 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
   // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
   if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   const sqlite = new BetterSqlite3(file);
-  sqlite.pragma('journal_mode = WAL');
+  // A file system without shared memory keeps the rollback journal, whose commits NORMAL already syncs.
+  const inWal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const wal = walFile(`${file}-wal`);
   const archivePlugin = new TablePrefixPlugin(ARCHIVE_PREFIX);
   const dialect: StoreDialect = {
     name: 'sqlite',
@@ -71,9 +74,18 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
       );
     },
     tableName: physicalName,
+    groupCommits: true,
     inList: (values) => sql`in (select value from json_each(${JSON.stringify(values)}))`,
     lockRows: false,
     write: (target, work) => target.transaction().execute(work),
+    async writeDurable(target, work) {
+      const result = await target.transaction().execute(work);
+      // The commit is in the WAL; syncing it is what synchronous=FULL would do inside the commit, but here on a
+      // libuv thread, so the event loop runs on meanwhile. If a checkpoint already moved the commit into the
+      // database file, that checkpoint synced it (the WAL is only rewritten after a complete checkpoint).
+      if (inWal) await wal.sync();
+      return result;
+    },
     lockKeys: async () => {},
     lockHoldGate: async () => {},
     isUniqueViolation: (err) => /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((err as { code?: string } | null)?.code ?? ''),
@@ -86,9 +98,49 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
     rows: sqliteRowWriter(sqlite, (source, table) => `"main"."${physicalName(source, table)}"`),
     fullText: sqliteFullText(sqlite, physicalName),
     adoptLegacy: async () => adoptLegacyArchive(sqlite, dataDir),
-    close: () => db.destroy(),
+    close: async () => {
+      await db.destroy();
+      await wal.close();
+    },
   };
   return { db, dialect };
+}
+
+/**
+ * The WAL file of an open database, for syncing: it exists as long as a
+ * connection is open (SQLite removes it when the last one closes cleanly), so
+ * one handle serves for the life of the connection. On first use its folder
+ * is synced too, so that the file's own entry survives power loss (as SQLite
+ * does on a WAL's first sync).
+ */
+function walFile(path: string): { sync(): Promise<void>; close(): Promise<void> } {
+  let handle: Promise<FileHandle> | undefined;
+  const opening = async () => {
+    const file = await open(path, 'r+');
+    const folder = await open(dirname(path), 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
+    return file;
+  };
+  return {
+    async sync() {
+      handle ??= opening();
+      try {
+        await (await handle).sync();
+      } catch (err) {
+        // Opened again next time (the file may have been missing).
+        handle = undefined;
+        throw err;
+      }
+    },
+    async close() {
+      await (await handle)?.close();
+      handle = undefined;
+    },
+  };
 }
 
 /**
