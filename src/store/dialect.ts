@@ -127,15 +127,17 @@ export interface StoreDialect {
    * them would serialize their statements' round trips.
    */
   readonly groupCommits: boolean;
-  /** Runs `work` in a write transaction (see the module comment). */
-  write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /**
-   * `write`, returning only once the commit would survive power loss, whatever
-   * the connection's default: on SQLite the WAL file is synced after the
-   * commit (the connection runs synchronous=NORMAL, which syncs only at
-   * checkpoints), on a libuv thread rather than inside the commit on the event
-   * loop; PostgreSQL waits for its WAL flush (synchronous_commit on).
+   * Runs `work` in a write transaction (see the module comment) and returns
+   * once the commit would survive power loss: on SQLite the WAL file is
+   * synced after the commit (the connection runs synchronous=NORMAL, which
+   * syncs only at checkpoints), on a libuv thread rather than inside the
+   * commit on the event loop, one sync shared by the commits made while
+   * another runs; PostgreSQL waits for its WAL flush as the server is
+   * configured (synchronous_commit, on by default).
    */
+  write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /** `write`, durable whatever the server's configuration (PostgreSQL: synchronous_commit on for this transaction). */
   writeDurable<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /**
    * Serializes writers naming the same keys until `trx` ends: on PostgreSQL,

@@ -77,15 +77,17 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
     groupCommits: true,
     inList: (values) => sql`in (select value from json_each(${JSON.stringify(values)}))`,
     lockRows: false,
-    write: (target, work) => target.transaction().execute(work),
-    async writeDurable(target, work) {
+    // Every write is acknowledged to someone (a client, an audit entry before the bytes it records), so every
+    // write returns only once it would survive power loss: the commit is in the WAL, and syncing it is what
+    // synchronous=FULL would do inside the commit, but here on a libuv thread, so the event loop runs on
+    // meanwhile, and shared by the commits made while a sync runs. If a checkpoint already moved the commit into
+    // the database file, that checkpoint synced it (the WAL is only rewritten after a complete checkpoint).
+    async write(target, work) {
       const result = await target.transaction().execute(work);
-      // The commit is in the WAL; syncing it is what synchronous=FULL would do inside the commit, but here on a
-      // libuv thread, so the event loop runs on meanwhile. If a checkpoint already moved the commit into the
-      // database file, that checkpoint synced it (the WAL is only rewritten after a complete checkpoint).
       if (inWal) await wal.sync();
       return result;
     },
+    writeDurable: (target, work) => dialect.write(target, work),
     lockKeys: async () => {},
     lockHoldGate: async () => {},
     isUniqueViolation: (err) => /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((err as { code?: string } | null)?.code ?? ''),
@@ -115,6 +117,9 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
  */
 function walFile(path: string): { sync(): Promise<void>; close(): Promise<void> } {
   let handle: Promise<FileHandle> | undefined;
+  /** The fsync under way, and the one queued behind it: shared by every commit made while the first runs. */
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
   const opening = async () => {
     const file = await open(path, 'r+');
     const folder = await open(dirname(path), 'r');
@@ -125,16 +130,35 @@ function walFile(path: string): { sync(): Promise<void>; close(): Promise<void> 
     }
     return file;
   };
+  const syncOnce = async () => {
+    handle ??= opening();
+    try {
+      await (await handle).sync();
+    } catch (err) {
+      // Opened again next time (the file may have been missing).
+      handle = undefined;
+      throw err;
+    }
+  };
+  const start = (): Promise<void> => {
+    const run = syncOnce().finally(() => {
+      if (running === run) running = undefined;
+    });
+    running = run;
+    return run;
+  };
   return {
-    async sync() {
-      handle ??= opening();
-      try {
-        await (await handle).sync();
-      } catch (err) {
-        // Opened again next time (the file may have been missing).
-        handle = undefined;
-        throw err;
-      }
+    sync() {
+      // A sync already under way may have begun before the caller's commit: the caller waits for the next one,
+      // which starts when it ends and covers every commit made meanwhile (group commit of the WAL flushes).
+      if (!running) return start();
+      queued ??= running
+        .catch(() => {})
+        .then(() => {
+          queued = undefined;
+          return start();
+        });
+      return queued;
     },
     async close() {
       await (await handle)?.close();
