@@ -6,20 +6,18 @@
  * names, each interaction once, each file with the SHA-256 of the stored bytes.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { openRuntime } from '../../src/runtime.js';
 import { serveCli, storeArgs } from '../helpers/cli.js';
 import { checkRun, type Job } from '../helpers/exports.js';
-import { BACKEND, createTestDatabase, PRINCIPALS } from '../helpers/server.js';
+import { ADMIN, killStore, storeCalls } from '../helpers/kill-store.js';
+import { BACKEND } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SECRET = 'export-kill-secret-0123456789abcdef0123';
 const COUNT = 240;
-const ADMIN = `Basic ${Buffer.from('admin1:pw-admin1').toString('base64')}`;
 
 /** `ixvault serve` with small batches and a short lease: the kill lands midway, and the takeover comes soon after. */
 const serve = (args: string[]) =>
@@ -32,33 +30,14 @@ const serve = (args: string[]) =>
 
 describe(`export killed midway and resumed (${BACKEND})`, () => {
   it('resumes after kill -9 in another process: manifest == files, each interaction once, hashes right', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'ixvault-kill-export-'));
-    const databaseUrl = await createTestDatabase();
-    const store = databaseUrl ? { dataDir, databaseUrl } : { dataDir };
-    const principalsFile = join(dataDir, 'principals.json');
-    await writeFile(principalsFile, JSON.stringify(PRINCIPALS));
+    const { dataDir, store, principalsFile, open } = await killStore('export', SECRET);
     const args = ['--config', principalsFile, ...storeArgs(store)];
 
     const hashes = new Map<string, string>();
-    const runtime = await openRuntime({
-      ...store,
-      principals: PRINCIPALS,
-      maxContentBytes: 1 << 20,
-      secret: SECRET,
-      poolSize: 4,
-    });
+    const runtime = await open();
     try {
       const admin = await runtime.auth.fromAuthorization(ADMIN);
-      const stored = await runtime.vault.upsertBatch(
-        admin,
-        Array.from({ length: COUNT }, (_, i) => ({
-          mediaType: 'call',
-          typeId: 'Inbound',
-          state: 'Stopped',
-          startDate: new Date(Date.UTC(2025, 4, 1) + i * 60_000).toISOString(),
-          handlingAgents: [{ id: 'agent-1' }],
-        })),
-      );
+      const stored = await storeCalls(runtime, admin, COUNT, Date.UTC(2025, 4, 1));
       for (const { id } of stored) {
         const bytes = randomBytes(2048);
         hashes.set(id, createHash('sha256').update(bytes).digest('hex'));

@@ -6,20 +6,17 @@
  * removes bytes a killed release left behind.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { PrincipalsConfig } from '../../src/auth/directory.js';
 import { visibilityOf } from '../../src/domain/principal.js';
-import { openRuntime } from '../../src/runtime.js';
 import { runCli, startCli, storeArgs } from '../helpers/cli.js';
-import { BACKEND, createTestDatabase, PRINCIPALS } from '../helpers/server.js';
+import { ADMIN, killStore, storeCalls } from '../helpers/kill-store.js';
+import { BACKEND, PRINCIPALS } from '../helpers/server.js';
 
 const SECRET = 'retention-kill-secret-0123456789abcdef';
 const COUNT = 150;
-const ADMIN = `Basic ${Buffer.from('admin1:pw-admin1').toString('base64')}`;
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -29,29 +26,16 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 describe(`retention run killed midway (${BACKEND})`, () => {
   it('leaves every expired interaction removed and audited, or intact; a second run and the sweep finish the job', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'ixvault-kill-retention-'));
-    const databaseUrl = await createTestDatabase();
-    const store = databaseUrl ? { dataDir, databaseUrl } : { dataDir };
     const principals: PrincipalsConfig = structuredClone(PRINCIPALS);
     const acme = principals.tenants.find((t) => t.id === 'acme');
     if (acme) acme.retention = { rules: [{ maxAgeDays: 365 }], graceDays: 0 };
-    const principalsFile = join(dataDir, 'principals.json');
-    await writeFile(principalsFile, JSON.stringify(principals));
-    const open = () => openRuntime({ ...store, principals, maxContentBytes: 1 << 20, secret: SECRET, poolSize: 4, sweep: false });
+    const { dataDir, store, principalsFile, open: openStore } = await killStore('retention', SECRET, principals);
+    const open = () => openStore({ sweep: false });
 
     const bytes = new Map<string, Buffer>();
     let runtime = await open();
     const admin = await runtime.auth.fromAuthorization(ADMIN);
-    const stored = await runtime.vault.upsertBatch(
-      admin,
-      Array.from({ length: COUNT }, (_, i) => ({
-        mediaType: 'call',
-        typeId: 'Inbound',
-        state: 'Stopped',
-        startDate: new Date(Date.UTC(2019, 0, 1) + i * 60_000).toISOString(),
-        handlingAgents: [{ id: 'agent-1' }],
-      })),
-    );
+    const stored = await storeCalls(runtime, admin, COUNT, Date.UTC(2019, 0, 1));
     for (const { id } of stored) {
       const recording = randomBytes(512);
       bytes.set(id, recording);

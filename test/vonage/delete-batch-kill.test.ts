@@ -5,20 +5,17 @@
  * with all its content.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { visibilityOf } from '../../src/domain/principal.js';
-import { openRuntime } from '../../src/runtime.js';
 import { serveCli, storeArgs } from '../helpers/cli.js';
-import { BACKEND, createTestDatabase, PRINCIPALS } from '../helpers/server.js';
+import { ADMIN, killStore, storeCalls } from '../helpers/kill-store.js';
+import { BACKEND } from '../helpers/server.js';
 import { V3 } from './helpers.js';
 
 const SECRET = 'delete-batch-kill-secret-0123456789abcdef';
 const COUNT = 200;
-const ADMIN = `Basic ${Buffer.from('admin1:pw-admin1').toString('base64')}`;
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -28,27 +25,13 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 describe(`Vonage batch deletion killed midway (${BACKEND})`, () => {
   it('leaves every GUID deleted and audited, or untouched with all its content', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'ixvault-kill-batch-'));
-    const databaseUrl = await createTestDatabase();
-    const store = databaseUrl ? { dataDir, databaseUrl } : { dataDir };
-    const principalsFile = join(dataDir, 'principals.json');
-    await writeFile(principalsFile, JSON.stringify(PRINCIPALS));
-    const open = () => openRuntime({ ...store, principals: PRINCIPALS, maxContentBytes: 1 << 20, secret: SECRET, poolSize: 4 });
+    const { dataDir, store, principalsFile, open } = await killStore('batch', SECRET);
 
     // The interactions and their content, stored in this process before the server starts.
     const bytes = new Map<string, { recording: Buffer; transcript: Buffer }>();
     let runtime = await open();
     const admin = await runtime.auth.fromAuthorization(ADMIN);
-    const stored = await runtime.vault.upsertBatch(
-      admin,
-      Array.from({ length: COUNT }, (_, i) => ({
-        mediaType: 'call',
-        typeId: 'Inbound',
-        state: 'Stopped',
-        startDate: new Date(Date.UTC(2025, 9, 1) + i * 60_000).toISOString(),
-        handlingAgents: [{ id: 'agent-1' }],
-      })),
-    );
+    const stored = await storeCalls(runtime, admin, COUNT, Date.UTC(2025, 9, 1));
     for (const { id } of stored) {
       const item = { recording: randomBytes(512), transcript: Buffer.from(JSON.stringify({ id })) };
       bytes.set(id, item);
