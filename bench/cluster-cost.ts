@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { type IncomingMessage, request } from 'node:http';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,7 +39,7 @@ import { bearerToken, getBytes } from './lib/http.js';
 import { loadDataset } from './lib/load.js';
 import { REPO_ROOT } from './lib/paths.js';
 import { ADMIN, basic, benchPrincipals } from './lib/principals.js';
-import { type Figure, latencyRatio, markdownTable, type ResultRow, rateRatio, writeResult } from './lib/results.js';
+import { type Figure, latencyRatio, machine, markdownTable, type ResultRow, rateRatio, writeResult } from './lib/results.js';
 import { profileFlags, type ServerProcess, startServerProcess } from './lib/server-process.js';
 import { type Latency, measureInterleaved } from './lib/stats.js';
 import { vonageUrl } from './workloads/vonage-search.js';
@@ -197,13 +197,7 @@ async function main(o: Options): Promise<void> {
         backend: 'postgres',
         size,
         seed,
-        machine: {
-          cpus: cpus().length,
-          cpuModel: cpus()[0]?.model ?? '',
-          memoryGiB: Math.round(totalmem() / 1024 ** 3),
-          node: process.version,
-          platform: process.platform,
-        },
+        machine: machine(),
         dataset: {
           interactions: size,
           ingested: ingestCount,

@@ -6,7 +6,7 @@
  * bench/results/<date>-<backend>-<size>.json. See docs/BENCHMARKS.md.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { writePrincipalsConfig } from '../src/auth/directory.js';
@@ -17,7 +17,7 @@ import type { BenchOptions, Context } from './lib/context.js';
 import { type DatasetCounts, loadDataset } from './lib/load.js';
 import { REPO_ROOT } from './lib/paths.js';
 import { benchPrincipals } from './lib/principals.js';
-import { markdownTable, type ResultRow, type RunResult, writeResult } from './lib/results.js';
+import { machine, markdownTable, type ResultRow, type RunResult, writeResult } from './lib/results.js';
 import { profileFlags, type ServerProcess, startServerProcess } from './lib/server-process.js';
 import { WORKLOADS } from './workloads/index.js';
 
@@ -160,16 +160,6 @@ async function main(): Promise<void> {
     await backend.close();
     rmSync(join(options.workDir, `principals-${process.pid}.json`), { force: true });
   }
-}
-
-function machine(): RunResult['run']['machine'] {
-  return {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
-    node: process.version,
-    platform: `${process.platform} ${process.arch}, ${Math.round(freemem() / 1024 ** 3)} GiB free at start`,
-  };
 }
 
 /** Generates and loads the search dataset, or reuses a matching one (SQLite, --reuse). */

@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type IncomingMessage, request } from 'node:http';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -34,7 +34,7 @@ import { writePrincipalsConfig } from '../src/auth/directory.js';
 import { TENANT } from './lib/dataset.js';
 import { REPO_ROOT } from './lib/paths.js';
 import { ADMIN, basic, benchPrincipals } from './lib/principals.js';
-import { type Figure, markdownTable, type ResultRow, rateRatio, writeResult } from './lib/results.js';
+import { type Figure, machine, markdownTable, type ResultRow, rateRatio, writeResult } from './lib/results.js';
 import { profileFlags, type ServerProcess, startServerProcess } from './lib/server-process.js';
 import { measureInterleaved } from './lib/stats.js';
 
@@ -340,13 +340,7 @@ async function main(): Promise<void> {
         backend: o.databaseUrl ? 'postgres' : 'sqlite',
         size: size / MIB,
         seed: 0,
-        machine: {
-          cpus: cpus().length,
-          cpuModel: cpus()[0]?.model ?? '',
-          memoryGiB: Math.round(totalmem() / 1024 ** 3),
-          node: process.version,
-          platform: process.platform,
-        },
+        machine: machine(),
         dataset: {
           recordingMiB: size / MIB,
           bigUploadMiB: big / MIB,

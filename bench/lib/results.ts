@@ -4,6 +4,7 @@
  * applies. Printed as a table and written as JSON for BENCHMARKS.md and the chart.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 /** A latency (p50/p99 in ms) or a rate (value in `unit`). */
@@ -90,4 +91,15 @@ export function writeResult(dir: string, result: RunResult, suffix = ''): string
   const path = join(dir, `${date}-${result.run.backend}-${result.run.size}${suffix}.json`);
   writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
   return path;
+}
+
+/** The machine a run measured, for its result file. */
+export function machine(): RunResult['run']['machine'] {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}, ${Math.round(freemem() / 1024 ** 3)} GiB free at start`,
+  };
 }
