@@ -48,6 +48,12 @@ export const DOWNLOAD_RESPONSES = {
     headers: { ...VALIDATORS, 'Content-Range': { type: 'string', examples: ['bytes 0-1023/48000'] } },
     content: BYTES,
   },
+  302: {
+    type: 'null' as const,
+    description:
+      'Only on a server run with --s3-download-redirect: the read was authorised and audited, and the bytes are at Location, a presigned S3 URL valid for 60 s (send Range there again)',
+    headers: { Location: { type: 'string', format: 'uri' } },
+  },
   304: { type: 'null' as const, description: 'Not modified (If-None-Match or If-Modified-Since)', headers: VALIDATORS },
 };
 

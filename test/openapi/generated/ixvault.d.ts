@@ -2750,6 +2750,14 @@ export interface operations {
                     "*/*": string;
                 };
             };
+            /** @description Only on a server run with --s3-download-redirect: the read was authorised and audited, and the bytes are at Location, a presigned S3 URL valid for 60 s (send Range there again) */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Not modified (If-None-Match or If-Modified-Since) */
             304: {
                 headers: {
@@ -5292,6 +5300,14 @@ export interface operations {
                     "*/*": string;
                 };
             };
+            /** @description Only on a server run with --s3-download-redirect: the read was authorised and audited, and the bytes are at Location, a presigned S3 URL valid for 60 s (send Range there again) */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Not modified (If-None-Match or If-Modified-Since) */
             304: {
                 headers: {
@@ -6182,6 +6198,14 @@ export interface operations {
                 content: {
                     "*/*": string;
                 };
+            };
+            /** @description Only on a server run with --s3-download-redirect: the read was authorised and audited, and the bytes are at Location, a presigned S3 URL valid for 60 s (send Range there again) */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not modified (If-None-Match or If-Modified-Since) */
             304: {
