@@ -115,11 +115,21 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
         search.after = after;
       }
 
-      // Each item's bytes are kept ready on write (domain/vonage-item.ts): the page is concatenated, not serialized.
+      // Each item's bytes are kept ready on write and the database joins them (SearchRepository.vonagePage): the
+      // page is handed to the socket as one Buffer of known length, never serialized.
       const page = await vault.vonagePage(request.principal, search);
       const token = page.next ? encodeCursor(cursorKey, fingerprint, page.next) : null;
       reply.type('application/json; charset=utf-8');
-      return `{"items":[${page.items.join(',')}],"meta":{"nextContinuationToken":${JSON.stringify(token)}}}`;
+      return pageBytes(page.items, token);
     },
   );
+}
+
+const PAGE_START = Buffer.from('{"items":[');
+
+/** The response body: the items (JSON, comma-separated) between the page's opening and its meta, as one Buffer. */
+function pageBytes(items: Buffer | string, token: string | null): Buffer {
+  const end = `],"meta":{"nextContinuationToken":${JSON.stringify(token)}}}`;
+  if (typeof items === 'string') return Buffer.from(`{"items":[${items}${end}`);
+  return Buffer.concat([PAGE_START, items, Buffer.from(end)]);
 }

@@ -35,6 +35,7 @@ import type { StoreDialect } from '../dialect.js';
 import { sqliteFullText } from '../fulltext-engines.js';
 import { sqliteRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
+import { cachedStatements } from './sqlite-statements.js';
 
 const ARCHIVE_PREFIX = 'archive_';
 /** The file a previous version kept the archive in; adopted into the main file at start. */
@@ -57,7 +58,7 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachedStatements(sqlite) }) });
   const wal = walFile(`${file}-wal`);
   const archivePlugin = new TablePrefixPlugin(ARCHIVE_PREFIX);
   const dialect: StoreDialect = {
