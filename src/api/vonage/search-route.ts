@@ -96,29 +96,32 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
       if (q.connectTo !== undefined) search.connectToPrefix = q.connectTo;
       if (q.direction !== undefined) search.direction = q.direction;
 
-      // The page size may change between pages; everything that selects rows may not.
-      const fingerprint = queryFingerprint({
-        api: 'vonage',
-        who: describePrincipal(request.principal),
-        filters: {
-          fromMs,
-          toMs,
-          handlingAgentId: q.handlingAgentId,
-          connectFrom: q.connectFrom,
-          connectTo: q.connectTo,
-          direction: q.direction,
-        },
-      });
+      // The page size may change between pages; everything that selects rows may not. Computed only where a token
+      // is read or written (a one-page answer needs none).
+      let print: string | undefined;
+      const fingerprint = () =>
+        (print ??= queryFingerprint({
+          api: 'vonage',
+          who: describePrincipal(request.principal),
+          filters: {
+            fromMs,
+            toMs,
+            handlingAgentId: q.handlingAgentId,
+            connectFrom: q.connectFrom,
+            connectTo: q.connectTo,
+            direction: q.direction,
+          },
+        }));
       if (q.continuationToken !== undefined) {
-        const after = decodeCursor(cursorKey, fingerprint, q.continuationToken);
+        const after = decodeCursor(cursorKey, fingerprint(), q.continuationToken);
         if (!after) throw errors.invalidField('continuationToken', 'is malformed, altered, or belongs to another query');
         search.after = after;
       }
 
-      // Each item's bytes are kept ready on write and the database joins them (SearchRepository.vonagePage): the
-      // page is handed to the socket as one Buffer of known length, never serialized.
+      // Each item is kept whole by the database and the page is one statement (SearchRepository.vonagePage): it is
+      // handed to the socket as one Buffer of known length, never serialized nor encoded again.
       const page = await vault.vonagePage(request.principal, search);
-      const token = page.next ? encodeCursor(cursorKey, fingerprint, page.next) : null;
+      const token = page.next ? encodeCursor(cursorKey, fingerprint(), page.next) : null;
       reply.type('application/json; charset=utf-8');
       return pageBytes(page.items, token);
     },
