@@ -2,7 +2,8 @@
  * Prepared statements kept for reuse on the one SQLite connection. Kysely's
  * SQLite driver prepares every statement it runs; preparing is parsing and
  * planning the SQL, and on a short read such as a Vonage page it cost as much
- * as running it (docs/BENCHMARKS.md, "Pages against static bytes, session 2").
+ * as running it (docs/BENCHMARKS.md, "Vonage pages as one statement (issue 15,
+ * session 2)").
  * The statements are keyed by their SQL text (the values are bound
  * parameters, so one text serves every request of a shape); the least
  * recently used are dropped past `capacity`. SQLite re-prepares a kept
