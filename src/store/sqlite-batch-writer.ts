@@ -104,6 +104,8 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
   let worker: Worker | undefined;
   let next = 0;
   const pending = new Map<number, Pending>();
+  /** Every batch not yet answered, settled either way (close waits for them). */
+  const inFlight = new Set<Promise<void>>();
   const fail = (err: Error) => {
     for (const p of pending.values()) {
       p.ended();
@@ -146,6 +148,8 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
         pending.set(job, { resolve, reject, ended });
       });
       const run = lock.run(async () => {
+        // Failed while it waited for the lock (the thread died): it must not be written after its caller heard so.
+        if (!pending.has(job)) return;
         worker ??= start();
         worker.ref();
         const message: BatchJob = { job, tenantId, inputs, nowMs, mode };
@@ -158,9 +162,17 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
         pending.delete(job);
         p?.reject(err instanceof Error ? err : new Error(String(err)));
       });
+      const settled = outcome.then(
+        () => {},
+        () => {},
+      );
+      inFlight.add(settled);
+      void settled.finally(() => inFlight.delete(settled));
       return outcome;
     },
     async close() {
+      // Every batch handed over is answered before the thread closes its connection.
+      await Promise.all([...inFlight]);
       const w = worker;
       worker = undefined;
       if (!w) return;

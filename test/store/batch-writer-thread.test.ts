@@ -8,7 +8,7 @@
  * SQLite only: PostgreSQL has no such thread.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -18,6 +18,8 @@ import type { InteractionInput } from '../../src/domain/validate.js';
 import { connect, type StoreConnection } from '../../src/store/database.js';
 import { InteractionRepository } from '../../src/store/interaction-repository.js';
 import { migrate } from '../../src/store/migrator.js';
+import { sqliteBatchWriter } from '../../src/store/sqlite-batch-writer.js';
+import { writerLock } from '../../src/store/writer-lock.js';
 import { BACKEND } from '../helpers/server.js';
 
 const TENANT = 't';
@@ -117,6 +119,20 @@ describe.runIf(BACKEND === 'sqlite')('SQLite batch writer thread', { timeout: 60
     ]);
     expect(await subjectOf('C2')).toBeUndefined();
     expect(await subjectOf('C1')).toBe('first');
+  });
+
+  it('a thread that fails answers its batches with an internal error and frees the writer lock', async () => {
+    // A data directory that is a file: the thread cannot open its connection.
+    const notADirectory = join(dataDir, 'not-a-directory');
+    await writeFile(notADirectory, 'x');
+    const lock = writerLock();
+    const writer = sqliteBatchWriter(notADirectory, lock);
+    const first = writer.upsertMany(TENANT, [record('F1', 'a'), record('F2', 'b')], Date.now(), 'upsert');
+    const queued = writer.upsertMany(TENANT, [record('F3', 'a'), record('F4', 'b')], Date.now(), 'upsert');
+    await expect(first).rejects.toMatchObject({ kind: 'internal' });
+    await expect(queued).rejects.toMatchObject({ kind: 'internal' });
+    await expect(lock.run(async () => 'free')).resolves.toBe('free');
+    await writer.close();
   });
 
   it('serves concurrent batches and main-thread writes without a busy error', async () => {
