@@ -192,7 +192,11 @@ describe(`migrations (${BACKEND})`, () => {
       log: (message) => progress.push(message),
     });
     try {
-      expect(runtime.migrationsApplied).toEqual(['main:009-fts-prefix', 'archive:009-fts-prefix']);
+      // Later migrations run too; 009 runs once per store.
+      expect(runtime.migrationsApplied.filter((m) => m.includes(':009-'))).toEqual([
+        'main:009-fts-prefix',
+        'archive:009-fts-prefix',
+      ]);
       const found = async (q: string) =>
         (
           await runtime.vault.searches.search(

@@ -37,6 +37,7 @@ import { sqliteRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
 import { sqliteBatchWriter } from '../sqlite-batch-writer.js';
 import { type WriterLock, writerLock } from '../writer-lock.js';
+import { cachedStatements } from './sqlite-statements.js';
 
 const ARCHIVE_PREFIX = 'archive_';
 /** The file a previous version kept the archive in; adopted into the main file at start. */
@@ -66,7 +67,7 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachedStatements(sqlite) }) });
   const wal = walFile(`${file}-wal`);
   const archivePlugin = new TablePrefixPlugin(ARCHIVE_PREFIX);
   const lock = options.writerLock ?? writerLock();
