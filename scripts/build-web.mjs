@@ -47,6 +47,10 @@ function stale() {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv.includes('--if-stale') && !stale()) process.exit(0);
   const started = Date.now();
+  // The console ships as a production build whoever asks for it: vitest's global
+  // setup runs this with NODE_ENV=test, and Vite would then bundle React's
+  // development build (StrictMode's double effects, another bundle than users get).
+  process.env.NODE_ENV = 'production';
   const { build } = await import('vite');
   await build({ configFile: join(root, 'web', 'vite.config.ts'), logLevel: 'warn' });
   const html = readFileSync(join(out, 'index.html'), 'utf8');

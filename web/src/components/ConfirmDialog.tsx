@@ -20,6 +20,13 @@ export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onClos
     return () => d?.close();
   }, []);
 
+  // The close event is queued, so it can arrive after the dialog was opened again
+  // (React's StrictMode runs the effect, its cleanup, and the effect once more):
+  // only a dialog that is still closed when its event arrives was closed by the user.
+  const closed = (event: React.SyntheticEvent<HTMLDialogElement>) => {
+    if (!event.currentTarget.open) onClose();
+  };
+
   const confirm = async () => {
     setBusy(true);
     setError(undefined);
@@ -32,7 +39,7 @@ export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onClos
   };
 
   return (
-    <dialog ref={dialog} className="confirm" aria-labelledby="confirm-title" onClose={onClose}>
+    <dialog ref={dialog} className="confirm" aria-labelledby="confirm-title" onClose={closed}>
       <h2 id="confirm-title">{title}</h2>
       {children}
       {error && (
