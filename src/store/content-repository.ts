@@ -212,7 +212,38 @@ export class ContentRepository {
         }
       }
     }
+    // Rows locked by waiting (PostgreSQL: FOR UPDATE) were joined in the statement's snapshot, taken before the
+    // wait: an item a concurrent upload committed meanwhile is missing there. Read again, after the locks.
+    if (this.store.impl.lockRows) return { ids, previous: await this.readPrevious(root, batch, ids) };
     return { ids, previous };
+  }
+
+  /** The hash of the item each resolved write replaces, by `[id, contentKey]`, read in a fresh statement. */
+  private async readPrevious(
+    root: Transaction<Database>,
+    batch: ContentWrite[],
+    ids: (string | undefined)[],
+  ): Promise<Map<string, string>> {
+    const previous = new Map<string, string>();
+    const main = this.store.on(root, 'main');
+    for (const [tenantId, members] of byTenant(batch, (w, i) => (ids[i] ? w.visibility.tenantId : undefined))) {
+      for (const chunk of chunkValues(members)) {
+        const rows = await main
+          .selectFrom('content_items')
+          .select(['interaction_id', 'content_key', 'sha256'])
+          .where('tenant_id', '=', tenantId)
+          .where((eb) =>
+            eb(
+              eb.refTuple('interaction_id', 'content_key'),
+              'in',
+              chunk.map((i) => eb.tuple(ids[i] as string, (batch[i] as ContentWrite).item.contentKey)),
+            ),
+          )
+          .execute();
+        for (const r of rows) previous.set(JSON.stringify([r.interaction_id, r.content_key]), r.sha256);
+      }
+    }
+    return previous;
   }
 
   /** content_count := the number of content rows, for each of these interactions of main; the caller holds their rows' locks. */
