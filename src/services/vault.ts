@@ -4,6 +4,7 @@
  * calls; nothing below this layer knows about principals' roles or scopes.
  */
 import { pipeline, type Readable, Transform } from 'node:stream';
+import type { Transaction } from 'kysely';
 import {
   type BlobStore,
   BlobTooLarge,
@@ -41,6 +42,7 @@ import type { StoreConnection } from '../store/database.js';
 import { blockingHolds, HoldRepository } from '../store/hold-repository.js';
 import { InteractionRepository, type UpsertOutcome } from '../store/interaction-repository.js';
 import { type RedactionReport, redactionReport } from '../store/redaction-report.js';
+import type { Database } from '../store/schema.js';
 import { type RenderedPage, type SearchOptions, type SearchPage, SearchRepository } from '../store/search-repository.js';
 import { ContactService } from './contacts.js';
 import { KeyLock } from './key-lock.js';
@@ -513,8 +515,9 @@ export class Vault {
    * the database (small content, src/blobs/inline.ts) or in the blob store.
    * Every reader of content bytes comes here.
    */
-  async openBytes(tenantId: string, sha256: string, range?: ByteRange): Promise<Readable> {
-    const inline = await this.content.inlineBytes(tenantId, sha256);
+  async openBytes(tenantId: string, sha256: string, range?: ByteRange, trx?: Transaction<Database>): Promise<Readable> {
+    // Within a write transaction, through it (SQLite has one connection: another read would wait for it forever).
+    const inline = await this.content.inlineBytes(tenantId, sha256, trx);
     return inline ? inlineStream(inline, range) : this.blobs.open(tenantId, sha256, range);
   }
 
@@ -527,8 +530,8 @@ export class Vault {
     let after = '';
     let total = 0;
     for (;;) {
-      const done = await this.interactions.texts.rebuild(tenantId, source, after, batchSize, (item) =>
-        this.transcriptBytes(tenantId, item),
+      const done = await this.interactions.texts.rebuild(tenantId, source, after, batchSize, (item, trx) =>
+        this.transcriptBytes(tenantId, item, trx),
       );
       if (!done) return total;
       after = done.lastId;
@@ -549,10 +552,10 @@ export class Vault {
   }
 
   /** The bytes of a transcript that is read for the index; undefined for any other item. */
-  async transcriptBytes(tenantId: string, item: ContentItem): Promise<Buffer | undefined> {
+  async transcriptBytes(tenantId: string, item: ContentItem, trx?: Transaction<Database>): Promise<Buffer | undefined> {
     if (!isTranscriptItem(item) || item.contentLength > MAX_TRANSCRIPT_BYTES) return undefined;
     const chunks: Buffer[] = [];
-    for await (const chunk of await this.openBytes(tenantId, item.sha256)) chunks.push(chunk as Buffer);
+    for await (const chunk of await this.openBytes(tenantId, item.sha256, undefined, trx)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   }
 

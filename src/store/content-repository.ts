@@ -335,9 +335,8 @@ export class ContentRepository {
   }
 
   /** Bytes kept in the database (src/blobs/inline.ts), or undefined when they are in the blob store. */
-  async inlineBytes(tenantId: string, sha256: string): Promise<Buffer | undefined> {
-    const row = await this.store
-      .in('main')
+  async inlineBytes(tenantId: string, sha256: string, root?: Transaction<Database>): Promise<Buffer | undefined> {
+    const row = await (root ? this.store.on(root, 'main') : this.store.in('main'))
       .selectFrom('content_blobs')
       .select('bytes')
       .where('tenant_id', '=', tenantId)
