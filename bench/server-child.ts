@@ -21,6 +21,8 @@ export interface ServerChildConfig {
   /** Where content lives (bench/s3-content.ts); files under dataDir by default. */
   blobStore?: BlobStoreConfig;
   maxContentBytes?: number;
+  /** SQLite: batches written on the main thread, as before the batch writer thread (bench/workloads/ingest.ts). */
+  noBatchThread?: boolean;
 }
 
 export type ParentMessage = { kind: 'memory' } | { kind: 'stop' };
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
     maxContentBytes: config.maxContentBytes ?? 1024 ** 3,
     blobStore: config.blobStore,
     secret: BENCH_SECRET,
+    batchThread: config.noBatchThread !== true,
   });
   const server = await startServer(runtime, { host: '127.0.0.1', port: 0, quiet: true, limits: config.limits });
   process.on('message', (message: ParentMessage) => {
