@@ -349,7 +349,7 @@ export class ExportService {
     interaction: Interaction,
     item: ContentItem,
   ): Promise<ExportFileRow> {
-    const written = await sink.put(path, await this.vault.blobs.open(job.tenant_id, item.sha256));
+    const written = await sink.put(path, await this.vault.openBytes(job.tenant_id, item.sha256));
     if (written.sha256 !== item.sha256 || written.size !== item.contentLength)
       throw new Error(`the stored bytes of ${item.contentKey} do not match their recorded SHA-256 and length`);
     const line = {

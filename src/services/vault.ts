@@ -4,6 +4,7 @@
  * calls; nothing below this layer knows about principals' roles or scopes.
  */
 import { pipeline, type Readable, Transform } from 'node:stream';
+import type { Transaction } from 'kysely';
 import {
   type BlobStore,
   BlobTooLarge,
@@ -12,6 +13,7 @@ import {
   type SweepOptions,
   type SweepReport,
 } from '../blobs/blob-store.js';
+import { INLINE_MAX_BYTES, inlineStream, type ReadBody, readBody } from '../blobs/inline.js';
 import type { KeyedLock } from '../cluster/coordination.js';
 import type { AuditEntry, ChainedAuditEntry } from '../domain/audit.js';
 import { toCanonicalJson } from '../domain/canonical.js';
@@ -40,6 +42,7 @@ import type { StoreConnection } from '../store/database.js';
 import { blockingHolds, HoldRepository } from '../store/hold-repository.js';
 import { InteractionRepository, type UpsertOutcome } from '../store/interaction-repository.js';
 import { type RedactionReport, redactionReport } from '../store/redaction-report.js';
+import type { Database } from '../store/schema.js';
 import { type RenderedPage, type SearchOptions, type SearchPage, SearchRepository } from '../store/search-repository.js';
 import { ContactService } from './contacts.js';
 import { KeyLock } from './key-lock.js';
@@ -52,6 +55,8 @@ export const TRANSCRIPT_KEY = '#messages';
  * the previous sweep: a very large store is covered over several sweeps.
  */
 export const SWEEP_BUDGET_MS = 10_000;
+/** Database-kept blobs a sweep checks per statement. */
+const INLINE_SWEEP_SLICE = 500;
 
 export interface VaultOptions {
   maxContentBytes: number;
@@ -113,6 +118,8 @@ export class Vault {
   readonly contacts: ContactService;
   private readonly blobLock: KeyedLock;
   private readonly ingestListeners = new Set<IngestListener>();
+  /** Where the sweep's walk over the bytes kept in the database stands (undefined: at the start). */
+  private inlineSweepCursor: { tenantId: string; sha256: string } | undefined;
 
   constructor(
     readonly store: StoreConnection,
@@ -397,8 +404,10 @@ export class Vault {
   }
 
   /**
-   * Streams an upload into the blob store and records it. Nothing becomes
-   * visible unless the whole body arrived within the size limit.
+   * Stores an upload and records it. Content up to INLINE_MAX_BYTES is kept in
+   * the database with its row, in one durable transaction (src/blobs/inline.ts);
+   * longer content streams into the blob store first. Nothing becomes visible
+   * unless the whole body arrived within the size limit.
    */
   async putContent(
     principal: Principal,
@@ -410,63 +419,106 @@ export class Vault {
     authorize(principal, 'interaction.write');
     const meta = validateContentMeta(contentKey, upload);
     const visibility = visibilityOf(principal);
-    if (!(await this.interactions.resolve(visibility, idOrGuid))) throw errors.interactionNotFound(idOrGuid);
     const tenantId = principal.tenant.id;
-    // Textual content (transcripts…) is redacted on its way to the blob store: the original bytes are never written.
+    // Textual content (transcripts…) is redacted as it arrives: the original bytes are never written.
     const redactor =
       redactsCardNumbers(principal.tenant) && redactableText(meta.contentType) ? new CardRedactingBytes() : undefined;
-    let staged: Awaited<ReturnType<BlobStore['stage']>>;
+    const maxBytes = this.options.maxContentBytes;
+    let read: ReadBody;
     try {
-      staged = await this.blobs.stage(tenantId, redactor ? redacting(body, redactor) : body, {
-        maxBytes: this.options.maxContentBytes,
-      });
+      read = await readBody(redactor ? redacting(body, redactor) : body, { maxBytes, inlineMax: INLINE_MAX_BYTES });
     } catch (err) {
       if (err instanceof BlobTooLarge) throw errors.contentTooLarge(err.limit);
       throw err;
     }
-    const item: ContentItem = {
-      contentKey,
-      type: meta.type,
-      contentType: meta.contentType,
-      contentLength: staged.size,
-      sha256: staged.sha256,
-      lastModifiedMs: Date.now(),
-      properties: {},
+    const itemOf = (sha256: string, size: number): ContentItem => {
+      const item: ContentItem = {
+        contentKey,
+        type: meta.type,
+        contentType: meta.contentType,
+        contentLength: size,
+        sha256,
+        lastModifiedMs: Date.now(),
+        properties: {},
+      };
+      if (meta.owningAgentId !== undefined) item.owningAgentId = meta.owningAgentId;
+      if (meta.owningInteractionPlanId !== undefined) item.owningInteractionPlanId = meta.owningInteractionPlanId;
+      if (meta.fileName !== undefined) item.fileName = meta.fileName;
+      if (meta.version !== undefined) item.properties.version = meta.version;
+      if (meta.durationMs !== undefined) item.properties.duration = meta.durationMs;
+      if (redactor && redactor.redacted > 0) item.cardRedactions = redactor.redacted;
+      if (upload.containsSensitiveData) item.containsSensitiveData = true;
+      return item;
     };
-    if (meta.owningAgentId !== undefined) item.owningAgentId = meta.owningAgentId;
-    if (meta.owningInteractionPlanId !== undefined) item.owningInteractionPlanId = meta.owningInteractionPlanId;
-    if (meta.fileName !== undefined) item.fileName = meta.fileName;
-    if (meta.version !== undefined) item.properties.version = meta.version;
-    if (meta.durationMs !== undefined) item.properties.duration = meta.durationMs;
-    if (redactor && redactor.redacted > 0) item.cardRedactions = redactor.redacted;
-    if (upload.containsSensitiveData) item.containsSensitiveData = true;
+    const refused = async (err: unknown) => {
+      // Replacing held bytes is refused like deleting them, and the refusal is audited like theirs.
+      if (isVaultError(err) && err.code === CODES.interactionHeld)
+        await this.content.audit(tenantId, {
+          atMs: Date.now(),
+          actor: describePrincipal(principal),
+          action: 'content.replace.refused',
+          interactionId: String(err.extra.interactionId ?? idOrGuid),
+          contentKey,
+          detail: { holds: err.extra.holds },
+        });
+    };
 
-    const result = await this.blobLock.run(`${tenantId}/${staged.sha256}`, async () => {
+    let item: ContentItem;
+    let result: { replacedSha256?: string };
+    if (read.inline) {
+      item = itemOf(read.sha256, read.bytes.length);
+      // Indexed in the same transaction as the item's row: its file name, and a transcript's segments.
+      const transcript = isTranscriptItem(item) ? read.bytes : undefined;
       try {
-        await staged.publish();
-        // Indexed in the same transaction as the item's row: its file name, and a transcript's segments.
-        const texts = contentTexts(item, await this.transcriptBytes(tenantId, item));
-        const stored = await this.content.put(visibility, idOrGuid, item, texts);
-        await staged.settle();
-        return stored;
+        // The bytes commit with their row: no blob to publish, settle or release on failure.
+        result = await this.content.put(visibility, idOrGuid, item, contentTexts(item, transcript), read.bytes);
       } catch (err) {
-        await staged.discard();
-        await this.releaseUnlocked(tenantId, staged.sha256);
-        // Replacing held bytes is refused like deleting them, and the refusal is audited like theirs.
-        if (isVaultError(err) && err.code === CODES.interactionHeld)
-          await this.content.audit(tenantId, {
-            atMs: Date.now(),
-            actor: describePrincipal(principal),
-            action: 'content.replace.refused',
-            interactionId: String(err.extra.interactionId ?? idOrGuid),
-            contentKey,
-            detail: { holds: err.extra.holds },
-          });
+        await refused(err);
         throw err;
       }
-    });
-    if (result.replacedSha256 && result.replacedSha256 !== staged.sha256) await this.releaseBlob(tenantId, result.replacedSha256);
+    } else {
+      // A large body for an interaction the caller cannot see is refused before it is written anywhere.
+      if (!(await this.interactions.resolve(visibility, idOrGuid))) {
+        read.body.destroy();
+        throw errors.interactionNotFound(idOrGuid);
+      }
+      let staged: Awaited<ReturnType<BlobStore['stage']>>;
+      try {
+        staged = await this.blobs.stage(tenantId, read.body, { maxBytes });
+      } catch (err) {
+        if (err instanceof BlobTooLarge) throw errors.contentTooLarge(err.limit);
+        throw err;
+      }
+      item = itemOf(staged.sha256, staged.size);
+      const stored = item;
+      result = await this.blobLock.run(`${tenantId}/${staged.sha256}`, async () => {
+        try {
+          await staged.publish();
+          const texts = contentTexts(stored, await this.transcriptBytes(tenantId, stored));
+          const done = await this.content.put(visibility, idOrGuid, stored, texts);
+          await staged.settle();
+          return done;
+        } catch (err) {
+          await staged.discard();
+          await this.releaseUnlocked(tenantId, staged.sha256);
+          await refused(err);
+          throw err;
+        }
+      });
+    }
+    if (result.replacedSha256 && result.replacedSha256 !== item.sha256) await this.releaseBlob(tenantId, result.replacedSha256);
     return item;
+  }
+
+  /**
+   * Stored bytes (or an inclusive range of them), wherever they are kept: in
+   * the database (small content, src/blobs/inline.ts) or in the blob store.
+   * Every reader of content bytes comes here.
+   */
+  async openBytes(tenantId: string, sha256: string, range?: ByteRange, trx?: Transaction<Database>): Promise<Readable> {
+    // Within a write transaction, through it (SQLite has one connection: another read would wait for it forever).
+    const inline = await this.content.inlineBytes(tenantId, sha256, trx);
+    return inline ? inlineStream(inline, range) : this.blobs.open(tenantId, sha256, range);
   }
 
   /**
@@ -478,8 +530,8 @@ export class Vault {
     let after = '';
     let total = 0;
     for (;;) {
-      const done = await this.interactions.texts.rebuild(tenantId, source, after, batchSize, (item) =>
-        this.transcriptBytes(tenantId, item),
+      const done = await this.interactions.texts.rebuild(tenantId, source, after, batchSize, (item, trx) =>
+        this.transcriptBytes(tenantId, item, trx),
       );
       if (!done) return total;
       after = done.lastId;
@@ -500,10 +552,10 @@ export class Vault {
   }
 
   /** The bytes of a transcript that is read for the index; undefined for any other item. */
-  async transcriptBytes(tenantId: string, item: ContentItem): Promise<Buffer | undefined> {
+  async transcriptBytes(tenantId: string, item: ContentItem, trx?: Transaction<Database>): Promise<Buffer | undefined> {
     if (!isTranscriptItem(item) || item.contentLength > MAX_TRANSCRIPT_BYTES) return undefined;
     const chunks: Buffer[] = [];
-    for await (const chunk of await this.blobs.open(tenantId, item.sha256)) chunks.push(chunk as Buffer);
+    for await (const chunk of await this.openBytes(tenantId, item.sha256, undefined, trx)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   }
 
@@ -541,10 +593,11 @@ export class Vault {
     };
     const read = async (range?: ByteRange) => {
       await audit(range);
-      return this.blobs.open(tenantId, found.item.sha256, range);
+      return this.openBytes(tenantId, found.item.sha256, range);
     };
     const locate = async (headers: DownloadHeaders, range?: ByteRange) => {
-      if (!this.blobs.locate) return undefined;
+      // Bytes kept in the database are served by ixvault itself: there is no object to send the client to.
+      if (!this.blobs.locate || (await this.content.inlineBytes(tenantId, found.item.sha256))) return undefined;
       const url = await this.blobs.locate(tenantId, found.item.sha256, headers);
       if (url !== undefined) await audit(range);
       return url;
@@ -664,7 +717,10 @@ export class Vault {
 
   private async releaseUnlocked(tenantId: string, sha256: string): Promise<void> {
     const referenced = async () => (await this.content.references(tenantId, sha256)) > 0;
-    if (!(await referenced())) await this.blobs.release(tenantId, sha256, referenced);
+    if (await referenced()) return;
+    // Wherever they are kept (the same bytes may be in both after the inline threshold changed).
+    await this.content.dropUnreferenced(tenantId, [sha256]);
+    await this.blobs.release(tenantId, sha256, referenced);
   }
 
   /**
@@ -674,12 +730,28 @@ export class Vault {
    * folders changed since the last sweep, then a slice of a rolling walk over
    * the rest within `budgetMs` (SWEEP_BUDGET_MS unless given).
    */
-  sweep(options: Omit<SweepOptions, 'referenced'>): Promise<SweepReport> {
-    return this.blobs.sweep({
-      budgetMs: SWEEP_BUDGET_MS,
+  async sweep(options: Omit<SweepOptions, 'referenced'>): Promise<SweepReport> {
+    const startedMs = Date.now();
+    const budgetMs = options.budgetMs ?? SWEEP_BUDGET_MS;
+    const report = await this.blobs.sweep({
       ...options,
+      budgetMs,
       referenced: (tenantId, shas) => this.content.referencedAmong(tenantId, shas),
     });
+    // The bytes kept in the database: a rolling walk too, within what is left of the budget (one slice at least).
+    const deadline = startedMs + budgetMs;
+    let passComplete = false;
+    do {
+      const slice = await this.content.sweepSlice(this.inlineSweepCursor, INLINE_SWEEP_SLICE);
+      for (const d of slice.dropped) {
+        report.blobs.push(`${d.tenantId}/${d.sha256}`);
+        report.blobBytes += d.size;
+      }
+      this.inlineSweepCursor = slice.next;
+      passComplete = slice.next === undefined;
+    } while (!passComplete && Date.now() < deadline);
+    report.passComplete &&= passComplete;
+    return report;
   }
 }
 

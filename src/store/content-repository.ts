@@ -9,26 +9,59 @@ import type { TextPart } from '../domain/texts.js';
 import type { AuditRepository } from './audit-repository.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type Outcome } from './group-commit.js';
 import { blockingHolds } from './hold-repository.js';
-import type { InteractionRepository } from './interaction-repository.js';
+import { type InteractionRepository, looksLikeGuid, visibleToAgent } from './interaction-repository.js';
 import { contentToRow, rowToContent } from './rows.js';
-import type { Database } from './schema.js';
+import type { ContentItemsTable, Database } from './schema.js';
+
+/** The key of a content row: what an upload of an existing item does not change. */
+const KEY_COLUMNS = new Set<string>(['tenant_id', 'interaction_id', 'content_key']);
+
+function replacedColumns(row: ContentItemsTable): (keyof ContentItemsTable)[] {
+  return (Object.keys(row) as (keyof ContentItemsTable)[]).filter((c) => !KEY_COLUMNS.has(c));
+}
+
+/** The indexes of `items` by tenant (those `tenantOf` gives one). */
+function byTenant<T>(items: T[], tenantOf: (item: T, index: number) => string | undefined): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const [i, item] of items.entries()) {
+    const tenantId = tenantOf(item, i);
+    if (tenantId !== undefined) out.set(tenantId, [...(out.get(tenantId) ?? []), i]);
+  }
+  return out;
+}
 
 export type ContentDeletion =
   | { deleted: true; interactionId: string; sha256: string }
   | { deleted: false; interactionId: string; sha256: string; holds: string[] };
 
+/** One upload's metadata write (ContentRepository.put), as a group commit queues it. */
+interface ContentWrite {
+  visibility: Visibility;
+  idOrGuid: string;
+  item: ContentItem;
+  texts: TextPart[];
+  inline?: Buffer;
+}
+
+type Stored = { interactionId: string; replacedSha256?: string };
+
 export class ContentRepository {
-  /** Uploads in flight share durable transactions (see group-commit.ts). */
-  private readonly uploads: GroupCommit;
+  /** Uploads in flight are written together, a few statements per group (see group-commit.ts). */
+  private readonly uploads: GroupCommit<ContentWrite, Stored>;
 
   constructor(
     private readonly store: StoreConnection,
     private readonly interactions: InteractionRepository,
     private readonly audits: AuditRepository,
   ) {
-    this.uploads = new GroupCommit(store);
+    // Two writes of one interaction's key never share a group: the second replaces the first.
+    this.uploads = new GroupCommit(
+      store,
+      (trx, batch) => this.writeBatch(trx, batch),
+      (w) => JSON.stringify([w.visibility.tenantId, w.idOrGuid, w.item.contentKey]),
+    );
   }
 
   /**
@@ -38,60 +71,198 @@ export class ContentRepository {
    * upload of the same interaction waits, so the count always matches the
    * rows. Returns the replaced item's hash once the transaction's commit is
    * durable (power loss cannot undo it); concurrent calls share a transaction.
+   * `inline`: the item's bytes, kept in the database (src/blobs/inline.ts) in
+   * the same transaction; without it they are in the blob store.
    */
-  async put(
-    visibility: Visibility,
-    idOrGuid: string,
-    item: ContentItem,
-    texts: TextPart[] = [],
-  ): Promise<{ interactionId: string; replacedSha256?: string }> {
-    return this.uploads.run(async (root) => {
-      const id = await this.interactions.resolve(visibility, idOrGuid, 'main', root, { lock: true });
-      if (!id) throw errors.interactionNotFound(idOrGuid);
-      const trx = this.store.on(root, 'main');
-      const tenantId = visibility.tenantId;
-      const previous = await trx
-        .selectFrom('content_items')
-        .select('sha256')
-        .where('tenant_id', '=', tenantId)
-        .where('interaction_id', '=', id)
-        .where('content_key', '=', item.contentKey)
-        .executeTakeFirst();
-      // Replacing held bytes would delete them: refused like a deletion.
-      if (previous && previous.sha256 !== item.sha256) {
-        const holds = await blockingHolds(this.store, root, tenantId, id, 'main');
-        if (holds.length > 0) throw errors.interactionHeld(id, holds);
-      }
-      const row = contentToRow(tenantId, id, item);
-      const { tenant_id: _t, interaction_id: _i, content_key: _k, ...changed } = row;
-      await trx
-        .insertInto('content_items')
-        .values(row)
-        .onConflict((oc) => oc.columns(['tenant_id', 'interaction_id', 'content_key']).doUpdateSet(changed))
-        .execute();
-      await this.recount(trx, tenantId, id);
-      // A new item without texts (a recording, no file name) changes nothing the index holds.
-      if (previous || texts.length > 0)
-        await this.interactions.texts.writeContent(root, 'main', tenantId, id, item.contentKey, texts);
-      return previous ? { interactionId: id, replacedSha256: previous.sha256 } : { interactionId: id };
-    });
+  put(visibility: Visibility, idOrGuid: string, item: ContentItem, texts: TextPart[] = [], inline?: Buffer): Promise<Stored> {
+    return this.uploads.run(inline ? { visibility, idOrGuid, item, texts, inline } : { visibility, idOrGuid, item, texts });
   }
 
-  /** content_count := the number of content rows; the caller holds the interaction row's lock. */
-  private async recount(trx: Transaction<Database>, tenantId: string, id: string): Promise<void> {
-    await trx
-      .updateTable('interactions')
-      .set((eb) => ({
-        content_count: eb
+  /**
+   * A group of uploads' writes, each statement for the whole group: resolve
+   * and lock the interactions, read the items being replaced, check holds
+   * where bytes are replaced; then refusals are settled and the rest is
+   * written — the bytes kept inline, the content rows, the content counts —
+   * and re-indexed where texts changed. The keys are distinct (GroupCommit).
+   */
+  private async writeBatch(root: Transaction<Database>, batch: ContentWrite[]): Promise<Outcome<Stored>[]> {
+    const outcomes: (Outcome<Stored> | undefined)[] = batch.map(() => undefined);
+    const { ids, previous } = await this.resolveLocked(root, batch);
+    const main = this.store.on(root, 'main');
+    const writes: { i: number; tenantId: string; id: string; replaced?: string }[] = [];
+    const latest = new Map<string, { sha256: string; write: number }>();
+    for (const [i, w] of batch.entries()) {
+      const id = ids[i];
+      if (!id) {
+        outcomes[i] = { ok: false, error: errors.interactionNotFound(w.idOrGuid) };
+        continue;
+      }
+      const tenantId = w.visibility.tenantId;
+      // One item named twice in a group (once by id, once by guid): the later write replaces the earlier's.
+      const slot = JSON.stringify([id, w.item.contentKey]);
+      const earlier = latest.get(slot);
+      const replaced = earlier ? earlier.sha256 : previous.get(slot);
+      // Replacing held bytes would delete them: refused like a deletion.
+      if (replaced !== undefined && replaced !== w.item.sha256) {
+        const holds = await blockingHolds(this.store, root, tenantId, id, 'main');
+        if (holds.length > 0) {
+          outcomes[i] = { ok: false, error: errors.interactionHeld(id, holds) };
+          continue;
+        }
+      }
+      writes.push(replaced === undefined ? { i, tenantId, id } : { i, tenantId, id, replaced });
+      latest.set(slot, { sha256: w.item.sha256, write: writes.length - 1 });
+    }
+    const last = new Set([...latest.values()].map((l) => l.write));
+    if (writes.length > 0) {
+      const inline = new Map<string, { tenant_id: string; sha256: string; bytes: Buffer }>();
+      for (const { i, tenantId } of writes) {
+        const w = batch[i] as ContentWrite;
+        if (w.inline) inline.set(`${tenantId}/${w.item.sha256}`, { tenant_id: tenantId, sha256: w.item.sha256, bytes: w.inline });
+      }
+      if (inline.size > 0)
+        // `do update`, not `do nothing`: it locks bytes already there until this commits, so a concurrent
+        // dropUnreferenced (which locks them before it counts references) waits and then sees the new rows.
+        await main
+          .insertInto('content_blobs')
+          .values([...inline.values()])
+          .onConflict((oc) => oc.columns(['tenant_id', 'sha256']).doUpdateSet((eb) => ({ sha256: eb.ref('excluded.sha256') })))
+          .execute();
+      const rows = writes
+        .filter((_, k) => last.has(k))
+        .map(({ i, tenantId, id }) => contentToRow(tenantId, id, (batch[i] as ContentWrite).item));
+      await main
+        .insertInto('content_items')
+        .values(rows)
+        .onConflict((oc) =>
+          oc
+            .columns(['tenant_id', 'interaction_id', 'content_key'])
+            // Every column the row mapper writes, but the key, from the row being inserted.
+            .doUpdateSet((eb) =>
+              Object.fromEntries(replacedColumns(rows[0] as ContentItemsTable).map((c) => [c, eb.ref(`excluded.${c}`)])),
+            ),
+        )
+        .execute();
+      for (const [tenantId, members] of byTenant(writes, (w) => w.tenantId))
+        await this.recount(root, tenantId, [...new Set(members.map((k) => (writes[k] as { id: string }).id))]);
+      for (const { i, tenantId, id, replaced } of writes) {
+        const w = batch[i] as ContentWrite;
+        // A new item without texts (a recording, no file name) changes nothing the index holds.
+        if (replaced !== undefined || w.texts.length > 0)
+          await this.interactions.texts.writeContent(root, 'main', tenantId, id, w.item.contentKey, w.texts);
+        outcomes[i] = {
+          ok: true,
+          value: replaced === undefined ? { interactionId: id } : { interactionId: id, replacedSha256: replaced },
+        };
+      }
+    }
+    return outcomes.map((o) => o ?? { ok: false, error: new Error('content write: no outcome') });
+  }
+
+  /**
+   * The interaction id each write names, if its caller may see it, with the
+   * rows locked for the transaction (in id order), and the hash of the item
+   * each write replaces (by `[id, contentKey]`): one statement per visibility
+   * (and chunk), the items read by a left join on the locked rows.
+   */
+  private async resolveLocked(
+    root: Transaction<Database>,
+    batch: ContentWrite[],
+  ): Promise<{ ids: (string | undefined)[]; previous: Map<string, string> }> {
+    const ids: (string | undefined)[] = batch.map(() => undefined);
+    const previous = new Map<string, string>();
+    const byVisibility = new Map<string, number[]>();
+    for (const [i, w] of batch.entries()) {
+      const key = JSON.stringify([w.visibility.tenantId, w.visibility.agentId ?? null]);
+      byVisibility.set(key, [...(byVisibility.get(key) ?? []), i]);
+    }
+    const main = this.store.on(root, 'main');
+    for (const members of byVisibility.values()) {
+      const visibility = (batch[members[0] as number] as ContentWrite).visibility;
+      for (const chunk of chunkValues(members)) {
+        const names = chunk.map((i) => (batch[i] as ContentWrite).idOrGuid);
+        const guids = names.filter(looksLikeGuid).map((n) => n.toLowerCase());
+        const plain = names.filter((n) => !looksLikeGuid(n));
+        const keys = [...new Set(chunk.map((i) => (batch[i] as ContentWrite).item.contentKey))];
+        let query = main
+          .selectFrom('interactions as i')
+          .leftJoin('content_items as c', (j) =>
+            j.onRef('c.tenant_id', '=', 'i.tenant_id').onRef('c.interaction_id', '=', 'i.id').on('c.content_key', 'in', keys),
+          )
+          .select(['i.id', 'i.guid', 'c.content_key', 'c.sha256'])
+          .where('i.tenant_id', '=', visibility.tenantId)
+          .where((eb) =>
+            eb.or([
+              ...(plain.length > 0 ? [eb('i.id', 'in', plain)] : []),
+              ...(guids.length > 0 ? [eb('i.guid', 'in', guids)] : []),
+            ]),
+          )
+          .orderBy('i.id')
+          // `of i`: lock the interaction rows only, not the content or agents rows read with them.
+          .$if(this.store.impl.lockRows, (qb) => qb.forUpdate('i'));
+        if (visibility.agentId) query = query.where(visibleToAgent(visibility.agentId));
+        const rows = await query.execute();
+        const byGuid = new Map(rows.map((r) => [r.guid, r.id]));
+        const found = new Set(rows.map((r) => r.id));
+        for (const r of rows)
+          if (r.content_key !== null && r.sha256 !== null) previous.set(JSON.stringify([r.id, r.content_key]), r.sha256);
+        for (const i of chunk) {
+          const name = (batch[i] as ContentWrite).idOrGuid;
+          ids[i] = looksLikeGuid(name) ? byGuid.get(name.toLowerCase()) : found.has(name) ? name : undefined;
+        }
+      }
+    }
+    // Rows locked by waiting (PostgreSQL: FOR UPDATE) were joined in the statement's snapshot, taken before the
+    // wait: an item a concurrent upload committed meanwhile is missing there. Read again, after the locks.
+    if (this.store.impl.lockRows) return { ids, previous: await this.readPrevious(root, batch, ids) };
+    return { ids, previous };
+  }
+
+  /** The hash of the item each resolved write replaces, by `[id, contentKey]`, read in a fresh statement. */
+  private async readPrevious(
+    root: Transaction<Database>,
+    batch: ContentWrite[],
+    ids: (string | undefined)[],
+  ): Promise<Map<string, string>> {
+    const previous = new Map<string, string>();
+    const main = this.store.on(root, 'main');
+    for (const [tenantId, members] of byTenant(batch, (w, i) => (ids[i] ? w.visibility.tenantId : undefined))) {
+      for (const chunk of chunkValues(members)) {
+        const rows = await main
           .selectFrom('content_items')
-          .select(eb.fn.countAll<number>().as('n'))
-          .where('content_items.tenant_id', '=', tenantId)
-          .where('content_items.interaction_id', '=', id),
-        updated_ms: Date.now(),
-      }))
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .execute();
+          .select(['interaction_id', 'content_key', 'sha256'])
+          .where('tenant_id', '=', tenantId)
+          .where((eb) =>
+            eb(
+              eb.refTuple('interaction_id', 'content_key'),
+              'in',
+              chunk.map((i) => eb.tuple(ids[i] as string, (batch[i] as ContentWrite).item.contentKey)),
+            ),
+          )
+          .execute();
+        for (const r of rows) previous.set(JSON.stringify([r.interaction_id, r.content_key]), r.sha256);
+      }
+    }
+    return previous;
+  }
+
+  /** content_count := the number of content rows, for each of these interactions of main; the caller holds their rows' locks. */
+  private async recount(root: Transaction<Database>, tenantId: string, ids: string[], source: Source = 'main'): Promise<void> {
+    for (const chunk of chunkValues(ids))
+      await this.store
+        .on(root, source)
+        .updateTable('interactions')
+        .set((eb) => ({
+          content_count: eb
+            .selectFrom('content_items')
+            .select(eb.fn.countAll<number>().as('n'))
+            .where('content_items.tenant_id', '=', tenantId)
+            .whereRef('content_items.interaction_id', '=', 'interactions.id'),
+          updated_ms: Date.now(),
+        }))
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', chunk)
+        .execute();
   }
 
   async get(
@@ -155,12 +326,95 @@ export class ContentRepository {
         .where('interaction_id', '=', id)
         .where('content_key', '=', contentKey)
         .execute();
-      await this.recount(trx, tenantId, id);
+      await this.recount(root, tenantId, [id], source);
       await this.interactions.texts.writeContent(root, source, tenantId, id, contentKey, []);
       const removed: ContentDeletion = { deleted: true, interactionId: id, sha256: row.sha256 };
       await withinTransaction?.(root, removed);
       return removed;
     });
+  }
+
+  /** Bytes kept in the database (src/blobs/inline.ts), or undefined when they are in the blob store. */
+  async inlineBytes(tenantId: string, sha256: string, root?: Transaction<Database>): Promise<Buffer | undefined> {
+    const row = await (root ? this.store.on(root, 'main') : this.store.in('main'))
+      .selectFrom('content_blobs')
+      .select('bytes')
+      .where('tenant_id', '=', tenantId)
+      .where('sha256', '=', sha256)
+      .executeTakeFirst();
+    return row ? Buffer.from(row.bytes) : undefined;
+  }
+
+  /**
+   * Drops the database-kept bytes among these hashes that no content row of
+   * either store references; returns the hashes dropped and their sizes. The
+   * bytes' rows are locked first, then references are counted by a later
+   * statement (a fresh snapshot on PostgreSQL): an upload that referenced them
+   * meanwhile has committed by then and is seen (its upsert locks the same row).
+   */
+  async dropUnreferenced(tenantId: string, sha256s: string[]): Promise<{ sha256: string; size: number }[]> {
+    if (sha256s.length === 0) return [];
+    return this.store.write(async (root) => {
+      const blobs = this.store.on(root, 'main');
+      const present = await blobs
+        .selectFrom('content_blobs')
+        .select('sha256')
+        .where('tenant_id', '=', tenantId)
+        .where('sha256', 'in', sha256s)
+        .$if(this.store.impl.lockRows, (q) => q.forUpdate())
+        .execute();
+      if (present.length === 0) return [];
+      const used = await this.referencedAmong(
+        tenantId,
+        present.map((r) => r.sha256),
+        root,
+      );
+      const unused = present.map((r) => r.sha256).filter((sha) => !used.has(sha));
+      if (unused.length === 0) return [];
+      const dropped = await blobs
+        .deleteFrom('content_blobs')
+        .where('tenant_id', '=', tenantId)
+        .where('sha256', 'in', unused)
+        .returning(['sha256', (eb) => eb.fn<number>('length', ['bytes']).as('size')])
+        .execute();
+      return dropped.map((r) => ({ sha256: r.sha256, size: Number(r.size) }));
+    });
+  }
+
+  /**
+   * One slice of the walk over every tenant's database-kept bytes, after
+   * `after` (a tenant and hash; from the start when undefined): up to `limit`
+   * of them, the unreferenced ones dropped (left by a crash between a
+   * deletion's commit and its release). Returns what was dropped and where
+   * the walk stands (undefined: it reached the end).
+   */
+  async sweepSlice(
+    after: { tenantId: string; sha256: string } | undefined,
+    limit: number,
+  ): Promise<{ dropped: { tenantId: string; sha256: string; size: number }[]; next?: { tenantId: string; sha256: string } }> {
+    const rows = await this.store
+      .in('main')
+      .selectFrom('content_blobs')
+      .select(['tenant_id', 'sha256'])
+      .$if(after !== undefined, (q) =>
+        q.where((eb) =>
+          eb.or([
+            eb('tenant_id', '>', after?.tenantId ?? ''),
+            eb.and([eb('tenant_id', '=', after?.tenantId ?? ''), eb('sha256', '>', after?.sha256 ?? '')]),
+          ]),
+        ),
+      )
+      .orderBy('tenant_id')
+      .orderBy('sha256')
+      .limit(limit)
+      .execute();
+    const dropped: { tenantId: string; sha256: string; size: number }[] = [];
+    const byTenant = new Map<string, string[]>();
+    for (const r of rows) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), r.sha256]);
+    for (const [tenantId, shas] of byTenant)
+      for (const d of await this.dropUnreferenced(tenantId, shas)) dropped.push({ tenantId, ...d });
+    const last = rows.at(-1);
+    return rows.length < limit || !last ? { dropped } : { dropped, next: { tenantId: last.tenant_id, sha256: last.sha256 } };
   }
 
   /** How many items, in either store, still point at these bytes. */
@@ -179,13 +433,12 @@ export class ContentRepository {
     return total;
   }
 
-  /** Which of these hashes an item in either store points at. */
-  async referencedAmong(tenantId: string, sha256s: string[]): Promise<Set<string>> {
+  /** Which of these hashes an item in either store points at (within `root` when given). */
+  async referencedAmong(tenantId: string, sha256s: string[], root?: Transaction<Database>): Promise<Set<string>> {
     const out = new Set<string>();
     for (const source of ['main', 'archive'] as const) {
       for (const chunk of chunkValues(sha256s)) {
-        const rows = await this.store
-          .in(source)
+        const rows = await (root ? this.store.on(root, source) : this.store.in(source))
           .selectFrom('content_items')
           .select('sha256')
           .distinct()

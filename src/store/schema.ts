@@ -101,6 +101,13 @@ export interface ContentItemsTable {
   vonage_json: string;
 }
 
+/** The bytes of small content, by tenant and SHA-256 (migration 011; main store only, see src/blobs/inline.ts). */
+export interface ContentBlobsTable {
+  tenant_id: string;
+  sha256: string;
+  bytes: Buffer;
+}
+
 /** Contacts live in the main store only (migration 004). */
 export interface ContactsTable {
   tenant_id: string;
@@ -248,6 +255,7 @@ export interface Database {
   custom_attributes: CustomAttributesTable;
   messages: MessagesTable;
   content_items: ContentItemsTable;
+  content_blobs: ContentBlobsTable;
   audit_log: AuditLogTable;
   legal_holds: LegalHoldsTable;
   legal_hold_interactions: LegalHoldInteractionsTable;

@@ -128,7 +128,8 @@ export class TextIndex {
     source: Source,
     afterId: string,
     size: number,
-    transcript: (item: ContentItem) => Promise<Uint8Array | undefined>,
+    /** Called inside the rebuild's write transaction `trx`, which any read of the store it makes must use. */
+    transcript: (item: ContentItem, trx: Transaction<Database>) => Promise<Uint8Array | undefined>,
   ): Promise<{ lastId: string; count: number } | undefined> {
     return this.store.write(async (root) => {
       const db = this.store.on(root, source);
@@ -160,7 +161,7 @@ export class TextIndex {
       const partRows: TextPartsTable[] = [];
       for (const row of rows)
         for (const item of content.get(row.id) ?? [])
-          for (const part of contentTexts(item, await transcript(item))) partRows.push(partToRow(tenantId, row.id, part));
+          for (const part of contentTexts(item, await transcript(item, root))) partRows.push(partToRow(tenantId, row.id, part));
       await this.remove(root, source, tenantId, ids);
       await this.store.rows.insert(root, source, 'text_parts', partRows);
       await this.refresh(root, source, tenantId, ids);

@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,10 +289,14 @@ async function uploads(trial: number, shape: UploadShape): Promise<TrialOutcome>
   const blobRoot = join(store.dataDir, 'blobs');
   const runtime = await reopen(store);
   try {
+    // Orphans: temporary files, and stored bytes (blob files, or bytes kept in the database) no row references.
     const referenced = async () => {
       const files = filesUnder(join(blobRoot, TENANT)).map((f) => f.slice(-64));
-      const used = await runtime.vault.content.referencedAmong(TENANT, files);
-      return filesUnder(join(blobRoot, '.tmp')).length + files.filter((f) => !used.has(f)).length;
+      const inline = (
+        await runtime.store.in('main').selectFrom('content_blobs').select('sha256').where('tenant_id', '=', TENANT).execute()
+      ).map((r) => r.sha256);
+      const used = await runtime.vault.content.referencedAmong(TENANT, [...files, ...inline]);
+      return filesUnder(join(blobRoot, '.tmp')).length + [...files, ...inline].filter((f) => !used.has(f)).length;
     };
     const orphansBeforeSweep = await referenced();
     await runtime.sweep({ blobGraceMs: 0 });
@@ -300,11 +304,12 @@ async function uploads(trial: number, shape: UploadShape): Promise<TrialOutcome>
     let lost = 0;
     for (const item of acked) {
       const found = await runtime.vault.content.get({ tenantId: TENANT }, item.id, item.key);
-      const path = join(blobRoot, TENANT, item.sha256.slice(0, 2), item.sha256);
+      // Read where the store keeps them (small content in the database, the rest in the blob store).
+      const stored = found ? await readAll(runtime.vault.openBytes(TENANT, item.sha256)).catch(() => undefined) : undefined;
       const intact =
         found?.item.sha256 === item.sha256 &&
-        existsSync(path) &&
-        createHash('sha256').update(readFileSync(path)).digest('hex') === item.sha256;
+        stored !== undefined &&
+        createHash('sha256').update(stored).digest('hex') === item.sha256;
       if (!intact) lost++;
     }
     // The content count of every interaction matches its content rows.
@@ -454,3 +459,10 @@ export async function archiveTrial(trial: number): Promise<TrialOutcome> {
 }
 
 export const TRIALS = { ingest: ingestTrial, upload: uploadTrial, 'small-upload': smallUploadTrial, archive: archiveTrial };
+
+/** Every byte of a stream. */
+async function readAll(opening: Promise<NodeJS.ReadableStream>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await opening) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -7,13 +7,17 @@
  * refusals are still answered by ixvault, without a URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INLINE_MAX_BYTES } from '../../src/blobs/inline.js';
 import { auditLog, native, type Stored, storeCall } from '../governance/helpers.js';
 import { build } from '../helpers/app.js';
 import { S3_UNAVAILABLE, startTestS3, type TestS3 } from '../helpers/s3.js';
-import { BACKEND, call, removeTestData, type TestServer } from '../helpers/server.js';
+import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers/server.js';
 import { vonage } from '../vonage/helpers.js';
 
+// Above INLINE_MAX_BYTES, so kept in the bucket: small content is kept in the database (src/blobs/inline.ts).
 const RECORDING = Buffer.from(`RIFF${'recorded call '.repeat(5000)}`);
+const PDF = Buffer.from(`%PDF-1.7 ${'not really '.repeat(7000)}`);
+const SMALL = Buffer.from('a small transcript, kept in the database');
 
 describe.skipIf(S3_UNAVAILABLE)(`downloads by redirect to S3 (${BACKEND})${S3_UNAVAILABLE ? ` (${S3_UNAVAILABLE})` : ''}`, () => {
   let s3: TestS3;
@@ -32,7 +36,8 @@ describe.skipIf(S3_UNAVAILABLE)(`downloads by redirect to S3 (${BACKEND})${S3_UN
     const admin = server.basic('admin1');
     for (const [key, type, body, query] of [
       ['callRecording', 'audio/wav', RECORDING, ''],
-      ['attachment', 'application/pdf', Buffer.from('%PDF-1.7 not really'), ''],
+      ['attachment', 'application/pdf', PDF, ''],
+      ['transcript', 'text/plain', SMALL, ''],
       ['screenRecording', 'video/webm', Buffer.from('webm of a card number'), '?containsSensitiveData=true'],
     ] as const) {
       const put = await call(`${url(key)}${query}`, {
@@ -112,6 +117,19 @@ describe.skipIf(S3_UNAVAILABLE)(`downloads by redirect to S3 (${BACKEND})${S3_UN
     expect(viaVonage.status).toBe(302);
     const sensitive = await vonage(server, `/interactions/${target.guid}/content/screenrecording`, reader);
     expect(sensitive.status).toBe(403);
+  });
+
+  it('serves small content kept in the database itself: no object to redirect to, the read audited all the same', async () => {
+    expect(RECORDING.length).toBeGreaterThan(INLINE_MAX_BYTES);
+    const auth = { authorization: server.basic('super1') };
+    const before = (await auditLog(server)).filter((e) => e.action === 'content.read').length;
+    const res = await send(url('transcript'), { headers: auth });
+    expect([res.status, res.headers.get('location')]).toEqual([200, null]);
+    expect(Buffer.from(await res.arrayBuffer()).equals(SMALL)).toBe(true);
+    expect((await auditLog(server)).filter((e) => e.action === 'content.read').length).toBe(before + 1);
+    const ranged = await send(url('transcript'), { headers: { ...auth, range: 'bytes=2-6' } });
+    expect(ranged.status).toBe(206);
+    expect(Buffer.from(await ranged.arrayBuffer()).toString()).toBe('small');
   });
 
   it('keeps streaming the bytes through when the store does not redirect', async () => {

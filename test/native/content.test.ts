@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INLINE_MAX_BYTES } from '../../src/blobs/inline.js';
 import { build } from '../helpers/app.js';
 import { callRecord } from '../helpers/fixtures.js';
 import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers/server.js';
@@ -89,10 +90,11 @@ describe(`native content (${BACKEND})`, () => {
     expect(notModified.status).toBe(304);
   });
 
+  // Above INLINE_MAX_BYTES, so in the blob store (small content: test/native/inline-content.test.ts).
   it('stores identical bytes once and deletes them with the last reference', async () => {
     const a = await newInteraction();
     const b = await newInteraction();
-    const bytes = randomBytes(2048);
+    const bytes = randomBytes(INLINE_MAX_BYTES + 1);
     const sha = createHash('sha256').update(bytes).digest('hex');
     await upload(a, 'callRecording', bytes);
     await upload(b, 'callRecording', bytes);
@@ -113,8 +115,8 @@ describe(`native content (${BACKEND})`, () => {
 
   it('replacing content under the same key releases the old bytes', async () => {
     const id = await newInteraction();
-    const first = randomBytes(1000);
-    const second = randomBytes(1000);
+    const first = randomBytes(INLINE_MAX_BYTES + 1000);
+    const second = randomBytes(INLINE_MAX_BYTES + 1000);
     await upload(id, 'callRecording', first);
     await upload(id, 'callRecording', second);
     const files = blobFiles();

@@ -31,6 +31,8 @@ const TENANT = 'acme';
 const MiB = 1024 * 1024;
 const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 const sha = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+/** An upload committed before a kill: larger than INLINE_MAX_BYTES, so it is kept in the blob store. */
+const COMMITTED = Buffer.from('committed before the kill '.repeat(3000));
 const deadPid = () =>
   spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
 
@@ -591,7 +593,7 @@ for (const kind of KINDS) {
           const done = await fetch(`${url}/api/v1/interactions/KILL1/content/first?type=callRecording`, {
             method: 'PUT',
             headers: { authorization: admin, 'content-type': 'audio/wav' },
-            body: Buffer.from('committed before the kill'),
+            body: COMMITTED,
           });
           expect(done.status).toBe(201);
           // An upload that goes on until the server dies: written as the socket drains (node:http), so
@@ -644,9 +646,9 @@ for (const kind of KINDS) {
           expect(await f.temps()).not.toEqual([]);
           await runtime.sweep({ blobGraceMs: 0 });
           expect(await f.temps()).toEqual([]);
-          expect(await f.blobs()).toEqual([`${TENANT}/${sha('committed before the kill')}`]);
+          expect(await f.blobs()).toEqual([`${TENANT}/${sha(COMMITTED)}`]);
           const opened = await runtime.vault.content.get({ tenantId: TENANT }, 'KILL1', 'first');
-          expect(opened?.item.sha256).toBe(sha('committed before the kill'));
+          expect(opened?.item.sha256).toBe(sha(COMMITTED));
         } finally {
           await runtime.close();
         }

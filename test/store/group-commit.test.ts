@@ -1,12 +1,14 @@
 /**
- * Group commit (src/store/group-commit.ts), on the backend of this run: on
- * SQLite, writes that arrive during a commit share the next transaction (on
- * PostgreSQL each is a transaction of its own); a write is acknowledged only
- * once its commit is durable against power loss, whatever the connection's
- * default (SQLite: the WAL synced after the commit; PostgreSQL:
- * synchronous_commit on); a write the domain refuses is undone alone; a write
- * that fails the transaction fails alone once the group is run again write by
- * write.
+ * Group commit with batched statements (src/store/group-commit.ts), on the
+ * backend of this run: on SQLite, requests that arrive during a commit are
+ * written together by one call of the batch function, in the next transaction
+ * (on PostgreSQL each is a batch of one in a transaction of its own); a
+ * request is acknowledged only once its commit is durable against power loss,
+ * whatever the connection's default (SQLite: the WAL synced after the commit;
+ * PostgreSQL: synchronous_commit on); a request the domain refuses gets its
+ * refusal alone while the others commit; a request that fails the
+ * transaction fails alone once the group is run again request by request; two
+ * requests with the same key never share a group.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ import { sql, type Transaction } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { errors, isVaultError } from '../../src/domain/errors.js';
 import { connect, type StoreConnection } from '../../src/store/database.js';
-import { GroupCommit } from '../../src/store/group-commit.js';
+import { GroupCommit, type Outcome } from '../../src/store/group-commit.js';
 import type { Database } from '../../src/store/schema.js';
 import { BACKEND, createTestDatabase } from '../helpers/server.js';
 
@@ -38,12 +40,33 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   return { ...observed, default: observed };
 });
 
+/** A probe request: a key to insert (`slot` groups requests that may not share a group), or a refusal. */
+interface Probe {
+  k: string;
+  slot?: string;
+  refuse?: boolean;
+  /** Runs inside the transaction, after the insert (what the probe observes there). */
+  inside?: (trx: Transaction<Database>) => Promise<void>;
+}
+
 describe(`group commit (${BACKEND})`, { timeout: 60_000 }, () => {
   let dataDir: string;
   let store: StoreConnection;
-  /** Transactions the group commit opened. */
+  /** Transactions the group commit opened, and the batches the batch function was given. */
   let transactions: number;
-  let group: GroupCommit;
+  let batches: string[][];
+  let group: GroupCommit<Probe, string>;
+  const observed: Record<string, unknown> = {};
+
+  /** The probe's batch function: refusals decided first, then ONE multi-row insert for the rest. */
+  const writeBatch = async (trx: Transaction<Database>, batch: Probe[]): Promise<Outcome<string>[]> => {
+    batches.push(batch.map((p) => p.k));
+    const accepted = batch.filter((p) => !p.refuse);
+    if (accepted.length > 0)
+      await sql`insert into group_probe (k) values ${sql.join(accepted.map((p) => sql`(${p.k})`))}`.execute(trx);
+    for (const p of accepted) await p.inside?.(trx);
+    return batch.map((p) => (p.refuse ? { ok: false, error: errors.interactionNotFound(p.k) } : { ok: true, value: p.k }));
+  };
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'ixvault-group-'));
@@ -51,43 +74,49 @@ describe(`group commit (${BACKEND})`, { timeout: 60_000 }, () => {
     store = connect(databaseUrl ? { dataDir, databaseUrl, poolSize: 4 } : { dataDir });
     await sql`create table group_probe (k text primary key)`.execute(store.db);
     transactions = 0;
-    group = new GroupCommit({
-      ...store,
-      writeDurable: (work) => {
-        transactions++;
-        return store.writeDurable(work);
+    batches = [];
+    group = new GroupCommit<Probe, string>(
+      {
+        ...store,
+        writeDurable: (work) => {
+          transactions++;
+          return store.writeDurable(work);
+        },
       },
-    });
+      writeBatch,
+      (p) => p.slot ?? p.k,
+    );
   });
   afterEach(async () => {
     await store.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const insert = (k: string) => async (trx: Transaction<Database>) => {
-    await sql`insert into group_probe (k) values (${k})`.execute(trx);
-    return k;
-  };
   const keys = async () =>
     (await sql<{ k: string }>`select k from group_probe order by k`.execute(store.db)).rows.map((r) => r.k);
-  it('writes arriving during a commit share the next transaction, and every one is acknowledged after it commits', async () => {
+
+  it('requests arriving during a commit are written together in the next transaction, each acknowledged after it commits', async () => {
     const written = Array.from({ length: 10 }, (_, i) => `k${String(i).padStart(2, '0')}`);
-    const results = await Promise.all(written.map((k) => group.run(insert(k))));
+    const results = await Promise.all(written.map((k) => group.run({ k })));
     expect(results).toEqual(written);
     expect(await keys()).toEqual(written);
-    // SQLite: the first write found the store idle and committed alone; the nine that arrived meanwhile, together.
+    // SQLite: the first request found the store idle and committed alone; the nine that arrived meanwhile, as one batch.
     // PostgreSQL (StoreDialect.groupCommits false): ten concurrent transactions, the server groups their WAL flushes.
     expect(transactions).toBe(BACKEND === 'sqlite' ? 2 : 10);
+    expect(batches.map((b) => b.length)).toEqual(BACKEND === 'sqlite' ? [1, 9] : written.map(() => 1));
   });
 
-  it('acknowledges a write only once its commit is durable, whatever the connection default', async () => {
+  it('acknowledges a request only once its commit is durable, whatever the connection default', async () => {
     events.length = 0;
-    const during = await group.run(async (trx) => {
-      await insert('x')(trx);
-      events.push('written');
-      return BACKEND === 'postgres'
-        ? (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(trx)).rows[0]?.synchronous_commit
-        : undefined;
+    await group.run({
+      k: 'x',
+      inside: async (trx) => {
+        events.push('written');
+        if (BACKEND === 'postgres')
+          observed.synchronousCommit = (
+            await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(trx)
+          ).rows[0]?.synchronous_commit;
+      },
     });
     events.push('acknowledged');
     if (BACKEND === 'sqlite') {
@@ -97,30 +126,30 @@ describe(`group commit (${BACKEND})`, { timeout: 60_000 }, () => {
       expect(synced).toBeLessThan(events.indexOf('acknowledged'));
     } else {
       // On even if the server's default were off (it is set for the transaction).
-      expect(during).toBe('on');
+      expect(observed.synchronousCommit).toBe('on');
     }
   });
 
-  it('undoes a write the domain refuses alone: its caller gets the refusal, the others commit', async () => {
-    const refused = group.run(async (trx) => {
-      await insert('refused')(trx);
-      throw errors.interactionNotFound('nobody');
-    });
-    const outcomes = await Promise.allSettled([group.run(insert('a')), refused, group.run(insert('b'))]);
+  it('gives a refusal of the domain to its caller alone: the others commit', async () => {
+    const outcomes = await Promise.allSettled([
+      group.run({ k: 'a' }),
+      group.run({ k: 'refused', refuse: true }),
+      group.run({ k: 'b' }),
+    ]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(isVaultError((outcomes[1] as PromiseRejectedResult).reason)).toBe(true);
     expect(await keys()).toEqual(['a', 'b']);
   });
 
-  it('runs a group again write by write when one write fails its transaction, so only that write fails', async () => {
-    await group.run(insert('taken'));
+  it('runs a group again request by request when one request fails its transaction, so only that request fails', async () => {
+    await group.run({ k: 'taken' });
     transactions = 0;
-    const first = group.run(insert('first'));
-    // These three form one group; the duplicate key fails its transaction.
+    const first = group.run({ k: 'first' });
+    // These three form one group (distinct slots); the duplicate key fails its multi-row insert.
     const outcomes = await Promise.allSettled([
-      group.run(insert('c')),
-      group.run(insert('taken')),
-      group.run(insert('d')),
+      group.run({ k: 'c' }),
+      group.run({ k: 'taken', slot: 'again' }),
+      group.run({ k: 'd' }),
       first,
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
@@ -129,4 +158,19 @@ describe(`group commit (${BACKEND})`, { timeout: 60_000 }, () => {
     // SQLite: first alone, the failed group of three, then each of the three alone. PostgreSQL: each alone.
     expect(transactions).toBe(BACKEND === 'sqlite' ? 5 : 4);
   });
+
+  it.runIf(BACKEND === 'sqlite')(
+    'never puts two requests with the same key in one group: the later waits for the next',
+    async () => {
+      const blocker = group.run({ k: 'blocker' });
+      const outcomes = await Promise.all([
+        group.run({ k: 'p1', slot: 'same' }),
+        group.run({ k: 'q1' }),
+        group.run({ k: 'p2', slot: 'same' }),
+        blocker,
+      ]);
+      expect(outcomes).toEqual(['p1', 'q1', 'p2', 'blocker']);
+      expect(batches).toEqual([['blocker'], ['p1', 'q1'], ['p2']]);
+    },
+  );
 });

@@ -339,9 +339,11 @@ describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
 
   it('7. creates database and blob files 0600 and their folders 0700', async () => {
     await ingest([record('MODE1')]);
-    await upload('MODE1', 'transcript', 'private');
+    // Larger than INLINE_MAX_BYTES, so kept in the blob store (small content is kept in the database file).
+    const text = 'private '.repeat(10_000);
+    await upload('MODE1', 'transcript', text);
     const mode = (p: string) => statSync(p).mode & 0o777;
-    const sha = createHash('sha256').update('private').digest('hex');
+    const sha = createHash('sha256').update(text).digest('hex');
     expect(mode(join(dataDir, 'blobs'))).toBe(0o700);
     expect(mode(join(dataDir, 'blobs', TENANT))).toBe(0o700);
     expect(mode(join(dataDir, 'blobs', TENANT, sha.slice(0, 2)))).toBe(0o700);

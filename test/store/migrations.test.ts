@@ -367,6 +367,7 @@ describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () 
       colocated('"ixv_main"."audit_log"'),
       colocated('"ixv_main"."contact_identifiers"'),
       colocated('"ixv_main"."contacts"'),
+      colocated('"ixv_main"."content_blobs"'),
       colocated('"ixv_main"."content_items"'),
       colocated('"ixv_main"."custom_attributes"'),
       colocated('"ixv_main"."erasures"'),

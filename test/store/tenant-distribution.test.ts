@@ -24,6 +24,10 @@ const ACROSS_TENANTS: [RegExp, string][] = [
     /^select "tenant_id", "id" from "ixv_main"\."export_jobs" where \("status" = /,
     'the export scheduler (ExportRepository.due) polls for due jobs of every tenant; on Citus a fan-out to every shard of a small table',
   ],
+  [
+    /^select "tenant_id", "sha256" from "ixv_main"\."content_blobs" /,
+    'the sweep walks the database-kept bytes of every tenant in slices of the primary key (ContentRepository.sweepSlice), as it walks every tenant folder of the blob store; each slice is then checked per tenant',
+  ],
 ];
 
 const captured = new Map<string, unknown[]>();
