@@ -135,6 +135,17 @@ export function sqliteFullText(
       // The window as rowids: [lower's first slot, the slot after upper's last).
       const lo = sql`${slotMs(lowerMs)} * ${DOC_SLOTS}`;
       const hi = sql`(${slotMs(upperMs)} + 1) * ${DOC_SLOTS}`;
+      if (slice === Number.POSITIVE_INFINITY) {
+        // Every match of the window, as document ids read in one ordered range: each row the search walks
+        // looks its document id up and checks it against them (no mapping of every match to its interaction).
+        const { docs } = fts5(source);
+        const matched = sql`select rowid from ${table} where ${fts} match ${toFts5(query)} and rowid >= ${lo} and rowid < ${hi}`;
+        return {
+          filter: sql`(select td.doc_id from ${docs} td where td.tenant_id = ${tenantId} and td.interaction_id = i.id
+            and ixv_within_budget(${deadline})) in (${matched})`,
+          complete: true,
+        };
+      }
       // The slice-th match in the search's order (all tenants: FTS5 reads its rowids in order and stops);
       // none: the window holds fewer, and they are the answer. The interactions are then fetched by key.
       const { rows } = await sql<{ ms: number }>`select rowid >> ${DOC_SLOT_BITS} as ms from ${table}
@@ -216,15 +227,26 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       if (empty.length > 0) await remove(trx, source, tenantId, empty);
       const full = list.filter((d) => d.body !== '');
       if (full.length === 0) return;
-      await sql`insert into ${docs(source)} (tenant_id, interaction_id, doc)
-        select ${tenantId}, u.id, to_tsvector('pg_catalog.simple', u.body)
-        from unnest(${full.map((d) => d.id)}::text[], ${full.map((d) => d.body)}::text[]) as u(id, body)
-        on conflict (tenant_id, interaction_id) do update set doc = excluded.doc`.execute(trx);
+      await sql`insert into ${docs(source)} (tenant_id, interaction_id, time_bucket, doc)
+        select ${tenantId}, u.id, u.bucket, to_tsvector('pg_catalog.simple', u.body)
+        from unnest(${full.map((d) => d.id)}::text[], ${full.map((d) => timeBucket(d.startMs))}::integer[],
+                    ${full.map((d) => d.body)}::text[]) as u(id, bucket, body)
+        on conflict (tenant_id, interaction_id) do update set doc = excluded.doc, time_bucket = excluded.time_bucket`.execute(
+        trx,
+      );
     },
     remove: (trx, source, tenantId, ids) => remove(trx, source, tenantId, ids),
-    async timeOrderedFilter(db, source, tenantId, query, { deadline }) {
+    async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice }) {
       const hits = sql`select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h`;
       const expected = await expectedMatches(db, source, query);
+      // Few matches: read from the GIN index one time bucket at a time, newest first (oldest for asc), twice
+      // as many buckets a step, until `slice` matches are found or the window is read. Every match of the
+      // buckets read is in the filter, so the page is exact if it fills from them (a match outside starts
+      // before, or after, all of them); its cost is the buckets read, not all the matches of the store.
+      if (expected !== undefined && expected <= FEW_MATCHES) {
+        const ids = await matchesByBucket(db, schemaOf(source), tenantId, query, { lowerMs, upperMs, order, slice });
+        return { filter: sql`i.id = any(${ids.found}::text[])`, complete: ids.complete };
+      }
       // The planner estimates a word it has no statistics on as if it were common, walks the time index
       // for it and reads the whole index when it is rare (docs/BENCHMARKS.md). The decision is made here
       // from the same statistics: few matches are read from the GIN index and their interactions
@@ -232,7 +254,6 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       // checked row by row while the time index is walked to the page's end (a scalar subquery per
       // row, which it cannot turn into reading every match).
       if (expected === undefined) return { filter: sql`i.id in (${hits})`, complete: true };
-      if (expected <= FEW_MATCHES) return { filter: sql`i.id = any(array(${hits}))`, complete: true };
       const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
       return {
         filter: sql`coalesce((select t.doc @@ ${tsquery} from ${docs(source)} t
@@ -260,8 +281,52 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
   };
 }
 
-/** PostgreSQL: up to this many expected matches, a search in time order reads them all and sorts them. */
+/** PostgreSQL: up to this many expected matches, a search in time order reads them bucket by bucket. */
 const FEW_MATCHES = 5000;
+
+/** PostgreSQL: text_docs.time_bucket is the interaction's start in units of 2^31 ms (about 25 days). */
+export const TIME_BUCKET_MS = 2 ** 31;
+
+export function timeBucket(startMs: number): number {
+  return Math.floor(startMs / TIME_BUCKET_MS);
+}
+
+/**
+ * The tenant's matches bucket by bucket in the search's order (the buckets
+ * clamped to the tenant's first and last start, read from the time index),
+ * until at least `slice` are found (complete: false) or the window is read
+ * (complete: true). Each bucket is an exact key of the (time_bucket, doc) GIN
+ * index, which intersects it with the words' entries.
+ */
+async function matchesByBucket(
+  db: Kysely<Database>,
+  schema: string,
+  tenantId: string,
+  query: TextQuery,
+  { lowerMs, upperMs, order, slice }: { lowerMs: number; upperMs: number; order: 'asc' | 'desc'; slice: number },
+): Promise<{ found: string[]; complete: boolean }> {
+  const { rows: range } = await sql<{ first: string | null; last: string | null }>`
+    select (select min(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as first,
+           (select max(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as last`.execute(db);
+  const first = range[0]?.first;
+  const last = range[0]?.last;
+  if (first === null || first === undefined || last === null || last === undefined) return { found: [], complete: true };
+  const low = timeBucket(Math.max(lowerMs, Number(first)));
+  const high = timeBucket(Math.min(upperMs, Number(last)));
+  const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
+  const found: string[] = [];
+  let next = order === 'desc' ? high : low;
+  for (let span = 1; order === 'desc' ? next >= low : next <= high; span *= 2) {
+    const buckets: number[] = [];
+    for (let k = 0; k < span && (order === 'desc' ? next >= low : next <= high); k++, next += order === 'desc' ? -1 : 1)
+      buckets.push(next);
+    const { rows } = await sql<{ interaction_id: string }>`select interaction_id from ${sql.id(schema, 'text_docs')}
+      where time_bucket = any(${buckets}::integer[]) and doc @@ ${tsquery} and tenant_id = ${tenantId}`.execute(db);
+    for (const row of rows) found.push(row.interaction_id);
+    if (found.length >= slice) return { found, complete: order === 'desc' ? next < low : next > high };
+  }
+  return { found, complete: true };
+}
 
 interface LexemeStats {
   /** Fraction of documents holding each of the most common lexemes. */
