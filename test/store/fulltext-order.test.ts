@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTextQuery } from '../../src/domain/fulltext.js';
-import type { InteractionInput } from '../../src/domain/interaction.js';
 import type { Visibility } from '../../src/domain/principal.js';
 import type { InteractionSearch, PagePosition } from '../../src/domain/search.js';
+import type { InteractionInput } from '../../src/domain/validate.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { BACKEND, createTestDatabase } from '../helpers/server.js';
 

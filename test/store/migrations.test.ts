@@ -150,7 +150,7 @@ describe(`migrations (${BACKEND})`, () => {
    * path: on PostgreSQL that path writes text_docs.time_bucket (012), so the column exists during the
    * write and is dropped after it, leaving the table as the earlier release had it.
    */
-  const writeBefore012 = async (store: StoreConnection, write: () => Promise<void>) => {
+  const writeBefore012 = async (store: StoreConnection, write: () => Promise<unknown>) => {
     if (store.dialect !== 'postgres') return write();
     await sql`alter table ixv_main.text_docs add column time_bucket integer not null default 0`.execute(store.db);
     await write();
