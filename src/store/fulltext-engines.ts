@@ -130,19 +130,19 @@ export function sqliteFullText(
         from ${table} join ${docs} d on d.doc_id = ${fts}.rowid
         where ${fts} match ${toFts5(query)} and d.tenant_id = ${tenantId} and ixv_within_budget(${deadline})`;
     },
-    async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice }) {
+    async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice, idColumn }) {
       const { fts, table } = fts5(source);
       // The window as rowids: [lower's first slot, the slot after upper's last).
-      const lo = sql`${slotMs(lowerMs)} * ${DOC_SLOTS}`;
-      const hi = sql`(${slotMs(upperMs)} + 1) * ${DOC_SLOTS}`;
+      const lo = sql`${rowidOf(lowerMs)}`;
+      const hi = sql`${rowidOf(upperMs, 1)}`;
       if (slice === Number.POSITIVE_INFINITY) {
         // Every match of the window, as document ids read in one ordered range: each row the search walks
         // looks its document id up and checks it against them (no mapping of every match to its interaction).
         const { docs } = fts5(source);
         const matched = sql`select rowid from ${table} where ${fts} match ${toFts5(query)} and rowid >= ${lo} and rowid < ${hi}`;
         return {
-          filter: sql`(select td.doc_id from ${docs} td where td.tenant_id = ${tenantId} and td.interaction_id = i.id
-            and ixv_within_budget(${deadline})) in (${matched})`,
+          filter: sql`(select td.doc_id from ${docs} td where td.tenant_id = ${tenantId}
+            and td.interaction_id = ${idColumn ?? sql.ref('i.id')} and ixv_within_budget(${deadline})) in (${matched})`,
           complete: true,
         };
       }
@@ -158,8 +158,8 @@ export function sqliteFullText(
       }
       // Every match up to the edge's millisecond, all of that millisecond's included: the page is exact
       // if it fills from these (a match outside starts before, or after, every one of them).
-      const edgeLo = sql`${Number(edge)} * ${DOC_SLOTS}`;
-      const edgeHi = sql`(${Number(edge)} + 1) * ${DOC_SLOTS}`;
+      const edgeLo = sql`${rowidOf(Number(edge))}`;
+      const edgeHi = sql`${rowidOf(Number(edge), 1)}`;
       const filter =
         order === 'desc'
           ? matchesIn(source, tenantId, query, deadline, edgeLo, hi)
@@ -185,6 +185,17 @@ const SLOT_MS_LIMIT = 2 ** 46;
 
 export function slotMs(ms: number): number {
   return Math.max(-SLOT_MS_LIMIT, Math.min(SLOT_MS_LIMIT, Math.trunc(ms)));
+}
+
+/**
+ * The first rowid of a millisecond (`after` 1: of the next one), as a BigInt:
+ * better-sqlite3 binds a JavaScript number as a REAL, and FTS5 ignores a rowid
+ * bound that is not an INTEGER (it then reads the word's whole doclist and
+ * SQLite filters the rowids after it: measured 0.7 ms against 31 ms for a
+ * page's 102 matches of a common word at 1M interactions).
+ */
+function rowidOf(ms: number, after: 0 | 1 = 0): bigint {
+  return (BigInt(slotMs(ms)) + BigInt(after)) * BigInt(DOC_SLOTS);
 }
 
 /**

@@ -70,6 +70,12 @@ function firstSlice(q: InteractionSearch): number {
   return q.limit + 1;
 }
 
+/**
+ * With an agent's or an attribute's index driving, the second slice: a word with fewer matches is
+ * read whole (cheaper than walking the driver's span); more, and spanOfDriver takes over.
+ */
+const FEW_FOR_A_DRIVER = 4096;
+
 /** How long a text search may run before it is stopped with a 400 naming q. */
 export const DEFAULT_SEARCH_BUDGET_MS = 3000;
 
@@ -107,18 +113,20 @@ export class SearchRepository {
           return (await this.pageQuery(visibility, q, columns, { deadline, filter: undefined }).execute(db)).rows;
         const order = q.order === 'asc' ? 'asc' : 'desc';
         // The engine may answer with the first matches in time order only; a page not full with them asks for more.
-        for (let slice = firstSlice(q); ; ) {
+        const byInteractions = drivenByInteractions(visibility, q);
+        for (let slice = byInteractions ? firstSlice(q) : FEW_FOR_A_DRIVER; ; ) {
           const { filter, complete, byKey } = await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, {
             deadline,
             ...timeBounds(q),
             order,
             slice,
           });
+          // An agent's or an attribute's index drives and keeps few of the matches: a word with a few thousand
+          // is read whole and the driver's rows checked against them; one with more is read over the span of
+          // time the driver's own rows bound (no walk of every driver row against a slice that cannot fill).
+          if (!byInteractions && !complete) return this.spanOfDriver(db, visibility, q, columns, deadline);
           const found = (await this.pageQuery(visibility, q, columns, { deadline, filter, byKey }).execute(db)).rows;
           if (complete || found.length > q.limit) return found;
-          // An agent's or an attribute's index drives: the word has more matches than the page needed and
-          // the filter rejects most of them. Its own index then says how far back to read them.
-          if (!drivenByInteractions(visibility, q)) return this.spanOfDriver(db, visibility, q, columns, deadline);
           // Grow by what the filters let through: twice the slice that would have filled the page at this rate.
           slice = Math.min(slice * 64, Math.max(slice * 4, Math.ceil(((slice * (q.limit + 1)) / Math.max(found.length, 1)) * 2)));
         }
@@ -168,7 +176,7 @@ export class SearchRepository {
   ): Promise<(InteractionRow & { page_start: number; page_key: string })[]> {
     const text = q.text as TextQuery;
     const order = q.order === 'asc' ? 'asc' : 'desc';
-    for (let k = 4 * (q.limit + 1); ; k *= 4) {
+    for (let k = 2 * (q.limit + 1); ; ) {
       const positions = (await this.pageQuery(visibility, { ...q, limit: k }, 'position').execute(db)).rows;
       const all = positions.length <= k;
       // With fewer than k rows in the window, the last of them bounds the span: no match before it can count.
@@ -181,9 +189,13 @@ export class SearchRepository {
         ...timeBounds(span),
         order,
         slice: Number.POSITIVE_INFINITY,
+        // Checked on the driver's row, before its interaction is read.
+        idColumn: sql.ref('d.interaction_id'),
       });
       const found = (await this.pageQuery(visibility, span, columns, { deadline, filter, byKey }).execute(db)).rows;
       if (all || found.length > q.limit) return found;
+      // Grow by the rate the span showed: half again the rows that would have filled the page at it.
+      k = Math.min(k * 64, Math.max(k * 2, Math.ceil(((k * (q.limit + 1)) / Math.max(found.length, 1)) * 1.5)));
     }
   }
 
@@ -320,7 +332,7 @@ export class SearchRepository {
     // walk in time order, that walk checks each row against them (the unary + keeps SQLite from driving
     // by the matches and joining every one of them).
     if (text.byKey && this.store.dialect === 'sqlite')
-      where.push(driver.byInteractions ? sql`i.id in (${text.byKey})` : sql`+i.id in (${text.byKey})`);
+      where.push(driver.byInteractions ? sql`i.id in (${text.byKey})` : sql`+${driver.key} in (${text.byKey})`);
     else if (text.filter) where.push(text.filter);
     const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
     const query = sql<InteractionRow & { page_start: number; page_key: string }>`
