@@ -250,13 +250,20 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
     async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice }) {
       const hits = sql`select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h`;
       const expected = await expectedMatches(db, source, query);
-      // Few matches: read from the GIN index one time bucket at a time, newest first (oldest for asc), twice
-      // as many buckets a step, until `slice` matches are found or the window is read. Every match of the
-      // buckets read is in the filter, so the page is exact if it fills from them (a match outside starts
-      // before, or after, all of them); its cost is the buckets read, not all the matches of the store.
-      if (expected !== undefined && expected <= FEW_MATCHES) {
-        const ids = await matchesByBucket(db, schemaOf(source), tenantId, query, { lowerMs, upperMs, order, slice });
-        return { filter: sql`i.id = any(${ids.found}::text[])`, complete: ids.complete };
+      // Few matches a bucket: read from the GIN index one time bucket at a time, newest first (oldest for
+      // asc), twice as many buckets a step, until `slice` matches are found or the window is read. Every
+      // match of the buckets read is in the filter, so the page is exact if it fills from them (a match
+      // outside starts before, or after, all of them); its cost is the buckets read, not all the matches
+      // of the store. Decided per bucket, not per store: a word missing from the statistics is estimated
+      // at their floor, which grows with the store (6000 of 1M documents: the walk below took the 3 s
+      // budget for a rare word), while its matches in one bucket stay few.
+      if (expected !== undefined) {
+        const range = await tenantBuckets(db, schemaOf(source), tenantId, lowerMs, upperMs);
+        if (!range) return { filter: sql`false`, complete: true };
+        if (expected / (range.high - range.low + 1) <= FEW_MATCHES) {
+          const ids = await matchesByBucket(db, schemaOf(source), tenantId, query, { ...range, order, slice });
+          return { filter: sql`i.id = any(${ids.found}::text[])`, complete: ids.complete };
+        }
       }
       // The planner estimates a word it has no statistics on as if it were common, walks the time index
       // for it and reads the whole index when it is rare (docs/BENCHMARKS.md). The decision is made here
@@ -292,7 +299,7 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
   };
 }
 
-/** PostgreSQL: up to this many expected matches, a search in time order reads them bucket by bucket. */
+/** PostgreSQL: up to this many expected matches a time bucket, a search in time order reads them bucket by bucket. */
 const FEW_MATCHES = 5000;
 
 /** PostgreSQL: text_docs.time_bucket is the interaction's start in units of 2^31 ms (about 25 days). */
@@ -302,28 +309,36 @@ export function timeBucket(startMs: number): number {
   return Math.floor(startMs / TIME_BUCKET_MS);
 }
 
+/** The window's buckets, clamped to the tenant's first and last start (read from the time index); none: no interactions. */
+async function tenantBuckets(
+  db: Kysely<Database>,
+  schema: string,
+  tenantId: string,
+  lowerMs: number,
+  upperMs: number,
+): Promise<{ low: number; high: number } | undefined> {
+  const { rows: range } = await sql<{ first: string | null; last: string | null }>`
+    select (select min(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as first,
+           (select max(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as last`.execute(db);
+  const first = range[0]?.first;
+  const last = range[0]?.last;
+  if (first === null || first === undefined || last === null || last === undefined) return undefined;
+  return { low: timeBucket(Math.max(lowerMs, Number(first))), high: timeBucket(Math.min(upperMs, Number(last))) };
+}
+
 /**
- * The tenant's matches bucket by bucket in the search's order (the buckets
- * clamped to the tenant's first and last start, read from the time index),
- * until at least `slice` are found (complete: false) or the window is read
- * (complete: true). Each bucket is an exact key of the (time_bucket, doc) GIN
- * index, which intersects it with the words' entries.
+ * The tenant's matches bucket by bucket in the search's order, from `high`
+ * down (or `low` up), until at least `slice` are found (complete: false) or
+ * the buckets are read (complete: true). Each bucket is an exact key of the
+ * (time_bucket, doc) GIN index, which intersects it with the words' entries.
  */
 async function matchesByBucket(
   db: Kysely<Database>,
   schema: string,
   tenantId: string,
   query: TextQuery,
-  { lowerMs, upperMs, order, slice }: { lowerMs: number; upperMs: number; order: 'asc' | 'desc'; slice: number },
+  { low, high, order, slice }: { low: number; high: number; order: 'asc' | 'desc'; slice: number },
 ): Promise<{ found: string[]; complete: boolean }> {
-  const { rows: range } = await sql<{ first: string | null; last: string | null }>`
-    select (select min(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as first,
-           (select max(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as last`.execute(db);
-  const first = range[0]?.first;
-  const last = range[0]?.last;
-  if (first === null || first === undefined || last === null || last === undefined) return { found: [], complete: true };
-  const low = timeBucket(Math.max(lowerMs, Number(first)));
-  const high = timeBucket(Math.min(upperMs, Number(last)));
   const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
   const found: string[] = [];
   let next = order === 'desc' ? high : low;
