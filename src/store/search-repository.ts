@@ -159,7 +159,7 @@ export class SearchRepository {
   /**
    * A text search driven by an agent's or an attribute's index (the filter
    * keeps a few of a word's many matches): the driver's k-th row in the
-   * search's order (k = 4 pages, then 4× more each round) bounds the span of
+   * search's order (k = 2 pages, then grown by the rate seen) bounds the span of
    * time to read; every match of the word in that span is read from the
    * engine in one ordered range and the driver's rows in the span are checked
    * against them. The page is exact once it fills (every row of the span was
