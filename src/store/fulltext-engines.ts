@@ -223,14 +223,23 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
   };
   /** The lexeme frequencies ANALYZE keeps for `doc` (most common elements), re-read every minute. */
   const statistics = new Map<Source, { at: number; stats: LexemeStats | undefined }>();
-  const expectedMatches = async (db: Kysely<Database>, source: Source, query: TextQuery): Promise<number | undefined> => {
+  /** Expected matches: `upTo` with a word missing from the statistics at their floor, `known` with it at none. */
+  const expectedMatches = async (
+    db: Kysely<Database>,
+    source: Source,
+    query: TextQuery,
+  ): Promise<{ upTo: number; known: number } | undefined> => {
     let cached = statistics.get(source);
     if (!cached || Date.now() - cached.at > 60_000) {
       cached = { at: Date.now(), stats: await lexemeStats(db, schemaOf(source)) };
       statistics.set(source, cached);
     }
     const stats = cached.stats;
-    return stats ? Math.min(1, matchFraction(query, stats)) * stats.documents : undefined;
+    if (!stats) return undefined;
+    return {
+      upTo: Math.min(1, matchFraction(query, stats)) * stats.documents,
+      known: Math.min(1, matchFraction(query, { ...stats, floor: 0 })) * stats.documents,
+    };
   };
   return {
     async put(trx, source, tenantId, list) {
@@ -254,13 +263,14 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       // asc), twice as many buckets a step, until `slice` matches are found or the window is read. Every
       // match of the buckets read is in the filter, so the page is exact if it fills from them (a match
       // outside starts before, or after, all of them); its cost is the buckets read, not all the matches
-      // of the store. Decided per bucket, not per store: a word missing from the statistics is estimated
-      // at their floor, which grows with the store (6000 of 1M documents: the walk below took the 3 s
-      // budget for a rare word), while its matches in one bucket stay few.
-      if (expected !== undefined) {
+      // of the store. The words the statistics list decide by their frequency in the store (a common word
+      // walks: reading a bucket of its matches costs more than walking to the page's end); a word missing
+      // from the list is estimated at its floor, which grows with the store (6000 of 1M documents: the walk
+      // took the 3 s budget for a rare word), so it is judged by its matches per bucket, which stay few.
+      if (expected !== undefined && expected.known <= FEW_MATCHES) {
         const range = await tenantBuckets(db, schemaOf(source), tenantId, lowerMs, upperMs);
         if (!range) return { filter: sql`false`, complete: true };
-        if (expected / (range.high - range.low + 1) <= FEW_MATCHES) {
+        if (expected.upTo / (range.high - range.low + 1) <= FEW_MATCHES) {
           const ids = await matchesByBucket(db, schemaOf(source), tenantId, query, { ...range, order, slice });
           return { filter: sql`i.id = any(${ids.found}::text[])`, complete: ids.complete };
         }
