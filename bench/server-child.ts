@@ -23,6 +23,8 @@ export interface ServerChildConfig {
   maxContentBytes?: number;
   /** false: full-text index writes switched off (bench/workloads/fulltext-ingest.ts: the baseline). */
   textIndex?: false;
+  /** SQLite: batches written on the main thread, as before the batch writer thread (bench/workloads/ingest.ts). */
+  noBatchThread?: boolean;
 }
 
 export type ParentMessage = { kind: 'memory' } | { kind: 'stop' };
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     maxContentBytes: config.maxContentBytes ?? 1024 ** 3,
     blobStore: config.blobStore,
     secret: BENCH_SECRET,
+    batchThread: config.noBatchThread !== true,
   });
   if (config.textIndex === false) runtime.vault.interactions.texts.writeRecords = async () => {};
   const server = await startServer(runtime, { host: '127.0.0.1', port: 0, quiet: true, limits: config.limits });

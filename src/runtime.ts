@@ -20,6 +20,8 @@ import { connect, type StoreConnection } from './store/database.js';
 import { migrate } from './store/migrator.js';
 
 export interface RuntimeOptions {
+  /** SQLite: write batches of records on a thread of their own (store/sqlite-batch-writer.ts; default on). */
+  batchThread?: boolean;
   dataDir: string;
   databaseUrl?: string | undefined;
   /** redis://… : what the nodes of a cluster share (src/cluster); otherwise kept in this process. */
@@ -75,7 +77,8 @@ export interface Runtime {
 }
 
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const connectOptions: Parameters<typeof connect>[0] = { dataDir: options.dataDir };
+  // SQLite writes batches of records on a thread of their own (store/sqlite-batch-writer.ts).
+  const connectOptions: Parameters<typeof connect>[0] = { dataDir: options.dataDir, batchThread: options.batchThread !== false };
   if (options.databaseUrl) connectOptions.databaseUrl = options.databaseUrl;
   if (options.poolSize) connectOptions.poolSize = options.poolSize;
   const store = connect(connectOptions);

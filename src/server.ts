@@ -50,6 +50,8 @@ export function listenHint(err: NodeJS.ErrnoException, host: string, port: numbe
 }
 
 export async function startServer(runtime: Runtime, options: ServerOptions): Promise<RunningServer> {
+  // The batch writer thread (SQLite) loads its modules now, not during the first batch.
+  runtime.vault.store.batches?.warm();
   const format = options.logFormat ?? defaultLogFormat();
   const app = await buildApp(runtime, {
     logger: options.quiet

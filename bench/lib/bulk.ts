@@ -46,6 +46,9 @@ export interface SqliteWriterOptions {
   cacheKiB?: number;
 }
 
+/** Columns no row mapper writes: the database's triggers keep them (interactions.vonage_item, migration 010). */
+const KEPT_BY_THE_DATABASE = new Set(['vonage_item']);
+
 /** better-sqlite3, one prepared single-row INSERT per table, run in a transaction. */
 export function sqliteWriter(file: string, options: SqliteWriterOptions = {}): BulkWriter {
   const db = new BetterSqlite3(file);
@@ -54,7 +57,9 @@ export function sqliteWriter(file: string, options: SqliteWriterOptions = {}): B
   db.pragma(`cache_size = -${options.cacheKiB ?? 1_048_576}`);
   const insert = new Map<Table, BetterSqlite3.Statement>();
   for (const table of TABLES) {
-    const columns = (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+    const columns = (db.pragma(`table_info(${table})`) as { name: string }[])
+      .map((c) => c.name)
+      .filter((c) => !KEPT_BY_THE_DATABASE.has(c));
     insert.set(
       table,
       db.prepare(`insert into main.${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`),

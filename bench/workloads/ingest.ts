@@ -22,7 +22,11 @@
  *   the database itself.
  * Request bodies, rows and the file are prepared before the clock starts; in
  * each shape and variant the cases run one after the other (bare without
- * index, bare, HTTP), so a change of load hits neighbours alike.
+ * index, bare, HTTP, and on SQLite HTTP again with batches written on the
+ * main thread: the batch writer thread's effect), so a change of load hits
+ * neighbours alike. Beside each rate, CPU time per record: the ixvault
+ * server's (all its threads, /proc) and the bare inserts' (this process;
+ * PostgreSQL's own CPU is in neither).
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -46,6 +50,7 @@ import { REPO_ROOT } from '../lib/paths.js';
 import { ADMIN, basic } from '../lib/principals.js';
 import { type Figure, type ResultRow, rateRatio } from '../lib/results.js';
 import { profileFlags, startServerProcess } from '../lib/server-process.js';
+import { cpuMsOf } from '../lib/static-bytes.js';
 
 const BATCH = 1000;
 const IN_FLIGHT = 2;
@@ -193,11 +198,16 @@ export const ingest: Workload = {
     const outside = prepareOutside(ctx);
     const rates: Record<string, number> = {};
     const loads: Record<string, string> = {};
-    const measure = async (key: string, fn: (store: StoreLocation) => Promise<number>) => {
+    /** CPU time per record (µs): the ixvault server process's (all its threads), or this process's for bare inserts. */
+    const cpu: Record<string, number> = {};
+    const measure = async (key: string, fn: (store: StoreLocation) => Promise<Measured>) => {
       const before = load();
-      rates[key] = await withStore(ctx, `ingest-${key}`, fn);
+      const measured = await withStore(ctx, `ingest-${key}`, fn);
+      rates[key] = measured.rate;
+      if (measured.cpuUs !== undefined) cpu[key] = measured.cpuUs;
       loads[key] = `${before} → ${load()}`;
-      ctx.log(`${key}: ${Math.round(rates[key] ?? 0)}/s (load average ${loads[key]})`);
+      const cpuNote = measured.cpuUs === undefined ? '' : `, ${measured.cpuUs.toFixed(0)} µs CPU a record`;
+      ctx.log(`${key}: ${Math.round(rates[key] ?? 0)}/s${cpuNote} (load average ${loads[key]})`);
     };
     const cases: [string, Prepared][] = [
       ['harness-withoutMessages', harness.variants.withoutMessages],
@@ -208,6 +218,9 @@ export const ingest: Workload = {
       await measure(`bare-noindex-${name}`, (store) => bareInsert(store, prepared.rows, n, false));
       await measure(`bare-${name}`, (store) => bareInsert(store, prepared.rows, n, true));
       await measure(`http-${name}`, (store) => httpIngest(ctx, store, prepared.bodies, n));
+      // SQLite: the same with batches written on the main thread (no batch writer thread), for the design's effect.
+      if (ctx.options.backend === 'sqlite')
+        await measure(`http-main-${name}`, (store) => httpIngest(ctx, store, prepared.bodies, n, { noBatchThread: true }));
     }
     await measure('import', (store) => cliImport(ctx, store, harness.ndjson, n));
     await ctx.backend.dropStore(scratch);
@@ -215,6 +228,12 @@ export const ingest: Workload = {
     const fig = (label: string, key: string): Figure => ({ label, value: rates[key] ?? 0, unit: 'interactions/s' });
     const rows: ResultRow[] = [];
     const httpTarget = ctx.options.backend === 'sqlite' ? 0.9 : 0.8;
+    const mainThreadNote = (name: string): string => {
+      const rate = rates[`http-main-${name}`];
+      if (rate === undefined) return '';
+      const ratio = rate / (rates[`bare-${name}`] ?? Number.NaN);
+      return `batches on the main thread (no batch writer thread) ${Math.round(rate)}/s = ${ratio.toFixed(2)}×, ${cpuNote(cpu[`http-main-${name}`])} CPU a record; `;
+    };
     const caseRow = (name: string, title: string, notes: string): void => {
       const bare = fig('bare inserts of the same rows (incl. full-text rows), in-process', `bare-${name}`);
       const noIndex = rates[`bare-noindex-${name}`] ?? 0;
@@ -227,7 +246,7 @@ export const ingest: Workload = {
         baseline: bare,
         ratio,
         targets: [{ text: `≥ ${httpTarget}× bare inserts of the same rows`, met: (ratio ?? 0) >= httpTarget }],
-        notes: `${notes}; bare without the full-text rows ${Math.round(noIndex)}/s; load average ${loads[`http-${name}`]}`,
+        notes: `${notes}; bare without the full-text rows ${Math.round(noIndex)}/s; ${mainThreadNote(name)}CPU a record: ixvault server ${cpuNote(cpu[`http-${name}`])}, bare inserts ${cpuNote(cpu[`bare-${name}`])}${ctx.options.backend === 'postgres' ? ' (Node side only; PostgreSQL not counted)' : ''}; load average ${loads[`http-${name}`]}`,
       });
     };
     caseRow('harness-withoutMessages', 'HTTP batches of 1000, harness shape, without messages', 'a subject on every record');
@@ -253,7 +272,17 @@ export const ingest: Workload = {
   },
 };
 
-async function withStore(ctx: Context, name: string, fn: (store: StoreLocation) => Promise<number>): Promise<number> {
+/** A case's rate and, where measured, the CPU time per record in µs (of the process doing ixvault's or the bare work). */
+interface Measured {
+  rate: number;
+  cpuUs?: number;
+}
+
+function cpuNote(us: number | undefined): string {
+  return us === undefined ? '–' : `${us.toFixed(0)} µs`;
+}
+
+async function withStore<T>(ctx: Context, name: string, fn: (store: StoreLocation) => Promise<T>): Promise<T> {
   const store = await ctx.backend.createStore(name);
   try {
     return await fn(store);
@@ -262,28 +291,38 @@ async function withStore(ctx: Context, name: string, fn: (store: StoreLocation) 
   }
 }
 
-async function bareInsert(store: StoreLocation, batches: RowSet[][], n: number, withIndex: boolean): Promise<number> {
+async function bareInsert(store: StoreLocation, batches: RowSet[][], n: number, withIndex: boolean): Promise<Measured> {
   const writer: BulkWriter = store.databaseUrl
     ? await postgresWriter(store.databaseUrl)
     : sqliteWriter(store.sqliteFile, { cacheKiB: SQLITE_CACHE_KIB });
   const rows = withIndex ? batches : batches.map((batch) => batch.map(({ textDoc: _t, ...rest }) => rest));
   try {
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     for (const batch of rows) await writer.write(batch);
     await writer.close();
-    return n / ((performance.now() - t0) / 1000);
+    const rate = n / ((performance.now() - t0) / 1000);
+    const used = process.cpuUsage(cpu0);
+    return { rate, cpuUs: (used.user + used.system) / n };
   } catch (err) {
     await writer.close().catch(() => {});
     throw err;
   }
 }
 
-async function httpIngest(ctx: Context, store: StoreLocation, bodies: string[], n: number): Promise<number> {
+async function httpIngest(
+  ctx: Context,
+  store: StoreLocation,
+  bodies: string[],
+  n: number,
+  options: { noBatchThread?: boolean } = {},
+): Promise<Measured> {
   const server = await startServerProcess(
     {
       dataDir: store.dataDir,
       databaseUrl: store.databaseUrl,
       principalsFile: ctx.principalsFile,
+      noBatchThread: options.noBatchThread === true,
     },
     { nodeFlags: profileFlags(ctx.options.cpuProf) },
   );
@@ -303,17 +342,19 @@ async function httpIngest(ctx: Context, store: StoreLocation, bodies: string[], 
         progress.tick(BATCH);
       }
     };
+    const cpu0 = cpuMsOf(server.pid);
     const t0 = performance.now();
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
     const rate = n / ((performance.now() - t0) / 1000);
+    const cpuUs = ((cpuMsOf(server.pid) - cpu0) * 1000) / n;
     progress.finish();
-    return rate;
+    return { rate, cpuUs };
   } finally {
     await server.stop();
   }
 }
 
-async function cliImport(ctx: Context, store: StoreLocation, file: string, n: number): Promise<number> {
+async function cliImport(ctx: Context, store: StoreLocation, file: string, n: number): Promise<Measured> {
   const bin = join(REPO_ROOT, 'bin', 'ixvault.js');
   // Compile the CLI first if needed, outside the clock.
   spawnSync(process.execPath, [bin, '--help'], { stdio: 'ignore' });
@@ -324,5 +365,5 @@ async function cliImport(ctx: Context, store: StoreLocation, file: string, n: nu
   const seconds = (performance.now() - t0) / 1000;
   if (result.status !== 0) throw new Error(`ixvault import exited with ${result.status}: ${result.stdout}`);
   if (!result.stdout.includes(`imported ${n} interactions`)) throw new Error(`ixvault import: ${result.stdout}`);
-  return n / seconds;
+  return { rate: n / seconds };
 }

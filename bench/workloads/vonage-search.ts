@@ -255,7 +255,7 @@ async function walk(
       let q = base;
       for (;;) {
         const page = await runtime.vault.vonagePage(principal, q);
-        total += page.items.length;
+        total += page.count;
         if (!page.next) return total;
         q = { ...base, after: page.next };
       }

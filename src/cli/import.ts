@@ -122,6 +122,7 @@ export function registerImport(program: Command): void {
       );
     if (flags.dryRun) return dryRun(file, Number(flags.maxErrors));
     const { runtime } = await openFromFlags(flags, principals);
+    runtime.vault.store.batches?.warm();
     const tenant = runtime.directory.tenants.get(flags.tenant);
     if (!tenant) throw new Error(`tenant ${flags.tenant} is not in the principals`);
     // Through the vault as the tenant's system administrator: masked (card numbers) like every ingest.

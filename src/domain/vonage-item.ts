@@ -61,7 +61,8 @@ export function toVonageContent(item: ContentItem): VonageContent {
 
 /**
  * An interaction's item as JSON up to and including its content list's opening
- * bracket; `vonageItemJson` closes it. The property order is the schema's
+ * bracket; the page's statement appends the content items' JSON and `]}`
+ * (SearchRepository.vonagePage). The property order is the schema's
  * (src/api/vonage/schemas.ts ITEM), so the bytes are those the serializer
  * would write for the same item.
  */
@@ -73,9 +74,4 @@ export function vonageItemHead(interaction: Interaction): string {
 /** One content item as JSON, in the schema's property order (CONTENT). */
 export function vonageContentJson(item: ContentItem): string {
   return JSON.stringify(toVonageContent(item));
-}
-
-/** The item from its kept parts: the head and its content items' JSON, in content-key order. */
-export function vonageItemJson(head: string, content: readonly string[]): string {
-  return `${head}${content.join(',')}]}`;
 }

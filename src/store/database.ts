@@ -6,10 +6,11 @@
  */
 import type { Kysely, RawBuilder, Transaction } from 'kysely';
 import type { Source } from '../domain/search.js';
-import type { DialectName, RowWriter, StoreDialect } from './dialect.js';
+import type { BatchWriter, DialectName, RowWriter, StoreDialect } from './dialect.js';
 import { openPostgres } from './dialects/postgres.js';
-import { openSqlite } from './dialects/sqlite.js';
+import { openSqlite, type SqliteOptions } from './dialects/sqlite.js';
 import type { Database } from './schema.js';
+import type { WriterLock } from './writer-lock.js';
 
 export type { DialectName } from './dialect.js';
 
@@ -31,6 +32,8 @@ export interface StoreConnection {
   writeDurable<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Bulk inserts and upserts for the ingestion path (see row-writer.ts). */
   rows: RowWriter;
+  /** Where batches of records are written, when not on this thread (StoreDialect.batches). */
+  batches: BatchWriter | undefined;
   close(): Promise<void>;
 }
 
@@ -41,12 +44,16 @@ export interface ConnectOptions {
   databaseUrl?: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /** SQLite: write batches of records on a thread of their own (sqlite-batch-writer.ts). */
+  batchThread?: boolean;
+  /** SQLite: the process's writer lock, held for this connection by another (the batch writer's thread). */
+  writerLock?: WriterLock;
 }
 
 export function connect(options: ConnectOptions): StoreConnection {
   const { db, dialect } = options.databaseUrl
     ? openPostgres(options.databaseUrl, options.poolSize ?? 10)
-    : openSqlite(options.dataDir);
+    : openSqlite(options.dataDir, sqliteOptions(options));
   const bound: Record<Source, Kysely<Database>> = { main: dialect.bind(db, 'main'), archive: dialect.bind(db, 'archive') };
   return {
     db,
@@ -59,6 +66,14 @@ export function connect(options: ConnectOptions): StoreConnection {
     write: (work) => dialect.write(db, work),
     writeDurable: (work) => dialect.writeDurable(db, work),
     rows: dialect.rows,
+    batches: dialect.batches,
     close: () => dialect.close(),
   };
+}
+
+function sqliteOptions(options: ConnectOptions): SqliteOptions {
+  const out: SqliteOptions = {};
+  if (options.batchThread) out.batchThread = true;
+  if (options.writerLock) out.writerLock = options.writerLock;
+  return out;
 }

@@ -18,6 +18,8 @@
 import type { Kysely, RawBuilder, Transaction } from 'kysely';
 import type { TextQuery } from '../domain/fulltext.js';
 import type { Source } from '../domain/search.js';
+import type { InteractionInput } from '../domain/validate.js';
+import type { UpsertOutcome } from './interaction-repository.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -41,6 +43,17 @@ export interface RowWriter {
     rows: Database[T][],
     options: { conflict: (keyof Database[T] & string)[]; keep: (keyof Database[T] & string)[] },
   ): Promise<void>;
+}
+
+/**
+ * Writes batches of records elsewhere than on the calling thread, exactly as
+ * InteractionRepository.upsertMany would here (SQLite's batch writer thread:
+ * sqlite-batch-writer.ts).
+ */
+export interface BatchWriter {
+  upsertMany(tenantId: string, inputs: InteractionInput[], nowMs: number, mode: 'upsert' | 'create'): Promise<UpsertOutcome[]>;
+  /** Starts the thread now rather than on the first batch (a server or an import about to write). */
+  warm(): void;
 }
 
 export type WritableTable = 'interactions' | 'interaction_agents' | 'custom_attributes' | 'messages' | 'text_parts';
@@ -175,6 +188,8 @@ export interface StoreDialect {
   auditSeq(trx: Transaction<Database>): Promise<string | undefined>;
   rows: RowWriter;
   fullText: FullTextEngine;
+  /** Where batches of records are written when not on this thread (SQLite with its batch writer thread). */
+  batches?: BatchWriter;
   /** Adopts data a previous version kept elsewhere (SQLite: the separate archive file); returns a note for the log. */
   adoptLegacy(db: Kysely<Database>): Promise<string | undefined>;
   close(): Promise<void>;

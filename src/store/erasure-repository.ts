@@ -126,7 +126,8 @@ export class ErasureRepository {
   }
 
   async create(row: ErasureRow): Promise<void> {
-    await this.store.in('main').insertInto('erasures').values(row).execute();
+    // A write transaction like every other write: under the writer lock, durable once it returns.
+    await this.store.write((trx) => this.store.on(trx, 'main').insertInto('erasures').values(row).execute());
   }
 
   async get(tenantId: string, id: string): Promise<ErasureRow | undefined> {

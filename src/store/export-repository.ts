@@ -31,7 +31,8 @@ export class ExportRepository {
   constructor(private readonly store: StoreConnection) {}
 
   async create(row: ExportJobRow): Promise<void> {
-    await this.store.in('main').insertInto('export_jobs').values(row).execute();
+    // A write transaction like every other write: under the writer lock, durable once it returns.
+    await this.store.write((trx) => this.store.on(trx, 'main').insertInto('export_jobs').values(row).execute());
   }
 
   async get(tenantId: string, id: string): Promise<ExportJobRow | undefined> {

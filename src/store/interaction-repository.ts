@@ -61,6 +61,8 @@ export class InteractionRepository {
     mode: 'upsert' | 'create' = 'upsert',
   ): Promise<UpsertOutcome[]> {
     checkIdentities(inputs);
+    // A batch goes to the batch writer thread, if the store has one, which runs this very method there.
+    if (this.store.batches && inputs.length > 1) return this.store.batches.upsertMany(tenantId, inputs, nowMs, mode);
     const keys = inputs.flatMap((input) => [
       ...(input.id ? [`${tenantId}\u0000id\u0000${input.id}`] : []),
       ...(input.guid ? [`${tenantId}\u0000guid\u0000${input.guid}`] : []),

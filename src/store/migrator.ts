@@ -29,6 +29,7 @@ import * as m006 from './migrations/006-holds-retention.js';
 import * as m007 from './migrations/007-audit-chain.js';
 import * as m008 from './migrations/008-vonage-renderings.js';
 import * as m009 from './migrations/009-fts-prefix.js';
+import * as m010 from './migrations/010-vonage-items.js';
 import * as m012 from './migrations/012-fts-time-buckets.js';
 import type { Database } from './schema.js';
 
@@ -62,6 +63,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '007-audit-chain', up: m007.up },
   { name: '008-vonage-renderings', up: m008.up },
   { name: '009-fts-prefix', up: m009.up },
+  { name: '010-vonage-items', up: m010.up },
   { name: '012-fts-time-buckets', up: m012.up },
 ];
 

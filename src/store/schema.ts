@@ -42,6 +42,11 @@ export interface InteractionsTable {
   email: string | null;
   /** The Vonage item up to its content list (domain/vonage-item.ts vonageItemHead), kept by interactionToRow. */
   vonage_head: string;
+  /**
+   * The whole Vonage item (head, content items, `]}`) of an interaction with content, kept by the database's
+   * triggers (migration 010); NULL without content, and wherever the triggers are absent (Citus).
+   */
+  vonage_item?: string | null;
 }
 
 /** One row per agent who handled an interaction; start_ms is copied so agent searches page on this index alone. */

@@ -13,13 +13,12 @@ import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
 import { locateMatches, type TextMatch, type TextQuery } from '../domain/fulltext.js';
 import { type ContentItem, type Interaction, orderAgents } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
-import type { InteractionSearch, PagePosition, Source } from '../domain/search.js';
-import { vonageItemJson } from '../domain/vonage-item.js';
-import { chunkValues } from './chunks.js';
+import type { InteractionSearch, PagePosition } from '../domain/search.js';
 import type { StoreConnection } from './database.js';
 import type { InteractionRepository } from './interaction-repository.js';
 import { type InteractionRow, rowToInteraction, SUMMARY_COLUMNS } from './rows.js';
 import type { Database } from './schema.js';
+import { vonageItemSql } from './vonage-items.js';
 
 export interface SearchPage {
   items: Interaction[];
@@ -81,16 +80,22 @@ export const DEFAULT_SEARCH_BUDGET_MS = 3000;
 
 /** What a page query reads of each interactions row ('position': nothing but the page's order). */
 type Columns = 'all' | 'summary' | 'vonage' | 'position';
-const SELECTS: Record<Columns, RawBuilder<unknown>> = {
+const SELECTS: Record<Exclude<Columns, 'vonage'>, RawBuilder<unknown>> = {
   all: sql.raw('i.*'),
   summary: sql.raw(SUMMARY_COLUMNS.map((c) => `i.${c}`).join(', ')),
-  vonage: sql.raw('i.vonage_head'),
   position: sql.raw('1 as one'),
 };
 
-/** A page as the JSON of its items, each from the renderings its rows keep (rows.ts). */
+/**
+ * A Vonage page as the JSON of its items, comma-separated, built by the
+ * database from the renderings its rows keep (rows.ts). On SQLite the bytes
+ * come back as a Buffer (the UTF-8 the file holds, never decoded into a
+ * JavaScript string), on PostgreSQL as a string.
+ */
 export interface RenderedPage {
-  items: string[];
+  items: Buffer | string;
+  /** How many items `items` holds. */
+  count: number;
   next?: PagePosition;
 }
 
@@ -200,48 +205,39 @@ export class SearchRepository {
   }
 
   /**
-   * The Vonage page of a search without a text query: the same page query
-   * (visibility and filters in SQL, so no row the caller may not see is read),
-   * reading only each interaction's kept rendering, then its content items'
-   * renderings in one statement per chunk, concatenated. No row objects, no
-   * serializer: the cost is an index range read plus string concatenation.
+   * The Vonage page of a search without a text query, as ONE statement: the
+   * same page query (visibility and filters in SQL, so no row the caller may
+   * not see is read) reading each interaction's whole item kept by the
+   * database (interactions.vonage_item, migration 010; joined from its parts
+   * where none is kept), and the page aggregated into one value by the
+   * database with the position of the next page. One round trip on
+   * PostgreSQL, one kept prepared statement on SQLite, no row objects, no
+   * serializer (docs/DECISIONS.md, "A Vonage page is one statement").
    */
   async vonagePage(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
     if (q.text) throw new Error('a rendered page has no text query');
-    type Row = { vonage_head: string; page_start: number; page_key: string };
-    const rows = (await this.pageQuery(visibility, q, 'vonage').execute(this.store.db)).rows as unknown as Row[];
-    const hasMore = rows.length > q.limit;
-    const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
-    // On the interactions driver page_key is the interaction id; on the agent and attribute drivers too.
-    const ids = pageRows.map((r) => r.page_key);
-    const content = await this.renderedContentOf(q.source, visibility.tenantId, ids);
-    const items = pageRows.map((r) => vonageItemJson(r.vonage_head, content.get(r.page_key) ?? []));
-    const last = pageRows[pageRows.length - 1];
-    const page: RenderedPage = { items };
-    if (hasMore && last) page.next = { startMs: Number(last.page_start), id: last.page_key };
+    const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
+    // The page query reads limit + 1 rows; the first `limit` are the page, the last one only says there is more
+    // (string_agg skips the NULL the CASE gives it).
+    const items = sql`string_agg(case when r.rn <= ${q.limit} then r.item end, ',' order by r.rn)`;
+    const { rows } = await sql<{
+      items: Buffer | string | null;
+      found: number;
+      next_start: number | null;
+      next_key: string | null;
+    }>`
+      with p as (${this.pageQuery(visibility, q, 'vonage')}),
+      r as (select p.*, row_number() over (order by p.page_start ${dir}, p.page_key ${dir}) as rn from p)
+      select ${this.store.dialect === 'sqlite' ? sql`cast(${items} as blob)` : items} as items,
+        count(*) as found,
+        max(case when r.rn = ${q.limit} then r.page_start end) as next_start,
+        max(case when r.rn = ${q.limit} then r.page_key end) as next_key
+      from r`.execute(this.store.db);
+    const row = rows[0];
+    const found = Number(row?.found ?? 0);
+    const page: RenderedPage = { items: row?.items ?? '', count: Math.min(found, q.limit) };
+    if (found > q.limit && row?.next_key != null) page.next = { startMs: Number(row.next_start), id: row.next_key };
     return page;
-  }
-
-  /** The Vonage renderings of many interactions' content items (content_items.vonage_json), in content-key order. */
-  private async renderedContentOf(source: Source, tenantId: string, ids: string[]): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    for (const chunk of chunkValues(ids)) {
-      const rows = await this.store
-        .in(source)
-        .selectFrom('content_items')
-        .select(['interaction_id', 'vonage_json'])
-        .where('tenant_id', '=', tenantId)
-        .where('interaction_id', 'in', chunk)
-        .orderBy('interaction_id')
-        .orderBy('content_key')
-        .execute();
-      for (const r of rows) {
-        const list = out.get(r.interaction_id);
-        if (list) list.push(r.vonage_json);
-        else out.set(r.interaction_id, [r.vonage_json]);
-      }
-    }
-    return out;
   }
 
   /**
@@ -280,7 +276,8 @@ export class SearchRepository {
     },
   ) {
     const deadline = text.deadline;
-    const table = (name: 'interactions' | 'interaction_agents' | 'custom_attributes') => this.store.table(q.source, name);
+    const table = (name: 'interactions' | 'interaction_agents' | 'custom_attributes' | 'content_items') =>
+      this.store.table(q.source, name);
     const tenantId = visibility.tenantId;
     const attributes = Object.entries(q.customAttributes ?? {});
     const agentFilters = [...new Set([q.handlingAgentId, visibility.agentId].filter((a): a is string => !!a))];
@@ -318,7 +315,10 @@ export class SearchRepository {
     if (q.ownerId) where.push(sql`i.owner_id = ${q.ownerId}`);
     if (q.contactId) where.push(sql`i.contact_id = ${q.contactId}`);
 
-    const select = sql`select ${SELECTS[columns]}, ${driver.start} as page_start, ${driver.key} as page_key`;
+    // A Vonage page reads each item kept whole (migration 010), or joins its parts where none is kept.
+    const read =
+      columns === 'vonage' ? sql`coalesce(i.vonage_item, ${vonageItemSql(table('content_items'))}) as item` : SELECTS[columns];
+    const select = sql`select ${read}, ${driver.start} as page_start, ${driver.key} as page_key`;
     if (q.text && q.byRelevance) {
       const hits = this.store.impl.fullText.hits(q.source, tenantId, q.text, { deadline, scored: true });
       return sql<InteractionRow & { page_start: number; page_key: string }>`

@@ -194,7 +194,10 @@ describe(`migrations (${BACKEND})`, () => {
       poolSize: 2,
     });
     try {
-      expect(runtime.migrationsApplied).toEqual(['main:012-fts-time-buckets', 'archive:012-fts-time-buckets']);
+      expect(runtime.migrationsApplied.filter((m) => m.includes(':012-'))).toEqual([
+        'main:012-fts-time-buckets',
+        'archive:012-fts-time-buckets',
+      ]);
       if (runtime.store.dialect === 'postgres') {
         const { rows } = await sql<{ wrong: string }>`select count(*) as wrong from ixv_main.text_docs t
           join ixv_main.interactions i on i.tenant_id = t.tenant_id and i.id = t.interaction_id
@@ -271,7 +274,8 @@ describe(`migrations (${BACKEND})`, () => {
       log: (message) => progress.push(message),
     });
     try {
-      expect(runtime.migrationsApplied.filter((m) => m.endsWith(':009-fts-prefix'))).toEqual([
+      // Later migrations run too; 009 runs once per store.
+      expect(runtime.migrationsApplied.filter((m) => m.includes(':009-'))).toEqual([
         'main:009-fts-prefix',
         'archive:009-fts-prefix',
       ]);

@@ -4,17 +4,20 @@
  * tests hold them to the rendering they replaced — the page built from row
  * objects by toVonageItem and written by Fastify's serializer with the route's
  * response schema — byte for byte, for the seed's example, for generated
- * records, and after every write that changes an item.
+ * records, and after every write that changes an item; the whole items the
+ * database keeps (interactions.vonage_item, migration 010) against the parts.
  */
 
 import fc from 'fast-check';
 import Fastify from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEARCH_RESULT } from '../../src/api/vonage/schemas.js';
 import { decodeCursor, queryFingerprint } from '../../src/domain/cursor.js';
 import type { InteractionSearch } from '../../src/domain/search.js';
 import { toVonageItem } from '../../src/domain/vonage-item.js';
 import { renderStoredRows } from '../../src/store/migrations/008-vonage-renderings.js';
+import { vonageItemSql } from '../../src/store/vonage-items.js';
 import { build } from '../helpers/app.js';
 import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers/server.js';
 import { type ContentUpload, ingest, searchPath, V3 } from './helpers.js';
@@ -245,5 +248,43 @@ describe(`Vonage renderings kept on write (${BACKEND})`, () => {
     await renderStoredRows(db);
     const after = await expectSameAsOld(server, reader, 1000);
     expect(after.map((p) => p.body)).toEqual(before.map((p) => p.body));
+  });
+
+  it('keeps each content-bearing item whole after every write (migration 010), and a page without it prints the same bytes', async () => {
+    const store = server.runtime.store;
+    const interactions = store.table('main', 'interactions');
+    const joined = vonageItemSql(store.table('main', 'content_items'));
+    const stale = async () =>
+      Number(
+        (
+          await sql<{ n: number }>`select count(*) as n from ${interactions} i
+            where i.content_count > 0 and (i.vonage_item is null or i.vonage_item <> ${joined})`.execute(store.db)
+        ).rows[0]?.n,
+      );
+    // Every write of the tests above (ingest, PATCH, uploads, deletions, 008's re-rendering) went through the triggers.
+    const kept = Number(
+      (await sql<{ n: number }>`select count(*) as n from ${interactions} i where i.vonage_item is not null`.execute(store.db))
+        .rows[0]?.n,
+    );
+    expect(kept).toBeGreaterThan(25);
+    expect(await stale()).toBe(0);
+    // The weeks the tests above wrote in: 2025-05-01 on, and the property's days from 2026-01-01 on.
+    const weeks = [FROM_MS, ...[0, 1, 2, 3].map((k) => Date.parse('2026-01-01T00:00:00Z') + k * WEEK_MS)];
+    const everyWeek = async () => {
+      const bodies: string[] = [];
+      for (const from of weeks)
+        bodies.push(...(await expectSameAsOld(server, reader, 1000, from, from + WEEK_MS - 1)).map((p) => p.body));
+      return bodies;
+    };
+    const before = await everyWeek();
+    expect(before.join('').length).toBeGreaterThan(10_000);
+
+    // Where no item is kept (a store whose triggers are absent), the page joins the parts: the same bytes.
+    await sql`update ${interactions} set vonage_item = null`.execute(store.db);
+    expect(await everyWeek()).toEqual(before);
+
+    // A head written again renders its item again.
+    await sql`update ${interactions} set vonage_head = vonage_head`.execute(store.db);
+    expect(await stale()).toBe(0);
   });
 });

@@ -96,30 +96,43 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
       if (q.connectTo !== undefined) search.connectToPrefix = q.connectTo;
       if (q.direction !== undefined) search.direction = q.direction;
 
-      // The page size may change between pages; everything that selects rows may not.
-      const fingerprint = queryFingerprint({
-        api: 'vonage',
-        who: describePrincipal(request.principal),
-        filters: {
-          fromMs,
-          toMs,
-          handlingAgentId: q.handlingAgentId,
-          connectFrom: q.connectFrom,
-          connectTo: q.connectTo,
-          direction: q.direction,
-        },
-      });
+      // The page size may change between pages; everything that selects rows may not. Computed only where a token
+      // is read or written (a one-page answer needs none).
+      let print: string | undefined;
+      const fingerprint = () =>
+        (print ??= queryFingerprint({
+          api: 'vonage',
+          who: describePrincipal(request.principal),
+          filters: {
+            fromMs,
+            toMs,
+            handlingAgentId: q.handlingAgentId,
+            connectFrom: q.connectFrom,
+            connectTo: q.connectTo,
+            direction: q.direction,
+          },
+        }));
       if (q.continuationToken !== undefined) {
-        const after = decodeCursor(cursorKey, fingerprint, q.continuationToken);
+        const after = decodeCursor(cursorKey, fingerprint(), q.continuationToken);
         if (!after) throw errors.invalidField('continuationToken', 'is malformed, altered, or belongs to another query');
         search.after = after;
       }
 
-      // Each item's bytes are kept ready on write (domain/vonage-item.ts): the page is concatenated, not serialized.
+      // Each item is kept whole by the database and the page is one statement (SearchRepository.vonagePage): it is
+      // handed to the socket as one Buffer of known length, never serialized nor encoded again.
       const page = await vault.vonagePage(request.principal, search);
-      const token = page.next ? encodeCursor(cursorKey, fingerprint, page.next) : null;
+      const token = page.next ? encodeCursor(cursorKey, fingerprint(), page.next) : null;
       reply.type('application/json; charset=utf-8');
-      return `{"items":[${page.items.join(',')}],"meta":{"nextContinuationToken":${JSON.stringify(token)}}}`;
+      return pageBytes(page.items, token);
     },
   );
+}
+
+const PAGE_START = Buffer.from('{"items":[');
+
+/** The response body: the items (JSON, comma-separated) between the page's opening and its meta, as one Buffer. */
+function pageBytes(items: Buffer | string, token: string | null): Buffer {
+  const end = `],"meta":{"nextContinuationToken":${JSON.stringify(token)}}}`;
+  if (typeof items === 'string') return Buffer.from(`{"items":[${items}${end}`);
+  return Buffer.concat([PAGE_START, items, Buffer.from(end)]);
 }

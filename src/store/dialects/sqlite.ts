@@ -35,6 +35,9 @@ import type { StoreDialect } from '../dialect.js';
 import { sqliteFullText } from '../fulltext-engines.js';
 import { sqliteRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
+import { sqliteBatchWriter } from '../sqlite-batch-writer.js';
+import { type WriterLock, writerLock } from '../writer-lock.js';
+import { cachedStatements } from './sqlite-statements.js';
 
 const ARCHIVE_PREFIX = 'archive_';
 /** The file a previous version kept the archive in; adopted into the main file at start. */
@@ -46,7 +49,14 @@ export const SQLITE_CACHE_KIB = 2000;
 
 const physicalName = (source: Source, table: string) => (source === 'archive' ? `${ARCHIVE_PREFIX}${table}` : table);
 
-export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: StoreDialect } {
+export interface SqliteOptions {
+  /** Write batches of records on a thread of their own (sqlite-batch-writer.ts). */
+  batchThread?: boolean;
+  /** The process's writer lock, when this connection is not the one that owns it (the batch writer's thread). */
+  writerLock?: WriterLock;
+}
+
+export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: Kysely<Database>; dialect: StoreDialect } {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, 'ixvault.db');
   // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
@@ -57,9 +67,11 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachedStatements(sqlite) }) });
   const wal = walFile(`${file}-wal`);
   const archivePlugin = new TablePrefixPlugin(ARCHIVE_PREFIX);
+  const lock = options.writerLock ?? writerLock();
+  const batches = options.batchThread ? sqliteBatchWriter(dataDir, lock) : undefined;
   const dialect: StoreDialect = {
     name: 'sqlite',
     schemaOf: () => 'main',
@@ -82,8 +94,10 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
     // synchronous=FULL would do inside the commit, but here on a libuv thread, so the event loop runs on
     // meanwhile, and shared by the commits made while a sync runs. If a checkpoint already moved the commit into
     // the database file, that checkpoint synced it (the WAL is only rewritten after a complete checkpoint).
+    // The transaction runs under the process's writer lock (writer-lock.ts), which the batch writer's thread
+    // shares; the sync runs after it, so the next writer's transaction overlaps this one's sync.
     async write(target, work) {
-      const result = await target.transaction().execute(work);
+      const result = await lock.run(() => target.transaction().execute(work));
       if (inWal) await wal.sync();
       return result;
     },
@@ -100,7 +114,9 @@ export function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: St
     rows: sqliteRowWriter(sqlite, (source, table) => `"main"."${physicalName(source, table)}"`),
     fullText: sqliteFullText(sqlite, physicalName),
     adoptLegacy: async () => adoptLegacyArchive(sqlite, dataDir),
+    batches,
     close: async () => {
+      await batches?.close();
       await db.destroy();
       await wal.close();
     },

@@ -1,0 +1,44 @@
+/**
+ * The SQLite batch writer's thread (sqlite-batch-writer.ts): its own
+ * connection to the store's file, the same InteractionRepository as the main
+ * thread. Its writer lock is held by the main thread on its behalf; the
+ * thread only reports when each transaction ended, so the main thread can
+ * release it before the commit's WAL sync, as its own writes do.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { connect } from './database.js';
+import { InteractionRepository } from './interaction-repository.js';
+import { type BatchJob, type BatchReply, toFailure } from './sqlite-batch-writer.js';
+import type { WriterLock } from './writer-lock.js';
+
+const port = parentPort;
+if (!port) throw new Error('sqlite-batch-writer-thread runs as a worker thread');
+
+/** The job whose transaction is under way: the main thread dispatches one at a time (it holds the lock). */
+let current: number | undefined;
+const post = (reply: BatchReply) => port.postMessage(reply);
+const heldByMainThread: WriterLock = {
+  async run(work) {
+    const job = current;
+    try {
+      return await work();
+    } finally {
+      if (job !== undefined) post({ job, ended: true });
+    }
+  },
+};
+
+const store = connect({ dataDir: (workerData as { dataDir: string }).dataDir, writerLock: heldByMainThread });
+const interactions = new InteractionRepository(store);
+
+port.on('message', (message: BatchJob | { close: true }) => {
+  if ('close' in message) {
+    void store.close().finally(() => port.close());
+    return;
+  }
+  current = message.job;
+  interactions.upsertMany(message.tenantId, message.inputs, message.nowMs, message.mode).then(
+    (outcomes) => post({ job: message.job, outcomes }),
+    (err: unknown) => post({ job: message.job, failure: toFailure(err) }),
+  );
+});
