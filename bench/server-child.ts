@@ -21,6 +21,8 @@ export interface ServerChildConfig {
   /** Where content lives (bench/s3-content.ts); files under dataDir by default. */
   blobStore?: BlobStoreConfig;
   maxContentBytes?: number;
+  /** false: full-text index writes switched off (bench/workloads/fulltext-ingest.ts: the baseline). */
+  textIndex?: false;
   /** SQLite: batches written on the main thread, as before the batch writer thread (bench/workloads/ingest.ts). */
   noBatchThread?: boolean;
 }
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     secret: BENCH_SECRET,
     batchThread: config.noBatchThread !== true,
   });
+  if (config.textIndex === false) runtime.vault.interactions.texts.writeRecords = async () => {};
   const server = await startServer(runtime, { host: '127.0.0.1', port: 0, quiet: true, limits: config.limits });
   process.on('message', (message: ParentMessage) => {
     if (message.kind === 'memory') {

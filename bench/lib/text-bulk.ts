@@ -15,7 +15,7 @@ import { documentOf } from '../../src/domain/fulltext.js';
 import { newGuid } from '../../src/domain/ids.js';
 import type { Interaction } from '../../src/domain/interaction.js';
 import { interactionTexts } from '../../src/domain/texts.js';
-import { docRowidInsert, slotMs } from '../../src/store/fulltext-engines.js';
+import { docRowidInsert, slotMs, timeBucket } from '../../src/store/fulltext-engines.js';
 import { interactionToRow, messageToRow } from '../../src/store/rows.js';
 import { partToRow, sortParts } from '../../src/store/text-index.js';
 import { TEXT_TENANT, textRecord, type Vocabulary } from './text-dataset.js';
@@ -187,9 +187,10 @@ async function postgresLoader(url: string): Promise<Loader> {
       const docs = batch.docs.filter((d) => d.body !== '');
       await client.query({
         name: 'text_bulk_docs',
-        text: `insert into ${PG_SCHEMA}.text_docs (tenant_id, interaction_id, doc)
-               select $1, u.id, to_tsvector('pg_catalog.simple', u.body) from unnest($2::text[], $3::text[]) as u(id, body)`,
-        values: [TEXT_TENANT, docs.map((d) => d.id), docs.map((d) => d.body)],
+        text: `insert into ${PG_SCHEMA}.text_docs (tenant_id, interaction_id, time_bucket, doc)
+               select $1, u.id, u.bucket, to_tsvector('pg_catalog.simple', u.body)
+               from unnest($2::text[], $3::integer[], $4::text[]) as u(id, bucket, body)`,
+        values: [TEXT_TENANT, docs.map((d) => d.id), docs.map((d) => timeBucket(d.startMs)), docs.map((d) => d.body)],
       });
       await client.query('commit');
     },

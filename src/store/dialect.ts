@@ -98,7 +98,16 @@ export interface FullTextEngine {
     source: Source,
     tenantId: string,
     query: TextQuery,
-    window: { deadline: number; lowerMs: number; upperMs: number; order: 'asc' | 'desc'; slice: number },
+    window: {
+      deadline: number;
+      lowerMs: number;
+      upperMs: number;
+      order: 'asc' | 'desc';
+      /** Infinity: every match of the window (complete). */
+      slice: number;
+      /** The column holding the walked row's interaction id (default i.id). */
+      idColumn?: RawBuilder<unknown>;
+    },
   ): Promise<{ filter: RawBuilder<unknown>; complete: boolean; byKey?: RawBuilder<unknown> }>;
   /** Runs a search's statements within `budgetMs`; past it, the search fails with errors.searchBudget. */
   withinBudget<T>(db: Kysely<Database>, budgetMs: number, run: (db: Kysely<Database>) => Promise<T>): Promise<T>;

@@ -130,11 +130,22 @@ export function sqliteFullText(
         from ${table} join ${docs} d on d.doc_id = ${fts}.rowid
         where ${fts} match ${toFts5(query)} and d.tenant_id = ${tenantId} and ixv_within_budget(${deadline})`;
     },
-    async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice }) {
+    async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice, idColumn }) {
       const { fts, table } = fts5(source);
       // The window as rowids: [lower's first slot, the slot after upper's last).
-      const lo = sql`${slotMs(lowerMs)} * ${DOC_SLOTS}`;
-      const hi = sql`(${slotMs(upperMs)} + 1) * ${DOC_SLOTS}`;
+      const lo = sql`${rowidOf(lowerMs)}`;
+      const hi = sql`${rowidOf(upperMs, 1)}`;
+      if (slice === Number.POSITIVE_INFINITY) {
+        // Every match of the window, as document ids read in one ordered range: each row the search walks
+        // looks its document id up and checks it against them (no mapping of every match to its interaction).
+        const { docs } = fts5(source);
+        const matched = sql`select rowid from ${table} where ${fts} match ${toFts5(query)} and rowid >= ${lo} and rowid < ${hi}`;
+        return {
+          filter: sql`(select td.doc_id from ${docs} td where td.tenant_id = ${tenantId}
+            and td.interaction_id = ${idColumn ?? sql.ref('i.id')} and ixv_within_budget(${deadline})) in (${matched})`,
+          complete: true,
+        };
+      }
       // The slice-th match in the search's order (all tenants: FTS5 reads its rowids in order and stops);
       // none: the window holds fewer, and they are the answer. The interactions are then fetched by key.
       const { rows } = await sql<{ ms: number }>`select rowid >> ${DOC_SLOT_BITS} as ms from ${table}
@@ -147,8 +158,8 @@ export function sqliteFullText(
       }
       // Every match up to the edge's millisecond, all of that millisecond's included: the page is exact
       // if it fills from these (a match outside starts before, or after, every one of them).
-      const edgeLo = sql`${Number(edge)} * ${DOC_SLOTS}`;
-      const edgeHi = sql`(${Number(edge)} + 1) * ${DOC_SLOTS}`;
+      const edgeLo = sql`${rowidOf(Number(edge))}`;
+      const edgeHi = sql`${rowidOf(Number(edge), 1)}`;
       const filter =
         order === 'desc'
           ? matchesIn(source, tenantId, query, deadline, edgeLo, hi)
@@ -177,6 +188,17 @@ export function slotMs(ms: number): number {
 }
 
 /**
+ * The first rowid of a millisecond (`after` 1: of the next one), as a BigInt:
+ * better-sqlite3 binds a JavaScript number as a REAL, and FTS5 ignores a rowid
+ * bound that is not an INTEGER (it then reads the word's whole doclist and
+ * SQLite filters the rowids after it: measured 0.7 ms against 31 ms for a
+ * page's 102 matches of a common word at 1M interactions).
+ */
+function rowidOf(ms: number, after: 0 | 1 = 0): bigint {
+  return (BigInt(slotMs(ms)) + BigInt(after)) * BigInt(DOC_SLOTS);
+}
+
+/**
  * Maps a new document to the next free slot of its millisecond (more than
  * DOC_SLOTS documents starting in one millisecond spill into the next one's
  * slots: still unique, and in time order but for that millisecond).
@@ -201,14 +223,23 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
   };
   /** The lexeme frequencies ANALYZE keeps for `doc` (most common elements), re-read every minute. */
   const statistics = new Map<Source, { at: number; stats: LexemeStats | undefined }>();
-  const expectedMatches = async (db: Kysely<Database>, source: Source, query: TextQuery): Promise<number | undefined> => {
+  /** Expected matches: `upTo` with a word missing from the statistics at their floor, `known` with it at none. */
+  const expectedMatches = async (
+    db: Kysely<Database>,
+    source: Source,
+    query: TextQuery,
+  ): Promise<{ upTo: number; known: number } | undefined> => {
     let cached = statistics.get(source);
     if (!cached || Date.now() - cached.at > 60_000) {
       cached = { at: Date.now(), stats: await lexemeStats(db, schemaOf(source)) };
       statistics.set(source, cached);
     }
     const stats = cached.stats;
-    return stats ? Math.min(1, matchFraction(query, stats)) * stats.documents : undefined;
+    if (!stats) return undefined;
+    return {
+      upTo: Math.min(1, matchFraction(query, stats)) * stats.documents,
+      known: Math.min(1, matchFraction(query, { ...stats, floor: 0 })) * stats.documents,
+    };
   };
   return {
     async put(trx, source, tenantId, list) {
@@ -216,15 +247,34 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       if (empty.length > 0) await remove(trx, source, tenantId, empty);
       const full = list.filter((d) => d.body !== '');
       if (full.length === 0) return;
-      await sql`insert into ${docs(source)} (tenant_id, interaction_id, doc)
-        select ${tenantId}, u.id, to_tsvector('pg_catalog.simple', u.body)
-        from unnest(${full.map((d) => d.id)}::text[], ${full.map((d) => d.body)}::text[]) as u(id, body)
-        on conflict (tenant_id, interaction_id) do update set doc = excluded.doc`.execute(trx);
+      await sql`insert into ${docs(source)} (tenant_id, interaction_id, time_bucket, doc)
+        select ${tenantId}, u.id, u.bucket, to_tsvector('pg_catalog.simple', u.body)
+        from unnest(${full.map((d) => d.id)}::text[], ${full.map((d) => timeBucket(d.startMs))}::integer[],
+                    ${full.map((d) => d.body)}::text[]) as u(id, bucket, body)
+        on conflict (tenant_id, interaction_id) do update set doc = excluded.doc, time_bucket = excluded.time_bucket`.execute(
+        trx,
+      );
     },
     remove: (trx, source, tenantId, ids) => remove(trx, source, tenantId, ids),
-    async timeOrderedFilter(db, source, tenantId, query, { deadline }) {
+    async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice }) {
       const hits = sql`select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h`;
       const expected = await expectedMatches(db, source, query);
+      // Few matches a bucket: read from the GIN index one time bucket at a time, newest first (oldest for
+      // asc), twice as many buckets a step, until `slice` matches are found or the window is read. Every
+      // match of the buckets read is in the filter, so the page is exact if it fills from them (a match
+      // outside starts before, or after, all of them); its cost is the buckets read, not all the matches
+      // of the store. The words the statistics list decide by their frequency in the store (a common word
+      // walks: reading a bucket of its matches costs more than walking to the page's end); a word missing
+      // from the list is estimated at its floor, which grows with the store (6000 of 1M documents: the walk
+      // took the 3 s budget for a rare word), so it is judged by its matches per bucket, which stay few.
+      if (expected !== undefined && expected.known <= FEW_MATCHES) {
+        const range = await tenantBuckets(db, schemaOf(source), tenantId, lowerMs, upperMs);
+        if (!range) return { filter: sql`false`, complete: true };
+        if (expected.upTo / (range.high - range.low + 1) <= FEW_MATCHES) {
+          const ids = await matchesByBucket(db, schemaOf(source), tenantId, query, { ...range, order, slice });
+          return { filter: sql`i.id = any(${ids.found}::text[])`, complete: ids.complete };
+        }
+      }
       // The planner estimates a word it has no statistics on as if it were common, walks the time index
       // for it and reads the whole index when it is rare (docs/BENCHMARKS.md). The decision is made here
       // from the same statistics: few matches are read from the GIN index and their interactions
@@ -232,7 +282,6 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       // checked row by row while the time index is walked to the page's end (a scalar subquery per
       // row, which it cannot turn into reading every match).
       if (expected === undefined) return { filter: sql`i.id in (${hits})`, complete: true };
-      if (expected <= FEW_MATCHES) return { filter: sql`i.id = any(array(${hits}))`, complete: true };
       const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
       return {
         filter: sql`coalesce((select t.doc @@ ${tsquery} from ${docs(source)} t
@@ -260,8 +309,60 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
   };
 }
 
-/** PostgreSQL: up to this many expected matches, a search in time order reads them all and sorts them. */
+/** PostgreSQL: up to this many expected matches a time bucket, a search in time order reads them bucket by bucket. */
 const FEW_MATCHES = 5000;
+
+/** PostgreSQL: text_docs.time_bucket is the interaction's start in units of 2^31 ms (about 25 days). */
+export const TIME_BUCKET_MS = 2 ** 31;
+
+export function timeBucket(startMs: number): number {
+  return Math.floor(startMs / TIME_BUCKET_MS);
+}
+
+/** The window's buckets, clamped to the tenant's first and last start (read from the time index); none: no interactions. */
+async function tenantBuckets(
+  db: Kysely<Database>,
+  schema: string,
+  tenantId: string,
+  lowerMs: number,
+  upperMs: number,
+): Promise<{ low: number; high: number } | undefined> {
+  const { rows: range } = await sql<{ first: string | null; last: string | null }>`
+    select (select min(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as first,
+           (select max(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as last`.execute(db);
+  const first = range[0]?.first;
+  const last = range[0]?.last;
+  if (first === null || first === undefined || last === null || last === undefined) return undefined;
+  return { low: timeBucket(Math.max(lowerMs, Number(first))), high: timeBucket(Math.min(upperMs, Number(last))) };
+}
+
+/**
+ * The tenant's matches bucket by bucket in the search's order, from `high`
+ * down (or `low` up), until at least `slice` are found (complete: false) or
+ * the buckets are read (complete: true). Each bucket is an exact key of the
+ * (time_bucket, doc) GIN index, which intersects it with the words' entries.
+ */
+async function matchesByBucket(
+  db: Kysely<Database>,
+  schema: string,
+  tenantId: string,
+  query: TextQuery,
+  { low, high, order, slice }: { low: number; high: number; order: 'asc' | 'desc'; slice: number },
+): Promise<{ found: string[]; complete: boolean }> {
+  const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
+  const found: string[] = [];
+  let next = order === 'desc' ? high : low;
+  for (let span = 1; order === 'desc' ? next >= low : next <= high; span *= 2) {
+    const buckets: number[] = [];
+    for (let k = 0; k < span && (order === 'desc' ? next >= low : next <= high); k++, next += order === 'desc' ? -1 : 1)
+      buckets.push(next);
+    const { rows } = await sql<{ interaction_id: string }>`select interaction_id from ${sql.id(schema, 'text_docs')}
+      where time_bucket = any(${buckets}::integer[]) and doc @@ ${tsquery} and tenant_id = ${tenantId}`.execute(db);
+    for (const row of rows) found.push(row.interaction_id);
+    if (found.length >= slice) return { found, complete: order === 'desc' ? next < low : next > high };
+  }
+  return { found, complete: true };
+}
 
 interface LexemeStats {
   /** Fraction of documents holding each of the most common lexemes. */

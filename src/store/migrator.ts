@@ -31,6 +31,7 @@ import * as m008 from './migrations/008-vonage-renderings.js';
 import * as m009 from './migrations/009-fts-prefix.js';
 import * as m010 from './migrations/010-vonage-items.js';
 import * as m011 from './migrations/011-inline-content.js';
+import * as m012 from './migrations/012-fts-time-buckets.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -65,6 +66,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '009-fts-prefix', up: m009.up },
   { name: '010-vonage-items', up: m010.up },
   { name: '011-inline-content', up: m011.up },
+  { name: '012-fts-time-buckets', up: m012.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];

@@ -9,14 +9,15 @@
  * at the window's start and scans up to the cursor (measured, see
  * docs/BENCHMARKS.md), and PostgreSQL needs the bound for its estimates.
  */
-import { CompiledQuery, type RawBuilder, sql } from 'kysely';
-import { locateMatches, type TextMatch } from '../domain/fulltext.js';
+import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
+import { locateMatches, type TextMatch, type TextQuery } from '../domain/fulltext.js';
 import { type ContentItem, type Interaction, orderAgents } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { InteractionSearch, PagePosition } from '../domain/search.js';
 import type { StoreConnection } from './database.js';
 import type { InteractionRepository } from './interaction-repository.js';
 import { type InteractionRow, rowToInteraction, SUMMARY_COLUMNS } from './rows.js';
+import type { Database } from './schema.js';
 import { vonageItemSql } from './vonage-items.js';
 
 export interface SearchPage {
@@ -57,17 +58,32 @@ export interface SearchOptions {
   budgetMs?: number;
 }
 
-/** A text search in time order first asks the engine for this many matches (or 4 pages). */
-const FIRST_SLICE = 1000;
+/**
+ * A text search in time order first asks the engine for the matches of one
+ * page (and the rest of the last one's millisecond): with no other filter
+ * they are the page. Filters on the row (media type, direction…) grow the
+ * slice by what they let through; an agent's or attribute's index bounds it
+ * by its own rows (spanOfDriver).
+ */
+function firstSlice(q: InteractionSearch): number {
+  return q.limit + 1;
+}
+
+/**
+ * With an agent's or an attribute's index driving, the second slice: a word with fewer matches is
+ * read whole (cheaper than walking the driver's span); more, and spanOfDriver takes over.
+ */
+const FEW_FOR_A_DRIVER = 4096;
 
 /** How long a text search may run before it is stopped with a 400 naming q. */
 export const DEFAULT_SEARCH_BUDGET_MS = 3000;
 
-/** What a page query reads of each interactions row. */
-type Columns = 'all' | 'summary' | 'vonage';
+/** What a page query reads of each interactions row ('position': nothing but the page's order). */
+type Columns = 'all' | 'summary' | 'vonage' | 'position';
 const SELECTS: Record<Exclude<Columns, 'vonage'>, RawBuilder<unknown>> = {
   all: sql.raw('i.*'),
   summary: sql.raw(SUMMARY_COLUMNS.map((c) => `i.${c}`).join(', ')),
+  position: sql.raw('1 as one'),
 };
 
 /**
@@ -100,14 +116,20 @@ export class SearchRepository {
       rows = await engine.withinBudget(this.store.db, budgetMs, async (db) => {
         if (q.byRelevance)
           return (await this.pageQuery(visibility, q, columns, { deadline, filter: undefined }).execute(db)).rows;
+        const order = q.order === 'asc' ? 'asc' : 'desc';
         // The engine may answer with the first matches in time order only; a page not full with them asks for more.
-        for (let slice = Math.max(FIRST_SLICE, 4 * (q.limit + 1)); ; ) {
+        const byInteractions = drivenByInteractions(visibility, q);
+        for (let slice = byInteractions ? firstSlice(q) : FEW_FOR_A_DRIVER; ; ) {
           const { filter, complete, byKey } = await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, {
             deadline,
             ...timeBounds(q),
-            order: q.order === 'asc' ? 'asc' : 'desc',
+            order,
             slice,
           });
+          // An agent's or an attribute's index drives and keeps few of the matches: a word with a few thousand
+          // is read whole and the driver's rows checked against them; one with more is read over the span of
+          // time the driver's own rows bound (no walk of every driver row against a slice that cannot fill).
+          if (!byInteractions && !complete) return this.spanOfDriver(db, visibility, q, columns, deadline);
           const found = (await this.pageQuery(visibility, q, columns, { deadline, filter, byKey }).execute(db)).rows;
           if (complete || found.length > q.limit) return found;
           // Grow by what the filters let through: twice the slice that would have filled the page at this rate.
@@ -137,6 +159,49 @@ export class SearchRepository {
     }
     if (hasMore && last) page.next = { startMs: Number(last.page_start), id: last.page_key };
     return page;
+  }
+
+  /**
+   * A text search driven by an agent's or an attribute's index (the filter
+   * keeps a few of a word's many matches): the driver's k-th row in the
+   * search's order (k = 2 pages, then grown by the rate seen) bounds the span of
+   * time to read; every match of the word in that span is read from the
+   * engine in one ordered range and the driver's rows in the span are checked
+   * against them. The page is exact once it fills (every row of the span was
+   * checked against every match of the span); the cost follows the filter's
+   * selectivity (how much time holds k of its rows), not the word's matches
+   * in the whole store, and not one engine probe per row.
+   */
+  private async spanOfDriver(
+    db: Kysely<Database>,
+    visibility: Visibility,
+    q: InteractionSearch,
+    columns: Columns,
+    deadline: number,
+  ): Promise<(InteractionRow & { page_start: number; page_key: string })[]> {
+    const text = q.text as TextQuery;
+    const order = q.order === 'asc' ? 'asc' : 'desc';
+    for (let k = 2 * (q.limit + 1); ; ) {
+      const positions = (await this.pageQuery(visibility, { ...q, limit: k }, 'position').execute(db)).rows;
+      const all = positions.length <= k;
+      // With fewer than k rows in the window, the last of them bounds the span: no match before it can count.
+      const last = positions[Math.min(k, positions.length) - 1];
+      if (!last) return [];
+      const edge = Number(last.page_start);
+      const span: InteractionSearch = order === 'desc' ? { ...q, fromMs: edge } : { ...q, toMs: edge };
+      const { filter, byKey } = await this.store.impl.fullText.timeOrderedFilter(db, q.source, visibility.tenantId, text, {
+        deadline,
+        ...timeBounds(span),
+        order,
+        slice: Number.POSITIVE_INFINITY,
+        // Checked on the driver's row, before its interaction is read.
+        idColumn: sql.ref('d.interaction_id'),
+      });
+      const found = (await this.pageQuery(visibility, span, columns, { deadline, filter, byKey }).execute(db)).rows;
+      if (all || found.length > q.limit) return found;
+      // Grow by the rate the span showed: half again the rows that would have filled the page at it.
+      k = Math.min(k * 64, Math.max(k * 2, Math.ceil(((k * (q.limit + 1)) / Math.max(found.length, 1)) * 1.5)));
+    }
   }
 
   /**
@@ -189,7 +254,7 @@ export class SearchRepository {
               deadline: Number.MAX_SAFE_INTEGER,
               ...timeBounds(q),
               order: q.order === 'asc' ? 'asc' : 'desc',
-              slice: Math.max(FIRST_SLICE, 4 * (q.limit + 1)),
+              slice: firstSlice(q),
             })),
           }
         : undefined;
@@ -267,7 +332,7 @@ export class SearchRepository {
     // walk in time order, that walk checks each row against them (the unary + keeps SQLite from driving
     // by the matches and joining every one of them).
     if (text.byKey && this.store.dialect === 'sqlite')
-      where.push(driver.byInteractions ? sql`i.id in (${text.byKey})` : sql`+i.id in (${text.byKey})`);
+      where.push(driver.byInteractions ? sql`i.id in (${text.byKey})` : sql`+${driver.key} in (${text.byKey})`);
     else if (text.filter) where.push(text.filter);
     const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
     const query = sql<InteractionRow & { page_start: number; page_key: string }>`
@@ -278,6 +343,11 @@ export class SearchRepository {
       limit ${q.limit + 1}`;
     return query;
   }
+}
+
+/** No agent's or attribute's index drives the search (chooseDriver): the interactions table does. */
+function drivenByInteractions(visibility: Visibility, q: InteractionSearch): boolean {
+  return !q.handlingAgentId && !visibility.agentId && Object.keys(q.customAttributes ?? {}).length === 0;
 }
 
 /** The search's time range, the keyset cursor's position included. */

@@ -145,6 +145,86 @@ describe(`migrations (${BACKEND})`, () => {
     }
   });
 
+  /**
+   * Writes records into a store migrated only up to an earlier migration, with this release's write
+   * path: on PostgreSQL that path writes text_docs.time_bucket (012), so the column exists during the
+   * write and is dropped after it, leaving the table as the earlier release had it.
+   */
+  const writeBefore012 = async (store: StoreConnection, write: () => Promise<unknown>) => {
+    if (store.dialect !== 'postgres') return write();
+    await sql`alter table ixv_main.text_docs add column time_bucket integer not null default 0`.execute(store.db);
+    await write();
+    await sql`alter table ixv_main.text_docs drop column time_bucket`.execute(store.db);
+  };
+
+  it('012 gives PostgreSQL documents written before it their time buckets: searches in time order stay exact', async () => {
+    const location = await fresh();
+    const store = connect(location);
+    // One a day over 600 days: 25 of the 25-day buckets.
+    const ids = Array.from({ length: 600 }, (_, i) => `TB-${String(i).padStart(5, '0')}`);
+    const startOf = (i: number) => Date.UTC(2024, 0, 1) + i * 86_400_000 + (i % 13) * 1000;
+    try {
+      await migrate(store, { until: '009-fts-prefix' });
+      const repository = new InteractionRepository(store);
+      await writeBefore012(store, () =>
+        repository.upsertMany(
+          't',
+          ids.map((id, i) => ({
+            id,
+            mediaType: 'chat',
+            typeId: 'Inbound',
+            state: 'Stopped',
+            startMs: startOf(i),
+            subject: i % 7 === 0 ? 'refund requested' : 'hello there',
+            owner: { id: 'agent-1' },
+            handlingAgentIds: ['agent-1'],
+            customAttributes: {},
+            userData: {},
+          })),
+        ),
+      );
+    } finally {
+      await store.close();
+    }
+    const runtime = await openRuntime({
+      ...location,
+      principals: { tenants: [{ id: 't' }] },
+      maxContentBytes: 1,
+      secret: 'test-secret-not-for-production-0123456789',
+      poolSize: 2,
+    });
+    try {
+      expect(runtime.migrationsApplied.filter((m) => m.includes(':012-'))).toEqual([
+        'main:012-fts-time-buckets',
+        'archive:012-fts-time-buckets',
+      ]);
+      if (runtime.store.dialect === 'postgres') {
+        const { rows } = await sql<{ wrong: string }>`select count(*) as wrong from ixv_main.text_docs t
+          join ixv_main.interactions i on i.tenant_id = t.tenant_id and i.id = t.interaction_id
+          where t.time_bucket <> floor(i.start_ms::float8 / 2147483648)::integer`.execute(runtime.store.db);
+        expect(Number(rows[0]?.wrong)).toBe(0);
+      }
+      // With statistics PostgreSQL reads the matches bucket by bucket (fulltext-engines.ts).
+      await sql`analyze`.execute(runtime.store.db);
+      const refunds = ids.filter((_, i) => i % 7 === 0);
+      for (const order of ['asc', 'desc'] as const) {
+        const walked: string[] = [];
+        let after: { startMs: number; id: string } | undefined;
+        do {
+          const page = await runtime.vault.searches.search(
+            { tenantId: 't' },
+            { source: 'main', order, limit: 9, text: parseTextQuery('refund'), ...(after ? { after } : {}) },
+          );
+          walked.push(...page.items.map((i) => i.id));
+          after = page.next;
+        } while (after);
+        expect(walked).toEqual(order === 'asc' ? refunds : [...refunds].reverse());
+      }
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('009 rebuilds the full-text index of a store written before it, with progress: every word, phrase and prefix is still found', async () => {
     const location = await fresh();
     const store = connect(location);
@@ -153,32 +233,34 @@ describe(`migrations (${BACKEND})`, () => {
       // The last migration before 009: the row mappers write 008's renderings.
       await migrate(store, { until: '008-vonage-renderings' });
       const repository = new InteractionRepository(store);
-      for (let i = 0; i < ids.length; i += 500)
-        await repository.upsertMany(
-          't',
-          ids.slice(i, i + 500).map((id, k) => ({
-            id,
-            mediaType: 'chat',
-            typeId: 'Inbound',
-            state: 'Stopped',
-            startMs: Date.UTC(2025, 0, 1) + (i + k) * 60_000,
-            subject: `Order ORD-${String(i + k).padStart(6, '0')}`,
-            owner: { id: 'agent-1' },
-            handlingAgentIds: ['agent-1'],
-            customAttributes: {},
-            userData: {},
-            messages: [
-              {
-                index: 1,
-                from: { type: 'Customer' },
-                timestampMs: Date.UTC(2025, 0, 1),
-                text: (i + k) % 100 === 0 ? 'Ich möchte den Vertrag kündigen, Straße 5' : 'Hello there',
-                visibility: 'All',
-                type: 'Text',
-              },
-            ],
-          })),
-        );
+      await writeBefore012(store, async () => {
+        for (let i = 0; i < ids.length; i += 500)
+          await repository.upsertMany(
+            't',
+            ids.slice(i, i + 500).map((id, k) => ({
+              id,
+              mediaType: 'chat',
+              typeId: 'Inbound',
+              state: 'Stopped',
+              startMs: Date.UTC(2025, 0, 1) + (i + k) * 60_000,
+              subject: `Order ORD-${String(i + k).padStart(6, '0')}`,
+              owner: { id: 'agent-1' },
+              handlingAgentIds: ['agent-1'],
+              customAttributes: {},
+              userData: {},
+              messages: [
+                {
+                  index: 1,
+                  from: { type: 'Customer' },
+                  timestampMs: Date.UTC(2025, 0, 1),
+                  text: (i + k) % 100 === 0 ? 'Ich möchte den Vertrag kündigen, Straße 5' : 'Hello there',
+                  visibility: 'All',
+                  type: 'Text',
+                },
+              ],
+            })),
+          );
+      });
     } finally {
       await store.close();
     }

@@ -1,0 +1,158 @@
+/**
+ * Workload `fulltext-ingest` (issue 13): ingest with the full-text index
+ * against the same ingest with index writes switched off, through the
+ * production path: the native batch API over HTTP (POST
+ * /api/v1/interactions:batch, 500 records a request), each side its own
+ * server process on its own fresh store, batches alternated between them.
+ * Records: the first `--ingest` of the text dataset (bench/lib/text-dataset.ts:
+ * chats of 16 messages, emails, calls; the calls' transcripts are content
+ * uploads and are not part of this figure). Besides the rates, each server's
+ * own CPU time per interaction from /proc (the figure load distorts least),
+ * and on PostgreSQL its database backends' (found in pg_stat_activity).
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import pg from 'pg';
+import type { InteractionInput } from '../../src/domain/validate.js';
+import type { Workload } from '../lib/context.js';
+import { ADMIN, basic } from '../lib/principals.js';
+import { type Figure, type ResultRow, rateRatio } from '../lib/results.js';
+import { type ServerProcess, startServerProcess } from '../lib/server-process.js';
+import { textRecord, Vocabulary } from '../lib/text-dataset.js';
+
+const BATCH = 500;
+
+/** A record of the text dataset as the native API takes it. */
+function apiRecord(input: InteractionInput): Record<string, unknown> {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    id: input.id,
+    mediaType: input.mediaType,
+    typeId: input.typeId,
+    state: input.state,
+    startDate: iso(input.startMs),
+    ...(input.endMs !== undefined ? { endDate: iso(input.endMs) } : {}),
+    ...(input.subject !== undefined ? { subject: input.subject } : {}),
+    ...(input.comment !== undefined ? { comment: input.comment } : {}),
+    ownerInformation: { id: input.owner?.id },
+    handlingAgents: input.handlingAgentIds.map((id) => ({ id })),
+    ...(input.messages
+      ? {
+          messages: input.messages.map((m) => ({
+            index: m.index,
+            from: m.from,
+            text: m.text,
+            visibility: m.visibility,
+            ...(m.timestampMs !== undefined ? { timestamp: iso(m.timestampMs) } : {}),
+            type: m.type,
+          })),
+        }
+      : {}),
+  };
+}
+
+/** The process's CPU time so far (user + system), in ms, from /proc. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ".
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+export const fulltextIngest: Workload = {
+  name: 'fulltext-ingest',
+  description:
+    'Full-text ingest over HTTP: native batch API, 500 a request, text dataset (--ingest records), a server with the index against one with index writes off, batches alternated; server CPU per interaction',
+  needsDataset: false,
+  async run(ctx) {
+    const n = ctx.options.ingestCount;
+    const vocabulary = new Vocabulary(ctx.options.seed);
+    const bodies: string[] = [];
+    for (let from = 0; from < n; from += BATCH)
+      bodies.push(
+        JSON.stringify({
+          records: Array.from({ length: Math.min(BATCH, n - from) }, (_, k) =>
+            apiRecord(textRecord(vocabulary, ctx.options.seed, from + k).input),
+          ),
+        }),
+      );
+    const sides = ['indexed', 'plain'] as const;
+    const servers: Partial<Record<(typeof sides)[number], ServerProcess>> = {};
+    const databaseUrls: Partial<Record<(typeof sides)[number], string>> = {};
+    try {
+      for (const side of sides) {
+        const store = await ctx.backend.createStore(`fulltext-http-${side}`);
+        if (store.databaseUrl) databaseUrls[side] = store.databaseUrl;
+        servers[side] = await startServerProcess({
+          dataDir: store.dataDir,
+          databaseUrl: store.databaseUrl,
+          principalsFile: ctx.principalsFile,
+          ...(side === 'plain' ? { textIndex: false } : {}),
+        });
+      }
+      const headers = { authorization: basic(ADMIN), 'content-type': 'application/json' };
+      const spent = { indexed: 0, plain: 0 };
+      const cpu = { indexed: 0, plain: 0 };
+      for (const side of sides) await fetch(`${servers[side]?.url}/api/v1/interactions?limit=1`, { headers });
+      // PostgreSQL: each server's database backends (its pool's connections), whose CPU is the index's other half.
+      const backends = { indexed: [] as number[], plain: [] as number[] };
+      for (const side of sides) {
+        const url = databaseUrls[side];
+        if (!url) continue;
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          const db = new URL(url).pathname.slice(1);
+          const { rows } = await client.query<{ pid: number }>(
+            'select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+            [db],
+          );
+          backends[side] = rows.map((r) => r.pid);
+        } finally {
+          await client.end();
+        }
+      }
+      const databaseCpu = (side: (typeof sides)[number]) =>
+        backends[side].reduce((sum, pid) => {
+          try {
+            return sum + cpuMs(pid);
+          } catch {
+            return sum; // a backend that has gone
+          }
+        }, 0);
+      const dbCpu = { indexed: 0, plain: 0 };
+      ctx.log(`fulltext-ingest: ${n} interactions over HTTP into each server, ${BATCH} a request, alternated`);
+      for (const body of bodies)
+        for (const side of sides) {
+          const server = servers[side] as ServerProcess;
+          const c0 = cpuMs(server.pid);
+          const d0 = databaseCpu(side);
+          const t0 = performance.now();
+          const res = await fetch(`${server.url}/api/v1/interactions:batch`, { method: 'POST', headers, body });
+          const text = await res.text();
+          spent[side] += performance.now() - t0;
+          cpu[side] += cpuMs(server.pid) - c0;
+          dbCpu[side] += databaseCpu(side) - d0;
+          if (res.status !== 200) throw new Error(`batch (${side}): ${res.status} ${text.slice(0, 300)}`);
+        }
+      const withIndex: Figure = { label: 'with index', value: n / (spent.indexed / 1000), unit: 'interactions/s' };
+      const without: Figure = { label: 'index writes off', value: n / (spent.plain / 1000), unit: 'interactions/s' };
+      const ratio = rateRatio(withIndex, without);
+      const row: ResultRow = {
+        workload: 'fulltext-ingest',
+        case: `ingest over HTTP (native batch API, ${BATCH} a request), chats with 16 messages, emails, calls`,
+        ixvault: withIndex,
+        baseline: without,
+        ...(ratio !== undefined ? { ratio } : {}),
+        targets: [{ text: 'with index ≥ 0.8 × without', met: (ratio ?? 0) >= 0.8 }],
+        notes: `server CPU per interaction ${((cpu.indexed * 1000) / n).toFixed(0)} µs with the index, ${((cpu.plain * 1000) / n).toFixed(0)} µs without (the server process, from /proc)${
+          databaseUrls.indexed
+            ? `; PostgreSQL backends ${((dbCpu.indexed * 1000) / n).toFixed(0)} µs with, ${((dbCpu.plain * 1000) / n).toFixed(0)} µs without`
+            : ''
+        }; load average ${loadavg()[0]?.toFixed(1)}`,
+      };
+      return [row];
+    } finally {
+      for (const side of sides) await servers[side]?.stop();
+    }
+  },
+};
