@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { PrincipalsConfig, TenantConfig } from '../auth/directory.js';
+import { generateSecret } from '../auth/generated-secret.js';
 import { hashPassword } from '../auth/passwords.js';
 import { FEATURES, ROLES, type Role, SCOPES } from '../domain/principal.js';
 
@@ -36,7 +37,7 @@ function tenantOf(config: PrincipalsConfig, id: string): TenantConfig {
   return tenant;
 }
 
-const secret = () => randomBytes(18).toString('base64url');
+const secret = () => generateSecret(18);
 
 /** Removes a user or client from whichever tenant holds it; `drop` answers whether it removed one. */
 async function removePrincipal(path: string, kind: 'user' | 'client', drop: (tenant: TenantConfig) => boolean, name: string) {

@@ -1,7 +1,7 @@
 /** The demo deployment's principals: one tenant, a few of the generated agents, a supervisor, an admin and a QA client. */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { PrincipalsConfig } from '../auth/directory.js';
+import { generateSecret } from '../auth/generated-secret.js';
 import { FEATURES } from '../domain/principal.js';
 import { agentsOf } from './contact-center.js';
 
@@ -13,7 +13,7 @@ export const DEMO_AGENTS = 20;
 export async function demoPrincipals(path: string): Promise<PrincipalsConfig> {
   const { readPrincipalsConfig, writePrincipalsConfig } = await import('../auth/directory.js');
   if (existsSync(path)) return readPrincipalsConfig(path);
-  const password = () => randomBytes(9).toString('base64url');
+  const password = () => generateSecret(9);
   const agents = agentsOf({ seed: DEMO_SEED, agents: DEMO_AGENTS }).slice(0, 3);
   const config: PrincipalsConfig = {
     tenants: [
