@@ -39,6 +39,8 @@ function send(message: ChildMessage): void {
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.IXVAULT_BENCH_SERVER ?? '{}') as ServerChildConfig;
+  if (config.textIndex === false && config.noBatchThread !== true)
+    throw new Error('textIndex: false switches off the main thread index writes only: pass noBatchThread too');
   const runtime = await openRuntime({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,

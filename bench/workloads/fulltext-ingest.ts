@@ -86,6 +86,9 @@ export const fulltextIngest: Workload = {
           dataDir: store.dataDir,
           databaseUrl: store.databaseUrl,
           principalsFile: ctx.principalsFile,
+          // Both sides write on the main thread: the switch reaches the main thread's index writes only, and the
+          // comparison is the index's cost on one path (SQLite's batch writer thread would write it regardless).
+          noBatchThread: true,
           ...(side === 'plain' ? { textIndex: false } : {}),
         });
       }
