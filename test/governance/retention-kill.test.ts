@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { PrincipalsConfig } from '../../src/auth/directory.js';
+import { INLINE_MAX_BYTES } from '../../src/blobs/inline.js';
 import { visibilityOf } from '../../src/domain/principal.js';
 import { runCli, startCli, storeArgs } from '../helpers/cli.js';
 import { ADMIN, killStore, storeCalls } from '../helpers/kill-store.js';
@@ -36,8 +37,10 @@ describe(`retention run killed midway (${BACKEND})`, () => {
     let runtime = await open();
     const admin = await runtime.auth.fromAuthorization(ADMIN);
     const stored = await storeCalls(runtime, admin, COUNT, Date.UTC(2019, 0, 1));
-    for (const { id } of stored) {
-      const recording = randomBytes(512);
+    // Every other recording is over the inline limit: its bytes are a file whose release a kill can
+    // interrupt (the sweep's part), and each removal takes long enough for the kill to land midway.
+    for (const [i, { id }] of stored.entries()) {
+      const recording = randomBytes(i % 2 === 0 ? 512 : INLINE_MAX_BYTES + 1024);
       bytes.set(id, recording);
       await runtime.vault.putContent(admin, id, 'callRecording', Readable.from([recording]), { contentType: 'audio/wav' });
     }

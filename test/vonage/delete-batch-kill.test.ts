@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { INLINE_MAX_BYTES } from '../../src/blobs/inline.js';
 import { visibilityOf } from '../../src/domain/principal.js';
 import { serveCli, storeArgs } from '../helpers/cli.js';
 import { ADMIN, killStore, storeCalls } from '../helpers/kill-store.js';
@@ -32,8 +33,11 @@ describe(`Vonage batch deletion killed midway (${BACKEND})`, () => {
     let runtime = await open();
     const admin = await runtime.auth.fromAuthorization(ADMIN);
     const stored = await storeCalls(runtime, admin, COUNT, Date.UTC(2025, 9, 1));
-    for (const { id } of stored) {
-      const item = { recording: randomBytes(512), transcript: Buffer.from(JSON.stringify({ id })) };
+    // Every other recording is over the inline limit: a file whose release a kill can interrupt, and
+    // deletions slow enough for the kill to land midway (inline bytes alone can finish first).
+    for (const [i, { id }] of stored.entries()) {
+      const recording = randomBytes(i % 2 === 0 ? 512 : INLINE_MAX_BYTES + 1024);
+      const item = { recording, transcript: Buffer.from(JSON.stringify({ id })) };
       bytes.set(id, item);
       await runtime.vault.putContent(admin, id, 'callRecording', Readable.from([item.recording]), { contentType: 'audio/wav' });
       await runtime.vault.putContent(admin, id, 'transcript', Readable.from([item.transcript]), {
