@@ -22,16 +22,18 @@ import { type ErrorCode, type ErrorKind, errors, type FieldProblem, VaultError }
 import type { InteractionInput } from '../domain/validate.js';
 import type { BatchWriter } from './dialect.js';
 import type { UpsertOutcome } from './interaction-repository.js';
+import { type FreshBatch, freshBatch } from './record-rows.js';
 import type { WriterLock } from './writer-lock.js';
 
-/** A batch handed to the thread. */
-export interface BatchJob {
-  job: number;
-  tenantId: string;
-  inputs: InteractionInput[];
-  nowMs: number;
-  mode: 'upsert' | 'create';
-}
+/**
+ * A batch handed to the thread: first its rows, made on the main thread as
+ * for records new to the store (`fresh`: record-rows.ts); should the store
+ * hold any of their ids or guids, the thread writes nothing and asks for the
+ * records themselves (`records`), which it writes as upsertMany does here.
+ */
+export type BatchJob =
+  | { job: number; kind: 'fresh'; tenantId: string; batch: FreshBatch }
+  | { job: number; kind: 'records'; tenantId: string; inputs: InteractionInput[]; nowMs: number; mode: 'upsert' | 'create' };
 
 /** A failure crossing the thread boundary: a VaultError keeps its kind and code (the client's 4xx). */
 export type ThreadFailure =
@@ -46,9 +48,14 @@ export type ThreadFailure =
     }
   | { vault: false; message: string; code: string | undefined; stack: string | undefined };
 
-/** What the thread answers: first that the transaction ended (the lock is free), then the outcome. */
+/**
+ * What the thread answers: first that the transaction ended (the lock is free,
+ * unless `needsRecords`: a fresh batch found stored identities, wrote nothing,
+ * and is to be written from its records under the same hold of the lock),
+ * then the outcome.
+ */
 export type BatchReply =
-  | { job: number; ended: true }
+  | { job: number; ended: true; needsRecords: boolean }
   | { job: number; outcomes: UpsertOutcome[] }
   | { job: number; failure: ThreadFailure };
 
@@ -98,6 +105,8 @@ interface Pending {
   reject(err: Error): void;
   /** Releases the writer lock (once: on `ended`, or on the outcome if the thread never began a transaction). */
   ended(): void;
+  /** Hands the batch's records over (the thread found its rows were not all new). */
+  sendRecords(): void;
 }
 
 export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWriter & { close(): Promise<void> } {
@@ -118,6 +127,10 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
     w.on('message', (reply: BatchReply) => {
       const p = pending.get(reply.job);
       if (!p) return;
+      if ('ended' in reply && reply.needsRecords) {
+        p.sendRecords();
+        return;
+      }
       p.ended();
       if ('ended' in reply) return;
       pending.delete(reply.job);
@@ -140,20 +153,34 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
     },
     upsertMany(tenantId, inputs, nowMs, mode) {
       const job = ++next;
+      // Made here, on the main thread, while the thread writes the batch before (see record-rows.ts).
+      const batch = freshBatch(tenantId, inputs, nowMs);
       let ended = () => {};
       const transactionEnded = new Promise<void>((resolve) => {
         ended = resolve;
       });
+      const post = (message: BatchJob) => {
+        worker ??= start();
+        worker.ref();
+        worker.postMessage(message);
+      };
+      const sendRecords = () => {
+        try {
+          post({ job, kind: 'records', tenantId, inputs, nowMs, mode });
+        } catch (err) {
+          const p = pending.get(job);
+          pending.delete(job);
+          p?.ended();
+          p?.reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      };
       const outcome = new Promise<UpsertOutcome[]>((resolve, reject) => {
-        pending.set(job, { resolve, reject, ended });
+        pending.set(job, { resolve, reject, ended, sendRecords });
       });
       const run = lock.run(async () => {
         // Failed while it waited for the lock (the thread died): it must not be written after its caller heard so.
         if (!pending.has(job)) return;
-        worker ??= start();
-        worker.ref();
-        const message: BatchJob = { job, tenantId, inputs, nowMs, mode };
-        worker.postMessage(message);
+        post({ job, kind: 'fresh', tenantId, batch });
         await transactionEnded;
       });
       // The lock's promise only ever settles after the job's own outcome or `ended`; a failure to post fails the job.
