@@ -42,15 +42,18 @@ port.on('message', (message: BatchJob | { close: true }) => {
     return;
   }
   current = message.job;
-  const written =
-    message.kind === 'fresh'
-      ? interactions.writeFresh(message.tenantId, message.batch)
-      : interactions.upsertMany(message.tenantId, message.inputs, message.nowMs, message.mode);
-  written.then(
-    // undefined: the main thread was told to send the records (needsRecords), which answer for the job.
-    (outcomes) => {
-      if (outcomes) post({ job: message.job, outcomes });
-    },
-    (err: unknown) => post({ job: message.job, failure: toFailure(err) }),
-  );
+  const { job } = message;
+  const failed = (err: unknown) => post({ job, failure: toFailure(err) });
+  if (message.kind === 'fresh')
+    interactions.writeFresh(message.tenantId, message.batch).then(
+      // undefined: the main thread was told to send the records (needsRecords), which answer for the job.
+      (outcomes) => {
+        if (outcomes) post({ job, written: true });
+      },
+      failed,
+    );
+  else
+    interactions
+      .upsertMany(message.tenantId, message.inputs, message.nowMs, message.mode)
+      .then((outcomes) => post({ job, outcomes }), failed);
 });

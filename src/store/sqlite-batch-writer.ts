@@ -56,6 +56,8 @@ export type ThreadFailure =
  */
 export type BatchReply =
   | { job: number; ended: true; needsRecords: boolean }
+  /** A fresh batch is stored: its outcomes are those the main thread made with its rows. */
+  | { job: number; written: true }
   | { job: number; outcomes: UpsertOutcome[] }
   | { job: number; failure: ThreadFailure };
 
@@ -107,6 +109,8 @@ interface Pending {
   ended(): void;
   /** Hands the batch's records over (the thread found its rows were not all new). */
   sendRecords(): void;
+  /** The batch as handed over first. */
+  fresh: FreshBatch;
 }
 
 export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWriter & { close(): Promise<void> } {
@@ -135,7 +139,8 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
       if ('ended' in reply) return;
       pending.delete(reply.job);
       if (pending.size === 0) w.unref();
-      if ('outcomes' in reply) p.resolve(reply.outcomes);
+      if ('written' in reply) p.resolve(p.fresh.outcomes);
+      else if ('outcomes' in reply) p.resolve(reply.outcomes);
       else p.reject(fromFailure(reply.failure));
     });
     w.on('error', (err) => fail(errors.internal(`the batch writer thread failed: ${err.message}`)));
@@ -175,7 +180,7 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
         }
       };
       const outcome = new Promise<UpsertOutcome[]>((resolve, reject) => {
-        pending.set(job, { resolve, reject, ended, sendRecords });
+        pending.set(job, { resolve, reject, ended, sendRecords, fresh: batch });
       });
       const run = lock.run(async () => {
         // Failed while it waited for the lock (the thread died): it must not be written after its caller heard so.

@@ -29,7 +29,7 @@ const NOW = Date.UTC(2025, 5, 1, 12);
 /** Records with every kind of row: agents (one repeated), attributes, messages, an email, masked card numbers. */
 function records(count: number, prefix: string): InteractionInput[] {
   return Array.from({ length: count }, (_, i): InteractionInput => {
-    const media = (['chat', 'email', 'voice'] as const)[i % 3] ?? 'chat';
+    const media = (['chat', 'email', 'call'] as const)[i % 3] ?? 'chat';
     const input: InteractionInput = {
       id: `${prefix}${String(i).padStart(4, '0')}`,
       guid: randomUUID(),
@@ -110,7 +110,9 @@ describe.runIf(BACKEND === 'sqlite')('batches handed to the writer thread as row
     const [stored, expected] = [await everything(threaded), await everything(mainThread)];
     expect(stored.interactions).toHaveLength(batch.length);
     expect(stored.messages.length).toBeGreaterThan(ROWS_PER_STATEMENT);
-    expect(stored.interactions.filter((r) => r.card_redactions === 2)).toHaveLength(Math.ceil(batch.length / 10));
+    expect(stored.interactions.filter((r) => (r as { card_redactions: number }).card_redactions === 2)).toHaveLength(
+      Math.ceil(batch.length / 10),
+    );
     expect(stored).toEqual(expected);
   });
 
