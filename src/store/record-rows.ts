@@ -105,7 +105,7 @@ export function recordRows(tenantId: string, records: IdentifiedRecord[], nowMs:
   for (const { input, id, guid, existed } of records) {
     out.ids.push(id);
     out.guids.push(guid);
-    pushRow(out.interactions, interactionToRow(tenantId, { ...input, id, guid }, times));
+    pushRow(out.interactions, interactionToRow(tenantId, { ...input, id, guid }, times), INTERACTION_COLUMNS);
     const { agents, attributes, messages } = out;
     for (const agentId of new Set(input.handlingAgentIds)) {
       agents.tenant_id.push(tenantId);
@@ -120,7 +120,7 @@ export function recordRows(tenantId: string, records: IdentifiedRecord[], nowMs:
       attributes.value.push(input.customAttributes[name] as string);
       attributes.start_ms.push(input.startMs);
     }
-    for (const message of input.messages ?? []) pushRow(messages, messageToRow(tenantId, id, message));
+    for (const message of input.messages ?? []) pushRow(messages, messageToRow(tenantId, id, message), MESSAGE_COLUMNS);
     out.cardRedactions.push(input.cardRedactions ?? 0);
     if (!existed) {
       out.documents.ids.push(id);

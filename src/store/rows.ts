@@ -16,16 +16,20 @@ export function emptyColumns<R>(names: (keyof R)[]): Columns<R> {
   return columns;
 }
 
-/** Appends a row; it must have the columns' keys. */
-export function pushRow<R>(columns: Columns<R>, row: R): void {
-  for (const name in columns) columns[name].push(row[name]);
+/** Appends a row's values of the columns `names` (the columns' keys, as a list: no key enumeration per row). */
+export function pushRow<R>(columns: Columns<R>, row: R, names: (keyof R)[]): void {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as keyof R;
+    columns[name].push(row[name]);
+  }
 }
 
 /** Row objects (all with the same keys) as columns. */
 export function columnsOf<R extends object>(rows: R[]): Columns<R> {
   const first = rows[0];
-  const columns = emptyColumns<R>(first ? (Object.keys(first) as (keyof R)[]) : []);
-  for (const row of rows) pushRow(columns, row);
+  const names = first ? (Object.keys(first) as (keyof R)[]) : [];
+  const columns = emptyColumns<R>(names);
+  for (const row of rows) pushRow(columns, row, names);
   return columns;
 }
 

@@ -109,8 +109,8 @@ interface Pending {
   ended(): void;
   /** Hands the batch's records over (the thread found its rows were not all new). */
   sendRecords(): void;
-  /** The batch as handed over first. */
-  fresh: FreshBatch;
+  /** The outcomes of the batch as handed over first (not its rows: they need not outlive the hand-over). */
+  freshOutcomes: UpsertOutcome[];
 }
 
 export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWriter & { close(): Promise<void> } {
@@ -139,7 +139,7 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
       if ('ended' in reply) return;
       pending.delete(reply.job);
       if (pending.size === 0) w.unref();
-      if ('written' in reply) p.resolve(p.fresh.outcomes);
+      if ('written' in reply) p.resolve(p.freshOutcomes);
       else if ('outcomes' in reply) p.resolve(reply.outcomes);
       else p.reject(fromFailure(reply.failure));
     });
@@ -159,7 +159,8 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
     upsertMany(tenantId, inputs, nowMs, mode) {
       const job = ++next;
       // Made here, on the main thread, while the thread writes the batch before (see record-rows.ts).
-      const batch = freshBatch(tenantId, inputs, nowMs);
+      let batch: FreshBatch | undefined = freshBatch(tenantId, inputs, nowMs);
+      const freshOutcomes = batch.outcomes;
       let ended = () => {};
       const transactionEnded = new Promise<void>((resolve) => {
         ended = resolve;
@@ -180,12 +181,16 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
         }
       };
       const outcome = new Promise<UpsertOutcome[]>((resolve, reject) => {
-        pending.set(job, { resolve, reject, ended, sendRecords, fresh: batch });
+        pending.set(job, { resolve, reject, ended, sendRecords, freshOutcomes });
       });
       const run = lock.run(async () => {
         // Failed while it waited for the lock (the thread died): it must not be written after its caller heard so.
         if (!pending.has(job)) return;
-        post({ job, kind: 'fresh', tenantId, batch });
+        // Once handed over, the thread has its copy: ours would live (and be collected as old) until the answer.
+        const handed = batch;
+        batch = undefined;
+        if (!handed) throw errors.internal('a batch was handed to the writer thread twice');
+        post({ job, kind: 'fresh', tenantId, batch: handed });
         await transactionEnded;
       });
       // The lock's promise only ever settles after the job's own outcome or `ended`; a failure to post fails the job.
