@@ -35,7 +35,7 @@ export interface RecordRows {
   messages: Columns<MessagesTable>;
   /** Per record: the card numbers this write masked (they accumulate on the stored row). */
   cardRedactions: number[];
-  /** The full-text documents of the records new to the store (a stored one's is rebuilt from what is stored). */
+  /** The full-text documents of the records new to the store that have text (a stored one's is rebuilt from what is stored). */
   documents: { ids: string[]; startMs: number[]; bodies: string[] };
 }
 
@@ -122,10 +122,12 @@ export function recordRows(tenantId: string, records: IdentifiedRecord[], nowMs:
     }
     for (const message of input.messages ?? []) pushRow(messages, messageToRow(tenantId, id, message), MESSAGE_COLUMNS);
     out.cardRedactions.push(input.cardRedactions ?? 0);
-    if (!existed) {
+    // A new record without text has no document to write, nor one to replace (the outside shape: none has text).
+    const body = existed ? '' : documentOf(sortParts(interactionTexts(input)));
+    if (body !== '') {
       out.documents.ids.push(id);
       out.documents.startMs.push(input.startMs);
-      out.documents.bodies.push(documentOf(sortParts(interactionTexts(input))));
+      out.documents.bodies.push(body);
     }
   }
   return out;

@@ -163,6 +163,22 @@ describe.runIf(BACKEND === 'sqlite')('batches handed to the writer thread as row
     expect(await n('interaction_agents')).toBe(1 + 39 * 2);
   });
 
+  it('writes no document for a new record without text, and one once it has text', async () => {
+    const [a, b] = records(2, 'T').map(({ subject: _s, messages: _m, email: _e, ...rest }) => ({
+      ...rest,
+      mediaType: 'call' as const,
+    }));
+    if (!a || !b) throw new Error('no records');
+    await viaThread.upsertMany(TENANT, [a, b], NOW);
+    const docs = async () =>
+      (
+        await sql<{ id: string }>`select interaction_id as id from text_docs where interaction_id like 'T%'`.execute(threaded.db)
+      ).rows.map((r) => r.id);
+    expect(await docs()).toEqual([]);
+    await viaThread.upsertMany(TENANT, [{ ...a, subject: 'now with a subject' }, b], NOW);
+    expect(await docs()).toEqual([a.id]);
+  });
+
   it('refuses in create mode, and per record on a conflict, storing none of the batch', async () => {
     const [first, second, third] = records(3, 'K');
     if (!first || !second || !third) throw new Error('no records');
