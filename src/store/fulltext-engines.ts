@@ -107,7 +107,10 @@ export function sqliteFullText(
   return {
     // Synchronous statements on the one connection, inside the caller's IMMEDIATE transaction.
     async put(_trx, source, tenantId, docs) {
-      for (const { id, startMs, body } of docs) {
+      // In time order, so rowids ascend: FTS5 flushes its pending terms to a new segment whenever a rowid is
+      // lower than the last one it was given, and a batch in arbitrary order flushed (and later merged) a
+      // segment every other document (73 against 25 µs a document at 20 000, measured).
+      for (const { id, startMs, body } of [...docs].sort((a, b) => slotMs(a.startMs) - slotMs(b.startMs))) {
         remove(source, tenantId, id);
         if (body === '') continue;
         // lastInsertRowid, not RETURNING: better-sqlite3 runs an INSERT … RETURNING ~5× slower (measured).
