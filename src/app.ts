@@ -7,7 +7,6 @@
  */
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import { consolePlugin } from './api/console/index.js';
@@ -19,6 +18,7 @@ import { registerOpenApi } from './api/openapi.js';
 import { opsRoutes } from './api/ops.js';
 import { BodyDeadlines } from './api/shared/body-deadlines.js';
 import { OriginPolicy } from './api/shared/origins.js';
+import { securityHeaders } from './api/shared/security-headers.js';
 import { vonageApi } from './api/vonage/index.js';
 import { DEFAULTS, EDGE_DEFAULTS, type EdgeLimits } from './config.js';
 import { errors, isVaultError } from './domain/errors.js';
@@ -112,12 +112,8 @@ async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) 
   await runtime.auth.configurePasswordChecks({ workers: limits.passwordWorkers, queue: limits.passwordQueue });
   app.addHook('onClose', () => runtime.auth.close());
 
-  // Security headers on every answer. The defaults suit the pages served here (/docs, the console): scripts and
-  // styles from this origin only. Not `upgrade-insecure-requests`: a plain-HTTP deployment would break its own pages.
-  await app.register(helmet, {
-    contentSecurityPolicy: { directives: { 'frame-ancestors': ["'none'"], 'upgrade-insecure-requests': null } },
-    frameguard: { action: 'deny' },
-  });
+  // Security headers on every answer (helmet's, computed once: src/api/shared/security-headers.ts).
+  securityHeaders(app);
   await app.register(cors, {
     origin: (origin, callback) => callback(null, origin !== undefined && origins.isConfigured(origin)),
     credentials: true,
