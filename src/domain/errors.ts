@@ -251,6 +251,27 @@ export const errors = {
         extra: { holds: holdIds },
       },
     ),
+  /** A write would change or remove what was said in an interaction a hold covers (domain/holds.ts). */
+  heldChange: (id: string, holdIds: string[], problems: FieldProblem[]) =>
+    new VaultError(
+      'conflict',
+      CODES.interactionHeld,
+      `interaction ${id} is under legal hold (${holdIds.join(', ')}): ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+      { problems, ...(problems[0] ? { field: problems[0].field } : {}), extra: { interactionId: id, holds: holdIds } },
+    ),
+  /** The same for a batch: none of it was stored. */
+  heldChanges: (records: { index: number; id: string; holds: string[]; problems: FieldProblem[] }[]) =>
+    new VaultError(
+      'conflict',
+      CODES.interactionHeld,
+      `${records.length} record(s) of the batch would change interactions under legal hold; none was stored`,
+      {
+        extra: {
+          invalidRecords: records.map(({ index, problems }) => ({ index, problems })),
+          heldInteractions: records.map(({ id, holds }) => ({ interactionId: id, holds })),
+        },
+      },
+    ),
   holdNotFound: (id: string) => new VaultError('not_found', CODES.holdNotFound, `legal hold ${id} not found`, { field: 'id' }),
   holdReleased: (id: string) =>
     new VaultError('conflict', CODES.holdReleased, `legal hold ${id} was released already`, { field: 'id' }),

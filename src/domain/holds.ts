@@ -5,10 +5,11 @@
  * future) or a query (a time range with filters, evaluated whenever a
  * deletion asks, so it too covers interactions stored later). While a hold is
  * active nothing deletes what it covers (the store checks it in every
- * deletion's own transaction).
+ * deletion's own transaction), and nothing changes or removes what was said
+ * in it (`changesToWhatWasSaid`, checked in every write's own transaction).
  */
 import { errors, type FieldProblem } from './errors.js';
-import { MEDIA_TYPES, type MediaType } from './interaction.js';
+import { type EmailParts, MEDIA_TYPES, type MediaType, type Message } from './interaction.js';
 import { parseInstant } from './time.js';
 
 export const HOLD_KINDS = ['interactions', 'contact', 'query'] as const;
@@ -67,6 +68,67 @@ export function queryCovers(query: HoldQuery, subject: HoldSubject): boolean {
   for (const [name, value] of Object.entries(query.customAttributes ?? {}))
     if (subject.customAttributes[name] !== value) return false;
   return true;
+}
+
+/**
+ * What a hold preserves of an interaction: what was said in it. The rest of
+ * the record (state, end, agents, attributes, user data, contact) belongs to
+ * the live workflow and may still change.
+ */
+export interface WhatWasSaid {
+  subject?: string;
+  comment?: string;
+  email?: EmailParts;
+  messages?: Message[];
+}
+
+const PRESERVED = 'is under legal hold: it can be set where there was none, not changed or removed';
+const MESSAGE_PRESERVED = 'is under legal hold: messages can be added, not changed or removed';
+
+/**
+ * The problems of writing `next` over `stored` while a hold covers it: a
+ * preserved text that would change or go, a message that would change or go.
+ * Additions are no problem. `next.messages` undefined keeps the stored
+ * messages. An append (`appendOnly`) names messages only: the texts and the
+ * messages it does not name are kept. A changed message is named by its place
+ * in `next.messages`, a removed one by the list.
+ */
+export function changesToWhatWasSaid(stored: WhatWasSaid, next: WhatWasSaid, appendOnly = false): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (!appendOnly) {
+    for (const field of ['subject', 'comment'] as const)
+      if (stored[field] !== undefined && next[field] !== stored[field]) problems.push({ field, message: PRESERVED });
+    for (const part of ['from', 'text', 'html', 'to', 'cc'] as const) {
+      const was = stored.email?.[part];
+      if (was !== undefined && JSON.stringify(next.email?.[part]) !== JSON.stringify(was))
+        problems.push({ field: `email.${part}`, message: PRESERVED });
+    }
+  }
+  if (next.messages === undefined) return problems;
+  const nextByIndex = new Map(next.messages.map((m, position) => [m.index, { m, position }]));
+  const removed: number[] = [];
+  for (const was of stored.messages ?? []) {
+    const now = nextByIndex.get(was.index);
+    if (!now) {
+      if (!appendOnly) removed.push(was.index);
+    } else if (!sameMessage(was, now.m))
+      problems.push({ field: `messages.${now.position}`, message: `message ${was.index} ${MESSAGE_PRESERVED}` });
+  }
+  if (removed.length > 0) problems.push({ field: 'messages', message: `message(s) ${removed.join(', ')} ${MESSAGE_PRESERVED}` });
+  return problems;
+}
+
+function sameMessage(a: Message, b: Message): boolean {
+  return (
+    a.index === b.index &&
+    a.type === b.type &&
+    a.visibility === b.visibility &&
+    a.timestampMs === b.timestampMs &&
+    a.text === b.text &&
+    a.from.type === b.from.type &&
+    a.from.nickname === b.from.nickname &&
+    a.from.participantId === b.from.participantId
+  );
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -139,7 +139,7 @@ export class Vault {
   async upsert(principal: Principal, raw: unknown): Promise<UpsertOutcome> {
     authorize(principal, 'interaction.write');
     const input = redactInput(principal, validateInteraction(raw));
-    const [outcome] = await this.interactions.upsertMany(principal.tenant.id, [input]);
+    const [outcome] = await this.auditingHeld(principal, this.interactions.upsertMany(principal.tenant.id, [input]));
     if (!outcome) throw errors.internal('upsert returned nothing');
     this.announce(principal.tenant.id, [input], [outcome]);
     return outcome;
@@ -158,7 +158,7 @@ export class Vault {
   async upsertValidated(principal: Principal, validated: InteractionInput[]): Promise<UpsertOutcome[]> {
     authorize(principal, 'interaction.write');
     const inputs = validated.map((input) => redactInput(principal, input));
-    const outcomes = await this.interactions.upsertMany(principal.tenant.id, inputs);
+    const outcomes = await this.auditingHeld(principal, this.interactions.upsertMany(principal.tenant.id, inputs));
     this.announce(principal.tenant.id, inputs, outcomes);
     return outcomes;
   }
@@ -279,17 +279,48 @@ export class Vault {
 
   /** Locked read, merge patch (RFC 7396) on the canonical record, whole validation, write. */
   private mergeInto(principal: Principal, idOrGuid: string, patchOf: (current: InteractionWithDetails) => unknown) {
-    return this.interactions.modify(visibilityOf(principal), idOrGuid, (current) => {
+    const write = this.interactions.modify(visibilityOf(principal), idOrGuid, (current) => {
       const patch = patchOf(current);
       const { messages: _messages, content: _content, cardNumbersRedacted: _count, ...rest } = toCanonicalJson(current);
       return redactInput(principal, validateInteraction(mergePatch(rest, patch)));
     });
+    return this.auditingHeld(principal, write);
   }
 
   async appendMessages(principal: Principal, idOrGuid: string, raw: unknown) {
     authorize(principal, 'interaction.write');
     const { record, count } = redactMessages(principal, validateAppendedMessages(raw));
-    return this.interactions.appendMessages(visibilityOf(principal), idOrGuid, record.messages, count);
+    return this.auditingHeld(
+      principal,
+      this.interactions.appendMessages(visibilityOf(principal), idOrGuid, record.messages, count),
+    );
+  }
+
+  /**
+   * A write refused because it would change what was said in a held
+   * interaction is audited like a refused deletion: `interaction.write.refused`,
+   * one entry per interaction, with the holds and the fields.
+   */
+  private async auditingHeld<T>(principal: Principal, write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (err) {
+      if (!isVaultError(err) || err.code !== CODES.interactionHeld) throw err;
+      const held = (err.extra.heldInteractions as { interactionId: string; holds: string[] }[] | undefined) ?? [
+        { interactionId: String(err.extra.interactionId), holds: err.extra.holds as string[] },
+      ];
+      const records = (err.extra.invalidRecords as { problems: FieldProblem[] }[] | undefined) ?? [{ problems: err.problems }];
+      const atMs = Date.now();
+      for (const [i, { interactionId, holds }] of held.entries())
+        await this.content.audit(principal.tenant.id, {
+          atMs,
+          actor: describePrincipal(principal),
+          action: 'interaction.write.refused',
+          interactionId,
+          detail: { holds, fields: (records[i]?.problems ?? []).map((p) => p.field) },
+        });
+      throw err;
+    }
   }
 
   async get(principal: Principal, idOrGuid: string, source: Source = 'main'): Promise<InteractionWithDetails> {

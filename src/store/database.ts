@@ -28,8 +28,6 @@ export interface StoreConnection {
   table(source: Source, table: keyof Database): RawBuilder<unknown>;
   /** A write transaction (IMMEDIATE on SQLite; retried on deadlock on PostgreSQL). */
   write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
-  /** A write transaction whose commit is durable against power loss before it returns (StoreDialect.writeDurable). */
-  writeDurable<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Bulk inserts and upserts for the ingestion path (see row-writer.ts). */
   rows: RowWriter;
   /** Where batches of records are written, when not on this thread (StoreDialect.batches). */
@@ -64,7 +62,6 @@ export function connect(options: ConnectOptions): StoreConnection {
     on: (trx, source) => dialect.bind(trx, source),
     table: dialect.table,
     write: (work) => dialect.write(db, work),
-    writeDurable: (work) => dialect.writeDurable(db, work),
     rows: dialect.rows,
     batches: dialect.batches,
     close: () => dialect.close(),

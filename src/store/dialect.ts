@@ -141,6 +141,12 @@ export interface StoreDialect {
   /** Whether read-modify-write steps must lock the rows they read (`for update`). */
   readonly lockRows: boolean;
   /**
+   * Whether INSERT and UPDATE run inside WITH, so that several writes are one
+   * statement and one round trip (PostgreSQL); SQLite, in process, has no
+   * round trips to save and no such statements.
+   */
+  readonly writableCtes: boolean;
+  /**
    * Whether concurrent durable writes should share one transaction
    * (group-commit.ts). SQLite: yes, it has one writer at a time, so they would
    * wait for each other anyway, and sharing the transaction shares the WAL
@@ -155,12 +161,10 @@ export interface StoreDialect {
    * synced after the commit (the connection runs synchronous=NORMAL, which
    * syncs only at checkpoints), on a libuv thread rather than inside the
    * commit on the event loop, one sync shared by the commits made while
-   * another runs; PostgreSQL waits for its WAL flush as the server is
-   * configured (synchronous_commit, on by default).
+   * another runs; on PostgreSQL every connection sets synchronous_commit on
+   * when it opens, whatever the server's, database's or role's default.
    */
   write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
-  /** `write`, durable whatever the server's configuration (PostgreSQL: synchronous_commit on for this transaction). */
-  writeDurable<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /**
    * Serializes writers naming the same keys until `trx` ends: on PostgreSQL,
    * transaction-scoped advisory locks taken in one sorted order (so two

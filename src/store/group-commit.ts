@@ -98,7 +98,7 @@ export class GroupCommit<Q, R> {
   }
 
   private async commitAlone(request: Q): Promise<R> {
-    const [outcome] = await this.store.writeDurable((trx) => this.write(trx, [request]));
+    const [outcome] = await this.store.write((trx) => this.write(trx, [request]));
     if (!outcome) throw new Error('group commit: no outcome');
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
@@ -106,7 +106,7 @@ export class GroupCommit<Q, R> {
 
   private commit(group: Pending<Q, R>[]): Promise<Outcome<R>[]> {
     // The batch function runs again whole if the dialect retries the transaction.
-    return this.store.writeDurable((trx) =>
+    return this.store.write((trx) =>
       this.write(
         trx,
         group.map((p) => p.request),

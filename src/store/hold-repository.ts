@@ -1,5 +1,6 @@
 /**
- * Legal holds, and the check every deletion makes in its own transaction.
+ * Legal holds, and the checks every deletion and every change of a stored
+ * interaction make in their own transaction.
  *
  * Race safety: a deletion takes the tenant's hold gate shared before it
  * checks (`blockingHolds`), a hold's creation takes it exclusive
@@ -11,12 +12,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { errors } from '../domain/errors.js';
-import { type HoldInput, type HoldQuery, type HoldSubject, type LegalHold, queryCovers } from '../domain/holds.js';
+import { errors, type FieldProblem } from '../domain/errors.js';
+import {
+  changesToWhatWasSaid,
+  type HoldInput,
+  type HoldQuery,
+  type HoldSubject,
+  type LegalHold,
+  queryCovers,
+  type WhatWasSaid,
+} from '../domain/holds.js';
+import type { EmailParts } from '../domain/interaction.js';
 import type { Source } from '../domain/search.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import { looksLikeGuid } from './interaction-repository.js';
+import { rowToMessage } from './rows.js';
 import type { Database, LegalHoldsTable } from './schema.js';
 
 /** Runs inside the hold's own transaction (the audit entry): both commit or neither. */
@@ -153,6 +164,107 @@ export class HoldRepository {
   }
 }
 
+/** An active hold, as the checks below read it. */
+interface ActiveHold {
+  id: string;
+  kind: string;
+  contact_id: string | null;
+  query: string | null;
+}
+
+/** What a hold check is asked about: an interaction, in the store that holds it. */
+interface Target {
+  id: string;
+  source: Source;
+}
+
+async function activeHolds(store: StoreConnection, root: Transaction<Database>, tenantId: string): Promise<ActiveHold[]> {
+  return store
+    .on(root, 'main')
+    .selectFrom('legal_holds')
+    .select(['id', 'kind', 'contact_id', 'query'])
+    .where('tenant_id', '=', tenantId)
+    .where('released_ms', 'is', null)
+    .orderBy('id')
+    .execute();
+}
+
+/**
+ * The active holds covering each target that exists, with whether it is
+ * pinned to the hold. A hold on interactions covers those it names; a hold on
+ * a contact or a query covers what matches it now, and what was pinned to it
+ * (`legal_hold_interactions`) when a write changed it while covered — so a
+ * change of contact, time, agents or attributes does not free it.
+ */
+async function coveringHolds(
+  store: StoreConnection,
+  root: Transaction<Database>,
+  tenantId: string,
+  active: ActiveHold[],
+  targets: Target[],
+): Promise<Map<string, { hold: ActiveHold; pinned: boolean }[]>> {
+  const covering = new Map<string, { hold: ActiveHold; pinned: boolean }[]>();
+  if (active.length === 0 || targets.length === 0) return covering;
+  const main = store.on(root, 'main');
+  const pins = new Set<string>();
+  for (const ids of chunkValues(targets.map((t) => t.id))) {
+    const rows = await main
+      .selectFrom('legal_hold_interactions')
+      .select(['interaction_id', 'hold_id'])
+      .where('tenant_id', '=', tenantId)
+      .where('interaction_id', 'in', ids)
+      .where(
+        'hold_id',
+        'in',
+        active.map((h) => h.id),
+      )
+      .execute();
+    for (const r of rows) pins.add(`${r.interaction_id}\u0000${r.hold_id}`);
+  }
+  const queries = active
+    .filter((h) => h.kind === 'query' && h.query !== null)
+    .map((h) => JSON.parse(h.query as string) as HoldQuery);
+  for (const source of ['main', 'archive'] as Source[]) {
+    const ids = targets.filter((t) => t.source === source).map((t) => t.id);
+    for (const chunk of chunkValues(ids)) {
+      const db = store.on(root, source);
+      const rows = await db
+        .selectFrom('interactions')
+        .select(['id', 'contact_id', 'start_ms', 'media_type', 'custom_attributes'])
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', chunk)
+        .execute();
+      const agents = new Map<string, string[]>();
+      if (queries.some((q) => q.agentId !== undefined)) {
+        const agentRows = await db
+          .selectFrom('interaction_agents')
+          .select(['interaction_id', 'agent_id'])
+          .where('tenant_id', '=', tenantId)
+          .where('interaction_id', 'in', chunk)
+          .execute();
+        for (const a of agentRows) agents.set(a.interaction_id, [...(agents.get(a.interaction_id) ?? []), a.agent_id]);
+      }
+      for (const row of rows) {
+        const subject: HoldSubject = {
+          startMs: row.start_ms,
+          mediaType: row.media_type,
+          handlingAgentIds: agents.get(row.id) ?? [],
+          customAttributes: JSON.parse(row.custom_attributes) as Record<string, string>,
+        };
+        const holds = active.flatMap((hold) => {
+          const pinned = pins.has(`${row.id}\u0000${hold.id}`);
+          const matches =
+            (hold.kind === 'contact' && row.contact_id !== null && row.contact_id === hold.contact_id) ||
+            (hold.kind === 'query' && hold.query !== null && queryCovers(JSON.parse(hold.query) as HoldQuery, subject));
+          return pinned || matches ? [{ hold, pinned }] : [];
+        });
+        if (holds.length > 0) covering.set(row.id, holds);
+      }
+    }
+  }
+  return covering;
+}
+
 /**
  * The active holds covering one interaction, read in the deletion's own
  * transaction after taking the hold gate shared (see the module comment).
@@ -166,61 +278,107 @@ export async function blockingHolds(
   source: Source,
 ): Promise<string[]> {
   await store.impl.lockHoldGate(root, tenantId, 'delete');
-  const main = store.on(root, 'main');
-  const active = await main
-    .selectFrom('legal_holds as h')
-    .select(['h.id', 'h.kind', 'h.contact_id', 'h.query'])
-    .where('h.tenant_id', '=', tenantId)
-    .where('h.released_ms', 'is', null)
-    .where((eb) =>
-      eb.or([
-        eb('h.kind', '<>', 'interactions'),
-        eb.exists(
-          eb
-            .selectFrom('legal_hold_interactions as hi')
-            .select(eb.lit(1).as('one'))
-            .whereRef('hi.tenant_id', '=', 'h.tenant_id')
-            .whereRef('hi.hold_id', '=', 'h.id')
-            .where('hi.interaction_id', '=', interactionId),
-        ),
-      ]),
-    )
-    .orderBy('h.id')
-    .execute();
+  const active = await activeHolds(store, root, tenantId);
+  const covering = await coveringHolds(store, root, tenantId, active, [{ id: interactionId, source }]);
+  return (covering.get(interactionId) ?? []).map((c) => c.hold.id);
+}
+
+/** A write about to change a stored interaction: what it will say after (see `changesToWhatWasSaid`). */
+export interface PendingChange extends Target {
+  /** The record's place in its batch. */
+  index: number;
+  next: WhatWasSaid;
+  /** An append: messages the write does not name are kept. */
+  appendOnly?: boolean;
+}
+
+export interface RefusedChange {
+  index: number;
+  id: string;
+  holds: string[];
+  problems: FieldProblem[];
+}
+
+/**
+ * The changes that would change or remove what was said in an interaction an
+ * active hold covers, each with its holds and problems. When none is refused,
+ * every covered interaction is pinned to the contact and query holds covering
+ * it now (see `coveringHolds`), so whatever else the write changes, it stays
+ * held. Runs in the writing transaction after the rows are locked. Unlike a
+ * deletion it needs no gate: creating a hold reads nothing a change writes
+ * (only that named interactions exist), so a hold that commits after this
+ * read is ordered after the write, and one acknowledged before the write began
+ * is seen by this read.
+ */
+export async function refusedChanges(
+  store: StoreConnection,
+  root: Transaction<Database>,
+  tenantId: string,
+  changes: PendingChange[],
+): Promise<RefusedChange[]> {
+  if (changes.length === 0) return [];
+  const active = await activeHolds(store, root, tenantId);
   if (active.length === 0) return [];
-  const db = store.on(root, source);
-  const row = await db
-    .selectFrom('interactions')
-    .select(['contact_id', 'start_ms', 'media_type', 'custom_attributes'])
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', interactionId)
-    .executeTakeFirst();
-  if (!row) return [];
-  let subject: HoldSubject | undefined;
-  const subjectOf = async (): Promise<HoldSubject> => {
-    if (subject) return subject;
-    const agents = await db
-      .selectFrom('interaction_agents')
-      .select('agent_id')
-      .where('tenant_id', '=', tenantId)
-      .where('interaction_id', '=', interactionId)
-      .execute();
-    subject = {
-      startMs: row.start_ms,
-      mediaType: row.media_type,
-      handlingAgentIds: agents.map((a) => a.agent_id),
-      customAttributes: JSON.parse(row.custom_attributes) as Record<string, string>,
-    };
-    return subject;
-  };
-  const holding: string[] = [];
-  for (const hold of active) {
-    if (hold.kind === 'interactions') holding.push(hold.id);
-    else if (hold.kind === 'contact') {
-      if (row.contact_id !== null && row.contact_id === hold.contact_id) holding.push(hold.id);
-    } else if (hold.query !== null && queryCovers(JSON.parse(hold.query) as HoldQuery, await subjectOf())) holding.push(hold.id);
+  const covering = await coveringHolds(store, root, tenantId, active, changes);
+  const covered = changes.filter((c) => covering.has(c.id));
+  if (covered.length === 0) return [];
+  const said = await whatWasSaid(store, root, tenantId, covered);
+  const refused = covered.flatMap((change) => {
+    const problems = changesToWhatWasSaid(said.get(change.id) ?? {}, change.next, change.appendOnly);
+    const holds = (covering.get(change.id) ?? []).map((c) => c.hold.id);
+    return problems.length > 0 ? [{ index: change.index, id: change.id, holds, problems }] : [];
+  });
+  if (refused.length > 0) return refused;
+  const pins = covered.flatMap((change) =>
+    (covering.get(change.id) ?? [])
+      .filter((c) => !c.pinned && c.hold.kind !== 'interactions')
+      .map((c) => ({ tenant_id: tenantId, interaction_id: change.id, hold_id: c.hold.id })),
+  );
+  const main = store.on(root, 'main');
+  for (const chunk of chunkValues(pins)) await main.insertInto('legal_hold_interactions').values(chunk).execute();
+  return [];
+}
+
+/** What was said in each stored interaction: its preserved texts, and its messages where the write names messages. */
+async function whatWasSaid(
+  store: StoreConnection,
+  root: Transaction<Database>,
+  tenantId: string,
+  changes: PendingChange[],
+): Promise<Map<string, WhatWasSaid>> {
+  const said = new Map<string, WhatWasSaid>();
+  for (const source of ['main', 'archive'] as Source[]) {
+    const db = store.on(root, source);
+    const ids = changes.filter((c) => c.source === source).map((c) => c.id);
+    const withMessages = changes.filter((c) => c.source === source && c.next.messages !== undefined).map((c) => c.id);
+    for (const chunk of chunkValues(ids)) {
+      const rows = await db
+        .selectFrom('interactions')
+        .select(['id', 'subject', 'comment', 'email'])
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', chunk)
+        .execute();
+      for (const row of rows) {
+        const entry: WhatWasSaid = { messages: [] };
+        if (row.subject !== null) entry.subject = row.subject;
+        if (row.comment !== null) entry.comment = row.comment;
+        if (row.email !== null) entry.email = JSON.parse(row.email) as EmailParts;
+        said.set(row.id, entry);
+      }
+    }
+    for (const chunk of chunkValues(withMessages)) {
+      const rows = await db
+        .selectFrom('messages')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', 'in', chunk)
+        .orderBy('interaction_id')
+        .orderBy('idx')
+        .execute();
+      for (const row of rows) said.get(row.interaction_id)?.messages?.push(rowToMessage(row));
+    }
   }
-  return holding;
+  return said;
 }
 
 function rowToHold(row: LegalHoldsTable): LegalHold {

@@ -13,7 +13,7 @@ import { interactionTexts } from '../domain/texts.js';
 import type { InteractionInput, MessageInput } from '../domain/validate.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
-import { blockingHolds } from './hold-repository.js';
+import { blockingHolds, refusedChanges } from './hold-repository.js';
 import { interactionToRow, messageToRow, rowToContent, rowToInteraction, rowToMessage } from './rows.js';
 import type { Database } from './schema.js';
 import { TextIndex } from './text-index.js';
@@ -149,6 +149,14 @@ export class InteractionRepository {
             extra: { invalidRecords: conflicts },
           });
     }
+    await this.refuseHeldChanges(
+      trx,
+      tenantId,
+      plans.flatMap(({ input, record, match }, index) =>
+        match ? [{ index, id: record.id, source: match.source, next: input }] : [],
+      ),
+      inputs.length === 1,
+    );
     // Rows are written in id order, the order the lookup locked them in (no lock-order deadlock between batches).
     plans.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
     for (const source of ['main', 'archive'] as const) {
@@ -161,6 +169,19 @@ export class InteractionRepository {
       if (!plan) throw errors.internal('upsert lost a record');
       return { id: plan.record.id, guid: plan.record.guid, created: !plan.match };
     });
+  }
+
+  /** Refuses (409) a write that would change or remove what was said in a held interaction (hold-repository.ts). */
+  private async refuseHeldChanges(
+    trx: Transaction<Database>,
+    tenantId: string,
+    changes: Parameters<typeof refusedChanges>[3],
+    single: boolean,
+  ): Promise<void> {
+    const refused = await refusedChanges(this.store, trx, tenantId, changes);
+    const [only] = refused;
+    if (!only) return;
+    throw single ? errors.heldChange(only.id, only.holds, only.problems) : errors.heldChanges(refused);
   }
 
   /** Writes records into one store: the interaction row in place, its derived rows replaced. */
@@ -361,6 +382,12 @@ export class InteractionRepository {
         indexes.indexOf(index) === i ? [] : [{ field: `messages.${i}.index`, message: `duplicate message index ${index}` }],
       );
       if (duplicates.length > 0) throw errors.invalidRecord(duplicates);
+      await this.refuseHeldChanges(
+        root,
+        tenantId,
+        [{ index: 0, id, source: 'main', next: { messages: numbered }, appendOnly: true }],
+        true,
+      );
       for (const chunk of chunkValues(indexes)) {
         await trx
           .deleteFrom('messages')

@@ -14,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Transaction } from 'kysely';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { errors, isVaultError } from '../../src/domain/errors.js';
 import { connect, type StoreConnection } from '../../src/store/database.js';
@@ -51,6 +52,7 @@ interface Probe {
 
 describe(`group commit (${BACKEND})`, { timeout: 60_000 }, () => {
   let dataDir: string;
+  let databaseUrl: string | undefined;
   let store: StoreConnection;
   /** Transactions the group commit opened, and the batches the batch function was given. */
   let transactions: number;
@@ -70,7 +72,7 @@ describe(`group commit (${BACKEND})`, { timeout: 60_000 }, () => {
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'ixvault-group-'));
-    const databaseUrl = await createTestDatabase();
+    databaseUrl = await createTestDatabase();
     store = connect(databaseUrl ? { dataDir, databaseUrl, poolSize: 4 } : { dataDir });
     await sql`create table group_probe (k text primary key)`.execute(store.db);
     transactions = 0;
@@ -78,9 +80,9 @@ describe(`group commit (${BACKEND})`, { timeout: 60_000 }, () => {
     group = new GroupCommit<Probe, string>(
       {
         ...store,
-        writeDurable: (work) => {
+        write: (work) => {
           transactions++;
-          return store.writeDurable(work);
+          return store.write(work);
         },
       },
       writeBatch,
@@ -125,10 +127,32 @@ describe(`group commit (${BACKEND})`, { timeout: 60_000 }, () => {
       expect(synced).toBeGreaterThan(events.indexOf('written'));
       expect(synced).toBeLessThan(events.indexOf('acknowledged'));
     } else {
-      // On even if the server's default were off (it is set for the transaction).
       expect(observed.synchronousCommit).toBe('on');
     }
   });
+
+  it.runIf(BACKEND === 'postgres')(
+    "commits durably on PostgreSQL even where the database's default is off: every connection sets it on",
+    async () => {
+      const { rows } = await sql<{ name: string }>`select current_database() as name`.execute(store.db);
+      await sql`alter database ${sql.id(rows[0]?.name as string)} set synchronous_commit = off`.execute(store.db);
+      const fresh = connect({ dataDir, databaseUrl, poolSize: 2 });
+      try {
+        // A connection opened without the setting would start with the database's default.
+        const raw = new pg.Client({ connectionString: databaseUrl });
+        await raw.connect();
+        expect((await raw.query('show synchronous_commit')).rows[0]?.synchronous_commit).toBe('off');
+        await raw.end();
+        const seen = await fresh.write(
+          async (trx) =>
+            (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(trx)).rows[0]?.synchronous_commit,
+        );
+        expect(seen).toBe('on');
+      } finally {
+        await fresh.close();
+      }
+    },
+  );
 
   it('gives a refusal of the domain to its caller alone: the others commit', async () => {
     const outcomes = await Promise.allSettled([

@@ -25,7 +25,8 @@ function jsonObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-const CONFLICT = { 409: 'The id and guid name two different stored interactions, or would change a stored guid' };
+const HELD = 'the interaction is under legal hold and the write would change or remove what was said in it';
+const CONFLICT = { 409: `The id and guid name two different stored interactions, or would change a stored guid; or ${HELD}` };
 
 export async function interactionRoutes(app: FastifyInstance, { vault }: { vault: Vault }) {
   app.post(
@@ -136,7 +137,7 @@ export async function interactionRoutes(app: FastifyInstance, { vault }: { vault
   app.post<{ Params: { id: string } }>(
     '/interactions/:id/messages',
     {
-      config: { operation: 'interaction.write' },
+      config: { operation: 'interaction.write', docErrors: { 409: `An existing index is named and ${HELD}` } },
       schema: {
         operationId: 'appendMessages',
         summary: 'Append messages to a transcript',

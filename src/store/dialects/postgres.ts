@@ -6,7 +6,7 @@
  * serialization failure is run again.
  */
 import { createHash } from 'node:crypto';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Source } from '../../domain/search.js';
 import type { StoreDialect } from '../dialect.js';
@@ -25,7 +25,16 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 
 export function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; dialect: StoreDialect } {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool,
+      // Every commit waits for its WAL flush, even where the server's, database's or role's default is
+      // off: an acknowledged write must survive a crash. Once per connection, not once per transaction.
+      onCreateConnection: async (connection) => {
+        await connection.executeQuery(CompiledQuery.raw('set synchronous_commit to on'));
+      },
+    }),
+  });
   const dialect: StoreDialect = {
     name: 'postgres',
     schemaOf: (source) => SCHEMAS[source],
@@ -40,6 +49,7 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     groupCommits: false,
     inList: (values) => sql`= any(${values}::text[])`,
     lockRows: true,
+    writableCtes: true,
     async write(target, work) {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -52,13 +62,6 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
           if (attempt >= ATTEMPTS || !code || !(RETRYABLE.has(code) || chainRace)) throw err;
         }
       }
-    },
-    writeDurable(target, work) {
-      return dialect.write(target, async (trx) => {
-        // On even where the server default is off (a commit would then return before its WAL is flushed).
-        await sql`set local synchronous_commit to on`.execute(trx);
-        return work(trx);
-      });
     },
     async lockKeys(trx, keys) {
       if (keys.length === 0) return;

@@ -89,6 +89,7 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
     groupCommits: true,
     inList: (values) => sql`in (select value from json_each(${JSON.stringify(values)}))`,
     lockRows: false,
+    writableCtes: false,
     // Every write is acknowledged to someone (a client, an audit entry before the bytes it records), so every
     // write returns only once it would survive power loss: the commit is in the WAL, and syncing it is what
     // synchronous=FULL would do inside the commit, but here on a libuv thread, so the event loop runs on
@@ -101,7 +102,6 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
       if (inWal) await wal.sync();
       return result;
     },
-    writeDurable: (target, work) => dialect.write(target, work),
     lockKeys: async () => {},
     lockHoldGate: async () => {},
     isUniqueViolation: (err) => /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((err as { code?: string } | null)?.code ?? ''),

@@ -2153,7 +2153,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The id and guid name two different stored interactions, or would change a stored guid */
+            /** @description The id and guid name two different stored interactions, or would change a stored guid; or the interaction is under legal hold and the write would change or remove what was said in it */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2291,7 +2291,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The id and guid name two different stored interactions, or would change a stored guid */
+            /** @description The id and guid name two different stored interactions, or would change a stored guid; or the interaction is under legal hold and the write would change or remove what was said in it */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2564,7 +2564,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The id and guid name two different stored interactions, or would change a stored guid */
+            /** @description The id and guid name two different stored interactions, or would change a stored guid; or the interaction is under legal hold and the write would change or remove what was said in it */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2669,6 +2669,15 @@ export interface operations {
             };
             /** @description Not found (or not visible to these credentials) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An existing index is named and the interaction is under legal hold and the write would change or remove what was said in it */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
