@@ -7,7 +7,7 @@
  * `helmet(options)` again on every request, parsing the CSP directives and
  * building twelve middlewares each time, in two hooks of its own: ~0.06–0.1 ms
  * of server CPU a request, as much as bare Fastify's whole answer to /health
- * (docs/DECISIONS.md, "Security headers computed once"). Here helmet's
+ * (docs/DECISIONS.md, "Per-request cost, session 3"). Here helmet's
  * middleware runs once at boot against a recorder, and each answer gets the
  * recorded headers in one synchronous hook.
  */
