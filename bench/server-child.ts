@@ -8,6 +8,7 @@ import { readPrincipalsConfig } from '../src/auth/directory.js';
 import type { BlobStoreConfig, EdgeLimits } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
 import { startServer } from '../src/server.js';
+import { TextIndex } from '../src/store/text-index.js';
 import { BENCH_SECRET } from './lib/dataset-runtime.js';
 
 export interface ServerChildConfig {
@@ -21,7 +22,7 @@ export interface ServerChildConfig {
   /** Where content lives (bench/s3-content.ts); files under dataDir by default. */
   blobStore?: BlobStoreConfig;
   maxContentBytes?: number;
-  /** false: full-text index writes switched off (bench/workloads/fulltext-ingest.ts: the baseline). */
+  /** false: full-text index writes switched off in every thread (bench/workloads/fulltext-ingest.ts: the baseline). */
   textIndex?: false;
   /** SQLite: batches written on the main thread, as before the batch writer thread (bench/workloads/ingest.ts). */
   noBatchThread?: boolean;
@@ -39,8 +40,11 @@ function send(message: ChildMessage): void {
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.IXVAULT_BENCH_SERVER ?? '{}') as ServerChildConfig;
-  if (config.textIndex === false && config.noBatchThread !== true)
-    throw new Error('textIndex: false switches off the main thread index writes only: pass noBatchThread too');
+  // Index writes off are preloaded into every thread by server-process.ts (no-text-index.ts); refuse to measure without.
+  // (The marker by its global key: importing no-text-index.js here would switch the writes off in every server.)
+  const indexWritesOff = Symbol.for('ixvault.bench.indexWritesOff') in TextIndex.prototype.writeRecords;
+  if ((config.textIndex === false) !== indexWritesOff)
+    throw new Error('textIndex: false goes with bench/lib/no-text-index.js preloaded (--import), and only it');
   const runtime = await openRuntime({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
@@ -51,7 +55,6 @@ async function main(): Promise<void> {
     secret: BENCH_SECRET,
     batchThread: config.noBatchThread !== true,
   });
-  if (config.textIndex === false) runtime.vault.interactions.texts.writeRecords = async () => {};
   const server = await startServer(runtime, { host: '127.0.0.1', port: 0, quiet: true, limits: config.limits });
   process.on('message', (message: ParentMessage) => {
     if (message.kind === 'memory') {

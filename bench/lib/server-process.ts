@@ -25,8 +25,13 @@ export async function startServerProcess(config: ServerChildConfig, options: Ser
   const entry = fileURLToPath(new URL('../server-child.js', import.meta.url));
   const child: ChildProcess = fork(entry, [], {
     env: { ...process.env, IXVAULT_BENCH_SERVER: JSON.stringify(config) },
-    // Node's defaults, as `ixvault serve` runs; --expose-gc only lets memory probes collect first.
-    execArgv: ['--expose-gc', ...(options.nodeFlags ?? [])],
+    // Node's defaults, as `ixvault serve` runs; --expose-gc only lets memory probes collect first. Index writes
+    // off: preloaded, so they are off in the batch writer thread as well (no-text-index.ts).
+    execArgv: [
+      '--expose-gc',
+      ...(config.textIndex === false ? ['--import', new URL('./no-text-index.js', import.meta.url).href] : []),
+      ...(options.nodeFlags ?? []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const [first] = (await once(child, 'message')) as [ChildMessage];

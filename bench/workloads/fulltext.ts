@@ -182,7 +182,8 @@ async function analyze(runtime: Runtime): Promise<void> {
   else await sql`analyze`.execute(runtime.store.db);
 }
 
-async function indexSize(runtime: Runtime, texts: number, interactions: number): Promise<ResultRow[]> {
+/** The index's size per text (message or transcript segment), beside the text parts and the messages table. */
+export async function indexSize(runtime: Runtime, texts: number, interactions: number): Promise<ResultRow[]> {
   const store = runtime.store;
   let engine: number;
   let parts: number;

@@ -107,8 +107,11 @@ export function tokensOf(text: string): string[] {
   if (NON_ASCII.test(text)) {
     const out: string[] = [];
     for (const run of text.match(WORD) ?? []) {
-      if (!HAS_CJK.test(run)) out.push(...fold(run));
-      else for (const piece of run.match(CJK_SPLIT) ?? []) out.push(...fold(piece));
+      // Most runs of a text with one accented word are plain: folded without the script test or an array each.
+      if (PLAIN.test(run))
+        out.push(run.length > MAX_TOKEN_CHARS ? run.slice(0, MAX_TOKEN_CHARS).toLowerCase() : run.toLowerCase());
+      else if (!HAS_CJK.test(run)) for (const token of fold(run)) out.push(token);
+      else for (const piece of run.match(CJK_SPLIT) ?? []) for (const token of fold(piece)) out.push(token);
     }
     return out;
   }
@@ -118,17 +121,22 @@ export function tokensOf(text: string): string[] {
 
 /** The text an engine indexes for one interaction: its parts' tokens, parts kept apart by PART_BREAK. */
 export function documentOf(parts: Pick<TextPart, 'text'>[]): string {
-  const words: string[] = [];
+  // A part's tokens joined at once (not pushed one by one): the documents of ingest are built on its path.
+  const pieces: string[] = [];
+  let words = 0;
   for (const part of parts) {
     const tokens = tokensOf(part.text);
     if (tokens.length === 0) continue;
-    if (words.length > 0) words.push(PART_BREAK);
-    for (const t of tokens) {
-      if (words.length >= MAX_DOCUMENT_TOKENS) return words.join(' ');
-      words.push(t);
+    if (words > 0) {
+      pieces.push(PART_BREAK);
+      words++;
     }
+    const take = Math.max(0, Math.min(MAX_DOCUMENT_TOKENS - words, tokens.length));
+    if (take > 0) pieces.push(take === tokens.length ? tokens.join(' ') : tokens.slice(0, take).join(' '));
+    words += take;
+    if (take < tokens.length) break;
   }
-  return words.join(' ');
+  return pieces.join(' ');
 }
 
 // ---------------------------------------------------------------- the query AST

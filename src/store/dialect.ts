@@ -107,8 +107,21 @@ export interface FullTextEngine {
       slice: number;
       /** The column holding the walked row's interaction id (default i.id). */
       idColumn?: RawBuilder<unknown>;
+      /**
+       * With slice Infinity: a subquery of the interaction ids the caller will check (the rows of the
+       * window its own index walks). An engine may read only these interactions' matches.
+       */
+      among?: RawBuilder<unknown>;
+      /** With complete false: also estimate `density`. */
+      estimate?: boolean;
     },
-  ): Promise<{ filter: RawBuilder<unknown>; complete: boolean; byKey?: RawBuilder<unknown> }>;
+  ): Promise<{
+    filter: RawBuilder<unknown>;
+    complete: boolean;
+    byKey?: RawBuilder<unknown>;
+    /** The share of the documents (all tenants') from the slice's last match to the window's end that match, when estimated. */
+    density?: number;
+  }>;
   /** Runs a search's statements within `budgetMs`; past it, the search fails with errors.searchBudget. */
   withinBudget<T>(db: Kysely<Database>, budgetMs: number, run: (db: Kysely<Database>) => Promise<T>): Promise<T>;
 }

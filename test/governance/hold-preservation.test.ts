@@ -201,6 +201,25 @@ describe(`legal holds preserve what they cover against changes (${BACKEND})`, ()
     );
   });
 
+  it('preserves an archived held interaction alike: a change is refused, an addition is written where it is', async () => {
+    const record = chat({ startDate: '2019-06-01T09:00:00.000Z', endDate: '2019-06-01T09:05:00.000Z' });
+    const created = await upsert(record);
+    expect(created.status).toBe(201);
+    await hold({ interactionIds: [created.body.id] });
+    const moved = await server.runtime.vault.archive.moveBatch('acme', Date.UTC(2020, 0, 1), 1000);
+    expect(moved).toBeGreaterThanOrEqual(1);
+    const archived = await native(server, `/interactions/${created.body.id}?source=archive`, admin);
+    expect(archived.status).toBe(200);
+    const [joined, hello] = record.messages as Record<string, unknown>[];
+    expectHeldRefusal(await upsert({ ...record, messages: [joined, hello] }), 'messages');
+    const grown = await upsert({ ...record, state: 'InProcess' });
+    expect(grown.status, JSON.stringify(grown.body)).toBe(200);
+    expect((await native(server, `/interactions/${created.body.id}?source=archive`, admin)).body).toMatchObject({
+      state: 'InProcess',
+      messages: record.messages.map(() => expect.anything()),
+    });
+  });
+
   it('once released, the hold no longer stands in the way of changes', async () => {
     const { record, stored, holdId } = await storeHeldChat();
     await release(holdId);

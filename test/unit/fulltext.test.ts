@@ -5,6 +5,7 @@ import { isVaultError } from '../../src/domain/errors.js';
 import {
   documentOf,
   locateMatches,
+  MAX_DOCUMENT_TOKENS,
   MAX_QUERY_TERMS,
   PART_BREAK,
   parseTextQuery,
@@ -33,6 +34,44 @@ describe('tokenizer', () => {
   it('never produces the part break, so no query can name it', () => {
     expect(words(`${PART_BREAK} ꙮ`)).toEqual(['oo', 'o']);
     expect(documentOf([{ text: 'a b' }, { text: '' }, { text: 'c' }])).toBe(`a b ${PART_BREAK} c`);
+  });
+  it('builds a document as the token-by-token definition does, up to the token limit', () => {
+    // The definition: tokens one by one, a part break between parts, stopped once MAX_DOCUMENT_TOKENS are out.
+    const reference = (parts: { text: string }[], max = MAX_DOCUMENT_TOKENS) => {
+      const out: string[] = [];
+      for (const part of parts) {
+        const tokens = words(part.text);
+        if (tokens.length === 0) continue;
+        if (out.length > 0) out.push(PART_BREAK);
+        for (const t of tokens) {
+          if (out.length >= max) return out.join(' ');
+          out.push(t);
+        }
+      }
+      return out.join(' ');
+    };
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.string({ maxLength: 30 }).map((text) => ({ text })),
+          { maxLength: 8 },
+        ),
+        (parts) => {
+          expect(documentOf(parts)).toBe(reference(parts));
+        },
+      ),
+      { numRuns: 500 },
+    );
+    // At the limit: a part that fills it exactly, one over, and a part after a full document.
+    const many = (n: number) => ({ text: 'w '.repeat(n) });
+    for (const parts of [
+      [many(MAX_DOCUMENT_TOKENS)],
+      [many(MAX_DOCUMENT_TOKENS + 1)],
+      [many(MAX_DOCUMENT_TOKENS), { text: 'x y' }],
+      [many(MAX_DOCUMENT_TOKENS - 1), { text: 'x y' }],
+      [many(MAX_DOCUMENT_TOKENS - 2), { text: 'x y' }, { text: 'z' }],
+    ])
+      expect(documentOf(parts)).toBe(reference(parts));
   });
 });
 
