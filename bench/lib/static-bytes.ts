@@ -119,12 +119,13 @@ export function cpuRow(
   name: string,
   api: { ms: number; n: number },
   bare: { ms: number; n: number },
+  per: 'page' | 'request' = 'page',
 ): ResultRow {
-  const ixvault: Figure = { label: 'ixvault server CPU per page', value: api.ms / api.n, unit: 'ms' };
-  const baseline: Figure = { label: 'static-bytes server CPU per page', value: bare.ms / bare.n, unit: 'ms' };
+  const ixvault: Figure = { label: `ixvault server CPU per ${per}`, value: api.ms / api.n, unit: 'ms' };
+  const baseline: Figure = { label: `static-bytes server CPU per ${per}`, value: bare.ms / bare.n, unit: 'ms' };
   return {
     workload,
-    case: `${name}: server CPU per page`,
+    case: `${name}: server CPU per ${per}`,
     ixvault,
     baseline,
     ratio: (ixvault.value ?? 0) / Math.max(1e-9, baseline.value ?? 0),

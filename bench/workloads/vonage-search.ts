@@ -24,7 +24,17 @@ import { openDatasetRuntime } from '../lib/dataset-runtime.js';
 import { bearerToken, getBytes } from '../lib/http.js';
 import { CLIENT } from '../lib/principals.js';
 import { type Figure, latencyRatio, type ResultRow, rateRatio } from '../lib/results.js';
-import { cpuMsOf, cpuRow, loadAverage, ms, putResponses, startStaticBytes, staticBytesRow } from '../lib/static-bytes.js';
+import type { ServerProcess } from '../lib/server-process.js';
+import {
+  cpuMsOf,
+  cpuRow,
+  loadAverage,
+  ms,
+  putResponses,
+  type StaticBytes,
+  startStaticBytes,
+  staticBytesRow,
+} from '../lib/static-bytes.js';
 import { type Latency, measure, measureInterleaved } from '../lib/stats.js';
 
 const HOUR = 3_600_000;
@@ -113,6 +123,7 @@ export const vonageSearch: Workload = {
         case: 'HTTP round trip floor (GET /health)',
         ixvault: ms('same client, same server', floor),
       });
+      rows.push(...(await perRequestCost(ctx, server, staticBytes, api, headers)));
       rows.push(...(await walk(ctx, bare, runtime, principal, { api, headers })));
     } finally {
       await staticBytes.stop();
@@ -122,6 +133,56 @@ export const vonageSearch: Workload = {
     return rows;
   },
 };
+
+/**
+ * What every request pays before and after its own work (issue 15, session 3): the server's CPU for answers
+ * with no page work — GET /health (the edge's hooks only) and a Vonage search of a window holding nothing
+ * (authentication, the Accept and rights checks, validation, one statement that finds no row) — beside the
+ * static-bytes server answering the same bytes, interleaved.
+ */
+async function perRequestCost(
+  ctx: Context,
+  server: ServerProcess,
+  staticBytes: StaticBytes,
+  api: string,
+  headers: Record<string, string>,
+): Promise<ResultRow[]> {
+  const emptyFrom = Date.UTC(2001, 0, 1);
+  const empty: InteractionSearch = {
+    source: 'main',
+    order: 'asc',
+    limit: 100,
+    withContentOnly: true,
+    fromMs: emptyFrom,
+    toMs: emptyFrom + 7 * 86_400_000 - 1000,
+  };
+  const cases = [
+    { name: 'GET /health', url: `${server.url}/health`, headers: {} },
+    { name: 'empty Vonage page (a window with no interactions)', url: vonageUrl(api, empty), headers },
+  ];
+  const rows: ResultRow[] = [];
+  // Enough requests that the 10 ms ticks of /proc are a few per cent of the static server's total.
+  const perRound = Math.ceil((ctx.options.iterations * 5) / 10);
+  for (const c of cases) {
+    await putResponses(staticBytes, c.name, 1, () => c.url, c.headers);
+    const cpu0 = { api: cpuMsOf(server.pid), bare: cpuMsOf(staticBytes.pid) };
+    await measureInterleaved(
+      { api: () => getBytes(c.url, c.headers), static: () => staticBytes.get(`${c.name}/0`) },
+      { rounds: 10, perRound },
+    );
+    const served = 10 + 10 * perRound;
+    rows.push(
+      cpuRow(
+        'vonage',
+        c.name,
+        { ms: cpuMsOf(server.pid) - cpu0.api, n: served },
+        { ms: cpuMsOf(staticBytes.pid) - cpu0.bare, n: served },
+        'request',
+      ),
+    );
+  }
+  return rows;
+}
 
 function caseRows(ctx: Context, c: Case, r: Record<string, Latency>, plan: string[], bytes: number): ResultRow[] {
   const baseline = ms('hand-written SQL, in-process', r.baseline as Latency);

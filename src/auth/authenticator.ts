@@ -79,6 +79,13 @@ export class Authenticator {
   private readonly nameThrottle = new LoginThrottle(NAME_THROTTLE);
   private readonly ipThrottle = new LoginThrottle(IP_THROTTLE);
   private passwords = new PasswordPool({ workers: 1, queue: 64 });
+  /**
+   * Bearer tokens verified, by the token itself (see fromBearer): a token is
+   * no secret this process could not mint again with the key it holds, and
+   * hashing it as the password cache does cost more than looking it up.
+   * Oldest first, so the first key is the one to drop when full.
+   */
+  private readonly bearers = new Map<string, { principal: Principal; until: number }>();
   /** Session tokens recently signed, by tenant and user (see sessionFor). */
   private readonly sessionCache = new Map<string, { token: string; until: number }>();
 
@@ -98,6 +105,7 @@ export class Authenticator {
     this.generation++;
     this.verifying.clear();
     this.verified.clear();
+    this.bearers.clear();
     this.sessionCache.clear();
     this.nameThrottle.clear();
     this.ipThrottle.clear();
@@ -197,24 +205,25 @@ export class Authenticator {
     return undefined;
   }
 
-  /** Remembers a verification for CACHE_MS, and never past `expiresMs` when given. */
-  private remember(key: string, principal: Principal, generation: number, expiresMs = Number.POSITIVE_INFINITY): Principal {
+  /** Remembers a password check for CACHE_MS. */
+  private remember(key: string, principal: Principal, generation: number): Principal {
     if (generation !== this.generation) return principal;
     if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
-    this.verified.set(key, { principal, until: Math.min(Date.now() + CACHE_MS, expiresMs) });
+    this.verified.set(key, { principal, until: Date.now() + CACHE_MS });
     return principal;
   }
 
   /**
-   * A bearer token is verified once and then remembered (keyed hash of the
-   * token) until it expires, CACHE_MS at most, or the principals are reloaded:
+   * A bearer token is verified once and then remembered (by the exact token)
+   * until it expires, CACHE_MS at most, or the principals are reloaded:
    * verifying the signature on every request was 10 % of the server's CPU on a
-   * Vonage page (docs/BENCHMARKS.md, "Pages against static bytes").
+   * Vonage page (docs/BENCHMARKS.md, "Pages against static bytes"). Only a
+   * verified token is remembered: a refused one is checked again every time.
    */
   private async fromBearer(token: string): Promise<Principal> {
-    const cacheKey = this.keyOf('bearer', token);
-    const cached = this.cached(cacheKey);
-    if (cached) return cached;
+    const hit = this.bearers.get(token);
+    if (hit && hit.until > Date.now()) return hit.principal;
+    if (hit) this.bearers.delete(token);
     const generation = this.generation;
     let payload: Record<string, unknown>;
     try {
@@ -231,13 +240,13 @@ export class Authenticator {
     );
     // Scopes removed from the client since the token was issued no longer count.
     const scopes = new Set([...granted].filter((s) => client.scopes.includes(s)));
+    const principal: Principal = { kind: 'client', tenant: client.tenant, id: client.clientId, scopes };
+    // A verification that began before a reload must not fill the cache after it.
+    if (generation !== this.generation) return principal;
+    if (this.bearers.size >= CACHE_LIMIT) this.bearers.delete(this.bearers.keys().next().value as string);
     // exp is required (VERIFY): the remembered check ends when the token does.
-    return this.remember(
-      cacheKey,
-      { kind: 'client', tenant: client.tenant, id: client.clientId, scopes },
-      generation,
-      Number(payload.exp) * 1000,
-    );
+    this.bearers.set(token, { principal, until: Math.min(Date.now() + CACHE_MS, Number(payload.exp) * 1000) });
+    return principal;
   }
 
   private async fromSession(token: string): Promise<Principal> {

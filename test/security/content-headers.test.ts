@@ -5,7 +5,11 @@
  * nothing personal may be stored by a browser or a cache.
  */
 import { randomUUID } from 'node:crypto';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import helmet from 'helmet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECURITY_POLICY } from '../../src/api/shared/security-headers.js';
 import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
 import { type ContentUpload, type Ingested, ingest, V3 } from '../vonage/helpers.js';
 
@@ -22,6 +26,15 @@ const SAMPLES: { type: string; body: string; inline: boolean }[] = [
   { type: 'audio/wav', body: 'RIFF....WAVEfmt ', inline: true },
   { type: 'text/plain; charset=utf-8', body: 'a transcript', inline: true },
 ];
+
+/** What helmet itself sets on a real Node response under the server's policy: the server computes it once at boot. */
+function helmetsOwnHeaders(): [string, string][] {
+  const response = new ServerResponse(new IncomingMessage(new Socket()));
+  helmet(SECURITY_POLICY)(response.req, response, (err?: unknown) => {
+    if (err) throw err;
+  });
+  return Object.entries(response.getHeaders()).map(([name, value]) => [name, String(value)]);
+}
 
 describe(`safe content delivery and security headers (${BACKEND})`, () => {
   let server: TestServer;
@@ -80,16 +93,23 @@ describe(`safe content delivery and security headers (${BACKEND})`, () => {
         json: { operationName: 'RetrieveInteractionHistory' },
       }),
     ];
+    const helmets = helmetsOwnHeaders();
+    expect(helmets.length).toBeGreaterThanOrEqual(10);
     for (const [i, res] of answers.entries()) {
       expect(res.status, `answer ${i}`).toBeLessThan(500);
+      for (const [name, value] of helmets) expect(res.headers.get(name), `answer ${i}: ${name}`).toBe(value);
       expect(res.headers.get('x-content-type-options'), `answer ${i}`).toBe('nosniff');
       expect(res.headers.get('x-frame-options'), `answer ${i}`).toBe('DENY');
       expect(res.headers.get('content-security-policy'), `answer ${i}`).toContain("frame-ancestors 'none'");
       expect(res.headers.get('referrer-policy'), `answer ${i}`).toBe('no-referrer');
       expect(res.headers.get('cache-control'), `answer ${i}`).toBe('no-store');
     }
-    const health = await fetch(`${server.url}/health`);
-    expect(health.headers.get('x-content-type-options')).toBe('nosniff');
+    // Routes outside the APIs, unknown paths and refusals before any route get every header too.
+    for (const url of ['/health', '/no/such/path', '/interaction-content/interactions?limit=1']) {
+      const res = await fetch(`${server.url}${url}`);
+      await res.arrayBuffer();
+      for (const [name, value] of helmets) expect(res.headers.get(name), `${url} (${res.status}): ${name}`).toBe(value);
+    }
     const bayeux = await fetch(`${server.url}/api/v2/notifications`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

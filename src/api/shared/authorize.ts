@@ -26,10 +26,11 @@ export function authorizeRoutes(app: FastifyInstance): void {
     if (schema && !schema.description?.includes(note))
       schema.description = schema.description ? `${schema.description}\n\n${note}` : note;
   });
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     const operation = request.routeOptions.config.operation;
     // Requests that matched no route have none: they end in the facade's 404.
     if (operation !== undefined) authorize(request.principal, operation);
+    done();
   });
 }
 

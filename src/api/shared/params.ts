@@ -18,8 +18,8 @@ export function instantParam(field: string, value: string): number {
  * handler, domain rule or query ever sees such a value.
  */
 export function boundInput(app: FastifyInstance): void {
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', (request, _reply, done) => {
     const problem = unboundedValue(request.params, '') ?? unboundedValue(request.query, '') ?? unboundedValue(request.body, '');
-    if (problem) throw errors.invalidRequest([problem]);
+    done(problem ? errors.invalidRequest([problem]) : undefined);
   });
 }

@@ -4,7 +4,7 @@
  * answer in the same shape; a missing or other version is a 400 with
  * Vonage's own message.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { errors } from '../../domain/errors.js';
 
 const API_VERSIONS = ['application/vnd.newvoicemedia.v2+json', 'application/vnd.newvoicemedia.v3+json'] as const;
@@ -28,6 +28,7 @@ function listsSupportedVersion(accept: string | undefined): boolean {
     .some((mediaType) => API_VERSIONS.some((v) => v === mediaType));
 }
 
-export async function checkApiVersion(request: FastifyRequest): Promise<void> {
-  if (!listsSupportedVersion(request.headers.accept)) throw errors.invalidApiVersion(INVALID_MESSAGE);
+/** An onRequest hook (synchronous: `done`, no promise). */
+export function checkApiVersion(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  done(listsSupportedVersion(request.headers.accept) ? undefined : errors.invalidApiVersion(INVALID_MESSAGE));
 }

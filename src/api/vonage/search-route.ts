@@ -3,7 +3,7 @@
  * most 7 days, oldest first, keyset-paged with a signed continuation token
  * bound to the query and the caller.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { decodeCursor, encodeCursor, queryFingerprint } from '../../domain/cursor.js';
 import { errors } from '../../domain/errors.js';
 import type { Direction } from '../../domain/interaction.js';
@@ -44,13 +44,14 @@ const BY_LOWER_CASE = new Map(PARAMETERS.map((name) => [name.toLowerCase(), name
  * `connectfrom`). A name given twice in different cases becomes a list, which
  * validation then refuses like any repeated parameter.
  */
-async function canonicalParameterNames(request: FastifyRequest) {
+function canonicalParameterNames(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
   const named: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(request.query as Record<string, unknown>)) {
     const name = BY_LOWER_CASE.get(key.toLowerCase()) ?? key;
     named[name] = name in named ? [named[name], value].flat() : value;
   }
   request.query = named;
+  done();
 }
 
 const prefix = (what: string) =>
