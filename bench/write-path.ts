@@ -94,7 +94,16 @@ function valuesRowWriter(store: StoreConnection, maxParameters: number): RowWrit
   return {
     insert: (trx, source, table, rows) => write(trx, source, table, rows),
     upsert: (trx, source, table, rows, options) => write(trx, source, table, rows, options),
+    insertColumns: (trx, source, table, columns) => write(trx, source, table, rowsOf(columns)),
+    upsertColumns: (trx, source, table, columns, options) => write(trx, source, table, rowsOf(columns), options),
   };
+}
+
+/** Rows given column by column (rows.ts Columns) as row objects. */
+function rowsOf(columns: Record<string, unknown[]>): object[] {
+  const names = Object.keys(columns);
+  const count = columns[names[0] ?? '']?.length ?? 0;
+  return Array.from({ length: count }, (_, r) => Object.fromEntries(names.map((name) => [name, columns[name]?.[r]])));
 }
 
 /** ixvault's store with the form's row writer. */

@@ -33,10 +33,15 @@ function offsetMinutes(zone: string): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function isValidCalendar(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
-  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-  return d <= daysInMonth;
+  if (mo !== 2) return d <= (DAYS_IN_MONTH[mo - 1] as number);
+  // Date.UTC reads years 0-99 as 1900-1999: the calendar is checked for the year it stores.
+  const year = y <= 99 ? 1900 + y : y;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return d <= (leap ? 29 : 28);
 }
 
 /** ISO 8601 in UTC without fractional seconds when they are zero, as Vonage prints instants. */

@@ -54,6 +54,9 @@ export const LIMITS = {
  * first problem, with the dotted path of its field under `root`.
  */
 export function unboundedValue(value: unknown, root: string): FieldProblem | undefined {
+  // Every value of a batch body passes here (the facades' preHandler, then userData again): the common case,
+  // nothing wrong, is answered without allocating; the walk below only runs to name a problem's field.
+  if (withinBounds(value, 0)) return undefined;
   interface Node {
     value: unknown;
     key: string;
@@ -77,6 +80,24 @@ export function unboundedValue(value: unknown, root: string): FieldProblem | und
     for (const [key, child] of Object.entries(v)) stack.push({ value: child, key, depth: node.depth + 1, parent: node });
   }
   return undefined;
+}
+
+/**
+ * Whether unboundedValue finds nothing in `value` at `depth`. Recursive, but no
+ * deeper than LIMITS.jsonDepth: a value nested deeper is refused before its
+ * children are looked at.
+ */
+function withinBounds(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return !value.includes('\u0000');
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth >= LIMITS.jsonDepth) return false;
+  const object = value as Record<string, unknown>;
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    if (key.includes('\u0000') || !withinBounds(object[key], depth + 1)) return false;
+  }
+  return true;
 }
 
 /**

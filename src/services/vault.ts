@@ -177,7 +177,9 @@ export class Vault {
     const stored = outcomes.map((outcome, i): IngestedInteraction => {
       const input = inputs[i];
       const entry: IngestedInteraction = {
-        ...outcome,
+        id: outcome.id,
+        guid: outcome.guid,
+        created: outcome.created,
         mediaType: input?.mediaType ?? '',
         startMs: input?.startMs ?? 0,
         handlingAgentIds: input?.handlingAgentIds ?? [],

@@ -20,6 +20,7 @@ import type { TextQuery } from '../domain/fulltext.js';
 import type { Source } from '../domain/search.js';
 import type { InteractionInput } from '../domain/validate.js';
 import type { UpsertOutcome } from './interaction-repository.js';
+import type { Columns } from './rows.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -41,6 +42,21 @@ export interface RowWriter {
     source: Source,
     table: T,
     rows: Database[T][],
+    options: { conflict: (keyof Database[T] & string)[]; keep: (keyof Database[T] & string)[] },
+  ): Promise<void>;
+  /** `insert` of rows given column by column (rows.ts Columns). */
+  insertColumns<T extends WritableTable>(
+    trx: Transaction<Database>,
+    source: Source,
+    table: T,
+    columns: Columns<Database[T]>,
+  ): Promise<void>;
+  /** `upsert` of rows given column by column. */
+  upsertColumns<T extends WritableTable>(
+    trx: Transaction<Database>,
+    source: Source,
+    table: T,
+    columns: Columns<Database[T]>,
     options: { conflict: (keyof Database[T] & string)[]; keep: (keyof Database[T] & string)[] },
   ): Promise<void>;
 }

@@ -9,12 +9,12 @@ import { newGuid, newInteractionId } from '../domain/ids.js';
 import { type Interaction, type InteractionWithDetails, type Message, orderAgents } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { Source } from '../domain/search.js';
-import { interactionTexts } from '../domain/texts.js';
 import type { InteractionInput, MessageInput } from '../domain/validate.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import { blockingHolds, refusedChanges } from './hold-repository.js';
-import { interactionToRow, messageToRow, rowToContent, rowToInteraction, rowToMessage } from './rows.js';
+import { type FreshBatch, type RecordRows, recordRows } from './record-rows.js';
+import { messageToRow, rowToContent, rowToInteraction, rowToMessage } from './rows.js';
 import type { Database } from './schema.js';
 import { TextIndex } from './text-index.js';
 
@@ -123,7 +123,12 @@ export class InteractionRepository {
     nowMs: number,
     mode: 'upsert' | 'create' = 'upsert',
   ): Promise<UpsertOutcome[]> {
-    const existing = await this.findIdentities(trx, tenantId, inputs);
+    const existing = await this.findIdentities(
+      trx,
+      tenantId,
+      inputs.flatMap((i) => (i.id ? [i.id] : [])),
+      inputs.flatMap((i) => (i.guid ? [i.guid] : [])),
+    );
     const conflicts: { index: number; problems: FieldProblem[] }[] = [];
     const plans = inputs.map((input, index) => {
       const byId = input.id ? existing.byId.get(input.id) : undefined;
@@ -202,58 +207,76 @@ export class InteractionRepository {
     for (const ids of chunkValues(replaceMessages)) {
       await db.deleteFrom('messages').where('tenant_id', '=', tenantId).where('interaction_id', 'in', ids).execute();
     }
+    const rows = recordRows(
+      tenantId,
+      plans.map(({ input, record, match }) => ({ input, id: record.id, guid: record.guid, existed: match !== undefined })),
+      nowMs,
+    );
+    await this.writeRows(trx, source, tenantId, rows, matched);
+  }
+
+  /**
+   * The rows of records into one store: the interaction rows in place, their
+   * derived rows (those of `stored` records deleted before), the card-redaction
+   * counts, the full-text documents.
+   */
+  private async writeRows(
+    trx: Transaction<Database>,
+    source: Source,
+    tenantId: string,
+    rows: RecordRows,
+    stored: string[],
+  ): Promise<void> {
     // created_ms and content_count of an existing row are kept: content_count belongs to the content
     // transactions, which hold the row's lock while they change it.
-    const rows = plans.map(({ record }) =>
-      interactionToRow(tenantId, record, { createdMs: nowMs, updatedMs: nowMs, contentCount: 0 }),
-    );
-    const agents = plans.flatMap(({ record }) =>
-      [...new Set(record.handlingAgentIds)].map((agentId) => ({
-        tenant_id: tenantId,
-        interaction_id: record.id,
-        agent_id: agentId,
-        start_ms: record.startMs,
-      })),
-    );
-    const attributes = plans.flatMap(({ record }) =>
-      Object.entries(record.customAttributes).map(([name, value]) => ({
-        tenant_id: tenantId,
-        interaction_id: record.id,
-        name,
-        value,
-        start_ms: record.startMs,
-      })),
-    );
-    const messages = plans.flatMap(({ input, record }) =>
-      (input.messages ?? []).map((m) => messageToRow(tenantId, record.id, m)),
-    );
-    await this.store.rows.upsert(trx, source, 'interactions', rows, {
+    await this.store.rows.upsertColumns(trx, source, 'interactions', rows.interactions, {
       conflict: ['tenant_id', 'id'],
       keep: ['created_ms', 'content_count', 'card_redactions'],
     });
-    await this.store.rows.insert(trx, source, 'interaction_agents', agents);
-    await this.store.rows.insert(trx, source, 'custom_attributes', attributes);
-    await this.store.rows.insert(trx, source, 'messages', messages);
+    await this.store.rows.insertColumns(trx, source, 'interaction_agents', rows.agents);
+    await this.store.rows.insertColumns(trx, source, 'custom_attributes', rows.attributes);
+    await this.store.rows.insertColumns(trx, source, 'messages', rows.messages);
     // The count accumulates over a record's writes: what an earlier write masked is not in this input any more.
-    for (const { input, record } of plans) {
-      if (!input.cardRedactions) continue;
+    const db = this.store.on(trx, source);
+    for (const [i, count] of rows.cardRedactions.entries()) {
+      if (count === 0) continue;
       await db
         .updateTable('interactions')
-        .set((eb) => ({ card_redactions: eb('card_redactions', '+', input.cardRedactions ?? 0) }))
+        .set((eb) => ({ card_redactions: eb('card_redactions', '+', count) }))
         .where('tenant_id', '=', tenantId)
-        .where('id', '=', record.id)
+        .where('id', '=', rows.ids[i] as string)
         .execute();
     }
+    const { documents } = rows;
     await this.texts.writeRecords(
       trx,
       source,
       tenantId,
-      plans.map(({ input, record, match }) => ({
-        id: record.id,
-        startMs: record.startMs,
-        parts: interactionTexts(input),
-        existed: match !== undefined,
-      })),
+      documents.ids.map((id, i) => ({ id, startMs: documents.startMs[i] as number, body: documents.bodies[i] as string })),
+      stored,
+    );
+  }
+
+  /**
+   * Writes a batch of records new to the store (record-rows.ts freshBatch: rows
+   * made beforehand, in one transaction: all or nothing. Returns undefined, having written nothing, when
+   * the store holds any id or guid the records name: they must then be
+   * written as records (upsertMany), which updates or refuses them.
+   */
+  async writeFresh(tenantId: string, batch: FreshBatch): Promise<UpsertOutcome[] | undefined> {
+    const { ids, guids } = batch.given;
+    const keys = [
+      ...ids.map((id) => `${tenantId}\u0000id\u0000${id}`),
+      ...guids.map((guid) => `${tenantId}\u0000guid\u0000${guid}`),
+    ];
+    return this.refusingDuplicates(
+      this.store.write(async (trx) => {
+        await this.store.impl.lockKeys(trx, keys);
+        const existing = await this.findIdentities(trx, tenantId, ids, guids);
+        if (existing.byId.size > 0 || existing.byGuid.size > 0) return undefined;
+        await this.writeRows(trx, 'main', tenantId, batch.rows, []);
+        return batch.outcomes;
+      }),
     );
   }
 
@@ -265,9 +288,7 @@ export class InteractionRepository {
    * transaction or has finished, and the archive is read after the lock, so a
    * record moving under us is found where it went.
    */
-  private async findIdentities(trx: Transaction<Database>, tenantId: string, inputs: InteractionInput[]) {
-    const ids = inputs.flatMap((i) => (i.id ? [i.id] : []));
-    const guids = inputs.flatMap((i) => (i.guid ? [i.guid] : []));
+  private async findIdentities(trx: Transaction<Database>, tenantId: string, ids: string[], guids: string[]) {
     const byId = new Map<string, ExistingIdentity>();
     const byGuid = new Map<string, ExistingIdentity>();
     // Records that name neither (ixvault makes both) have nothing to find.

@@ -5,10 +5,10 @@
  * our side, and preparing (SQLite) or parsing and planning (PostgreSQL) on the
  * database's side, for every batch.
  *
- * - SQLite: one cached prepared single-row INSERT per table, run once per row
- *   with the row object bound by name (as the bench's bare baseline does).
- *   better-sqlite3 is synchronous, so the loop runs on the transaction's own
- *   connection with nothing interleaved.
+ * - SQLite: cached prepared multi-row INSERTs (ROWS_PER_STATEMENT rows a
+ *   statement, one more for the rest), parameters bound by position from the
+ *   rows' columns. better-sqlite3 is synchronous, so the loop runs on the
+ *   transaction's own connection with nothing interleaved.
  * - PostgreSQL: one `INSERT … SELECT * FROM unnest($1::type[], …)` per table:
  *   one parameter per column whatever the number of rows, and a statement
  *   text that stays the same.
@@ -20,6 +20,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import type { RowWriter } from './dialect.js';
+import { columnsOf } from './rows.js';
 import type { Database } from './schema.js';
 
 /** The quoted physical name of a logical store's table, e.g. `"main"."archive_messages"`. */
@@ -32,39 +33,99 @@ function conflictClause(columns: string[], conflict: string[], keep: string[]): 
   return ` on conflict (${key}) do update set ${updated.map((c) => `"${c}" = excluded."${c}"`).join(', ')}`;
 }
 
+/**
+ * Rows a SQLite statement inserts at once (multi-row VALUES): one native call
+ * and one statement reset per ROWS_PER_STATEMENT rows rather than per row.
+ * Kept well under SQLite's 32 766 bound parameters for our widest table (29
+ * columns); the statement of each row count is prepared once and cached.
+ */
+export const ROWS_PER_STATEMENT = 64;
+
 export function sqliteRowWriter(connection: BetterSqlite3.Database, physical: PhysicalName): RowWriter {
   const statements = new Map<string, BetterSqlite3.Statement>();
-  const write = (
-    source: 'main' | 'archive',
-    table: string,
-    rows: object[],
-    conflict?: { conflict: string[]; keep: string[] },
-  ) => {
-    const first = rows[0];
-    if (!first) return;
-    const columns = Object.keys(first);
-    const key = `${source}.${table}(${columns.join(',')})${conflict ? `${conflict.conflict}/${conflict.keep}` : ''}`;
+  const statementFor = (
+    target: string,
+    columns: string[],
+    rows: number,
+    conflict: { conflict: string[]; keep: string[] } | undefined,
+  ): BetterSqlite3.Statement => {
+    const key = `${target}(${columns.join(',')})×${rows}${conflict ? `${conflict.conflict}/${conflict.keep}` : ''}`;
     let statement = statements.get(key);
     if (!statement) {
       const names = columns.map((c) => `"${c}"`).join(', ');
-      // Named parameters: each row object is bound as it is, with no array built per row.
+      const row = `(${columns.map(() => '?').join(', ')})`;
       statement = connection.prepare(
-        `insert into ${physical(source, table)} (${names}) values (${columns.map((c) => `@${c}`).join(', ')})${
+        `insert into ${target} (${names}) values ${Array.from({ length: rows }, () => row).join(', ')}${
           conflict ? conflictClause(columns, conflict.conflict, conflict.keep) : ''
         }`,
       );
       statements.set(key, statement);
     }
-    for (const row of rows) statement.run(row);
+    return statement;
+  };
+  const write = (
+    source: 'main' | 'archive',
+    table: string,
+    columns: Record<string, unknown[]>,
+    conflict?: { conflict: string[]; keep: string[] },
+  ) => {
+    const names = Object.keys(columns);
+    const values = names.map((name) => columns[name] as unknown[]);
+    const count = values[0]?.length ?? 0;
+    if (count === 0) return;
+    const target = physical(source, table);
+    const width = names.length;
+    // One parameter array per statement size, filled row after row from the columns (no object per row).
+    const run = (first: number, rows: number, statement: BetterSqlite3.Statement, args: unknown[]) => {
+      let k = 0;
+      for (let r = first; r < first + rows; r++) for (let c = 0; c < width; c++) args[k++] = values[c]?.[r];
+      statement.run(args);
+    };
+    const full = Math.min(ROWS_PER_STATEMENT, count);
+    const fullStatement = statementFor(target, names, full, conflict);
+    const fullArgs = new Array<unknown>(full * width);
+    let row = 0;
+    for (; row + full <= count; row += full) run(row, full, fullStatement, fullArgs);
+    const rest = count - row;
+    if (rest > 0) run(row, rest, statementFor(target, names, rest, conflict), new Array<unknown>(rest * width));
   };
   return {
     async insert(_trx, source, table, rows) {
-      write(source, table, rows);
+      write(source, table, columnsOf(rows));
     },
     async upsert(_trx, source, table, rows, options) {
-      write(source, table, rows, options);
+      write(source, table, columnsOf(rows), options);
+    },
+    async insertColumns(_trx, source, table, columns) {
+      write(source, table, columns);
+    },
+    async upsertColumns(_trx, source, table, columns, options) {
+      write(source, table, columns, options);
     },
   };
+}
+
+const NEEDS_ESCAPE = /["\\]/;
+
+/**
+ * A column as PostgreSQL's array literal (`{"a","b\\"c",NULL,42}`), bound as
+ * one text parameter. pg would make the same text of a JavaScript array,
+ * with two regular-expression replaces and a type dispatch for every
+ * element: ~12 % of the server's CPU during PostgreSQL ingest (profile in
+ * docs/BENCHMARKS.md, "Ingest, session 3"); here an element without a quote
+ * or backslash (nearly all) is copied as it is.
+ */
+export function arrayLiteral(values: unknown[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const value = values[i];
+    if (value === null || value === undefined) out += 'NULL';
+    else if (typeof value === 'string') out += NEEDS_ESCAPE.test(value) ? `"${value.replace(/[\\"]/g, '\\$&')}"` : `"${value}"`;
+    else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') out += String(value);
+    else throw new Error(`a row writer column holds a ${typeof value}`);
+  }
+  return `${out}}`;
 }
 
 export function postgresRowWriter(db: Kysely<Database>, physical: PhysicalName, schemas: string[]): RowWriter {
@@ -80,26 +141,27 @@ export function postgresRowWriter(db: Kysely<Database>, physical: PhysicalName, 
     trx: Kysely<Database>,
     source: 'main' | 'archive',
     table: string,
-    rows: object[],
+    columns: Record<string, unknown[]>,
     conflict?: { conflict: string[]; keep: string[] },
   ) => {
-    const first = rows[0];
-    if (!first) return;
+    const names = Object.keys(columns);
+    if ((columns[names[0] ?? '']?.length ?? 0) === 0) return;
     types ??= loadTypes();
     const known = await types;
     const target = physical(source, table);
-    const columns = Object.keys(first);
-    const arrays = columns.map((column) => {
+    const arrays = names.map((column) => {
       const type = known.get(`${target}.${column}`);
       if (!type) throw new Error(`unknown column ${target}.${column}`);
-      return sql`${rows.map((r) => (r as Record<string, unknown>)[column])}::${sql.raw(type)}[]`;
+      return sql`${arrayLiteral(columns[column] ?? [])}::${sql.raw(type)}[]`;
     });
-    const onConflict = conflict ? sql.raw(conflictClause(columns, conflict.conflict, conflict.keep)) : sql``;
-    await sql`insert into ${sql.raw(target)} (${sql.join(columns.map((c) => sql.id(c)))})
+    const onConflict = conflict ? sql.raw(conflictClause(names, conflict.conflict, conflict.keep)) : sql``;
+    await sql`insert into ${sql.raw(target)} (${sql.join(names.map((c) => sql.id(c)))})
         select * from unnest(${sql.join(arrays)})${onConflict}`.execute(trx);
   };
   return {
-    insert: (trx, source, table, rows) => write(trx, source, table, rows),
-    upsert: (trx, source, table, rows, options) => write(trx, source, table, rows, options),
+    insert: (trx, source, table, rows) => write(trx, source, table, columnsOf(rows)),
+    upsert: (trx, source, table, rows, options) => write(trx, source, table, columnsOf(rows), options),
+    insertColumns: (trx, source, table, columns) => write(trx, source, table, columns),
+    upsertColumns: (trx, source, table, columns, options) => write(trx, source, table, columns, options),
   };
 }

@@ -4,6 +4,35 @@ import { directionOf, orderAgents } from '../domain/interaction.js';
 import { vonageContentJson, vonageItemHead } from '../domain/vonage-item.js';
 import type { ContentItemsTable, InteractionsTable, MessagesTable } from './schema.js';
 
+/**
+ * Rows of one table column by column: one array per column, all as long as
+ * the number of rows (how the ingestion path hands rows around: record-rows.ts).
+ */
+export type Columns<R> = { [K in keyof R]: R[K][] };
+
+export function emptyColumns<R>(names: (keyof R)[]): Columns<R> {
+  const columns = {} as Columns<R>;
+  for (const name of names) columns[name] = [];
+  return columns;
+}
+
+/** Appends a row's values of the columns `names` (the columns' keys, as a list: no key enumeration per row). */
+export function pushRow<R>(columns: Columns<R>, row: R, names: (keyof R)[]): void {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as keyof R;
+    columns[name].push(row[name]);
+  }
+}
+
+/** Row objects (all with the same keys) as columns. */
+export function columnsOf<R extends object>(rows: R[]): Columns<R> {
+  const first = rows[0];
+  const names = first ? (Object.keys(first) as (keyof R)[]) : [];
+  const columns = emptyColumns<R>(names);
+  for (const row of rows) pushRow(columns, row, names);
+  return columns;
+}
+
 export function interactionToRow(
   tenantId: string,
   record: Interaction,

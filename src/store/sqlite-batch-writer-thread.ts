@@ -20,10 +20,15 @@ const post = (reply: BatchReply) => port.postMessage(reply);
 const heldByMainThread: WriterLock = {
   async run(work) {
     const job = current;
+    let wrote = true;
     try {
-      return await work();
+      const result = await work();
+      // Every write of this thread is a batch: InteractionRepository.writeFresh's transaction answers
+      // undefined when it wrote nothing because the store holds one of the records (see BatchReply).
+      wrote = result !== undefined;
+      return result;
     } finally {
-      if (job !== undefined) post({ job, ended: true });
+      if (job !== undefined) post({ job, ended: true, needsRecords: !wrote });
     }
   },
 };
@@ -37,8 +42,18 @@ port.on('message', (message: BatchJob | { close: true }) => {
     return;
   }
   current = message.job;
-  interactions.upsertMany(message.tenantId, message.inputs, message.nowMs, message.mode).then(
-    (outcomes) => post({ job: message.job, outcomes }),
-    (err: unknown) => post({ job: message.job, failure: toFailure(err) }),
-  );
+  const { job } = message;
+  const failed = (err: unknown) => post({ job, failure: toFailure(err) });
+  if (message.kind === 'fresh')
+    interactions.writeFresh(message.tenantId, message.batch).then(
+      // undefined: the main thread was told to send the records (needsRecords), which answer for the job.
+      (outcomes) => {
+        if (outcomes) post({ job, written: true });
+      },
+      failed,
+    );
+  else
+    interactions
+      .upsertMany(message.tenantId, message.inputs, message.nowMs, message.mode)
+      .then((outcomes) => post({ job, outcomes }), failed);
 });

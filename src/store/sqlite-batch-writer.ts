@@ -22,16 +22,18 @@ import { type ErrorCode, type ErrorKind, errors, type FieldProblem, VaultError }
 import type { InteractionInput } from '../domain/validate.js';
 import type { BatchWriter } from './dialect.js';
 import type { UpsertOutcome } from './interaction-repository.js';
+import { type FreshBatch, freshBatch } from './record-rows.js';
 import type { WriterLock } from './writer-lock.js';
 
-/** A batch handed to the thread. */
-export interface BatchJob {
-  job: number;
-  tenantId: string;
-  inputs: InteractionInput[];
-  nowMs: number;
-  mode: 'upsert' | 'create';
-}
+/**
+ * A batch handed to the thread: first its rows, made on the main thread as
+ * for records new to the store (`fresh`: record-rows.ts); should the store
+ * hold any of their ids or guids, the thread writes nothing and asks for the
+ * records themselves (`records`), which it writes as upsertMany does here.
+ */
+export type BatchJob =
+  | { job: number; kind: 'fresh'; tenantId: string; batch: FreshBatch }
+  | { job: number; kind: 'records'; tenantId: string; inputs: InteractionInput[]; nowMs: number; mode: 'upsert' | 'create' };
 
 /** A failure crossing the thread boundary: a VaultError keeps its kind and code (the client's 4xx). */
 export type ThreadFailure =
@@ -46,9 +48,16 @@ export type ThreadFailure =
     }
   | { vault: false; message: string; code: string | undefined; stack: string | undefined };
 
-/** What the thread answers: first that the transaction ended (the lock is free), then the outcome. */
+/**
+ * What the thread answers: first that the transaction ended (the lock is free,
+ * unless `needsRecords`: a fresh batch found stored identities, wrote nothing,
+ * and is to be written from its records under the same hold of the lock),
+ * then the outcome.
+ */
 export type BatchReply =
-  | { job: number; ended: true }
+  | { job: number; ended: true; needsRecords: boolean }
+  /** A fresh batch is stored: its outcomes are those the main thread made with its rows. */
+  | { job: number; written: true }
   | { job: number; outcomes: UpsertOutcome[] }
   | { job: number; failure: ThreadFailure };
 
@@ -98,6 +107,10 @@ interface Pending {
   reject(err: Error): void;
   /** Releases the writer lock (once: on `ended`, or on the outcome if the thread never began a transaction). */
   ended(): void;
+  /** Hands the batch's records over (the thread found its rows were not all new). */
+  sendRecords(): void;
+  /** The outcomes of the batch as handed over first (not its rows: they need not outlive the hand-over). */
+  freshOutcomes: UpsertOutcome[];
 }
 
 export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWriter & { close(): Promise<void> } {
@@ -118,11 +131,16 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
     w.on('message', (reply: BatchReply) => {
       const p = pending.get(reply.job);
       if (!p) return;
+      if ('ended' in reply && reply.needsRecords) {
+        p.sendRecords();
+        return;
+      }
       p.ended();
       if ('ended' in reply) return;
       pending.delete(reply.job);
       if (pending.size === 0) w.unref();
-      if ('outcomes' in reply) p.resolve(reply.outcomes);
+      if ('written' in reply) p.resolve(p.freshOutcomes);
+      else if ('outcomes' in reply) p.resolve(reply.outcomes);
       else p.reject(fromFailure(reply.failure));
     });
     w.on('error', (err) => fail(errors.internal(`the batch writer thread failed: ${err.message}`)));
@@ -140,20 +158,39 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
     },
     upsertMany(tenantId, inputs, nowMs, mode) {
       const job = ++next;
+      // Made here, on the main thread, while the thread writes the batch before (see record-rows.ts).
+      let batch: FreshBatch | undefined = freshBatch(tenantId, inputs, nowMs);
+      const freshOutcomes = batch.outcomes;
       let ended = () => {};
       const transactionEnded = new Promise<void>((resolve) => {
         ended = resolve;
       });
+      const post = (message: BatchJob) => {
+        worker ??= start();
+        worker.ref();
+        worker.postMessage(message);
+      };
+      const sendRecords = () => {
+        try {
+          post({ job, kind: 'records', tenantId, inputs, nowMs, mode });
+        } catch (err) {
+          const p = pending.get(job);
+          pending.delete(job);
+          p?.ended();
+          p?.reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      };
       const outcome = new Promise<UpsertOutcome[]>((resolve, reject) => {
-        pending.set(job, { resolve, reject, ended });
+        pending.set(job, { resolve, reject, ended, sendRecords, freshOutcomes });
       });
       const run = lock.run(async () => {
         // Failed while it waited for the lock (the thread died): it must not be written after its caller heard so.
         if (!pending.has(job)) return;
-        worker ??= start();
-        worker.ref();
-        const message: BatchJob = { job, tenantId, inputs, nowMs, mode };
-        worker.postMessage(message);
+        // Once handed over, the thread has its copy: ours would live (and be collected as old) until the answer.
+        const handed = batch;
+        batch = undefined;
+        if (!handed) throw errors.internal('a batch was handed to the writer thread twice');
+        post({ job, kind: 'fresh', tenantId, batch: handed });
         await transactionEnded;
       });
       // The lock's promise only ever settles after the job's own outcome or `ended`; a failure to post fails the job.

@@ -50,31 +50,24 @@ export function partToRow(tenantId: string, interactionId: string, p: TextPart):
   };
 }
 
-export interface RecordTexts {
-  id: string;
-  startMs: number;
-  /** The record's own parts (interactionTexts of the input). */
-  parts: TextPart[];
-  /** Whether the interaction existed before this write (its document is rebuilt from what is stored). */
-  existed: boolean;
-}
-
 export class TextIndex {
   constructor(private readonly store: StoreConnection) {}
 
-  /** After an upsert of records into `source` (their rows and messages already written). */
-  async writeRecords(root: Transaction<Database>, source: Source, tenantId: string, records: RecordTexts[]): Promise<void> {
-    // A new record has no content yet: its document is its own text, no need to read anything back.
-    const fresh = records
-      .filter((r) => !r.existed)
-      .map((r) => ({ id: r.id, startMs: r.startMs, body: documentOf(sortParts(r.parts)) }));
+  /**
+   * After an upsert of records into `source` (their rows and messages already
+   * written): the documents of the records new to the store (documentOf their
+   * own parts in document order, made by the caller: record-rows.ts), and of
+   * those `stored` before, rebuilt from what is stored (their content's parts too).
+   */
+  async writeRecords(
+    root: Transaction<Database>,
+    source: Source,
+    tenantId: string,
+    fresh: { id: string; startMs: number; body: string }[],
+    stored: string[],
+  ): Promise<void> {
     await this.store.impl.fullText.put(root, source, tenantId, fresh);
-    await this.refresh(
-      root,
-      source,
-      tenantId,
-      records.filter((r) => r.existed).map((r) => r.id),
-    );
+    await this.refresh(root, source, tenantId, stored);
   }
 
   /** After messages were appended or rewritten. */
