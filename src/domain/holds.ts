@@ -44,6 +44,8 @@ export interface LegalHold {
   interactionIds?: string[];
   contactId?: string;
   query?: HoldQuery;
+  /** kind contact or query: interactions pinned to it by a change while it covered them (read by id only). */
+  pinnedInteractionIds?: string[];
   createdBy: string;
   createdMs: number;
   releasedMs?: number;

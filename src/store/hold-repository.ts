@@ -115,7 +115,7 @@ export class HoldRepository {
     return rows.map(rowToHold);
   }
 
-  /** One hold with the interactions it names. */
+  /** One hold with the interactions it names, or those pinned to it. */
   async get(tenantId: string, id: string): Promise<LegalHold | undefined> {
     const db = this.store.in('main');
     const row = await db
@@ -126,16 +126,18 @@ export class HoldRepository {
       .executeTakeFirst();
     if (!row) return undefined;
     const hold = rowToHold(row);
-    if (hold.kind === 'interactions') {
-      const ids = await db
+    const ids = (
+      await db
         .selectFrom('legal_hold_interactions')
         .select('interaction_id')
         .where('tenant_id', '=', tenantId)
         .where('hold_id', '=', id)
         .orderBy('interaction_id')
-        .execute();
-      hold.interactionIds = ids.map((r) => r.interaction_id);
-    }
+        .execute()
+    ).map((r) => r.interaction_id);
+    // A hold on named interactions holds those; one on a contact or a query, also those a change pinned to it.
+    if (hold.kind === 'interactions') hold.interactionIds = ids;
+    else if (ids.length > 0) hold.pinnedInteractionIds = ids;
     return hold;
   }
 

@@ -251,6 +251,8 @@ describe(`legal holds preserve what they cover against changes (${BACKEND})`, ()
 
     expect(await remove(byContact.id)).toBe(409);
     expect(await remove(byQuery.id)).toBe(409);
+    expect((await native(server, `/holds/${contactHold}`, admin)).body.pinnedInteractionIds).toEqual([byContact.id]);
+    expect((await native(server, `/holds/${queryHold}`, admin)).body.pinnedInteractionIds).toEqual([byQuery.id]);
     // An interaction the holds never covered is not caught by them.
     const never = await storeCall(server, { contactId: `${contactId}-elsewhere` }, false);
     expect(await remove(never.id)).toBe(204);
