@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../helpers/app.js';
-import { chatRecord } from '../helpers/fixtures.js';
+import { callRecord, chatRecord } from '../helpers/fixtures.js';
 import { BACKEND, removeTestData, type TestServer } from '../helpers/server.js';
 import { auditLog, native, type Stored, storeCall } from './helpers.js';
 
@@ -239,10 +239,13 @@ describe(`legal holds preserve what they cover against changes (${BACKEND})`, ()
       query: { from: '2024-05-01T00:00:00Z', to: '2024-06-01T00:00:00Z', customAttributes: { Case: marker } },
     });
 
-    const movedContact = await upsert({ ...callRecordOf(byContact), contactId: `${contactId}-elsewhere` });
+    const movedContact = await upsert({
+      ...callRecord({ guid: byContact.guid, endDate: undefined }),
+      contactId: `${contactId}-elsewhere`,
+    });
     expect(movedContact.status, JSON.stringify(movedContact.body)).toBe(200);
     const movedQuery = await upsert({
-      ...callRecordOf(byQuery),
+      ...callRecord({ guid: byQuery.guid, endDate: undefined }),
       ...inside,
       startDate: '2023-01-01T00:00:00Z',
       customAttributes: { Case: 'x' },
@@ -262,22 +265,4 @@ describe(`legal holds preserve what they cover against changes (${BACKEND})`, ()
     expect(await remove(byContact.id)).toBe(204);
     expect(await remove(byQuery.id)).toBe(204);
   });
-
-  /** The stored call's own record again, to re-ingest it (storeCall's record with its identity). */
-  function callRecordOf(stored: Stored) {
-    return {
-      guid: stored.guid,
-      mediaType: 'call',
-      typeId: 'Inbound',
-      state: 'Stopped',
-      startDate: '2025-03-10T10:00:00.000Z',
-      phoneNumber: '+14154204204',
-      callDuration: 180,
-      ownerInformation: { id: 'agent-2', userName: 'agent2' },
-      handlingAgents: [{ id: 'agent-2' }],
-      connectFrom: '14154204204',
-      connectTo: '22222',
-      customAttributes: {},
-    };
-  }
 });

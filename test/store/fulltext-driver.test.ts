@@ -10,18 +10,16 @@
  * edge, nothing of another agent or another tenant (the other tenant has the
  * same interaction ids, agent ids and attribute values, with other words).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseTextQuery } from '../../src/domain/fulltext.js';
 import type { Visibility } from '../../src/domain/principal.js';
-import type { InteractionSearch, PagePosition } from '../../src/domain/search.js';
+import type { InteractionSearch } from '../../src/domain/search.js';
 import type { InteractionInput } from '../../src/domain/validate.js';
-import { openRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { SearchRepository } from '../../src/store/search-repository.js';
-import { BACKEND, createTestDatabase } from '../helpers/server.js';
+import { BACKEND } from '../helpers/server.js';
+import { openStoreRuntime, type StoreRuntime, seededRandom, walkSearch } from '../helpers/store-runtime.js';
 
 const DAY = 86_400_000;
 const START = Date.UTC(2024, 0, 1);
@@ -36,31 +34,17 @@ interface Reference {
   mediaType: 'chat' | 'email';
 }
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 describe(`text search driven by an agent's or an attribute's index, against a reference (${BACKEND})`, () => {
   let runtime: Runtime;
-  let dataDir: string;
+  let store: StoreRuntime;
   /** Per tenant: the two tenants use the SAME interaction ids (and agent ids, attribute values) with other words. */
   const reference: Record<string, Reference[]> = { acme: [], other: [] };
   const spans = vi.spyOn(SearchRepository.prototype as unknown as { spanOfDriver: () => Promise<unknown> }, 'spanOfDriver');
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'ixvault-fts-driver-'));
-    runtime = await openRuntime({
-      dataDir,
-      databaseUrl: await createTestDatabase(),
-      principals: { tenants: [] },
-      maxContentBytes: 1,
-      secret: 'x'.repeat(32),
-    });
-    const next = random(11);
+    store = await openStoreRuntime('fts-driver');
+    runtime = store.runtime;
+    const next = seededRandom(11);
     for (const tenant of ['acme', 'other']) {
       const count = tenant === 'acme' ? 6000 : 1500;
       for (let from = 0; from < count; from += 500) {
@@ -100,8 +84,7 @@ describe(`text search driven by an agent's or an attribute's index, against a re
   }, 300_000);
   afterAll(async () => {
     spans.mockRestore();
-    await runtime?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await store?.close();
   });
 
   const expected = (q: InteractionSearch, words: string[], keep: (r: Reference) => boolean, tenant = 'acme') => {
@@ -113,17 +96,7 @@ describe(`text search driven by an agent's or an attribute's index, against a re
     return q.order === 'desc' ? ids.reverse() : ids;
   };
 
-  const walk = async (visibility: Visibility, q: InteractionSearch) => {
-    const ids: string[] = [];
-    let after: PagePosition | undefined;
-    for (let pages = 0; pages < 1000; pages++) {
-      const page = await runtime.vault.searches.search(visibility, after ? { ...q, after } : q);
-      ids.push(...page.items.map((i) => i.id));
-      if (!page.next) return ids;
-      after = page.next;
-    }
-    throw new Error('too many pages');
-  };
+  const walk = (visibility: Visibility, q: InteractionSearch) => walkSearch(runtime, visibility, q);
 
   const queries: [string, string[]][] = [
     ['alpha', ['alpha']],

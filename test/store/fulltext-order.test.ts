@@ -9,17 +9,15 @@
  * reference's: nothing missed at a slice's or a bucket's edge, nothing of
  * another tenant or agent.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTextQuery } from '../../src/domain/fulltext.js';
 import type { Visibility } from '../../src/domain/principal.js';
-import type { InteractionSearch, PagePosition } from '../../src/domain/search.js';
+import type { InteractionSearch } from '../../src/domain/search.js';
 import type { InteractionInput } from '../../src/domain/validate.js';
-import { openRuntime, type Runtime } from '../../src/runtime.js';
-import { BACKEND, createTestDatabase } from '../helpers/server.js';
+import type { Runtime } from '../../src/runtime.js';
+import { BACKEND } from '../helpers/server.js';
+import { openStoreRuntime, type StoreRuntime, seededRandom, walkSearch } from '../helpers/store-runtime.js';
 
 const DAY = 86_400_000;
 const START = Date.UTC(2024, 0, 1);
@@ -32,30 +30,15 @@ interface Reference {
   agent: string;
 }
 
-/** A small deterministic generator (no Math.random: the same store every run). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 describe(`text search in time order against a reference (${BACKEND})`, () => {
   let runtime: Runtime;
-  let dataDir: string;
+  let store: StoreRuntime;
   const reference: Reference[] = [];
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'ixvault-fts-order-'));
-    runtime = await openRuntime({
-      dataDir,
-      databaseUrl: await createTestDatabase(),
-      principals: { tenants: [] },
-      maxContentBytes: 1,
-      secret: 'x'.repeat(32),
-    });
-    const next = random(7);
+    store = await openStoreRuntime('fts-order');
+    runtime = store.runtime;
+    const next = seededRandom(7);
     for (const tenant of ['acme', 'other']) {
       const count = tenant === 'acme' ? 1200 : 300;
       const batch: InteractionInput[] = [];
@@ -99,8 +82,7 @@ describe(`text search in time order against a reference (${BACKEND})`, () => {
     await sql`analyze`.execute(runtime.store.db);
   }, 180_000);
   afterAll(async () => {
-    await runtime?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await store?.close();
   });
 
   const expected = (q: InteractionSearch, words: string[], agent?: string) =>
@@ -111,17 +93,7 @@ describe(`text search in time order against a reference (${BACKEND})`, () => {
       .sort((a, b) => a.startMs - b.startMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map((r) => r.id);
 
-  const walk = async (visibility: Visibility, q: InteractionSearch) => {
-    const ids: string[] = [];
-    let after: PagePosition | undefined;
-    for (let pages = 0; pages < 1000; pages++) {
-      const page = await runtime.vault.searches.search(visibility, after ? { ...q, after } : q);
-      ids.push(...page.items.map((i) => i.id));
-      if (!page.next) return ids;
-      after = page.next;
-    }
-    throw new Error('too many pages');
-  };
+  const walk = (visibility: Visibility, q: InteractionSearch) => walkSearch(runtime, visibility, q);
 
   const queries: [string, string[]][] = [
     ['alpha', ['alpha']],

@@ -4,33 +4,25 @@
  * scan the tenant's rows: the form `tenant_id = ? and (id in … or guid in …)`
  * made SQLite walk every row of the tenant for each batch.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateInteractions } from '../../src/demo/contact-center.js';
 import { checkInteraction, type InteractionInput } from '../../src/domain/validate.js';
-import { openRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { identityLookup } from '../../src/store/interaction-repository.js';
-import { BACKEND, createTestDatabase } from '../helpers/server.js';
+import { BACKEND } from '../helpers/server.js';
+import { openStoreRuntime, type StoreRuntime } from '../helpers/store-runtime.js';
 
 const TENANT = 'lookup';
 
 describe(`identity look-up of an ingest batch (${BACKEND})`, () => {
   let runtime: Runtime;
-  let dataDir: string;
+  let store: StoreRuntime;
   const stored: InteractionInput[] = [];
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'ixvault-lookup-'));
-    runtime = await openRuntime({
-      dataDir,
-      databaseUrl: await createTestDatabase(),
-      principals: { tenants: [] },
-      maxContentBytes: 1,
-      secret: 'x'.repeat(32),
-    });
+    store = await openStoreRuntime('lookup');
+    runtime = store.runtime;
     const options = {
       seed: 5,
       agents: 20,
@@ -58,8 +50,7 @@ describe(`identity look-up of an ingest batch (${BACKEND})`, () => {
   }, 180_000);
 
   afterAll(async () => {
-    await runtime?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await store?.close();
   });
 
   it('finds stored ids and guids of a batch, in main and archive, with one statement each', async () => {

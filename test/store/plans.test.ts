@@ -3,17 +3,15 @@
  * must be served by the index docs/ARCHITECTURE.md names for it, not a scan
  * of the window or the table. Data: a generated year of 20 000 interactions.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentsOf, generateInteractions } from '../../src/demo/contact-center.js';
 import { parseTextQuery } from '../../src/domain/fulltext.js';
 import type { InteractionSearch } from '../../src/domain/search.js';
 import { checkInteraction } from '../../src/domain/validate.js';
-import { openRuntime, type Runtime } from '../../src/runtime.js';
-import { BACKEND, createTestDatabase } from '../helpers/server.js';
+import type { Runtime } from '../../src/runtime.js';
+import { BACKEND } from '../helpers/server.js';
+import { openStoreRuntime, type StoreRuntime } from '../helpers/store-runtime.js';
 
 const YEAR_START = Date.UTC(2025, 0, 1);
 const WEEK = 7 * 86_400_000;
@@ -30,20 +28,14 @@ const OPTIONS = {
 
 describe(`search plans (${BACKEND})`, () => {
   let runtime: Runtime;
-  let dataDir: string;
+  let store: StoreRuntime;
   const agent = agentsOf(OPTIONS)[3]?.id ?? '';
   const window = { fromMs: YEAR_START + 20 * WEEK, toMs: YEAR_START + 21 * WEEK };
   const base: InteractionSearch = { source: 'main', order: 'asc', limit: 100, ...window };
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'ixvault-plans-'));
-    runtime = await openRuntime({
-      dataDir,
-      databaseUrl: await createTestDatabase(),
-      principals: { tenants: [] },
-      maxContentBytes: 1,
-      secret: 'x'.repeat(32),
-    });
+    store = await openStoreRuntime('plans');
+    runtime = store.runtime;
     let batch: ReturnType<typeof checkInteraction>['value'][] = [];
     const withContent: string[] = [];
     for (const g of generateInteractions(OPTIONS)) {
@@ -70,8 +62,7 @@ describe(`search plans (${BACKEND})`, () => {
     await sql`analyze`.execute(runtime.store.db);
   }, 180_000);
   afterAll(async () => {
-    await runtime.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await store?.close();
   });
 
   const plan = async (q: Partial<InteractionSearch>, agentId?: string) => {

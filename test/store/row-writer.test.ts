@@ -7,15 +7,13 @@
  * any number of rows (one statement's worth, more, a remainder) is written
  * whole; an upsert updates in place and keeps the columns it is told to keep.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { arrayLiteral, ROWS_PER_STATEMENT } from '../../src/store/row-writer.js';
 import { columnsOf } from '../../src/store/rows.js';
 import type { MessagesTable } from '../../src/store/schema.js';
-import { BACKEND, createTestDatabase } from '../helpers/server.js';
+import { BACKEND } from '../helpers/server.js';
+import { openStoreRuntime, type StoreRuntime } from '../helpers/store-runtime.js';
 
 const TENANT = 'rows';
 
@@ -35,21 +33,14 @@ const AWKWARD = [
 
 describe(`row writer, rows given column by column (${BACKEND})`, () => {
   let runtime: Runtime;
-  let dataDir: string;
+  let store: StoreRuntime;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'ixvault-row-writer-'));
-    runtime = await openRuntime({
-      dataDir,
-      databaseUrl: await createTestDatabase(),
-      principals: { tenants: [] },
-      maxContentBytes: 1,
-      secret: 'x'.repeat(32),
-    });
+    store = await openStoreRuntime('row-writer');
+    runtime = store.runtime;
   });
   afterAll(async () => {
-    await runtime.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await store?.close();
   });
 
   const messages = (interactionId: string, count: number): MessagesTable[] =>
