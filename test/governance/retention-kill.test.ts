@@ -17,7 +17,8 @@ import { ADMIN, killStore, storeCalls } from '../helpers/kill-store.js';
 import { BACKEND, PRINCIPALS } from '../helpers/server.js';
 
 const SECRET = 'retention-kill-secret-0123456789abcdef';
-const COUNT = 150;
+// Enough that the run outlasts the first removal's detection, on a fast machine too (150 finished before the kill once).
+const COUNT = 600;
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
