@@ -89,13 +89,12 @@ const SELECTS: Record<Exclude<Columns, 'vonage'>, RawBuilder<unknown>> = {
 };
 
 /**
- * A Vonage page as the JSON of its items, comma-separated, built by the
- * database from the renderings its rows keep (rows.ts). On SQLite the bytes
- * come back as a Buffer (the UTF-8 the file holds, never decoded into a
- * JavaScript string), on PostgreSQL as a string.
+ * A Vonage page as the JSON of its items, comma-separated, from the
+ * renderings its rows keep (rows.ts): joined by the database on PostgreSQL,
+ * here on SQLite.
  */
 export interface RenderedPage {
-  items: Buffer | string;
+  items: string;
   /** How many items `items` holds. */
   count: number;
   next?: PagePosition;
@@ -224,32 +223,57 @@ export class SearchRepository {
    * database (interactions.vonage_item, migration 010; joined from its parts
    * where none is kept), and the page aggregated into one value by the
    * database with the position of the next page. One round trip on
-   * PostgreSQL, one kept prepared statement on SQLite, no row objects, no
-   * serializer (docs/DECISIONS.md, "A Vonage page is one statement").
+   * PostgreSQL, by a named statement whose plan the connection keeps; on
+   * SQLite the page query's rows, joined here (vonagePageByRows). No row
+   * objects built, no serializer (docs/DECISIONS.md, "A Vonage page is one
+   * statement" and "Pages, session 4").
    */
   async vonagePage(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
     if (q.text) throw new Error('a rendered page has no text query');
+    if (this.store.dialect === 'sqlite') return this.vonagePageByRows(visibility, q);
     const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
     // The page query reads limit + 1 rows; the first `limit` are the page, the last one only says there is more
     // (string_agg skips the NULL the CASE gives it).
-    const items = sql`string_agg(case when r.rn <= ${q.limit} then r.item end, ',' order by r.rn)`;
-    const { rows } = await sql<{
-      items: Buffer | string | null;
+    const rows = await this.store.impl.readPrepared<{
+      items: string | null;
       found: number;
       next_start: number | null;
       next_key: string | null;
-    }>`
+    }>(
+      sql`
       with p as (${this.pageQuery(visibility, q, 'vonage')}),
       r as (select p.*, row_number() over (order by p.page_start ${dir}, p.page_key ${dir}) as rn from p)
-      select ${this.store.dialect === 'sqlite' ? sql`cast(${items} as blob)` : items} as items,
+      select string_agg(case when r.rn <= ${q.limit} then r.item end, ',' order by r.rn) as items,
         count(*) as found,
         max(case when r.rn = ${q.limit} then r.page_start end) as next_start,
         max(case when r.rn = ${q.limit} then r.page_key end) as next_key
-      from r`.execute(this.store.db);
+      from r`.compile(this.store.db),
+    );
     const row = rows[0];
     const found = Number(row?.found ?? 0);
     const page: RenderedPage = { items: row?.items ?? '', count: Math.min(found, q.limit) };
     if (found > q.limit && row?.next_key != null) page.next = { startMs: Number(row.next_start), id: row.next_key };
+    return page;
+  }
+
+  /**
+   * SQLite: the page query's rows themselves, joined here. The database runs
+   * in this process, so rows cost no round trip, and the statement is the
+   * page query alone: aggregating in SQL (a materialized CTE, row_number()
+   * and an ordered string_agg, each a sorter of its own) cost more than the
+   * rows it saved, most on an empty or small page (docs/BENCHMARKS.md,
+   * "Pages, session 4").
+   */
+  private async vonagePageByRows(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
+    const rows = await this.store.impl.readPrepared<{ item: string; page_start: number; page_key: string }>(
+      this.pageQuery(visibility, q, 'vonage').compile(this.store.db),
+    );
+    const count = Math.min(rows.length, q.limit);
+    let items = '';
+    for (let i = 0; i < count; i++) items += i === 0 ? rows[i]?.item : `,${rows[i]?.item}`;
+    const page: RenderedPage = { items, count };
+    const last = rows[count - 1];
+    if (rows.length > q.limit && last) page.next = { startMs: Number(last.page_start), id: last.page_key };
     return page;
   }
 

@@ -120,7 +120,7 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
       }
 
       // Each item is kept whole by the database and the page is one statement (SearchRepository.vonagePage): it is
-      // handed to the socket as one Buffer of known length, never serialized nor encoded again.
+      // handed to the socket as one Buffer of known length, never serialized.
       const page = await vault.vonagePage(request.principal, search);
       const token = page.next ? encodeCursor(cursorKey, fingerprint(), page.next) : null;
       reply.type('application/json; charset=utf-8');
@@ -129,11 +129,10 @@ export async function searchRoute(app: FastifyInstance, { vault, cursorKey }: { 
   );
 }
 
-const PAGE_START = Buffer.from('{"items":[');
-
-/** The response body: the items (JSON, comma-separated) between the page's opening and its meta, as one Buffer. */
-function pageBytes(items: Buffer | string, token: string | null): Buffer {
-  const end = `],"meta":{"nextContinuationToken":${JSON.stringify(token)}}}`;
-  if (typeof items === 'string') return Buffer.from(`{"items":[${items}${end}`);
-  return Buffer.concat([PAGE_START, items, Buffer.from(end)]);
+/**
+ * The response body: the items (JSON, comma-separated) between the page's opening and its meta, as one Buffer
+ * (a string body costs the server three times as much to send: docs/BENCHMARKS.md, "Vonage pages as one statement").
+ */
+function pageBytes(items: string, token: string | null): Buffer {
+  return Buffer.from(`{"items":[${items}],"meta":{"nextContinuationToken":${JSON.stringify(token)}}}`);
 }

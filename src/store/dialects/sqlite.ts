@@ -88,6 +88,7 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
     tableName: physicalName,
     groupCommits: true,
     inList: (values) => sql`in (select value from json_each(${JSON.stringify(values)}))`,
+    readPrepared: async <R>(query: CompiledQuery) => (await db.executeQuery<R>(query)).rows,
     lockRows: false,
     writableCtes: false,
     // Every write is acknowledged to someone (a client, an audit entry before the bytes it records), so every
