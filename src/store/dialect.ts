@@ -170,12 +170,13 @@ export interface StoreDialect {
   /**
    * Runs a read that repeats one statement text with new values on every
    * request (a Vonage page), outside any transaction, as a statement kept
-   * prepared: SQLite keeps every statement it runs (sqlite-statements.ts);
-   * PostgreSQL names it, so each pooled connection parses and plans it once
-   * and may then run it by a plan it keeps for every value (docs/DECISIONS.md,
-   * "Pages, session 4").
+   * prepared, and answers its rows as arrays (the select list's order): no
+   * object per row. SQLite keeps the statement beside Kysely's and runs it
+   * while holding Kysely's connection; PostgreSQL names it, so each pooled
+   * connection parses and plans it once and may then run it by a plan it
+   * keeps for every value (docs/DECISIONS.md, "Pages, session 4").
    */
-  readPrepared<R>(query: CompiledQuery): Promise<R[]>;
+  readPrepared<R extends readonly unknown[]>(query: CompiledQuery): Promise<R[]>;
   /** Whether read-modify-write steps must lock the rows they read (`for update`). */
   readonly lockRows: boolean;
   /**

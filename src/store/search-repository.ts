@@ -234,12 +234,9 @@ export class SearchRepository {
     const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
     // The page query reads limit + 1 rows; the first `limit` are the page, the last one only says there is more
     // (string_agg skips the NULL the CASE gives it).
-    const rows = await this.store.impl.readPrepared<{
-      items: string | null;
-      found: number;
-      next_start: number | null;
-      next_key: string | null;
-    }>(
+    const [row] = await this.store.impl.readPrepared<
+      [items: string | null, found: number, nextStart: number | null, nextKey: string | null]
+    >(
       sql`
       with p as (${this.pageQuery(visibility, q, 'vonage')}),
       r as (select p.*, row_number() over (order by p.page_start ${dir}, p.page_key ${dir}) as rn from p)
@@ -249,10 +246,10 @@ export class SearchRepository {
         max(case when r.rn = ${q.limit} then r.page_key end) as next_key
       from r`.compile(this.store.db),
     );
-    const row = rows[0];
-    const found = Number(row?.found ?? 0);
-    const page: RenderedPage = { items: row?.items ?? '', count: Math.min(found, q.limit) };
-    if (found > q.limit && row?.next_key != null) page.next = { startMs: Number(row.next_start), id: row.next_key };
+    if (!row) return { items: '', count: 0 };
+    const [items, found, nextStart, nextKey] = row;
+    const page: RenderedPage = { items: items ?? '', count: Math.min(Number(found), q.limit) };
+    if (Number(found) > q.limit && nextKey != null) page.next = { startMs: Number(nextStart), id: nextKey };
     return page;
   }
 
@@ -265,15 +262,15 @@ export class SearchRepository {
    * "Pages, session 4").
    */
   private async vonagePageByRows(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
-    const rows = await this.store.impl.readPrepared<{ item: string; page_start: number; page_key: string }>(
+    const rows = await this.store.impl.readPrepared<[item: string, pageStart: number, pageKey: string]>(
       this.pageQuery(visibility, q, 'vonage').compile(this.store.db),
     );
     const count = Math.min(rows.length, q.limit);
     let items = '';
-    for (let i = 0; i < count; i++) items += i === 0 ? rows[i]?.item : `,${rows[i]?.item}`;
+    for (let i = 0; i < count; i++) items += i === 0 ? rows[i]?.[0] : `,${rows[i]?.[0]}`;
     const page: RenderedPage = { items, count };
     const last = rows[count - 1];
-    if (rows.length > q.limit && last) page.next = { startMs: Number(last.page_start), id: last.page_key };
+    if (rows.length > q.limit && last) page.next = { startMs: Number(last[1]), id: last[2] };
     return page;
   }
 

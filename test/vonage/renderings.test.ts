@@ -207,6 +207,34 @@ describe(`Vonage renderings kept on write (${BACKEND})`, () => {
     }
   });
 
+  it("never reads a write transaction's rows before they commit (the page's kept statement waits for the connection)", async () => {
+    const at = Date.parse('2025-08-01T10:00:00Z');
+    const elsewhere = Date.parse('2025-09-01T10:00:00Z');
+    const { guid } = await ingest(server, writer, { startDate: new Date(at).toISOString() });
+    const store = server.runtime.store;
+    const week = (fromMs: number): InteractionSearch => ({
+      source: 'main',
+      order: 'asc',
+      limit: 100,
+      withContentOnly: true,
+      fromMs,
+      toMs: fromMs + WEEK_MS - 1,
+    });
+    let during: Promise<{ count: number }> | undefined;
+    await expect(
+      store.write(async (trx) => {
+        await sql`update ${store.table('main', 'interactions')} set start_ms = ${elsewhere} where guid = ${guid}`.execute(trx);
+        // Asked while the move is written but not committed; it is then rolled back.
+        during = server.runtime.vault.searches.vonagePage({ tenantId: 'acme' }, week(elsewhere));
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect((await during)?.count).toBe(0);
+    const [page] = await expectSameAsOld(server, reader, 100, at, at + WEEK_MS - 1);
+    expect(items(page?.body ?? '').map((i) => i.guid)).toEqual([guid]);
+  });
+
   it('reflects a PATCH, a content upload, a content deletion and an interaction deletion at once', async () => {
     const window = { fromMs: Date.parse('2025-05-07T00:00:00Z'), toMs: Date.parse('2025-05-07T23:59:59Z') };
     const one = await ingest(server, writer, {

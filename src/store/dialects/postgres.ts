@@ -49,8 +49,15 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     groupCommits: false,
     inList: (values) => sql`= any(${values}::text[])`,
     // Named by its text: pg parses a name once per connection, and the server keeps its plan (see StoreDialect).
-    readPrepared: async <R>(query: CompiledQuery) =>
-      (await pool.query({ name: statementName(query.sql), text: query.sql, values: [...query.parameters] })).rows as R[],
+    async readPrepared<R extends readonly unknown[]>(query: CompiledQuery) {
+      const array: pg.QueryArrayConfig = {
+        name: statementName(query.sql),
+        text: query.sql,
+        values: [...query.parameters],
+        rowMode: 'array',
+      };
+      return (await pool.query(array)).rows as unknown[] as R[];
+    },
     lockRows: true,
     writableCtes: true,
     async write(target, work) {
