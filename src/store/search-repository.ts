@@ -89,12 +89,13 @@ const SELECTS: Record<Exclude<Columns, 'vonage'>, RawBuilder<unknown>> = {
 };
 
 /**
- * A Vonage page as the JSON of its items, comma-separated, from the
- * renderings its rows keep (rows.ts): joined by the database on PostgreSQL,
- * here on SQLite.
+ * A Vonage page as the JSON of its items, from the renderings its rows keep
+ * (rows.ts): texts to be joined by commas, in order — one item each on
+ * SQLite, one run of every item already joined by the database on
+ * PostgreSQL. None is empty; an empty page has none.
  */
 export interface RenderedPage {
-  items: string;
+  items: string[];
   /** How many items `items` holds. */
   count: number;
   next?: PagePosition;
@@ -246,15 +247,15 @@ export class SearchRepository {
         max(case when r.rn = ${q.limit} then r.page_key end) as next_key
       from r`.compile(this.store.db),
     );
-    if (!row) return { items: '', count: 0 };
+    if (!row) return { items: [], count: 0 };
     const [items, found, nextStart, nextKey] = row;
-    const page: RenderedPage = { items: items ?? '', count: Math.min(Number(found), q.limit) };
+    const page: RenderedPage = { items: items ? [items] : [], count: Math.min(Number(found), q.limit) };
     if (Number(found) > q.limit && nextKey != null) page.next = { startMs: Number(nextStart), id: nextKey };
     return page;
   }
 
   /**
-   * SQLite: the page query's rows themselves, joined here. The database runs
+   * SQLite: the page query's rows themselves, joined by the route. The database runs
    * in this process, so rows cost no round trip, and the statement is the
    * page query alone: aggregating in SQL (a materialized CTE, row_number()
    * and an ordered string_agg, each a sorter of its own) cost more than the
@@ -266,8 +267,8 @@ export class SearchRepository {
       this.pageQuery(visibility, q, 'vonage').compile(this.store.db),
     );
     const count = Math.min(rows.length, q.limit);
-    let items = '';
-    for (let i = 0; i < count; i++) items += i === 0 ? rows[i]?.[0] : `,${rows[i]?.[0]}`;
+    const items = new Array<string>(count);
+    for (let i = 0; i < count; i++) items[i] = (rows[i] as [string, number, string])[0];
     const page: RenderedPage = { items, count };
     const last = rows[count - 1];
     if (rows.length > q.limit && last) page.next = { startMs: Number(last[1]), id: last[2] };
