@@ -222,12 +222,12 @@ export class SearchRepository {
    * same page query (visibility and filters in SQL, so no row the caller may
    * not see is read) reading each interaction's whole item kept by the
    * database (interactions.vonage_item, migration 010; joined from its parts
-   * where none is kept), and the page aggregated into one value by the
-   * database with the position of the next page. One round trip on
-   * PostgreSQL, by a named statement whose plan the connection keeps; on
-   * SQLite the page query's rows, joined here (vonagePageByRows). No row
-   * objects built, no serializer (docs/DECISIONS.md, "A Vonage page is one
-   * statement" and "Pages, session 4").
+   * where none is kept). On PostgreSQL the database aggregates the page into
+   * one value with the position of the next page, in one round trip, by a
+   * named statement whose plan the connection keeps; on SQLite the page
+   * query's rows are the page (vonagePageByRows). No row objects, no
+   * serializer: the route writes the items into the body (docs/DECISIONS.md,
+   * "A Vonage page is one statement" and "Pages, session 4").
    */
   async vonagePage(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
     if (q.text) throw new Error('a rendered page has no text query');
@@ -255,12 +255,12 @@ export class SearchRepository {
   }
 
   /**
-   * SQLite: the page query's rows themselves, joined by the route. The database runs
-   * in this process, so rows cost no round trip, and the statement is the
-   * page query alone: aggregating in SQL (a materialized CTE, row_number()
-   * and an ordered string_agg, each a sorter of its own) cost more than the
-   * rows it saved, most on an empty or small page (docs/BENCHMARKS.md,
-   * "Pages, session 4").
+   * SQLite: the page query's rows themselves (limit + 1 of them: the last
+   * only says there is more), their items joined by the route. The database
+   * runs in this process, so rows cost no round trip, and the statement is
+   * the page query alone: aggregating in SQL (a materialized CTE,
+   * row_number() and an ordered string_agg, each a sorter of its own) cost
+   * more than the rows it saved (docs/BENCHMARKS.md, "Pages, session 4").
    */
   private async vonagePageByRows(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
     const rows = await this.store.impl.readPrepared<[item: string, pageStart: number, pageKey: string]>(
