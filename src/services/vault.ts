@@ -24,7 +24,7 @@ import { type LegalHold, validateHold } from '../domain/holds.js';
 import type { ContentItem, InteractionWithDetails } from '../domain/interaction.js';
 import { mergePatch } from '../domain/merge-patch.js';
 import { describePrincipal, type Principal, redactsCardNumbers, visibilityOf } from '../domain/principal.js';
-import { authorize } from '../domain/scopes.js';
+import { authorize, mayPerform, whatItNeeds } from '../domain/scopes.js';
 import type { InteractionSearch, Source } from '../domain/search.js';
 import { contentTexts, isTranscriptItem, MAX_TRANSCRIPT_BYTES } from '../domain/texts.js';
 import {
@@ -371,6 +371,12 @@ export class Vault {
 
   async search(principal: Principal, query: InteractionSearch, options: SearchOptions = {}): Promise<SearchPage> {
     authorize(principal, 'interaction.read');
+    // A text query reads transcripts (a hit, its snippets, even a yes or no): content, which this principal
+    // must be able to download. Sensitive transcripts are never indexed (isTranscriptItem).
+    if (query.text !== undefined && !mayPerform(principal, 'content.read'))
+      throw errors.forbidden(
+        `a text query (q) searches transcripts too, which needs what downloading content does: ${whatItNeeds(principal, 'content.read')}`,
+      );
     const budget = this.options.searchBudgetMs === undefined ? {} : { budgetMs: this.options.searchBudgetMs };
     return this.searches.search(visibilityOf(principal), checkSearch(query), { ...budget, ...options });
   }
