@@ -83,6 +83,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     timeoutSeconds: COMETD_TIMEOUT_SECONDS,
     heldBytesPerRecipient: limits.heldBytesPerPrincipal,
     heldBytes: limits.heldBytes,
+    sessionsPerRecipient: limits.bayeuxSessionsPerPrincipal,
     hub: (holdLimits) => runtime.coordination.hub(holdLimits),
     gate: {
       bodyLimitBytes: limits.bayeuxBodyLimitBytes,

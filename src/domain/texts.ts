@@ -90,7 +90,13 @@ export function interactionTexts(i: TextBearing): TextPart[] {
 
 /** A content item's searchable texts: its file name and, for a transcript in a known format, its segments. */
 export function contentTexts(
-  item: { contentKey: string; type: ContentType | string; contentType: string; fileName?: string; containsSensitiveData?: boolean },
+  item: {
+    contentKey: string;
+    type: ContentType | string;
+    contentType: string;
+    fileName?: string;
+    containsSensitiveData?: boolean;
+  },
   body?: Uint8Array,
 ): TextPart[] {
   const parts: TextPart[] = [];

@@ -40,7 +40,10 @@ export class SessionAuthentication implements FayeExtension {
     if (message.channel === HANDSHAKE) {
       this.auth.authenticate(credentialsOf(message, request)).then(
         (principal) => {
-          this.authenticated.set(request, principal);
+          // A session is memory until it times out: a principal opens a bounded number (Sessions.reserve).
+          if (this.authenticated.has(request) || !this.sessions.reserve(recipientOf(principal)))
+            message.error = '429::too many CometD sessions for this principal: disconnect one first';
+          else this.authenticated.set(request, principal);
           pipe(message);
         },
         (err: unknown) => {
@@ -77,11 +80,14 @@ export class SessionAuthentication implements FayeExtension {
       this.sessions.open(message.clientId, recipient);
       this.prove(request, recipient);
     } else {
-      // faye advises `handshake` after a refusal, and the client would retry forever.
+      if (principal) this.sessions.release(recipientOf(principal));
+      const crowded = typeof message.error === 'string' && message.error.startsWith('429:');
+      // faye advises `handshake` after a refusal, and the client would retry forever; a principal with all
+      // its sessions open may try again once one of them has gone (an unused one times out within a minute).
       message.successful = false;
       message.error ??= '401::authentication required';
       delete message.clientId;
-      message.advice = { reconnect: 'none' };
+      message.advice = crowded ? { reconnect: 'handshake', interval: 10_000 } : { reconnect: 'none' };
     }
     pipe(message);
   }
