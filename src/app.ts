@@ -9,6 +9,7 @@ import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
+import { answerBeforeRouting } from './api/before-routing.js';
 import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { nativeApi } from './api/native/index.js';
@@ -58,6 +59,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(limits.headersTimeoutMs / 4))),
     },
     return503OnClosing: true,
+    // A path Fastify cannot decode is refused before routing and before every hook: in the API's format, with its headers.
+    frameworkErrors: answerBeforeRouting,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   });
   app.decorateRequest('principal', null as never);
