@@ -96,7 +96,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       isCorsOrigin: (origin) => origins.isConfigured(origin),
     },
   });
-  const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory, runtime.coordination.events);
+  const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, () => runtime.auth.directory, runtime.coordination.events);
   app.addHook('onClose', async () => stopLiveFeed());
   await app.register(genesysApi, { runtime, notifier, limits });
   return app;
