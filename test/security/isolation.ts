@@ -353,6 +353,9 @@ export const OPERATIONS: Record<string, Build> = {
       { handlingAgentId: v.handlerIds[0] as string },
       { customAttribute: `Ref=${v.ref}` },
       { mediaType: v.mediaType, hasContent: 'true' },
+      // Full text: the word only its subject, message and transcript hold (hits carry snippets).
+      { q: v.marker },
+      { q: `${v.marker} OR subject`, sort: 'relevance' },
       {},
     ];
     const params: Record<string, string> = {
@@ -360,10 +363,12 @@ export const OPERATIONS: Record<string, Build> = {
       source: v.source,
       limit: '100',
     };
-    if (token && pick(2) === 0) params.cursor = token;
+    if (token && pick(2) === 0 && params.sort !== 'relevance') params.cursor = token;
     return {
       request: { method: 'GET', url: `/api/v1/interactions?${q(params)}`, headers: a.auth },
-      sent: Object.values(params),
+      // An error may echo the URL, where the query's words are encoded one by one: the marker alone is sent too.
+      // (A hit would still name the record's id and guid, which are not sent.)
+      sent: [...Object.values(params), ...(params.q ? [v.marker] : [])],
       change: false,
     };
   },
