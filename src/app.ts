@@ -18,6 +18,7 @@ import { oauthRoutes } from './api/oauth.js';
 import { registerOpenApi } from './api/openapi.js';
 import { opsRoutes } from './api/ops.js';
 import { BodyDeadlines } from './api/shared/body-deadlines.js';
+import { refuseEncodedBodies } from './api/shared/content-encoding.js';
 import { OriginPolicy } from './api/shared/origins.js';
 import { securityHeaders } from './api/shared/security-headers.js';
 import { vonageApi } from './api/vonage/index.js';
@@ -134,6 +135,8 @@ async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) 
   // Only the OAuth token endpoint parses form bodies (its own scope); text/plain is what a cross-site form or a
   // preflight-free fetch can send, so JSON APIs accept application/json alone.
   app.removeContentTypeParser('text/plain');
+  // No content coding is decoded: a compressed body would pass the card-number scan unread (content-encoding.ts).
+  app.addHook('onRequest', refuseEncodedBodies);
   app.addHook('onRequest', (request, reply, done) => {
     bodies.watchFromFirstRead(request.raw, reply.raw);
     const verdict = origins.mayChangeState(request.method, request.headers);
