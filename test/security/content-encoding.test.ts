@@ -8,6 +8,13 @@
  * gzipped under `audio/wav`). Now any request whose body is in a coding other
  * than identity is refused with a 400 naming `Content-Encoding`, in each
  * API's format, and nothing is stored.
+ *
+ * The same class by charset: the scan reads digits as ASCII bytes, and only
+ * UTF-16/32 were refused. In EBCDIC (`IBM037`), in UTF-7 (digits as base64
+ * runs) or in Windows' `unicode` (UTF-16LE by another name) the number was
+ * stored whole. Now only charsets whose digits are always ASCII bytes are
+ * taken (UTF-8, US-ASCII, ISO-8859-n, Windows-125n, …); any other is refused
+ * naming `Content-Type`.
  */
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,5 +135,87 @@ describe(`bodies in a content coding are refused (${BACKEND})`, () => {
       error: 'invalid_request',
       error_description: expect.stringMatching(/^Content-Encoding: /),
     });
+  });
+});
+
+describe(`textual uploads in a charset the card scan cannot read are refused (${BACKEND})`, () => {
+  let server: TestServer;
+  let admin: string;
+  let id: string;
+  beforeAll(async () => {
+    server = await build();
+    admin = server.basic('admin1');
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/interactions',
+      headers: { authorization: admin, 'content-type': 'application/json' },
+      payload: callRecord(),
+    });
+    id = res.json().id;
+  });
+  afterAll(async () => {
+    await server.stop();
+    await removeTestData(server);
+  });
+
+  const ebcdic = (text: string) =>
+    Buffer.from([...text].map((c) => (c >= '0' && c <= '9' ? 0xf0 + Number(c) : c === ' ' ? 0x40 : 0x81)));
+  const REFUSED: [string, Buffer][] = [
+    ['text/plain; charset=IBM037', ebcdic('4111 1111 1111 1111')],
+    ['text/plain; charset=cp500', ebcdic('4111 1111 1111 1111')],
+    ['text/plain; charset=UTF-7', Buffer.from('+ADQAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQAgADEAMQAxADE-')],
+    ['text/plain; charset=unicode', Buffer.from('4111 1111 1111 1111', 'utf16le')],
+    ['text/plain; charset=ISO-10646-UCS-2', Buffer.from('4111 1111 1111 1111', 'utf16le')],
+    ['application/json; charset="utf-32le"', Buffer.from('"x"')],
+    ['text/csv; charset=x-anything', Buffer.from('a')],
+    ['text/plain; charset=utf-8; charset=IBM037', ebcdic('4111 1111 1111 1111')],
+  ];
+  const TAKEN = [
+    'text/plain',
+    'text/plain; charset=utf-8',
+    'text/plain;charset="UTF-8"',
+    'text/plain; charset=us-ascii',
+    'text/plain; charset=ISO-8859-15',
+    'text/plain; charset=windows-1252',
+    'text/plain; charset=latin1',
+    'application/json',
+    'text/plain; format=flowed; charset=utf-8',
+  ];
+
+  it('refuses them naming Content-Type, and stores nothing', async () => {
+    for (const [type, body] of REFUSED) {
+      const put = await server.app.inject({
+        method: 'PUT',
+        url: `/api/v1/interactions/${id}/content/odd?type=transcript`,
+        headers: { authorization: admin, 'content-type': type },
+        payload: body,
+      });
+      expect(put.statusCode, `${type}: ${put.body}`).toBe(400);
+      expect(put.json(), type).toMatchObject({ field: 'Content-Type' });
+      const get = await server.app.inject({
+        method: 'GET',
+        url: `/api/v1/interactions/${id}/content/odd`,
+        headers: { authorization: admin },
+      });
+      expect(get.statusCode, type).toBe(404);
+    }
+  });
+
+  it('takes charsets whose digits are ASCII bytes, and masks the number', async () => {
+    for (const type of TAKEN) {
+      const put = await server.app.inject({
+        method: 'PUT',
+        url: `/api/v1/interactions/${id}/content/ok?type=transcript`,
+        headers: { authorization: admin, 'content-type': type },
+        payload: Buffer.from('"4111 1111 1111 1111"'),
+      });
+      expect(put.statusCode, `${type}: ${put.body}`).toBe(201);
+      const get = await server.app.inject({
+        method: 'GET',
+        url: `/api/v1/interactions/${id}/content/ok`,
+        headers: { authorization: admin },
+      });
+      expect(get.body, type).toBe('"**** **** **** 1111"');
+    }
   });
 });
