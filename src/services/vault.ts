@@ -17,7 +17,7 @@ import { INLINE_MAX_BYTES, inlineStream, type ReadBody, readBody } from '../blob
 import type { KeyedLock } from '../cluster/coordination.js';
 import type { AuditEntry, ChainedAuditEntry } from '../domain/audit.js';
 import { toCanonicalJson } from '../domain/canonical.js';
-import { CardRedactingBytes, redactRecordTexts } from '../domain/card-redaction.js';
+import { CardRedactingBytes, redactCardNumbers, redactRecordTexts } from '../domain/card-redaction.js';
 import { redactableText, validateContentMeta } from '../domain/content.js';
 import { CODES, errors, type FieldProblem, isVaultError } from '../domain/errors.js';
 import { type LegalHold, validateHold } from '../domain/holds.js';
@@ -462,6 +462,9 @@ export class Vault {
     // Textual content (transcripts…) is redacted as it arrives: the original bytes are never written.
     const redactor =
       redactsCardNumbers(principal.tenant) && redactableText(meta.contentType) ? new CardRedactingBytes() : undefined;
+    // An attachment's name is text too: it is stored, listed and indexed like a subject.
+    const fileName =
+      meta.fileName !== undefined && redactsCardNumbers(principal.tenant) ? redactCardNumbers(meta.fileName) : undefined;
     const maxBytes = this.options.maxContentBytes;
     let read: ReadBody;
     try {
@@ -482,10 +485,11 @@ export class Vault {
       };
       if (meta.owningAgentId !== undefined) item.owningAgentId = meta.owningAgentId;
       if (meta.owningInteractionPlanId !== undefined) item.owningInteractionPlanId = meta.owningInteractionPlanId;
-      if (meta.fileName !== undefined) item.fileName = meta.fileName;
+      if (meta.fileName !== undefined) item.fileName = fileName?.text ?? meta.fileName;
       if (meta.version !== undefined) item.properties.version = meta.version;
       if (meta.durationMs !== undefined) item.properties.duration = meta.durationMs;
-      if (redactor && redactor.redacted > 0) item.cardRedactions = redactor.redacted;
+      const redacted = (redactor?.redacted ?? 0) + (fileName?.count ?? 0);
+      if (redacted > 0) item.cardRedactions = redacted;
       if (upload.containsSensitiveData) item.containsSensitiveData = true;
       return item;
     };

@@ -219,3 +219,57 @@ describe(`textual uploads in a charset the card scan cannot read are refused (${
     }
   });
 });
+
+describe(`an attachment's file name is scanned like every other text (${BACKEND})`, () => {
+  let server: TestServer;
+  let admin: string;
+  let id: string;
+  beforeAll(async () => {
+    server = await build();
+    admin = server.basic('admin1');
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/interactions',
+      headers: { authorization: admin, 'content-type': 'application/json' },
+      payload: callRecord(),
+    });
+    id = res.json().id;
+  });
+  afterAll(async () => {
+    await server.stop();
+    await removeTestData(server);
+  });
+
+  it('masks a card number in fileName: stored, listed, searched and counted masked', async () => {
+    const put = await server.app.inject({
+      method: 'PUT',
+      url: `/api/v1/interactions/${id}/content/att?type=attachment&fileName=${encodeURIComponent('receipt 4111 1111 1111 1111.pdf')}`,
+      headers: { authorization: admin, 'content-type': 'application/pdf' },
+      payload: Buffer.from('%PDF-1.4'),
+    });
+    expect(put.statusCode, put.body).toBe(201);
+    expect(put.json().fileName).toBe('receipt **** **** **** 1111.pdf');
+    const record = await server.app.inject({
+      method: 'GET',
+      url: `/api/v1/interactions/${id}`,
+      headers: { authorization: admin },
+    });
+    expect(record.body).not.toContain('4111 1111 1111 1111');
+    expect(record.json().content).toEqual([expect.objectContaining({ fileName: 'receipt **** **** **** 1111.pdf' })]);
+    const found = await server.app.inject({
+      method: 'GET',
+      url: `/api/v1/interactions?q=${encodeURIComponent('"4111 1111"')}`,
+      headers: { authorization: admin },
+    });
+    expect(found.json().items).toEqual([]);
+    const byReceipt = await server.app.inject({
+      method: 'GET',
+      url: '/api/v1/interactions?q=receipt',
+      headers: { authorization: admin },
+    });
+    expect(byReceipt.body).not.toContain('4111 1111');
+    expect(byReceipt.json().items.map((i: { id: string }) => i.id)).toEqual([id]);
+    const report = await server.app.inject({ method: 'GET', url: '/api/v1/redactions', headers: { authorization: admin } });
+    expect(report.json().content.cardNumbers).toBe(1);
+  });
+});
