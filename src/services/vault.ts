@@ -25,7 +25,7 @@ import type { ContentItem, InteractionWithDetails } from '../domain/interaction.
 import { mergePatch } from '../domain/merge-patch.js';
 import { describePrincipal, type Principal, redactsCardNumbers, visibilityOf } from '../domain/principal.js';
 import { authorize, mayPerform, whatItNeeds } from '../domain/scopes.js';
-import type { InteractionSearch, Source } from '../domain/search.js';
+import { type InteractionSearch, MAX_PAGE_SIZE, type PagePosition, type Source } from '../domain/search.js';
 import { contentTexts, isTranscriptItem, MAX_TRANSCRIPT_BYTES } from '../domain/texts.js';
 import {
   checkInteraction,
@@ -39,7 +39,7 @@ import { ArchiveRepository } from '../store/archive-repository.js';
 import { type AuditFilter, type AuditPage, AuditRepository, type VerifyReport } from '../store/audit-repository.js';
 import { ContentRepository } from '../store/content-repository.js';
 import type { StoreConnection } from '../store/database.js';
-import { blockingHolds, HoldRepository } from '../store/hold-repository.js';
+import { blockingHolds, type HoldDetail, HoldRepository } from '../store/hold-repository.js';
 import { InteractionRepository, type UpsertOutcome } from '../store/interaction-repository.js';
 import { type RedactionReport, redactionReport } from '../store/redaction-report.js';
 import type { Database } from '../store/schema.js';
@@ -695,16 +695,32 @@ export class Vault {
     );
   }
 
-  async listHolds(principal: Principal, options: { includeReleased: boolean }): Promise<LegalHold[]> {
+  /** A page of the tenant's holds, newest first. */
+  async listHolds(
+    principal: Principal,
+    options: { includeReleased: boolean; limit: number; after?: PagePosition },
+  ): Promise<{ holds: LegalHold[]; next?: PagePosition }> {
     authorize(principal, 'hold.manage');
-    return this.holds.list(principal.tenant.id, options);
+    return this.holds.list(principal.tenant.id, { ...options, limit: pageSize(options.limit) });
   }
 
-  async getHold(principal: Principal, id: string): Promise<LegalHold> {
+  /** One hold with the first `limit` interactions it lists. */
+  async getHold(principal: Principal, id: string, limit = MAX_PAGE_SIZE): Promise<HoldDetail> {
     authorize(principal, 'hold.manage');
-    const hold = await this.holds.get(principal.tenant.id, id);
+    const hold = await this.holds.get(principal.tenant.id, id, pageSize(limit));
     if (!hold) throw errors.holdNotFound(id);
     return hold;
+  }
+
+  /** A page of the interactions a hold lists (named by it, or pinned to it by a change), by id. */
+  async holdInteractions(
+    principal: Principal,
+    id: string,
+    options: { limit: number; after?: string },
+  ): Promise<{ ids: string[]; next?: string }> {
+    authorize(principal, 'hold.manage');
+    if (!(await this.holds.find(principal.tenant.id, id))) throw errors.holdNotFound(id);
+    return this.holds.interactions(principal.tenant.id, id, { ...options, limit: pageSize(options.limit) });
   }
 
   /** Releases a hold (audited with it): what it covered may be deleted again. */
@@ -866,4 +882,9 @@ export function validateBatch(raws: unknown[]): InteractionInput[] {
   });
   if (invalid.length > 0) throw errors.invalidBatch(invalid);
   return valid;
+}
+
+/** A page size the store is asked for: 1 to MAX_PAGE_SIZE, whatever a caller passed. */
+function pageSize(limit: number): number {
+  return Math.min(Math.max(Math.trunc(limit) || 1, 1), MAX_PAGE_SIZE);
 }

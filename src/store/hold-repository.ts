@@ -23,12 +23,19 @@ import {
   type WhatWasSaid,
 } from '../domain/holds.js';
 import type { EmailParts } from '../domain/interaction.js';
-import type { Source } from '../domain/search.js';
+import type { PagePosition, Source } from '../domain/search.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import { looksLikeGuid } from './interaction-repository.js';
 import { rowToMessage } from './rows.js';
 import type { Database, LegalHoldsTable } from './schema.js';
+
+/** A hold as its detail shows it: the first page of the interactions it lists, and how many there are. */
+export interface HoldDetail extends LegalHold {
+  interactionCount: number;
+  /** The last id of the first page, when more follow (the position of the next page). */
+  nextInteractionId?: string;
+}
 
 /** Runs inside the hold's own transaction (the audit entry): both commit or neither. */
 export type WithinTransaction = (root: Transaction<Database>, hold: LegalHold) => Promise<void>;
@@ -102,43 +109,90 @@ export class HoldRepository {
     return [...new Set(named.map((n) => found.get(looksLikeGuid(n) ? n.toLowerCase() : n) as string))];
   }
 
-  async list(tenantId: string, options: { includeReleased: boolean }): Promise<LegalHold[]> {
+  /** A page of the tenant's holds, newest first (ties by id). */
+  async list(
+    tenantId: string,
+    options: { includeReleased: boolean; limit: number; after?: PagePosition },
+  ): Promise<{ holds: LegalHold[]; next?: PagePosition }> {
+    const { after, limit } = options;
     const rows = await this.store
       .in('main')
       .selectFrom('legal_holds')
       .selectAll()
       .where('tenant_id', '=', tenantId)
       .$if(!options.includeReleased, (q) => q.where('released_ms', 'is', null))
+      .$if(after !== undefined, (q) =>
+        q.where((eb) =>
+          eb.or([
+            eb('created_ms', '<', after?.startMs ?? 0),
+            eb.and([eb('created_ms', '=', after?.startMs ?? 0), eb('id', '<', after?.id ?? '')]),
+          ]),
+        ),
+      )
       .orderBy('created_ms', 'desc')
-      .orderBy('id')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
       .execute();
-    return rows.map(rowToHold);
+    const holds = rows.slice(0, limit).map(rowToHold);
+    const last = holds.at(-1);
+    return rows.length > limit && last ? { holds, next: { startMs: Number(last.createdMs), id: last.id } } : { holds };
   }
 
-  /** One hold with the interactions it names, or those pinned to it. */
-  async get(tenantId: string, id: string): Promise<LegalHold | undefined> {
-    const db = this.store.in('main');
-    const row = await db
+  /**
+   * One hold with the first `limit` interactions it lists (those it names, or
+   * those a change pinned to it) and how many there are; the rest page
+   * through `interactions`.
+   */
+  async get(tenantId: string, id: string, limit: number): Promise<HoldDetail | undefined> {
+    const found = await this.find(tenantId, id);
+    if (!found) return undefined;
+    const counted = await this.store
+      .in('main')
+      .selectFrom('legal_hold_interactions')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('hold_id', '=', id)
+      .executeTakeFirst();
+    const page = await this.interactions(tenantId, id, { limit });
+    const hold: HoldDetail = { ...found, interactionCount: Number(counted?.n ?? 0) };
+    // A hold on named interactions holds those; one on a contact or a query, also those a change pinned to it.
+    if (hold.kind === 'interactions') hold.interactionIds = page.ids;
+    else if (page.ids.length > 0) hold.pinnedInteractionIds = page.ids;
+    if (page.next !== undefined) hold.nextInteractionId = page.next;
+    return hold;
+  }
+
+  /** One hold as it was placed (and released), without the interactions it lists. */
+  async find(tenantId: string, id: string): Promise<LegalHold | undefined> {
+    const row = await this.store
+      .in('main')
       .selectFrom('legal_holds')
       .selectAll()
       .where('tenant_id', '=', tenantId)
       .where('id', '=', id)
       .executeTakeFirst();
-    if (!row) return undefined;
-    const hold = rowToHold(row);
-    const ids = (
-      await db
-        .selectFrom('legal_hold_interactions')
-        .select('interaction_id')
-        .where('tenant_id', '=', tenantId)
-        .where('hold_id', '=', id)
-        .orderBy('interaction_id')
-        .execute()
-    ).map((r) => r.interaction_id);
-    // A hold on named interactions holds those; one on a contact or a query, also those a change pinned to it.
-    if (hold.kind === 'interactions') hold.interactionIds = ids;
-    else if (ids.length > 0) hold.pinnedInteractionIds = ids;
-    return hold;
+    return row ? rowToHold(row) : undefined;
+  }
+
+  /** A page of the interactions a hold lists, by id; `next` is the last id when there are more. */
+  async interactions(
+    tenantId: string,
+    holdId: string,
+    options: { limit: number; after?: string },
+  ): Promise<{ ids: string[]; next?: string }> {
+    const rows = await this.store
+      .in('main')
+      .selectFrom('legal_hold_interactions')
+      .select('interaction_id')
+      .where('tenant_id', '=', tenantId)
+      .where('hold_id', '=', holdId)
+      .$if(options.after !== undefined, (q) => q.where('interaction_id', '>', options.after ?? ''))
+      .orderBy('interaction_id')
+      .limit(options.limit + 1)
+      .execute();
+    const ids = rows.slice(0, options.limit).map((r) => r.interaction_id);
+    const last = ids.at(-1);
+    return rows.length > options.limit && last !== undefined ? { ids, next: last } : { ids };
   }
 
   async release(tenantId: string, id: string, releasedBy: string, reason: string, within: WithinTransaction, nowMs = Date.now()) {

@@ -32,6 +32,7 @@ import * as m009 from './migrations/009-fts-prefix.js';
 import * as m010 from './migrations/010-vonage-items.js';
 import * as m011 from './migrations/011-inline-content.js';
 import * as m012 from './migrations/012-fts-time-buckets.js';
+import * as m013 from './migrations/013-hold-listing.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -67,6 +68,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '010-vonage-items', up: m010.up },
   { name: '011-inline-content', up: m011.up },
   { name: '012-fts-time-buckets', up: m012.up },
+  { name: '013-hold-listing', up: m013.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];

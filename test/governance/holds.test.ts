@@ -170,7 +170,32 @@ describe(`legal holds (${BACKEND})`, () => {
     const created = await hold({ interactionIds: ids });
     expect(created.status).toBe(201);
     expect(created.body.interactionIds).toHaveLength(1300);
-    expect((await native(server, `/holds/${created.body.id}`, admin)).body.interactionIds).toHaveLength(1300);
+    // The detail lists the first 1000 by id and says how many there are; the rest page through /interactions.
+    const detail = await native(server, `/holds/${created.body.id}`, admin);
+    expect(detail.body.interactionCount).toBe(1300);
+    expect(detail.body.interactionIds).toEqual([...ids].sort().slice(0, 1000));
+    const listed = [...detail.body.interactionIds];
+    for (let cursor = detail.body.interactionsNextCursor, pages = 0; cursor; pages++) {
+      expect(pages).toBeLessThan(10);
+      const page = await native(server, `/holds/${created.body.id}/interactions?limit=128&cursor=${cursor}`, admin);
+      expect(page.status).toBe(200);
+      expect(page.body.interactionIds.length).toBeLessThanOrEqual(128);
+      listed.push(...page.body.interactionIds);
+      cursor = page.body.nextCursor;
+    }
+    expect(listed).toEqual([...ids].sort());
+    const walked: string[] = [];
+    for (let cursor: string | null = null; ; ) {
+      const page = await native(
+        server,
+        `/holds/${created.body.id}/interactions?limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        admin,
+      );
+      walked.push(...page.body.interactionIds);
+      cursor = page.body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(walked).toEqual(listed);
     for (const id of [ids[0], ids[777], ids[1299]])
       expect((await native(server, `/interactions/${id}`, admin, { method: 'DELETE' })).status).toBe(409);
   });
@@ -191,6 +216,43 @@ describe(`legal holds (${BACKEND})`, () => {
     const foreign = await hold({ interactionIds: [target.id] }, globex);
     expect(foreign.status).toBe(400);
     expect(foreign.body).toMatchObject({ field: 'interactionIds.0' });
+  });
+
+  it('lists holds newest first a page at a time, with cursors bound to the listing and the caller', async () => {
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) made.push((await hold({ contactId: `paging-${randomUUID()}` })).body.id);
+    const seen: string[] = [];
+    let first: { nextCursor: string } | undefined;
+    for (let cursor: string | null = null, pages = 0; ; pages++) {
+      expect(pages).toBeLessThan(1000);
+      const page = await native(server, `/holds?limit=2${cursor ? `&cursor=${cursor}` : ''}`, admin);
+      expect(page.status).toBe(200);
+      expect(page.body.holds.length).toBeLessThanOrEqual(2);
+      first ??= page.body;
+      seen.push(...page.body.holds.map((h: { id: string }) => h.id));
+      cursor = page.body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    // The newest first: the five just made lead, in the reverse of their making (or of their ids, made in the same ms).
+    expect(new Set(seen.slice(0, 5))).toEqual(new Set(made));
+    const cursor = first?.nextCursor as string;
+    const refused = [
+      await native(server, `/holds?limit=2&cursor=${cursor}x`, admin),
+      await native(server, `/holds?limit=2&includeReleased=true&cursor=${cursor}`, admin),
+      await native(server, `/holds/${made[0]}/interactions?cursor=${cursor}`, admin),
+      // Another tenant's admin holding acme's cursor.
+      await native(server, `/holds?limit=2&cursor=${cursor}`, server.basic('gadmin')),
+    ];
+    for (const res of refused) {
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body).toMatchObject({ field: 'cursor' });
+    }
+    for (const bad of ['limit=0', 'limit=1001', 'limit=x'])
+      expect((await native(server, `/holds?${bad}`, admin)).body).toMatchObject({ status: 400 });
+    expect((await native(server, '/holds/no-such-hold/interactions', admin)).status).toBe(404);
+    expect((await native(server, `/holds/${made[0]}/interactions`, server.basic('gadmin'))).status).toBe(404);
+    expect((await native(server, `/holds/${made[0]}/interactions`, server.basic('super1'))).status).toBe(403);
   });
 
   it('answers bad requests with a 400 naming the field, and stores nothing', async () => {

@@ -3,7 +3,11 @@
  * dry run of what they remove) and the report of card numbers masked on ingest.
  */
 import type { FastifyInstance } from 'fastify';
+import { decodeCursor, encodeCursor, queryFingerprint } from '../../domain/cursor.js';
+import { errors } from '../../domain/errors.js';
 import type { LegalHold } from '../../domain/holds.js';
+import type { Principal } from '../../domain/principal.js';
+import { MAX_PAGE_SIZE } from '../../domain/search.js';
 import type { RetentionService } from '../../services/retention.js';
 import type { Vault } from '../../services/vault.js';
 import type { Policies, StoredPolicy } from '../../store/retention-repository.js';
@@ -94,12 +98,24 @@ const POLICY_BODY = {
   examples: [{ rules: [{ mediaType: 'call', contentType: 'callRecording', maxAgeDays: 90 }, { maxAgeDays: 2555 }] }],
 } as const;
 
+const LIMIT = { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 100 } as const;
+const CURSOR = { type: 'string', maxLength: 512, description: 'the `nextCursor` of the previous page' } as const;
+
 const HOLD_ID = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 256 } } } as const;
 
 export async function governanceRoutes(
   app: FastifyInstance,
-  { vault, retention }: { vault: Vault; retention: RetentionService },
+  { vault, retention, cursorKey }: { vault: Vault; retention: RetentionService; cursorKey: Uint8Array },
 ) {
+  // A cursor is signed for the listing, the caller and its filters: another's, an altered one, or one of another list is a 400.
+  const pageFingerprint = (principal: Principal, listing: Record<string, unknown>) =>
+    queryFingerprint({ api: 'native', tenant: principal.tenant.id, who: principal.id, ...listing });
+  const positionOf = (fingerprint: string, cursor: string) => {
+    const position = decodeCursor(cursorKey, fingerprint, cursor);
+    if (!position) throw errors.invalidField('cursor', 'is malformed, altered, or belongs to another listing');
+    return position;
+  };
+
   app.post(
     '/holds',
     {
@@ -123,25 +139,40 @@ export async function governanceRoutes(
     },
   );
 
-  app.get<{ Querystring: { includeReleased: boolean } }>(
+  app.get<{ Querystring: { includeReleased: boolean; limit: number; cursor?: string } }>(
     '/holds',
     {
       config: { operation: 'hold.manage' },
       schema: {
         operationId: 'listHolds',
-        summary: "The tenant's legal holds (admins); released ones with includeReleased=true",
-        response: { 200: { type: 'object', properties: { holds: { type: 'array', items: HOLD } } } },
+        summary: "The tenant's legal holds, newest first, a page at a time (admins); released ones with includeReleased=true",
+        response: {
+          200: {
+            type: 'object',
+            properties: { holds: { type: 'array', items: HOLD }, nextCursor: { type: ['string', 'null'] } },
+          },
+        },
         tags: ['native'],
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { includeReleased: { type: 'boolean', default: false } },
+          properties: { includeReleased: { type: 'boolean', default: false }, limit: LIMIT, cursor: CURSOR },
         },
       },
     },
-    async (request) => ({
-      holds: (await vault.listHolds(request.principal, { includeReleased: request.query.includeReleased })).map(holdJson),
-    }),
+    async (request) => {
+      const { includeReleased, limit, cursor } = request.query;
+      const fingerprint = pageFingerprint(request.principal, { list: 'holds', includeReleased });
+      const page = await vault.listHolds(request.principal, {
+        includeReleased,
+        limit,
+        ...(cursor !== undefined ? { after: positionOf(fingerprint, cursor) } : {}),
+      });
+      return {
+        holds: page.holds.map(holdJson),
+        nextCursor: page.next ? encodeCursor(cursorKey, fingerprint, page.next) : null,
+      };
+    },
   );
 
   app.get<{ Params: { id: string } }>(
@@ -150,13 +181,64 @@ export async function governanceRoutes(
       config: { operation: 'hold.manage' },
       schema: {
         operationId: 'getHold',
-        summary: 'One legal hold, with the interactions it names',
+        summary: 'One legal hold, with the first 1000 interactions it lists and how many there are',
+        description:
+          '`interactionIds` (a hold on named interactions) or `pinnedInteractionIds` (a hold on a contact or a query: those a ' +
+          'change pinned to it) list the first 1000 by id; `interactionCount` says how many there are, and ' +
+          '`interactionsNextCursor`, when more follow, reads the rest from GET /holds/{id}/interactions.',
         tags: ['native'],
         params: HOLD_ID,
         response: { 200: HOLD },
       },
     },
-    async (request) => holdJson(await vault.getHold(request.principal, request.params.id)),
+    async (request) => {
+      const { nextInteractionId, ...hold } = await vault.getHold(request.principal, request.params.id);
+      const fingerprint = pageFingerprint(request.principal, { list: 'hold-interactions', hold: hold.id });
+      return {
+        ...holdJson(hold),
+        interactionsNextCursor:
+          nextInteractionId !== undefined ? encodeCursor(cursorKey, fingerprint, { startMs: 0, id: nextInteractionId }) : null,
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { limit: number; cursor?: string } }>(
+    '/holds/:id/interactions',
+    {
+      config: { operation: 'hold.manage' },
+      schema: {
+        operationId: 'listHoldInteractions',
+        summary: 'The interactions a legal hold lists (named by it, or pinned to it by a change), by id, a page at a time',
+        tags: ['native'],
+        params: HOLD_ID,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: LIMIT, cursor: CURSOR },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              interactionIds: { type: 'array', items: { type: 'string' } },
+              nextCursor: { type: ['string', 'null'] },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const fingerprint = pageFingerprint(request.principal, { list: 'hold-interactions', hold: request.params.id });
+      const page = await vault.holdInteractions(request.principal, request.params.id, {
+        limit,
+        ...(cursor !== undefined ? { after: positionOf(fingerprint, cursor).id } : {}),
+      });
+      return {
+        interactionIds: page.ids,
+        nextCursor: page.next !== undefined ? encodeCursor(cursorKey, fingerprint, { startMs: 0, id: page.next }) : null,
+      };
+    },
   );
 
   app.post<{ Params: { id: string }; Body: { reason: string } }>(

@@ -37,6 +37,6 @@ export async function nativeApi(app: FastifyInstance, { runtime }: { runtime: Ru
   await app.register(auditRoutes, { vault });
   await app.register(erasureRoutes, { erasures: runtime.erasures });
   await app.register(exportRoutes, { exports: runtime.exports });
-  await app.register(governanceRoutes, { vault, retention: runtime.retention });
+  await app.register(governanceRoutes, { vault, retention: runtime.retention, cursorKey: runtime.keys.cursor });
   await app.register(contactRoutes, { vault });
 }

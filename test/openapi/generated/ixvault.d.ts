@@ -400,7 +400,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The tenant's legal holds (admins); released ones with includeReleased=true
+         * The tenant's legal holds, newest first, a page at a time (admins); released ones with includeReleased=true
          * @description Rights (`hold.manage`): role admin; scope none.
          */
         get: operations["listHolds"];
@@ -426,10 +426,32 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One legal hold, with the interactions it names
-         * @description Rights (`hold.manage`): role admin; scope none.
+         * One legal hold, with the first 1000 interactions it lists and how many there are
+         * @description `interactionIds` (a hold on named interactions) or `pinnedInteractionIds` (a hold on a contact or a query: those a change pinned to it) list the first 1000 by id; `interactionCount` says how many there are, and `interactionsNextCursor`, when more follow, reads the rest from GET /holds/{id}/interactions.
+         *
+         *     Rights (`hold.manage`): role admin; scope none.
          */
         get: operations["getHold"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/holds/{id}/interactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The interactions a legal hold lists (named by it, or pinned to it by a change), by id, a page at a time
+         * @description Rights (`hold.manage`): role admin; scope none.
+         */
+        get: operations["listHoldInteractions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3909,6 +3931,9 @@ export interface operations {
         parameters: {
             query?: {
                 includeReleased?: boolean;
+                limit?: number;
+                /** @description the `nextCursor` of the previous page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -3931,6 +3956,7 @@ export interface operations {
                         } & {
                             [key: string]: unknown;
                         })[];
+                        nextCursor?: string | null;
                     };
                 };
             };
@@ -4124,6 +4150,91 @@ export interface operations {
                         kind?: string;
                     } & {
                         [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request: the message names the field or parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to these credentials) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listHoldInteractions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description the `nextCursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        interactionIds?: string[];
+                        nextCursor?: string | null;
                     };
                 };
             };
