@@ -73,15 +73,18 @@ export class SessionAuthentication implements FayeExtension {
       pipe(message);
       return;
     }
-    const principal = this.authenticated.get(request);
-    this.authenticated.delete(request);
+    // A handshake this extension refused (credentials, or crowded) took no place: the request's entry, if
+    // any, is another handshake's, still in flight.
+    const refusedHere = typeof message.error === 'string' && /^(401|429)::/.test(message.error);
+    const crowded = refusedHere && (message.error as string).startsWith('429:');
+    const principal = refusedHere ? undefined : this.authenticated.get(request);
+    if (!refusedHere) this.authenticated.delete(request);
     if (message.successful && message.clientId !== undefined && principal) {
       const recipient = recipientOf(principal);
       this.sessions.open(message.clientId, recipient);
       this.prove(request, recipient);
     } else {
       if (principal) this.sessions.release(recipientOf(principal));
-      const crowded = typeof message.error === 'string' && message.error.startsWith('429:');
       // faye advises `handshake` after a refusal, and the client would retry forever; a principal with all
       // its sessions open may try again once one of them has gone (an unused one times out within a minute).
       message.successful = false;
