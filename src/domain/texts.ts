@@ -101,7 +101,13 @@ export function interactionTexts(i: TextBearing): TextPart[] {
 
 /** A content item's searchable texts: its file name and, for a transcript in a known format, its segments. */
 export function contentTexts(
-  item: { contentKey: string; type: ContentType | string; contentType: string; fileName?: string },
+  item: {
+    contentKey: string;
+    type: ContentType | string;
+    contentType: string;
+    fileName?: string;
+    containsSensitiveData?: boolean;
+  },
   body?: Uint8Array,
 ): TextPart[] {
   const parts: TextPart[] = [];
@@ -111,9 +117,18 @@ export function contentTexts(
   return parts;
 }
 
-/** Transcript content ixvault reads: a transcript or chat transcript stored as JSON. */
-export function isTranscriptItem(item: { type: string; contentType: string }): boolean {
-  return (item.type === 'transcript' || item.type === 'chatTranscript') && /json/i.test(item.contentType);
+/**
+ * Transcript content ixvault reads for the index: a transcript or chat transcript stored as JSON,
+ * unless it is marked containsSensitiveData. Such content may be downloaded only with
+ * content.readSensitive; a copy of its words in the index would let any reader of the record
+ * find them (snippets, or a yes/no to `q=word`), so it is stored and served, never indexed.
+ */
+export function isTranscriptItem(item: { type: string; contentType: string; containsSensitiveData?: boolean }): boolean {
+  return (
+    (item.type === 'transcript' || item.type === 'chatTranscript') &&
+    /json/i.test(item.contentType) &&
+    item.containsSensitiveData !== true
+  );
 }
 
 /** The largest transcript body that is parsed for the index (bigger ones are stored, not indexed). */
