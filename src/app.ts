@@ -9,6 +9,7 @@ import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
+import { answerBeforeRouting } from './api/before-routing.js';
 import { consolePlugin } from './api/console/index.js';
 import { genesysApi, INTERACTIONS_CHANNEL } from './api/genesys/index.js';
 import { nativeApi } from './api/native/index.js';
@@ -17,6 +18,7 @@ import { oauthRoutes } from './api/oauth.js';
 import { registerOpenApi } from './api/openapi.js';
 import { opsRoutes } from './api/ops.js';
 import { BodyDeadlines } from './api/shared/body-deadlines.js';
+import { refuseEncodedBodies } from './api/shared/content-encoding.js';
 import { OriginPolicy } from './api/shared/origins.js';
 import { securityHeaders } from './api/shared/security-headers.js';
 import { vonageApi } from './api/vonage/index.js';
@@ -58,6 +60,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(limits.headersTimeoutMs / 4))),
     },
     return503OnClosing: true,
+    // A path Fastify cannot decode is refused before routing and before every hook: in the API's format, with its headers.
+    frameworkErrors: answerBeforeRouting,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   });
   app.decorateRequest('principal', null as never);
@@ -83,6 +87,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     timeoutSeconds: COMETD_TIMEOUT_SECONDS,
     heldBytesPerRecipient: limits.heldBytesPerPrincipal,
     heldBytes: limits.heldBytes,
+    sessionsPerRecipient: limits.bayeuxSessionsPerPrincipal,
     hub: (holdLimits) => runtime.coordination.hub(holdLimits),
     gate: {
       bodyLimitBytes: limits.bayeuxBodyLimitBytes,
@@ -92,7 +97,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       isCorsOrigin: (origin) => origins.isConfigured(origin),
     },
   });
-  const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, runtime.directory, runtime.coordination.events);
+  const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, () => runtime.auth.directory, runtime.coordination.events);
   app.addHook('onClose', async () => stopLiveFeed());
   await app.register(genesysApi, { runtime, notifier, limits });
   return app;
@@ -130,6 +135,8 @@ async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) 
   // Only the OAuth token endpoint parses form bodies (its own scope); text/plain is what a cross-site form or a
   // preflight-free fetch can send, so JSON APIs accept application/json alone.
   app.removeContentTypeParser('text/plain');
+  // No content coding is decoded: a compressed body would pass the card-number scan unread (content-encoding.ts).
+  app.addHook('onRequest', refuseEncodedBodies);
   app.addHook('onRequest', (request, reply, done) => {
     bodies.watchFromFirstRead(request.raw, reply.raw);
     const verdict = origins.mayChangeState(request.method, request.headers);

@@ -243,6 +243,8 @@ export interface EdgeLimits {
   bodyLimitBytes: number;
   /** Largest Bayeux (CometD) request body, bytes: a message batch is small. */
   bayeuxBodyLimitBytes: number;
+  /** CometD sessions one principal may have open at once (each is memory until it times out). */
+  bayeuxSessionsPerPrincipal: number;
   /** Grace for a request body: after it, the body must average bodyMinBytesPerSecond (parsed or streamed alike). */
   bodyTimeoutMs: number;
   bodyMinBytesPerSecond: number;
@@ -272,6 +274,7 @@ export interface EdgeLimits {
 export const EDGE_DEFAULTS: EdgeLimits = {
   bodyLimitBytes: 64 * 1024 ** 2,
   bayeuxBodyLimitBytes: 256 * 1024,
+  bayeuxSessionsPerPrincipal: 32,
   bodyTimeoutMs: 30_000,
   bodyMinBytesPerSecond: 16 * 1024,
   headersTimeoutMs: 20_000,
@@ -292,6 +295,7 @@ export const EDGE_DEFAULTS: EdgeLimits = {
 export const EDGE_ENV: Record<keyof EdgeLimits, string> = {
   bodyLimitBytes: 'IXVAULT_BODY_LIMIT_BYTES',
   bayeuxBodyLimitBytes: 'IXVAULT_BAYEUX_BODY_LIMIT_BYTES',
+  bayeuxSessionsPerPrincipal: 'IXVAULT_BAYEUX_SESSIONS_PER_PRINCIPAL',
   bodyTimeoutMs: 'IXVAULT_BODY_TIMEOUT_MS',
   bodyMinBytesPerSecond: 'IXVAULT_BODY_MIN_BYTES_PER_SECOND',
   headersTimeoutMs: 'IXVAULT_HEADERS_TIMEOUT_MS',

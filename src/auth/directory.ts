@@ -129,9 +129,13 @@ export function checkConfig(config: PrincipalsConfig): string[] {
     }
     for (const f of t.features ?? [])
       if (!(FEATURES as readonly string[]).includes(f)) problems.push(`${at}.features: unknown feature '${f}'`);
+    // A session cookie and a CometD channel name a user by tenant and id: two users with one id would be one principal.
+    const userIds = new Set<string>();
     (t.users ?? []).forEach((u, j) => {
       const uat = `${at}.users.${j}`;
       if (typeof u.id !== 'string' || u.id.length === 0) problems.push(`${uat}.id is required`);
+      else if (userIds.has(u.id)) problems.push(`${uat}.id '${u.id}' is used twice in the tenant: each user needs its own`);
+      userIds.add(u.id);
       if (typeof u.userName !== 'string' || u.userName.length === 0 || u.userName.includes(':'))
         problems.push(`${uat}.userName is required and may not contain ':'`);
       else if (userNames.has(u.userName)) problems.push(`${uat}.userName '${u.userName}' is used twice`);

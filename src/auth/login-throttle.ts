@@ -5,7 +5,10 @@
  * `maxDelayMs`. While a key waits, checks are refused without running scrypt,
  * so a guessing flood costs neither CPU nor the password threads. A key is
  * forgotten `forgetAfterMs` after its last failure, and a success clears it.
+ * A key is whatever a stranger sends (a user name may be as long as a request
+ * body), so each is held as its SHA-256: memory per key is fixed.
  */
+import { createHash } from 'node:crypto';
 
 export interface LoginThrottleOptions {
   freeFailures: number;
@@ -33,12 +36,13 @@ export class LoginThrottle {
 
   /** Milliseconds to wait before `key` may try again, or 0. */
   waitMs(key: string): number {
-    const entry = this.live(key);
+    const entry = this.live(digest(key));
     if (!entry) return 0;
     return Math.max(0, entry.blockedUntil - this.now());
   }
 
-  failed(key: string): void {
+  failed(sent: string): void {
+    const key = digest(sent);
     const now = this.now();
     const entry = this.live(key) ?? { count: 0, lastFailure: now, blockedUntil: 0 };
     entry.count++;
@@ -55,7 +59,7 @@ export class LoginThrottle {
   }
 
   succeeded(key: string): void {
-    this.failures.delete(key);
+    this.failures.delete(digest(key));
   }
 
   clear(): void {
@@ -70,4 +74,8 @@ export class LoginThrottle {
     }
     return entry;
   }
+}
+
+function digest(key: string): string {
+  return createHash('sha256').update(key).digest('base64');
 }

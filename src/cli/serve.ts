@@ -30,6 +30,10 @@ export function registerServe(program: Command): void {
         'largest CometD request body or websocket frame (env IXVAULT_BAYEUX_BODY_LIMIT_BYTES)',
       )
       .option(
+        '--bayeux-sessions-per-principal <n>',
+        'CometD sessions one user or client may have open, 0 for no limit (env IXVAULT_BAYEUX_SESSIONS_PER_PRINCIPAL)',
+      )
+      .option(
         '--body-timeout-ms <n>',
         'grace for a request body, after which it must keep the minimum rate (env IXVAULT_BODY_TIMEOUT_MS)',
       )

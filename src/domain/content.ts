@@ -88,8 +88,16 @@ function shortId(field: string, value: string): string {
 }
 
 const TEXTUAL = /^(text\/[^;\s]+|application\/(json|xml|x-ndjson|ndjson|jsonl|[^;\s]+\+(json|xml)))\s*(;|$)/i;
-/** Charsets in which a card number is not ASCII digits (a byte scan would miss it). */
-const NOT_ASCII_COMPATIBLE = /;\s*charset\s*=\s*"?(utf-?16|utf-?32|ucs-?2|ucs-?4)/i;
+/** The charset parameters of a media type (a reader may take any of several), unquoted. */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/gi;
+/**
+ * Charsets in which an ASCII digit is always the one byte 0x30–0x39, so the
+ * card-number scan reads the text's digits as they are. An allowlist: in any
+ * other (UTF-16/32 by any name, EBCDIC, UTF-7's base64 runs, ISO-2022's
+ * shifted modes) a number can be written in bytes the scan does not see.
+ */
+const ASCII_DIGIT_CHARSETS =
+  /^(utf-?8|us-ascii|ascii|iso[-_]?8859-\d{1,2}|iso-ir-\d+|latin-?[1-9]|l[1-9]|(windows|cp)-?125\d|koi8-[ru]|shift_jis|sjis|euc-(jp|kr)|gb2312|gbk|gb18030|big5)$/;
 
 /**
  * Whether content of this media type is text whose card numbers are masked on
@@ -98,10 +106,11 @@ const NOT_ASCII_COMPATIBLE = /;\s*charset\s*=\s*"?(utf-?16|utf-?32|ucs-?2|ucs-?4
  */
 export function redactableText(contentType: string): boolean {
   if (!TEXTUAL.test(contentType)) return false;
-  if (NOT_ASCII_COMPATIBLE.test(contentType))
+  const charsets = [...contentType.matchAll(CHARSET)].map((m) => (m[1] ?? '').toLowerCase());
+  if (charsets.some((charset) => !ASCII_DIGIT_CHARSETS.test(charset)))
     throw errors.invalidField(
       'Content-Type',
-      'text must be UTF-8 (or another ASCII-compatible charset) so card numbers can be redacted',
+      'text must be UTF-8 (or another charset whose digits are ASCII bytes, such as ISO-8859-n or Windows-125n) so card numbers can be redacted',
     );
   return true;
 }

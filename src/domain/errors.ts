@@ -188,6 +188,14 @@ export const errors = {
     new VaultError('invalid', CODES.unsupportedMediaType, 'Content-Type: this media type is not accepted here', {
       field: 'Content-Type',
     }),
+  /** A body in a content coding: ixvault decodes none (its card-number scan reads the bytes as sent). */
+  unsupportedContentEncoding: (coding: string) =>
+    new VaultError(
+      'invalid',
+      CODES.unsupportedMediaType,
+      `Content-Encoding: '${coding.slice(0, 64)}' is not accepted; send the body uncompressed (identity)`,
+      { field: 'Content-Encoding' },
+    ),
   badRequest: (message = 'the request is malformed') => new VaultError('invalid', CODES.badRequest, message),
   bodyTooLarge: () => new VaultError('too_large', CODES.bodyTooLarge, 'body: request body is too large', { field: 'body' }),
   notFound: (message = 'no such resource') => new VaultError('not_found', CODES.notFound, message),

@@ -111,11 +111,14 @@ export function mayPerform(principal: Principal, operation: Operation): boolean 
 /** Throws the 403 naming what the operation needs of this kind of principal. */
 export function authorize(principal: Principal, operation: Operation): void {
   if (mayPerform(principal, operation)) return;
+  throw errors.forbidden(whatItNeeds(principal, operation));
+}
+
+/** What the operation needs of this kind of principal, as a 403 says it. */
+export function whatItNeeds(principal: Principal, operation: Operation): string {
   const requirement: Requirement = OPERATIONS[operation];
-  if (principal.kind === 'user') throw errors.forbidden(`${operation} needs the role ${requirement.roles.join(' or ')}`);
+  if (principal.kind === 'user') return `${operation} needs the role ${requirement.roles.join(' or ')}`;
   if (requirement.scopes.length === 0)
-    throw errors.forbidden(
-      `${operation} is not open to clients; it needs a user with the role ${requirement.roles.join(' or ')}`,
-    );
-  throw errors.forbidden(`the token lacks the scope ${requirement.scopes.join(' or ')} (${operation})`);
+    return `${operation} is not open to clients; it needs a user with the role ${requirement.roles.join(' or ')}`;
+  return `the token lacks the scope ${requirement.scopes.join(' or ')} (${operation})`;
 }

@@ -28,13 +28,26 @@ export interface TextField {
   text: string;
 }
 
-/** A copy of `record` with every free text replaced by `map(text, field)`; the input is not changed. */
-export function mapInteractionTexts<T extends TextBearing>(record: T, map: (text: string, field: string) => string): T {
+/**
+ * A copy of `record` with every free text replaced by `map(text, field)`
+ * (`position`: a message's, for `messages.N.text`); the input is not changed.
+ * A message whose text `map` leaves as it is stays the same object: every
+ * ingested record is walked twice (card numbers, index), nearly all messages
+ * unchanged, and nothing changes a message once validated.
+ */
+export function mapInteractionTexts<T extends TextBearing>(
+  record: T,
+  map: (text: string, field: string, position?: number) => string,
+): T {
   const copy = { ...record };
   if (copy.subject !== undefined) copy.subject = map(copy.subject, 'subject');
   if (copy.comment !== undefined) copy.comment = map(copy.comment, 'comment');
   if (copy.messages !== undefined)
-    copy.messages = copy.messages.map((m, i) => (m.text === undefined ? m : { ...m, text: map(m.text, `messages.${i}.text`) }));
+    copy.messages = copy.messages.map((m, i) => {
+      if (m.text === undefined) return m;
+      const text = map(m.text, `messages.${i}.text`, i);
+      return text === m.text ? m : { ...m, text };
+    });
   if (copy.email !== undefined) {
     const email = { ...copy.email };
     if (email.text !== undefined) email.text = map(email.text, 'email.text');
@@ -72,17 +85,15 @@ export interface TextPart {
 /** The record's own texts for the index, in reading order (the walk above); empty texts are left out. */
 export function interactionTexts(i: TextBearing): TextPart[] {
   const parts: TextPart[] = [];
-  mapInteractionTexts(i, (text, field) => {
+  mapInteractionTexts(i, (text, field, position) => {
     if (text.trim() === '') return text;
-    const [name, at] = field.split('.');
-    if (name === 'messages') {
-      const k = Number(at);
-      parts.push({ place: 'message', contentKey: '', seq: i.messages?.[k]?.index ?? k + 1, text });
-    } else if (field === 'email.text') parts.push({ place: 'email', contentKey: '', seq: 0, text });
+    if (position !== undefined)
+      parts.push({ place: 'message', contentKey: '', seq: i.messages?.[position]?.index ?? position + 1, text });
+    else if (field === 'email.text') parts.push({ place: 'email', contentKey: '', seq: 0, text });
     else if (field === 'email.html') {
       const plain = textOfHtml(text);
       if (plain.trim() !== '') parts.push({ place: 'email', contentKey: '', seq: 1, text: plain });
-    } else parts.push({ place: name as 'subject' | 'comment', contentKey: '', seq: 0, text });
+    } else parts.push({ place: field as 'subject' | 'comment', contentKey: '', seq: 0, text });
     return text;
   });
   return parts;
@@ -90,7 +101,13 @@ export function interactionTexts(i: TextBearing): TextPart[] {
 
 /** A content item's searchable texts: its file name and, for a transcript in a known format, its segments. */
 export function contentTexts(
-  item: { contentKey: string; type: ContentType | string; contentType: string; fileName?: string },
+  item: {
+    contentKey: string;
+    type: ContentType | string;
+    contentType: string;
+    fileName?: string;
+    containsSensitiveData?: boolean;
+  },
   body?: Uint8Array,
 ): TextPart[] {
   const parts: TextPart[] = [];
@@ -100,9 +117,18 @@ export function contentTexts(
   return parts;
 }
 
-/** Transcript content ixvault reads: a transcript or chat transcript stored as JSON. */
-export function isTranscriptItem(item: { type: string; contentType: string }): boolean {
-  return (item.type === 'transcript' || item.type === 'chatTranscript') && /json/i.test(item.contentType);
+/**
+ * Transcript content ixvault reads for the index: a transcript or chat transcript stored as JSON,
+ * unless it is marked containsSensitiveData. Such content may be downloaded only with
+ * content.readSensitive; a copy of its words in the index would let any reader of the record
+ * find them (snippets, or a yes/no to `q=word`), so it is stored and served, never indexed.
+ */
+export function isTranscriptItem(item: { type: string; contentType: string; containsSensitiveData?: boolean }): boolean {
+  return (
+    (item.type === 'transcript' || item.type === 'chatTranscript') &&
+    /json/i.test(item.contentType) &&
+    item.containsSensitiveData !== true
+  );
 }
 
 /** The largest transcript body that is parsed for the index (bigger ones are stored, not indexed). */

@@ -92,6 +92,11 @@ function withinBounds(value: unknown, depth: number): boolean {
   if (typeof value === 'number') return Number.isFinite(value);
   if (typeof value !== 'object' || value === null) return true;
   if (depth >= LIMITS.jsonDepth) return false;
+  // Arrays by index: `for…in` would make a string of every index.
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) if (!withinBounds(value[index], depth + 1)) return false;
+    return true;
+  }
   const object = value as Record<string, unknown>;
   for (const key in object) {
     if (!Object.hasOwn(object, key)) continue;
@@ -241,13 +246,15 @@ function collectMessages(c: Collector, raw: unknown, path: string): MessageInput
 
 /** A record's transcript: a message without index takes its position (1-based); sorted by index. */
 function validateMessages(c: Collector, raw: unknown, path: string): Message[] {
-  const messages = collectMessages(c, raw, path).map((m, i) => ({ ...m, index: m.index ?? i + 1 }));
+  // The collected messages are this call's own objects: numbered in place rather than copied.
+  const messages = collectMessages(c, raw, path);
   const seen = new Set<number>();
   messages.forEach((m, i) => {
+    m.index ??= i + 1;
     if (seen.has(m.index)) c.add(`${path}.${i}.index`, `duplicate message index ${m.index}`);
     seen.add(m.index);
   });
-  return messages.sort((a, b) => a.index - b.index);
+  return (messages as Message[]).sort((a, b) => a.index - b.index);
 }
 
 /** Messages appended to a stored transcript (`{messages:[…]}` or a bare array); indexes are optional. */

@@ -34,6 +34,8 @@ export interface BayeuxServerOptions {
   /** Bytes of results held per recipient and channel, and in all. */
   heldBytesPerRecipient: number;
   heldBytes: number;
+  /** Sessions one principal may have open at once (0 or absent: no limit). */
+  sessionsPerRecipient?: number;
   /** Body limits, origins and JSON-P; the body limit also bounds a websocket frame. */
   gate: HttpGateOptions;
   /** Where results travel and wait (default: this process's memory, LocalHub); a cluster passes Redis's. */
@@ -65,7 +67,7 @@ export class BayeuxServer implements Notifier {
     this.log = options.log;
     this.channels = new ChannelMap(options.channels);
     this.gate = options.gate;
-    this.sessions = new Sessions();
+    this.sessions = new Sessions(options.sessionsPerRecipient);
     const limits: HoldLimits = {
       holdMs: options.holdMs,
       maxHeld: MAX_HELD,

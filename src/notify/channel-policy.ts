@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ChannelMap } from './channels.js';
 import type { BayeuxMessage, FayeExtension, Pipe } from './faye.js';
-import type { Sessions } from './sessions.js';
+import { MAX_SUBSCRIPTIONS_PER_SESSION, type Sessions } from './sessions.js';
 
 const SUBSCRIPTION_CHANNELS = new Set(['/meta/subscribe', '/meta/unsubscribe']);
 /** faye's unknown-client error (`401:<clientId>:Unknown client`); CometD servers say 402. */
@@ -63,6 +63,12 @@ export class ChannelPolicy implements FayeExtension {
     message.subscription = mapSubscription(message.subscription, (c) =>
       this.channels.isOwned(c) ? this.channels.privateOf(owner, c) : c,
     );
+    // Each subscription is memory for as long as the session lives: a session takes a bounded number.
+    if (
+      message.channel === '/meta/subscribe' &&
+      !this.sessions.admitSubscriptions(message.clientId as string, [message.subscription].flat())
+    )
+      message.error = `429::a session may hold at most ${MAX_SUBSCRIPTIONS_PER_SESSION} subscriptions`;
   }
 }
 

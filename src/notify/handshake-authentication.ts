@@ -40,7 +40,10 @@ export class SessionAuthentication implements FayeExtension {
     if (message.channel === HANDSHAKE) {
       this.auth.authenticate(credentialsOf(message, request)).then(
         (principal) => {
-          this.authenticated.set(request, principal);
+          // A session is memory until it times out: a principal opens a bounded number (Sessions.reserve).
+          if (this.authenticated.has(request) || !this.sessions.reserve(recipientOf(principal)))
+            message.error = '429::too many CometD sessions for this principal: disconnect one first';
+          else this.authenticated.set(request, principal);
           pipe(message);
         },
         (err: unknown) => {
@@ -70,18 +73,24 @@ export class SessionAuthentication implements FayeExtension {
       pipe(message);
       return;
     }
-    const principal = this.authenticated.get(request);
-    this.authenticated.delete(request);
+    // A handshake this extension refused (credentials, or crowded) took no place: the request's entry, if
+    // any, is another handshake's, still in flight.
+    const refusedHere = typeof message.error === 'string' && /^(401|429)::/.test(message.error);
+    const crowded = refusedHere && (message.error as string).startsWith('429:');
+    const principal = refusedHere ? undefined : this.authenticated.get(request);
+    if (!refusedHere) this.authenticated.delete(request);
     if (message.successful && message.clientId !== undefined && principal) {
       const recipient = recipientOf(principal);
       this.sessions.open(message.clientId, recipient);
       this.prove(request, recipient);
     } else {
-      // faye advises `handshake` after a refusal, and the client would retry forever.
+      if (principal) this.sessions.release(recipientOf(principal));
+      // faye advises `handshake` after a refusal, and the client would retry forever; a principal with all
+      // its sessions open may try again once one of them has gone (an unused one times out within a minute).
       message.successful = false;
       message.error ??= '401::authentication required';
       delete message.clientId;
-      message.advice = { reconnect: 'none' };
+      message.advice = crowded ? { reconnect: 'handshake', interval: 10_000 } : { reconnect: 'none' };
     }
     pipe(message);
   }

@@ -21,6 +21,7 @@ export interface NotificationsOptions {
   timeoutSeconds: number;
   heldBytesPerRecipient: number;
   heldBytes: number;
+  sessionsPerRecipient: number;
   gate: HttpGateOptions;
   hub?: BayeuxServerOptions['hub'];
 }

@@ -20,10 +20,16 @@ export const LIVE_CHANNEL = '/v1/interactions';
  * a cluster, a direct call in one process), and each node tells its own
  * subscribed sessions.
  */
-export function mountLiveFeed(vault: Vault, notifier: Notifier, directory: Directory, events: ClusterEvents): () => void {
+export function mountLiveFeed(
+  vault: Vault,
+  notifier: Notifier,
+  /** The principals as they are now (a reload replaces them): who may hear what is decided at each announcement. */
+  directory: () => Directory,
+  events: ClusterEvents,
+): () => void {
   const stopListening = events.subscribe(INGESTED, (payload) => {
     const { tenantId, stored } = payload as Ingested;
-    announce(notifier, directory, tenantId, stored);
+    announce(notifier, directory(), tenantId, stored);
   });
   const stopAnnouncing = vault.onIngested((tenantId, stored) => {
     events.publish(INGESTED, { tenantId, stored } satisfies Ingested);

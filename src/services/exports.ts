@@ -31,7 +31,6 @@ import { describePrincipal, type Principal } from '../domain/principal.js';
 import { authorize } from '../domain/scopes.js';
 import type { InteractionSearch } from '../domain/search.js';
 import { DirectorySink } from '../exports/directory-sink.js';
-import { S3Sink } from '../exports/s3-sink.js';
 import { type ExportSink, safeSegment } from '../exports/sink.js';
 import { type ExportFileRow, type ExportJobRow, ExportRepository, type RunProgress } from '../store/export-repository.js';
 import type { Vault } from './vault.js';
@@ -90,11 +89,18 @@ export class ExportService {
     this.repo = new ExportRepository(vault.store);
   }
 
-  /** The job's sink: its folder in the export bucket when one is configured, else in the export directory. */
-  sinkOf(tenantId: string, jobId: string): ExportSink {
+  /**
+   * The job's sink: its folder in the export bucket when one is configured, else in the export directory.
+   * The S3 sink's module (and with it the AWS SDK) is loaded only then: every command that opens the
+   * runtime (`ixvault import`, `serve`) would otherwise parse the SDK at start-up, ~0.3 s of CPU.
+   */
+  async sinkOf(tenantId: string, jobId: string): Promise<ExportSink> {
     const folder = `${safeSegment(tenantId)}/${safeSegment(jobId)}`;
     const bucket = this.options.bucket;
-    if (bucket) return new S3Sink(bucket.client, bucket.bucket, `${bucket.prefix}${folder}/`);
+    if (bucket) {
+      const { S3Sink } = await import('../exports/s3-sink.js');
+      return new S3Sink(bucket.client, bucket.bucket, `${bucket.prefix}${folder}/`);
+    }
     return new DirectorySink(join(this.options.root, folder));
   }
 
@@ -249,7 +255,7 @@ export class ExportService {
   private async runClaimed(claimed: ExportJobRow, onBatch?: (job: ExportJobView) => void | Promise<void>): Promise<void> {
     let job = claimed;
     const spec = JSON.parse(job.filters) as ExportSpec;
-    const sink = this.sinkOf(job.tenant_id, job.id);
+    const sink = await this.sinkOf(job.tenant_id, job.id);
     const runFolder = `run-${job.run_no}`;
     const query = this.queryOf(job, spec);
     if (job.total === null) {

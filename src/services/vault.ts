@@ -17,14 +17,14 @@ import { INLINE_MAX_BYTES, inlineStream, type ReadBody, readBody } from '../blob
 import type { KeyedLock } from '../cluster/coordination.js';
 import type { AuditEntry, ChainedAuditEntry } from '../domain/audit.js';
 import { toCanonicalJson } from '../domain/canonical.js';
-import { CardRedactingBytes, redactRecordTexts } from '../domain/card-redaction.js';
+import { CardRedactingBytes, redactCardNumbers, redactRecordTexts } from '../domain/card-redaction.js';
 import { redactableText, validateContentMeta } from '../domain/content.js';
 import { CODES, errors, type FieldProblem, isVaultError } from '../domain/errors.js';
 import { type LegalHold, validateHold } from '../domain/holds.js';
 import type { ContentItem, InteractionWithDetails } from '../domain/interaction.js';
 import { mergePatch } from '../domain/merge-patch.js';
 import { describePrincipal, type Principal, redactsCardNumbers, visibilityOf } from '../domain/principal.js';
-import { authorize } from '../domain/scopes.js';
+import { authorize, mayPerform, whatItNeeds } from '../domain/scopes.js';
 import { type InteractionSearch, MAX_PAGE_SIZE, type PagePosition, type Source } from '../domain/search.js';
 import { contentTexts, isTranscriptItem, MAX_TRANSCRIPT_BYTES } from '../domain/texts.js';
 import {
@@ -371,6 +371,12 @@ export class Vault {
 
   async search(principal: Principal, query: InteractionSearch, options: SearchOptions = {}): Promise<SearchPage> {
     authorize(principal, 'interaction.read');
+    // A text query reads transcripts (a hit, its snippets, even a yes or no): content, which this principal
+    // must be able to download. Sensitive transcripts are never indexed (isTranscriptItem).
+    if (query.text !== undefined && !mayPerform(principal, 'content.read'))
+      throw errors.forbidden(
+        `a text query (q) searches transcripts too, which needs what downloading content does: ${whatItNeeds(principal, 'content.read')}`,
+      );
     const budget = this.options.searchBudgetMs === undefined ? {} : { budgetMs: this.options.searchBudgetMs };
     return this.searches.search(visibilityOf(principal), checkSearch(query), { ...budget, ...options });
   }
@@ -456,6 +462,9 @@ export class Vault {
     // Textual content (transcripts…) is redacted as it arrives: the original bytes are never written.
     const redactor =
       redactsCardNumbers(principal.tenant) && redactableText(meta.contentType) ? new CardRedactingBytes() : undefined;
+    // An attachment's name is text too: it is stored, listed and indexed like a subject.
+    const fileName =
+      meta.fileName !== undefined && redactsCardNumbers(principal.tenant) ? redactCardNumbers(meta.fileName) : undefined;
     const maxBytes = this.options.maxContentBytes;
     let read: ReadBody;
     try {
@@ -476,10 +485,11 @@ export class Vault {
       };
       if (meta.owningAgentId !== undefined) item.owningAgentId = meta.owningAgentId;
       if (meta.owningInteractionPlanId !== undefined) item.owningInteractionPlanId = meta.owningInteractionPlanId;
-      if (meta.fileName !== undefined) item.fileName = meta.fileName;
+      if (meta.fileName !== undefined) item.fileName = fileName?.text ?? meta.fileName;
       if (meta.version !== undefined) item.properties.version = meta.version;
       if (meta.durationMs !== undefined) item.properties.duration = meta.durationMs;
-      if (redactor && redactor.redacted > 0) item.cardRedactions = redactor.redacted;
+      const redacted = (redactor?.redacted ?? 0) + (fileName?.count ?? 0);
+      if (redacted > 0) item.cardRedactions = redacted;
       if (upload.containsSensitiveData) item.containsSensitiveData = true;
       return item;
     };

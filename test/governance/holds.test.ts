@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../helpers/app.js';
 import { callRecord } from '../helpers/fixtures.js';
-import { BACKEND, call, removeTestData, type TestServer } from '../helpers/server.js';
+import { BACKEND, call, type JsonResponse, removeTestData, type TestServer } from '../helpers/server.js';
 import { vonage } from '../vonage/helpers.js';
 import { auditLog, exists, native, type Stored, storeCall } from './helpers.js';
 
@@ -186,7 +186,7 @@ describe(`legal holds (${BACKEND})`, () => {
     expect(listed).toEqual([...ids].sort());
     const walked: string[] = [];
     for (let cursor: string | null = null; ; ) {
-      const page = await native(
+      const page: JsonResponse<{ interactionIds: string[]; nextCursor: string | null }> = await native(
         server,
         `/holds/${created.body.id}/interactions?limit=500${cursor ? `&cursor=${cursor}` : ''}`,
         admin,
@@ -222,10 +222,14 @@ describe(`legal holds (${BACKEND})`, () => {
     const made: string[] = [];
     for (let i = 0; i < 5; i++) made.push((await hold({ contactId: `paging-${randomUUID()}` })).body.id);
     const seen: string[] = [];
-    let first: { nextCursor: string } | undefined;
+    let first: { nextCursor: string | null } | undefined;
     for (let cursor: string | null = null, pages = 0; ; pages++) {
       expect(pages).toBeLessThan(1000);
-      const page = await native(server, `/holds?limit=2${cursor ? `&cursor=${cursor}` : ''}`, admin);
+      const page: JsonResponse<{ holds: { id: string }[]; nextCursor: string | null }> = await native(
+        server,
+        `/holds?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        admin,
+      );
       expect(page.status).toBe(200);
       expect(page.body.holds.length).toBeLessThanOrEqual(2);
       first ??= page.body;

@@ -55,6 +55,8 @@ export interface Seeded {
   contactPhone: string;
   /** In the contact's attributes: never sent, so in an answer to another tenant's principal it is a leak. */
   contactMarker: string;
+  /** The legal hold of its tenant, which names two of the tenant's interactions (its id is the tenant's own). */
+  holdId?: string;
 }
 
 const hex = () => randomUUID().replaceAll('-', '').slice(0, 12);
@@ -186,6 +188,17 @@ export async function seed(server: TestServer): Promise<Seeded[]> {
     if (del.statusCode >= 300) throw new Error(`seed audit: ${del.statusCode} ${del.body}`);
     first.contentKeys = ['callRecording'];
     await server.runtime.vault.archive.moveBatch(tenant, ARCHIVE_CUTOFF_MS, 1000);
+    // A hold naming two of the tenant's interactions: its detail and listing carry their ids, which no other
+    // tenant may read (nor release the hold).
+    const mine = items.filter((i) => i.tenant === tenant);
+    const hold = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/holds',
+      headers: { authorization: admin, 'content-type': 'application/json' },
+      payload: { name: `probe hold ${tenant}`, reason: 'isolation probe', interactionIds: mine.slice(-2).map((i) => i.id) },
+    });
+    if (hold.statusCode !== 201) throw new Error(`seed hold: ${hold.statusCode} ${hold.body}`);
+    for (const item of mine) item.holdId = hold.json().id;
   }
   return items;
 }
@@ -353,6 +366,9 @@ export const OPERATIONS: Record<string, Build> = {
       { handlingAgentId: v.handlerIds[0] as string },
       { customAttribute: `Ref=${v.ref}` },
       { mediaType: v.mediaType, hasContent: 'true' },
+      // Full text: the word only its subject, message and transcript hold (hits carry snippets).
+      { q: v.marker },
+      { q: `${v.marker} OR subject`, sort: 'relevance' },
       {},
     ];
     const params: Record<string, string> = {
@@ -360,10 +376,12 @@ export const OPERATIONS: Record<string, Build> = {
       source: v.source,
       limit: '100',
     };
-    if (token && pick(2) === 0) params.cursor = token;
+    if (token && pick(2) === 0 && params.sort !== 'relevance') params.cursor = token;
     return {
       request: { method: 'GET', url: `/api/v1/interactions?${q(params)}`, headers: a.auth },
-      sent: Object.values(params),
+      // An error may echo the URL, where the query's words are encoded one by one: the marker alone is sent too.
+      // (A hit would still name the record's id and guid, which are not sent.)
+      sent: [...Object.values(params), ...(params.q ? [v.marker] : [])],
       change: false,
     };
   },
@@ -490,16 +508,28 @@ export const OPERATIONS: Record<string, Build> = {
     sent: [],
     change: false,
   }),
-  'GET /api/v1/holds/{id}': (a, v) => ({
-    request: { method: 'GET', url: `/api/v1/holds/hold-${v.guid}`, headers: a.auth },
-    sent: [`hold-${v.guid}`],
-    change: false,
-  }),
-  'POST /api/v1/holds/{id}/release': (a, v) => ({
-    request: { method: 'POST', url: `/api/v1/holds/hold-${v.guid}/release`, headers: json(a), payload: { reason: 'probe' } },
-    sent: [`hold-${v.guid}`],
-    change: true,
-  }),
+  // The victim's tenant's real hold (it names two of that tenant's interactions), or a made-up id.
+  'GET /api/v1/holds/{id}': (a, v, _t, pick) => {
+    const id = pick(2) && v.holdId ? v.holdId : `hold-${v.guid}`;
+    return { request: { method: 'GET', url: `/api/v1/holds/${id}`, headers: a.auth }, sent: [id], change: false };
+  },
+  'GET /api/v1/holds/{id}/interactions': (a, v, _t, pick) => {
+    const id = pick(2) && v.holdId ? v.holdId : `hold-${v.guid}`;
+    return {
+      request: { method: 'GET', url: `/api/v1/holds/${id}/interactions?limit=10`, headers: a.auth },
+      sent: [id],
+      change: false,
+    };
+  },
+  // A hold of the caller's own tenant may be released by its admin: only another tenant's is a cross write.
+  'POST /api/v1/holds/{id}/release': (a, v, _t, pick) => {
+    const id = pick(2) && v.holdId && v.tenant !== a.tenant ? v.holdId : `hold-${v.guid}`;
+    return {
+      request: { method: 'POST', url: `/api/v1/holds/${id}/release`, headers: json(a), payload: { reason: 'probe' } },
+      sent: [id],
+      change: true,
+    };
+  },
   'GET /api/v1/retention': (a) => ({
     request: { method: 'GET', url: '/api/v1/retention', headers: a.auth },
     sent: [],

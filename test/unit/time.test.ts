@@ -1,4 +1,5 @@
 /** Instants and Genesys dates (src/domain/time.ts, src/api/genesys/dates.ts): strict parsing, zones, DST. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dateRange } from '../../src/api/genesys/dates.js';
 import { formatGenesysDate, parseDateOnly, parseInstant, toIsoSeconds, zoneOffsetMinutes } from '../../src/domain/time.js';
@@ -22,6 +23,72 @@ describe('parseInstant', () => {
       '',
     ])
       expect(parseInstant(bad), bad).toBeUndefined();
+  });
+});
+
+/**
+ * What parseInstant answered before its digit-by-digit reading of the UTC form (time.ts): the pattern alone.
+ * The fast path must give the very same number, or the same refusal, for every string.
+ */
+function byPattern(value: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$/.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s = '0', frac = '0', zone = 'Z'] = m;
+  const [yn, mon, dn, hn, min, sn] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+  // Date.UTC reads years 0-99 as 1900-1999: the calendar is that year's.
+  const year = yn <= 99 ? 1900 + yn : yn;
+  const days = [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  if (mon < 1 || mon > 12 || dn < 1 || hn > 23 || min > 59 || sn > 59 || dn > (days[mon - 1] as number)) return undefined;
+  const offset =
+    zone === 'Z'
+      ? 0
+      : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.replace(':', '').slice(3, 5)));
+  return Date.UTC(yn, mon - 1, dn, hn, min, sn, ms) - offset * 60_000;
+}
+
+describe('parseInstant, the UTC form read digit by digit', () => {
+  const digit = fc.constantFrom(...'0123456789');
+  const twoDigits = fc.tuple(digit, digit).map((d) => d.join(''));
+  /** Strings of the UTC form, its calendar often impossible (month 13, day 31 of a short month, 24:00). */
+  const utcForm = fc
+    .tuple(
+      fc.tuple(digit, digit, digit, digit).map((d) => d.join('')),
+      twoDigits,
+      twoDigits,
+      fc.constantFrom('T', ' ', 't', 'x'),
+      twoDigits,
+      twoDigits,
+      twoDigits,
+      fc.constantFrom('', '.000', '.123', '.999', '.5', '.1234', '.12a'),
+      fc.constantFrom('Z', 'z', '+00:00', '+0200', ''),
+    )
+    .map(([y, mo, d, t, h, mi, s, frac, zone]) => `${y}-${mo}-${d}${t}${h}:${mi}:${s}${frac}${zone}`);
+
+  it('gives what the pattern gives, valid or not, with any one character changed', () => {
+    fc.assert(
+      fc.property(utcForm, fc.nat(30), fc.constantFrom('0', '9', '-', ':', 'Z', '.', 'T', ' ', '/', '٣'), (text, at, c) => {
+        for (const value of [text, text.slice(0, at) + c + text.slice(at + 1), text.slice(0, at)])
+          expect(parseInstant(value), value).toBe(byPattern(value));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads what toISOString writes, over the whole range of years', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -62_167_219_200_000 /* 0000-01-01 */, max: 253_402_300_799_999 /* 9999-12-31T23:59:59.999 */ }),
+        (ms) => {
+          const iso = new Date(ms).toISOString();
+          if (iso.length === 24) expect(parseInstant(iso), iso).toBe(byPattern(iso));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(parseInstant('2024-02-29T23:59:59.999Z')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    expect(parseInstant('1900-02-29T00:00:00Z')).toBeUndefined();
+    expect(parseInstant('0099-03-01 00:00:00Z')).toBe(Date.UTC(99, 2, 1));
   });
 });
 

@@ -5,7 +5,7 @@
  * (`for update`), and a transaction PostgreSQL aborts as a deadlock or a
  * serialization failure is run again.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Source } from '../../domain/search.js';
@@ -97,10 +97,14 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
 
 /** A prepared statement's name: one per text (pg refuses one name for two texts), within NAMEDATALEN. */
 function statementName(text: string): string {
-  return `ixv_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+  return `ixv_${hash('sha256', text, 'hex').slice(0, 32)}`;
 }
 
-/** A signed 64-bit advisory-lock key for a string (a collision only makes two writers wait for each other). */
+/**
+ * A signed 64-bit advisory-lock key for a string (a collision only makes two writers wait for each other).
+ * Every writer must make the same key of the same string: SHA-256's first 8 bytes, by the one-shot
+ * `hash` (two keys a record on ingest; `createHash` cost ~1 µs more each).
+ */
 function advisoryKey(key: string): bigint {
-  return createHash('sha256').update(key).digest().readBigInt64BE(0);
+  return hash('sha256', key, 'buffer').readBigInt64BE(0);
 }
