@@ -15,7 +15,7 @@
  *   schemas `ixv_main` and `ixv_archive`), so a move between them is a single
  *   atomic transaction.
  */
-import type { Kysely, RawBuilder, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, RawBuilder, Transaction } from 'kysely';
 import type { TextQuery } from '../domain/fulltext.js';
 import type { Source } from '../domain/search.js';
 import type { InteractionInput } from '../domain/validate.js';
@@ -167,6 +167,16 @@ export interface StoreDialect {
    * a batch's look-up is one prepared statement, not chunks of placeholders.
    */
   inList(values: readonly string[]): RawBuilder<unknown>;
+  /**
+   * Runs a read that repeats one statement text with new values on every
+   * request (a Vonage page), outside any transaction, as a statement kept
+   * prepared, and answers its rows as arrays (the select list's order): no
+   * object per row. SQLite keeps the statement beside Kysely's and runs it
+   * while holding Kysely's connection; PostgreSQL names it, so each pooled
+   * connection parses and plans it once and may then run it by a plan it
+   * keeps for every value (docs/DECISIONS.md, "Pages, session 4").
+   */
+  readPrepared<R extends readonly unknown[]>(query: CompiledQuery): Promise<R[]>;
   /** Whether read-modify-write steps must lock the rows they read (`for update`). */
   readonly lockRows: boolean;
   /**

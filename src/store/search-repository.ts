@@ -89,13 +89,13 @@ const SELECTS: Record<Exclude<Columns, 'vonage'>, RawBuilder<unknown>> = {
 };
 
 /**
- * A Vonage page as the JSON of its items, comma-separated, built by the
- * database from the renderings its rows keep (rows.ts). On SQLite the bytes
- * come back as a Buffer (the UTF-8 the file holds, never decoded into a
- * JavaScript string), on PostgreSQL as a string.
+ * A Vonage page as the JSON of its items, from the renderings its rows keep
+ * (rows.ts): texts to be joined by commas, in order — one item each on
+ * SQLite, one run of every item already joined by the database on
+ * PostgreSQL. None is empty; an empty page has none.
  */
 export interface RenderedPage {
-  items: Buffer | string;
+  items: string[];
   /** How many items `items` holds. */
   count: number;
   next?: PagePosition;
@@ -222,34 +222,56 @@ export class SearchRepository {
    * same page query (visibility and filters in SQL, so no row the caller may
    * not see is read) reading each interaction's whole item kept by the
    * database (interactions.vonage_item, migration 010; joined from its parts
-   * where none is kept), and the page aggregated into one value by the
-   * database with the position of the next page. One round trip on
-   * PostgreSQL, one kept prepared statement on SQLite, no row objects, no
-   * serializer (docs/DECISIONS.md, "A Vonage page is one statement").
+   * where none is kept). On PostgreSQL the database aggregates the page into
+   * one value with the position of the next page, in one round trip, by a
+   * named statement whose plan the connection keeps; on SQLite the page
+   * query's rows are the page (vonagePageByRows). No row objects, no
+   * serializer: the route writes the items into the body (docs/DECISIONS.md,
+   * "A Vonage page is one statement" and "Pages, session 4").
    */
   async vonagePage(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
     if (q.text) throw new Error('a rendered page has no text query');
+    if (this.store.dialect === 'sqlite') return this.vonagePageByRows(visibility, q);
     const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
     // The page query reads limit + 1 rows; the first `limit` are the page, the last one only says there is more
     // (string_agg skips the NULL the CASE gives it).
-    const items = sql`string_agg(case when r.rn <= ${q.limit} then r.item end, ',' order by r.rn)`;
-    const { rows } = await sql<{
-      items: Buffer | string | null;
-      found: number;
-      next_start: number | null;
-      next_key: string | null;
-    }>`
+    const [row] = await this.store.impl.readPrepared<
+      [items: string | null, found: number, nextStart: number | null, nextKey: string | null]
+    >(
+      sql`
       with p as (${this.pageQuery(visibility, q, 'vonage')}),
       r as (select p.*, row_number() over (order by p.page_start ${dir}, p.page_key ${dir}) as rn from p)
-      select ${this.store.dialect === 'sqlite' ? sql`cast(${items} as blob)` : items} as items,
+      select string_agg(case when r.rn <= ${q.limit} then r.item end, ',' order by r.rn) as items,
         count(*) as found,
         max(case when r.rn = ${q.limit} then r.page_start end) as next_start,
         max(case when r.rn = ${q.limit} then r.page_key end) as next_key
-      from r`.execute(this.store.db);
-    const row = rows[0];
-    const found = Number(row?.found ?? 0);
-    const page: RenderedPage = { items: row?.items ?? '', count: Math.min(found, q.limit) };
-    if (found > q.limit && row?.next_key != null) page.next = { startMs: Number(row.next_start), id: row.next_key };
+      from r`.compile(this.store.db),
+    );
+    if (!row) return { items: [], count: 0 };
+    const [items, found, nextStart, nextKey] = row;
+    const page: RenderedPage = { items: items ? [items] : [], count: Math.min(Number(found), q.limit) };
+    if (Number(found) > q.limit && nextKey != null) page.next = { startMs: Number(nextStart), id: nextKey };
+    return page;
+  }
+
+  /**
+   * SQLite: the page query's rows themselves (limit + 1 of them: the last
+   * only says there is more), their items joined by the route. The database
+   * runs in this process, so rows cost no round trip, and the statement is
+   * the page query alone: aggregating in SQL (a materialized CTE,
+   * row_number() and an ordered string_agg, each a sorter of its own) cost
+   * more than the rows it saved (docs/BENCHMARKS.md, "Pages, session 4").
+   */
+  private async vonagePageByRows(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
+    const rows = await this.store.impl.readPrepared<[item: string, pageStart: number, pageKey: string]>(
+      this.pageQuery(visibility, q, 'vonage').compile(this.store.db),
+    );
+    const count = Math.min(rows.length, q.limit);
+    const items = new Array<string>(count);
+    for (let i = 0; i < count; i++) items[i] = (rows[i] as [string, number, string])[0];
+    const page: RenderedPage = { items, count };
+    const last = rows[count - 1];
+    if (rows.length > q.limit && last) page.next = { startMs: Number(last[1]), id: last[2] };
     return page;
   }
 

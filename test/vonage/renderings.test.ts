@@ -39,14 +39,31 @@ async function oldRendering(server: TestServer, q: InteractionSearch, token: str
   return res.body;
 }
 
+/** The search's filters, as the route's parameters name them. */
+interface PageFilters {
+  handlingAgentId?: string;
+  connectFrom?: string;
+  direction?: 'inbound' | 'outbound';
+}
+
 /** Every page of the window, as bytes, with the query each page answered (the old rendering needs it). */
-async function pagesOf(server: TestServer, auth: string, limit: number, fromMs = FROM_MS, toMs = FROM_MS + WEEK_MS) {
+async function pagesOf(
+  server: TestServer,
+  auth: string,
+  limit: number,
+  fromMs = FROM_MS,
+  toMs = FROM_MS + WEEK_MS,
+  filters: PageFilters = {},
+) {
   const pages: { body: string; query: InteractionSearch; token: string | null }[] = [];
   const base: InteractionSearch = { source: 'main', order: 'asc', limit, withContentOnly: true, fromMs, toMs };
+  if (filters.handlingAgentId !== undefined) base.handlingAgentId = filters.handlingAgentId;
+  if (filters.connectFrom !== undefined) base.connectFromPrefix = filters.connectFrom;
+  if (filters.direction !== undefined) base.direction = filters.direction;
   let query = base;
   let continuation: string | undefined;
   for (;;) {
-    const params: Record<string, string> = { limit: String(limit) };
+    const params: Record<string, string> = { limit: String(limit), ...filters };
     if (continuation) params.continuationToken = continuation;
     const path = searchPath(new Date(fromMs).toISOString(), new Date(toMs).toISOString(), params);
     const res = await send(`${server.url}/interaction-content${path}`, {
@@ -62,7 +79,14 @@ async function pagesOf(server: TestServer, auth: string, limit: number, fromMs =
     const fingerprint = queryFingerprint({
       api: 'vonage',
       who: 'client:acme/acme-reader',
-      filters: { fromMs, toMs, handlingAgentId: undefined, connectFrom: undefined, connectTo: undefined, direction: undefined },
+      filters: {
+        fromMs,
+        toMs,
+        handlingAgentId: filters.handlingAgentId,
+        connectFrom: filters.connectFrom,
+        connectTo: undefined,
+        direction: filters.direction,
+      },
     });
     const after = decodeCursor(server.runtime.keys.cursor, fingerprint, token);
     if (!after) throw new Error('the continuation token does not decode');
@@ -71,8 +95,15 @@ async function pagesOf(server: TestServer, auth: string, limit: number, fromMs =
   }
 }
 
-async function expectSameAsOld(server: TestServer, auth: string, limit: number, fromMs?: number, toMs?: number) {
-  const pages = await pagesOf(server, auth, limit, fromMs, toMs);
+async function expectSameAsOld(
+  server: TestServer,
+  auth: string,
+  limit: number,
+  fromMs?: number,
+  toMs?: number,
+  filters?: PageFilters,
+) {
+  const pages = await pagesOf(server, auth, limit, fromMs, toMs, filters);
   for (const page of pages) expect(page.body).toBe(await oldRendering(server, page.query, page.token));
   return pages;
 }
@@ -140,6 +171,68 @@ describe(`Vonage renderings kept on write (${BACKEND})`, () => {
     for (let k = 0; k < 7; k++)
       await ingest(server, writer, { startDate: `2025-05-0${2 + (k % 5)}T0${k}:00:00Z`, connectFrom: `+1415${k}` });
     for (const limit of [1, 3, 1000]) await expectSameAsOld(server, reader, limit);
+  });
+
+  it('pages under every filter, at every edge of a page (full, one short, one over, ties in time), print what the serializer printed', async () => {
+    const from = Date.parse('2025-07-01T00:00:00Z');
+    const agents = ['agent-1', 'agent-2', 'agent-3'];
+    // Two records at each instant: the page's order and its continuation break ties on the key.
+    for (let k = 0; k < 12; k++)
+      await ingest(server, writer, {
+        startDate: new Date(from + Math.floor(k / 2) * 3600_000).toISOString(),
+        typeId: k % 2 === 0 ? 'Inbound' : 'Outbound',
+        connectFrom: k % 3 === 0 ? `+1415${k}` : `01473${k}`,
+        handlingAgents: [{ id: agents[k % 3] }],
+      });
+    const cases: PageFilters[] = [
+      {},
+      { handlingAgentId: 'agent-1' },
+      { connectFrom: '+1415' },
+      { direction: 'outbound' },
+      { handlingAgentId: 'agent-2', direction: 'inbound', connectFrom: '0147' },
+      { handlingAgentId: 'nobody' },
+    ];
+    const to = from + WEEK_MS - 1;
+    for (const filters of cases) {
+      const [whole] = await expectSameAsOld(server, reader, 1000, from, to, filters);
+      const n = items(whole?.body ?? '').length;
+      if (Object.keys(filters).length === 0) expect(n).toBe(12);
+      if (filters.handlingAgentId === 'nobody') expect(n).toBe(0);
+      for (const limit of new Set([1, 2, n - 1, n, n + 1].filter((l) => l >= 1))) {
+        const pages = await expectSameAsOld(server, reader, limit, from, to, filters);
+        expect(pages.flatMap((p) => items(p.body)).length, JSON.stringify({ filters, limit })).toBe(n);
+        // A page that ends the window says so: no token to an empty page.
+        expect(pages.length, JSON.stringify({ filters, limit })).toBe(Math.max(1, Math.ceil(n / limit)));
+      }
+    }
+  });
+
+  it("never reads a write transaction's rows before they commit (the page's kept statement waits for the connection)", async () => {
+    const at = Date.parse('2025-08-01T10:00:00Z');
+    const elsewhere = Date.parse('2025-09-01T10:00:00Z');
+    const { guid } = await ingest(server, writer, { startDate: new Date(at).toISOString() });
+    const store = server.runtime.store;
+    const week = (fromMs: number): InteractionSearch => ({
+      source: 'main',
+      order: 'asc',
+      limit: 100,
+      withContentOnly: true,
+      fromMs,
+      toMs: fromMs + WEEK_MS - 1,
+    });
+    let during: Promise<{ count: number }> | undefined;
+    await expect(
+      store.write(async (trx) => {
+        await sql`update ${store.table('main', 'interactions')} set start_ms = ${elsewhere} where guid = ${guid}`.execute(trx);
+        // Asked while the move is written but not committed; it is then rolled back.
+        during = server.runtime.vault.searches.vonagePage({ tenantId: 'acme' }, week(elsewhere));
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect((await during)?.count).toBe(0);
+    const [page] = await expectSameAsOld(server, reader, 100, at, at + WEEK_MS - 1);
+    expect(items(page?.body ?? '').map((i) => i.guid)).toEqual([guid]);
   });
 
   it('reflects a PATCH, a content upload, a content deletion and an interaction deletion at once', async () => {

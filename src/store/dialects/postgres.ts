@@ -48,6 +48,16 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     tableName: (_source, table) => table,
     groupCommits: false,
     inList: (values) => sql`= any(${values}::text[])`,
+    // Named by its text: pg parses a name once per connection, and the server keeps its plan (see StoreDialect).
+    async readPrepared<R extends readonly unknown[]>(query: CompiledQuery) {
+      const array: pg.QueryArrayConfig = {
+        name: statementName(query.sql),
+        text: query.sql,
+        values: [...query.parameters],
+        rowMode: 'array',
+      };
+      return (await pool.query(array)).rows as unknown[] as R[];
+    },
     lockRows: true,
     writableCtes: true,
     async write(target, work) {
@@ -83,6 +93,11 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     close: () => db.destroy(),
   };
   return { db, dialect };
+}
+
+/** A prepared statement's name: one per text (pg refuses one name for two texts), within NAMEDATALEN. */
+function statementName(text: string): string {
+  return `ixv_${hash('sha256', text, 'hex').slice(0, 32)}`;
 }
 
 /**

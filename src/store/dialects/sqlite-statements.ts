@@ -16,26 +16,31 @@ import type { SqliteDatabase } from 'kysely';
 export const STATEMENT_CACHE_SIZE = 500;
 
 export function cachedStatements(sqlite: BetterSqlite3.Database, capacity = STATEMENT_CACHE_SIZE): SqliteDatabase {
+  return { close: () => sqlite.close(), prepare: keptStatements(sqlite, capacity) };
+}
+
+/** `sqlite.prepare` that keeps what it prepared, by SQL text (the module comment). */
+export function keptStatements(
+  sqlite: BetterSqlite3.Database,
+  capacity = STATEMENT_CACHE_SIZE,
+): (sql: string) => BetterSqlite3.Statement {
   const kept = new Map<string, BetterSqlite3.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(sql) {
-      const found = kept.get(sql);
-      // A statement still being iterated cannot run again meanwhile: that caller gets one of its own.
-      if (found && !found.busy) {
-        // Most recently used last: Map keeps insertion order.
-        kept.delete(sql);
-        kept.set(sql, found);
-        return found;
-      }
-      const statement = sqlite.prepare(sql);
-      if (found) return statement;
-      kept.set(sql, statement);
-      if (kept.size > capacity) {
-        const oldest = kept.keys().next().value;
-        if (oldest !== undefined) kept.delete(oldest);
-      }
-      return statement;
-    },
+  return (sql) => {
+    const found = kept.get(sql);
+    // A statement still being iterated cannot run again meanwhile: that caller gets one of its own.
+    if (found && !found.busy) {
+      // Most recently used last: Map keeps insertion order.
+      kept.delete(sql);
+      kept.set(sql, found);
+      return found;
+    }
+    const statement = sqlite.prepare(sql);
+    if (found) return statement;
+    kept.set(sql, statement);
+    if (kept.size > capacity) {
+      const oldest = kept.keys().next().value;
+      if (oldest !== undefined) kept.delete(oldest);
+    }
+    return statement;
   };
 }

@@ -37,7 +37,7 @@ import { sqliteRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
 import { sqliteBatchWriter } from '../sqlite-batch-writer.js';
 import { type WriterLock, writerLock } from '../writer-lock.js';
-import { cachedStatements } from './sqlite-statements.js';
+import { cachedStatements, keptStatements } from './sqlite-statements.js';
 
 const ARCHIVE_PREFIX = 'archive_';
 /** The file a previous version kept the archive in; adopted into the main file at start. */
@@ -68,6 +68,8 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachedStatements(sqlite) }) });
+  // Statements whose rows come back as arrays (StoreDialect.readPrepared), kept apart from Kysely's, which answer objects.
+  const rawStatement = keptStatements(sqlite);
   const wal = walFile(`${file}-wal`);
   const archivePlugin = new TablePrefixPlugin(ARCHIVE_PREFIX);
   const lock = options.writerLock ?? writerLock();
@@ -88,6 +90,9 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
     tableName: physicalName,
     groupCommits: true,
     inList: (values) => sql`in (select value from json_each(${JSON.stringify(values)}))`,
+    // Under Kysely's connection, so a read never runs inside another caller's open transaction.
+    readPrepared: <R extends readonly unknown[]>(query: CompiledQuery) =>
+      db.connection().execute(async () => rawStatement(query.sql).raw(true).all(query.parameters) as R[]),
     lockRows: false,
     writableCtes: false,
     // Every write is acknowledged to someone (a client, an audit entry before the bytes it records), so every
