@@ -704,10 +704,10 @@ export class Vault {
     return this.holds.list(principal.tenant.id, { ...options, limit: pageSize(options.limit) });
   }
 
-  /** One hold with the first `limit` interactions it lists. */
-  async getHold(principal: Principal, id: string, limit = MAX_PAGE_SIZE): Promise<HoldDetail> {
+  /** One hold with the first page (MAX_PAGE_SIZE) of the interactions it lists. */
+  async getHold(principal: Principal, id: string): Promise<HoldDetail> {
     authorize(principal, 'hold.manage');
-    const hold = await this.holds.get(principal.tenant.id, id, pageSize(limit));
+    const hold = await this.holds.get(principal.tenant.id, id, MAX_PAGE_SIZE);
     if (!hold) throw errors.holdNotFound(id);
     return hold;
   }
