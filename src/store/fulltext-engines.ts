@@ -248,12 +248,15 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
   };
   /** The lexeme frequencies ANALYZE keeps for `doc` (most common elements), re-read every minute. */
   const statistics = new Map<Source, { at: number; stats: LexemeStats | undefined }>();
-  /** Expected matches: `upTo` with a word missing from the statistics at their floor, `known` with it at none. */
+  /**
+   * The query's expected share of the documents: `upToFraction` with a word missing from the statistics
+   * at their floor, `knownFraction` with it at none; `known` matches in the store; `documents` in all.
+   */
   const expectedMatches = async (
     db: Kysely<Database>,
     source: Source,
     query: TextQuery,
-  ): Promise<{ upTo: number; known: number } | undefined> => {
+  ): Promise<{ upToFraction: number; knownFraction: number; known: number; documents: number } | undefined> => {
     let cached = statistics.get(source);
     if (!cached || Date.now() - cached.at > 60_000) {
       cached = { at: Date.now(), stats: await lexemeStats(db, schemaOf(source)) };
@@ -261,9 +264,12 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
     }
     const stats = cached.stats;
     if (!stats) return undefined;
+    const knownFraction = Math.min(1, matchFraction(query, { ...stats, floor: 0 }));
     return {
-      upTo: Math.min(1, matchFraction(query, stats)) * stats.documents,
-      known: Math.min(1, matchFraction(query, { ...stats, floor: 0 })) * stats.documents,
+      upToFraction: Math.min(1, matchFraction(query, stats)),
+      knownFraction,
+      known: knownFraction * stats.documents,
+      documents: stats.documents,
     };
   };
   return {
@@ -281,36 +287,48 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       );
     },
     remove: (trx, source, tenantId, ids) => remove(trx, source, tenantId, ids),
-    async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice }) {
+    async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice, driven, idColumn }) {
       const hits = sql`select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h`;
       const expected = await expectedMatches(db, source, query);
-      // Few matches a bucket: read from the GIN index one time bucket at a time, newest first (oldest for
-      // asc), twice as many buckets a step, until `slice` matches are found or the window is read. Every
-      // match of the buckets read is in the filter, so the page is exact if it fills from them (a match
-      // outside starts before, or after, all of them); its cost is the buckets read, not all the matches
-      // of the store. The words the statistics list decide by their frequency in the store (a common word
-      // walks: reading a bucket of its matches costs more than walking to the page's end); a word missing
-      // from the list is estimated at its floor, which grows with the store (6000 of 1M documents: the walk
-      // took the 3 s budget for a rare word), so it is judged by its matches per bucket, which stay few.
-      if (expected !== undefined && expected.known <= FEW_MATCHES) {
-        const range = await tenantBuckets(db, schemaOf(source), tenantId, lowerMs, upperMs);
-        if (!range) return { filter: sql`false`, complete: true };
-        if (expected.upTo / (range.high - range.low + 1) <= FEW_MATCHES) {
-          const ids = await matchesByBucket(db, schemaOf(source), tenantId, query, { ...range, order, slice });
-          return { filter: sql`i.id = any(${ids.found}::text[])`, complete: ids.complete };
-        }
-      }
       // The planner estimates a word it has no statistics on as if it were common, walks the time index
-      // for it and reads the whole index when it is rare (docs/BENCHMARKS.md). The decision is made here
-      // from the same statistics: few matches are read from the GIN index and their interactions
-      // fetched by key and sorted (an array, which the planner cannot turn into a walk); many are
-      // checked row by row while the time index is walked to the page's end (a scalar subquery per
-      // row, which it cannot turn into reading every match).
+      // for it and reads the whole index when it is rare (docs/BENCHMARKS.md): without statistics (a store
+      // never analyzed) it decides alone.
       if (expected === undefined) return { filter: sql`i.id in (${hits})`, complete: true };
+      const id = idColumn ?? sql.ref('i.id');
+      const range = await tenantBuckets(db, schemaOf(source), tenantId, lowerMs, upperMs);
+      if (!range) return { filter: sql`false`, complete: true };
+      // The store's documents spread over the tenant's buckets: what one bucket holds, about.
+      const perBucket = expected.documents / (range.last - range.first + 1);
+      // Two plans. Buckets: the matches read from the GIN index a time bucket at a time in the search's
+      // order (each read costs a row of text_docs, then its interaction by key) until `slice` are found;
+      // every match of the buckets read is in the filter, so the page is exact if it fills from them (a
+      // match outside starts before, or after, all of them). Walk: the time index (or the agent's) walked
+      // to the page's end, each row checking its own document (a scalar subquery the planner cannot turn
+      // into reading every match). A walk reads slice ÷ f rows for a word in a fraction f of the
+      // documents, the buckets at least f × perBucket matches: the buckets win while f² × perBucket ≤ slice.
+      // A word the statistics list is judged by its frequency; one missing from the list is rarer than
+      // the list's floor (which grows with the store: 1.3 % of 1M documents) and always reads buckets.
+      // A search an agent's or an attribute's index drives asks for a few thousand matches (`slice`) to
+      // check the driver's rows against, and reads buckets only for a word with that few in the store.
+      const buckets = driven
+        ? expected.known <= FEW_MATCHES
+        : expected.knownFraction ** 2 * perBucket <= slice && expected.upToFraction * perBucket <= FEW_MATCHES;
+      if (buckets) {
+        const ids = await matchesByBucket(db, schemaOf(source), tenantId, query, {
+          low: range.low,
+          high: range.high,
+          order,
+          slice,
+          perBucket: Math.max(expected.upToFraction * perBucket, 1e-3),
+        });
+        return { filter: sql`${id} = any(${ids.found}::text[])`, complete: ids.complete };
+      }
+      // Checked on the walked row's own key (an agent's row, before its interaction is read: half of a
+      // common word's rows need no interaction at all).
       const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
       return {
         filter: sql`coalesce((select t.doc @@ ${tsquery} from ${docs(source)} t
-          where t.tenant_id = i.tenant_id and t.interaction_id = i.id), false)`,
+          where t.tenant_id = ${tenantId} and t.interaction_id = ${id}), false)`,
         complete: true,
       };
     },
@@ -334,31 +352,45 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
   };
 }
 
-/** PostgreSQL: up to this many expected matches a time bucket, a search in time order reads them bucket by bucket. */
+/**
+ * PostgreSQL: up to this many expected matches a time bucket (and, for a search an agent's or an
+ * attribute's index drives, in the store), a search in time order may read them bucket by bucket.
+ */
 const FEW_MATCHES = 5000;
 
-/** PostgreSQL: text_docs.time_bucket is the interaction's start in units of 2^31 ms (about 25 days). */
-export const TIME_BUCKET_MS = 2 ** 31;
+/**
+ * PostgreSQL: text_docs.time_bucket is the interaction's start in units of 2^27 ms (about 37 hours;
+ * 2^31 before migration 015): a search reads whole buckets of a word's matches.
+ */
+export const TIME_BUCKET_MS = 2 ** 27;
 
 export function timeBucket(startMs: number): number {
   return Math.floor(startMs / TIME_BUCKET_MS);
 }
 
-/** The window's buckets, clamped to the tenant's first and last start (read from the time index); none: no interactions. */
+/**
+ * The window's buckets, clamped to the tenant's first and last start (read from the time index), and the
+ * buckets of the tenant's whole span; none: no interactions.
+ */
 async function tenantBuckets(
   db: Kysely<Database>,
   schema: string,
   tenantId: string,
   lowerMs: number,
   upperMs: number,
-): Promise<{ low: number; high: number } | undefined> {
+): Promise<{ low: number; high: number; first: number; last: number } | undefined> {
   const { rows: range } = await sql<{ first: string | null; last: string | null }>`
     select (select min(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as first,
            (select max(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as last`.execute(db);
   const first = range[0]?.first;
   const last = range[0]?.last;
   if (first === null || first === undefined || last === null || last === undefined) return undefined;
-  return { low: timeBucket(Math.max(lowerMs, Number(first))), high: timeBucket(Math.min(upperMs, Number(last))) };
+  return {
+    low: timeBucket(Math.max(lowerMs, Number(first))),
+    high: timeBucket(Math.min(upperMs, Number(last))),
+    first: timeBucket(Number(first)),
+    last: timeBucket(Number(last)),
+  };
 }
 
 /**
@@ -366,28 +398,42 @@ async function tenantBuckets(
  * down (or `low` up), until at least `slice` are found (complete: false) or
  * the buckets are read (complete: true). Each bucket is an exact key of the
  * (time_bucket, doc) GIN index, which intersects it with the words' entries.
+ * The first statement reads as many buckets as `perBucket` (expected matches
+ * a bucket, an upper bound for a word the statistics do not list) says
+ * hold the slice; each next one as many as the rate found so far says hold
+ * the rest, half again, at most 16 times the buckets read: a rare word is
+ * read in two or three statements, not one per doubling.
  */
 async function matchesByBucket(
   db: Kysely<Database>,
   schema: string,
   tenantId: string,
   query: TextQuery,
-  { low, high, order, slice }: { low: number; high: number; order: 'asc' | 'desc'; slice: number },
+  { low, high, order, slice, perBucket }: { low: number; high: number; order: 'asc' | 'desc'; slice: number; perBucket: number },
 ): Promise<{ found: string[]; complete: boolean }> {
   const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
   const found: string[] = [];
+  const step = order === 'desc' ? -1 : 1;
+  const left = (next: number) => (order === 'desc' ? next - low + 1 : high - next + 1);
   let next = order === 'desc' ? high : low;
-  for (let span = 1; order === 'desc' ? next >= low : next <= high; span *= 2) {
+  let read = 0;
+  let span = Math.max(1, Math.ceil((1.25 * slice) / perBucket));
+  while (left(next) > 0) {
     const buckets: number[] = [];
-    for (let k = 0; k < span && (order === 'desc' ? next >= low : next <= high); k++, next += order === 'desc' ? -1 : 1)
-      buckets.push(next);
+    for (let k = Math.min(span, left(next), MAX_BUCKETS_A_STATEMENT); k > 0; k--, next += step) buckets.push(next);
     const { rows } = await sql<{ interaction_id: string }>`select interaction_id from ${sql.id(schema, 'text_docs')}
       where time_bucket = any(${buckets}::integer[]) and doc @@ ${tsquery} and tenant_id = ${tenantId}`.execute(db);
     for (const row of rows) found.push(row.interaction_id);
-    if (found.length >= slice) return { found, complete: order === 'desc' ? next < low : next > high };
+    read += buckets.length;
+    if (found.length >= slice) return { found, complete: left(next) <= 0 };
+    const rate = found.length / read;
+    span = Math.min(16 * read, Math.ceil((1.5 * (slice - found.length)) / Math.max(rate, 1e-9)));
   }
   return { found, complete: true };
 }
+
+/** PostgreSQL: buckets one statement reads at most (each is one scan of the GIN index). */
+const MAX_BUCKETS_A_STATEMENT = 512;
 
 interface LexemeStats {
   /** Fraction of documents holding each of the most common lexemes. */
