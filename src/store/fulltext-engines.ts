@@ -310,10 +310,32 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       // the list's floor (which grows with the store: 1.3 % of 1M documents) and always reads buckets.
       // A search an agent's or an attribute's index drives asks for a few thousand matches (`slice`) to
       // check the driver's rows against, and reads buckets only for a word with that few in the store.
-      const buckets = driven
-        ? expected.known <= FEW_MATCHES
-        : expected.knownFraction ** 2 * perBucket <= slice && expected.upToFraction * perBucket <= FEW_MATCHES;
+      // A prefix is a partial match in GIN: every bucket's scan merges all the entries the prefix starts,
+      // in every bucket, before intersecting them with the bucket's, so its buckets cost what its matches in
+      // the store cost, each time: it reads buckets only when those are few, as a driven search does.
+      const buckets =
+        driven || hasPrefix(query)
+          ? expected.known <= FEW_MATCHES
+          : expected.knownFraction ** 2 * perBucket <= slice && expected.upToFraction * perBucket <= FEW_MATCHES;
       if (buckets) {
+        // A query of words the statistics do not list (rarer than their floor, by how much unknown) first
+        // asks for all its matches in the window, at most a few pages' worth: one scan of the GIN index
+        // for the words alone. A bucket's scan costs about its documents (the bucket's entry is walked for
+        // every candidate: ~0.1 ms a bucket of 4 000 at 1M), so a word with a few hundred matches in the
+        // store read them all in 0.6 ms where its 236 buckets took 20–35 ms. Not for phrases: every
+        // candidate is rechecked against its document, and a phrase's words are each common enough.
+        if (expected.known === 0 && !hasPhrase(query)) {
+          // A driven search asks for a few thousand to check its rows against: that many, or fewer, are read
+          // whole; a page's search for its page: a few pages' worth are cheaper than the buckets holding one.
+          const cap = driven || !Number.isFinite(slice) ? slice : FEW_PAGES * slice;
+          const all = await matchesInWindow(db, schemaOf(source), tenantId, query, { ...range, cap });
+          if (all.length <= cap) {
+            // A page's search keeps the buckets that hold its slice in the search's order, the last of them
+            // whole (exact, as the bucket walk: every match left out starts before, or after, all those kept).
+            const kept = driven ? all : firstBuckets(all, order, slice);
+            return { filter: sql`${id} = any(${kept.map((m) => m.id)}::text[])`, complete: kept.length === all.length };
+          }
+        }
         const ids = await matchesByBucket(db, schemaOf(source), tenantId, query, {
           low: range.low,
           high: range.high,
@@ -340,9 +362,19 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
     },
     async withinBudget(db, budgetMs, run) {
       try {
-        return await db.transaction().execute(async (trx) => {
-          await sql`select set_config('statement_timeout', ${String(Math.max(1, Math.round(budgetMs)))}, true)`.execute(trx);
-          return run(trx);
+        // One connection, one transaction whose statements stop at the budget. BEGIN and SET LOCAL go as
+        // one simple-protocol message (no parameters; the timeout is a number of ours): one round trip
+        // less for every search, which counts when the database waits for a core.
+        return await db.connection().execute(async (connection) => {
+          await sql.raw(`begin; set local statement_timeout = ${Math.max(1, Math.round(budgetMs))}`).execute(connection);
+          try {
+            const result = await run(connection);
+            await sql`commit`.execute(connection);
+            return result;
+          } catch (err) {
+            await sql`rollback`.execute(connection).catch(() => {});
+            throw err;
+          }
         });
       } catch (err) {
         if ((err as { code?: string }).code === QUERY_CANCELED) throw errors.searchBudget(budgetMs);
@@ -432,6 +464,37 @@ async function matchesByBucket(
   return { found, complete: true };
 }
 
+/**
+ * The tenant's matches in buckets low..high, at most `cap` + 1 of them, from one scan of the GIN index
+ * for the words alone (the bucket is a filter on the row, `+ 0` keeping it out of the index scan: a range
+ * of GIN keys would merge every bucket's entry).
+ */
+async function matchesInWindow(
+  db: Kysely<Database>,
+  schema: string,
+  tenantId: string,
+  query: TextQuery,
+  { low, high, cap }: { low: number; high: number; cap: number },
+): Promise<{ id: string; bucket: number }[]> {
+  const { rows } = await sql<{ interaction_id: string; time_bucket: number }>`select interaction_id, time_bucket
+    from ${sql.id(schema, 'text_docs')}
+    where doc @@ to_tsquery('pg_catalog.simple', ${toTsquery(query)}) and tenant_id = ${tenantId}
+      and time_bucket + 0 between ${low} and ${high}
+    ${Number.isFinite(cap) ? sql`limit ${cap + 1}` : sql``}`.execute(db);
+  return rows.map((r) => ({ id: r.interaction_id, bucket: r.time_bucket }));
+}
+
+/** The matches of the first buckets in the search's order that hold `slice` of them, the last bucket whole. */
+function firstBuckets<M extends { bucket: number }>(matches: M[], order: 'asc' | 'desc', slice: number): M[] {
+  const sorted = [...matches].sort((a, b) => (order === 'desc' ? b.bucket - a.bucket : a.bucket - b.bucket));
+  const edge = sorted[slice - 1]?.bucket;
+  if (edge === undefined) return sorted;
+  return sorted.filter((m) => (order === 'desc' ? m.bucket >= edge : m.bucket <= edge));
+}
+
+/** PostgreSQL: a query of unlisted words reads all its matches in the window when they are this many slices at most. */
+const FEW_PAGES = 10;
+
 /** PostgreSQL: buckets one statement reads at most (each is one scan of the GIN index). */
 const MAX_BUCKETS_A_STATEMENT = 512;
 
@@ -455,6 +518,29 @@ async function lexemeStats(db: Kysely<Database>, schema: string): Promise<Lexeme
   for (const [k, lexeme] of row.elems.entries()) frequency.set(lexeme, Number(row.freqs[k] ?? 0));
   // After the per-element frequencies: the minimum, the maximum and the null fraction.
   return { frequency, floor: Number(row.freqs[row.elems.length] ?? 0), documents: Number(row.documents) };
+}
+
+/** A phrase (several tokens in order): GIN finds its candidates, each document then rechecks the order. */
+function hasPhrase(query: TextQuery): boolean {
+  switch (query.type) {
+    case 'term':
+      return query.tokens.length > 1;
+    case 'or':
+      return query.anyOf.some(hasPhrase);
+    case 'and':
+      return query.include.some(hasPhrase) || query.exclude.some(hasPhrase);
+  }
+}
+
+function hasPrefix(query: TextQuery): boolean {
+  switch (query.type) {
+    case 'term':
+      return query.prefix === true;
+    case 'or':
+      return query.anyOf.some(hasPrefix);
+    case 'and':
+      return query.include.some(hasPrefix) || query.exclude.some(hasPrefix);
+  }
 }
 
 /** The fraction of documents a query is expected to match, from the lexeme statistics. */
