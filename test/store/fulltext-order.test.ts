@@ -107,7 +107,9 @@ describe(`text search in time order against a reference (${BACKEND})`, () => {
     ['beta', ['beta']],
     ['gamma', ['gamma']],
     ['alpha beta', ['alpha', 'beta']],
-    // A phrase of a listed and an unlisted word: read bucket by bucket (its words are pushed in this order).
+    // Phrases (their words are pushed in this order): of listed words, read bucket by bucket (the buckets'
+    // candidates kept before the positions are checked); with an unlisted word, its few candidates at once.
+    ['"alpha beta"', ['alpha', 'beta']],
     ['"beta gamma"', ['beta', 'gamma']],
   ];
 
