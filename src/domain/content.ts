@@ -114,3 +114,20 @@ export function redactableText(contentType: string): boolean {
     );
   return true;
 }
+
+/**
+ * Whether a body comes as its sender meant it: `Content-Encoding` absent or
+ * only `identity` (RFC 9110 §8.4). ixvault decodes no coding, so a compressed
+ * body would be stored, scanned for card numbers and indexed as compressed
+ * bytes (src/api/shared/content-encoding.ts, src/notify/http-gate.ts).
+ */
+export function isIdentityCoding(header: string | string[] | undefined): boolean {
+  if (header === undefined) return true;
+  return [header]
+    .flat()
+    .flatMap((v) => v.split(','))
+    .every((coding) => {
+      const c = coding.trim().toLowerCase();
+      return c === '' || c === 'identity';
+    });
+}
