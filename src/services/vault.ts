@@ -491,8 +491,8 @@ export class Vault {
     const visibility = visibilityOf(principal);
     const tenantId = principal.tenant.id;
     // Textual content (transcripts…) is redacted as it arrives: the original bytes are never written.
-    const redactor =
-      redactsCardNumbers(principal.tenant) && redactableText(meta.contentType) ? new CardRedactingBytes() : undefined;
+    const charset = redactsCardNumbers(principal.tenant) ? redactableText(meta.contentType) : undefined;
+    const redactor = charset ? new CardRedactingBytes(charset) : undefined;
     // An attachment's name is text too: it is stored, listed and indexed like a subject.
     const fileName =
       meta.fileName !== undefined && redactsCardNumbers(principal.tenant) ? redactCardNumbers(meta.fileName) : undefined;
@@ -878,12 +878,21 @@ function redactMessages(principal: Principal, messages: MessageInput[]): { recor
 /** The body with card numbers masked as it streams (same length; held back only within a candidate run). */
 function redacting(body: Readable, redactor: CardRedactingBytes): Readable {
   const transform = new Transform({
+    // A text the scan cannot mask fails the upload (CardRedactingBytes): nothing is stored.
     transform(chunk: Buffer, _encoding, done) {
-      for (const piece of redactor.push(chunk)) this.push(piece);
-      done();
+      try {
+        for (const piece of redactor.push(chunk)) this.push(piece);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
     },
     flush(done) {
-      done(null, redactor.end());
+      try {
+        done(null, redactor.end());
+      } catch (err) {
+        done(err as Error);
+      }
     },
   });
   // An error of the body (aborted, too slow) destroys the transform with it, so the blob store sees it.
