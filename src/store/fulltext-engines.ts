@@ -342,7 +342,9 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
         if (expected.known === 0) {
           // A driven search asks for a few thousand to check its rows against: that many, or fewer, are read
           // whole; a page's search for its page: a few pages' worth are cheaper than the buckets holding one.
-          const cap = driven || !Number.isFinite(slice) ? slice : FEW_PAGES * slice;
+          // A phrase's candidates (its words in any order) may be many more than its matches, each read to
+          // be counted: it asks for two slices' worth (an order id has one or two).
+          const cap = driven || !Number.isFinite(slice) ? slice : (hasPhrase(query) ? 2 : FEW_PAGES) * slice;
           const all = await matchesInWindow(db, schemaOf(source), tenantId, query, { ...range, cap });
           if (all) {
             // A page's search keeps the buckets that hold its slice in the search's order, the last of them
