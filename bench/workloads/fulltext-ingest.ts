@@ -15,7 +15,6 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { sql } from 'kysely';
 import pg from 'pg';
 import type { InteractionInput } from '../../src/domain/validate.js';
 import { openRuntime } from '../../src/runtime.js';
@@ -25,7 +24,7 @@ import { ADMIN, basic } from '../lib/principals.js';
 import { type Figure, type ResultRow, rateRatio } from '../lib/results.js';
 import { type ServerProcess, startServerProcess } from '../lib/server-process.js';
 import { TEXT_TENANT, textRecord, Vocabulary } from '../lib/text-dataset.js';
-import { indexSize } from './fulltext.js';
+import { countRows, indexSize } from './fulltext.js';
 
 const BATCH = 500;
 /** Requests in flight (as bench/workloads/ingest.ts), and batches a side gets before the other's turn. */
@@ -240,18 +239,8 @@ async function checkStores(
       batchThread: false,
     });
     try {
-      const count = async (table: 'text_docs' | 'messages') =>
-        Number(
-          (
-            await sql<{
-              n: number | string;
-            }>`select count(*) as n from ${sql.raw(runtime.store.dialect === 'postgres' ? `ixv_main.${table}` : table)}`.execute(
-              runtime.store.db,
-            )
-          ).rows[0]?.n,
-        );
-      counts[side] = await count('text_docs');
-      if (side === 'indexed') sizes = await indexSize(runtime, await count('messages'), n);
+      counts[side] = await countRows(runtime, 'text_docs');
+      if (side === 'indexed') sizes = await indexSize(runtime, await countRows(runtime, 'messages'), n);
     } finally {
       await runtime.close();
     }
