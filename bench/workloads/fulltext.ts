@@ -128,7 +128,7 @@ export const fulltext: Workload = {
         baseline: without,
         ...(ingestRatio !== undefined ? { ratio: ingestRatio } : {}),
         targets: [{ text: 'with index ≥ 0.8 × without', met: (ingestRatio ?? 0) >= 0.8 }],
-        notes: `through InteractionRepository.upsertMany, the production write path; load average ${load()}`,
+        notes: `through InteractionRepository.upsertMany on the bench's thread (SQLite: no batch writer thread), the index off in the baseline (writes and documents); load average ${load()}`,
       });
       await plain.close();
 
