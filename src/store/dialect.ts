@@ -84,16 +84,13 @@ export interface FullTextEngine {
   /**
    * Replaces the documents of these interactions; an empty body removes the
    * document. `startMs` is the interaction's start (SQLite keys its documents
-   * by it, so matches come out of the index in time order). `fresh`: the
-   * interactions are new in this transaction, so none has a document to
-   * replace (SQLite then skips the look-up of the old one).
+   * by it, so matches come out of the index in time order).
    */
   put(
     trx: Transaction<Database>,
     source: Source,
     tenantId: string,
     docs: { id: string; startMs: number; body: string }[],
-    options?: { fresh?: boolean },
   ): Promise<void>;
   remove(trx: Transaction<Database>, source: Source, tenantId: string, ids: string[]): Promise<void>;
   /**

@@ -106,14 +106,14 @@ export function sqliteFullText(
   };
   return {
     // Synchronous statements on the one connection, inside the caller's IMMEDIATE transaction.
-    async put(_trx, source, tenantId, docs, options) {
+    async put(_trx, source, tenantId, docs) {
       // In time order, so rowids ascend: FTS5 flushes its pending terms to a new segment whenever a rowid is
       // lower than the last one it was given, and a batch in arbitrary order flushed (and later merged) a
       // segment every other document (73 against 25 µs a document at 20 000, measured).
       for (const { id, startMs, body } of [...docs].sort((a, b) => slotMs(a.startMs) - slotMs(b.startMs))) {
-        // A new interaction has no document to replace (were one left, text_docs' unique key would refuse the
-        // insert below rather than keep two): the look-up is skipped, ~2 µs a document.
-        if (options?.fresh !== true) remove(source, tenantId, id);
+        // Even for an interaction new in this write: a document left behind must be replaced, not block its id
+        // (skipping the look-up saved ~2 µs a document, not seen in the server's total: session 5).
+        remove(source, tenantId, id);
         if (body === '') continue;
         // lastInsertRowid, not RETURNING: better-sqlite3 runs an INSERT … RETURNING ~5× slower (measured).
         const { lastInsertRowid } = prepared(source, 'map', (table) => docRowidInsert(table)).run({

@@ -78,7 +78,7 @@ export class TextIndex {
     fresh: { id: string; startMs: number; body: string }[],
     stored: string[],
   ): Promise<void> {
-    await this.store.impl.fullText.put(root, source, tenantId, fresh, { fresh: true });
+    await this.store.impl.fullText.put(root, source, tenantId, fresh);
     await this.refresh(root, source, tenantId, stored);
   }
 
