@@ -36,7 +36,7 @@ const BATCH = 500;
 const LARGE = 300_000;
 const DAY = 86_400_000;
 
-interface QueryCase {
+export interface QueryCase {
   name: string;
   /** The i-th iteration's q. */
   q: (i: number) => string;
@@ -252,12 +252,13 @@ export async function indexSize(runtime: Runtime, texts: number, interactions: n
   ];
 }
 
-async function queries(ctx: Context, runtime: Runtime, vocabulary: Vocabulary): Promise<ResultRow[]> {
+/** The bench's text queries (words by frequency band, a phrase, a prefix, an id, with an agent or a window). */
+export function queryCases(vocabulary: Vocabulary): QueryCase[] {
   const common = vocabulary.band(20);
   const medium = vocabulary.band(500);
   const rare = vocabulary.band(20_000);
   const pick = (list: string[], i: number) => list[i % list.length] as string;
-  const cases: QueryCase[] = [
+  return [
     { name: 'one common word', q: (i) => pick(common, i), like: (i) => [pick(common, i)], target: { p50: 30, p99: 150 } },
     { name: 'one medium word', q: (i) => pick(medium, i), like: (i) => [pick(medium, i)], target: { p50: 30, p99: 150 } },
     { name: 'one rare word', q: (i) => pick(rare, i), like: (i) => [pick(rare, i)], target: { p50: 30, p99: 150 } },
@@ -306,6 +307,22 @@ async function queries(ctx: Context, runtime: Runtime, vocabulary: Vocabulary): 
     },
     { name: 'medium word, sort=relevance', q: (i) => pick(medium, i), like: (i) => [pick(medium, i)], relevance: true },
   ];
+}
+
+/** The i-th search of a case: the first page of 100, newest first. */
+export function searchOfCase(c: QueryCase, i: number): InteractionSearch {
+  const s: InteractionSearch = { source: 'main', order: 'desc', limit: 100, text: parseTextQuery(c.q(i)) };
+  if (c.agent) s.handlingAgentId = `agent-${(i % AGENTS) + 1}`;
+  if (c.window) {
+    s.fromMs = TEXT_YEAR_START + (i % 300) * DAY;
+    s.toMs = s.fromMs + 30 * DAY;
+  }
+  if (c.relevance) s.byRelevance = true;
+  return s;
+}
+
+async function queries(ctx: Context, runtime: Runtime, vocabulary: Vocabulary): Promise<ResultRow[]> {
+  const cases = queryCases(vocabulary);
   const rows: ResultRow[] = [];
   const store = runtime.store;
   const like = store.dialect === 'postgres' ? sql.raw('ilike') : sql.raw('like');
@@ -314,16 +331,7 @@ async function queries(ctx: Context, runtime: Runtime, vocabulary: Vocabulary): 
   const interactions = store.table('main', 'interactions');
   const agents = store.table('main', 'interaction_agents');
   for (const c of cases) {
-    const searchOf = (i: number): InteractionSearch => {
-      const s: InteractionSearch = { source: 'main', order: 'desc', limit: 100, text: parseTextQuery(c.q(i)) };
-      if (c.agent) s.handlingAgentId = `agent-${(i % AGENTS) + 1}`;
-      if (c.window) {
-        s.fromMs = TEXT_YEAR_START + (i % 300) * DAY;
-        s.toMs = s.fromMs + 30 * DAY;
-      }
-      if (c.relevance) s.byRelevance = true;
-      return s;
-    };
+    const searchOf = (i: number) => searchOfCase(c, i);
     const baseline = async (i: number) => {
       const s = searchOf(i);
       const where = [sql`i.tenant_id = ${TEXT_TENANT}`];

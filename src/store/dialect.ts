@@ -130,6 +130,11 @@ export interface FullTextEngine {
       among?: RawBuilder<unknown>;
       /** With complete false: also estimate `density`. */
       estimate?: boolean;
+      /**
+       * An agent's or an attribute's index drives the search and checks its own rows against the
+       * matches (`slice` is then a few thousand, not a page).
+       */
+      driven?: boolean;
     },
   ): Promise<{
     filter: RawBuilder<unknown>;

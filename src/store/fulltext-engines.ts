@@ -28,6 +28,21 @@ export function toFts5(query: TextQuery): string {
   }
 }
 
+/**
+ * A tsquery every match of `query` matches, without phrases or exclusions: a phrase's words in any
+ * order (GIN answers it from its entries alone; the exact query then checks the documents it keeps).
+ */
+export function toLooseTsquery(query: TextQuery): string {
+  switch (query.type) {
+    case 'term':
+      return `(${query.tokens.map((t, k) => `'${t}'${query.prefix && k === query.tokens.length - 1 ? ':*' : ''}`).join(' & ')})`;
+    case 'or':
+      return `(${query.anyOf.map(toLooseTsquery).join(' | ')})`;
+    case 'and':
+      return `(${query.include.map(toLooseTsquery).join(' & ')})`;
+  }
+}
+
 /** PostgreSQL's tsquery syntax: 'a' <-> 'b' (phrase), 'pre':*, &, |, !. */
 export function toTsquery(query: TextQuery): string {
   switch (query.type) {
@@ -250,12 +265,15 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
   };
   /** The lexeme frequencies ANALYZE keeps for `doc` (most common elements), re-read every minute. */
   const statistics = new Map<Source, { at: number; stats: LexemeStats | undefined }>();
-  /** Expected matches: `upTo` with a word missing from the statistics at their floor, `known` with it at none. */
+  /**
+   * The query's expected share of the documents: `upToFraction` with a word missing from the statistics
+   * at their floor, `knownFraction` with it at none; `known` matches in the store; `documents` in all.
+   */
   const expectedMatches = async (
     db: Kysely<Database>,
     source: Source,
     query: TextQuery,
-  ): Promise<{ upTo: number; known: number } | undefined> => {
+  ): Promise<{ upToFraction: number; knownFraction: number; known: number; documents: number } | undefined> => {
     let cached = statistics.get(source);
     if (!cached || Date.now() - cached.at > 60_000) {
       cached = { at: Date.now(), stats: await lexemeStats(db, schemaOf(source)) };
@@ -263,9 +281,12 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
     }
     const stats = cached.stats;
     if (!stats) return undefined;
+    const knownFraction = Math.min(1, matchFraction(query, { ...stats, floor: 0 }));
     return {
-      upTo: Math.min(1, matchFraction(query, stats)) * stats.documents,
-      known: Math.min(1, matchFraction(query, { ...stats, floor: 0 })) * stats.documents,
+      upToFraction: Math.min(1, matchFraction(query, stats)),
+      knownFraction,
+      known: knownFraction * stats.documents,
+      documents: stats.documents,
     };
   };
   return {
@@ -283,36 +304,72 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       );
     },
     remove: (trx, source, tenantId, ids) => remove(trx, source, tenantId, ids),
-    async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice }) {
+    async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice, driven, idColumn }) {
       const hits = sql`select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h`;
       const expected = await expectedMatches(db, source, query);
-      // Few matches a bucket: read from the GIN index one time bucket at a time, newest first (oldest for
-      // asc), twice as many buckets a step, until `slice` matches are found or the window is read. Every
-      // match of the buckets read is in the filter, so the page is exact if it fills from them (a match
-      // outside starts before, or after, all of them); its cost is the buckets read, not all the matches
-      // of the store. The words the statistics list decide by their frequency in the store (a common word
-      // walks: reading a bucket of its matches costs more than walking to the page's end); a word missing
-      // from the list is estimated at its floor, which grows with the store (6000 of 1M documents: the walk
-      // took the 3 s budget for a rare word), so it is judged by its matches per bucket, which stay few.
-      if (expected !== undefined && expected.known <= FEW_MATCHES) {
-        const range = await tenantBuckets(db, schemaOf(source), tenantId, lowerMs, upperMs);
-        if (!range) return { filter: sql`false`, complete: true };
-        if (expected.upTo / (range.high - range.low + 1) <= FEW_MATCHES) {
-          const ids = await matchesByBucket(db, schemaOf(source), tenantId, query, { ...range, order, slice });
-          return { filter: sql`i.id = any(${ids.found}::text[])`, complete: ids.complete };
-        }
-      }
       // The planner estimates a word it has no statistics on as if it were common, walks the time index
-      // for it and reads the whole index when it is rare (docs/BENCHMARKS.md). The decision is made here
-      // from the same statistics: few matches are read from the GIN index and their interactions
-      // fetched by key and sorted (an array, which the planner cannot turn into a walk); many are
-      // checked row by row while the time index is walked to the page's end (a scalar subquery per
-      // row, which it cannot turn into reading every match).
+      // for it and reads the whole index when it is rare (docs/BENCHMARKS.md): without statistics (a store
+      // never analyzed) it decides alone.
       if (expected === undefined) return { filter: sql`i.id in (${hits})`, complete: true };
+      const id = idColumn ?? sql.ref('i.id');
+      const range = await tenantBuckets(db, schemaOf(source), tenantId, lowerMs, upperMs);
+      if (!range) return { filter: sql`false`, complete: true };
+      // The store's documents spread over the tenant's buckets: what one bucket holds, about.
+      const perBucket = expected.documents / (range.last - range.first + 1);
+      // Two plans. Buckets: the matches read from the GIN index a time bucket at a time in the search's
+      // order (each read costs a row of text_docs, then its interaction by key) until `slice` are found;
+      // every match of the buckets read is in the filter, so the page is exact if it fills from them (a
+      // match outside starts before, or after, all of them). Walk: the time index (or the agent's) walked
+      // to the page's end, each row checking its own document (a scalar subquery the planner cannot turn
+      // into reading every match). A walk reads slice ÷ f rows for a word in a fraction f of the
+      // documents, the buckets at least f × perBucket matches: the buckets win while f² × perBucket ≤ slice.
+      // A word the statistics list is judged by its frequency; one missing from the list is rarer than
+      // the list's floor (which grows with the store: 1.3 % of 1M documents) and always reads buckets.
+      // A search an agent's or an attribute's index drives asks for a few thousand matches (`slice`) to
+      // check the driver's rows against, and reads buckets only for a word with that few in the store.
+      // A prefix is a partial match in GIN: every bucket's scan merges all the entries the prefix starts,
+      // in every bucket, before intersecting them with the bucket's, so its buckets cost what its matches in
+      // the store cost, each time: it reads buckets only when those are few, as a driven search does.
+      const buckets =
+        driven || hasPrefix(query)
+          ? expected.known <= FEW_MATCHES
+          : expected.knownFraction ** 2 * perBucket <= slice && expected.upToFraction * perBucket <= FEW_MATCHES;
+      if (buckets) {
+        // A query of words the statistics do not list (rarer than their floor, by how much unknown) first
+        // asks for all its matches in the window, at most a few pages' worth: one scan of the GIN index
+        // for the words alone. A bucket's scan costs about its documents (the bucket's entry is walked for
+        // every candidate: ~0.1 ms a bucket of 4 000 at 1M), so a word with a few hundred matches in the
+        // store read them all in 0.6 ms where its 236 buckets took 20–35 ms. A phrase (an order id is one)
+        // counts its candidates first and checks them against their documents only when they are few.
+        if (expected.known === 0) {
+          // A driven search asks for a few thousand to check its rows against: that many, or fewer, are read
+          // whole; a page's search for its page: a few pages' worth are cheaper than the buckets holding one.
+          // A phrase's candidates (its words in any order) may be many more than its matches, each read to
+          // be counted: it asks for two slices' worth (an order id has one or two).
+          const cap = driven || !Number.isFinite(slice) ? slice : (hasPhrase(query) ? 2 : FEW_PAGES) * slice;
+          const all = await matchesInWindow(db, schemaOf(source), tenantId, query, { ...range, cap });
+          if (all) {
+            // A page's search keeps the buckets that hold its slice in the search's order, the last of them
+            // whole (exact, as the bucket walk: every match left out starts before, or after, all those kept).
+            const kept = driven ? all : firstBuckets(all, order, slice);
+            return { filter: sql`${id} = any(${kept.map((m) => m.id)}::text[])`, complete: kept.length === all.length };
+          }
+        }
+        const ids = await matchesByBucket(db, schemaOf(source), tenantId, query, {
+          low: range.low,
+          high: range.high,
+          order,
+          slice,
+          perBucket: Math.max(expected.upToFraction * perBucket, 1e-3),
+        });
+        return { filter: sql`${id} = any(${ids.found}::text[])`, complete: ids.complete };
+      }
+      // Checked on the walked row's own key (an agent's row, before its interaction is read: half of a
+      // common word's rows need no interaction at all).
       const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
       return {
         filter: sql`coalesce((select t.doc @@ ${tsquery} from ${docs(source)} t
-          where t.tenant_id = i.tenant_id and t.interaction_id = i.id), false)`,
+          where t.tenant_id = ${tenantId} and t.interaction_id = ${id}), false)`,
         complete: true,
       };
     },
@@ -324,9 +381,19 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
     },
     async withinBudget(db, budgetMs, run) {
       try {
-        return await db.transaction().execute(async (trx) => {
-          await sql`select set_config('statement_timeout', ${String(Math.max(1, Math.round(budgetMs)))}, true)`.execute(trx);
-          return run(trx);
+        // One connection, one transaction whose statements stop at the budget. BEGIN and SET LOCAL go as
+        // one simple-protocol message (no parameters; the timeout is a number of ours): one round trip
+        // less for every search, which counts when the database waits for a core.
+        return await db.connection().execute(async (connection) => {
+          await sql.raw(`begin; set local statement_timeout = ${Math.max(1, Math.round(budgetMs))}`).execute(connection);
+          try {
+            const result = await run(connection);
+            await sql`commit`.execute(connection);
+            return result;
+          } catch (err) {
+            await sql`rollback`.execute(connection).catch(() => {});
+            throw err;
+          }
         });
       } catch (err) {
         if ((err as { code?: string }).code === QUERY_CANCELED) throw errors.searchBudget(budgetMs);
@@ -336,31 +403,45 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
   };
 }
 
-/** PostgreSQL: up to this many expected matches a time bucket, a search in time order reads them bucket by bucket. */
+/**
+ * PostgreSQL: up to this many expected matches a time bucket (and, for a search an agent's or an
+ * attribute's index drives, in the store), a search in time order may read them bucket by bucket.
+ */
 const FEW_MATCHES = 5000;
 
-/** PostgreSQL: text_docs.time_bucket is the interaction's start in units of 2^31 ms (about 25 days). */
-export const TIME_BUCKET_MS = 2 ** 31;
+/**
+ * PostgreSQL: text_docs.time_bucket is the interaction's start in units of 2^27 ms (about 37 hours;
+ * 2^31 before migration 015): a search reads whole buckets of a word's matches.
+ */
+export const TIME_BUCKET_MS = 2 ** 27;
 
 export function timeBucket(startMs: number): number {
   return Math.floor(startMs / TIME_BUCKET_MS);
 }
 
-/** The window's buckets, clamped to the tenant's first and last start (read from the time index); none: no interactions. */
+/**
+ * The window's buckets, clamped to the tenant's first and last start (read from the time index), and the
+ * buckets of the tenant's whole span; none: no interactions.
+ */
 async function tenantBuckets(
   db: Kysely<Database>,
   schema: string,
   tenantId: string,
   lowerMs: number,
   upperMs: number,
-): Promise<{ low: number; high: number } | undefined> {
+): Promise<{ low: number; high: number; first: number; last: number } | undefined> {
   const { rows: range } = await sql<{ first: string | null; last: string | null }>`
     select (select min(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as first,
            (select max(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as last`.execute(db);
   const first = range[0]?.first;
   const last = range[0]?.last;
   if (first === null || first === undefined || last === null || last === undefined) return undefined;
-  return { low: timeBucket(Math.max(lowerMs, Number(first))), high: timeBucket(Math.min(upperMs, Number(last))) };
+  return {
+    low: timeBucket(Math.max(lowerMs, Number(first))),
+    high: timeBucket(Math.min(upperMs, Number(last))),
+    first: timeBucket(Number(first)),
+    last: timeBucket(Number(last)),
+  };
 }
 
 /**
@@ -368,28 +449,96 @@ async function tenantBuckets(
  * down (or `low` up), until at least `slice` are found (complete: false) or
  * the buckets are read (complete: true). Each bucket is an exact key of the
  * (time_bucket, doc) GIN index, which intersects it with the words' entries.
+ * The first statement reads as many buckets as `perBucket` (expected matches
+ * a bucket, an upper bound for a word the statistics do not list) says
+ * hold the slice; each next one as many as the rate found so far says hold
+ * the rest, half again, at most 16 times the buckets read: a rare word is
+ * read in two or three statements, not one per doubling.
  */
 async function matchesByBucket(
   db: Kysely<Database>,
   schema: string,
   tenantId: string,
   query: TextQuery,
-  { low, high, order, slice }: { low: number; high: number; order: 'asc' | 'desc'; slice: number },
+  { low, high, order, slice, perBucket }: { low: number; high: number; order: 'asc' | 'desc'; slice: number; perBucket: number },
 ): Promise<{ found: string[]; complete: boolean }> {
   const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
+  const phrase = hasPhrase(query);
+  const loose = phrase ? sql`to_tsquery('pg_catalog.simple', ${toLooseTsquery(query)})` : tsquery;
   const found: string[] = [];
+  const step = order === 'desc' ? -1 : 1;
+  const left = (next: number) => (order === 'desc' ? next - low + 1 : high - next + 1);
   let next = order === 'desc' ? high : low;
-  for (let span = 1; order === 'desc' ? next >= low : next <= high; span *= 2) {
+  let read = 0;
+  let span = Math.max(1, Math.ceil((1.25 * slice) / perBucket));
+  while (left(next) > 0) {
     const buckets: number[] = [];
-    for (let k = 0; k < span && (order === 'desc' ? next >= low : next <= high); k++, next += order === 'desc' ? -1 : 1)
-      buckets.push(next);
-    const { rows } = await sql<{ interaction_id: string }>`select interaction_id from ${sql.id(schema, 'text_docs')}
-      where time_bucket = any(${buckets}::integer[]) and doc @@ ${tsquery} and tenant_id = ${tenantId}`.execute(db);
+    for (let k = Math.min(span, left(next), MAX_BUCKETS_A_STATEMENT); k > 0; k--, next += step) buckets.push(next);
+    const candidates = sql`select interaction_id, doc from ${sql.id(schema, 'text_docs')}
+      where time_bucket = any(${buckets}::integer[]) and doc @@ ${loose} and tenant_id = ${tenantId}`;
+    // A phrase: the candidates (its words in any order, which GIN answers without reading a document) are
+    // kept to the buckets first, and only those are checked against their documents' positions. Asked
+    // for the phrase itself, PostgreSQL's plan rechecked every candidate of the store before the bucket
+    // filter (it leaves the bucket out of the index condition for words it thinks rare): 26 ms for the
+    // 2 766 documents holding "cancel", "my" and "contract" at 1M, where the buckets kept 33.
+    const { rows } = await sql<{ interaction_id: string }>`${
+      phrase
+        ? sql`select c.interaction_id from (${candidates} offset 0) c where c.doc @@ ${tsquery}`
+        : sql`select c.interaction_id from (${candidates}) c`
+    }`.execute(db);
     for (const row of rows) found.push(row.interaction_id);
-    if (found.length >= slice) return { found, complete: order === 'desc' ? next < low : next > high };
+    read += buckets.length;
+    if (found.length >= slice) return { found, complete: left(next) <= 0 };
+    const rate = found.length / read;
+    span = Math.min(16 * read, Math.ceil((1.5 * (slice - found.length)) / Math.max(rate, 1e-9)));
   }
   return { found, complete: true };
 }
+
+/**
+ * The tenant's matches in buckets low..high if its candidates there are `cap` at most (none: more), from
+ * one scan of the GIN index for the words alone (the bucket is a filter on the row, `+ 0` keeping it out
+ * of the index scan: a range of GIN keys would merge every bucket's entry). A phrase's candidates hold
+ * its words in any order (GIN answers that from its entries); only when they are few is each checked
+ * against its document's positions (the window function counts them before any document is read).
+ */
+async function matchesInWindow(
+  db: Kysely<Database>,
+  schema: string,
+  tenantId: string,
+  query: TextQuery,
+  { low, high, cap }: { low: number; high: number; cap: number },
+): Promise<{ id: string; bucket: number }[] | undefined> {
+  const phrase = hasPhrase(query);
+  const candidates = sql`select interaction_id, time_bucket${phrase ? sql`, doc` : sql``} from ${sql.id(schema, 'text_docs')}
+    where doc @@ to_tsquery('pg_catalog.simple', ${phrase ? toLooseTsquery(query) : toTsquery(query)}) and tenant_id = ${tenantId}
+      and time_bucket + 0 between ${low} and ${high}
+    ${Number.isFinite(cap) ? sql`limit ${cap + 1}` : sql``}`;
+  const { rows } = await sql<{ interaction_id: string; time_bucket: number; hit: boolean | null }>`
+    select c.interaction_id, c.time_bucket, ${
+      phrase
+        ? sql`case when count(*) over () <= ${Number.isFinite(cap) ? cap : Number.MAX_SAFE_INTEGER}
+            then c.doc @@ to_tsquery('pg_catalog.simple', ${toTsquery(query)}) end`
+        : sql`true`
+    } as hit
+    from (${candidates}) c`.execute(db);
+  if (rows.length > cap) return undefined;
+  return rows.filter((r) => r.hit === true).map((r) => ({ id: r.interaction_id, bucket: r.time_bucket }));
+}
+
+/** The matches of the first buckets in the search's order that hold `slice` of them, the last bucket whole. */
+function firstBuckets<M extends { bucket: number }>(matches: M[], order: 'asc' | 'desc', slice: number): M[] {
+  const sorted = [...matches].sort((a, b) => (order === 'desc' ? b.bucket - a.bucket : a.bucket - b.bucket));
+  const edge = sorted[slice - 1]?.bucket;
+  if (edge === undefined) return sorted;
+  return sorted.filter((m) => (order === 'desc' ? m.bucket >= edge : m.bucket <= edge));
+}
+
+/** PostgreSQL: a query of unlisted words reads all its matches in the window when they are this many slices at most. */
+const FEW_PAGES = 10;
+
+/** PostgreSQL: buckets one statement reads at most (each is one scan of the GIN index). */
+const MAX_BUCKETS_A_STATEMENT = 512;
 
 interface LexemeStats {
   /** Fraction of documents holding each of the most common lexemes. */
@@ -411,6 +560,29 @@ async function lexemeStats(db: Kysely<Database>, schema: string): Promise<Lexeme
   for (const [k, lexeme] of row.elems.entries()) frequency.set(lexeme, Number(row.freqs[k] ?? 0));
   // After the per-element frequencies: the minimum, the maximum and the null fraction.
   return { frequency, floor: Number(row.freqs[row.elems.length] ?? 0), documents: Number(row.documents) };
+}
+
+/** A phrase (several tokens in order): GIN finds its candidates, each document then rechecks the order. */
+function hasPhrase(query: TextQuery): boolean {
+  switch (query.type) {
+    case 'term':
+      return query.tokens.length > 1;
+    case 'or':
+      return query.anyOf.some(hasPhrase);
+    case 'and':
+      return query.include.some(hasPhrase) || query.exclude.some(hasPhrase);
+  }
+}
+
+function hasPrefix(query: TextQuery): boolean {
+  switch (query.type) {
+    case 'term':
+      return query.prefix === true;
+    case 'or':
+      return query.anyOf.some(hasPrefix);
+    case 'and':
+      return query.include.some(hasPrefix) || query.exclude.some(hasPrefix);
+  }
 }
 
 /** The fraction of documents a query is expected to match, from the lexeme statistics. */

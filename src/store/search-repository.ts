@@ -128,6 +128,9 @@ export class SearchRepository {
             order,
             slice,
             estimate: !byInteractions,
+            driven: !byInteractions,
+            // The driver's own key: its rows are checked before their interactions are read.
+            ...(byInteractions ? {} : { idColumn: sql.ref('d.interaction_id') }),
           });
           // An agent's or an attribute's index drives and keeps few of the matches: a word with a few thousand
           // is read whole and the driver's rows checked against them; one with more is read over the span of
@@ -148,16 +151,17 @@ export class SearchRepository {
     const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
     const ids = pageRows.map((r) => r.id);
     const db = this.store.in(q.source);
-    const [agents, content] = await Promise.all([
+    // At once: on PostgreSQL each is a round trip of its own (a hit's texts are three).
+    const [agents, content, parts] = await Promise.all([
       this.interactions.agentsOf(db, tenantId, ids),
       options.withContent ? this.interactions.contentOf(db, tenantId, ids) : Promise.resolve(new Map<string, ContentItem[]>()),
+      q.text ? this.interactions.texts.partsOf(db, tenantId, ids) : undefined,
     ]);
     const items = pageRows.map((r) => rowToInteraction(r, orderAgents(r.owner_id, agents.get(r.id) ?? [])));
     const last = pageRows[pageRows.length - 1];
     const page: SearchPage = { items, content };
-    if (q.text) {
+    if (q.text && parts) {
       const text = q.text;
-      const parts = await this.interactions.texts.partsOf(db, tenantId, ids);
       page.matches = new Map(ids.map((id) => [id, locateMatches(text, parts.get(id) ?? [])]));
     }
     if (hasMore && last) page.next = { startMs: Number(last.page_start), id: last.page_key };

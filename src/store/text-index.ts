@@ -210,30 +210,25 @@ export async function storedTexts(
   const content = new Map<string, TextPart[]>();
   const records = new Map<string, InteractionsTable>();
   for (const chunk of chunkValues(ids)) {
-    for (const row of await db
-      .selectFrom('interactions')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('id', 'in', chunk)
-      .execute())
-      records.set(row.id, row);
-    for (const m of await db
-      .selectFrom('messages')
-      .select(['interaction_id', 'idx', 'text'])
-      .where('tenant_id', '=', tenantId)
-      .where('interaction_id', 'in', chunk)
-      .where('text', 'is not', null)
-      .execute()) {
+    // The three reads at once: on PostgreSQL each is a round trip, and a search waits for them (its snippets).
+    const [rows, texts, parts] = await Promise.all([
+      db.selectFrom('interactions').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute(),
+      db
+        .selectFrom('messages')
+        .select(['interaction_id', 'idx', 'text'])
+        .where('tenant_id', '=', tenantId)
+        .where('interaction_id', 'in', chunk)
+        .where('text', 'is not', null)
+        .execute(),
+      db.selectFrom('text_parts').selectAll().where('tenant_id', '=', tenantId).where('interaction_id', 'in', chunk).execute(),
+    ]);
+    for (const row of rows) records.set(row.id, row);
+    for (const m of texts) {
       const list = messages.get(m.interaction_id) ?? [];
       list.push(m.text === null ? { index: m.idx } : { index: m.idx, text: m.text });
       messages.set(m.interaction_id, list);
     }
-    for (const row of await db
-      .selectFrom('text_parts')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('interaction_id', 'in', chunk)
-      .execute()) {
+    for (const row of parts) {
       const list = content.get(row.interaction_id) ?? [];
       list.push(rowToPart(row));
       content.set(row.interaction_id, list);

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTextQuery } from '../../src/domain/fulltext.js';
 import { openRuntime } from '../../src/runtime.js';
 import { connect, type StoreConnection } from '../../src/store/database.js';
+import { TIME_BUCKET_MS } from '../../src/store/fulltext-engines.js';
 import { InteractionRepository } from '../../src/store/interaction-repository.js';
 import {
   type CatalogTable,
@@ -157,73 +158,82 @@ describe(`migrations (${BACKEND})`, () => {
     await sql`alter table ixv_main.text_docs drop column time_bucket`.execute(store.db);
   };
 
-  it('012 gives PostgreSQL documents written before it their time buckets: searches in time order stay exact', async () => {
-    const location = await fresh();
-    const store = connect(location);
-    // One a day over 600 days: 25 of the 25-day buckets.
-    const ids = Array.from({ length: 600 }, (_, i) => `TB-${String(i).padStart(5, '0')}`);
-    const startOf = (i: number) => Date.UTC(2024, 0, 1) + i * 86_400_000 + (i % 13) * 1000;
-    try {
-      await migrate(store, { until: '009-fts-prefix' });
-      const repository = new InteractionRepository(store);
-      await writeBefore012(store, () =>
-        repository.upsertMany(
-          't',
-          ids.map((id, i) => ({
-            id,
-            mediaType: 'chat',
-            typeId: 'Inbound',
-            state: 'Stopped',
-            startMs: startOf(i),
-            subject: i % 7 === 0 ? 'refund requested' : 'hello there',
-            owner: { id: 'agent-1' },
-            handlingAgentIds: ['agent-1'],
-            customAttributes: {},
-            userData: {},
-          })),
-        ),
-      );
-    } finally {
-      await store.close();
-    }
-    const runtime = await openRuntime({
-      ...location,
-      principals: { tenants: [{ id: 't' }] },
-      maxContentBytes: 1,
-      secret: 'test-secret-not-for-production-0123456789',
-      poolSize: 2,
-    });
-    try {
-      expect(runtime.migrationsApplied.filter((m) => m.includes(':012-'))).toEqual([
-        'main:012-fts-time-buckets',
-        'archive:012-fts-time-buckets',
-      ]);
-      if (runtime.store.dialect === 'postgres') {
-        const { rows } = await sql<{ wrong: string }>`select count(*) as wrong from ixv_main.text_docs t
+  /** Writes records into a store migrated up to 013, whose documents have 012's 25-day buckets (2^31 ms). */
+  const writeBefore015 = async (store: StoreConnection, write: () => Promise<unknown>) => {
+    await write();
+    if (store.dialect !== 'postgres') return;
+    await sql`update ixv_main.text_docs t set time_bucket = floor(i.start_ms::float8 / 2147483648)::integer
+      from ixv_main.interactions i where i.tenant_id = t.tenant_id and i.id = t.interaction_id`.execute(store.db);
+  };
+
+  for (const [migration, until, writeBefore] of [
+    ['012', '009-fts-prefix', writeBefore012],
+    ['015', '013-hold-listing', writeBefore015],
+  ] as const)
+    it(`${migration} gives PostgreSQL documents written before it their time buckets: searches in time order stay exact`, async () => {
+      const location = await fresh();
+      const store = connect(location);
+      // One a day over 600 days: 25 of 012's 25-day buckets, 387 of 015's.
+      const ids = Array.from({ length: 600 }, (_, i) => `TB-${String(i).padStart(5, '0')}`);
+      const startOf = (i: number) => Date.UTC(2024, 0, 1) + i * 86_400_000 + (i % 13) * 1000;
+      try {
+        await migrate(store, { until });
+        const repository = new InteractionRepository(store);
+        await writeBefore(store, () =>
+          repository.upsertMany(
+            't',
+            ids.map((id, i) => ({
+              id,
+              mediaType: 'chat',
+              typeId: 'Inbound',
+              state: 'Stopped',
+              startMs: startOf(i),
+              subject: i % 7 === 0 ? 'refund requested' : 'hello there',
+              owner: { id: 'agent-1' },
+              handlingAgentIds: ['agent-1'],
+              customAttributes: {},
+              userData: {},
+            })),
+          ),
+        );
+      } finally {
+        await store.close();
+      }
+      const runtime = await openRuntime({
+        ...location,
+        principals: { tenants: [{ id: 't' }] },
+        maxContentBytes: 1,
+        secret: 'test-secret-not-for-production-0123456789',
+        poolSize: 2,
+      });
+      try {
+        expect(runtime.migrationsApplied.filter((m) => m.includes(`:${migration}-`))).toHaveLength(2);
+        if (runtime.store.dialect === 'postgres') {
+          const { rows } = await sql<{ wrong: string }>`select count(*) as wrong from ixv_main.text_docs t
           join ixv_main.interactions i on i.tenant_id = t.tenant_id and i.id = t.interaction_id
-          where t.time_bucket <> floor(i.start_ms::float8 / 2147483648)::integer`.execute(runtime.store.db);
-        expect(Number(rows[0]?.wrong)).toBe(0);
+          where t.time_bucket <> floor(i.start_ms::float8 / ${TIME_BUCKET_MS})::integer`.execute(runtime.store.db);
+          expect(Number(rows[0]?.wrong)).toBe(0);
+        }
+        // With statistics PostgreSQL reads the matches bucket by bucket (fulltext-engines.ts).
+        await sql`analyze`.execute(runtime.store.db);
+        const refunds = ids.filter((_, i) => i % 7 === 0);
+        for (const order of ['asc', 'desc'] as const) {
+          const walked: string[] = [];
+          let after: { startMs: number; id: string } | undefined;
+          do {
+            const page = await runtime.vault.searches.search(
+              { tenantId: 't' },
+              { source: 'main', order, limit: 9, text: parseTextQuery('refund'), ...(after ? { after } : {}) },
+            );
+            walked.push(...page.items.map((i) => i.id));
+            after = page.next;
+          } while (after);
+          expect(walked).toEqual(order === 'asc' ? refunds : [...refunds].reverse());
+        }
+      } finally {
+        await runtime.close();
       }
-      // With statistics PostgreSQL reads the matches bucket by bucket (fulltext-engines.ts).
-      await sql`analyze`.execute(runtime.store.db);
-      const refunds = ids.filter((_, i) => i % 7 === 0);
-      for (const order of ['asc', 'desc'] as const) {
-        const walked: string[] = [];
-        let after: { startMs: number; id: string } | undefined;
-        do {
-          const page = await runtime.vault.searches.search(
-            { tenantId: 't' },
-            { source: 'main', order, limit: 9, text: parseTextQuery('refund'), ...(after ? { after } : {}) },
-          );
-          walked.push(...page.items.map((i) => i.id));
-          after = page.next;
-        } while (after);
-        expect(walked).toEqual(order === 'asc' ? refunds : [...refunds].reverse());
-      }
-    } finally {
-      await runtime.close();
-    }
-  });
+    });
 
   it('009 rebuilds the full-text index of a store written before it, with progress: every word, phrase and prefix is still found', async () => {
     const location = await fresh();

@@ -14,7 +14,7 @@ import {
   tokensOf,
 } from '../../src/domain/fulltext.js';
 import { interactionTexts, transcriptParts } from '../../src/domain/texts.js';
-import { toFts5, toTsquery } from '../../src/store/fulltext-engines.js';
+import { toFts5, toLooseTsquery, toTsquery } from '../../src/store/fulltext-engines.js';
 
 const words = (text: string) => tokenize(text).map((t) => t.token);
 
@@ -155,6 +155,8 @@ describe('query parser', () => {
           expect(toFts5(query)).toMatch(/^[\p{L}\p{N} "*()]+$/u);
           expect(toFts5(query)).not.toMatch(/NOT\s*$/);
           expect(toTsquery(query)).toMatch(/^[\p{L}\p{N} '()&|!<>:*-]+$/u);
+          // PostgreSQL's candidates for a phrase: no phrase, no exclusion (a superset of the matches).
+          expect(toLooseTsquery(query)).toMatch(/^[\p{L}\p{N} '()&|:*]+$/u);
         },
       ),
       { numRuns: 2000 },

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
-import { TIME_BUCKET_MS } from '../fulltext-engines.js';
 import type { MigrationContext } from '../migrator.js';
+
+/** The unit this migration was released with (015 made the buckets smaller). */
+const TIME_BUCKET_MS = 2 ** 31;
 
 /**
  * PostgreSQL's full-text index learns time (docs/SEARCH.md, docs/DECISIONS.md):

@@ -1,0 +1,242 @@
+/**
+ * A PostgreSQL full-text store kept between runs (the `fulltext` workload's
+ * clusters are throwaway, and loading 1M interactions takes 10–20 minutes):
+ *
+ *   node dist/harness/bench/fulltext-pg-store.js load   --dir /tmp/pgfts --size 1000000
+ *   node dist/harness/bench/fulltext-pg-store.js start  --dir /tmp/pgfts
+ *   node dist/harness/bench/fulltext-pg-store.js search --dir /tmp/pgfts [--iterations 10] [--only rare,phrase]
+ *   node dist/harness/bench/fulltext-pg-store.js stop   --dir /tmp/pgfts   (removes nothing; rm -r the dir after)
+ *
+ * `load` makes a cluster in DIR/data, loads the `fulltext` workload's dataset
+ * (bench/lib/text-bulk.ts, the same seeded records) and analyzes it, and
+ * leaves the cluster running. `search` runs the workload's query cases through
+ * Vault.search in this process (no LIKE baseline) and prints, per case, the
+ * wall-clock p50/p99 and the CPU per search of this process and of the
+ * cluster's processes (from /proc: the steadier figure on a shared machine).
+ * Compile first: `npx tsc -p tsconfig.bench.json`.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { CODES, isVaultError } from '../src/domain/errors.js';
+import { openRuntime } from '../src/runtime.js';
+import { connect } from '../src/store/database.js';
+import { migrate } from '../src/store/migrator.js';
+import { BENCH_SECRET } from './lib/dataset-runtime.js';
+import { REPO_ROOT } from './lib/paths.js';
+import { summarize } from './lib/stats.js';
+import { bulkLoadTexts } from './lib/text-bulk.js';
+import { TEXT_TENANT, Vocabulary } from './lib/text-dataset.js';
+import { queryCases, searchOfCase } from './workloads/fulltext.js';
+
+const SEED = 42;
+const DATABASE = 'bench_fulltext';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    dir: { type: 'string' },
+    size: { type: 'string', default: '1000000' },
+    iterations: { type: 'string', default: '10' },
+    only: { type: 'string' },
+    trace: { type: 'boolean' },
+    database: { type: 'string', default: DATABASE },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+const command = positionals[0];
+if (values.help || !command || !values.dir) {
+  process.stdout.write(
+    'usage: fulltext-pg-store.js load|start|stop|search --dir DIR [--size N] [--iterations N] [--only word,word] [--database NAME] [--trace]\n',
+  );
+  process.exit(values.help ? 0 : 2);
+}
+const dir = resolve(values.dir);
+const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
+
+interface ClusterInfo {
+  port: number;
+  bin: string;
+}
+
+const isRoot = process.getuid?.() === 0;
+function run(args: string[]): void {
+  const [cmd, ...rest] = isRoot ? ['runuser', '-u', 'postgres', '--', ...args] : args;
+  execFileSync(cmd as string, rest, { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+    srv.on('error', fail);
+  });
+}
+
+function info(): ClusterInfo {
+  return JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterInfo;
+}
+
+function startServer({ port, bin }: ClusterInfo): void {
+  const options = [
+    `-p ${port}`,
+    "-c listen_addresses='127.0.0.1'",
+    `-c unix_socket_directories='${dir}'`,
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+    '-c full_page_writes=off',
+    '-c max_connections=200',
+    '-c shared_buffers=256MB',
+  ].join(' ');
+  run([join(bin, 'pg_ctl'), '-D', join(dir, 'data'), '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
+}
+
+const urlOf = (database: string) => `postgres://postgres@127.0.0.1:${info().port}/${database}`;
+
+/** CPU seconds (user + system) of the cluster's processes, from /proc. */
+function clusterCpu(): number {
+  const postmaster = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pid = Number(entry);
+      if (pid !== postmaster && Number(fields[1]) !== postmaster) continue;
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
+}
+
+async function load(): Promise<void> {
+  const { findPgBin } = (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'pg-cluster.mjs')).href)) as {
+    findPgBin(): string | undefined;
+  };
+  const bin = findPgBin();
+  if (!bin) throw new Error('PostgreSQL server binaries not found');
+  if (existsSync(join(dir, 'data'))) throw new Error(`${dir}/data exists: stop and remove it first`);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o777);
+  if (isRoot) execFileSync('chown', ['postgres:postgres', dir]);
+  run([join(bin, 'initdb'), '-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  const cluster: ClusterInfo = { port: await freePort(), bin };
+  writeFileSync(join(dir, 'cluster.json'), JSON.stringify(cluster));
+  startServer(cluster);
+  const admin = new pg.Client({ connectionString: urlOf('postgres') });
+  await admin.connect();
+  await admin.query(`create database ${DATABASE}`);
+  await admin.end();
+  const store = connect({ dataDir: dir, databaseUrl: urlOf(DATABASE) });
+  try {
+    await migrate(store);
+  } finally {
+    await store.close();
+  }
+  const size = Number(values.size);
+  const texts = await bulkLoadTexts({ databaseUrl: urlOf(DATABASE) }, new Vocabulary(SEED), SEED, 0, size, log);
+  writeFileSync(join(dir, 'loaded.json'), JSON.stringify({ size, texts, seed: SEED }));
+  log(`loaded ${size} interactions, ${texts} texts; the cluster runs on port ${cluster.port}`);
+}
+
+/** --trace: every statement a search sends, with its round trip (text shortened), after each search. */
+const traced: string[] = [];
+function trace(): void {
+  const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const t0 = performance.now();
+    const config = args[0] as string | { text?: string };
+    const text = (typeof config === 'string' ? config : (config?.text ?? '')).replace(/\s+/g, ' ');
+    const result = query.apply(this, args);
+    if (result instanceof Promise)
+      void result.then(
+        (r: { rowCount?: number }) =>
+          traced.push(
+            `${(performance.now() - t0).toFixed(1).padStart(7)} ms ${String(r?.rowCount ?? '').padStart(5)} rows  ${text.slice(0, 150)}`,
+          ),
+        () => traced.push(`${(performance.now() - t0).toFixed(1).padStart(7)} ms failed ${text.slice(0, 150)}`),
+      );
+    return result;
+  } as typeof pg.Client.prototype.query;
+}
+
+async function search(): Promise<void> {
+  if (values.trace) trace();
+  const runtime = await openRuntime({
+    dataDir: dir,
+    databaseUrl: urlOf(values.database as string),
+    principals: { tenants: [{ id: TEXT_TENANT }] },
+    maxContentBytes: 1024,
+    secret: BENCH_SECRET,
+    sweep: false,
+  });
+  const only = values.only?.split(',');
+  const iterations = Number(values.iterations);
+  try {
+    for (const c of queryCases(new Vocabulary(SEED))) {
+      if (only && !only.some((w) => c.name.includes(w))) continue;
+      // Two warm-up searches, then `iterations` of them, each a different word (as the bench).
+      const once = async (i: number) => {
+        try {
+          return (await runtime.vault.searches.search({ tenantId: TEXT_TENANT }, searchOfCase(c, i))).items.length;
+        } catch (err) {
+          if (!isVaultError(err) || err.code !== CODES.searchBudget) throw err;
+          return -1;
+        }
+      };
+      for (let i = 0; i < 2; i++) await once(i);
+      const samples: number[] = [];
+      let hits = 0;
+      const cpu0 = process.cpuUsage();
+      const db0 = clusterCpu();
+      for (let i = 2; i < iterations + 2; i++) {
+        const t0 = performance.now();
+        traced.length = 0;
+        hits += await once(i);
+        samples.push(performance.now() - t0);
+        if (values.trace)
+          process.stdout.write(`  ${c.name} #${i}: ${(performance.now() - t0).toFixed(1)} ms\n    ${traced.join('\n    ')}\n`);
+      }
+      const cpu = process.cpuUsage(cpu0);
+      const dbCpu = (clusterCpu() - db0) * 1000;
+      const s = summarize(samples);
+      process.stdout.write(
+        `${c.name.padEnd(34)} p50 ${s.p50.toFixed(1).padStart(7)} ms  p99 ${s.p99.toFixed(1).padStart(7)} ms  ` +
+          `CPU node ${((cpu.user + cpu.system) / 1000 / iterations).toFixed(1).padStart(6)} ms  ` +
+          `pg ${(dbCpu / iterations).toFixed(1).padStart(6)} ms  hits ${(hits / iterations).toFixed(0)}  load ${loadavg()[0]?.toFixed(1)}\n`,
+      );
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+switch (command) {
+  case 'load':
+    await load();
+    break;
+  case 'start':
+    startServer(info());
+    log(`the cluster runs on port ${info().port}: ${urlOf(DATABASE)}`);
+    break;
+  case 'stop':
+    run([join(info().bin, 'pg_ctl'), '-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop']);
+    break;
+  case 'search':
+    await search();
+    break;
+  default:
+    process.stderr.write(`unknown command ${command}\n`);
+    process.exit(2);
+}
