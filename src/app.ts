@@ -119,6 +119,7 @@ async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) 
     done(null, payload);
   });
   await runtime.auth.configurePasswordChecks({ workers: limits.passwordWorkers, queue: limits.passwordQueue });
+  runtime.vault.limitSearchTime(limits.searchTimePerMinuteMs);
   app.addHook('onClose', () => runtime.auth.close());
 
   // Security headers on every answer (helmet's, computed once: src/api/shared/security-headers.ts).

@@ -260,6 +260,8 @@ export interface EdgeLimits {
   rateLimitPerMinute: number;
   /** Requests per minute per IP address on routes that need no credentials; 0: no limit. */
   ipRateLimitPerMinute: number;
+  /** Milliseconds of text search (q) a principal may spend a minute, charged by elapsed time; 0: no limit. */
+  searchTimePerMinuteMs: number;
   /** Genesys searches computing at once, per principal and in all. */
   pendingSearchesPerPrincipal: number;
   pendingSearches: number;
@@ -283,6 +285,7 @@ export const EDGE_DEFAULTS: EdgeLimits = {
   jsonp: false,
   rateLimitPerMinute: 60_000,
   ipRateLimitPerMinute: 12_000,
+  searchTimePerMinuteMs: 20_000,
   pendingSearchesPerPrincipal: 16,
   pendingSearches: 512,
   heldBytesPerPrincipal: 16 * 1024 ** 2,
@@ -304,6 +307,7 @@ export const EDGE_ENV: Record<keyof EdgeLimits, string> = {
   jsonp: 'IXVAULT_JSONP',
   rateLimitPerMinute: 'IXVAULT_RATE_LIMIT',
   ipRateLimitPerMinute: 'IXVAULT_IP_RATE_LIMIT',
+  searchTimePerMinuteMs: 'IXVAULT_SEARCH_TIME_PER_MINUTE_MS',
   pendingSearchesPerPrincipal: 'IXVAULT_PENDING_SEARCHES_PER_PRINCIPAL',
   pendingSearches: 'IXVAULT_PENDING_SEARCHES',
   heldBytesPerPrincipal: 'IXVAULT_HELD_BYTES_PER_PRINCIPAL',

@@ -18,6 +18,7 @@ import { RetentionService } from './services/retention.js';
 import { Vault } from './services/vault.js';
 import { connect, type StoreConnection } from './store/database.js';
 import { migrate } from './store/migrator.js';
+import { SessionRevocationRepository } from './store/session-revocation-repository.js';
 
 export interface RuntimeOptions {
   /** SQLite: write batches of records on a thread of their own (store/sqlite-batch-writer.ts; default on). */
@@ -107,7 +108,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       blobLock: coordination.locks,
       ...(options.searchBudgetMs !== undefined ? { searchBudgetMs: options.searchBudgetMs } : {}),
     });
-    const auth = new Authenticator(directory, keys);
+    const auth = new Authenticator(directory, keys, undefined, new SessionRevocationRepository(store));
     const erasures = new ErasureService(vault, keys.receipt);
     const { target, ...exportOptions } = options.exports ?? {};
     if (target) {

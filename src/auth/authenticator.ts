@@ -57,6 +57,21 @@ const IP_THROTTLE = {
   maxKeys: 100_000,
 };
 
+/**
+ * When users signed out, shared by every node (the database). A session
+ * cookie is a signed token, valid 12 hours wherever it is presented; without
+ * this, signing out only cleared the browser's copy, and a copied cookie went
+ * on working.
+ */
+export interface SessionRevocations {
+  /** When the user last signed out (ms since the epoch), 0 if never. */
+  signedOutAt(tenantId: string, userId: string): Promise<number>;
+  signOut(tenantId: string, userId: string, atMs: number): Promise<void>;
+}
+
+/** How long a node trusts what it read of a user's sign-out: another node's sign-out reaches it within this. */
+const SIGN_OUT_CACHE_MS = 1000;
+
 export interface IssuedToken {
   access_token: string;
   token_type: 'Bearer';
@@ -87,12 +102,16 @@ export class Authenticator {
    */
   private readonly bearers = new Map<string, { principal: Principal; until: number }>();
   /** Session tokens recently signed, by tenant and user (see sessionFor). */
-  private readonly sessionCache = new Map<string, { token: string; until: number }>();
+  private readonly sessionCache = new Map<string, { token: string; signedMs: number; until: number }>();
+  /** What this node last read of users' sign-outs, by tenant and user (see fromSession). */
+  private readonly signOuts = new Map<string, { atMs: number; until: number }>();
 
   constructor(
     private current: Directory,
     private readonly keys: Keys,
     readonly tokenTtlSeconds = 3600,
+    /** Undefined (the `token` command): sessions are not read here. */
+    private readonly revocations?: SessionRevocations,
   ) {}
 
   get directory(): Directory {
@@ -107,6 +126,7 @@ export class Authenticator {
     this.verified.clear();
     this.bearers.clear();
     this.sessionCache.clear();
+    this.signOuts.clear();
     this.nameThrottle.clear();
     this.ipThrottle.clear();
   }
@@ -250,14 +270,49 @@ export class Authenticator {
   }
 
   private async fromSession(token: string): Promise<Principal> {
+    let user: UserEntry | undefined;
+    let signedMs = 0;
     try {
       const { payload } = await jwtVerify(token, this.keys.session, { ...VERIFY, audience: 'session' });
-      const user = this.directory.usersById.get(`${payload.tid}/${payload.sub}`);
-      if (user) return userPrincipal(user);
+      user = this.directory.usersById.get(`${payload.tid}/${payload.sub}`);
+      // `sat`: when it was signed, in ms (tokens of earlier releases have only `iat`, in seconds).
+      signedMs = typeof payload.sat === 'number' ? payload.sat : Number(payload.iat ?? 0) * 1000;
     } catch {
-      // fall through
+      // refused below
     }
-    throw errors.unauthenticated('invalid or expired session');
+    if (!user) throw errors.unauthenticated('invalid or expired session');
+    if (signedMs <= (await this.signedOutAt(user.tenant.id, user.id)))
+      throw errors.unauthenticated('this session was signed out; sign in again');
+    return userPrincipal(user);
+  }
+
+  /** When the user last signed out, as this node read it at most SIGN_OUT_CACHE_MS ago. */
+  private async signedOutAt(tenantId: string, userId: string): Promise<number> {
+    if (!this.revocations) return 0;
+    const key = `${tenantId}/${userId}`;
+    const now = Date.now();
+    const known = this.signOuts.get(key);
+    if (known && known.until > now) return known.atMs;
+    const read = await this.revocations.signedOutAt(tenantId, userId);
+    // A sign-out this node recorded meanwhile is not forgotten by a read that began before it.
+    const atMs = Math.max(read, this.signOuts.get(key)?.atMs ?? 0);
+    if (this.signOuts.size >= CACHE_LIMIT) this.signOuts.clear();
+    this.signOuts.set(key, { atMs, until: now + SIGN_OUT_CACHE_MS });
+    return atMs;
+  }
+
+  /**
+   * Signs the user out everywhere: every session cookie signed until now is
+   * refused from now on, on this node at once and on the others within
+   * SIGN_OUT_CACHE_MS. Calls with a password or a token are not sessions and go on.
+   */
+  async signOut(principal: Principal): Promise<void> {
+    if (principal.kind !== 'user' || !this.revocations) return;
+    const key = `${principal.tenant.id}/${principal.id}`;
+    const atMs = Date.now();
+    await this.revocations.signOut(principal.tenant.id, principal.id, atMs);
+    this.sessionCache.delete(key);
+    this.signOuts.set(key, { atMs, until: atMs + SIGN_OUT_CACHE_MS });
   }
 
   /** OAuth2 client credentials grant. Requested scopes must be a subset of the client's. */
@@ -313,8 +368,12 @@ export class Authenticator {
     const key = `${principal.tenant.id}/${principal.id}`;
     const now = Date.now();
     const cached = this.sessionCache.get(key);
-    if (cached && cached.until > now) return cached.token;
-    const token = await new SignJWT({ tid: principal.tenant.id })
+    // Not a token signed before a sign-out this node has heard of (its own, or read for another session).
+    const signedOut = this.signOuts.get(key)?.atMs ?? 0;
+    if (cached && cached.until > now && cached.signedMs > signedOut) return cached.token;
+    // Signed after any sign-out this node recorded, even within the same millisecond.
+    const signedMs = Math.max(now, signedOut + 1);
+    const token = await new SignJWT({ tid: principal.tenant.id, sat: signedMs })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(principal.id)
       .setIssuer(ISSUER)
@@ -323,7 +382,7 @@ export class Authenticator {
       .setExpirationTime(`${SESSION_TTL_SECONDS}s`)
       .sign(this.keys.session);
     if (this.sessionCache.size >= CACHE_LIMIT) this.sessionCache.clear();
-    this.sessionCache.set(key, { token, until: now + SESSION_REUSE_MS });
+    this.sessionCache.set(key, { token, signedMs, until: now + SESSION_REUSE_MS });
     return token;
   }
 }

@@ -54,6 +54,10 @@ export function registerServe(program: Command): void {
       )
       .option('--ip-rate-limit <n>', 'requests per minute per IP without credentials, 0 for none (env IXVAULT_IP_RATE_LIMIT)')
       .option(
+        '--search-time-per-minute-ms <n>',
+        'milliseconds of text search (q) one user or client may spend a minute, 0 for no limit (env IXVAULT_SEARCH_TIME_PER_MINUTE_MS; default 20000)',
+      )
+      .option(
         '--pending-searches-per-principal <n>',
         'Genesys requests computing at once per principal (env IXVAULT_PENDING_SEARCHES_PER_PRINCIPAL)',
       )

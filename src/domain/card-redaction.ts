@@ -18,19 +18,52 @@
  * result as the whole text at once.
  */
 
+import { TextDecoder } from 'node:util';
+import type { TextCharset } from './content.js';
+import { errors } from './errors.js';
 import { mapInteractionTexts, type TextBearing } from './texts.js';
 
 export const CARD_MIN_DIGITS = 13;
 export const CARD_MAX_DIGITS = 19;
 
 const ZERO = 0x30;
-const NINE = 0x39;
 const SPACE = 0x20;
 const DASH = 0x2d;
 const STAR = 0x2a;
+/** The separators of wide digits: the ideographic space and the full-width hyphen-minus. */
+const WIDE_SPACE = 0x3000;
+const WIDE_DASH = 0xff0d;
 
-const isDigit = (c: number) => c >= ZERO && c <= NINE;
-const isSeparator = (c: number) => c === SPACE || c === DASH;
+/** A digit's mask by the width of the digit in UTF-8, so a text keeps its length in code units and in bytes. */
+const MASK_CHAR = ['', '*', '\u066d', '\uff0a'] as const; // *, ARABIC FIVE POINTED STAR, FULLWIDTH ASTERISK
+const MASK_BYTES = MASK_CHAR.map((c) => [...Buffer.from(c, 'utf8')]);
+const utf8Width = (codePoint: number) => (codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : 3);
+
+/**
+ * The value of a decimal digit of the Basic Multilingual Plane (Unicode `Nd`:
+ * full-width, Arabic-Indic, Devanagari… digits), -1 for anything else; found
+ * once per code point. Unicode encodes each script's digits 0 to 9 in a row.
+ */
+const wideDigits = new Int8Array(0x10000).fill(-2);
+const DECIMAL = /^\p{Nd}$/u;
+function wideDigitValue(codePoint: number): number {
+  let value = wideDigits[codePoint] as number;
+  if (value !== -2) return value;
+  value = -1;
+  if (DECIMAL.test(String.fromCharCode(codePoint))) {
+    let zero = codePoint;
+    while (zero > 0 && DECIMAL.test(String.fromCharCode(zero - 1))) zero--;
+    value = (codePoint - zero) % 10;
+  }
+  wideDigits[codePoint] = value;
+  return value;
+}
+
+/** A digit's value (0–9) or -1: ASCII at once, the rest from the table. */
+const digitValue = (codePoint: number) =>
+  (codePoint - ZERO) >>> 0 < 10 ? codePoint - ZERO : codePoint < 0x660 ? -1 : wideDigitValue(codePoint);
+const isSeparator = (codePoint: number) =>
+  codePoint === SPACE || codePoint === DASH || codePoint === WIDE_SPACE || codePoint === WIDE_DASH;
 
 /** The Luhn (mod 10) check over digit values, most significant first. */
 export function passesLuhn(digits: readonly number[]): boolean {
@@ -50,29 +83,51 @@ export function passesLuhn(digits: readonly number[]): boolean {
 type Piece = { from: number; to: number } | number[];
 
 /**
+ * How the scanner reads its input: a character's code point and its length
+ * in code units. A string's code units are UTF-16 (one unit a BMP character;
+ * a surrogate is read alone and is no digit); a byte stream's are UTF-8.
+ */
+interface Units {
+  /** The code point of the character starting at `i` (the length in `width`). */
+  readonly at: (i: number) => number;
+  width: number;
+  /** The code units that mask a digit of this code point. */
+  readonly mask: (codePoint: number) => readonly number[];
+}
+
+/**
  * The state machine. `feed` returns the output for what it was given so far
  * (possibly less than it was given: the held run); `finish` returns the rest.
  */
 class CardScanner {
   /** Code units of the run being held (digits and single separators; may end with one separator). */
   private held: number[] = [];
-  private heldDigits = 0;
+  /** Each held digit: its value, where it starts in `held` and its code point. */
+  private values: number[] = [];
+  private starts: number[] = [];
+  private points: number[] = [];
   /** Inside a run already known to be longer than a card number: passed through as it comes. */
   private overlong = false;
-  /** The previous code unit was a digit / a separator that followed a digit (a run may go on). */
+  /** The previous character was a digit / a separator that followed a digit (a run may go on). */
   private afterDigit = false;
   private afterSeparator = false;
   redacted = 0;
+  /** Of those, card numbers with a digit outside ASCII (full-width…). */
+  redactedWide = 0;
 
-  feed(length: number, at: (i: number) => number): Piece[] {
+  constructor(readonly units: Units) {}
+
+  feed(length: number, unitAt: (i: number) => number): Piece[] {
     const out: Piece[] = [];
+    const units = this.units;
     let passStart = 0;
     const passUntil = (i: number) => {
       if (i > passStart) out.push({ from: passStart, to: i });
     };
-    for (let i = 0; i < length; i++) {
-      const c = at(i);
-      if (isDigit(c)) {
+    for (let i = 0; i < length; i += units.width) {
+      const c = units.at(i);
+      const digit = digitValue(c);
+      if (digit >= 0) {
         const continues = this.afterDigit || this.afterSeparator;
         this.afterDigit = true;
         this.afterSeparator = false;
@@ -82,22 +137,23 @@ class CardScanner {
           passUntil(i);
           this.overlong = false;
         }
-        this.held.push(c);
-        this.heldDigits++;
-        if (this.heldDigits > CARD_MAX_DIGITS) {
+        this.values.push(digit);
+        this.starts.push(this.held.length);
+        this.points.push(c);
+        for (let k = 0; k < units.width; k++) this.held.push(unitAt(i + k));
+        if (this.values.length > CARD_MAX_DIGITS) {
           // Too long to be a card: what was held goes out as it was, the rest of the run passes through.
           out.push(this.held);
-          this.held = [];
-          this.heldDigits = 0;
+          this.clear();
           this.overlong = true;
         }
-        passStart = i + 1;
+        passStart = i + units.width;
       } else if (isSeparator(c) && this.afterDigit) {
         this.afterDigit = false;
         this.afterSeparator = true;
         if (this.overlong) continue;
-        this.held.push(c);
-        passStart = i + 1;
+        for (let k = 0; k < units.width; k++) this.held.push(unitAt(i + k));
+        passStart = i + units.width;
       } else {
         // Anything else (a second separator included) ends the run before it.
         // (An overlong run holds nothing: it went out as it came.)
@@ -119,18 +175,32 @@ class CardScanner {
     return rest;
   }
 
+  private clear(): void {
+    this.held = [];
+    this.values = [];
+    this.starts = [];
+    this.points = [];
+  }
+
   /** The held run, masked when it is a card number (a trailing separator is not part of it). */
   private closeRun(): number[] {
-    const run = this.held;
-    this.held = [];
-    const digits = this.heldDigits;
-    this.heldDigits = 0;
-    if (digits < CARD_MIN_DIGITS || digits > CARD_MAX_DIGITS) return run;
-    const values = run.filter(isDigit).map((c) => c - ZERO);
-    if (!passesLuhn(values)) return run;
+    const { held, values, starts, points } = this;
+    this.clear();
+    const digits = values.length;
+    if (digits < CARD_MIN_DIGITS || digits > CARD_MAX_DIGITS || !passesLuhn(values)) return held;
     this.redacted++;
-    let toMask = digits - 4;
-    return run.map((c) => (isDigit(c) && toMask-- > 0 ? STAR : c));
+    if (points.some((codePoint) => codePoint >= 0x80)) this.redactedWide++;
+    const masked: number[] = [];
+    let from = 0;
+    for (let d = 0; d < digits - 4; d++) {
+      const start = starts[d] as number;
+      for (let k = from; k < start; k++) masked.push(held[k] as number);
+      const mask = this.units.mask(points[d] as number);
+      for (const unit of mask) masked.push(unit);
+      from = start + mask.length;
+    }
+    for (let k = from; k < held.length; k++) masked.push(held[k] as number);
+    return masked;
   }
 }
 
@@ -144,7 +214,11 @@ export interface Redacted {
 export function redactCardNumbers(text: string): Redacted {
   // Most texts hold fewer digits than the shortest card number: they are returned as they are, unscanned.
   if (!hasDigits(text, CARD_MIN_DIGITS)) return { text, count: 0 };
-  const scanner = new CardScanner();
+  const scanner = new CardScanner({
+    at: (i) => text.charCodeAt(i),
+    width: 1,
+    mask: (codePoint) => [(MASK_CHAR[utf8Width(codePoint)] as string).charCodeAt(0)],
+  });
   const pieces = scanner.feed(text.length, (i) => text.charCodeAt(i));
   let out = '';
   for (const piece of pieces) out += Array.isArray(piece) ? String.fromCharCode(...piece) : text.slice(piece.from, piece.to);
@@ -154,34 +228,118 @@ export function redactCardNumbers(text: string): Redacted {
 
 function hasDigits(text: string, atLeast: number): boolean {
   let digits = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57 && ++digits >= atLeast) return true;
-  }
+  for (let i = 0; i < text.length; i++) if (digitValue(text.charCodeAt(i)) >= 0 && ++digits >= atLeast) return true;
   return false;
 }
 
 /**
- * The same redaction over a byte stream (UTF-8 or any ASCII-compatible
- * encoding), piece by piece: `push` a chunk, get back what may be emitted;
- * `end` gives the held tail. The output has the input's length.
+ * The same redaction over a byte stream, piece by piece: `push` a chunk, get
+ * back what may be emitted; `end` gives the held tail. The output has the
+ * input's length. In UTF-8 every script's digits are read (a character cut
+ * by a chunk's end waits for the next chunk); in another charset its ASCII
+ * digits, and in a CJK one its own decoder watches for full-width digits: a
+ * card number written in them cannot be masked in that charset's bytes here,
+ * so the upload fails (a 400 naming Content-Type) rather than store it.
  */
 export class CardRedactingBytes {
-  private readonly scanner = new CardScanner();
+  private bytes: Uint8Array = new Uint8Array(0);
+  private readonly scanner: CardScanner;
+  /** The first bytes of a character the last chunk cut (UTF-8). */
+  private cut: Uint8Array = new Uint8Array(0);
+  private readonly watch: { decoder: TextDecoder; text: TextScan; charset: string } | undefined;
+
+  constructor(private readonly charset: TextCharset = { kind: 'utf-8' }) {
+    const utf8 = charset.kind === 'utf-8';
+    this.scanner = new CardScanner({
+      at: utf8 ? (i) => this.decodeAt(i) : (i) => this.bytes[i] ?? 0,
+      width: 1,
+      mask: (codePoint) => MASK_BYTES[utf8Width(codePoint)] as number[],
+    });
+    if (charset.kind === 'cjk')
+      this.watch = { decoder: new TextDecoder(charset.charset), text: new TextScan(), charset: charset.charset };
+  }
 
   get redacted(): number {
     return this.scanner.redacted;
   }
 
   push(chunk: Uint8Array): Uint8Array[] {
+    const whole = this.cut.length > 0 ? Buffer.concat([this.cut, chunk]) : chunk;
+    const complete = this.charset.kind === 'utf-8' ? whole.length - incompleteTail(whole) : whole.length;
+    this.cut = whole.slice(complete);
+    const bytes = whole.subarray(0, complete);
+    this.bytes = bytes;
+    if (this.watch) this.watched(this.watch.decoder.decode(chunk, { stream: true }), false);
     return this.scanner
-      .feed(chunk.length, (i) => chunk[i] ?? 0)
-      .map((piece) => (Array.isArray(piece) ? Uint8Array.from(piece) : chunk.subarray(piece.from, piece.to)));
+      .feed(bytes.length, (i) => bytes[i] ?? 0)
+      .map((piece) => (Array.isArray(piece) ? Uint8Array.from(piece) : bytes.subarray(piece.from, piece.to)));
   }
 
   end(): Uint8Array {
-    return Uint8Array.from(this.scanner.finish());
+    if (this.watch) this.watched(this.watch.decoder.decode(), true);
+    const rest = this.scanner.finish();
+    return Buffer.concat([Uint8Array.from(rest), this.cut]);
   }
+
+  private watched(text: string, last: boolean): void {
+    const watch = this.watch as NonNullable<typeof this.watch>;
+    if (watch.text.scan(text, last) > 0)
+      throw errors.invalidField(
+        'Content-Type',
+        `a card number written in full-width digits cannot be masked in ${watch.charset} text; send the text as UTF-8`,
+      );
+  }
+
+  /**
+   * The code point at `i` and its width (in the scanner's `width`). Only two- and three-byte
+   * sequences can be digits or separators; anything else, malformed bytes included, is read a byte at a time.
+   */
+  private decodeAt(i: number): number {
+    const bytes = this.bytes;
+    const lead = bytes[i] as number;
+    const units = this.scanner.units;
+    units.width = 1;
+    if (lead < 0x80) return lead;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      const b1 = bytes[i + 1] ?? 0;
+      if ((b1 & 0xc0) !== 0x80) return lead;
+      units.width = 2;
+      return ((lead & 0x1f) << 6) | (b1 & 0x3f);
+    }
+    if (lead >= 0xe0 && lead <= 0xef) {
+      const b1 = bytes[i + 1] ?? 0;
+      const b2 = bytes[i + 2] ?? 0;
+      const codePoint = ((lead & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
+      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80 || codePoint < 0x800) return lead;
+      units.width = 3;
+      return codePoint;
+    }
+    return lead;
+  }
+}
+
+/** A text read piece by piece, counting the card numbers with a digit outside ASCII (nothing is masked). */
+class TextScan {
+  private text = '';
+  private readonly scanner = new CardScanner({ at: (i) => this.text.charCodeAt(i), width: 1, mask: () => [STAR] });
+
+  scan(text: string, last: boolean): number {
+    this.text = text;
+    this.scanner.feed(text.length, (i) => text.charCodeAt(i));
+    if (last) this.scanner.finish();
+    return this.scanner.redactedWide;
+  }
+}
+
+/** How many bytes at the end begin a UTF-8 character they do not finish (0 to 3). */
+function incompleteTail(bytes: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const b = bytes[bytes.length - back] as number;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: the lead is further back
+    const needs = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 && b <= 0xdf ? 2 : 1;
+    return needs > back ? back : 0;
+  }
+  return 0;
 }
 
 /** Masks card numbers in every free text of a record (see texts.ts); `count` is the number masked. */

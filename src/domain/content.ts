@@ -98,19 +98,50 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/gi;
  */
 const ASCII_DIGIT_CHARSETS =
   /^(utf-?8|us-ascii|ascii|iso[-_]?8859-\d{1,2}|iso-ir-\d+|latin-?[1-9]|l[1-9]|(windows|cp)-?125\d|koi8-[ru]|shift_jis|sjis|euc-(jp|kr)|gb2312|gbk|gb18030|big5)$/;
+/** Of those, the CJK ones: two-byte characters, full-width digits among them (read by the charset's own decoder). */
+const CJK_CHARSETS = /^(shift_jis|sjis|euc-(jp|kr)|gb2312|gbk|gb18030|big5)$/;
+const UTF8_CHARSETS = /^(utf-?8|us-ascii|ascii)$/;
 
 /**
- * Whether content of this media type is text whose card numbers are masked on
- * upload (transcripts, chat logs, email bodies as files…). Text in a charset
- * where digits are not single ASCII bytes could not be scanned, so it is refused.
+ * How the card-number scan reads an upload's text. `utf-8`: every script's
+ * digits, as UTF-8 (the default of JSON and of a text without a charset);
+ * `single-byte`: ASCII digits only, the charset has no others; `cjk`: ASCII
+ * digits in place, and the charset's decoder watching for full-width ones.
  */
-export function redactableText(contentType: string): boolean {
-  if (!TEXTUAL.test(contentType)) return false;
+export type TextCharset = { kind: 'utf-8' } | { kind: 'single-byte' } | { kind: 'cjk'; charset: string };
+
+/**
+ * How the card numbers of content of this media type are masked on upload
+ * (transcripts, chat logs, email bodies as files…); undefined: not text. Text
+ * in a charset where digits are not single ASCII bytes could not be scanned,
+ * so it is refused.
+ */
+export function redactableText(contentType: string): TextCharset | undefined {
+  if (!TEXTUAL.test(contentType)) return undefined;
   const charsets = [...contentType.matchAll(CHARSET)].map((m) => (m[1] ?? '').toLowerCase());
   if (charsets.some((charset) => !ASCII_DIGIT_CHARSETS.test(charset)))
     throw errors.invalidField(
       'Content-Type',
       'text must be UTF-8 (or another charset whose digits are ASCII bytes, such as ISO-8859-n or Windows-125n) so card numbers can be redacted',
     );
-  return true;
+  const cjk = charsets.find((charset) => CJK_CHARSETS.test(charset));
+  if (cjk !== undefined) return { kind: 'cjk', charset: cjk };
+  return charsets.every((charset) => UTF8_CHARSETS.test(charset)) ? { kind: 'utf-8' } : { kind: 'single-byte' };
+}
+
+/**
+ * Whether a body comes as its sender meant it: `Content-Encoding` absent or
+ * only `identity` (RFC 9110 §8.4). ixvault decodes no coding, so a compressed
+ * body would be stored, scanned for card numbers and indexed as compressed
+ * bytes (src/api/shared/content-encoding.ts, src/notify/http-gate.ts).
+ */
+export function isIdentityCoding(header: string | string[] | undefined): boolean {
+  if (header === undefined) return true;
+  return [header]
+    .flat()
+    .flatMap((v) => v.split(','))
+    .every((coding) => {
+      const c = coding.trim().toLowerCase();
+      return c === '' || c === 'identity';
+    });
 }

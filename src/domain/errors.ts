@@ -74,6 +74,8 @@ export const CODES = {
   // Full-text search (issue 13).
   /** A text search that did not finish within its time budget. */
   searchBudget: 'IXV_SEARCH_BUDGET',
+  /** The principal's text searches used their allowance of time for now (TimeAllowance). */
+  searchTimeSpent: 'IXV_SEARCH_TIME_SPENT',
   // openapi branch (issue 9): fields a native body may not carry.
   /** A field the route's body schema does not list (it would otherwise be silently dropped). */
   unknownField: 'IXV_UNKNOWN_FIELD',
@@ -291,6 +293,13 @@ export const errors = {
       CODES.searchBudget,
       `q: the search did not finish within its ${ms} ms budget; narrow it (rarer words, a phrase, a time window or another filter)`,
       { field: 'q' },
+    ),
+  searchTimeSpent: (perMinuteMs: number, retryAfterSeconds: number) =>
+    new VaultError(
+      'too_many_requests',
+      CODES.searchTimeSpent,
+      `q: your text searches used their ${perMinuteMs} ms of search time a minute; retry after ${retryAfterSeconds} s (searches without q are not limited by this)`,
+      { field: 'q', extra: { retryAfterSeconds } },
     ),
   // Contacts and the Genesys UCS voice operations (issue 9).
   contactNotFound: (id: string, field = 'id') =>

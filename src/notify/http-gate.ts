@@ -5,9 +5,11 @@
  * JSON-P to script tags, and binds an EventSource to whatever clientId its URL
  * names. So: a small body within a deadline, only as JSON, only from allowed
  * origins, the security headers every ixvault answer carries, and no
- * EventSource; JSON-P only when configured.
+ * EventSource; JSON-P only when configured. No body in a Content-Encoding
+ * either: nothing in ixvault decodes one (src/api/shared/content-encoding.ts).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { isIdentityCoding } from '../domain/content.js';
 
 export interface HttpGateOptions {
   bodyLimitBytes: number;
@@ -48,6 +50,14 @@ export function gateRequest(request: IncomingMessage, response: ServerResponse, 
   if (request.method !== 'POST') return refuse(request, response, 405, 'use POST (long-polling) or a websocket');
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') return refuse(request, response, 415, 'Content-Type must be application/json');
+  const coding = request.headers['content-encoding'];
+  if (!isIdentityCoding(coding))
+    return refuse(
+      request,
+      response,
+      415,
+      `Content-Encoding: '${String(coding).slice(0, 64)}' is not accepted; send the body uncompressed`,
+    );
   const declared = Number(request.headers['content-length']);
   if (declared > options.bodyLimitBytes) return tooLarge(request, response, options.bodyLimitBytes);
   limitBody(request, response, options);

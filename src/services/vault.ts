@@ -27,6 +27,7 @@ import { describePrincipal, type Principal, redactsCardNumbers, visibilityOf } f
 import { authorize, mayPerform, whatItNeeds } from '../domain/scopes.js';
 import { type InteractionSearch, MAX_PAGE_SIZE, type PagePosition, type Source } from '../domain/search.js';
 import { contentTexts, isTranscriptItem, MAX_TRANSCRIPT_BYTES } from '../domain/texts.js';
+import { TimeAllowance } from '../domain/time-allowance.js';
 import {
   checkInteraction,
   checkSearch,
@@ -43,7 +44,13 @@ import { blockingHolds, type HoldDetail, HoldRepository } from '../store/hold-re
 import { InteractionRepository, type UpsertOutcome } from '../store/interaction-repository.js';
 import { type RedactionReport, redactionReport } from '../store/redaction-report.js';
 import type { Database } from '../store/schema.js';
-import { type RenderedPage, type SearchOptions, type SearchPage, SearchRepository } from '../store/search-repository.js';
+import {
+  DEFAULT_SEARCH_BUDGET_MS,
+  type RenderedPage,
+  type SearchOptions,
+  type SearchPage,
+  SearchRepository,
+} from '../store/search-repository.js';
 import { ContactService } from './contacts.js';
 import { KeyLock } from './key-lock.js';
 
@@ -120,6 +127,8 @@ export class Vault {
   private readonly ingestListeners = new Set<IngestListener>();
   /** Where the sweep's walk over the bytes kept in the database stands (undefined: at the start). */
   private inlineSweepCursor: { tenantId: string; sha256: string } | undefined;
+  /** Each principal's text-search time (undefined: not limited); see limitSearchTime. */
+  private searchTime: TimeAllowance | undefined;
 
   constructor(
     readonly store: StoreConnection,
@@ -369,6 +378,15 @@ export class Vault {
     return found;
   }
 
+  /**
+   * Limits the time each principal's text searches may take a minute (0: no limit). A text search may run for
+   * its whole budget, and on SQLite it holds the process's main thread while it runs; requests a minute do not
+   * bound that. Per process: each node of a cluster keeps its own account.
+   */
+  limitSearchTime(perMinuteMs: number): void {
+    this.searchTime = perMinuteMs > 0 ? new TimeAllowance(perMinuteMs) : undefined;
+  }
+
   async search(principal: Principal, query: InteractionSearch, options: SearchOptions = {}): Promise<SearchPage> {
     authorize(principal, 'interaction.read');
     // A text query reads transcripts (a hit, its snippets, even a yes or no): content, which this principal
@@ -377,8 +395,21 @@ export class Vault {
       throw errors.forbidden(
         `a text query (q) searches transcripts too, which needs what downloading content does: ${whatItNeeds(principal, 'content.read')}`,
       );
-    const budget = this.options.searchBudgetMs === undefined ? {} : { budgetMs: this.options.searchBudgetMs };
-    return this.searches.search(visibilityOf(principal), checkSearch(query), { ...budget, ...options });
+    const checked = checkSearch(query);
+    const budgetMs = options.budgetMs ?? this.options.searchBudgetMs ?? DEFAULT_SEARCH_BUDGET_MS;
+    const run = () => this.searches.search(visibilityOf(principal), checked, { ...options, budgetMs });
+    if (checked.text === undefined) return run();
+    const allowance = this.searchTime;
+    if (allowance === undefined) return run();
+    const key = JSON.stringify([principal.tenant.id, principal.kind, principal.id]);
+    const reservation = allowance.reserve(key, budgetMs, Date.now());
+    if (!reservation.granted) throw errors.searchTimeSpent(allowance.perMinuteMs, reservation.retryAfterSeconds);
+    const startedMs = performance.now();
+    try {
+      return await run();
+    } finally {
+      allowance.settle(key, reservation.reservedMs, performance.now() - startedMs, Date.now());
+    }
   }
 
   /** A Vonage search page as the JSON of its items, from the renderings kept on write (no text query). */
@@ -460,8 +491,8 @@ export class Vault {
     const visibility = visibilityOf(principal);
     const tenantId = principal.tenant.id;
     // Textual content (transcripts…) is redacted as it arrives: the original bytes are never written.
-    const redactor =
-      redactsCardNumbers(principal.tenant) && redactableText(meta.contentType) ? new CardRedactingBytes() : undefined;
+    const charset = redactsCardNumbers(principal.tenant) ? redactableText(meta.contentType) : undefined;
+    const redactor = charset ? new CardRedactingBytes(charset) : undefined;
     // An attachment's name is text too: it is stored, listed and indexed like a subject.
     const fileName =
       meta.fileName !== undefined && redactsCardNumbers(principal.tenant) ? redactCardNumbers(meta.fileName) : undefined;
@@ -847,12 +878,21 @@ function redactMessages(principal: Principal, messages: MessageInput[]): { recor
 /** The body with card numbers masked as it streams (same length; held back only within a candidate run). */
 function redacting(body: Readable, redactor: CardRedactingBytes): Readable {
   const transform = new Transform({
+    // A text the scan cannot mask fails the upload (CardRedactingBytes): nothing is stored.
     transform(chunk: Buffer, _encoding, done) {
-      for (const piece of redactor.push(chunk)) this.push(piece);
-      done();
+      try {
+        for (const piece of redactor.push(chunk)) this.push(piece);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
     },
     flush(done) {
-      done(null, redactor.end());
+      try {
+        done(null, redactor.end());
+      } catch (err) {
+        done(err as Error);
+      }
     },
   });
   // An error of the body (aborted, too slow) destroys the transform with it, so the blob store sees it.

@@ -33,6 +33,7 @@ import * as m010 from './migrations/010-vonage-items.js';
 import * as m011 from './migrations/011-inline-content.js';
 import * as m012 from './migrations/012-fts-time-buckets.js';
 import * as m013 from './migrations/013-hold-listing.js';
+import * as m017 from './migrations/017-session-revocations.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -69,6 +70,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '011-inline-content', up: m011.up },
   { name: '012-fts-time-buckets', up: m012.up },
   { name: '013-hold-listing', up: m013.up },
+  { name: '017-session-revocations', up: m017.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];

@@ -231,6 +231,13 @@ export interface RetentionPoliciesTable {
   effective_ms: number;
 }
 
+/** When a user last signed out (migration 017): their session cookies signed before then are refused. */
+export interface SessionRevocationsTable {
+  tenant_id: string;
+  user_id: string;
+  signed_out_ms: number;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_ms: number;
@@ -267,4 +274,5 @@ export interface Database {
   export_files: ExportFilesTable;
   ixv_migrations: MigrationsTable;
   text_parts: TextPartsTable;
+  session_revocations: SessionRevocationsTable;
 }

@@ -65,7 +65,7 @@ describe(`card-number redaction on ingest (${BACKEND})`, () => {
     const app = await buildApp(runtime, {
       logger: { level: 'trace', stream },
       disableRequestLogging: true,
-      limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0 },
+      limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0, searchTimePerMinuteMs: 0 },
     });
     logAccess(app);
     await app.ready();

@@ -30,8 +30,8 @@ export async function build(options: Omit<TestServerOptions, 'port'> = {}): Prom
   });
   const app = await buildApp(runtime, {
     resultTtlMs: options.resultTtlMs,
-    // Rate limits are off unless a test asks for them, as in startTestServer: suites are never throttled.
-    limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0, ...options.limits },
+    // Rate limits and the search-time allowance are off unless a test asks for them, as in startTestServer: suites are never throttled.
+    limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0, searchTimePerMinuteMs: 0, ...options.limits },
   });
   await app.ready();
   const url = `http://in-process-${process.pid}-${++built}.test`;

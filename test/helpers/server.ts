@@ -230,7 +230,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     port: options.port ?? 0,
     quiet: true,
     resultTtlMs: options.resultTtlMs,
-    limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0, ...options.limits },
+    limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0, searchTimePerMinuteMs: 0, ...options.limits },
   });
   return testServerOf({ url: server.url, app: server.app, runtime, dataDir, databaseUrl, stop: () => server.stop() });
 }

@@ -181,6 +181,19 @@ describe(`CometD sessions are bound to their principal (${BACKEND})`, () => {
     expect(form.status).toBe(415);
   });
 
+  it('refuses bodies in a Content-Encoding, naming it, before faye reads them (no coding is decoded anywhere)', async () => {
+    const handshake = [{ channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['long-polling'] }];
+    for (const coding of ['gzip', 'deflate, identity', 'br']) {
+      const res = await bayeux(server, handshake, { authorization: server.basic('agent1'), 'content-encoding': coding });
+      expect(res.status, coding).toBe(415);
+      expect(res.text).toContain('Content-Encoding');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    const plain = await bayeux(server, handshake, { authorization: server.basic('agent1'), 'content-encoding': 'identity' });
+    expect(plain.status).toBe(200);
+    expect(plain.body?.[0]?.successful).toBe(true);
+  });
+
   it('CORS on the APIs only for configured origins', async () => {
     const headers = (origin: string) => ({ origin, authorization: server.basic('super1') });
     const foreign = await fetch(`${server.url}/api/v1/interactions?limit=1`, { headers: headers(EVIL_ORIGIN) });

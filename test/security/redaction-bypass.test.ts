@@ -19,7 +19,7 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../helpers/app.js';
-import { callRecord } from '../helpers/fixtures.js';
+import { callRecord, chatRecord } from '../helpers/fixtures.js';
 import { BACKEND, removeTestData, type TestServer } from '../helpers/server.js';
 
 const CARD = 'my card is 4111 1111 1111 1111 thanks';
@@ -256,3 +256,85 @@ describe(`an attachment's file name is scanned like every other text (${BACKEND}
     expect(await counted()).toBe(before + 1);
   });
 });
+
+describe(`card numbers in full-width and other scripts' digits (session 5) (${BACKEND})`, () => {
+  // The scan read ASCII digits only: a Japanese customer's IME types ４１１１…, an Arabic keyboard ٤١١١…
+  let id: string;
+  beforeAll(async () => {
+    id = await storedCall();
+  });
+  const put = (key: string, contentType: string, body: Buffer) =>
+    server.app.inject({
+      method: 'PUT',
+      url: `/api/v1/interactions/${id}/content/${key}?type=transcript`,
+      headers: { authorization: admin, 'content-type': contentType },
+      payload: body,
+    });
+  const get = (key: string) =>
+    server.app.inject({ method: 'GET', url: `/api/v1/interactions/${id}/content/${key}`, headers: { authorization: admin } });
+
+  it('masks them in a record: subject and every message', async () => {
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/interactions',
+      headers: { authorization: admin, 'content-type': 'application/json' },
+      payload: chatRecord({
+        subject: 'カード４１１１　１１１１　１１１１　１１１１です',
+        messages: [
+          {
+            index: 1,
+            from: { type: 'Customer' },
+            text: 'رقم البطاقة ٤١١١-١١١١-١١١١-١١١١',
+            timestamp: '2025-03-10T09:00:01Z',
+            type: 'Text',
+          },
+        ],
+      }),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const stored = await server.app.inject({
+      method: 'GET',
+      url: `/api/v1/interactions/${res.json().id}`,
+      headers: { authorization: admin },
+    });
+    expect(stored.json().subject).toBe('カード＊＊＊＊　＊＊＊＊　＊＊＊＊　１１１１です');
+    expect(stored.json().messages[0].text).toBe('رقم البطاقة ٭٭٭٭-٭٭٭٭-٭٭٭٭-١١١١');
+  });
+
+  it('masks them in a UTF-8 upload, keeping its length in bytes', async () => {
+    const text = Buffer.from('{"text":"カード番号は４１１１ １１１１ １１１１ １１１１です"}');
+    const res = await put('wide', 'application/json', text);
+    expect(res.statusCode, res.body).toBe(201);
+    const stored = await get('wide');
+    expect(stored.body).toBe('{"text":"カード番号は＊＊＊＊ ＊＊＊＊ ＊＊＊＊ １１１１です"}');
+    expect(stored.rawPayload.length).toBe(text.length);
+  });
+
+  it('masks ASCII digits in a CJK charset, and refuses full-width ones it cannot mask in that charset', async () => {
+    const sjis = encodeShiftJis;
+    const ascii = await put('sjis-ascii', 'text/plain; charset=Shift_JIS', sjis('テスト 4111 1111 1111 1111'));
+    expect(ascii.statusCode, ascii.body).toBe(201);
+    expect(new TextDecoder('shift_jis').decode((await get('sjis-ascii')).rawPayload)).toBe('テスト **** **** **** 1111');
+    const wide = await put('sjis-wide', 'text/plain; charset=Shift_JIS', sjis('テスト４１１１１１１１１１１１１１１１'));
+    expect(wide.statusCode, wide.body).toBe(400);
+    expect(wide.json()).toMatchObject({ field: 'Content-Type' });
+    expect(wide.body).not.toContain('１１１１');
+    expect((await get('sjis-wide')).statusCode).toBe(404);
+  });
+});
+
+/** Shift_JIS bytes of a text of katakana, ASCII and full-width digits (Node encodes no legacy charset). */
+function encodeShiftJis(text: string): Buffer {
+  const bytes: number[] = [];
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    if (code < 0x80) bytes.push(code);
+    else if (code >= 0xff10 && code <= 0xff19) bytes.push(0x82, 0x4f + code - 0xff10);
+    else if (code >= 0x30a1 && code <= 0x30df) bytes.push(0x83, 0x40 + code - 0x30a1);
+    else if (code >= 0x30e0 && code <= 0x30f6) bytes.push(0x83, 0x80 + code - 0x30e0);
+    else throw new Error(`no Shift_JIS bytes for ${c} in this test`);
+  }
+  const out = Buffer.from(bytes);
+  if (new TextDecoder('shift_jis').decode(out) !== text) throw new Error('the test encodes Shift_JIS wrongly');
+  return out;
+}

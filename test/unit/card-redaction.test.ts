@@ -6,6 +6,15 @@ import { textFields } from '../../src/domain/texts.js';
 
 const digitsOf = (s: string) => [...s].filter((c) => c >= '0' && c <= '9').map(Number);
 
+/** The zeros of some scripts' decimal digits: ASCII, full-width, Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali, Thai. */
+const ZEROS = [0x30, 0xff10, 0x660, 0x6f0, 0x966, 0x9e6, 0xe50];
+/** Any script's digits as their values (what a reader sees). */
+const valuesOf = (s: string) =>
+  [...s].flatMap((c) => {
+    const zero = ZEROS.find((z) => c.charCodeAt(0) - z >= 0 && c.charCodeAt(0) - z < 10);
+    return zero === undefined ? [] : [c.charCodeAt(0) - zero];
+  });
+
 /** The check digit that makes `body` Luhn-valid. */
 function luhnComplete(body: number[]): number[] {
   for (let check = 0; check <= 9; check++) if (passesLuhn([...body, check])) return [...body, check];
@@ -21,6 +30,20 @@ const formatted = (digits: number[]) =>
     .map((seps) => digits.map((d, i) => (i === 0 ? String(d) : `${seps[i]}${d}`)).join(''));
 
 const cardNumber = digitArray(12, 18).map(luhnComplete).chain(formatted);
+
+/** A card number in any script's digits, each digit of its own script, with ASCII or wide separators. */
+const wideCardNumber = digitArray(12, 18)
+  .map(luhnComplete)
+  .chain((digits) =>
+    fc
+      .tuple(
+        fc.array(fc.constantFrom(...ZEROS), { minLength: digits.length, maxLength: digits.length }),
+        fc.array(fc.constantFrom('', ' ', '-', '\u3000', '\uff0d'), { minLength: digits.length, maxLength: digits.length }),
+      )
+      .map(([zeros, seps]) =>
+        digits.map((d, i) => `${i === 0 ? '' : seps[i]}${String.fromCharCode((zeros[i] as number) + d)}`).join(''),
+      ),
+  );
 
 /** Text around a run that cannot extend it: no digit, and no space or dash touching the run. */
 const surrounding = fc.string({ maxLength: 12 }).map((s) => s.replace(/[0-9 -]/g, 'x'));
@@ -38,6 +61,26 @@ describe('card-number redaction', () => {
         expect(text.startsWith(before) && text.endsWith(after)).toBe(true);
       }),
     );
+  });
+
+  it('reads digits of every script (full-width, Arabic-Indic, Devanagari…): masked alike, the length kept in code units and bytes', () => {
+    fc.assert(
+      fc.property(surrounding, wideCardNumber, surrounding, (before, card, after) => {
+        const input = `${before}${card}${after}`;
+        const { text, count } = redactCardNumbers(input);
+        expect(count).toBe(1);
+        expect(text.length).toBe(input.length);
+        expect(Buffer.byteLength(text)).toBe(Buffer.byteLength(input));
+        const masked = text.slice(before.length, before.length + card.length);
+        expect(valuesOf(masked)).toEqual(valuesOf(card).slice(-4));
+        expect(masked.replace(/[*\u066d\uff0a]/g, '').length).toBe(card.length - (valuesOf(card).length - 4));
+      }),
+    );
+    expect(redactCardNumbers('カード４１１１　１１１１　１１１１　１１１１です').text).toBe(
+      'カード＊＊＊＊　＊＊＊＊　＊＊＊＊　１１１１です',
+    );
+    expect(redactCardNumbers('رقم ٤١١١-١١١١-١١١١-١١١١').text).toBe('رقم ٭٭٭٭-٭٭٭٭-٭٭٭٭-١١١١');
+    expect(redactCardNumbers('order ４１１１１１１１１１１１１１１２ (fails Luhn)').count).toBe(0);
   });
 
   it('leaves runs that fail Luhn, or are too short or too long, untouched', () => {
@@ -82,8 +125,12 @@ describe('card-number redaction', () => {
   });
 
   it('gives the same bytes however a stream is cut into chunks', () => {
+    // Any characters (cut anywhere, inside a multi-byte one too), cards in any script's digits, runs of every length.
     const text = fc
-      .array(fc.oneof(fc.string({ maxLength: 6 }), cardNumber, digitArray(1, 25).chain(formatted)), { maxLength: 8 })
+      .array(
+        fc.oneof(fc.string({ maxLength: 6, unit: 'binary' }), cardNumber, wideCardNumber, digitArray(1, 25).chain(formatted)),
+        { maxLength: 8 },
+      )
       .map((parts) => parts.join(''));
     fc.assert(
       fc.property(text, fc.array(fc.nat(), { maxLength: 6 }), (input, cuts) => {

@@ -85,12 +85,19 @@ export async function sessionRoutes(app: FastifyInstance, { auth }: { auth: Auth
     {
       schema: {
         operationId: 'signOut',
-        summary: 'Sign out: clears the session cookie',
+        summary: 'Sign out: clears the session cookie and ends every session of the user',
+        description:
+          'Every session cookie of the user signed until now is refused from now on, on every node (within a second on the others): a copied cookie stops working too. Calls with a password or a bearer token go on.',
         tags: ['native'],
         response: { 204: { type: 'null', description: 'Signed out' } },
       },
     },
     async (request, reply) => {
+      // Whoever the credentials prove is signed out everywhere; without valid ones there is nothing to end.
+      const principal = await auth
+        .authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie })
+        .catch(() => undefined);
+      if (principal) await auth.signOut(principal);
       setSessionCookie(request, reply, undefined);
       return reply.code(204).send();
     },

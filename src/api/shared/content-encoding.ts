@@ -8,19 +8,8 @@
  * route's own API format).
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { isIdentityCoding } from '../../domain/content.js';
 import { errors } from '../../domain/errors.js';
-
-/** `Content-Encoding` absent or only `identity` (RFC 9110 §8.4). */
-export function isIdentityCoding(header: string | string[] | undefined): boolean {
-  if (header === undefined) return true;
-  return [header]
-    .flat()
-    .flatMap((v) => v.split(','))
-    .every((coding) => {
-      const c = coding.trim().toLowerCase();
-      return c === '' || c === 'identity';
-    });
-}
 
 export function refuseEncodedBodies(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
   const coding = request.headers['content-encoding'];

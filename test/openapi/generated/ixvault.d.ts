@@ -19,7 +19,10 @@ export interface paths {
          * @description Send `X-Requested-With` from the same origin. Only users sign in; clients use OAuth.
          */
         post: operations["signIn"];
-        /** Sign out: clears the session cookie */
+        /**
+         * Sign out: clears the session cookie and ends every session of the user
+         * @description Every session cookie of the user signed until now is refused from now on, on every node (within a second on the others): a copied cookie stops working too. Calls with a password or a bearer token go on.
+         */
         delete: operations["signOut"];
         options?: never;
         head?: never;
