@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env.IXVAULT_BENCH_SERVER ?? '{}') as ServerChildConfig;
   // Index writes off are preloaded into every thread by server-process.ts (no-text-index.ts); refuse to measure without.
   // (The marker by its global key: importing no-text-index.js here would switch the writes off in every server.)
-  const indexWritesOff = Symbol.for('ixvault.bench.indexWritesOff') in TextIndex.prototype.writeRecords;
+  const marker = Symbol.for('ixvault.bench.indexWritesOff');
+  const indexWritesOff = marker in TextIndex.prototype.writeRecords && marker in TextIndex.documentOfRecord;
   if ((config.textIndex === false) !== indexWritesOff)
     throw new Error('textIndex: false goes with bench/lib/no-text-index.js preloaded (--import), and only it');
   const runtime = await openRuntime({

@@ -4,16 +4,17 @@
  * production path: the native batch API over HTTP (POST
  * /api/v1/interactions:batch, 500 records a request, 2 in flight), each side
  * its own server process in the default configuration on its own fresh
- * store, rounds of 4 batches alternated between them.
+ * store, rounds of 4 batches alternated between them. The baseline neither
+ * writes the index nor makes the documents (bench/lib/no-text-index.ts).
  * Records: the first `--ingest` of the text dataset (bench/lib/text-dataset.ts:
  * chats of 16 messages, emails, calls; the calls' transcripts are content
  * uploads and are not part of this figure). Besides the rates, each server's
  * own CPU time per interaction from /proc (the figure load distorts least),
- * and on PostgreSQL its database backends' (found in pg_stat_activity).
+ * split by thread, the client's, and on PostgreSQL its database backends'
+ * (found in pg_stat_activity).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { sql } from 'kysely';
 import pg from 'pg';
 import type { InteractionInput } from '../../src/domain/validate.js';
 import { openRuntime } from '../../src/runtime.js';
@@ -23,7 +24,7 @@ import { ADMIN, basic } from '../lib/principals.js';
 import { type Figure, type ResultRow, rateRatio } from '../lib/results.js';
 import { type ServerProcess, startServerProcess } from '../lib/server-process.js';
 import { TEXT_TENANT, textRecord, Vocabulary } from '../lib/text-dataset.js';
-import { indexSize } from './fulltext.js';
+import { countRows, indexSize } from './fulltext.js';
 
 const BATCH = 500;
 /** Requests in flight (as bench/workloads/ingest.ts), and batches a side gets before the other's turn. */
@@ -59,11 +60,25 @@ function apiRecord(input: InteractionInput): Record<string, unknown> {
   };
 }
 
-/** The process's CPU time so far (user + system), in ms, from /proc. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+/** A process's (or, with `tid`, one of its threads') CPU time so far (user + system), in ms, from /proc. */
+function cpuMs(pid: number, tid?: number): number {
+  const file = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+  const fields = readFileSync(file, 'utf8').split(') ')[1]?.split(' ') ?? [];
   // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ".
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** CPU ms of each thread of a process (thread id → ms), from /proc. */
+function threadCpuMs(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
+    try {
+      out.set(tid, cpuMs(pid, tid));
+    } catch {
+      // a thread that has gone
+    }
+  }
+  return out;
 }
 
 export const fulltextIngest: Workload = {
@@ -103,6 +118,8 @@ export const fulltextIngest: Workload = {
       }
       const headers = { authorization: basic(ADMIN), 'content-type': 'application/json' };
       const spent = { indexed: 0, plain: 0 };
+      /** The bench's own CPU (the client: sending the bodies, reading the answers) in each side's rounds, ms. */
+      const client = { indexed: 0, plain: 0 };
       const cpu = { indexed: 0, plain: 0 };
       for (const side of sides) await fetch(`${servers[side]?.url}/api/v1/interactions?limit=1`, { headers });
       // PostgreSQL: each server's database backends (its pool's connections), whose CPU is the index's other half.
@@ -132,6 +149,8 @@ export const fulltextIngest: Workload = {
           }
         }, 0);
       const dbCpu = { indexed: 0, plain: 0 };
+      /** Per thread of each server: CPU ms spent in that side's rounds (which thread bounds the rate). */
+      const threads = { indexed: new Map<number, number>(), plain: new Map<number, number>() };
       ctx.log(`fulltext-ingest: ${n} interactions over HTTP into each server, ${BATCH} a request, alternated`);
       // Alternated a round of ROUND batches at a time, IN_FLIGHT requests in flight as the ingest workload sends
       // them: one request's parse overlaps another's write (on SQLite's batch writer thread by default).
@@ -140,8 +159,10 @@ export const fulltextIngest: Workload = {
           const server = servers[side] as ServerProcess;
           const round = bodies.slice(from, from + ROUND);
           const c0 = cpuMs(server.pid);
+          const t0s = threadCpuMs(server.pid);
           const d0 = databaseCpu(side);
           const t0 = performance.now();
+          const own0 = process.cpuUsage();
           let next = 0;
           const send = async () => {
             for (let body = round[next++]; body !== undefined; body = round[next++]) {
@@ -152,7 +173,11 @@ export const fulltextIngest: Workload = {
           };
           await Promise.all(Array.from({ length: IN_FLIGHT }, send));
           spent[side] += performance.now() - t0;
+          const own = process.cpuUsage(own0);
+          client[side] += (own.user + own.system) / 1000;
           cpu[side] += cpuMs(server.pid) - c0;
+          for (const [tid, ms] of threadCpuMs(server.pid))
+            threads[side].set(tid, (threads[side].get(tid) ?? 0) + ms - (t0s.get(tid) ?? 0));
           dbCpu[side] += databaseCpu(side) - d0;
         }
       const withIndex: Figure = { label: 'with index', value: n / (spent.indexed / 1000), unit: 'interactions/s' };
@@ -169,7 +194,7 @@ export const fulltextIngest: Workload = {
           databaseUrls.indexed
             ? `; PostgreSQL backends ${((dbCpu.indexed * 1000) / n).toFixed(0)} µs with, ${((dbCpu.plain * 1000) / n).toFixed(0)} µs without`
             : ''
-        }; load average ${loadavg()[0]?.toFixed(1)}`,
+        }; the client ${((client.indexed * 1000) / n).toFixed(0)} / ${((client.plain * 1000) / n).toFixed(0)} µs; ${sides.map((side) => `${side === 'indexed' ? 'with the index' : 'without'}: ${threadSplit(threads[side], servers[side]?.pid ?? 0, n, spent[side])}`).join('; ')}; load average ${loadavg()[0]?.toFixed(1)}`,
       };
       for (const side of sides) await servers[side]?.stop();
       return [row, ...(await checkStores(stores, n))];
@@ -178,6 +203,19 @@ export const fulltextIngest: Workload = {
     }
   },
 };
+
+/**
+ * A server's CPU by thread, per interaction and as a share of the side's wall time: the main thread (parse,
+ * validation, rows), the busiest other one (SQLite's batch writer thread), and the rest (GC helpers, libuv).
+ */
+function threadSplit(threads: Map<number, number>, pid: number, n: number, wallMs: number): string {
+  const main = threads.get(pid) ?? 0;
+  const others = [...threads].filter(([tid]) => tid !== pid).map(([, ms]) => ms);
+  const busiest = Math.max(0, ...others);
+  const rest = others.reduce((a, b) => a + b, 0) - busiest;
+  const figure = (ms: number) => `${((ms * 1000) / n).toFixed(0)} µs (${((100 * ms) / wallMs).toFixed(0)} % busy)`;
+  return `main thread ${figure(main)}, busiest other thread ${figure(busiest)}, the rest ${((rest * 1000) / n).toFixed(0)} µs`;
+}
 
 /**
  * After the run: the indexed store holds a document for every interaction and the baseline's none (the switch
@@ -201,18 +239,8 @@ async function checkStores(
       batchThread: false,
     });
     try {
-      const count = async (table: 'text_docs' | 'messages') =>
-        Number(
-          (
-            await sql<{
-              n: number | string;
-            }>`select count(*) as n from ${sql.raw(runtime.store.dialect === 'postgres' ? `ixv_main.${table}` : table)}`.execute(
-              runtime.store.db,
-            )
-          ).rows[0]?.n,
-        );
-      counts[side] = await count('text_docs');
-      if (side === 'indexed') sizes = await indexSize(runtime, await count('messages'), n);
+      counts[side] = await countRows(runtime, 'text_docs');
+      if (side === 'indexed') sizes = await indexSize(runtime, await countRows(runtime, 'messages'), n);
     } finally {
       await runtime.close();
     }

@@ -8,14 +8,12 @@
  * copying the records (objects with nested messages; measured in
  * docs/BENCHMARKS.md, "Ingest, session 3"), and the thread then only writes.
  */
-import { documentOf } from '../domain/fulltext.js';
 import { newGuid, newInteractionId } from '../domain/ids.js';
-import { interactionTexts } from '../domain/texts.js';
 import type { InteractionInput } from '../domain/validate.js';
 import type { UpsertOutcome } from './interaction-repository.js';
 import { type Columns, emptyColumns, interactionToRow, messageToRow, pushRow } from './rows.js';
 import type { CustomAttributesTable, InteractionAgentsTable, InteractionsTable, MessagesTable } from './schema.js';
-import { sortParts } from './text-index.js';
+import { TextIndex } from './text-index.js';
 
 /** A record with the identity it is stored under, and whether it was stored before this write. */
 export interface IdentifiedRecord {
@@ -123,7 +121,7 @@ export function recordRows(tenantId: string, records: IdentifiedRecord[], nowMs:
     for (const message of input.messages ?? []) pushRow(messages, messageToRow(tenantId, id, message), MESSAGE_COLUMNS);
     out.cardRedactions.push(input.cardRedactions ?? 0);
     // A new record without text has no document to write, nor one to replace (the outside shape: none has text).
-    const body = existed ? '' : documentOf(sortParts(interactionTexts(input)));
+    const body = existed ? '' : TextIndex.documentOfRecord(input);
     if (body !== '') {
       out.documents.ids.push(id);
       out.documents.startMs.push(input.startMs);

@@ -12,7 +12,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { documentOf } from '../domain/fulltext.js';
 import type { ContentItem } from '../domain/interaction.js';
 import type { Source } from '../domain/search.js';
-import { contentTexts, interactionTexts, type TextPart, type TextPlace } from '../domain/texts.js';
+import { contentTexts, interactionTexts, type TextBearing, type TextPart, type TextPlace } from '../domain/texts.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import { rowToContent, rowToInteraction } from './rows.js';
@@ -54,10 +54,22 @@ export class TextIndex {
   constructor(private readonly store: StoreConnection) {}
 
   /**
+   * The document of a record new to the store, from the record as it will be
+   * stored (after redaction): its own texts' tokens in document order; '' when
+   * it has none. Made with the record's rows (record-rows.ts), on the main
+   * thread: SQLite's batch writer thread is the busier of the two with the
+   * index (docs/BENCHMARKS.md, "Full-text ingest, session 5"). A static method,
+   * so that the bench's index-off baseline skips it as it skips writeRecords.
+   */
+  static documentOfRecord(record: TextBearing): string {
+    return documentOf(sortParts(interactionTexts(record)));
+  }
+
+  /**
    * After an upsert of records into `source` (their rows and messages already
-   * written): the documents of the records new to the store (documentOf their
-   * own parts in document order, made by the caller: record-rows.ts), and of
-   * those `stored` before, rebuilt from what is stored (their content's parts too).
+   * written): the documents of the records new to the store (documentOfRecord,
+   * made by the caller: record-rows.ts), which have none yet, and of those
+   * `stored` before, rebuilt from what is stored (their content's parts too).
    */
   async writeRecords(
     root: Transaction<Database>,

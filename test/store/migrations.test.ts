@@ -461,6 +461,7 @@ describe.runIf(BACKEND === 'postgres')('the Citus rule, on the real schema', () 
       colocated('"ixv_main"."legal_holds"'),
       colocated('"ixv_main"."messages"'),
       colocated('"ixv_main"."retention_policies"'),
+      colocated('"ixv_main"."session_revocations"'),
       colocated('"ixv_main"."text_docs"'),
       colocated('"ixv_main"."text_parts"'),
     ]);
