@@ -46,7 +46,7 @@ const ADOPTED_TABLES = ['interactions', 'interaction_agents', 'custom_attributes
 
 /**
  * The page cache of a connection, in KiB (SQLite's default is 2000). A Vonage page of 1000 at 1M interactions reads
- * ~1000 rows and their index entries at random: with 2000 KiB most of those pages came from the OS by a system call
+ * ~1000 rows and their index entries at random: with 2000 KiB many of those pages came from the OS by a system call
  * each (docs/DECISIONS.md, "Pages on PostgreSQL, session 5"). The ingest baseline uses the same figure.
  */
 export const SQLITE_CACHE_KIB = 65_536;
