@@ -90,9 +90,8 @@ const SELECTS: Record<Exclude<Columns, 'vonage'>, RawBuilder<unknown>> = {
 
 /**
  * A Vonage page as the JSON of its items, from the renderings its rows keep
- * (rows.ts): texts to be joined by commas, in order — one item each on
- * SQLite, one run of every item already joined by the database on
- * PostgreSQL. None is empty; an empty page has none.
+ * (rows.ts): texts to be joined by commas, in order, one item each. None is
+ * empty; an empty page has none.
  */
 export interface RenderedPage {
   items: string[];
@@ -223,50 +222,22 @@ export class SearchRepository {
 
   /**
    * The Vonage page of a search without a text query, as ONE statement: the
-   * same page query (visibility and filters in SQL, so no row the caller may
+   * page query itself (visibility and filters in SQL, so no row the caller may
    * not see is read) reading each interaction's whole item kept by the
    * database (interactions.vonage_item, migration 010; joined from its parts
-   * where none is kept). On PostgreSQL the database aggregates the page into
-   * one value with the position of the next page, in one round trip, by a
-   * named statement whose plan the connection keeps; on SQLite the page
-   * query's rows are the page (vonagePageByRows). No row objects, no
-   * serializer: the route writes the items into the body (docs/DECISIONS.md,
-   * "A Vonage page is one statement" and "Pages, session 4").
+   * where none is kept), limit + 1 rows of which the last only says there is
+   * more. Its rows come back as arrays from a statement the connection keeps
+   * prepared (SQLite: kept beside Kysely's, run under its connection;
+   * PostgreSQL: a named statement whose plan the connection keeps), and their
+   * items are joined by the route: no row objects, no serializer.
+   * Aggregating the page in the database (a CTE, row_number() and an ordered
+   * string_agg, as sessions 2–4 did) cost more than the rows it saved, on
+   * both backends: SQLite's sorters, and on PostgreSQL twice the database's
+   * CPU of the rows for the same page (docs/DECISIONS.md, "Pages, session 4"
+   * and "Pages on PostgreSQL, session 5").
    */
   async vonagePage(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
     if (q.text) throw new Error('a rendered page has no text query');
-    if (this.store.dialect === 'sqlite') return this.vonagePageByRows(visibility, q);
-    const dir = sql.raw(q.order === 'asc' ? 'asc' : 'desc');
-    // The page query reads limit + 1 rows; the first `limit` are the page, the last one only says there is more
-    // (string_agg skips the NULL the CASE gives it).
-    const [row] = await this.store.impl.readPrepared<
-      [items: string | null, found: number, nextStart: number | null, nextKey: string | null]
-    >(
-      sql`
-      with p as (${this.pageQuery(visibility, q, 'vonage')}),
-      r as (select p.*, row_number() over (order by p.page_start ${dir}, p.page_key ${dir}) as rn from p)
-      select string_agg(case when r.rn <= ${q.limit} then r.item end, ',' order by r.rn) as items,
-        count(*) as found,
-        max(case when r.rn = ${q.limit} then r.page_start end) as next_start,
-        max(case when r.rn = ${q.limit} then r.page_key end) as next_key
-      from r`.compile(this.store.db),
-    );
-    if (!row) return { items: [], count: 0 };
-    const [items, found, nextStart, nextKey] = row;
-    const page: RenderedPage = { items: items ? [items] : [], count: Math.min(Number(found), q.limit) };
-    if (Number(found) > q.limit && nextKey != null) page.next = { startMs: Number(nextStart), id: nextKey };
-    return page;
-  }
-
-  /**
-   * SQLite: the page query's rows themselves (limit + 1 of them: the last
-   * only says there is more), their items joined by the route. The database
-   * runs in this process, so rows cost no round trip, and the statement is
-   * the page query alone: aggregating in SQL (a materialized CTE,
-   * row_number() and an ordered string_agg, each a sorter of its own) cost
-   * more than the rows it saved (docs/BENCHMARKS.md, "Pages, session 4").
-   */
-  private async vonagePageByRows(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
     const rows = await this.store.impl.readPrepared<[item: string, pageStart: number, pageKey: string]>(
       this.pageQuery(visibility, q, 'vonage').compile(this.store.db),
     );

@@ -44,8 +44,12 @@ const ARCHIVE_PREFIX = 'archive_';
 export const LEGACY_ARCHIVE_FILE = 'ixvault-archive.db';
 const ADOPTED_TABLES = ['interactions', 'interaction_agents', 'custom_attributes', 'messages', 'content_items'] as const;
 
-/** The page cache of the one connection, in KiB (SQLite's default: 2000). */
-export const SQLITE_CACHE_KIB = 2000;
+/**
+ * The page cache of a connection, in KiB (SQLite's default is 2000). A Vonage page of 1000 at 1M interactions reads
+ * ~1000 rows and their index entries at random: with 2000 KiB many of those pages came from the OS by a system call
+ * each (docs/DECISIONS.md, "Pages on PostgreSQL, session 5"). The ingest baseline uses the same figure.
+ */
+export const SQLITE_CACHE_KIB = 65_536;
 
 const physicalName = (source: Source, table: string) => (source === 'archive' ? `${ARCHIVE_PREFIX}${table}` : table);
 
