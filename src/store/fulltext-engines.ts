@@ -29,31 +29,24 @@ export function toFts5(query: TextQuery): string {
 }
 
 /**
- * A tsquery every match of `query` matches, without phrases or exclusions: a phrase's words in any
- * order (GIN answers it from its entries alone; the exact query then checks the documents it keeps).
+ * PostgreSQL's tsquery syntax: 'a' <-> 'b' (phrase), 'pre':*, &, |, !.
+ * `loose`: a tsquery every match of `query` matches, without phrases or
+ * exclusions — a phrase's words in any order (GIN answers it from its entries
+ * alone; the exact query then checks the documents it keeps).
  */
-export function toLooseTsquery(query: TextQuery): string {
+export function toTsquery(query: TextQuery, loose = false): string {
+  const again = (q: TextQuery) => toTsquery(q, loose);
   switch (query.type) {
     case 'term':
-      return `(${query.tokens.map((t, k) => `'${t}'${query.prefix && k === query.tokens.length - 1 ? ':*' : ''}`).join(' & ')})`;
+      return `(${query.tokens.map((t, k) => `'${t}'${query.prefix && k === query.tokens.length - 1 ? ':*' : ''}`).join(loose ? ' & ' : ' <-> ')})`;
     case 'or':
-      return `(${query.anyOf.map(toLooseTsquery).join(' | ')})`;
+      return `(${query.anyOf.map(again).join(' | ')})`;
     case 'and':
-      return `(${query.include.map(toLooseTsquery).join(' & ')})`;
+      return `(${[...query.include.map(again), ...(loose ? [] : query.exclude.map((n) => `!${toTsquery(n)}`))].join(' & ')})`;
   }
 }
 
-/** PostgreSQL's tsquery syntax: 'a' <-> 'b' (phrase), 'pre':*, &, |, !. */
-export function toTsquery(query: TextQuery): string {
-  switch (query.type) {
-    case 'term':
-      return `(${query.tokens.map((t, k) => `'${t}'${query.prefix && k === query.tokens.length - 1 ? ':*' : ''}`).join(' <-> ')})`;
-    case 'or':
-      return `(${query.anyOf.map(toTsquery).join(' | ')})`;
-    case 'and':
-      return `(${[...query.include.map(toTsquery), ...query.exclude.map((n) => `!${toTsquery(n)}`)].join(' & ')})`;
-  }
-}
+export const toLooseTsquery = (query: TextQuery) => toTsquery(query, true);
 
 /** Thrown by SQLite's budget check inside a statement; turned into errors.searchBudget. */
 class BudgetExceeded extends Error {}

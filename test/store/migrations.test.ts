@@ -39,14 +39,19 @@ const NEEDS_ALL = new RegExp(`needs ${ALL.length} schema change\\(s\\) \\(${ALL.
 /** The suite runs against a Citus coordinator (docs/SCALING.md). */
 const CITUS = Boolean(process.env.IXVAULT_TEST_CITUS_WORKERS);
 
-const open = (location: { dataDir: string; databaseUrl?: string | undefined }, migrate = true) =>
+const open = (
+  location: { dataDir: string; databaseUrl?: string | undefined },
+  migrate = true,
+  more: { tenants?: { id: string }[]; log?: (message: string) => void } = {},
+) =>
   openRuntime({
     ...location,
-    principals: { tenants: [] },
+    principals: { tenants: more.tenants ?? [] },
     maxContentBytes: 1,
     secret: 'test-secret-not-for-production-0123456789',
     poolSize: 2,
     migrate,
+    ...(more.log ? { log: more.log } : {}),
   });
 
 async function freshLocation(): Promise<{ dataDir: string; databaseUrl?: string }> {
@@ -199,13 +204,7 @@ describe(`migrations (${BACKEND})`, () => {
       } finally {
         await store.close();
       }
-      const runtime = await openRuntime({
-        ...location,
-        principals: { tenants: [{ id: 't' }] },
-        maxContentBytes: 1,
-        secret: 'test-secret-not-for-production-0123456789',
-        poolSize: 2,
-      });
+      const runtime = await open(location, true, { tenants: [{ id: 't' }] });
       try {
         expect(runtime.migrationsApplied.filter((m) => m.includes(`:${migration}-`))).toHaveLength(2);
         if (runtime.store.dialect === 'postgres') {
@@ -275,14 +274,7 @@ describe(`migrations (${BACKEND})`, () => {
       await store.close();
     }
     const progress: string[] = [];
-    const runtime = await openRuntime({
-      ...location,
-      principals: { tenants: [{ id: 't' }] },
-      maxContentBytes: 1,
-      secret: 'test-secret-not-for-production-0123456789',
-      poolSize: 2,
-      log: (message) => progress.push(message),
-    });
+    const runtime = await open(location, true, { tenants: [{ id: 't' }], log: (message) => progress.push(message) });
     try {
       // Later migrations run too; 009 runs once per store.
       expect(runtime.migrationsApplied.filter((m) => m.includes(':009-'))).toEqual([
