@@ -4,7 +4,7 @@
  *
  *   node dist/harness/bench/fulltext-pg-store.js load   --dir /tmp/pgfts --size 1000000
  *   node dist/harness/bench/fulltext-pg-store.js start  --dir /tmp/pgfts
- *   node dist/harness/bench/fulltext-pg-store.js search --dir /tmp/pgfts [--iterations 10] [--only rare,phrase]
+ *   node dist/harness/bench/fulltext-pg-store.js search --dir /tmp/pgfts [--iterations 10] [--only rare,phrase] [--cold]
  *   node dist/harness/bench/fulltext-pg-store.js stop   --dir /tmp/pgfts   (removes nothing; rm -r the dir after)
  *
  * `load` makes a cluster in DIR/data, loads the `fulltext` workload's dataset
@@ -13,6 +13,15 @@
  * Vault.search in this process (no LIKE baseline) and prints, per case, the
  * wall-clock p50/p99 and the CPU per search of this process and of the
  * cluster's processes (from /proc: the steadier figure on a shared machine).
+ * `--cold`: before every search (warm-ups included) PostgreSQL's shared
+ * buffers are emptied by reading a filler table four times their size
+ * (database bench_evict, made on first use; pg_prewarm), as the `fulltext`
+ * workload's LIKE scans between its samples do: the pages come from the
+ * operating system's cache. The eviction is outside every figure.
+ * Before/after on one store: `create database bench_after template
+ * bench_fulltext` (no connection to the template), upgrade the copy (open it
+ * with the new code: `search --database bench_after` migrates it), then run
+ * `search --database …` on each, alternately.
  * Compile first: `npx tsc -p tsconfig.bench.json`.
  */
 import { execFileSync } from 'node:child_process';
@@ -45,6 +54,7 @@ const { values, positionals } = parseArgs({
     iterations: { type: 'string', default: '10' },
     only: { type: 'string' },
     trace: { type: 'boolean' },
+    cold: { type: 'boolean' },
     database: { type: 'string', default: DATABASE },
     help: { type: 'boolean', short: 'h' },
   },
@@ -52,7 +62,7 @@ const { values, positionals } = parseArgs({
 const command = positionals[0];
 if (values.help || !command || !values.dir) {
   process.stdout.write(
-    'usage: fulltext-pg-store.js load|start|stop|search --dir DIR [--size N] [--iterations N] [--only word,word] [--database NAME] [--trace]\n',
+    'usage: fulltext-pg-store.js load|start|stop|search --dir DIR [--size N] [--iterations N] [--only word,word] [--database NAME] [--trace] [--cold]\n',
   );
   process.exit(values.help ? 0 : 2);
 }
@@ -171,8 +181,47 @@ function trace(): void {
   } as typeof pg.Client.prototype.query;
 }
 
+/**
+ * Empties PostgreSQL's shared buffers: a filler table four times their size read through them (pg_prewarm's
+ * 'buffer' mode uses the ordinary buffer strategy, and the clock sweep evicts a page once it has passed it as
+ * many times as the page was used, a few at most for a search's pages). Returns the function that does it.
+ */
+async function evictor(): Promise<{ evict(): Promise<void>; close(): Promise<void> }> {
+  const admin = new pg.Client({ connectionString: urlOf('postgres') });
+  await admin.connect();
+  const exists = await admin.query(`select 1 from pg_database where datname = 'bench_evict'`);
+  if (exists.rowCount === 0) await admin.query('create database bench_evict');
+  const sizes = await admin.query<{ bytes: string }>(
+    `select setting::bigint * 8192 as bytes from pg_settings where name = 'shared_buffers'`,
+  );
+  await admin.end();
+  const client = new pg.Client({ connectionString: urlOf('bench_evict') });
+  await client.connect();
+  await client.query('create extension if not exists pg_prewarm');
+  const pages = Math.ceil((4 * Number(sizes.rows[0]?.bytes)) / 8192);
+  const have = await client.query<{ pages: string }>(
+    `select coalesce((select relpages from pg_class where relname = 'filler'), -1) as pages`,
+  );
+  if (Number(have.rows[0]?.pages) < pages) {
+    log(`making the eviction filler (${pages} pages)`);
+    await client.query('drop table if exists filler');
+    // One ~1 KB row a tuple, seven a page: pages × 7 rows.
+    await client.query(
+      `create table filler with (fillfactor = 100) as select g, repeat('x', 1000) as pad from generate_series(1, ${pages * 7}) g`,
+    );
+    await client.query('vacuum analyze filler');
+  }
+  return {
+    evict: async () => {
+      await client.query(`select pg_prewarm('filler', 'buffer')`);
+    },
+    close: () => client.end(),
+  };
+}
+
 async function search(): Promise<void> {
   if (values.trace) trace();
+  const eviction = values.cold ? await evictor() : undefined;
   const runtime = await openRuntime({
     dataDir: dir,
     databaseUrl: urlOf(values.database as string),
@@ -195,21 +244,29 @@ async function search(): Promise<void> {
           return -1;
         }
       };
-      for (let i = 0; i < 2; i++) await once(i);
+      for (let i = 0; i < 2; i++) {
+        await eviction?.evict();
+        await once(i);
+      }
       const samples: number[] = [];
       let hits = 0;
-      const cpu0 = process.cpuUsage();
-      const db0 = clusterCpu();
+      const cpu = { user: 0, system: 0 };
+      let dbCpu = 0;
       for (let i = 2; i < iterations + 2; i++) {
+        await eviction?.evict();
+        const db0 = clusterCpu();
+        const cpu0 = process.cpuUsage();
         const t0 = performance.now();
         traced.length = 0;
         hits += await once(i);
         samples.push(performance.now() - t0);
+        const spent = process.cpuUsage(cpu0);
+        dbCpu += (clusterCpu() - db0) * 1000;
+        cpu.user += spent.user;
+        cpu.system += spent.system;
         if (values.trace)
           process.stdout.write(`  ${c.name} #${i}: ${(performance.now() - t0).toFixed(1)} ms\n    ${traced.join('\n    ')}\n`);
       }
-      const cpu = process.cpuUsage(cpu0);
-      const dbCpu = (clusterCpu() - db0) * 1000;
       const s = summarize(samples);
       process.stdout.write(
         `${c.name.padEnd(34)} p50 ${s.p50.toFixed(1).padStart(7)} ms  p99 ${s.p99.toFixed(1).padStart(7)} ms  ` +
@@ -219,6 +276,7 @@ async function search(): Promise<void> {
     }
   } finally {
     await runtime.close();
+    await eviction?.close();
   }
 }
 
