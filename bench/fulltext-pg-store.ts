@@ -18,6 +18,10 @@
  * (database bench_evict, made on first use; pg_prewarm), as the `fulltext`
  * workload's LIKE scans between its samples do: the pages come from the
  * operating system's cache. The eviction is outside every figure.
+ * With the cluster started with pg_stat_statements preloaded (`start
+ * --statements`), every case also prints the pages its searches read from
+ * outside the shared buffers (`read`) and found in them (`hit`), per search:
+ * the figure a cold search's time follows.
  * Before/after on one store: `create database bench_after template
  * bench_fulltext` (no connection to the template), upgrade the copy (open it
  * with the new code: `search --database bench_after` migrates it), then run
@@ -55,6 +59,7 @@ const { values, positionals } = parseArgs({
     only: { type: 'string' },
     trace: { type: 'boolean' },
     cold: { type: 'boolean' },
+    statements: { type: 'boolean' },
     database: { type: 'string', default: DATABASE },
     help: { type: 'boolean', short: 'h' },
   },
@@ -62,7 +67,7 @@ const { values, positionals } = parseArgs({
 const command = positionals[0];
 if (values.help || !command || !values.dir) {
   process.stdout.write(
-    'usage: fulltext-pg-store.js load|start|stop|search --dir DIR [--size N] [--iterations N] [--only word,word] [--database NAME] [--trace] [--cold]\n',
+    'usage: fulltext-pg-store.js load|start|stop|search --dir DIR [--size N] [--iterations N] [--only word,word] [--database NAME] [--trace] [--cold] [--statements]\n',
   );
   process.exit(values.help ? 0 : 2);
 }
@@ -97,6 +102,7 @@ function info(): ClusterInfo {
 
 function startServer({ port, bin }: ClusterInfo): void {
   const options = [
+    ...(values.statements ? ["-c shared_preload_libraries='pg_stat_statements'", '-c pg_stat_statements.track=all'] : []),
     `-p ${port}`,
     "-c listen_addresses='127.0.0.1'",
     `-c unix_socket_directories='${dir}'`,
@@ -219,9 +225,36 @@ async function evictor(): Promise<{ evict(): Promise<void>; close(): Promise<voi
   };
 }
 
+/** Pages read and hit by the statements of one database, from pg_stat_statements (none: not preloaded). */
+async function pageCounter(
+  database: string,
+): Promise<{ pages(): Promise<{ read: number; hit: number }>; close(): Promise<void> } | undefined> {
+  const client = new pg.Client({ connectionString: urlOf(database) });
+  await client.connect();
+  const loaded = await client.query(
+    `select 1 from pg_settings where name = 'shared_preload_libraries' and setting like '%pg_stat_statements%'`,
+  );
+  if (loaded.rowCount === 0) {
+    await client.end();
+    return undefined;
+  }
+  await client.query('create extension if not exists pg_stat_statements');
+  return {
+    pages: async () => {
+      const { rows } = await client.query<{ read: string; hit: string }>(
+        `select coalesce(sum(shared_blks_read), 0) as read, coalesce(sum(shared_blks_hit), 0) as hit from pg_stat_statements
+          where dbid = (select oid from pg_database where datname = current_database()) and query not like '%pg_stat_statements%'`,
+      );
+      return { read: Number(rows[0]?.read), hit: Number(rows[0]?.hit) };
+    },
+    close: () => client.end(),
+  };
+}
+
 async function search(): Promise<void> {
   if (values.trace) trace();
   const eviction = values.cold ? await evictor() : undefined;
+  const counter = await pageCounter(values.database as string);
   const runtime = await openRuntime({
     dataDir: dir,
     databaseUrl: urlOf(values.database as string),
@@ -252,8 +285,10 @@ async function search(): Promise<void> {
       let hits = 0;
       const cpu = { user: 0, system: 0 };
       let dbCpu = 0;
+      const pages = { read: 0, hit: 0 };
       for (let i = 2; i < iterations + 2; i++) {
         await eviction?.evict();
+        const pages0 = await counter?.pages();
         const db0 = clusterCpu();
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
@@ -262,6 +297,11 @@ async function search(): Promise<void> {
         samples.push(performance.now() - t0);
         const spent = process.cpuUsage(cpu0);
         dbCpu += (clusterCpu() - db0) * 1000;
+        const pages1 = await counter?.pages();
+        if (pages0 && pages1) {
+          pages.read += pages1.read - pages0.read;
+          pages.hit += pages1.hit - pages0.hit;
+        }
         cpu.user += spent.user;
         cpu.system += spent.system;
         if (values.trace)
@@ -271,12 +311,15 @@ async function search(): Promise<void> {
       process.stdout.write(
         `${c.name.padEnd(34)} p50 ${s.p50.toFixed(1).padStart(7)} ms  p99 ${s.p99.toFixed(1).padStart(7)} ms  ` +
           `CPU node ${((cpu.user + cpu.system) / 1000 / iterations).toFixed(1).padStart(6)} ms  ` +
-          `pg ${(dbCpu / iterations).toFixed(1).padStart(6)} ms  hits ${(hits / iterations).toFixed(0)}  load ${loadavg()[0]?.toFixed(1)}\n`,
+          `pg ${(dbCpu / iterations).toFixed(1).padStart(6)} ms  hits ${(hits / iterations).toFixed(0)}  ` +
+          (counter ? `pages read ${(pages.read / iterations).toFixed(0)} hit ${(pages.hit / iterations).toFixed(0)}  ` : '') +
+          `load ${loadavg()[0]?.toFixed(1)}\n`,
       );
     }
   } finally {
     await runtime.close();
     await eviction?.close();
+    await counter?.close();
   }
 }
 
