@@ -21,7 +21,12 @@
  * With the cluster started with pg_stat_statements preloaded (`start
  * --statements`), every case also prints the pages its searches read from
  * outside the shared buffers (`read`) and found in them (`hit`), per search:
- * the figure a cold search's time follows.
+ * the figure a cold search's time follows. `--pause S`: S seconds idle before
+ * every measured search (the workload's LIKE scans take 7–11 s at 1M, longer
+ * than the pool keeps an idle connection). `--like`: the workload's own
+ * LIKE baseline before every other search, through the same runtime, as the
+ * `fulltext` workload's rounds do (two searches, one LIKE scan): its figures
+ * as that workload sees them, without loading a cluster.
  * Before/after on one store: `create database bench_after template
  * bench_fulltext` (no connection to the template), upgrade the copy (open it
  * with the new code: `search --database bench_after` migrates it), then run
@@ -45,7 +50,7 @@ import { REPO_ROOT } from './lib/paths.js';
 import { summarize } from './lib/stats.js';
 import { bulkLoadTexts } from './lib/text-bulk.js';
 import { TEXT_TENANT, Vocabulary } from './lib/text-dataset.js';
-import { queryCases, searchOfCase } from './workloads/fulltext.js';
+import { likeBaseline, queryCases, searchOfCase } from './workloads/fulltext.js';
 
 const SEED = 42;
 const DATABASE = 'bench_fulltext';
@@ -60,6 +65,8 @@ const { values, positionals } = parseArgs({
     trace: { type: 'boolean' },
     cold: { type: 'boolean' },
     statements: { type: 'boolean' },
+    pause: { type: 'string', default: '0' },
+    like: { type: 'boolean' },
     database: { type: 'string', default: DATABASE },
     help: { type: 'boolean', short: 'h' },
   },
@@ -67,7 +74,7 @@ const { values, positionals } = parseArgs({
 const command = positionals[0];
 if (values.help || !command || !values.dir) {
   process.stdout.write(
-    'usage: fulltext-pg-store.js load|start|stop|search --dir DIR [--size N] [--iterations N] [--only word,word] [--database NAME] [--trace] [--cold] [--statements]\n',
+    'usage: fulltext-pg-store.js load|start|stop|search --dir DIR [--size N] [--iterations N] [--only word,word] [--database NAME] [--trace] [--cold] [--statements] [--pause S] [--like]\n',
   );
   process.exit(values.help ? 0 : 2);
 }
@@ -288,6 +295,11 @@ async function search(): Promise<void> {
       const pages = { read: 0, hit: 0 };
       for (let i = 2; i < iterations + 2; i++) {
         await eviction?.evict();
+        // --pause: idle time before the search, as the workload's LIKE scans (7–11 s at 1M) leave the pool.
+        if (Number(values.pause) > 0) await new Promise((done) => setTimeout(done, Number(values.pause) * 1000));
+        // --like: the workload's own LIKE baseline of this sample before it, every other sample (the workload's
+        // rounds: two searches, then one LIKE scan), through the same pool.
+        if (values.like && i % 2 === 0) await likeBaseline(runtime, c, i);
         const pages0 = await counter?.pages();
         const db0 = clusterCpu();
         const cpu0 = process.cpuUsage();
