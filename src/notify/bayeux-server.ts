@@ -113,6 +113,11 @@ export class BayeuxServer implements Notifier {
     return this.hub.heldBytes(this.channels.privateOf(recipient, channel));
   }
 
+  /** The recipient signed out: its sockets of this process opened by a session cookie that no longer works are closed. */
+  endSessions(recipient: Recipient): Promise<void> {
+    return this.authentication.endSessions(recipient);
+  }
+
   listening(channel: string): Recipient[] {
     return this.sessions.recipients().filter((r) => this.sessions.hasListeners(this.channels.privateOf(r, channel)));
   }

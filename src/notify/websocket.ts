@@ -25,6 +25,8 @@ export function acceptWebSocket(
   // Frames are handled one after another, in order, although admitting one may wait for authentication.
   let previous = Promise.resolve();
   (request as IncomingMessage & { originalUrl?: string }).originalUrl = request.url;
+  // The guard closes the socket when a principal it serves no longer proves itself (handshake-authentication.ts).
+  const forget = guard.watchSocket(request, () => ws?.close());
 
   const handle = async (data: string) => {
     let messages: BayeuxMessage[];
@@ -61,6 +63,7 @@ export function acceptWebSocket(
     previous = previous.then(() => handle(event.data)).catch(() => ws?.close());
   };
   ws.onclose = () => {
+    forget();
     server.closeSocket(clientId);
     ws = null;
   };
