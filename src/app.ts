@@ -89,6 +89,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     heldBytesPerRecipient: limits.heldBytesPerPrincipal,
     heldBytes: limits.heldBytes,
     sessionsPerRecipient: limits.bayeuxSessionsPerPrincipal,
+    // A websocket proves a principal within the grace a request's body gets.
+    socketProofMs: limits.bodyTimeoutMs,
     hub: (holdLimits) => runtime.coordination.hub(holdLimits),
     gate: {
       bodyLimitBytes: limits.bayeuxBodyLimitBytes,

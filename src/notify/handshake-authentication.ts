@@ -20,6 +20,7 @@ import type { Principal } from '../domain/principal.js';
 import type { BayeuxMessage, FayeExtension, Pipe } from './faye.js';
 import { type Recipient, recipientOf } from './notifier.js';
 import type { Sessions } from './sessions.js';
+import type { SocketRegistry } from './socket-registry.js';
 
 const HANDSHAKE = '/meta/handshake';
 
@@ -44,12 +45,12 @@ export class SessionAuthentication implements FayeExtension {
   private readonly authenticated = new WeakMap<IncomingMessage, { principal: Principal; bySession: boolean }>();
   /** Principals a request has proven (for websocket: everything sent on that socket). */
   private readonly proven = new WeakMap<IncomingMessage, Map<Recipient, Proof>>();
-  /** Open websockets by their upgrade request, with what closes each (websocket.ts). */
-  private readonly sockets = new Map<IncomingMessage, () => void>();
 
   constructor(
     private readonly auth: Authenticator,
     private readonly sessions: Sessions,
+    /** The open websockets, by their upgrade request (websocket.ts opens them here). */
+    readonly sockets: SocketRegistry,
     private readonly log: FastifyBaseLogger,
   ) {}
 
@@ -63,8 +64,12 @@ export class SessionAuthentication implements FayeExtension {
       const credentials = credentialsOf(message, request);
       this.auth.authenticate(credentials).then(
         (principal) => {
-          // A session is memory until it times out: a principal opens a bounded number (Sessions.reserve).
-          if (this.authenticated.has(request) || !this.sessions.reserve(recipientOf(principal)))
+          // A session is memory until it times out: a principal opens a bounded number (Sessions.reserve), and
+          // so are the sockets it holds them on.
+          const recipient = recipientOf(principal);
+          if (!this.sockets.mayProve(request, recipient))
+            message.error = '429::too many CometD websockets for this principal: close one first';
+          else if (this.authenticated.has(request) || !this.sessions.reserve(recipient))
             message.error = '429::too many CometD sessions for this principal: disconnect one first';
           else this.authenticated.set(request, { principal, bySession: bySession(credentials) });
           pipe(message);
@@ -106,7 +111,7 @@ export class SessionAuthentication implements FayeExtension {
     if (message.successful && message.clientId !== undefined && handshook && principal) {
       const recipient = recipientOf(principal);
       this.sessions.open(message.clientId, recipient);
-      this.prove(request, recipient, handshook.bySession);
+      this.prove(request, recipient, handshook.bySession, true);
     } else {
       if (principal) this.sessions.release(recipientOf(principal));
       // faye advises `handshake` after a refusal, and the client would retry forever; a principal with all
@@ -144,14 +149,11 @@ export class SessionAuthentication implements FayeExtension {
       if (proof) this.disprove(request, owner);
       return '403::this session belongs to another principal';
     }
-    this.prove(request, recipient, bySession(credentials));
+    if (!this.prove(request, recipient, bySession(credentials))) {
+      this.sockets.close(request);
+      return '429::too many CometD websockets for this principal: close one first';
+    }
     return undefined;
-  }
-
-  /** A websocket opened on `request`, and what closes it; returns what forgets it once closed. */
-  watchSocket(request: IncomingMessage, close: () => void): () => void {
-    this.sockets.set(request, close);
-    return () => this.sockets.delete(request);
   }
 
   /**
@@ -160,7 +162,7 @@ export class SessionAuthentication implements FayeExtension {
    * the cookie no longer does (one signed in again after the sign-out does).
    */
   async endSessions(recipient: Recipient): Promise<void> {
-    const bound = [...this.sockets.keys()].filter((request) => this.proven.get(request)?.get(recipient)?.bySession);
+    const bound = this.sockets.proving(recipient).filter((request) => this.proven.get(request)?.get(recipient)?.bySession);
     await Promise.all(
       bound.map(async (request) => {
         const credentials = credentialsOf({ channel: '/meta/connect' }, request);
@@ -170,19 +172,20 @@ export class SessionAuthentication implements FayeExtension {
     );
   }
 
-  private prove(request: IncomingMessage, recipient: Recipient, bySession: boolean): void {
+  /** False, and nothing proven, when the request is a socket and its principal has all the sockets it may have. */
+  private prove(request: IncomingMessage, recipient: Recipient, bySession: boolean, admitted = false): boolean {
+    if (!this.sockets.proved(request, recipient, admitted)) return false;
     const proofs = this.proven.get(request);
     const proof = { at: Date.now(), bySession };
     if (proofs) proofs.set(recipient, proof);
     else this.proven.set(request, new Map([[recipient, proof]]));
+    return true;
   }
 
   /** The request no longer proves the principal: a websocket of it is closed (after the reply under way). */
   private disprove(request: IncomingMessage, recipient: Recipient): void {
     this.proven.get(request)?.delete(recipient);
-    const close = this.sockets.get(request);
-    // After this turn: the refusal being answered goes out on the socket first.
-    if (close) setImmediate(close);
+    this.sockets.close(request);
   }
 
   private reason(err: unknown): string {

@@ -10,7 +10,8 @@ import type { TestServer } from './server.js';
 export type Reply = { channel: string; successful?: boolean; error?: string; data?: unknown; clientId?: string };
 
 interface RawSocket {
-  on(event: 'open' | 'close', listener: () => void): void;
+  on(event: 'open', listener: () => void): void;
+  on(event: 'close', listener: (code: number) => void): void;
   on(event: 'message', listener: (data: Buffer) => void): void;
   on(event: 'error', listener: (error: Error) => void): void;
   send(data: string): void;
@@ -25,15 +26,15 @@ export interface OpenSocket {
   socket: RawSocket;
   /** Every frame received, in order. */
   frames: Reply[][];
-  /** Resolves when the socket closes, from either end. */
-  closed: Promise<void>;
+  /** Resolves with the close code when the socket closes, from either end. */
+  closed: Promise<number>;
 }
 
 export function openSocket(server: TestServer, headers: Record<string, string> = {}): Promise<OpenSocket> {
   const socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/v2/notifications`, { headers });
   const frames: Reply[][] = [];
   socket.on('message', (data) => frames.push(JSON.parse(String(data)) as Reply[]));
-  const closed = new Promise<void>((resolve) => socket.on('close', resolve));
+  const closed = new Promise<number>((resolve) => socket.on('close', resolve));
   return new Promise((resolve, reject) => {
     socket.on('open', () => resolve({ socket, frames, closed }));
     socket.on('error', reject);
