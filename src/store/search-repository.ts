@@ -15,6 +15,7 @@ import { type ContentItem, type Interaction, orderAgents } from '../domain/inter
 import type { Visibility } from '../domain/principal.js';
 import type { InteractionSearch, PagePosition } from '../domain/search.js';
 import type { StoreConnection } from './database.js';
+import type { FullTextEngine } from './dialect.js';
 import type { InteractionRepository } from './interaction-repository.js';
 import { type InteractionRow, rowToInteraction, SUMMARY_COLUMNS } from './rows.js';
 import type { Database } from './schema.js';
@@ -118,7 +119,7 @@ export class SearchRepository {
         if (q.byRelevance)
           return (await this.pageQuery(visibility, q, columns, { deadline, filter: undefined }).execute(db)).rows;
         const order = q.order === 'asc' ? 'asc' : 'desc';
-        const { engineText, agentsInText, byInteractions } = textPlan(visibility, q, text);
+        const { engineText, agentsInText, byInteractions } = await textPlan(db, engine, visibility, q, text, firstSlice(q));
         // The engine may answer with the first matches in time order only; a page not full with them asks for more
         // (an agent's stale token, or a filter on the row, rejects some).
         for (let slice = byInteractions ? firstSlice(q) : FEW_FOR_A_DRIVER; ; ) {
@@ -264,7 +265,10 @@ export class SearchRepository {
    * search runs it first (the engine's filter for its first slice).
    */
   async explain(visibility: Visibility, q: InteractionSearch): Promise<string[]> {
-    const plan = q.text && !q.byRelevance ? textPlan(visibility, q, q.text) : undefined;
+    const plan =
+      q.text && !q.byRelevance
+        ? await textPlan(this.store.db, this.store.impl.fullText, visibility, q, q.text, firstSlice(q))
+        : undefined;
     const text = plan
       ? {
           deadline: Number.POSITIVE_INFINITY,
@@ -376,6 +380,11 @@ export class SearchRepository {
   }
 }
 
+/** No agent's or attribute's index drives the search (chooseDriver): the interactions table does. */
+function drivenByInteractions(visibility: Visibility, q: InteractionSearch): boolean {
+  return !q.handlingAgentId && !visibility.agentId && Object.keys(q.customAttributes ?? {}).length === 0;
+}
+
 /** The agents a search keeps to: the one asked for (handlingAgentId) and an agent principal itself. */
 function agentFiltersOf(visibility: Visibility, q: InteractionSearch): string[] {
   return [...new Set([q.handlingAgentId, visibility.agentId].filter((a): a is string => !!a))];
@@ -384,19 +393,23 @@ function agentFiltersOf(visibility: Visibility, q: InteractionSearch): string[] 
 /**
  * How a text search in time order is answered. With an agent (handlingAgentId, or an agent's own
  * visibility), the agents' tokens (agentToken: every document carries its handling agents') join the
- * query, so the engine intersects the words with the agents in its own index and yields their common
- * matches in time order, as for words alone; the interactions drive, and each agent is still checked
- * on every row in SQL (chooseDriver): the tokens only choose what to read, never who sees what. Without
- * an agent, an attribute's index drives (spanOfDriver), or the interactions do.
+ * query where the engine intersects them best (FullTextEngine.intersectsAgents), so it yields the
+ * common matches of the words and the agents in time order, as for words alone; the interactions
+ * drive, and each agent is still checked on every row in SQL (chooseDriver): the tokens only choose
+ * what to read, never who sees what. Otherwise the agent's index (or an attribute's) drives
+ * (spanOfDriver), or, with neither, the interactions do.
  */
-function textPlan(
+async function textPlan(
+  db: Kysely<Database>,
+  engine: FullTextEngine,
   visibility: Visibility,
   q: InteractionSearch,
   text: TextQuery,
-): { engineText: TextQuery; agentsInText: boolean; byInteractions: boolean } {
+  slice: number,
+): Promise<{ engineText: TextQuery; agentsInText: boolean; byInteractions: boolean }> {
   const agents = agentFiltersOf(visibility, q);
-  if (agents.length === 0)
-    return { engineText: text, agentsInText: false, byInteractions: Object.keys(q.customAttributes ?? {}).length === 0 };
+  if (agents.length === 0 || !(await engine.intersectsAgents(db, q.source, visibility.tenantId, text, slice)))
+    return { engineText: text, agentsInText: false, byInteractions: drivenByInteractions(visibility, q) };
   const tokens: TextQuery[] = agents.map((agent) => ({
     type: 'term',
     tokens: [agentToken(visibility.tenantId, agent)],
