@@ -20,7 +20,7 @@ const PAGE = 500;
  * its last position, where documentOf puts them), computed in SQL from the same
  * hash as agentToken (sha256 of tenant, newline, agent: 16 hex digits as the
  * letters a–p), with the GIN index dropped during the update and built again
- * after it, as migration 015 did. A test checks that both agree.
+ * after it (with 256 MB to sort its entries in), as migration 015 did. A test checks that both agree.
  */
 export async function up({ db, schema, dialect, tableName, progress }: MigrationContext): Promise<void> {
   if (dialect === 'postgres') {
@@ -37,6 +37,9 @@ export async function up({ db, schema, dialect, tableName, progress }: Migration
               from ${sql.id(schema, 'interaction_agents')} a group by a.tenant_id, a.interaction_id) g
         where g.tenant_id = t.tenant_id and g.interaction_id = t.interaction_id`.execute(db);
       progress(`full-text index: building the (time_bucket, doc) index of ${count} documents`);
+      // For this transaction only: with the default 64 MB the index of 1M documents took ~4.5 min and 620 MB,
+      // with 256 MB 2.1 min and 376 MB (GIN sorts its entries in this memory before writing its posting lists).
+      await sql`set local maintenance_work_mem = '256MB'`.execute(db);
     }
     await sql`create index text_docs_time_doc_ix on ${docs} using gin (time_bucket, doc)`.execute(db);
     return;
