@@ -364,7 +364,10 @@ describe(`migrations (${BACKEND})`, () => {
     const progress: string[] = [];
     const runtime = await open(location, true, { tenants: [{ id: 't' }], log: (message) => progress.push(message) });
     try {
-      expect(runtime.migrationsApplied).toEqual(['main:018-fts-agent-tokens', 'archive:018-fts-agent-tokens']);
+      expect(runtime.migrationsApplied.filter((m) => m.includes(':018-'))).toEqual([
+        'main:018-fts-agent-tokens',
+        'archive:018-fts-agent-tokens',
+      ]);
       expect(progress.some((m) => m.startsWith('main: full-text index:'))).toBe(true);
       if (runtime.store.dialect === 'postgres') await sql`analyze`.execute(runtime.store.db);
       const search = async (q: string, agent: string, asAgent: boolean) =>
