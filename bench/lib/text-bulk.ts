@@ -17,7 +17,7 @@ import type { Interaction } from '../../src/domain/interaction.js';
 import { interactionTexts } from '../../src/domain/texts.js';
 import { docRowidInsert, slotMs, timeBucket } from '../../src/store/fulltext-engines.js';
 import { interactionToRow, messageToRow } from '../../src/store/rows.js';
-import { partToRow, sortParts } from '../../src/store/text-index.js';
+import { agentTokensOf, partToRow, sortParts } from '../../src/store/text-index.js';
 import { TEXT_TENANT, textRecord, type Vocabulary } from './text-dataset.js';
 
 const BATCH = 2000;
@@ -53,7 +53,10 @@ function batchOf(vocabulary: Vocabulary, seed: number, from: number, to: number,
     batch.docs.push({
       id: record.id,
       startMs: record.startMs,
-      body: documentOf(sortParts([...interactionTexts(input), ...(transcript ?? [])])),
+      body: documentOf(
+        sortParts([...interactionTexts(input), ...(transcript ?? [])]),
+        agentTokensOf(TEXT_TENANT, record.handlingAgentIds),
+      ),
     });
     batch.texts += (input.messages?.length ?? 0) + (transcript?.length ?? 0);
   }

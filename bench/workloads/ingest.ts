@@ -41,7 +41,7 @@ import { interactionTexts } from '../../src/domain/texts.js';
 import { checkInteraction } from '../../src/domain/validate.js';
 import { SQLITE_CACHE_KIB } from '../../src/store/dialects/sqlite.js';
 import { interactionToRow, messageToRow } from '../../src/store/rows.js';
-import { sortParts } from '../../src/store/text-index.js';
+import { agentTokensOf, sortParts } from '../../src/store/text-index.js';
 import type { StoreLocation } from '../lib/backend.js';
 import { type BulkWriter, postgresWriter, sqliteWriter } from '../lib/bulk.js';
 import type { Context, Workload } from '../lib/context.js';
@@ -111,7 +111,7 @@ function prepareHarness(ctx: Context, dir: string): { variants: Record<Variant, 
 function textDocument(raw: unknown): string {
   const { value } = checkInteraction(raw);
   if (!value) throw new Error('generated an invalid record');
-  return documentOf(sortParts(interactionTexts(value)));
+  return documentOf(sortParts(interactionTexts(value)), agentTokensOf(TENANT, value.handlingAgentIds));
 }
 
 /**
@@ -163,7 +163,7 @@ function prepareOutside(ctx: Context): Prepared {
       })),
       messages: (value.messages ?? []).map((m) => messageToRow(TENANT, full.id, m)),
       content: [],
-      textDoc: documentOf(sortParts(interactionTexts(value))),
+      textDoc: documentOf(sortParts(interactionTexts(value)), agentTokensOf(TENANT, value.handlingAgentIds)),
     });
     if (records.length >= BATCH) {
       prepared.bodies.push(JSON.stringify({ records }));

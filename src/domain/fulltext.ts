@@ -19,6 +19,7 @@
  * each engine's syntax; user text never reaches an engine's parser except as
  * tokens made of letters and digits.
  */
+import { createHash } from 'node:crypto';
 import { errors } from './errors.js';
 import type { TextPart } from './texts.js';
 
@@ -119,8 +120,39 @@ export function tokensOf(text: string): string[] {
   return words.map((w) => (w.length > MAX_TOKEN_CHARS ? w.slice(0, MAX_TOKEN_CHARS) : w));
 }
 
-/** The text an engine indexes for one interaction: its parts' tokens, parts kept apart by PART_BREAK. */
-export function documentOf(parts: Pick<TextPart, 'text'>[]): string {
+/**
+ * The token that says "this agent handled the interaction" in its document
+ * (documentOf's `agentTokens`), so that a word and an agent are one intersection
+ * in the engine's index (docs/SEARCH.md). It starts with `ꙮ`, which the
+ * folding turns into `o`: no query token can hold it, so nothing typed in `q`
+ * (word, phrase, prefix) matches it. It is a hash of the tenant and the agent
+ * (64 bits as 16 letters a–p): a collision, like any stale token, only makes
+ * the engine return a document the search's SQL check of the agent then
+ * rejects; the index never decides who sees what.
+ */
+export function agentToken(tenantId: string, agentId: string): string {
+  const key = `${tenantId}\n${agentId}`;
+  let token = AGENT_TOKENS.get(key);
+  if (token === undefined) {
+    const hex = createHash('sha256').update(key).digest('hex').slice(0, 16);
+    token = `${AGENT_MARK}${hex.replace(/[0-9a-f]/g, (c) => String.fromCharCode(97 + Number.parseInt(c, 16)))}`;
+    if (AGENT_TOKENS.size >= FOLDED_MAX) AGENT_TOKENS.clear();
+    AGENT_TOKENS.set(key, token);
+  }
+  return token;
+}
+
+/** The first letter of every agent token: one the folding never leaves in a token (ꙮ → o). */
+export const AGENT_MARK = 'ꙮ';
+const AGENT_TOKENS = new Map<string, string>();
+
+/**
+ * The text an engine indexes for one interaction: its parts' tokens, parts
+ * kept apart by PART_BREAK, then (only when there is text: a document without
+ * a word never matches) the tokens of the agents that handled it (agentToken),
+ * after a PART_BREAK and outside the MAX_DOCUMENT_TOKENS of text.
+ */
+export function documentOf(parts: Pick<TextPart, 'text'>[], agentTokens: readonly string[] = []): string {
   // A part's tokens joined at once (not pushed one by one): the documents of ingest are built on its path.
   const pieces: string[] = [];
   let words = 0;
@@ -136,6 +168,7 @@ export function documentOf(parts: Pick<TextPart, 'text'>[]): string {
     words += take;
     if (take < tokens.length) break;
   }
+  if (words > 0 && agentTokens.length > 0) pieces.push(PART_BREAK, ...agentTokens);
   return pieces.join(' ');
 }
 

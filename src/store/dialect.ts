@@ -100,6 +100,12 @@ export interface FullTextEngine {
    */
   hits(source: Source, tenantId: string, query: TextQuery, options: { deadline: number; scored: boolean }): RawBuilder<unknown>;
   /**
+   * Whether a search in time order of `query` with an agent is best answered by intersecting the
+   * query with the agent's token in the index (agentToken: every document carries its handling
+   * agents'), rather than by walking the agent's own index and checking each row's document.
+   */
+  intersectsAgents(db: Kysely<Database>, source: Source, tenantId: string, query: TextQuery, slice: number): Promise<boolean>;
+  /**
    * The condition "interaction `i` matches" for a search in time order
    * within [lowerMs, upperMs], as this engine answers it best. `complete`
    * false: the condition holds only the first `slice` matches in the search's

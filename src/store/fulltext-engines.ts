@@ -143,6 +143,9 @@ export function sqliteFullText(
         from ${table} join ${docs} d on d.doc_id = ${fts}.rowid
         where ${fts} match ${toFts5(query)} and d.tenant_id = ${tenantId} and ixv_within_budget(${deadline})`;
     },
+    // FTS5 intersects the doclists in rowid (time) order and stops at the page: the word and the agent cost
+    // what the rarer of them costs (docs/BENCHMARKS.md, "Full-text with an agent, session 6").
+    intersectsAgents: async () => true,
     async timeOrderedFilter(db, source, tenantId, query, window) {
       const { deadline, lowerMs, upperMs, order, slice, idColumn, among } = window;
       const { fts, table, docs } = fts5(source);
@@ -296,6 +299,19 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
           set doc = excluded.doc, time_bucket = excluded.time_bucket, start_ms = excluded.start_ms`.execute(trx);
     },
     remove: (trx, source, tenantId, ids) => remove(trx, source, tenantId, ids),
+    // GIN intersects a word's entry with an agent's by reading the word's whole entry, in every statement
+    // (~1 000 buffers, ~20 ms, for a word in half the documents at 1M): a word common enough that the time
+    // index would be walked for it alone (below) walks the agent's index instead, each row checking its
+    // document; a rarer one is read with the agent's token, bucket by bucket, as words alone are
+    // (docs/BENCHMARKS.md, "Full-text with an agent, session 6"). Without statistics the planner decides,
+    // from the agent's index as before.
+    async intersectsAgents(db, source, tenantId, query, slice) {
+      const expected = await expectedMatches(db, source, query);
+      if (expected === undefined) return false;
+      const range = await tenantBuckets(db, schemaOf(source), tenantId, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+      if (!range) return true;
+      return expected.knownFraction ** 2 * (expected.documents / (range.last - range.first + 1)) <= slice;
+    },
     async timeOrderedFilter(db, source, tenantId, query, { deadline, lowerMs, upperMs, order, slice, driven, idColumn }) {
       const hits = sql`select h.interaction_id from (${this.hits(source, tenantId, query, { deadline, scored: false })}) h`;
       const expected = await expectedMatches(db, source, query);

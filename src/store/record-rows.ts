@@ -121,7 +121,7 @@ export function recordRows(tenantId: string, records: IdentifiedRecord[], nowMs:
     for (const message of input.messages ?? []) pushRow(messages, messageToRow(tenantId, id, message), MESSAGE_COLUMNS);
     out.cardRedactions.push(input.cardRedactions ?? 0);
     // A new record without text has no document to write, nor one to replace (the outside shape: none has text).
-    const body = existed ? '' : TextIndex.documentOfRecord(input);
+    const body = existed ? '' : TextIndex.documentOfRecord(tenantId, input);
     if (body !== '') {
       out.documents.ids.push(id);
       out.documents.startMs.push(input.startMs);

@@ -10,11 +10,12 @@
  * docs/BENCHMARKS.md), and PostgreSQL needs the bound for its estimates.
  */
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
-import { locateMatches, type TextMatch, type TextQuery } from '../domain/fulltext.js';
+import { agentToken, locateMatches, type TextMatch, type TextQuery } from '../domain/fulltext.js';
 import { type ContentItem, type Interaction, orderAgents } from '../domain/interaction.js';
 import type { Visibility } from '../domain/principal.js';
 import type { InteractionSearch, PagePosition } from '../domain/search.js';
 import type { StoreConnection } from './database.js';
+import type { FullTextEngine } from './dialect.js';
 import type { InteractionRepository } from './interaction-repository.js';
 import { type InteractionRow, rowToInteraction, SUMMARY_COLUMNS } from './rows.js';
 import type { Database } from './schema.js';
@@ -118,24 +119,32 @@ export class SearchRepository {
         if (q.byRelevance)
           return (await this.pageQuery(visibility, q, columns, { deadline, filter: undefined }).execute(db)).rows;
         const order = q.order === 'asc' ? 'asc' : 'desc';
-        // The engine may answer with the first matches in time order only; a page not full with them asks for more.
-        const byInteractions = drivenByInteractions(visibility, q);
+        const { engineText, agentsInText, byInteractions } = await textPlan(db, engine, visibility, q, text, firstSlice(q));
+        // The engine may answer with the first matches in time order only; a page not full with them asks for more
+        // (an agent's stale token, or a filter on the row, rejects some).
         for (let slice = byInteractions ? firstSlice(q) : FEW_FOR_A_DRIVER; ; ) {
-          const { filter, complete, byKey, density } = await engine.timeOrderedFilter(db, q.source, visibility.tenantId, text, {
-            deadline,
-            ...timeBounds(q),
-            order,
-            slice,
-            estimate: !byInteractions,
-            driven: !byInteractions,
-            // The driver's own key: its rows are checked before their interactions are read.
-            ...(byInteractions ? {} : { idColumn: sql.ref('d.interaction_id') }),
-          });
+          const { filter, complete, byKey, density } = await engine.timeOrderedFilter(
+            db,
+            q.source,
+            visibility.tenantId,
+            engineText,
+            {
+              deadline,
+              ...timeBounds(q),
+              order,
+              slice,
+              estimate: !byInteractions,
+              driven: !byInteractions,
+              // The driver's own key: its rows are checked before their interactions are read.
+              ...(byInteractions ? {} : { idColumn: sql.ref('d.interaction_id') }),
+            },
+          );
           // An agent's or an attribute's index drives and keeps few of the matches: a word with a few thousand
           // is read whole and the driver's rows checked against them; one with more is read over the span of
           // time the driver's own rows bound (no walk of every driver row against a slice that cannot fill).
           if (!byInteractions && !complete) return this.spanOfDriver(db, visibility, q, columns, deadline, density);
-          const found = (await this.pageQuery(visibility, q, columns, { deadline, filter, byKey }).execute(db)).rows;
+          const found = (await this.pageQuery(visibility, q, columns, { deadline, filter, byKey, agentsInText }).execute(db))
+            .rows;
           if (complete || found.length > q.limit) return found;
           // Grow by what the filters let through: twice the slice that would have filled the page at this rate.
           slice = Math.min(slice * 64, Math.max(slice * 4, Math.ceil(((slice * (q.limit + 1)) / Math.max(found.length, 1)) * 2)));
@@ -256,18 +265,22 @@ export class SearchRepository {
    * search runs it first (the engine's filter for its first slice).
    */
   async explain(visibility: Visibility, q: InteractionSearch): Promise<string[]> {
-    const text =
+    const plan =
       q.text && !q.byRelevance
-        ? {
-            deadline: Number.POSITIVE_INFINITY,
-            ...(await this.store.impl.fullText.timeOrderedFilter(this.store.db, q.source, visibility.tenantId, q.text, {
-              deadline: Number.MAX_SAFE_INTEGER,
-              ...timeBounds(q),
-              order: q.order === 'asc' ? 'asc' : 'desc',
-              slice: firstSlice(q),
-            })),
-          }
+        ? await textPlan(this.store.db, this.store.impl.fullText, visibility, q, q.text, firstSlice(q))
         : undefined;
+    const text = plan
+      ? {
+          deadline: Number.POSITIVE_INFINITY,
+          agentsInText: plan.agentsInText,
+          ...(await this.store.impl.fullText.timeOrderedFilter(this.store.db, q.source, visibility.tenantId, plan.engineText, {
+            deadline: Number.MAX_SAFE_INTEGER,
+            ...timeBounds(q),
+            order: q.order === 'asc' ? 'asc' : 'desc',
+            slice: firstSlice(q),
+          })),
+        }
+      : undefined;
     const compiled = this.pageQuery(visibility, q, 'all', text).compile(this.store.db);
     const prefix = this.store.dialect === 'sqlite' ? 'explain query plan ' : 'explain ';
     const result = await this.store.db.executeQuery<Record<string, unknown>>(
@@ -280,7 +293,13 @@ export class SearchRepository {
     visibility: Visibility,
     q: InteractionSearch,
     columns: Columns = 'all',
-    text: { deadline: number; filter: RawBuilder<unknown> | undefined; byKey?: RawBuilder<unknown> | undefined } = {
+    text: {
+      deadline: number;
+      filter: RawBuilder<unknown> | undefined;
+      byKey?: RawBuilder<unknown> | undefined;
+      /** The agents' tokens are in the engine's query (textPlan): the interactions drive, each agent is checked per row. */
+      agentsInText?: boolean;
+    } = {
       deadline: Number.POSITIVE_INFINITY,
       filter: undefined,
     },
@@ -290,15 +309,16 @@ export class SearchRepository {
       this.store.table(q.source, name);
     const tenantId = visibility.tenantId;
     const attributes = Object.entries(q.customAttributes ?? {});
-    const agentFilters = [...new Set([q.handlingAgentId, visibility.agentId].filter((a): a is string => !!a))];
+    const agentFilters = agentFiltersOf(visibility, q);
+    const byInteractions = text.agentsInText === true || (agentFilters.length === 0 && attributes.length === 0);
 
     // SQLite: few text matches are fetched by the primary key, never by walking the time index
     // (its planner cannot estimate the matches and chose the walk; docs/BENCHMARKS.md).
     const interactionsIndex =
-      text.byKey && this.store.dialect === 'sqlite' && agentFilters.length === 0 && attributes.length === 0
+      text.byKey && this.store.dialect === 'sqlite' && byInteractions
         ? sql` indexed by ${sql.id(`sqlite_autoindex_${this.store.impl.tableName(q.source, 'interactions')}_1`)}`
         : sql``;
-    const driver = chooseDriver(table, tenantId, agentFilters, attributes, interactionsIndex);
+    const driver = chooseDriver(table, tenantId, agentFilters, attributes, interactionsIndex, byInteractions);
     const where = [...driver.where];
     const { lowerMs: lower, upperMs: upper } = timeBounds(q);
     if (q.after) {
@@ -365,6 +385,43 @@ function drivenByInteractions(visibility: Visibility, q: InteractionSearch): boo
   return !q.handlingAgentId && !visibility.agentId && Object.keys(q.customAttributes ?? {}).length === 0;
 }
 
+/** The agents a search keeps to: the one asked for (handlingAgentId) and an agent principal itself. */
+function agentFiltersOf(visibility: Visibility, q: InteractionSearch): string[] {
+  return [...new Set([q.handlingAgentId, visibility.agentId].filter((a): a is string => !!a))];
+}
+
+/**
+ * How a text search in time order is answered. With an agent (handlingAgentId, or an agent's own
+ * visibility), the agents' tokens (agentToken: every document carries its handling agents') join the
+ * query where the engine intersects them best (FullTextEngine.intersectsAgents), so it yields the
+ * common matches of the words and the agents in time order, as for words alone; the interactions
+ * drive, and each agent is still checked on every row in SQL (chooseDriver): the tokens only choose
+ * what to read, never who sees what. Otherwise the agent's index (or an attribute's) drives
+ * (spanOfDriver), or, with neither, the interactions do.
+ */
+async function textPlan(
+  db: Kysely<Database>,
+  engine: FullTextEngine,
+  visibility: Visibility,
+  q: InteractionSearch,
+  text: TextQuery,
+  slice: number,
+): Promise<{ engineText: TextQuery; agentsInText: boolean; byInteractions: boolean }> {
+  const agents = agentFiltersOf(visibility, q);
+  if (agents.length === 0 || !(await engine.intersectsAgents(db, q.source, visibility.tenantId, text, slice)))
+    return { engineText: text, agentsInText: false, byInteractions: drivenByInteractions(visibility, q) };
+  const tokens: TextQuery[] = agents.map((agent) => ({
+    type: 'term',
+    tokens: [agentToken(visibility.tenantId, agent)],
+    prefix: false,
+  }));
+  const engineText: TextQuery =
+    text.type === 'and'
+      ? { ...text, include: [...text.include, ...tokens] }
+      : { type: 'and', include: [text, ...tokens], exclude: [] };
+  return { engineText, agentsInText: true, byInteractions: true };
+}
+
 /** The search's time range, the keyset cursor's position included. */
 function timeBounds(q: InteractionSearch): { lowerMs: number; upperMs: number } {
   let lowerMs = q.fromMs ?? FAR_PAST;
@@ -382,12 +439,14 @@ function chooseDriver(
   agentFilters: string[],
   attributes: [string, string][],
   interactionsIndex: RawBuilder<unknown>,
+  /** The interactions drive (with an agent or an attribute, each an exists on the row). */
+  byInteractions: boolean,
 ): Driver {
   const where: RawBuilder<unknown>[] = [];
   let driver: Driver;
   const [firstAgent, ...otherAgents] = agentFilters;
   const [firstAttribute, ...otherAttributes] = attributes;
-  if (firstAgent !== undefined) {
+  if (!byInteractions && firstAgent !== undefined) {
     driver = {
       from: sql`${table('interaction_agents')} d join ${table('interactions')} i on i.tenant_id = d.tenant_id and i.id = d.interaction_id`,
       start: sql.ref('d.start_ms'),
@@ -397,7 +456,7 @@ function chooseDriver(
     };
     for (const agent of otherAgents) where.push(agentExists(table, agent));
     for (const [name, value] of attributes) where.push(attributeExists(table, name, value));
-  } else if (firstAttribute !== undefined) {
+  } else if (!byInteractions && firstAttribute !== undefined) {
     driver = {
       from: sql`${table('custom_attributes')} d join ${table('interactions')} i on i.tenant_id = d.tenant_id and i.id = d.interaction_id`,
       start: sql.ref('d.start_ms'),
@@ -414,6 +473,8 @@ function chooseDriver(
       where: [sql`i.tenant_id = ${tenantId}`],
       byInteractions: true,
     };
+    for (const agent of agentFilters) where.push(agentExists(table, agent));
+    for (const [name, value] of attributes) where.push(attributeExists(table, name, value));
   }
   driver.where.push(...where);
   return driver;

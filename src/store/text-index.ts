@@ -9,7 +9,7 @@
  * nowhere else in the database).
  */
 import type { Kysely, Transaction } from 'kysely';
-import { documentOf } from '../domain/fulltext.js';
+import { agentToken, documentOf } from '../domain/fulltext.js';
 import type { ContentItem } from '../domain/interaction.js';
 import type { Source } from '../domain/search.js';
 import { contentTexts, interactionTexts, type TextBearing, type TextPart, type TextPlace } from '../domain/texts.js';
@@ -55,14 +55,14 @@ export class TextIndex {
 
   /**
    * The document of a record new to the store, from the record as it will be
-   * stored (after redaction): its own texts' tokens in document order; '' when
-   * it has none. Made with the record's rows (record-rows.ts), on the main
+   * stored (after redaction): its own texts' tokens in document order and its
+   * handling agents' tokens (the rows interaction_agents gets); '' when it has no text. Made with the record's rows (record-rows.ts), on the main
    * thread: SQLite's batch writer thread is the busier of the two with the
    * index (docs/BENCHMARKS.md, "Full-text ingest, session 5"). A static method,
    * so that the bench's index-off baseline skips it as it skips writeRecords.
    */
-  static documentOfRecord(record: TextBearing): string {
-    return documentOf(sortParts(interactionTexts(record)));
+  static documentOfRecord(tenantId: string, record: TextBearing & { handlingAgentIds?: string[] }): string {
+    return documentOf(sortParts(interactionTexts(record)), agentTokensOf(tenantId, record.handlingAgentIds ?? []));
   }
 
   /**
@@ -177,7 +177,8 @@ export class TextIndex {
   /** Rebuilds the documents of these interactions from what is stored. */
   async refresh(root: Transaction<Database>, source: Source, tenantId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const stored = await storedTexts(this.store.on(root, source), tenantId, ids);
+    const db = this.store.on(root, source);
+    const [stored, agents] = await Promise.all([storedTexts(db, tenantId, ids), storedAgents(db, tenantId, ids)]);
     // An id without a row (deleted meanwhile) gets an empty document: removed.
     await this.store.impl.fullText.put(
       root,
@@ -185,7 +186,11 @@ export class TextIndex {
       tenantId,
       ids.map((id) => {
         const texts = stored.get(id);
-        return { id, startMs: texts?.startMs ?? 0, body: texts ? documentOf(texts.parts) : '' };
+        return {
+          id,
+          startMs: texts?.startMs ?? 0,
+          body: texts ? documentOf(texts.parts, agentTokensOf(tenantId, agents.get(id) ?? [])) : '',
+        };
       }),
     );
   }
@@ -194,6 +199,32 @@ export class TextIndex {
   async partsOf(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<Map<string, TextPart[]>> {
     return new Map([...(await storedTexts(db, tenantId, ids))].map(([id, texts]) => [id, texts.parts]));
   }
+}
+
+/** The tokens of an interaction's handling agents in its document (one per agent, as interaction_agents has one row). */
+export function agentTokensOf(tenantId: string, agentIds: readonly string[]): string[] {
+  return [...new Set(agentIds)].map((agentId) => agentToken(tenantId, agentId));
+}
+
+/**
+ * The handling agents of stored interactions (interaction_agents), which their
+ * documents carry as tokens: a document is rebuilt after its agents' rows are
+ * written, in the same transaction, on every path that writes them.
+ */
+export async function storedAgents(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const chunk of chunkValues(ids))
+    for (const row of await db
+      .selectFrom('interaction_agents')
+      .select(['interaction_id', 'agent_id'])
+      .where('tenant_id', '=', tenantId)
+      .where('interaction_id', 'in', chunk)
+      .execute()) {
+      const list = out.get(row.interaction_id);
+      if (list) list.push(row.agent_id);
+      else out.set(row.interaction_id, [row.agent_id]);
+    }
+  return out;
 }
 
 /**

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTextQuery } from '../../src/domain/fulltext.js';
+import { documentOf, parseTextQuery } from '../../src/domain/fulltext.js';
 import { openRuntime } from '../../src/runtime.js';
 import { connect, type StoreConnection } from '../../src/store/database.js';
 import { TIME_BUCKET_MS } from '../../src/store/fulltext-engines.js';
@@ -27,6 +27,7 @@ import {
   migrate,
   migrationStatus,
 } from '../../src/store/migrator.js';
+import { storedTexts } from '../../src/store/text-index.js';
 import { runCli, serveCli, storeArgs } from '../helpers/cli.js';
 import { BACKEND, createTestDatabase } from '../helpers/server.js';
 
@@ -331,6 +332,77 @@ describe(`migrations (${BACKEND})`, () => {
         },
       ]);
       expect((await found('strasse'))[0]).toBe('FT-new');
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('018 gives every document its handling agents’ tokens, with progress: a search with an agent finds what it found before', async () => {
+    const location = await fresh();
+    const store = connect(location);
+    const ids = Array.from({ length: 700 }, (_, i) => `AG-${String(i).padStart(5, '0')}`);
+    // Three agents in turn; every fifth interaction has the next one too; every seventh has no text (no document).
+    const agentsOf = (i: number) => [`a-${i % 3}`, ...(i % 5 === 0 ? [`a-${(i + 1) % 3}`] : [])];
+    try {
+      await migrate(store, { until: '017-session-revocations' });
+      const repository = new InteractionRepository(store);
+      // This release's write path writes text_docs.start_ms, which a store at 017 does not have yet (019).
+      await writeWithout(store, ['start_ms'], async () => {
+        await repository.upsertMany(
+          't',
+          ids.map((id, i) => ({
+            id,
+            mediaType: 'chat',
+            typeId: 'Inbound',
+            state: 'Stopped',
+            startMs: Date.UTC(2025, 0, 1) + i * 3_600_000,
+            ...(i % 7 === 0 ? {} : { subject: `hello ${i % 2 === 0 ? 'even' : 'odd'}` }),
+            owner: { id: agentsOf(i)[0] as string },
+            handlingAgentIds: agentsOf(i),
+            customAttributes: {},
+            userData: {},
+          })),
+        );
+        // The documents as a release before 018 wrote them: their text alone.
+        await store.write(async (trx) => {
+          const stored = await storedTexts(store.on(trx, 'main'), 't', ids);
+          await store.impl.fullText.put(
+            trx,
+            'main',
+            't',
+            [...stored].map(([id, { startMs, parts }]) => ({ id, startMs, body: documentOf(parts) })),
+          );
+        });
+      });
+    } finally {
+      await store.close();
+    }
+    const progress: string[] = [];
+    const runtime = await open(location, true, { tenants: [{ id: 't' }], log: (message) => progress.push(message) });
+    try {
+      expect(runtime.migrationsApplied.filter((m) => m.includes(':018-'))).toEqual([
+        'main:018-fts-agent-tokens',
+        'archive:018-fts-agent-tokens',
+      ]);
+      expect(progress.some((m) => m.startsWith('main: full-text index:'))).toBe(true);
+      if (runtime.store.dialect === 'postgres') await sql`analyze`.execute(runtime.store.db);
+      const search = async (q: string, agent: string, asAgent: boolean) =>
+        (
+          await runtime.vault.searches.search(asAgent ? { tenantId: 't', agentId: agent } : { tenantId: 't' }, {
+            source: 'main',
+            order: 'desc',
+            limit: 1000,
+            text: parseTextQuery(q),
+            ...(asAgent ? {} : { handlingAgentId: agent }),
+          })
+        ).items.map((i) => i.id);
+      for (const agent of ['a-0', 'a-1', 'a-2'])
+        for (const asAgent of [false, true]) {
+          const handled = ids.filter((_, i) => i % 7 !== 0 && agentsOf(i).includes(agent)).reverse();
+          expect(await search('hello', agent, asAgent)).toEqual(handled);
+          expect(await search('even', agent, asAgent)).toEqual(handled.filter((id) => Number(id.slice(3)) % 2 === 0));
+        }
+      expect(await search('hello', 'a-9', false)).toEqual([]);
     } finally {
       await runtime.close();
     }

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isVaultError } from '../../src/domain/errors.js';
 import {
+  AGENT_MARK,
+  agentToken,
   documentOf,
   locateMatches,
   MAX_DOCUMENT_TOKENS,
@@ -72,6 +74,42 @@ describe('tokenizer', () => {
       [many(MAX_DOCUMENT_TOKENS - 2), { text: 'x y' }, { text: 'z' }],
     ])
       expect(documentOf(parts)).toBe(reference(parts));
+  });
+});
+
+describe('agent tokens', () => {
+  it('are one token of letters after a mark the folding never leaves, one per tenant and agent', () => {
+    const token = agentToken('acme', 'agent-1');
+    expect(token).toMatch(/^ꙮ[a-p]{16}$/);
+    expect(agentToken('acme', 'agent-1')).toBe(token);
+    expect(agentToken('acme', 'agent-2')).not.toBe(token);
+    expect(agentToken('globex', 'agent-1')).not.toBe(token);
+    expect(words(`${token} ${AGENT_MARK}`)).toEqual([`o${token.slice(1)}`, 'o']);
+  });
+  it('follow a document’s text, after a part break, and only when it has text', () => {
+    const [a, b] = [agentToken('t', 'a'), agentToken('t', 'b')];
+    expect(documentOf([{ text: 'Hello there' }, { text: 'bye' }], [a, b])).toBe(
+      `hello there ${PART_BREAK} bye ${PART_BREAK} ${a} ${b}`,
+    );
+    expect(documentOf([{ text: ' ' }], [a])).toBe('');
+    expect(documentOf([{ text: 'w '.repeat(MAX_DOCUMENT_TOKENS + 5) }], [a]).endsWith(`w ${PART_BREAK} ${a}`)).toBe(true);
+  });
+  it('are never among the tokens of any text', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 60 }),
+          fc
+            .array(fc.constantFrom('ꙮ', 'Ꙭ', 'ꙭ', 'ꚙ', 'a', 'é', '1', ' ', '-', '\u0301', 'ß'), { maxLength: 30 })
+            .map((a) => a.join('')),
+        ),
+        (text) => {
+          for (const token of tokensOf(text)) expect(token).not.toContain(AGENT_MARK);
+          for (const { token } of tokenize(text)) expect(token).not.toContain(AGENT_MARK);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
 
@@ -157,6 +195,8 @@ describe('query parser', () => {
           expect(toTsquery(query)).toMatch(/^[\p{L}\p{N} '()&|!<>:*-]+$/u);
           // PostgreSQL's candidates for a phrase: no phrase, no exclusion (a superset of the matches).
           expect(toLooseTsquery(query)).toMatch(/^[\p{L}\p{N} '()&|:*]+$/u);
+          // No term can name an agent's token, whole or as a prefix: none holds the mark its tokens start with.
+          expect(JSON.stringify(query)).not.toContain(AGENT_MARK);
         },
       ),
       { numRuns: 2000 },

@@ -29,6 +29,9 @@ export async function up({ db, schema, dialect, progress }: MigrationContext): P
     await sql`update ${docs} t set start_ms = i.start_ms
       from ${sql.id(schema, 'interactions')} i where i.tenant_id = t.tenant_id and i.id = t.interaction_id`.execute(db);
     progress(`full-text index: building the (time_bucket, doc) index of ${count} documents`);
+    // As 018: GIN sorts its entries in this memory before writing its posting lists (the default 64 MB
+    // took 5.7 min for 1M documents at load 7–8; 018 measured 4.5 against 2.1 min with 256 MB).
+    await sql`set local maintenance_work_mem = '256MB'`.execute(db);
     await sql`create index text_docs_time_doc_ix on ${docs} using gin (time_bucket, doc)`.execute(db);
   }
   await sql`alter table ${docs} alter column start_ms drop default`.execute(db);
