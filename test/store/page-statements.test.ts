@@ -5,6 +5,7 @@
  * first; and an agent's page never reads through a text kept for the tenant.
  */
 import fc from 'fast-check';
+import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MediaType } from '../../src/domain/interaction.js';
 import type { Visibility } from '../../src/domain/principal.js';
@@ -124,6 +125,33 @@ describe(`Vonage page statements kept by shape (${BACKEND})`, () => {
     expect(kept({ tenantId: 'acme', agentId: 'agent-a' }, { ...week, order: 'desc' })).toBe(true);
     expect(kept(tenant, { ...week, ownerId: 'agent-a' })).toBe(false);
     expect(kept({ tenantId: 'acme', agentId: 'agent-a' }, { ...week, handlingAgentId: 'agent-b' })).toBe(false);
+  });
+
+  it("never reads inside another caller's open transaction", async () => {
+    const signedOut = () =>
+      runtime.store.impl.readPrepared<[number]>(
+        CompiledQuery.raw("select count(*) from session_revocations where tenant_id = 'acme' and user_id = 'in-flight'", []),
+      );
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let written = () => {};
+    const writtenYet = new Promise<void>((resolve) => {
+      written = resolve;
+    });
+    const writing = runtime.store.write(async (trx) => {
+      await trx.insertInto('session_revocations').values({ tenant_id: 'acme', user_id: 'in-flight', signed_out_ms: 1 }).execute();
+      written();
+      await held;
+      throw new Error('rolled back');
+    });
+    await writtenYet;
+    // Asked while the transaction holds an uncommitted row; answered after it rolled back, never with that row.
+    const during = signedOut();
+    release();
+    await expect(writing).rejects.toThrow('rolled back');
+    expect(Number((await during)[0]?.[0])).toBe(0);
   });
 
   it("answers an agent with the agent's interactions alone, before and after the tenant's page of the same shape", async () => {
