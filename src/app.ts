@@ -26,6 +26,7 @@ import { DEFAULTS, EDGE_DEFAULTS, type EdgeLimits } from './config.js';
 import { errors, isVaultError } from './domain/errors.js';
 import { mountNotifications, recipientOf } from './notify/index.js';
 import { LIVE_CHANNEL, mountLiveFeed } from './notify/live.js';
+import { endSessionsOnSignOut } from './notify/sign-outs.js';
 import type { Runtime } from './runtime.js';
 
 export interface AppOptions {
@@ -88,6 +89,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     heldBytesPerRecipient: limits.heldBytesPerPrincipal,
     heldBytes: limits.heldBytes,
     sessionsPerRecipient: limits.bayeuxSessionsPerPrincipal,
+    // A websocket proves a principal within the grace a request's body gets.
+    socketProofMs: limits.bodyTimeoutMs,
     hub: (holdLimits) => runtime.coordination.hub(holdLimits),
     gate: {
       bodyLimitBytes: limits.bayeuxBodyLimitBytes,
@@ -98,7 +101,11 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     },
   });
   const stopLiveFeed = mountLiveFeed(runtime.vault, notifier, () => runtime.auth.directory, runtime.coordination.events);
-  app.addHook('onClose', async () => stopLiveFeed());
+  const stopEndingSessions = endSessionsOnSignOut(runtime.auth, app.notifications, runtime.coordination.events);
+  app.addHook('onClose', async () => {
+    stopLiveFeed();
+    stopEndingSessions();
+  });
   await app.register(genesysApi, { runtime, notifier, limits });
   return app;
 }

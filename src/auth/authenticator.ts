@@ -69,6 +69,13 @@ export interface SessionRevocations {
   signOut(tenantId: string, userId: string, atMs: number): Promise<void>;
 }
 
+/** A user's sign-out: every session cookie of theirs signed until `atMs` is refused. */
+export interface SignOut {
+  tenantId: string;
+  userId: string;
+  atMs: number;
+}
+
 /** How long a node trusts what it read of a user's sign-out: another node's sign-out reaches it within this. */
 const SIGN_OUT_CACHE_MS = 1000;
 
@@ -105,6 +112,8 @@ export class Authenticator {
   private readonly sessionCache = new Map<string, { token: string; signedMs: number; until: number }>();
   /** What this node last read of users' sign-outs, by tenant and user (see fromSession). */
   private readonly signOuts = new Map<string, { atMs: number; until: number }>();
+  /** Told of each sign-out made here (to end live sessions, on every node). */
+  private readonly signOutListeners = new Set<(signOut: SignOut) => void>();
 
   constructor(
     private current: Directory,
@@ -335,6 +344,25 @@ export class Authenticator {
     await this.revocations.signOut(principal.tenant.id, principal.id, atMs);
     this.sessionCache.delete(key);
     this.signOuts.set(key, { atMs, until: atMs + SIGN_OUT_CACHE_MS });
+    for (const listener of this.signOutListeners) listener({ tenantId: principal.tenant.id, userId: principal.id, atMs });
+  }
+
+  /** Calls `listener` after each sign-out made on this node; returns what stops it. */
+  onSignOut(listener: (signOut: SignOut) => void): () => void {
+    this.signOutListeners.add(listener);
+    return () => this.signOutListeners.delete(listener);
+  }
+
+  /**
+   * Another node's sign-out, heard before this node would read it: its
+   * sessions are refused here at once rather than within SIGN_OUT_CACHE_MS.
+   */
+  heardSignOut({ tenantId, userId, atMs }: SignOut): void {
+    const key = `${tenantId}/${userId}`;
+    const known = this.signOuts.get(key);
+    if (known && known.atMs >= atMs) return;
+    if (this.signOuts.size >= CACHE_LIMIT) this.signOuts.clear();
+    this.signOuts.set(key, { atMs, until: Date.now() + SIGN_OUT_CACHE_MS });
   }
 
   /** OAuth2 client credentials grant. Requested scopes must be a subset of the client's. */

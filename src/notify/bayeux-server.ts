@@ -18,6 +18,7 @@ import type { HoldLimits, NotificationHub } from './hub.js';
 import { LocalHub } from './local-hub.js';
 import type { Delivery, Notifier, Recipient } from './notifier.js';
 import { Sessions } from './sessions.js';
+import { SocketRegistry } from './socket-registry.js';
 import { acceptWebSocket } from './websocket.js';
 
 export interface BayeuxServerOptions {
@@ -34,8 +35,10 @@ export interface BayeuxServerOptions {
   /** Bytes of results held per recipient and channel, and in all. */
   heldBytesPerRecipient: number;
   heldBytes: number;
-  /** Sessions one principal may have open at once (0 or absent: no limit). */
+  /** Sessions one principal may have open at once, and websockets (0 or absent: no limit). */
   sessionsPerRecipient?: number;
+  /** How long a websocket may stay open without proving a principal. */
+  socketProofMs: number;
   /** Body limits, origins and JSON-P; the body limit also bounds a websocket frame. */
   gate: HttpGateOptions;
   /** Where results travel and wait (default: this process's memory, LocalHub); a cluster passes Redis's. */
@@ -80,7 +83,8 @@ export class BayeuxServer implements Notifier {
       if (!this.closing && this.sessions.hasListeners(channel)) this.publish(channel, data);
     });
     this.adapter = new faye.NodeAdapter({ mount: options.mount, timeout: options.timeoutSeconds, engine: { interval: 0 } });
-    this.authentication = new SessionAuthentication(options.auth, this.sessions, options.log);
+    const sockets = new SocketRegistry({ proveWithinMs: options.socketProofMs, perRecipient: options.sessionsPerRecipient ?? 0 });
+    this.authentication = new SessionAuthentication(options.auth, this.sessions, sockets, options.log);
     this.adapter.addExtension(this.authentication);
     this.adapter.addExtension(new ChannelPolicy(this.channels, this.sessions));
     this.adapter.on('subscribe', (clientId, channel) => this.subscribed(clientId, channel));
@@ -111,6 +115,11 @@ export class BayeuxServer implements Notifier {
 
   heldBytes(recipient: Recipient, channel: string): Promise<number> {
     return this.hub.heldBytes(this.channels.privateOf(recipient, channel));
+  }
+
+  /** The recipient signed out: its sockets of this process opened by a session cookie that no longer works are closed. */
+  endSessions(recipient: Recipient): Promise<void> {
+    return this.authentication.endSessions(recipient);
   }
 
   listening(channel: string): Recipient[] {

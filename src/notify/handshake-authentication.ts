@@ -6,7 +6,11 @@
  * (`Basic …` or `Bearer …`, for clients that cannot set headers on a
  * websocket), else the request's Authorization header, else the session
  * cookie. For websocket the request is the upgrade request: a socket on which
- * a principal handshook (or proved itself once) stays bound to it.
+ * a principal handshook (or proved itself) is bound to it for PROOF_TTL_MS, and
+ * a message after that proves it again, with the same credentials as the
+ * socket's (a cookie signed out, a password changed, a token expired or a
+ * principal removed then end the socket: session 6). A sign-out ends the
+ * sockets its cookies opened at once (`endSessions`).
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
@@ -16,18 +20,37 @@ import type { Principal } from '../domain/principal.js';
 import type { BayeuxMessage, FayeExtension, Pipe } from './faye.js';
 import { type Recipient, recipientOf } from './notifier.js';
 import type { Sessions } from './sessions.js';
+import type { SocketRegistry } from './socket-registry.js';
 
 const HANDSHAKE = '/meta/handshake';
 
+/**
+ * How long a socket's proof of its principal holds. A websocket is served for
+ * as long as it stays open, and faye pushes results onto it without a message
+ * from the client: without an end to the proof, credentials revoked after the
+ * upgrade would go on hearing that principal's results. A client sends a
+ * `/meta/connect` at least every COMETD timeout (30 s), so a proof is checked
+ * again at most every that long; checking it costs a cached verification.
+ */
+export const PROOF_TTL_MS = 10_000;
+
+/** A principal a request (a websocket's upgrade request) proved, when, and whether with the session cookie. */
+interface Proof {
+  at: number;
+  bySession: boolean;
+}
+
 export class SessionAuthentication implements FayeExtension {
   /** The principal of the handshake in flight on a request, until its reply goes out. */
-  private readonly authenticated = new WeakMap<IncomingMessage, Principal>();
+  private readonly authenticated = new WeakMap<IncomingMessage, { principal: Principal; bySession: boolean }>();
   /** Principals a request has proven (for websocket: everything sent on that socket). */
-  private readonly proven = new WeakMap<IncomingMessage, Set<Recipient>>();
+  private readonly proven = new WeakMap<IncomingMessage, Map<Recipient, Proof>>();
 
   constructor(
     private readonly auth: Authenticator,
     private readonly sessions: Sessions,
+    /** The open websockets, by their upgrade request (websocket.ts opens them here). */
+    readonly sockets: SocketRegistry,
     private readonly log: FastifyBaseLogger,
   ) {}
 
@@ -38,12 +61,17 @@ export class SessionAuthentication implements FayeExtension {
       return;
     }
     if (message.channel === HANDSHAKE) {
-      this.auth.authenticate(credentialsOf(message, request)).then(
+      const credentials = credentialsOf(message, request);
+      this.auth.authenticate(credentials).then(
         (principal) => {
-          // A session is memory until it times out: a principal opens a bounded number (Sessions.reserve).
-          if (this.authenticated.has(request) || !this.sessions.reserve(recipientOf(principal)))
+          // A session is memory until it times out: a principal opens a bounded number (Sessions.reserve), and
+          // so are the sockets it holds them on.
+          const recipient = recipientOf(principal);
+          if (!this.sockets.mayProve(request, recipient))
+            message.error = '429::too many CometD websockets for this principal: close one first';
+          else if (this.authenticated.has(request) || !this.sessions.reserve(recipient))
             message.error = '429::too many CometD sessions for this principal: disconnect one first';
-          else this.authenticated.set(request, principal);
+          else this.authenticated.set(request, { principal, bySession: bySession(credentials) });
           pipe(message);
         },
         (err: unknown) => {
@@ -77,12 +105,13 @@ export class SessionAuthentication implements FayeExtension {
     // any, is another handshake's, still in flight.
     const refusedHere = typeof message.error === 'string' && /^(401|429)::/.test(message.error);
     const crowded = refusedHere && (message.error as string).startsWith('429:');
-    const principal = refusedHere ? undefined : this.authenticated.get(request);
+    const handshook = refusedHere ? undefined : this.authenticated.get(request);
+    const principal = handshook?.principal;
     if (!refusedHere) this.authenticated.delete(request);
-    if (message.successful && message.clientId !== undefined && principal) {
+    if (message.successful && message.clientId !== undefined && handshook && principal) {
       const recipient = recipientOf(principal);
       this.sessions.open(message.clientId, recipient);
-      this.prove(request, recipient);
+      this.prove(request, recipient, handshook.bySession, true);
     } else {
       if (principal) this.sessions.release(recipientOf(principal));
       // faye advises `handshake` after a refusal, and the client would retry forever; a principal with all
@@ -98,28 +127,65 @@ export class SessionAuthentication implements FayeExtension {
   /**
    * Whether a message after the handshake may act on its session: undefined
    * if so, else the Bayeux error. An unknown clientId passes: faye answers it
-   * as unknown.
+   * as unknown. A socket whose proof of the session's principal has lapsed and
+   * fails again is closed: faye would otherwise go on pushing onto it.
    */
   async admit(message: BayeuxMessage, request: IncomingMessage): Promise<string | undefined> {
     if (message.channel === HANDSHAKE) return undefined;
     const owner = this.sessions.ownerOf(message.clientId);
-    if (owner === undefined || this.proven.get(request)?.has(owner)) return undefined;
+    if (owner === undefined) return undefined;
+    const proof = this.proven.get(request)?.get(owner);
+    if (proof && Date.now() - proof.at < PROOF_TTL_MS) return undefined;
+    const credentials = credentialsOf(message, request);
     let principal: Principal;
     try {
-      principal = await this.auth.authenticate(credentialsOf(message, request));
+      principal = await this.auth.authenticate(credentials);
     } catch (err) {
+      if (proof) this.disprove(request, owner);
       return `401::${this.reason(err)}`;
     }
     const recipient = recipientOf(principal);
-    if (recipient !== owner) return '403::this session belongs to another principal';
-    this.prove(request, recipient);
+    if (recipient !== owner) {
+      if (proof) this.disprove(request, owner);
+      return '403::this session belongs to another principal';
+    }
+    if (!this.prove(request, recipient, bySession(credentials))) {
+      this.sockets.close(request);
+      return '429::too many CometD websockets for this principal: close one first';
+    }
     return undefined;
   }
 
-  private prove(request: IncomingMessage, recipient: Recipient): void {
-    const set = this.proven.get(request);
-    if (set) set.add(recipient);
-    else this.proven.set(request, new Set([recipient]));
+  /**
+   * The principal's session cookies were signed out: every socket of this
+   * process bound to it by its cookie proves it again now, and is closed if
+   * the cookie no longer does (one signed in again after the sign-out does).
+   */
+  async endSessions(recipient: Recipient): Promise<void> {
+    const bound = this.sockets.proving(recipient).filter((request) => this.proven.get(request)?.get(recipient)?.bySession);
+    await Promise.all(
+      bound.map(async (request) => {
+        const credentials = credentialsOf({ channel: '/meta/connect' }, request);
+        const principal = await this.auth.authenticate(credentials).catch(() => undefined);
+        if (!principal || !bySession(credentials) || recipientOf(principal) !== recipient) this.disprove(request, recipient);
+      }),
+    );
+  }
+
+  /** False, and nothing proven, when the request is a socket and its principal has all the sockets it may have. */
+  private prove(request: IncomingMessage, recipient: Recipient, bySession: boolean, admitted = false): boolean {
+    if (!this.sockets.proved(request, recipient, admitted)) return false;
+    const proofs = this.proven.get(request);
+    const proof = { at: Date.now(), bySession };
+    if (proofs) proofs.set(recipient, proof);
+    else this.proven.set(request, new Map([[recipient, proof]]));
+    return true;
+  }
+
+  /** The request no longer proves the principal: a websocket of it is closed (after the reply under way). */
+  private disprove(request: IncomingMessage, recipient: Recipient): void {
+    this.proven.get(request)?.delete(recipient);
+    this.sockets.close(request);
   }
 
   private reason(err: unknown): string {
@@ -127,6 +193,11 @@ export class SessionAuthentication implements FayeExtension {
     this.log.error({ err }, 'CometD authentication failed');
     return 'authentication failed';
   }
+}
+
+/** Whether the Authenticator reads these credentials' session cookie (it reads a header first). */
+function bySession(credentials: Credentials): boolean {
+  return !credentials.authorization?.trim() && credentials.cookie !== undefined;
 }
 
 function credentialsOf(message: BayeuxMessage, request: IncomingMessage): Credentials {

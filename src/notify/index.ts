@@ -22,6 +22,7 @@ export interface NotificationsOptions {
   heldBytesPerRecipient: number;
   heldBytes: number;
   sessionsPerRecipient: number;
+  socketProofMs: number;
   gate: HttpGateOptions;
   hub?: BayeuxServerOptions['hub'];
 }

@@ -12,6 +12,11 @@ export function recipientOf(principal: Principal): Recipient {
   return `${principal.tenant.id}/${principal.kind}/${principal.id}` as Recipient;
 }
 
+/** A user of a tenant, as notifications address it (the same as recipientOf gives for that user). */
+export function userRecipient(tenantId: string, userId: string): Recipient {
+  return `${tenantId}/user/${userId}` as Recipient;
+}
+
 /** `refused`: nobody listened and holding it would pass a byte cap. */
 export type Delivery = 'published' | 'held' | 'refused';
 

@@ -20,7 +20,15 @@ export function acceptWebSocket(
   socket: Duplex,
   head: Buffer,
 ): void {
-  let ws: FayeWebSocket | null = new FayeWebSocket(request, socket, head, [], { maxLength: maxFrameBytes, extensions: [] });
+  let ws: FayeWebSocket | null = null;
+  // Closed unless it proves a principal in time, and when a principal it serves no longer proves itself
+  // (socket-registry.ts, handshake-authentication.ts); refused while too many sockets are unproven.
+  const forget = guard.sockets.open(request, () => ws?.close());
+  if (!forget) {
+    socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  ws = new FayeWebSocket(request, socket, head, [], { maxLength: maxFrameBytes, extensions: [] });
   let clientId: string | null = null;
   // Frames are handled one after another, in order, although admitting one may wait for authentication.
   let previous = Promise.resolve();
@@ -61,6 +69,7 @@ export function acceptWebSocket(
     previous = previous.then(() => handle(event.data)).catch(() => ws?.close());
   };
   ws.onclose = () => {
+    forget();
     server.closeSocket(clientId);
     ws = null;
   };

@@ -147,6 +147,12 @@ export interface FullTextEngine {
   withinBudget<T>(db: Kysely<Database>, budgetMs: number, run: (db: Kysely<Database>) => Promise<T>): Promise<T>;
 }
 
+/** A unique index, and a partial one: only the rows `where` holds for (a condition on the table's own columns, no parameters). */
+export interface IndexOptions {
+  unique?: boolean;
+  where?: RawBuilder<unknown>;
+}
+
 export interface StoreDialect {
   readonly name: DialectName;
   /** The physical schema holding a logical store (for DDL and the catalog). */
@@ -161,7 +167,7 @@ export interface StoreDialect {
     name: string,
     table: string,
     columns: string[],
-    options?: { unique?: boolean },
+    options?: IndexOptions,
   ): Promise<void>;
   /** A logical store's table as named without a schema (SQLite: the archive's prefix). */
   tableName(source: Source, table: string): string;

@@ -20,6 +20,7 @@
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Source } from '../domain/search.js';
 import type { DialectName, StoreConnection } from './database.js';
+import type { IndexOptions } from './dialect.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-audit-sequence.js';
 import * as m003 from './migrations/003-audit-seq-default.js';
@@ -35,6 +36,7 @@ import * as m012 from './migrations/012-fts-time-buckets.js';
 import * as m013 from './migrations/013-hold-listing.js';
 import * as m015 from './migrations/015-fts-fine-buckets.js';
 import * as m017 from './migrations/017-session-revocations.js';
+import * as m021 from './migrations/021-redaction-report.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -45,7 +47,7 @@ export interface MigrationContext {
   dialect: DialectName;
   /** The type of text columns: bytewise collation on PostgreSQL, like SQLite's default. */
   text: 'text' | RawBuilder<unknown>;
-  createIndex(name: string, table: string, columns: string[], options?: { unique?: boolean }): Promise<void>;
+  createIndex(name: string, table: string, columns: string[], options?: IndexOptions): Promise<void>;
   /** A table's name in this store as DDL names it without a schema (SQLite's archive tables are prefixed). */
   tableName(table: string): string;
   /** Progress of a long migration (one that rewrites data), for the operator. */
@@ -73,6 +75,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '013-hold-listing', up: m013.up },
   { name: '015-fts-fine-buckets', up: m015.up },
   { name: '017-session-revocations', up: m017.up },
+  { name: '021-redaction-report', up: m021.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];

@@ -19,6 +19,7 @@ import { TestClient, TRANSPORTS } from '../genesys/cometd.js';
 import { accepted } from '../genesys/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { callRecord } from '../helpers/fixtures.js';
+import { nextFrame, openSocket } from '../helpers/raw-bayeux.js';
 import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -104,6 +105,31 @@ describe(`cluster state in Redis (${BACKEND})`, () => {
     await agent1.result(marker);
     expect(agent1.received.map((d) => d.referenceId)).not.toContain(forAgent2);
     await Promise.all([agent1.disconnect(), agent2.disconnect()]);
+  });
+
+  it("a sign-out on one node closes the websockets the user's cookie opened on the other, at once", async () => {
+    const signedIn = await call(`${a.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-requested-with': 'test', origin: a.url },
+      json: { userName: 'agent2', password: 'pw-agent2' },
+    });
+    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const onB = await openSocket(b, { cookie });
+    const handshook = nextFrame(onB.socket);
+    onB.socket.send(JSON.stringify([{ channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['websocket'] }]));
+    const clientId = (await handshook)[0]?.clientId;
+    const connected = nextFrame(onB.socket);
+    onB.socket.send(
+      JSON.stringify([{ channel: '/meta/connect', clientId, connectionType: 'websocket', advice: { timeout: 0 } }]),
+    );
+    expect((await connected)[0]).toMatchObject({ successful: true });
+    const out = await call(`${a.url}/api/v1/session`, {
+      method: 'DELETE',
+      headers: { cookie, origin: a.url, 'x-requested-with': 'x' },
+    });
+    expect(out.status).toBe(204);
+    // Closed by the event, not by the lapse of its proof: nothing is sent on the socket meanwhile.
+    await onB.closed;
   });
 
   it('keeps a result held in Redis after the node that computed it stops, for a session on another node', async () => {

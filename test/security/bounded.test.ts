@@ -6,7 +6,6 @@
  * event (a response, a closed socket), never a fixed sleep.
  */
 import { request } from 'node:http';
-import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { BayeuxServer } from '../../src/notify/bayeux-server.js';
 import { recipientOf } from '../../src/notify/index.js';
 import { TestClient } from '../genesys/cometd.js';
 import { callRecord } from '../helpers/fixtures.js';
+import { nextFrame, openSocket } from '../helpers/raw-bayeux.js';
 import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
 
 const BAYEUX_LIMIT = 1024;
@@ -124,16 +124,33 @@ describe(`bounded bodies and headers (${BACKEND})`, () => {
     await alive();
   });
 
+  it('closes a websocket that proves no principal within the body grace; one that handshook stays open', async () => {
+    const [silent, speaking] = await Promise.all([openSocket(server), openSocket(server)]);
+    const handshook = nextFrame(speaking.socket);
+    speaking.socket.send(
+      JSON.stringify([
+        {
+          channel: '/meta/handshake',
+          version: '1.0',
+          supportedConnectionTypes: ['websocket'],
+          ext: { authorization: server.basic('agent2') },
+        },
+      ]),
+    );
+    const clientId = (await handshook)[0]?.clientId;
+    expect(clientId).toBeTruthy();
+    await silent.closed;
+    const connected = nextFrame(speaking.socket);
+    speaking.socket.send(
+      JSON.stringify([{ channel: '/meta/connect', clientId, connectionType: 'websocket', advice: { timeout: 0 } }]),
+    );
+    expect((await connected)[0]).toMatchObject({ successful: true });
+    speaking.socket.close();
+    await alive();
+  });
+
   it('closes a websocket that sends a frame over the CometD limit', async () => {
-    const WebSocket = createRequire(import.meta.url)('ws') as new (
-      url: string,
-    ) => {
-      on(event: string, listener: (...args: unknown[]) => void): void;
-      send(data: string): void;
-    };
-    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/v2/notifications`);
-    await new Promise((resolve) => socket.on('open', resolve));
-    const closed = new Promise<unknown>((resolve) => socket.on('close', (code) => resolve(code)));
+    const { socket, closed } = await openSocket(server);
     socket.send(JSON.stringify([{ channel: '/meta/handshake', padding: 'x'.repeat(BAYEUX_LIMIT * 2) }]));
     expect(await closed).toBe(1009);
     await alive();
@@ -206,6 +223,7 @@ describe('caps on Genesys work in progress', () => {
       channels: ['/v2/ucs/interactions'],
       holdMs: 60_000,
       timeoutSeconds: 30,
+      socketProofMs: 30_000,
       heldBytesPerRecipient: 1024 * 1024,
       heldBytes: 1024 * 1024,
       gate: { bodyLimitBytes: 1024, watchBody: () => {}, jsonp: false, isAllowedOrigin: () => false, isCorsOrigin: () => false },

@@ -10,7 +10,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDGE_DEFAULTS } from '../../src/config.js';
 import { MAX_SUBSCRIPTIONS_PER_SESSION } from '../../src/notify/sessions.js';
+import { MAX_UNPROVEN_SOCKETS } from '../../src/notify/socket-registry.js';
 import { TestClient } from '../genesys/cometd.js';
+import { nextFrame, type OpenSocket, openSocket } from '../helpers/raw-bayeux.js';
 import { BACKEND, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
 
 type Reply = { channel: string; successful?: boolean; error?: string; clientId?: string; advice?: { reconnect?: string } };
@@ -107,6 +109,51 @@ describe(`CometD: what one principal can make the server hold (${BACKEND})`, () 
     const late = `/flood/${MAX_SUBSCRIPTIONS_PER_SESSION + 5}`;
     expect((await post([{ channel: '/meta/subscribe', clientId, subscription: late }], auth))[0]?.successful).toBe(true);
     await post([{ channel: '/meta/disconnect', clientId }], auth);
+  });
+
+  it('holds at most the configured websockets per principal, however many sockets name its session', async () => {
+    const ext = { authorization: server.basic('gadmin') };
+    const first = await openSocket(server);
+    const handshook = nextFrame(first.socket);
+    first.socket.send(JSON.stringify([{ ...HANDSHAKE, supportedConnectionTypes: ['websocket'], ext }]));
+    const clientId = (await handshook)[0]?.clientId as string;
+    expect(clientId).toBeTruthy();
+    // Every further socket proves the same principal by naming its session: the first SESSIONS - 1 are taken.
+    const connect = async (open: OpenSocket) => {
+      const reply = nextFrame(open.socket);
+      open.socket.send(
+        JSON.stringify([{ channel: '/meta/connect', clientId, connectionType: 'websocket', advice: { timeout: 0 }, ext }]),
+      );
+      return (await reply)[0];
+    };
+    const others: OpenSocket[] = [];
+    for (let i = 1; i < SESSIONS; i++) {
+      const open = await openSocket(server);
+      others.push(open);
+      expect(await connect(open)).toMatchObject({ successful: true });
+    }
+    const oneTooMany = await openSocket(server);
+    expect(await connect(oneTooMany)).toMatchObject({ successful: false, error: expect.stringMatching(/^429::.*websockets/) });
+    await oneTooMany.closed;
+    // A socket closed gives its place back.
+    const [leaving] = others;
+    leaving?.socket.close();
+    await leaving?.closed;
+    const again = await openSocket(server);
+    expect(await connect(again)).toMatchObject({ successful: true });
+    for (const open of [first, ...others, again]) open.socket.close();
+  });
+
+  it(`refuses websocket upgrades while ${MAX_UNPROVEN_SOCKETS} sockets say nothing, and serves again once they close`, async () => {
+    const silent = await Promise.all(Array.from({ length: MAX_UNPROVEN_SOCKETS }, () => openSocket(server)));
+    await expect(openSocket(server)).rejects.toThrow(/503/);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    for (const { socket } of silent) socket.close();
+    await Promise.all(silent.map((open) => open.closed));
+    // The server forgets a socket when its close reaches it: retry the upgrade until then.
+    let open: OpenSocket | undefined;
+    while (!open) open = await openSocket(server).catch(() => undefined);
+    open.socket.close();
   });
 
   it('the official client still handshakes and subscribes, and the server stays up', async () => {

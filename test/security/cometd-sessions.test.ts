@@ -4,18 +4,16 @@
  * either transport; foreign origins and JSON-P are refused unless configured;
  * the JSON APIs accept only JSON and refuse cross-site state changes.
  */
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL, TestClient } from '../genesys/cometd.js';
 import { accepted } from '../genesys/helpers.js';
 import { callRecord } from '../helpers/fixtures.js';
+import { nextFrame, openSocket, type Reply } from '../helpers/raw-bayeux.js';
 import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
 
 const HISTORY = { operationName: 'RetrieveInteractionHistory' };
 const CONSOLE_ORIGIN = 'http://console.example';
 const EVIL_ORIGIN = 'http://evil.example';
-
-type Reply = { channel: string; successful?: boolean; error?: string; data?: unknown; clientId?: string };
 
 /** One Bayeux long-polling request, raw: what an attacker who knows a clientId can send. */
 async function bayeux(server: TestServer, messages: object[], headers: Record<string, string> = {}) {
@@ -32,34 +30,6 @@ async function bayeux(server: TestServer, messages: object[], headers: Record<st
     body = undefined;
   }
   return { status: res.status, headers: res.headers, body, text };
-}
-
-/** The `ws` package (the official Node CometD client's websocket), for a websocket speaking raw Bayeux. */
-interface RawSocket {
-  on(event: 'open' | 'close', listener: () => void): void;
-  on(event: 'message', listener: (data: Buffer) => void): void;
-  on(event: 'error', listener: (error: Error) => void): void;
-  send(data: string): void;
-  close(): void;
-}
-const WebSocket = createRequire(import.meta.url)('ws') as new (
-  url: string,
-  options?: { headers?: Record<string, string> },
-) => RawSocket;
-
-function openSocket(server: TestServer, headers: Record<string, string> = {}): Promise<{ socket: RawSocket; frames: Reply[][] }> {
-  const socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/v2/notifications`, { headers });
-  const frames: Reply[][] = [];
-  socket.on('message', (data) => frames.push(JSON.parse(String(data)) as Reply[]));
-  return new Promise((resolve, reject) => {
-    socket.on('open', () => resolve({ socket, frames }));
-    socket.on('error', reject);
-  });
-}
-
-/** Resolves with the next frame a raw socket receives. */
-function nextFrame(socket: RawSocket): Promise<Reply[]> {
-  return new Promise((resolve) => socket.on('message', (data) => resolve(JSON.parse(String(data)) as Reply[])));
 }
 
 describe(`CometD sessions are bound to their principal (${BACKEND})`, () => {

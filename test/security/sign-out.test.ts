@@ -7,9 +7,15 @@
  * every session cookie of that user signed before it is refused, by every
  * node; a new sign-in works at once, and calls with a password go on.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PROOF_TTL_MS } from '../../src/notify/handshake-authentication.js';
+import { LIVE_CHANNEL } from '../../src/notify/live.js';
+import { SessionRevocationRepository } from '../../src/store/session-revocation-repository.js';
+import { ingest } from '../genesys/helpers.js';
 import { build } from '../helpers/app.js';
-import { BACKEND, call, removeTestData, type TestServer } from '../helpers/server.js';
+import { callRecord } from '../helpers/fixtures.js';
+import { nextFrame, type OpenSocket, openSocket, type Reply } from '../helpers/raw-bayeux.js';
+import { BACKEND, call, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'x-requested-with': 'test' };
 
@@ -91,5 +97,131 @@ describe(`signing out ends every copy of the session (${BACKEND})`, () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(await reads(other, await signIn(other, 'agent2'))).toBe(200);
+  });
+});
+
+/**
+ * Live sessions after a sign-out (session 6). A websocket proved its
+ * principal with the cookie of its upgrade, once, and faye pushes results
+ * onto it without asking again: a socket opened with a copied cookie went on
+ * hearing that user's results (Genesys results, the live feed) after the
+ * sign-out. Now the sign-out closes such sockets at once, and any socket's
+ * proof lapses after PROOF_TTL_MS, so credentials ended elsewhere (another
+ * node's sign-out, a removed user, an expired token) end it at its next message.
+ */
+describe(`signing out ends the user's live sessions too (${BACKEND})`, () => {
+  let server: TestServer;
+  const sockets: OpenSocket[] = [];
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    for (const { socket } of sockets) socket.close();
+    await server.stop();
+    await removeTestData(server);
+  });
+
+  const signIn = async (userName: string) => {
+    const res = await call(`${server.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, origin: server.url },
+      json: { userName, password: `pw-${userName}` },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return (res.headers.get('set-cookie') ?? '').split(';')[0] as string;
+  };
+  /** A raw socket that handshook, subscribed to the live channel and connected: news are pushed to it from now on. */
+  const listening = async (headers: Record<string, string>, ext?: { authorization: string }) => {
+    const open = await openSocket(server, headers);
+    sockets.push(open);
+    const exchange = async (message: Record<string, unknown>) => {
+      const reply = nextFrame(open.socket);
+      open.socket.send(JSON.stringify([{ ...message, ...(ext ? { ext } : {}) }]));
+      return (await reply)[0] as Reply;
+    };
+    const handshake = await exchange({ channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['websocket'] });
+    expect(handshake, JSON.stringify(handshake)).toMatchObject({ successful: true });
+    const clientId = handshake.clientId as string;
+    expect(await exchange({ channel: '/meta/subscribe', clientId, subscription: LIVE_CHANNEL })).toMatchObject({
+      successful: true,
+    });
+    expect(
+      await exchange({ channel: '/meta/connect', clientId, connectionType: 'websocket', advice: { timeout: 0 } }),
+    ).toMatchObject({
+      successful: true,
+    });
+    return { ...open, clientId, exchange };
+  };
+  const news = (frames: Reply[][], id: string) => frames.flat().some((m) => (m.data as { id?: string } | undefined)?.id === id);
+  const heard = async (open: OpenSocket, id: string) => {
+    // Pushed in order, so once a later message is there this one would have been: wait for the frame itself.
+    while (!news(open.frames, id)) await nextFrame(open.socket);
+  };
+  const ownInteraction = async () =>
+    (await ingest(server, [callRecord({ ownerInformation: { id: 'super-1' }, handlingAgents: [] })]))[0] as string;
+
+  it("closes the sockets the user's cookies opened, at once; a new socket with that cookie is refused", async () => {
+    const cookie = await signIn('super1');
+    const copied = await listening({ cookie });
+    const first = await ownInteraction();
+    await heard(copied, first);
+
+    const out = await call(`${server.url}/api/v1/session`, {
+      method: 'DELETE',
+      headers: { cookie, origin: server.url, 'x-requested-with': 'x' },
+    });
+    expect(out.status).toBe(204);
+    await copied.closed;
+    const after = await ownInteraction();
+    expect(news(copied.frames, after)).toBe(false);
+
+    const again = await openSocket(server, { cookie });
+    sockets.push(again);
+    const refused = nextFrame(again.socket);
+    again.socket.send(JSON.stringify([{ channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['websocket'] }]));
+    expect((await refused)[0]).toMatchObject({ successful: false, error: expect.stringMatching(/^401::/) });
+  });
+
+  it('leaves sockets opened with a password open, and closes no other user’s', async () => {
+    const withPassword = await listening({}, { authorization: server.basic('super1') });
+    const adminCookie = await signIn('admin1');
+    const admins = await listening({ cookie: adminCookie });
+    const cookie = await signIn('super1');
+    const out = await call(`${server.url}/api/v1/session`, {
+      method: 'DELETE',
+      headers: { cookie, origin: server.url, 'x-requested-with': 'x' },
+    });
+    expect(out.status).toBe(204);
+    const id = await ownInteraction();
+    await heard(withPassword, id);
+    await heard(admins, id);
+  });
+
+  it('a sign-out this node did not hear of ends a socket at its first message once the proof lapsed', async () => {
+    const cookie = await signIn('super1');
+    const copied = await listening({ cookie });
+    // As another node records it: in the database only (no event reaches this node).
+    await new SessionRevocationRepository(server.runtime.store).signOut('acme', 'super-1', Date.now());
+    // Within its proof, the socket is not asked again.
+    expect(
+      await copied.exchange({
+        channel: '/meta/connect',
+        clientId: copied.clientId,
+        connectionType: 'websocket',
+        advice: { timeout: 0 },
+      }),
+    ).toMatchObject({
+      successful: true,
+    });
+    const now = Date.now();
+    vi.spyOn(Date, 'now').mockImplementation(() => now + PROOF_TTL_MS + 60_000);
+    try {
+      const refused = await copied.exchange({ channel: '/meta/connect', clientId: copied.clientId, connectionType: 'websocket' });
+      expect(refused).toMatchObject({ successful: false, error: expect.stringMatching(/^401::.*signed out/) });
+      await copied.closed;
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });

@@ -43,7 +43,8 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     async createIndex(target, source, name, table, columns, options) {
       const cols = sql.join(columns.map((c) => sql.id(c)));
       const unique = options?.unique ? sql`unique` : sql``;
-      await sql`create ${unique} index ${sql.id(name)} on ${sql.id(SCHEMAS[source], table)} (${cols})`.execute(target);
+      const where = options?.where ? sql`where ${options.where}` : sql``;
+      await sql`create ${unique} index ${sql.id(name)} on ${sql.id(SCHEMAS[source], table)} (${cols}) ${where}`.execute(target);
     },
     tableName: (_source, table) => table,
     groupCommits: false,

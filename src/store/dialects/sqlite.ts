@@ -87,7 +87,8 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
     async createIndex(target, source, name, table, columns, options) {
       const cols = sql.join(columns.map((c) => sql.id(c)));
       const unique = options?.unique ? sql`unique` : sql``;
-      await sql`create ${unique} index ${sql.id('main', physicalName(source, name))} on ${sql.id(physicalName(source, table))} (${cols})`.execute(
+      const where = options?.where ? sql`where ${options.where}` : sql``;
+      await sql`create ${unique} index ${sql.id('main', physicalName(source, name))} on ${sql.id(physicalName(source, table))} (${cols}) ${where}`.execute(
         target,
       );
     },
