@@ -5,7 +5,7 @@
  * first; and an agent's page never reads through a text kept for the tenant.
  */
 import fc from 'fast-check';
-import { CompiledQuery } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MediaType } from '../../src/domain/interaction.js';
 import type { Visibility } from '../../src/domain/principal.js';
@@ -130,7 +130,9 @@ describe(`Vonage page statements kept by shape (${BACKEND})`, () => {
   it("never reads inside another caller's open transaction", async () => {
     const signedOut = () =>
       runtime.store.impl.readPrepared<[number]>(
-        CompiledQuery.raw("select count(*) from session_revocations where tenant_id = 'acme' and user_id = 'in-flight'", []),
+        sql`select count(*) from ${runtime.store.table('main', 'session_revocations')} where user_id = 'in-flight'`.compile(
+          runtime.store.db,
+        ),
       );
     let release = () => {};
     const held = new Promise<void>((resolve) => {
@@ -141,7 +143,11 @@ describe(`Vonage page statements kept by shape (${BACKEND})`, () => {
       written = resolve;
     });
     const writing = runtime.store.write(async (trx) => {
-      await trx.insertInto('session_revocations').values({ tenant_id: 'acme', user_id: 'in-flight', signed_out_ms: 1 }).execute();
+      await runtime.store
+        .on(trx, 'main')
+        .insertInto('session_revocations')
+        .values({ tenant_id: 'acme', user_id: 'in-flight', signed_out_ms: 1 })
+        .execute();
       written();
       await held;
       throw new Error('rolled back');
