@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { callRecord } from './helpers/fixtures.js';
 import { BACKEND, call, removeTestData, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -15,6 +15,25 @@ describe(`operations (${BACKEND})`, () => {
   it('answers liveness and readiness', async () => {
     expect((await call(`${server.url}/health`)).body).toEqual({ status: 'ok' });
     expect((await call(`${server.url}/ready`)).body).toEqual({ status: 'ready', database: BACKEND });
+  });
+
+  it('says what is down when not ready, never the driver’s message (hosts, addresses, user names)', async () => {
+    const executor = server.runtime.store.db.getExecutor();
+    const database = vi
+      .spyOn(executor, 'executeQuery')
+      .mockRejectedValueOnce(new Error('password authentication failed for user "ixvault" at db-primary.internal:5432'));
+    const down = await call<Record<string, unknown>>(`${server.url}/ready`);
+    database.mockRestore();
+    expect(down.status).toBe(503);
+    expect(down.body).toEqual({ status: 'unavailable', reason: 'database unreachable' });
+    const redis = vi
+      .spyOn(server.runtime.coordination, 'check')
+      .mockRejectedValueOnce(new Error('connect ECONNREFUSED 10.9.8.7:6379'));
+    const shared = await call<Record<string, unknown>>(`${server.url}/ready`);
+    redis.mockRestore();
+    expect(shared.status).toBe(503);
+    expect(shared.body).toEqual({ status: 'unavailable', reason: 'Redis unreachable' });
+    expect((await call(`${server.url}/ready`)).status).toBe(200);
   });
 
   it('serves the OpenAPI description and a browsable reference', async () => {

@@ -46,24 +46,36 @@ export async function opsRoutes(
             properties: {
               status: { type: 'string', enum: ['migrating', 'unavailable'] },
               pendingMigrations: { type: 'integer' },
-              reason: { type: 'string' },
+              reason: {
+                type: 'string',
+                description: 'what is unreachable (`database unreachable`, `Redis unreachable`); the server log says why',
+              },
             },
           },
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      // Anyone may ask: the answer names what is down, the log says why (a driver's message names hosts,
+      // addresses and user names).
+      const unavailable = (what: string, err: unknown) => {
+        request.log.warn({ err }, `readiness: ${what} unreachable`);
+        return reply.code(503).send({ status: 'unavailable', reason: `${what} unreachable` });
+      };
+      let pending: number;
       try {
         await sql`select 1`.execute(store.db);
-        const pending = await pendingMigrations(store);
-        if (pending > 0) return reply.code(503).send({ status: 'migrating', pendingMigrations: pending });
-        await coordination.check().catch((err: Error) => {
-          throw new Error(`Redis: ${err.message}`);
-        });
-        return { status: 'ready', database: store.dialect, ...(coordination.mode === 'redis' ? { shared: 'redis' } : {}) };
+        pending = await pendingMigrations(store);
       } catch (err) {
-        return reply.code(503).send({ status: 'unavailable', reason: (err as Error).message });
+        return unavailable('database', err);
       }
+      if (pending > 0) return reply.code(503).send({ status: 'migrating', pendingMigrations: pending });
+      try {
+        await coordination.check();
+      } catch (err) {
+        return unavailable('Redis', err);
+      }
+      return { status: 'ready', database: store.dialect, ...(coordination.mode === 'redis' ? { shared: 'redis' } : {}) };
     },
   );
 }

@@ -22,9 +22,13 @@ export class ChannelPolicy implements FayeExtension {
 
   incoming(message: BayeuxMessage, request: IncomingMessage | null, pipe: Pipe): void {
     // A null request is the server's own in-process client.
-    if (request !== null && SUBSCRIPTION_CHANNELS.has(message.channel)) this.toPrivate(message);
-    else if (request !== null && !message.channel.startsWith('/meta/'))
-      message.error = `403:${message.channel}:Publishing is not allowed`;
+    // A message refused already (a malformed one among them: handshake-authentication.ts) keeps its error.
+    if (request === null || message.error !== undefined) {
+      pipe(message);
+      return;
+    }
+    if (SUBSCRIPTION_CHANNELS.has(message.channel)) this.toPrivate(message);
+    else if (!message.channel.startsWith('/meta/')) message.error = `403:${message.channel}:Publishing is not allowed`;
     pipe(message);
   }
 

@@ -18,6 +18,7 @@ import type { Authenticator, Credentials } from '../auth/authenticator.js';
 import { isVaultError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import type { BayeuxMessage, FayeExtension, Pipe } from './faye.js';
+import { wellFormed } from './message-shape.js';
 import { type Recipient, recipientOf } from './notifier.js';
 import type { Sessions } from './sessions.js';
 import type { SocketRegistry } from './socket-registry.js';
@@ -54,37 +55,52 @@ export class SessionAuthentication implements FayeExtension {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  incoming(message: BayeuxMessage, request: IncomingMessage | null, pipe: Pipe): void {
+  incoming(received: BayeuxMessage, request: IncomingMessage | null, pipe: Pipe): void {
     // A null request is faye's in-process client, i.e. this server publishing.
     if (request === null) {
-      pipe(message);
+      pipe(received);
       return;
     }
+    // First of the extensions: the others and faye read only messages of the shape they expect.
+    const message = wellFormed(received);
     if (message.channel === HANDSHAKE) {
       const credentials = credentialsOf(message, request);
-      this.auth.authenticate(credentials).then(
-        (principal) => {
-          // A session is memory until it times out: a principal opens a bounded number (Sessions.reserve), and
-          // so are the sockets it holds them on.
-          const recipient = recipientOf(principal);
-          if (!this.sockets.mayProve(request, recipient))
-            message.error = '429::too many CometD websockets for this principal: close one first';
-          else if (this.authenticated.has(request) || !this.sessions.reserve(recipient))
-            message.error = '429::too many CometD sessions for this principal: disconnect one first';
-          else this.authenticated.set(request, { principal, bySession: bySession(credentials) });
-          pipe(message);
-        },
-        (err: unknown) => {
-          message.error = `401::${this.reason(err)}`;
-          pipe(message);
-        },
-      );
+      this.auth
+        .authenticate(credentials)
+        .then(
+          (principal) => {
+            // A session is memory until it times out: a principal opens a bounded number (Sessions.reserve), and
+            // so are the sockets it holds them on.
+            const recipient = recipientOf(principal);
+            if (!this.sockets.mayProve(request, recipient))
+              message.error = '429::too many CometD websockets for this principal: close one first';
+            else if (this.authenticated.has(request) || !this.sessions.reserve(recipient))
+              message.error = '429::too many CometD sessions for this principal: disconnect one first';
+            else this.authenticated.set(request, { principal, bySession: bySession(credentials) });
+            pipe(message);
+          },
+          (err: unknown) => {
+            message.error = `401::${this.reason(err)}`;
+            pipe(message);
+          },
+        )
+        .catch((err: unknown) => this.failed(err));
       return;
     }
-    this.admit(message, request).then((error) => {
-      if (error !== undefined) message.error = error;
-      pipe(message);
-    });
+    this.admit(message, request)
+      .then((error) => {
+        if (error !== undefined) message.error = error;
+        pipe(message);
+      })
+      .catch((err: unknown) => this.failed(err));
+  }
+
+  /**
+   * What faye or a later extension threw while this one's answer went on: a
+   * bug, logged; never a rejection nobody handles (which ends the process).
+   */
+  private failed(err: unknown): void {
+    this.log.error({ err }, 'CometD message failed');
   }
 
   outgoing(message: BayeuxMessage, request: IncomingMessage | null, pipe: Pipe): void {

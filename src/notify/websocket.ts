@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type BayeuxMessage, type FayeProtocolServer, FayeWebSocket } from './faye.js';
 import type { SessionAuthentication } from './handshake-authentication.js';
+import { wellFormed } from './message-shape.js';
 
 export function acceptWebSocket(
   server: FayeProtocolServer,
@@ -39,7 +40,7 @@ export function acceptWebSocket(
     try {
       const parsed = JSON.parse(data) as unknown;
       if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
-      messages = [parsed as BayeuxMessage | BayeuxMessage[]].flat();
+      messages = [parsed as unknown].flat().map(wellFormed);
     } catch {
       ws?.close();
       return;

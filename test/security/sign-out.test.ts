@@ -19,6 +19,20 @@ import { BACKEND, call, removeTestData, startTestServer, type TestServer } from 
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'x-requested-with': 'test' };
 
+/** Signs in through the native API; returns the session cookie (`name=value`). */
+async function signIn(on: TestServer, userName: string): Promise<string> {
+  const res = await call(`${on.url}/api/v1/session`, {
+    method: 'POST',
+    headers: { ...JSON_HEADERS, origin: on.url },
+    json: { userName, password: `pw-${userName}` },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return (res.headers.get('set-cookie') ?? '').split(';')[0] as string;
+}
+
+const signOut = (on: TestServer, cookie: string) =>
+  call(`${on.url}/api/v1/session`, { method: 'DELETE', headers: { cookie, origin: on.url, 'x-requested-with': 'x' } });
+
 describe(`signing out ends every copy of the session (${BACKEND})`, () => {
   let server: TestServer;
   let other: TestServer | undefined;
@@ -31,17 +45,6 @@ describe(`signing out ends every copy of the session (${BACKEND})`, () => {
     await removeTestData(server);
   });
 
-  const signIn = async (on: TestServer, userName: string) => {
-    const res = await call(`${on.url}/api/v1/session`, {
-      method: 'POST',
-      headers: { ...JSON_HEADERS, origin: on.url },
-      json: { userName, password: `pw-${userName}` },
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return (res.headers.get('set-cookie') ?? '').split(';')[0] as string;
-  };
-  const signOut = (on: TestServer, cookie: string) =>
-    call(`${on.url}/api/v1/session`, { method: 'DELETE', headers: { cookie, origin: on.url, 'x-requested-with': 'x' } });
   const reads = async (on: TestServer, cookie: string) =>
     (await call(`${on.url}/api/v1/interactions?limit=1`, { headers: { cookie } })).status;
 
@@ -122,15 +125,6 @@ describe(`signing out ends the user's live sessions too (${BACKEND})`, () => {
     await removeTestData(server);
   });
 
-  const signIn = async (userName: string) => {
-    const res = await call(`${server.url}/api/v1/session`, {
-      method: 'POST',
-      headers: { ...JSON_HEADERS, origin: server.url },
-      json: { userName, password: `pw-${userName}` },
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return (res.headers.get('set-cookie') ?? '').split(';')[0] as string;
-  };
   /** A raw socket that handshook, subscribed to the live channel and connected: news are pushed to it from now on. */
   const listening = async (headers: Record<string, string>, ext?: { authorization: string }) => {
     const open = await openSocket(server, headers);
@@ -162,15 +156,12 @@ describe(`signing out ends the user's live sessions too (${BACKEND})`, () => {
     (await ingest(server, [callRecord({ ownerInformation: { id: 'super-1' }, handlingAgents: [] })]))[0] as string;
 
   it("closes the sockets the user's cookies opened, at once; a new socket with that cookie is refused", async () => {
-    const cookie = await signIn('super1');
+    const cookie = await signIn(server, 'super1');
     const copied = await listening({ cookie });
     const first = await ownInteraction();
     await heard(copied, first);
 
-    const out = await call(`${server.url}/api/v1/session`, {
-      method: 'DELETE',
-      headers: { cookie, origin: server.url, 'x-requested-with': 'x' },
-    });
+    const out = await signOut(server, cookie);
     expect(out.status).toBe(204);
     await copied.closed;
     const after = await ownInteraction();
@@ -185,13 +176,10 @@ describe(`signing out ends the user's live sessions too (${BACKEND})`, () => {
 
   it('leaves sockets opened with a password open, and closes no other user’s', async () => {
     const withPassword = await listening({}, { authorization: server.basic('super1') });
-    const adminCookie = await signIn('admin1');
+    const adminCookie = await signIn(server, 'admin1');
     const admins = await listening({ cookie: adminCookie });
-    const cookie = await signIn('super1');
-    const out = await call(`${server.url}/api/v1/session`, {
-      method: 'DELETE',
-      headers: { cookie, origin: server.url, 'x-requested-with': 'x' },
-    });
+    const cookie = await signIn(server, 'super1');
+    const out = await signOut(server, cookie);
     expect(out.status).toBe(204);
     const id = await ownInteraction();
     await heard(withPassword, id);
@@ -199,7 +187,7 @@ describe(`signing out ends the user's live sessions too (${BACKEND})`, () => {
   });
 
   it('a sign-out this node did not hear of ends a socket at its first message once the proof lapsed', async () => {
-    const cookie = await signIn('super1');
+    const cookie = await signIn(server, 'super1');
     const copied = await listening({ cookie });
     // As another node records it: in the database only (no event reaches this node).
     await new SessionRevocationRepository(server.runtime.store).signOut('acme', 'super-1', Date.now());

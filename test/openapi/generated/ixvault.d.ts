@@ -1755,6 +1755,7 @@ export interface operations {
                         /** @enum {string} */
                         status?: "migrating" | "unavailable";
                         pendingMigrations?: number;
+                        /** @description what is unreachable (`database unreachable`, `Redis unreachable`); the server log says why */
                         reason?: string;
                     };
                 };
