@@ -70,8 +70,10 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
   let closing = false;
   // Keep-alive connections busy when shutdown starts would otherwise hold app.close() until their
   // idle timeout: their last response tells the client to close.
-  app.addHook('onSend', async (_request, reply) => {
+  // Synchronous (`done`): no promise on every answer.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   try {
     await app.listen({ host: options.host, port: options.port });

@@ -6,6 +6,7 @@ import { fulltextIngest } from './fulltext-ingest.js';
 import { genesysHistory } from './genesys-history.js';
 import { ingest } from './ingest.js';
 import { outside } from './outside.js';
+import { requestCost } from './request-cost.js';
 import { sessions } from './sessions.js';
 import { uploads } from './uploads.js';
 import { vonageSearch } from './vonage-search.js';
@@ -13,6 +14,7 @@ import { vonageSearch } from './vonage-search.js';
 export const WORKLOADS: Workload[] = [
   ingest,
   vonageSearch,
+  requestCost,
   genesysHistory,
   content,
   uploads,

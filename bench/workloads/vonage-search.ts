@@ -40,7 +40,7 @@ import { type Latency, measure, measureInterleaved } from '../lib/stats.js';
 const HOUR = 3_600_000;
 const SUMMARY_SQL = SUMMARY_COLUMNS.map((c) => `i.${c}`).join(', ');
 /** Vonage requires a versioned Accept header on every request. */
-const VONAGE_ACCEPT = 'application/vnd.newvoicemedia.v3+json';
+export const VONAGE_ACCEPT = 'application/vnd.newvoicemedia.v3+json';
 /** Inbound phone numbers of contacts 1–9999: about 5 % of the callers. */
 export const CONNECT_FROM_PREFIX = '+1415100';
 

@@ -160,6 +160,21 @@ export class Authenticator {
     throw errors.unauthenticated();
   }
 
+  /**
+   * The principal of a bearer token this node verified and still remembers
+   * (fromBearer), answered without a promise: the same cache, the same expiry
+   * and the same reload, so it refuses nothing authenticate would accept and
+   * accepts nothing it would refuse. Undefined for anything else (another
+   * scheme, a token not remembered or expired): ask authenticate.
+   */
+  known(credentials: Credentials): Principal | undefined {
+    const header = credentials.authorization?.trim();
+    if (!header) return undefined;
+    const space = header.indexOf(' ');
+    if (space <= 0 || header.slice(0, space).toLowerCase() !== 'bearer') return undefined;
+    return this.rememberedBearer(header.slice(space + 1).trim());
+  }
+
   /** An `Authorization` header value: `Basic …` or `Bearer …`. */
   async fromAuthorization(header: string, ip?: string): Promise<Principal> {
     const space = header.indexOf(' ');
@@ -250,9 +265,8 @@ export class Authenticator {
    * verified token is remembered: a refused one is checked again every time.
    */
   private async fromBearer(token: string): Promise<Principal> {
-    const hit = this.bearers.get(token);
-    if (hit && hit.until > Date.now()) return hit.principal;
-    if (hit) this.bearers.delete(token);
+    const remembered = this.rememberedBearer(token);
+    if (remembered) return remembered;
     const generation = this.generation;
     let payload: Record<string, unknown>;
     try {
@@ -276,6 +290,14 @@ export class Authenticator {
     // exp is required (VERIFY): the remembered check ends when the token does.
     this.bearers.set(token, { principal, until: Math.min(Date.now() + CACHE_MS, Number(payload.exp) * 1000) });
     return principal;
+  }
+
+  /** A verified bearer token's principal while it is remembered (see fromBearer); an expired entry is dropped. */
+  private rememberedBearer(token: string): Principal | undefined {
+    const hit = this.bearers.get(token);
+    if (hit && hit.until > Date.now()) return hit.principal;
+    if (hit) this.bearers.delete(token);
+    return undefined;
   }
 
   private async fromSession(token: string): Promise<Principal> {

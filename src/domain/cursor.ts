@@ -4,13 +4,25 @@
  * signed with the deployment's secret: a forged, altered or re-used-elsewhere
  * cursor is refused instead of leaking or skipping rows.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, hash, type KeyObject, timingSafeEqual } from 'node:crypto';
 import type { PagePosition } from './search.js';
 
 const MAC_BYTES = 16;
 
 export function queryFingerprint(parts: unknown): string {
-  return createHash('sha256').update(stableJson(parts)).digest('base64url').slice(0, 22);
+  return hash('sha256', stableJson(parts), 'base64url').slice(0, 22);
+}
+
+/** The secret as a key object, made once per secret: importing the raw key was a fifth of a cursor's cost. */
+const keys = new WeakMap<Uint8Array, KeyObject>();
+
+function macOf(secret: Uint8Array, body: string): Buffer {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    key = createSecretKey(secret);
+    keys.set(secret, key);
+  }
+  return createHmac('sha256', key).update(body).digest().subarray(0, MAC_BYTES);
 }
 
 function stableJson(value: unknown): string {
@@ -26,7 +38,7 @@ function stableJson(value: unknown): string {
 
 export function encodeCursor(secret: Uint8Array, fingerprint: string, position: PagePosition): string {
   const body = Buffer.from(JSON.stringify([fingerprint, position.startMs, position.id])).toString('base64url');
-  const mac = createHmac('sha256', secret).update(body).digest().subarray(0, MAC_BYTES).toString('base64url');
+  const mac = macOf(secret, body).toString('base64url');
   return `${body}.${mac}`;
 }
 
@@ -36,7 +48,7 @@ export function decodeCursor(secret: Uint8Array, fingerprint: string, cursor: st
   if (dot <= 0 || cursor.length > 512) return undefined;
   const body = cursor.slice(0, dot);
   const mac = Buffer.from(cursor.slice(dot + 1), 'base64url');
-  const expected = createHmac('sha256', secret).update(body).digest().subarray(0, MAC_BYTES);
+  const expected = macOf(secret, body);
   if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));

@@ -102,6 +102,9 @@ export interface RenderedPage {
 }
 
 export class SearchRepository {
+  /** A Vonage page's SQL text by its shape (see vonageStatement); false: pageQuery binds otherwise, build it each time. */
+  private readonly vonageTexts = new Map<string, string | false>();
+
   constructor(
     private readonly store: StoreConnection,
     private readonly interactions: InteractionRepository,
@@ -248,7 +251,7 @@ export class SearchRepository {
   async vonagePage(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
     if (q.text) throw new Error('a rendered page has no text query');
     const rows = await this.store.impl.readPrepared<[item: string, pageStart: number, pageKey: string]>(
-      this.pageQuery(visibility, q, 'vonage').compile(this.store.db),
+      this.vonageStatement(visibility, q),
     );
     const count = Math.min(rows.length, q.limit);
     const items = new Array<string>(count);
@@ -257,6 +260,30 @@ export class SearchRepository {
     const last = rows[count - 1];
     if (rows.length > q.limit && last) page.next = { startMs: Number(last[1]), id: last[2] };
     return page;
+  }
+
+  /**
+   * A Vonage page's statement: its text is the same for every search of one
+   * shape (which filters are present, not their values), so it is built and
+   * compiled once per shape and only its parameters are computed per request
+   * (building and compiling it was ~50 µs of an empty page's ~500 µs of server
+   * CPU: docs/BENCHMARKS.md, "Per-request cost, session 6"). The parameters
+   * come from pageShape, in the order pageQuery binds them; a shape's text is
+   * kept only if pageQuery, compiled for that very search, bound exactly those
+   * parameters — otherwise every search of the shape is built as before.
+   * Shapes pageShape does not describe are always built.
+   */
+  vonageStatement(visibility: Visibility, q: InteractionSearch): CompiledQuery {
+    const shape = pageShape(visibility, q);
+    if (!shape) return this.pageQuery(visibility, q, 'vonage').compile(this.store.db);
+    const known = this.vonageTexts.get(shape.key);
+    if (known !== undefined)
+      return known ? CompiledQuery.raw(known, shape.parameters) : this.pageQuery(visibility, q, 'vonage').compile(this.store.db);
+    const compiled = this.pageQuery(visibility, q, 'vonage').compile(this.store.db);
+    const same =
+      compiled.parameters.length === shape.parameters.length && compiled.parameters.every((p, i) => p === shape.parameters[i]);
+    this.vonageTexts.set(shape.key, same ? compiled.sql : false);
+    return compiled;
   }
 
   /**
@@ -378,6 +405,48 @@ export class SearchRepository {
       limit ${q.limit + 1}`;
     return query;
   }
+}
+
+/**
+ * A Vonage page's shape and parameters without building its query: for the
+ * shapes the Vonage facade asks for (the tenant's time line or one agent's,
+ * a cursor, a direction, address prefixes). The key names everything that
+ * changes the statement's text — the visibility's agent among it, so an
+ * agent's page never shares a text with the tenant's — and the parameters are
+ * pageQuery's, in its order (vonageStatement checks that for each shape).
+ * Undefined for any other shape.
+ */
+function pageShape(visibility: Visibility, q: InteractionSearch): { key: string; parameters: unknown[] } | undefined {
+  if (
+    q.text ||
+    (q.mediaTypes && q.mediaTypes.length > 0) ||
+    q.ownerId ||
+    q.contactId ||
+    Object.keys(q.customAttributes ?? {}).length > 0 ||
+    (q.handlingAgentId && visibility.agentId && q.handlingAgentId !== visibility.agentId)
+  )
+    return undefined;
+  const agent = q.handlingAgentId || visibility.agentId;
+  const parameters: unknown[] = [visibility.tenantId];
+  if (agent) parameters.push(agent);
+  if (q.after) parameters.push(q.after.startMs, q.after.id);
+  const { lowerMs, upperMs } = timeBounds(q);
+  parameters.push(lowerMs, upperMs);
+  if (q.direction) parameters.push(q.direction);
+  if (q.connectFromPrefix) parameters.push(q.connectFromPrefix.length, q.connectFromPrefix);
+  if (q.connectToPrefix) parameters.push(q.connectToPrefix.length, q.connectToPrefix);
+  parameters.push(q.limit + 1);
+  const key = [
+    q.source,
+    q.order,
+    agent ? 'agent' : 'tenant',
+    q.after ? 'after' : '',
+    q.withContentOnly ? 'content' : '',
+    q.direction ? 'direction' : '',
+    q.connectFromPrefix ? 'from' : '',
+    q.connectToPrefix ? 'to' : '',
+  ].join('|');
+  return { key, parameters };
 }
 
 /** No agent's or attribute's index drives the search (chooseDriver): the interactions table does. */

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Authenticator } from '../../auth/authenticator.js';
 import type { Principal } from '../../domain/principal.js';
 
@@ -9,13 +9,24 @@ declare module 'fastify' {
   }
 }
 
-/** An onRequest hook that authenticates every request of a facade's scope. */
+/**
+ * An onRequest hook that authenticates every request of a facade's scope. A
+ * bearer token this node already verified is answered at once (Authenticator.known:
+ * the same cache authenticate reads), without a promise and a turn of the
+ * microtask queue on every request of an API client.
+ */
 export function authenticateHook(auth: Authenticator) {
-  return async (request: FastifyRequest) => {
-    request.principal = await auth.authenticate({
-      authorization: request.headers.authorization,
-      cookie: request.headers.cookie,
-      ip: request.ip,
-    });
+  return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const credentials = { authorization: request.headers.authorization, cookie: request.headers.cookie, ip: request.ip };
+    const known = auth.known(credentials);
+    if (known) {
+      request.principal = known;
+      done();
+      return;
+    }
+    auth.authenticate(credentials).then((principal) => {
+      request.principal = principal;
+      done();
+    }, done);
   };
 }

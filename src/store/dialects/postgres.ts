@@ -96,9 +96,19 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
   return { db, dialect };
 }
 
+/** Names made so far, by text: the store's statement shapes are few, and hashing a page's text cost a few µs a request. */
+const statementNames = new Map<string, string>();
+const STATEMENT_NAMES_KEPT = 1000;
+
 /** A prepared statement's name: one per text (pg refuses one name for two texts), within NAMEDATALEN. */
 function statementName(text: string): string {
-  return `ixv_${hash('sha256', text, 'hex').slice(0, 32)}`;
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `ixv_${hash('sha256', text, 'hex').slice(0, 32)}`;
+    if (statementNames.size >= STATEMENT_NAMES_KEPT) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 /**

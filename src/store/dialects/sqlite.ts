@@ -24,7 +24,6 @@ import {
   type RootOperationNode,
   SchemableIdentifierNode,
   SqliteDialect,
-  type SqliteDialectConfig,
   SqliteDriver,
   sql,
   type UnknownRow,
@@ -71,7 +70,8 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachedStatements(sqlite) }) });
+  const driver = new ImmediateSqliteDriver({ database: cachedStatements(sqlite) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(driver) });
   // Statements whose rows come back as arrays (StoreDialect.readPrepared), kept apart from Kysely's, which answer objects.
   const rawStatement = keptStatements(sqlite);
   const wal = walFile(`${file}-wal`);
@@ -95,9 +95,12 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
     tableName: physicalName,
     groupCommits: true,
     inList: (values) => sql`in (select value from json_each(${JSON.stringify(values)}))`,
-    // Under Kysely's connection, so a read never runs inside another caller's open transaction.
-    readPrepared: <R extends readonly unknown[]>(query: CompiledQuery) =>
-      db.connection().execute(async () => rawStatement(query.sql).raw(true).all(query.parameters) as R[]),
+    // Never inside another caller's open transaction: at once while nobody holds Kysely's connection (the statement
+    // is synchronous, so nobody can take it meanwhile), else under it, queued like any other use of it.
+    readPrepared: async <R extends readonly unknown[]>(query: CompiledQuery) =>
+      driver.held === 0
+        ? (rawStatement(query.sql).raw(true).all(query.parameters) as R[])
+        : db.connection().execute(async () => rawStatement(query.sql).raw(true).all(query.parameters) as R[]),
     lockRows: false,
     writableCtes: false,
     // Every write is acknowledged to someone (a client, an audit entry before the bytes it records), so every
@@ -233,20 +236,37 @@ function adoptLegacyArchive(sqlite: BetterSqlite3.Database, dataDir: string): st
   return `adopted ${adopted} archived interactions from ${LEGACY_ARCHIVE_FILE} into ixvault.db; the old file is kept as ${aside}`;
 }
 
-/** Kysely's SQLite driver with `begin immediate` for every transaction. */
+/**
+ * Kysely's SQLite driver with `begin immediate` for every transaction, counting
+ * who holds its one connection: from before a transaction begins until after
+ * it ends, so a read that finds the count at 0 runs outside every transaction.
+ */
 class ImmediateSqliteDriver extends SqliteDriver {
+  held = 0;
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    this.held++;
+    return connection;
+  }
+
+  override async releaseConnection(): Promise<void> {
+    this.held--;
+    await super.releaseConnection();
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly settings: SqliteDialectConfig) {
-    super(settings);
+  constructor(private readonly driver: ImmediateSqliteDriver) {
+    super({ database: () => Promise.reject(new Error('the driver is given')) });
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.settings);
+    return this.driver;
   }
 }
 
