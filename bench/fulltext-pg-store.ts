@@ -4,7 +4,7 @@
  *
  *   node dist/harness/bench/fulltext-pg-store.js load   --dir /tmp/pgfts --size 1000000
  *   node dist/harness/bench/fulltext-pg-store.js start  --dir /tmp/pgfts
- *   node dist/harness/bench/fulltext-pg-store.js search --dir /tmp/pgfts [--iterations 10] [--only rare,phrase]
+ *   node dist/harness/bench/fulltext-pg-store.js search --dir /tmp/pgfts [--iterations 10] [--only rare,phrase] [--cold]
  *   node dist/harness/bench/fulltext-pg-store.js stop   --dir /tmp/pgfts   (removes nothing; rm -r the dir after)
  *
  * `load` makes a cluster in DIR/data, loads the `fulltext` workload's dataset
@@ -13,6 +13,24 @@
  * Vault.search in this process (no LIKE baseline) and prints, per case, the
  * wall-clock p50/p99 and the CPU per search of this process and of the
  * cluster's processes (from /proc: the steadier figure on a shared machine).
+ * `--cold`: before every search (warm-ups included) PostgreSQL's shared
+ * buffers are emptied by reading a filler table four times their size
+ * (database bench_evict, made on first use; pg_prewarm), as the `fulltext`
+ * workload's LIKE scans between its samples do: the pages come from the
+ * operating system's cache. The eviction is outside every figure.
+ * With the cluster started with pg_stat_statements preloaded (`start
+ * --statements`), every case also prints the pages its searches read from
+ * outside the shared buffers (`read`) and found in them (`hit`), per search:
+ * the figure a cold search's time follows. `--pause S`: S seconds idle before
+ * every measured search (the workload's LIKE scans take 7–11 s at 1M, longer
+ * than the pool keeps an idle connection). `--like`: the workload's own
+ * LIKE baseline before every other search, through the same runtime, as the
+ * `fulltext` workload's rounds do (two searches, one LIKE scan): its figures
+ * as that workload sees them, without loading a cluster.
+ * Before/after on one store: `create database bench_after template
+ * bench_fulltext` (no connection to the template), upgrade the copy (open it
+ * with the new code: `search --database bench_after` migrates it), then run
+ * `search --database …` on each, alternately.
  * Compile first: `npx tsc -p tsconfig.bench.json`.
  */
 import { execFileSync } from 'node:child_process';
@@ -32,7 +50,7 @@ import { REPO_ROOT } from './lib/paths.js';
 import { summarize } from './lib/stats.js';
 import { bulkLoadTexts } from './lib/text-bulk.js';
 import { TEXT_TENANT, Vocabulary } from './lib/text-dataset.js';
-import { queryCases, searchOfCase } from './workloads/fulltext.js';
+import { likeBaseline, queryCases, searchOfCase } from './workloads/fulltext.js';
 
 const SEED = 42;
 const DATABASE = 'bench_fulltext';
@@ -45,6 +63,10 @@ const { values, positionals } = parseArgs({
     iterations: { type: 'string', default: '10' },
     only: { type: 'string' },
     trace: { type: 'boolean' },
+    cold: { type: 'boolean' },
+    statements: { type: 'boolean' },
+    pause: { type: 'string', default: '0' },
+    like: { type: 'boolean' },
     database: { type: 'string', default: DATABASE },
     help: { type: 'boolean', short: 'h' },
   },
@@ -52,7 +74,7 @@ const { values, positionals } = parseArgs({
 const command = positionals[0];
 if (values.help || !command || !values.dir) {
   process.stdout.write(
-    'usage: fulltext-pg-store.js load|start|stop|search --dir DIR [--size N] [--iterations N] [--only word,word] [--database NAME] [--trace]\n',
+    'usage: fulltext-pg-store.js load|start|stop|search --dir DIR [--size N] [--iterations N] [--only word,word] [--database NAME] [--trace] [--cold] [--statements] [--pause S] [--like]\n',
   );
   process.exit(values.help ? 0 : 2);
 }
@@ -87,6 +109,7 @@ function info(): ClusterInfo {
 
 function startServer({ port, bin }: ClusterInfo): void {
   const options = [
+    ...(values.statements ? ["-c shared_preload_libraries='pg_stat_statements'", '-c pg_stat_statements.track=all'] : []),
     `-p ${port}`,
     "-c listen_addresses='127.0.0.1'",
     `-c unix_socket_directories='${dir}'`,
@@ -171,8 +194,74 @@ function trace(): void {
   } as typeof pg.Client.prototype.query;
 }
 
+/**
+ * Empties PostgreSQL's shared buffers: a filler table four times their size read through them (pg_prewarm's
+ * 'buffer' mode uses the ordinary buffer strategy, and the clock sweep evicts a page once it has passed it as
+ * many times as the page was used, a few at most for a search's pages). Returns the function that does it.
+ */
+async function evictor(): Promise<{ evict(): Promise<void>; close(): Promise<void> }> {
+  const admin = new pg.Client({ connectionString: urlOf('postgres') });
+  await admin.connect();
+  const exists = await admin.query(`select 1 from pg_database where datname = 'bench_evict'`);
+  if (exists.rowCount === 0) await admin.query('create database bench_evict');
+  const sizes = await admin.query<{ bytes: string }>(
+    `select setting::bigint * 8192 as bytes from pg_settings where name = 'shared_buffers'`,
+  );
+  await admin.end();
+  const client = new pg.Client({ connectionString: urlOf('bench_evict') });
+  await client.connect();
+  await client.query('create extension if not exists pg_prewarm');
+  const pages = Math.ceil((4 * Number(sizes.rows[0]?.bytes)) / 8192);
+  const have = await client.query<{ pages: string }>(
+    `select coalesce((select relpages from pg_class where relname = 'filler'), -1) as pages`,
+  );
+  if (Number(have.rows[0]?.pages) < pages) {
+    log(`making the eviction filler (${pages} pages)`);
+    await client.query('drop table if exists filler');
+    // One ~1 KB row a tuple, seven a page: pages × 7 rows.
+    await client.query(
+      `create table filler with (fillfactor = 100) as select g, repeat('x', 1000) as pad from generate_series(1, ${pages * 7}) g`,
+    );
+    await client.query('vacuum analyze filler');
+  }
+  return {
+    evict: async () => {
+      await client.query(`select pg_prewarm('filler', 'buffer')`);
+    },
+    close: () => client.end(),
+  };
+}
+
+/** Pages read and hit by the statements of one database, from pg_stat_statements (none: not preloaded). */
+async function pageCounter(
+  database: string,
+): Promise<{ pages(): Promise<{ read: number; hit: number }>; close(): Promise<void> } | undefined> {
+  const client = new pg.Client({ connectionString: urlOf(database) });
+  await client.connect();
+  const loaded = await client.query(
+    `select 1 from pg_settings where name = 'shared_preload_libraries' and setting like '%pg_stat_statements%'`,
+  );
+  if (loaded.rowCount === 0) {
+    await client.end();
+    return undefined;
+  }
+  await client.query('create extension if not exists pg_stat_statements');
+  return {
+    pages: async () => {
+      const { rows } = await client.query<{ read: string; hit: string }>(
+        `select coalesce(sum(shared_blks_read), 0) as read, coalesce(sum(shared_blks_hit), 0) as hit from pg_stat_statements
+          where dbid = (select oid from pg_database where datname = current_database()) and query not like '%pg_stat_statements%'`,
+      );
+      return { read: Number(rows[0]?.read), hit: Number(rows[0]?.hit) };
+    },
+    close: () => client.end(),
+  };
+}
+
 async function search(): Promise<void> {
   if (values.trace) trace();
+  const eviction = values.cold ? await evictor() : undefined;
+  const counter = await pageCounter(values.database as string);
   const runtime = await openRuntime({
     dataDir: dir,
     databaseUrl: urlOf(values.database as string),
@@ -195,30 +284,54 @@ async function search(): Promise<void> {
           return -1;
         }
       };
-      for (let i = 0; i < 2; i++) await once(i);
+      for (let i = 0; i < 2; i++) {
+        await eviction?.evict();
+        await once(i);
+      }
       const samples: number[] = [];
       let hits = 0;
-      const cpu0 = process.cpuUsage();
-      const db0 = clusterCpu();
+      const cpu = { user: 0, system: 0 };
+      let dbCpu = 0;
+      const pages = { read: 0, hit: 0 };
       for (let i = 2; i < iterations + 2; i++) {
+        await eviction?.evict();
+        // --pause: idle time before the search, as the workload's LIKE scans (7–11 s at 1M) leave the pool.
+        if (Number(values.pause) > 0) await new Promise((done) => setTimeout(done, Number(values.pause) * 1000));
+        // --like: the workload's own LIKE baseline of this sample before it, every other sample (the workload's
+        // rounds: two searches, then one LIKE scan), through the same pool.
+        if (values.like && i % 2 === 0) await likeBaseline(runtime, c, i);
+        const pages0 = await counter?.pages();
+        const db0 = clusterCpu();
+        const cpu0 = process.cpuUsage();
         const t0 = performance.now();
         traced.length = 0;
         hits += await once(i);
         samples.push(performance.now() - t0);
+        const spent = process.cpuUsage(cpu0);
+        dbCpu += (clusterCpu() - db0) * 1000;
+        const pages1 = await counter?.pages();
+        if (pages0 && pages1) {
+          pages.read += pages1.read - pages0.read;
+          pages.hit += pages1.hit - pages0.hit;
+        }
+        cpu.user += spent.user;
+        cpu.system += spent.system;
         if (values.trace)
           process.stdout.write(`  ${c.name} #${i}: ${(performance.now() - t0).toFixed(1)} ms\n    ${traced.join('\n    ')}\n`);
       }
-      const cpu = process.cpuUsage(cpu0);
-      const dbCpu = (clusterCpu() - db0) * 1000;
       const s = summarize(samples);
       process.stdout.write(
         `${c.name.padEnd(34)} p50 ${s.p50.toFixed(1).padStart(7)} ms  p99 ${s.p99.toFixed(1).padStart(7)} ms  ` +
           `CPU node ${((cpu.user + cpu.system) / 1000 / iterations).toFixed(1).padStart(6)} ms  ` +
-          `pg ${(dbCpu / iterations).toFixed(1).padStart(6)} ms  hits ${(hits / iterations).toFixed(0)}  load ${loadavg()[0]?.toFixed(1)}\n`,
+          `pg ${(dbCpu / iterations).toFixed(1).padStart(6)} ms  hits ${(hits / iterations).toFixed(0)}  ` +
+          (counter ? `pages read ${(pages.read / iterations).toFixed(0)} hit ${(pages.hit / iterations).toFixed(0)}  ` : '') +
+          `load ${loadavg()[0]?.toFixed(1)}\n`,
       );
     }
   } finally {
     await runtime.close();
+    await eviction?.close();
+    await counter?.close();
   }
 }
 

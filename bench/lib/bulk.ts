@@ -8,6 +8,7 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
+import { timeBucket } from '../../src/store/fulltext-engines.js';
 import type { RowSet } from './dataset.js';
 
 export const TABLES = ['interactions', 'interaction_agents', 'custom_attributes', 'messages', 'content_items'] as const;
@@ -152,10 +153,16 @@ export async function postgresWriter(url: string): Promise<BulkWriter> {
       if (docs.length > 0)
         await client.query({
           name: 'bulk_text_docs',
-          text: `insert into ${PG_SCHEMA}.text_docs (tenant_id, interaction_id, doc)
-                 select u.tenant_id, u.id, to_tsvector('pg_catalog.simple', u.body)
-                 from unnest($1::text[], $2::text[], $3::text[]) as u(tenant_id, id, body)`,
-          values: [docs.map((r) => r.interaction.tenant_id), docs.map((r) => r.interaction.id), docs.map((r) => r.textDoc)],
+          text: `insert into ${PG_SCHEMA}.text_docs (tenant_id, interaction_id, time_bucket, start_ms, doc)
+                 select u.tenant_id, u.id, u.bucket, u.start, to_tsvector('pg_catalog.simple', u.body)
+                 from unnest($1::text[], $2::text[], $3::integer[], $4::bigint[], $5::text[]) as u(tenant_id, id, bucket, start, body)`,
+          values: [
+            docs.map((r) => r.interaction.tenant_id),
+            docs.map((r) => r.interaction.id),
+            docs.map((r) => timeBucket(Number(r.interaction.start_ms))),
+            docs.map((r) => r.interaction.start_ms),
+            docs.map((r) => r.textDoc),
+          ],
         });
       await client.query('commit');
     } catch (err) {

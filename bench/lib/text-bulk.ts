@@ -190,10 +190,16 @@ async function postgresLoader(url: string): Promise<Loader> {
       const docs = batch.docs.filter((d) => d.body !== '');
       await client.query({
         name: 'text_bulk_docs',
-        text: `insert into ${PG_SCHEMA}.text_docs (tenant_id, interaction_id, time_bucket, doc)
-               select $1, u.id, u.bucket, to_tsvector('pg_catalog.simple', u.body)
-               from unnest($2::text[], $3::integer[], $4::text[]) as u(id, bucket, body)`,
-        values: [TEXT_TENANT, docs.map((d) => d.id), docs.map((d) => timeBucket(d.startMs)), docs.map((d) => d.body)],
+        text: `insert into ${PG_SCHEMA}.text_docs (tenant_id, interaction_id, time_bucket, start_ms, doc)
+               select $1, u.id, u.bucket, u.start, to_tsvector('pg_catalog.simple', u.body)
+               from unnest($2::text[], $3::integer[], $4::bigint[], $5::text[]) as u(id, bucket, start, body)`,
+        values: [
+          TEXT_TENANT,
+          docs.map((d) => d.id),
+          docs.map((d) => timeBucket(d.startMs)),
+          docs.map((d) => d.startMs),
+          docs.map((d) => d.body),
+        ],
       });
       await client.query('commit');
     },

@@ -321,36 +321,39 @@ export function searchOfCase(c: QueryCase, i: number): InteractionSearch {
   return s;
 }
 
-async function queries(ctx: Context, runtime: Runtime, vocabulary: Vocabulary): Promise<ResultRow[]> {
-  const cases = queryCases(vocabulary);
-  const rows: ResultRow[] = [];
+/** The i-th search of a case asked by `LIKE '%…%'` (ILIKE on PostgreSQL) over the same stored text: the baseline. */
+export async function likeBaseline(runtime: Runtime, c: QueryCase, i: number): Promise<void> {
   const store = runtime.store;
   const like = store.dialect === 'postgres' ? sql.raw('ilike') : sql.raw('like');
   const parts = store.table('main', 'text_parts');
   const messages = store.table('main', 'messages');
   const interactions = store.table('main', 'interactions');
   const agents = store.table('main', 'interaction_agents');
+  const s = searchOfCase(c, i);
+  const where = [sql`i.tenant_id = ${TEXT_TENANT}`];
+  // Every word in some text of the interaction: subject, comment, a message, a transcript segment.
+  for (const pattern of c.like(i)) {
+    const p = `%${pattern}%`;
+    where.push(sql`(i.subject ${like} ${p} or i.comment ${like} ${p}
+      or exists (select 1 from ${messages} m where m.tenant_id = i.tenant_id and m.interaction_id = i.id and m.text ${like} ${p})
+      or exists (select 1 from ${parts} t where t.tenant_id = i.tenant_id and t.interaction_id = i.id and t.body ${like} ${p}))`);
+  }
+  if (s.handlingAgentId)
+    where.push(
+      sql`exists (select 1 from ${agents} a where a.tenant_id = i.tenant_id and a.interaction_id = i.id and a.agent_id = ${s.handlingAgentId})`,
+    );
+  if (s.fromMs !== undefined) where.push(sql`i.start_ms >= ${s.fromMs} and i.start_ms <= ${s.toMs}`);
+  await sql`select i.* from ${interactions} i where ${sql.join(where, sql` and `)} order by i.start_ms desc, i.id desc limit 101`.execute(
+    store.db,
+  );
+}
+
+async function queries(ctx: Context, runtime: Runtime, vocabulary: Vocabulary): Promise<ResultRow[]> {
+  const cases = queryCases(vocabulary);
+  const rows: ResultRow[] = [];
   for (const c of cases) {
     const searchOf = (i: number) => searchOfCase(c, i);
-    const baseline = async (i: number) => {
-      const s = searchOf(i);
-      const where = [sql`i.tenant_id = ${TEXT_TENANT}`];
-      // Every word in some text of the interaction: subject, comment, a message, a transcript segment.
-      for (const pattern of c.like(i)) {
-        const p = `%${pattern}%`;
-        where.push(sql`(i.subject ${like} ${p} or i.comment ${like} ${p}
-          or exists (select 1 from ${messages} m where m.tenant_id = i.tenant_id and m.interaction_id = i.id and m.text ${like} ${p})
-          or exists (select 1 from ${parts} t where t.tenant_id = i.tenant_id and t.interaction_id = i.id and t.body ${like} ${p}))`);
-      }
-      if (s.handlingAgentId)
-        where.push(
-          sql`exists (select 1 from ${agents} a where a.tenant_id = i.tenant_id and a.interaction_id = i.id and a.agent_id = ${s.handlingAgentId})`,
-        );
-      if (s.fromMs !== undefined) where.push(sql`i.start_ms >= ${s.fromMs} and i.start_ms <= ${s.toMs}`);
-      await sql`select i.* from ${interactions} i where ${sql.join(where, sql` and `)} order by i.start_ms desc, i.id desc limit 101`.execute(
-        store.db,
-      );
-    };
+    const baseline = (i: number) => likeBaseline(runtime, c, i);
     let hits = 0;
     let overBudget = 0;
     const ixvault = async (i: number) => {

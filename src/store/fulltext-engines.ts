@@ -291,13 +291,12 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
       if (empty.length > 0) await remove(trx, source, tenantId, empty);
       const full = list.filter((d) => d.body !== '');
       if (full.length === 0) return;
-      await sql`insert into ${docs(source)} (tenant_id, interaction_id, time_bucket, doc)
-        select ${tenantId}, u.id, u.bucket, to_tsvector('pg_catalog.simple', u.body)
+      await sql`insert into ${docs(source)} (tenant_id, interaction_id, time_bucket, start_ms, doc)
+        select ${tenantId}, u.id, u.bucket, u.start, to_tsvector('pg_catalog.simple', u.body)
         from unnest(${full.map((d) => d.id)}::text[], ${full.map((d) => timeBucket(d.startMs))}::integer[],
-                    ${full.map((d) => d.body)}::text[]) as u(id, bucket, body)
-        on conflict (tenant_id, interaction_id) do update set doc = excluded.doc, time_bucket = excluded.time_bucket`.execute(
-        trx,
-      );
+                    ${full.map((d) => Math.trunc(d.startMs))}::bigint[], ${full.map((d) => d.body)}::text[]) as u(id, bucket, start, body)
+        on conflict (tenant_id, interaction_id) do update
+          set doc = excluded.doc, time_bucket = excluded.time_bucket, start_ms = excluded.start_ms`.execute(trx);
     },
     remove: (trx, source, tenantId, ids) => remove(trx, source, tenantId, ids),
     // GIN intersects a word's entry with an agent's by reading the word's whole entry, in every statement
@@ -356,22 +355,30 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
           // A phrase's candidates (its words in any order) may be many more than its matches, each read to
           // be counted: it asks for two slices' worth (an order id has one or two).
           const cap = driven || !Number.isFinite(slice) ? slice : (hasPhrase(query) ? 2 : FEW_PAGES) * slice;
-          const all = await matchesInWindow(db, schemaOf(source), tenantId, query, { ...range, cap });
+          const all = await matchesInWindow(db, schemaOf(source), tenantId, query, { ...range, lowerMs, upperMs, cap });
           if (all) {
-            // A page's search keeps the buckets that hold its slice in the search's order, the last of them
-            // whole (exact, as the bucket walk: every match left out starts before, or after, all those kept).
-            const kept = driven ? all : firstBuckets(all, order, slice);
+            // A page's search keeps its slice's matches in the search's order, by their starts (exact: every
+            // match left out starts before, or after, all those kept), so only those interactions are read.
+            const kept = driven ? all : firstMatches(all, order, slice);
             return { filter: sql`${id} = any(${kept.map((m) => m.id)}::text[])`, complete: kept.length === all.length };
           }
         }
-        const ids = await matchesByBucket(db, schemaOf(source), tenantId, query, {
+        const read = await matchesByBucket(db, schemaOf(source), tenantId, query, {
           low: range.low,
           high: range.high,
+          lowerMs: range.fromMs,
+          upperMs: range.toMs,
           order,
           slice,
           perBucket: Math.max(expected.upToFraction * perBucket, 1e-3),
         });
-        return { filter: sql`${id} = any(${ids.found}::text[])`, complete: ids.complete };
+        // A page's search: the buckets read hold more than its slice (a medium word's two buckets ~230 matches
+        // at 1M for a page of 101), and each match kept is an interaction read by key: only the slice's are kept.
+        const kept = driven ? read.found : firstMatches(read.found, order, slice);
+        return {
+          filter: sql`${id} = any(${kept.map((m) => m.id)}::text[])`,
+          complete: read.complete && kept.length === read.found.length,
+        };
       }
       // Checked on the walked row's own key (an agent's row, before its interaction is read: half of a
       // common word's rows need no interaction at all).
@@ -429,8 +436,8 @@ export function timeBucket(startMs: number): number {
 }
 
 /**
- * The window's buckets, clamped to the tenant's first and last start (read from the time index), and the
- * buckets of the tenant's whole span; none: no interactions.
+ * The window's buckets, clamped to the tenant's first and last start (read from the time index), the
+ * window so clamped (`fromMs`..`toMs`), and the buckets of the tenant's whole span; none: no interactions.
  */
 async function tenantBuckets(
   db: Kysely<Database>,
@@ -438,16 +445,20 @@ async function tenantBuckets(
   tenantId: string,
   lowerMs: number,
   upperMs: number,
-): Promise<{ low: number; high: number; first: number; last: number } | undefined> {
+): Promise<{ low: number; high: number; fromMs: number; toMs: number; first: number; last: number } | undefined> {
   const { rows: range } = await sql<{ first: string | null; last: string | null }>`
     select (select min(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as first,
            (select max(start_ms) from ${sql.id(schema, 'interactions')} where tenant_id = ${tenantId}) as last`.execute(db);
   const first = range[0]?.first;
   const last = range[0]?.last;
   if (first === null || first === undefined || last === null || last === undefined) return undefined;
+  const fromMs = Math.max(lowerMs, Number(first));
+  const toMs = Math.min(upperMs, Number(last));
   return {
-    low: timeBucket(Math.max(lowerMs, Number(first))),
-    high: timeBucket(Math.min(upperMs, Number(last))),
+    low: timeBucket(fromMs),
+    high: timeBucket(toMs),
+    fromMs,
+    toMs,
     first: timeBucket(Number(first)),
     last: timeBucket(Number(last)),
   };
@@ -462,44 +473,68 @@ async function tenantBuckets(
  * a bucket, an upper bound for a word the statistics do not list) says
  * hold the slice; each next one as many as the rate found so far says hold
  * the rest, half again, at most 16 times the buckets read: a rare word is
- * read in two or three statements, not one per doubling.
+ * read in two or three statements, not one per doubling. A bucket counts
+ * for the share of it the window (`lowerMs`..`upperMs`, clamped to the
+ * tenant's starts) covers: the newest bucket is mostly a partial one, and
+ * counted whole it left a medium word's first statement short of the page
+ * (98 of 101 at 1M), so a second one read another bucket's ~130 matches.
  */
 async function matchesByBucket(
   db: Kysely<Database>,
   schema: string,
   tenantId: string,
   query: TextQuery,
-  { low, high, order, slice, perBucket }: { low: number; high: number; order: 'asc' | 'desc'; slice: number; perBucket: number },
-): Promise<{ found: string[]; complete: boolean }> {
+  {
+    low,
+    high,
+    lowerMs,
+    upperMs,
+    order,
+    slice,
+    perBucket,
+  }: { low: number; high: number; lowerMs: number; upperMs: number; order: 'asc' | 'desc'; slice: number; perBucket: number },
+): Promise<{ found: Match[]; complete: boolean }> {
   const tsquery = sql`to_tsquery('pg_catalog.simple', ${toTsquery(query)})`;
   const phrase = hasPhrase(query);
   const loose = phrase ? sql`to_tsquery('pg_catalog.simple', ${toLooseTsquery(query)})` : tsquery;
-  const found: string[] = [];
+  const found: Match[] = [];
   const step = order === 'desc' ? -1 : 1;
   const left = (next: number) => (order === 'desc' ? next - low + 1 : high - next + 1);
   let next = order === 'desc' ? high : low;
+  const share = (bucket: number) =>
+    Math.max(0, Math.min((bucket + 1) * TIME_BUCKET_MS, upperMs + 1) - Math.max(bucket * TIME_BUCKET_MS, lowerMs)) /
+    TIME_BUCKET_MS;
+  // Buckets read and to read, each counted for its share of the window.
   let read = 0;
-  let span = Math.max(1, Math.ceil((1.25 * slice) / perBucket));
+  let span = (1.25 * slice) / perBucket;
   while (left(next) > 0) {
     const buckets: number[] = [];
-    for (let k = Math.min(span, left(next), MAX_BUCKETS_A_STATEMENT); k > 0; k--, next += step) buckets.push(next);
-    const candidates = sql`select interaction_id, doc from ${sql.id(schema, 'text_docs')}
-      where time_bucket = any(${buckets}::integer[]) and doc @@ ${loose} and tenant_id = ${tenantId}`;
+    for (
+      let covered = 0;
+      left(next) > 0 && buckets.length < MAX_BUCKETS_A_STATEMENT && (buckets.length === 0 || covered < span);
+      next += step
+    ) {
+      covered += share(next);
+      read += share(next);
+      buckets.push(next);
+    }
+    const candidates = sql`select interaction_id, start_ms, doc from ${sql.id(schema, 'text_docs')}
+      where time_bucket = any(${buckets}::integer[]) and doc @@ ${loose} and tenant_id = ${tenantId}
+        and start_ms >= ${lowerMs} and start_ms <= ${upperMs}`;
     // A phrase: the candidates (its words in any order, which GIN answers without reading a document) are
     // kept to the buckets first, and only those are checked against their documents' positions. Asked
     // for the phrase itself, PostgreSQL's plan rechecked every candidate of the store before the bucket
     // filter (it leaves the bucket out of the index condition for words it thinks rare): 26 ms for the
     // 2 766 documents holding "cancel", "my" and "contract" at 1M, where the buckets kept 33.
-    const { rows } = await sql<{ interaction_id: string }>`${
+    const { rows } = await sql<{ interaction_id: string; start_ms: number }>`${
       phrase
-        ? sql`select c.interaction_id from (${candidates} offset 0) c where c.doc @@ ${tsquery}`
-        : sql`select c.interaction_id from (${candidates}) c`
+        ? sql`select c.interaction_id, c.start_ms from (${candidates} offset 0) c where c.doc @@ ${tsquery}`
+        : sql`select c.interaction_id, c.start_ms from (${candidates}) c`
     }`.execute(db);
-    for (const row of rows) found.push(row.interaction_id);
-    read += buckets.length;
+    for (const row of rows) found.push({ id: row.interaction_id, startMs: Number(row.start_ms) });
     if (found.length >= slice) return { found, complete: left(next) <= 0 };
-    const rate = found.length / read;
-    span = Math.min(16 * read, Math.ceil((1.5 * (slice - found.length)) / Math.max(rate, 1e-9)));
+    const rate = found.length / Math.max(read, 1e-9);
+    span = Math.min(16 * Math.max(read, 1), (1.5 * (slice - found.length)) / Math.max(rate, 1e-9));
   }
   return { found, complete: true };
 }
@@ -516,15 +551,15 @@ async function matchesInWindow(
   schema: string,
   tenantId: string,
   query: TextQuery,
-  { low, high, cap }: { low: number; high: number; cap: number },
-): Promise<{ id: string; bucket: number }[] | undefined> {
+  { low, high, lowerMs, upperMs, cap }: { low: number; high: number; lowerMs: number; upperMs: number; cap: number },
+): Promise<Match[] | undefined> {
   const phrase = hasPhrase(query);
-  const candidates = sql`select interaction_id, time_bucket${phrase ? sql`, doc` : sql``} from ${sql.id(schema, 'text_docs')}
+  const candidates = sql`select interaction_id, start_ms${phrase ? sql`, doc` : sql``} from ${sql.id(schema, 'text_docs')}
     where doc @@ to_tsquery('pg_catalog.simple', ${phrase ? toLooseTsquery(query) : toTsquery(query)}) and tenant_id = ${tenantId}
-      and time_bucket + 0 between ${low} and ${high}
+      and time_bucket + 0 between ${low} and ${high} and start_ms >= ${lowerMs} and start_ms <= ${upperMs}
     ${Number.isFinite(cap) ? sql`limit ${cap + 1}` : sql``}`;
-  const { rows } = await sql<{ interaction_id: string; time_bucket: number; hit: boolean | null }>`
-    select c.interaction_id, c.time_bucket, ${
+  const { rows } = await sql<{ interaction_id: string; start_ms: number; hit: boolean | null }>`
+    select c.interaction_id, c.start_ms, ${
       phrase
         ? sql`case when count(*) over () <= ${Number.isFinite(cap) ? cap : Number.MAX_SAFE_INTEGER}
             then c.doc @@ to_tsquery('pg_catalog.simple', ${toTsquery(query)}) end`
@@ -532,15 +567,25 @@ async function matchesInWindow(
     } as hit
     from (${candidates}) c`.execute(db);
   if (rows.length > cap) return undefined;
-  return rows.filter((r) => r.hit === true).map((r) => ({ id: r.interaction_id, bucket: r.time_bucket }));
+  return rows.filter((r) => r.hit === true).map((r) => ({ id: r.interaction_id, startMs: Number(r.start_ms) }));
 }
 
-/** The matches of the first buckets in the search's order that hold `slice` of them, the last bucket whole. */
-function firstBuckets<M extends { bucket: number }>(matches: M[], order: 'asc' | 'desc', slice: number): M[] {
-  const sorted = [...matches].sort((a, b) => (order === 'desc' ? b.bucket - a.bucket : a.bucket - b.bucket));
-  const edge = sorted[slice - 1]?.bucket;
+/** A match as the engine reads it from text_docs: the interaction and its start (migration 019). */
+interface Match {
+  id: string;
+  startMs: number;
+}
+
+/**
+ * The first `slice` matches in the search's order by their starts, the edge's millisecond whole: every
+ * match left out starts before (or after) all those kept, so a page that fills from them is exact (the
+ * page orders by start, then id, and the cursor may fall inside that millisecond).
+ */
+export function firstMatches<M extends Match>(matches: M[], order: 'asc' | 'desc', slice: number): M[] {
+  const sorted = [...matches].sort((a, b) => (order === 'desc' ? b.startMs - a.startMs : a.startMs - b.startMs));
+  const edge = sorted[slice - 1]?.startMs;
   if (edge === undefined) return sorted;
-  return sorted.filter((m) => (order === 'desc' ? m.bucket >= edge : m.bucket <= edge));
+  return sorted.filter((m) => (order === 'desc' ? m.startMs >= edge : m.startMs <= edge));
 }
 
 /** PostgreSQL: a query of unlisted words reads all its matches in the window when they are this many slices at most. */

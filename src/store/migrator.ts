@@ -37,6 +37,7 @@ import * as m013 from './migrations/013-hold-listing.js';
 import * as m015 from './migrations/015-fts-fine-buckets.js';
 import * as m017 from './migrations/017-session-revocations.js';
 import * as m018 from './migrations/018-fts-agent-tokens.js';
+import * as m019 from './migrations/019-fts-start-ms.js';
 import * as m021 from './migrations/021-redaction-report.js';
 import type { Database } from './schema.js';
 
@@ -77,6 +78,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '015-fts-fine-buckets', up: m015.up },
   { name: '017-session-revocations', up: m017.up },
   { name: '018-fts-agent-tokens', up: m018.up },
+  { name: '019-fts-start-ms', up: m019.up },
   { name: '021-redaction-report', up: m021.up },
 ];
 

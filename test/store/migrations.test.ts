@@ -154,29 +154,37 @@ describe(`migrations (${BACKEND})`, () => {
 
   /**
    * Writes records into a store migrated only up to an earlier migration, with this release's write
-   * path: on PostgreSQL that path writes text_docs.time_bucket (012), so the column exists during the
-   * write and is dropped after it, leaving the table as the earlier release had it.
+   * path: on PostgreSQL that path writes text_docs.time_bucket (012) and text_docs.start_ms (019), so
+   * the columns the earlier release did not have exist during the write and are dropped after it,
+   * leaving the table as that release had it.
    */
-  const writeBefore012 = async (store: StoreConnection, write: () => Promise<unknown>) => {
+  const writeWithout = async (store: StoreConnection, columns: string[], write: () => Promise<unknown>) => {
     if (store.dialect !== 'postgres') return write();
-    await sql`alter table ixv_main.text_docs add column time_bucket integer not null default 0`.execute(store.db);
+    for (const column of columns)
+      await sql`alter table ixv_main.text_docs add column ${sql.id(column)} bigint not null default 0`.execute(store.db);
     await write();
-    await sql`alter table ixv_main.text_docs drop column time_bucket`.execute(store.db);
+    for (const column of columns) await sql`alter table ixv_main.text_docs drop column ${sql.id(column)}`.execute(store.db);
   };
+  const writeBefore012 = (store: StoreConnection, write: () => Promise<unknown>) =>
+    writeWithout(store, ['time_bucket', 'start_ms'], write);
 
   /** Writes records into a store migrated up to 013, whose documents have 012's 25-day buckets (2^31 ms). */
   const writeBefore015 = async (store: StoreConnection, write: () => Promise<unknown>) => {
-    await write();
+    await writeWithout(store, ['start_ms'], write);
     if (store.dialect !== 'postgres') return;
     await sql`update ixv_main.text_docs t set time_bucket = floor(i.start_ms::float8 / 2147483648)::integer
       from ixv_main.interactions i where i.tenant_id = t.tenant_id and i.id = t.interaction_id`.execute(store.db);
   };
 
+  /** Writes records into a store migrated up to 017, whose documents have no start (019 adds it). */
+  const writeBefore019 = (store: StoreConnection, write: () => Promise<unknown>) => writeWithout(store, ['start_ms'], write);
+
   for (const [migration, until, writeBefore] of [
     ['012', '009-fts-prefix', writeBefore012],
     ['015', '013-hold-listing', writeBefore015],
+    ['019', '017-session-revocations', writeBefore019],
   ] as const)
-    it(`${migration} gives PostgreSQL documents written before it their time buckets: searches in time order stay exact`, async () => {
+    it(`${migration} gives PostgreSQL documents written before it their time buckets and starts, with progress: searches in time order stay exact`, async () => {
       const location = await fresh();
       const store = connect(location);
       // One a day over 600 days: 25 of 012's 25-day buckets, 387 of 015's.
@@ -205,13 +213,18 @@ describe(`migrations (${BACKEND})`, () => {
       } finally {
         await store.close();
       }
-      const runtime = await open(location, true, { tenants: [{ id: 't' }] });
+      const progress: string[] = [];
+      const runtime = await open(location, true, { tenants: [{ id: 't' }], log: (message) => progress.push(message) });
       try {
         expect(runtime.migrationsApplied.filter((m) => m.includes(`:${migration}-`))).toHaveLength(2);
+        if (runtime.store.dialect === 'postgres' && migration !== '012')
+          expect(progress).toContain(`main: full-text index: building the (time_bucket, doc) index of ${ids.length} documents`);
         if (runtime.store.dialect === 'postgres') {
           const { rows } = await sql<{ wrong: string }>`select count(*) as wrong from ixv_main.text_docs t
           join ixv_main.interactions i on i.tenant_id = t.tenant_id and i.id = t.interaction_id
-          where t.time_bucket <> floor(i.start_ms::float8 / ${TIME_BUCKET_MS})::integer`.execute(runtime.store.db);
+          where t.time_bucket <> floor(i.start_ms::float8 / ${TIME_BUCKET_MS})::integer or t.start_ms <> i.start_ms`.execute(
+            runtime.store.db,
+          );
           expect(Number(rows[0]?.wrong)).toBe(0);
         }
         // With statistics PostgreSQL reads the matches bucket by bucket (fulltext-engines.ts).
@@ -333,30 +346,33 @@ describe(`migrations (${BACKEND})`, () => {
     try {
       await migrate(store, { until: '017-session-revocations' });
       const repository = new InteractionRepository(store);
-      await repository.upsertMany(
-        't',
-        ids.map((id, i) => ({
-          id,
-          mediaType: 'chat',
-          typeId: 'Inbound',
-          state: 'Stopped',
-          startMs: Date.UTC(2025, 0, 1) + i * 3_600_000,
-          ...(i % 7 === 0 ? {} : { subject: `hello ${i % 2 === 0 ? 'even' : 'odd'}` }),
-          owner: { id: agentsOf(i)[0] as string },
-          handlingAgentIds: agentsOf(i),
-          customAttributes: {},
-          userData: {},
-        })),
-      );
-      // The documents as a release before 018 wrote them: their text alone.
-      await store.write(async (trx) => {
-        const stored = await storedTexts(store.on(trx, 'main'), 't', ids);
-        await store.impl.fullText.put(
-          trx,
-          'main',
+      // This release's write path writes text_docs.start_ms, which a store at 017 does not have yet (019).
+      await writeWithout(store, ['start_ms'], async () => {
+        await repository.upsertMany(
           't',
-          [...stored].map(([id, { startMs, parts }]) => ({ id, startMs, body: documentOf(parts) })),
+          ids.map((id, i) => ({
+            id,
+            mediaType: 'chat',
+            typeId: 'Inbound',
+            state: 'Stopped',
+            startMs: Date.UTC(2025, 0, 1) + i * 3_600_000,
+            ...(i % 7 === 0 ? {} : { subject: `hello ${i % 2 === 0 ? 'even' : 'odd'}` }),
+            owner: { id: agentsOf(i)[0] as string },
+            handlingAgentIds: agentsOf(i),
+            customAttributes: {},
+            userData: {},
+          })),
         );
+        // The documents as a release before 018 wrote them: their text alone.
+        await store.write(async (trx) => {
+          const stored = await storedTexts(store.on(trx, 'main'), 't', ids);
+          await store.impl.fullText.put(
+            trx,
+            'main',
+            't',
+            [...stored].map(([id, { startMs, parts }]) => ({ id, startMs, body: documentOf(parts) })),
+          );
+        });
       });
     } finally {
       await store.close();
