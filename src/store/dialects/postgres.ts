@@ -19,12 +19,26 @@ const SCHEMAS: Record<Source, string> = { main: 'ixv_main', archive: 'ixv_archiv
 const RETRYABLE = new Set(['40P01', '40001']);
 const ATTEMPTS = 5;
 const UNIQUE_VIOLATION = '23505';
+/** How long a connection may stay idle in the pool before it is closed. */
+const IDLE_CONNECTION_MS = 5 * 60_000;
 
 // int8 (counts, epoch milliseconds) fits a JavaScript number for every value we store.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
 export function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; dialect: StoreDialect } {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // A new connection starts with empty catalog and plan caches and re-prepares every named statement: pg's
+    // default (10 s idle) opened cold connections after every pause of a quiet server (docs/BENCHMARKS.md,
+    // "Full-text on PostgreSQL, cold reads, session 6"). TCP keepalives keep a firewall from dropping them meanwhile.
+    idleTimeoutMillis: IDLE_CONNECTION_MS,
+    keepAlive: true,
+  });
+  // An idle connection that ends (a restart, a failover, pg_terminate_backend, the network) is reported as the
+  // pool's `error` event, and an event with no listener throws: the process ended. The pool has dropped the
+  // connection already; the next statement opens a new one.
+  pool.on('error', (err) => process.emitWarning(`a PostgreSQL connection ended while idle: ${err.message}`));
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
       pool,
