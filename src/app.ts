@@ -41,6 +41,8 @@ export interface AppOptions {
 
 /** Seconds a CometD long-poll is held, as CometD servers do by default. */
 const COMETD_TIMEOUT_SECONDS = 30;
+/** The least time a websocket gets to prove a principal (the body grace when longer). */
+const MIN_SOCKET_PROOF_MS = 5_000;
 
 /** Routes under these prefixes answer with interaction data: nobody may store their answers. */
 const PERSONAL_PREFIXES = ['/api/', '/interaction-content/'];
@@ -89,8 +91,9 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     heldBytesPerRecipient: limits.heldBytesPerPrincipal,
     heldBytes: limits.heldBytes,
     sessionsPerRecipient: limits.bayeuxSessionsPerPrincipal,
-    // A websocket proves a principal within the grace a request's body gets.
-    socketProofMs: limits.bodyTimeoutMs,
+    // A websocket proves a principal within the grace a request's body gets, never less than a handshake
+    // with a password check needs on a busy machine (a body grace of 0 would close every socket at once).
+    socketProofMs: Math.max(limits.bodyTimeoutMs, MIN_SOCKET_PROOF_MS),
     hub: (holdLimits) => runtime.coordination.hub(holdLimits),
     gate: {
       bodyLimitBytes: limits.bayeuxBodyLimitBytes,
