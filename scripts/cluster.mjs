@@ -148,6 +148,9 @@ export async function startIxvaultCluster(options = {}) {
       databaseUrl,
       '--redis-url',
       redisUrl,
+      // nginx, in front, connects from loopback: the client it names in X-Forwarded-For is the client.
+      '--trusted-proxies',
+      '127.0.0.1',
       ...(principalsFile ? ['--config', principalsFile] : ['--demo']),
       ...(options.blobStore ? ['--blob-store', options.blobStore] : []),
       ...(options.extraArgs ?? []),

@@ -22,6 +22,7 @@ import { refuseEncodedBodies } from './api/shared/content-encoding.js';
 import { OriginPolicy } from './api/shared/origins.js';
 import { securityHeaders } from './api/shared/security-headers.js';
 import { vonageApi } from './api/vonage/index.js';
+import { clientAddressOf, compileTrust } from './client-address.js';
 import { DEFAULTS, EDGE_DEFAULTS, type EdgeLimits } from './config.js';
 import { errors, isVaultError } from './domain/errors.js';
 import { mountNotifications, recipientOf } from './notify/index.js';
@@ -63,6 +64,9 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(limits.headersTimeoutMs / 4))),
     },
     return503OnClosing: true,
+    // request.ip (rate limits, login throttling), request.protocol (the session cookie's Secure, Genesys uris)
+    // and request.host from the forwarding headers of the listed proxies only.
+    ...(limits.trustedProxies.length > 0 ? { trustProxy: compileTrust(limits.trustedProxies) } : {}),
     // A path Fastify cannot decode is refused before routing and before every hook: in the API's format, with its headers.
     frameworkErrors: answerBeforeRouting,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
@@ -94,6 +98,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     // A websocket proves a principal within the grace a request's body gets, never less than a handshake
     // with a password check needs on a busy machine (a body grace of 0 would close every socket at once).
     socketProofMs: Math.max(limits.bodyTimeoutMs, MIN_SOCKET_PROOF_MS),
+    clientAddress: clientAddressOf(limits.trustedProxies),
     hub: (holdLimits) => runtime.coordination.hub(holdLimits),
     gate: {
       bodyLimitBytes: limits.bayeuxBodyLimitBytes,

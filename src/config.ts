@@ -1,4 +1,5 @@
 /** Server settings: command-line flags first, then IXVAULT_* environment variables, then defaults. */
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 export interface ServerConfig {
@@ -256,6 +257,11 @@ export interface EdgeLimits {
   corsOrigins: string[];
   /** Whether the CometD endpoint answers JSON-P (callback-polling) GETs. */
   jsonp: boolean;
+  /**
+   * Addresses or CIDR ranges of the load balancers and TLS proxies in front of this node: only a
+   * connection from one of them has its X-Forwarded-For/-Proto/-Host believed. Empty: none is.
+   */
+  trustedProxies: string[];
   /** Requests per minute per authenticated principal; 0: no limit. */
   rateLimitPerMinute: number;
   /** Requests per minute per IP address on routes that need no credentials; 0: no limit. */
@@ -283,6 +289,7 @@ export const EDGE_DEFAULTS: EdgeLimits = {
   requestTimeoutMs: 15 * 60_000,
   corsOrigins: [],
   jsonp: false,
+  trustedProxies: [],
   rateLimitPerMinute: 60_000,
   ipRateLimitPerMinute: 12_000,
   searchTimePerMinuteMs: 20_000,
@@ -305,6 +312,7 @@ export const EDGE_ENV: Record<keyof EdgeLimits, string> = {
   requestTimeoutMs: 'IXVAULT_REQUEST_TIMEOUT_MS',
   corsOrigins: 'IXVAULT_CORS_ORIGIN',
   jsonp: 'IXVAULT_JSONP',
+  trustedProxies: 'IXVAULT_TRUSTED_PROXIES',
   rateLimitPerMinute: 'IXVAULT_RATE_LIMIT',
   ipRateLimitPerMinute: 'IXVAULT_IP_RATE_LIMIT',
   searchTimePerMinuteMs: 'IXVAULT_SEARCH_TIME_PER_MINUTE_MS',
@@ -316,22 +324,20 @@ export const EDGE_ENV: Record<keyof EdgeLimits, string> = {
   passwordQueue: 'IXVAULT_PASSWORD_QUEUE',
 };
 
-/** Flags first, then the environment, then EDGE_DEFAULTS. `corsOrigins` is a list or a comma-separated string. */
+/** Flags first, then the environment, then EDGE_DEFAULTS. The lists take a list or a comma-separated string. */
 export function resolveEdgeLimits(
   flags: Partial<Record<keyof EdgeLimits, string | number | boolean | string[] | undefined>>,
   env: NodeJS.ProcessEnv = process.env,
 ): EdgeLimits {
-  const limits: EdgeLimits = { ...EDGE_DEFAULTS, corsOrigins: [] };
+  const limits: EdgeLimits = { ...EDGE_DEFAULTS, corsOrigins: [], trustedProxies: [] };
   for (const key of Object.keys(EDGE_DEFAULTS) as (keyof EdgeLimits)[]) {
     const raw = flags[key] ?? env[EDGE_ENV[key]];
     if (raw === undefined || raw === '') continue;
     if (key === 'corsOrigins') {
-      limits.corsOrigins = [raw]
-        .flat()
-        .flatMap((v) => String(v).split(','))
-        .map((v) => v.trim())
-        .filter(Boolean)
-        .map((v) => normalizeOrigin(v, EDGE_ENV[key]));
+      limits.corsOrigins = listOf(raw).map((v) => normalizeOrigin(v, EDGE_ENV[key]));
+    } else if (key === 'trustedProxies') {
+      limits.trustedProxies = listOf(raw);
+      checkProxyAddresses(limits.trustedProxies, EDGE_ENV[key]);
     } else if (key === 'jsonp') {
       limits.jsonp = raw === true || /^(1|true|yes|on)$/i.test(String(raw));
     } else {
@@ -341,6 +347,36 @@ export function resolveEdgeLimits(
     }
   }
   return limits;
+}
+
+function listOf(raw: string | number | boolean | string[]): string[] {
+  return [raw]
+    .flat()
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** The named ranges the proxy check knows besides addresses (client-address.ts compiles the list). */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * Every entry an address, a CIDR range (`10.0.0.0/8`, `fd00::/8`) or a named
+ * range, checked here with node:net (every command reads this module: the
+ * proxy check's own package loads with the server only).
+ */
+function checkProxyAddresses(list: string[], envName: string): void {
+  for (const entry of list) {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const valid =
+      NAMED_RANGES.has(entry) ||
+      (family !== 0 &&
+        rest.length === 0 &&
+        (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))));
+    if (!valid)
+      throw new Error(`--trusted-proxies (${envName}) must be IP addresses or CIDR ranges, comma-separated, got '${entry}'`);
+  }
 }
 
 /** `https://console.example.com` as browsers send it in Origin: scheme, host and port only. */

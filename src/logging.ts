@@ -5,6 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { redactUrl } from './domain/card-redaction.js';
 
 export const LOG_FORMATS = ['pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -71,9 +72,7 @@ export function logAccess(app: FastifyInstance): void {
     const ms = Math.round(reply.elapsedTime);
     const status = reply.statusCode;
     const log = status >= 500 ? request.log.error.bind(request.log) : request.log.info.bind(request.log);
-    log(
-      { access: true, method: request.method, url: request.url, statusCode: status, ms },
-      `${request.method} ${request.url} ${status} ${ms} ms`,
-    );
+    const url = redactUrl(request.url);
+    log({ access: true, method: request.method, url, statusCode: status, ms }, `${request.method} ${url} ${status} ${ms} ms`);
   });
 }

@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import { CODES, errors, type VaultError } from '../domain/errors.js';
 import { documentErrors, type ErrorFormat } from './openapi.js';
-import { toVaultError } from './shared/errors.js';
+import { failureOf } from './shared/errors.js';
 
 /** Longer than any client id, secret or scope list we issue; a bound on what we hash and split. */
 const MAX_PARAMETER_LENGTH = 1024;
@@ -159,8 +159,7 @@ function formDecode(value: string): string | undefined {
 
 /** RFC 6749 §5.2: `{error, error_description}`; 401 with a Basic challenge for invalid_client. */
 function sendOAuthError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const error = toVaultError(err);
-  if (error.status >= 500) request.log.error({ err }, 'token request failed');
+  const error = failureOf(err, request, 'token request failed');
   reply.header('Cache-Control', 'no-store');
   const code = oauthCode(error);
   if (code === CODES.oauthInvalidClient) reply.header('WWW-Authenticate', 'Basic realm="ixvault"');

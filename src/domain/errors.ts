@@ -59,6 +59,8 @@ export const CODES = {
   rangeNotSatisfiable: 'IXV_RANGE_NOT_SATISFIABLE',
   internal: 'IXV_INTERNAL',
   bodyTimeout: 'IXV_BODY_TIMEOUT',
+  /** The client closed its connection before its request body ended: nobody receives the answer. */
+  clientClosed: 'IXV_CLIENT_CLOSED',
   /** A cross-site state change. */
   originForbidden: 'IXV_ORIGIN_FORBIDDEN',
   rateLimited: 'IXV_RATE_LIMITED',
@@ -234,6 +236,10 @@ export const errors = {
     }),
   bodyTimeout: (ms: number) =>
     new VaultError('timeout', CODES.bodyTimeout, `body: the request body did not arrive within ${ms} ms`, { field: 'body' }),
+  clientClosed: () =>
+    new VaultError('invalid', CODES.clientClosed, 'body: the client closed the connection before the body ended', {
+      field: 'body',
+    }),
   /** Cross-site state change: a browser sent it from a page of another origin. */
   originForbidden: (origin: string) =>
     new VaultError('forbidden', CODES.originForbidden, `Origin: ${origin} may not change state here`, { field: 'Origin' }),

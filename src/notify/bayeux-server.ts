@@ -39,6 +39,8 @@ export interface BayeuxServerOptions {
   sessionsPerRecipient?: number;
   /** How long a websocket may stay open without proving a principal. */
   socketProofMs: number;
+  /** The address a request came from, through the trusted proxies (login throttling counts failures by it). */
+  clientAddress: (request: IncomingMessage) => string | undefined;
   /** Body limits, origins and JSON-P; the body limit also bounds a websocket frame. */
   gate: HttpGateOptions;
   /** Where results travel and wait (default: this process's memory, LocalHub); a cluster passes Redis's. */
@@ -83,8 +85,12 @@ export class BayeuxServer implements Notifier {
       if (!this.closing && this.sessions.hasListeners(channel)) this.publish(channel, data);
     });
     this.adapter = new faye.NodeAdapter({ mount: options.mount, timeout: options.timeoutSeconds, engine: { interval: 0 } });
-    const sockets = new SocketRegistry({ proveWithinMs: options.socketProofMs, perRecipient: options.sessionsPerRecipient ?? 0 });
-    this.authentication = new SessionAuthentication(options.auth, this.sessions, sockets, options.log);
+    const sockets = new SocketRegistry({
+      proveWithinMs: options.socketProofMs,
+      perRecipient: options.sessionsPerRecipient ?? 0,
+      addressOf: options.clientAddress,
+    });
+    this.authentication = new SessionAuthentication(options.auth, this.sessions, sockets, options.clientAddress, options.log);
     this.adapter.addExtension(this.authentication);
     this.adapter.addExtension(new ChannelPolicy(this.channels, this.sessions));
     this.adapter.on('subscribe', (clientId, channel) => this.subscribed(clientId, channel));

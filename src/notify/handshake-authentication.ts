@@ -52,6 +52,7 @@ export class SessionAuthentication implements FayeExtension {
     private readonly sessions: Sessions,
     /** The open websockets, by their upgrade request (websocket.ts opens them here). */
     readonly sockets: SocketRegistry,
+    private readonly clientAddress: (request: IncomingMessage) => string | undefined,
     private readonly log: FastifyBaseLogger,
   ) {}
 
@@ -64,7 +65,7 @@ export class SessionAuthentication implements FayeExtension {
     // First of the extensions: the others and faye read only messages of the shape they expect.
     const message = wellFormed(received);
     if (message.channel === HANDSHAKE) {
-      const credentials = credentialsOf(message, request);
+      const credentials = this.credentialsOf(message, request);
       this.auth
         .authenticate(credentials)
         .then(
@@ -152,7 +153,7 @@ export class SessionAuthentication implements FayeExtension {
     if (owner === undefined) return undefined;
     const proof = this.proven.get(request)?.get(owner);
     if (proof && Date.now() - proof.at < PROOF_TTL_MS) return undefined;
-    const credentials = credentialsOf(message, request);
+    const credentials = this.credentialsOf(message, request);
     let principal: Principal;
     try {
       principal = await this.auth.authenticate(credentials);
@@ -181,7 +182,7 @@ export class SessionAuthentication implements FayeExtension {
     const bound = this.sockets.proving(recipient).filter((request) => this.proven.get(request)?.get(recipient)?.bySession);
     await Promise.all(
       bound.map(async (request) => {
-        const credentials = credentialsOf({ channel: '/meta/connect' }, request);
+        const credentials = this.credentialsOf({ channel: '/meta/connect' }, request);
         const principal = await this.auth.authenticate(credentials).catch(() => undefined);
         if (!principal || !bySession(credentials) || recipientOf(principal) !== recipient) this.disprove(request, recipient);
       }),
@@ -204,6 +205,15 @@ export class SessionAuthentication implements FayeExtension {
     this.sockets.close(request);
   }
 
+  private credentialsOf(message: BayeuxMessage, request: IncomingMessage): Credentials {
+    const ip = this.clientAddress(request);
+    const fromExt = message.ext?.authorization;
+    if (typeof fromExt === 'string') return { authorization: fromExt, ip };
+    const credentials: Credentials = { authorization: request.headers.authorization, ip };
+    if (cookieMayAuthenticate(request)) credentials.cookie = request.headers.cookie;
+    return credentials;
+  }
+
   private reason(err: unknown): string {
     if (isVaultError(err)) return err.message;
     this.log.error({ err }, 'CometD authentication failed');
@@ -214,15 +224,6 @@ export class SessionAuthentication implements FayeExtension {
 /** Whether the Authenticator reads these credentials' session cookie (it reads a header first). */
 function bySession(credentials: Credentials): boolean {
   return !credentials.authorization?.trim() && credentials.cookie !== undefined;
-}
-
-function credentialsOf(message: BayeuxMessage, request: IncomingMessage): Credentials {
-  const ip = request.socket.remoteAddress;
-  const fromExt = message.ext?.authorization;
-  if (typeof fromExt === 'string') return { authorization: fromExt, ip };
-  const credentials: Credentials = { authorization: request.headers.authorization, ip };
-  if (cookieMayAuthenticate(request)) credentials.cookie = request.headers.cookie;
-  return credentials;
 }
 
 /**

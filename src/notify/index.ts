@@ -23,6 +23,7 @@ export interface NotificationsOptions {
   heldBytes: number;
   sessionsPerRecipient: number;
   socketProofMs: number;
+  clientAddress: BayeuxServerOptions['clientAddress'];
   gate: HttpGateOptions;
   hub?: BayeuxServerOptions['hub'];
 }

@@ -5,8 +5,9 @@
  * credentials opened 10 000 sockets that said nothing and kept them (the
  * process's descriptors — 1 024 by default on many machines — are the limit
  * that ends every other connection). So a socket must prove a principal
- * within a grace, sockets not yet proven are few at any time, and a principal
- * holds at most as many sockets as it may hold sessions.
+ * within a grace, sockets not yet proven are few at any time (in all, and from
+ * one client address), and a principal holds at most as many sockets as it may
+ * hold sessions.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Recipient } from './notifier.js';
@@ -17,24 +18,35 @@ import type { Recipient } from './notifier.js';
  * are refused (the official client then falls back to long-polling).
  */
 export const MAX_UNPROVEN_SOCKETS = 512;
+/**
+ * Of those, from one client address (through the trusted proxies): one
+ * flooding client then closes the door on its own address only, not on every
+ * client's websockets. Generous for a contact center behind one NAT address,
+ * whose desktops reconnecting at once each prove themselves within milliseconds.
+ */
+export const MAX_UNPROVEN_SOCKETS_PER_ADDRESS = 64;
 
 export interface SocketLimits {
   /** How long a socket may stay open without proving a principal. */
   proveWithinMs: number;
   /** Sockets one principal may have proven at once (0: no limit). */
   perRecipient: number;
+  /** The client address of an upgrade request, through the trusted proxies. */
+  addressOf: (request: IncomingMessage) => string | undefined;
 }
 
 interface Watched {
   close(): void;
   /** Set until the socket proves a principal. */
   deadline: NodeJS.Timeout | undefined;
+  address: string;
   recipients: Set<Recipient>;
 }
 
 export class SocketRegistry {
   private readonly sockets = new Map<IncomingMessage, Watched>();
   private unproven = 0;
+  private readonly unprovenFrom = new Map<string, number>();
   private readonly countOf = new Map<Recipient, number>();
 
   constructor(private readonly limits: SocketLimits) {}
@@ -44,11 +56,14 @@ export class SocketRegistry {
    * too many are unproven (refuse the upgrade), else what forgets it once closed.
    */
   open(request: IncomingMessage, close: () => void): (() => void) | undefined {
-    if (this.unproven >= MAX_UNPROVEN_SOCKETS) return undefined;
+    const address = this.limits.addressOf(request) ?? '';
+    const fromAddress = this.unprovenFrom.get(address) ?? 0;
+    if (this.unproven >= MAX_UNPROVEN_SOCKETS || fromAddress >= MAX_UNPROVEN_SOCKETS_PER_ADDRESS) return undefined;
     this.unproven++;
+    this.unprovenFrom.set(address, fromAddress + 1);
     const deadline = setTimeout(close, this.limits.proveWithinMs);
     deadline.unref();
-    const watched: Watched = { close, deadline, recipients: new Set() };
+    const watched: Watched = { close, deadline, address, recipients: new Set() };
     this.sockets.set(request, watched);
     return () => {
       this.settle(watched);
@@ -97,6 +112,9 @@ export class SocketRegistry {
     clearTimeout(watched.deadline);
     watched.deadline = undefined;
     this.unproven--;
+    const fromAddress = (this.unprovenFrom.get(watched.address) ?? 1) - 1;
+    if (fromAddress > 0) this.unprovenFrom.set(watched.address, fromAddress);
+    else this.unprovenFrom.delete(watched.address);
   }
 
   private uncount(recipient: Recipient): void {

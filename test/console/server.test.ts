@@ -34,6 +34,12 @@ describe(`console server side (${BACKEND})`, () => {
     });
   const cookieOf = (res: { headers: Headers }) => (res.headers.get('set-cookie') ?? '').split(';')[0] as string;
 
+  it('sends a browser opened at the server address to the console', async () => {
+    const res = await fetch(`${server.url}/`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/console/');
+  });
+
   it(`serves the page with a strict CSP; its first load is under ${FIRST_LOAD_BUDGET / 1024} KB gzipped`, async () => {
     const page = await fetch(`${server.url}/console/interactions/ANY?range=7d`);
     expect(page.status).toBe(200);

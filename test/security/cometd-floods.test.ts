@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDGE_DEFAULTS } from '../../src/config.js';
 import { MAX_SUBSCRIPTIONS_PER_SESSION } from '../../src/notify/sessions.js';
-import { MAX_UNPROVEN_SOCKETS } from '../../src/notify/socket-registry.js';
+import { MAX_UNPROVEN_SOCKETS, MAX_UNPROVEN_SOCKETS_PER_ADDRESS } from '../../src/notify/socket-registry.js';
 import { TestClient } from '../genesys/cometd.js';
 import { nextFrame, type OpenSocket, openSocket } from '../helpers/raw-bayeux.js';
 import { BACKEND, removeTestData, startTestServer, type TestServer } from '../helpers/server.js';
@@ -38,7 +38,8 @@ describe(`CometD: what one principal can make the server hold (${BACKEND})`, () 
     );
 
   beforeAll(async () => {
-    server = await startTestServer({ limits: { bayeuxSessionsPerPrincipal: SESSIONS } });
+    // The test is also the proxy in front (its connections come from 127.0.0.1): sockets name their client.
+    server = await startTestServer({ limits: { bayeuxSessionsPerPrincipal: SESSIONS, trustedProxies: ['127.0.0.1'] } });
   });
   afterAll(async () => {
     await server.stop();
@@ -144,16 +145,33 @@ describe(`CometD: what one principal can make the server hold (${BACKEND})`, () 
     for (const open of [first, ...others, again]) open.socket.close();
   });
 
+  /** A raw websocket from client address `n` (10.0.x.y) behind the proxy. */
+  const socketFrom = (n: number) => openSocket(server, { 'x-forwarded-for': `10.0.${n >> 8}.${n & 255}` });
+
   it(`refuses websocket upgrades while ${MAX_UNPROVEN_SOCKETS} sockets say nothing, and serves again once they close`, async () => {
-    const silent = await Promise.all(Array.from({ length: MAX_UNPROVEN_SOCKETS }, () => openSocket(server)));
-    await expect(openSocket(server)).rejects.toThrow(/503/);
+    // Eight clients' worth from each address, as many addresses as it takes: the cap in all, not per address.
+    const silent = await Promise.all(Array.from({ length: MAX_UNPROVEN_SOCKETS }, (_, i) => socketFrom(i >> 3)));
+    await expect(socketFrom(100_000)).rejects.toThrow(/503/);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     for (const { socket } of silent) socket.close();
     await Promise.all(silent.map((open) => open.closed));
     // The server forgets a socket when its close reaches it: retry the upgrade until then.
     let open: OpenSocket | undefined;
-    while (!open) open = await openSocket(server).catch(() => undefined);
+    while (!open) open = await socketFrom(100_000).catch(() => undefined);
     open.socket.close();
+  });
+
+  it(`one address holds at most ${MAX_UNPROVEN_SOCKETS_PER_ADDRESS} silent sockets; another client's websocket still opens and handshakes`, async () => {
+    const silent = await Promise.all(Array.from({ length: MAX_UNPROVEN_SOCKETS_PER_ADDRESS }, () => socketFrom(7)));
+    await expect(socketFrom(7)).rejects.toThrow(/503/);
+    const other = await socketFrom(8);
+    other.socket.send(
+      JSON.stringify([{ ...HANDSHAKE, supportedConnectionTypes: ['websocket'], ext: { authorization: server.basic('agent2') } }]),
+    );
+    expect((await nextFrame(other.socket))[0]).toMatchObject({ channel: '/meta/handshake', successful: true });
+    other.socket.close();
+    for (const { socket } of silent) socket.close();
+    await Promise.all([other.closed, ...silent.map((open) => open.closed)]);
   });
 
   it('the official client still handshakes and subscribes, and the server stays up', async () => {

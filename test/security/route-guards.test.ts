@@ -23,6 +23,7 @@ const OPEN: Record<string, string> = {
   '/Auth/connect/token': 'the token endpoint (Vonage path)',
   '/api/v1/session': 'sign-in (POST); GET and DELETE answer 401 / clear the cookie',
   '/console': 'the console page and its static assets (no data: it calls the API)',
+  '/': 'a redirect to /console/ (no data)',
   '*': 'CORS preflight (OPTIONS)',
 };
 

@@ -1,7 +1,13 @@
 /** Card-number redaction (src/domain/card-redaction.ts): properties over generated numbers and texts. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CardRedactingBytes, passesLuhn, redactCardNumbers, redactRecordTexts } from '../../src/domain/card-redaction.js';
+import {
+  CardRedactingBytes,
+  passesLuhn,
+  redactCardNumbers,
+  redactRecordTexts,
+  redactUrl,
+} from '../../src/domain/card-redaction.js';
 import { textFields } from '../../src/domain/texts.js';
 
 const digitsOf = (s: string) => [...s].filter((c) => c >= '0' && c <= '9').map(Number);
@@ -170,5 +176,44 @@ describe('card-number redaction', () => {
       { field: 'email.html', text: '<p>card <b>************5556</b></p>' },
     ]);
     expect(record.subject).toBe('card 4111-1111-1111-1111');
+  });
+});
+
+describe('redactUrl (what the server log keeps of a request URL)', () => {
+  it('masks a card number in a query value however the client encoded it, and in the path', () => {
+    for (const url of [
+      '/api/v1/interactions?q=4111111111111111&limit=1',
+      '/api/v1/interactions?q=4111%201111%201111%201111&limit=1',
+      '/api/v1/interactions?q=4111+1111+1111+1111',
+      '/interaction-content/interactions?connectFrom=4111-1111-1111-1111',
+      '/api/v1/interactions/4111111111111111',
+      '/api/v1/interactions?q=%34%31%31%31%31%31%31%31%31%31%31%31%31%31%31%31',
+      '/api/v1/interactions?q=4111%2D1111%2d1111%2D1111',
+      `/api/v1/interactions?q=${encodeURIComponent('４１１１ １１１１ １１１１ １１１１')}`,
+    ]) {
+      const digits = valuesOf(redactUrl(url)).join('');
+      expect(digits).not.toContain('41111111');
+      expect(digits).toMatch(/1111$/);
+    }
+  });
+
+  it('keeps only the last four digits of any card number sent as a query value, encoded as a client would', () => {
+    fc.assert(
+      fc.property(cardNumber, fc.boolean(), (card, plus) => {
+        const value = plus ? encodeURIComponent(card).replaceAll('%20', '+') : encodeURIComponent(card);
+        const logged = redactUrl(`/interaction-content/interactions?q=${value}&limit=5`);
+        expect(digitsOf(logged)).toEqual([...digitsOf(card).slice(-4), 5]);
+      }),
+    );
+  });
+
+  it('returns every other URL exactly as it came: dates, phone numbers, ids, malformed escapes', () => {
+    for (const url of [
+      '/interaction-content/interactions?start=2026-11-01T00:00:00Z&end=2026-11-08T00:00:00Z&limit=100',
+      '/interaction-content/interactions?connectFrom=%2B14155550100',
+      '/api/v1/interactions?q=order%2012345678901234&x=%E0%A4%A',
+      '/api/v1/interactions?q=4111111111111112',
+    ])
+      expect(redactUrl(url)).toBe(url);
   });
 });

@@ -37,7 +37,8 @@ function sameOrigin(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return request.headers['sec-fetch-site'] === 'same-origin';
   try {
-    return new URL(origin).host === request.host;
+    // The Host the client sent (a proxy passes it on), never X-Forwarded-Host: request.host reads that from a trusted proxy.
+    return new URL(origin).host === request.headers.host;
   } catch {
     return false;
   }

@@ -85,6 +85,8 @@ export const consolePlugin = fp(
     app.addHook('onRequest', csrfGuard);
     await app.register(sessionRoutes, { prefix: SESSION_PATH, auth });
     await app.register(consoleAssets, { prefix: CONSOLE_PATH, dir });
+    // The address the server prints is the root: a person who opens it in a browser wants the console.
+    app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect(`${CONSOLE_PATH}/`));
   },
   { name: 'ixvault-console' },
 );

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CODES, GENESYS_STATUS as STATUS, type VaultError } from '../../domain/errors.js';
 import type { ErrorFormat } from '../openapi.js';
-import { toVaultError } from '../shared/errors.js';
+import { failureOf } from '../shared/errors.js';
 
 export const STATUS_SCHEMA = {
   title: 'UcsStatus',
@@ -46,8 +46,7 @@ export function statusCodeOf(error: VaultError): number {
 }
 
 export function sendStatus(err: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const error = toVaultError(err);
-  if (error.status >= 500) request.log.error({ err }, 'request failed');
+  const error = failureOf(err, request);
   if (error.status === 401) reply.header('WWW-Authenticate', 'Basic realm="ixvault", Bearer');
   return reply.code(error.status).send({ statusCode: statusCodeOf(error), statusMessage: error.publicMessage });
 }

@@ -1,7 +1,7 @@
 /** RFC 7807 problem details for every native API error. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorFormat } from '../openapi.js';
-import { toVaultError } from '../shared/errors.js';
+import { failureOf } from '../shared/errors.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -62,8 +62,7 @@ export const PROBLEM: ErrorFormat = {
 };
 
 export function sendProblem(err: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const error = toVaultError(err);
-  if (error.status >= 500) request.log.error({ err }, 'request failed');
+  const error = failureOf(err, request);
   const body: Record<string, unknown> = {
     type: `urn:ixvault:problem:${error.code}`,
     title: TITLES[error.status] ?? 'Error',

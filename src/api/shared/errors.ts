@@ -4,7 +4,8 @@
  * VaultError or one of Fastify's own request errors becomes the generic
  * internal error: no library's message ever reaches a client.
  */
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyRequest } from 'fastify';
+import { redactUrl } from '../../domain/card-redaction.js';
 import { errors, isVaultError, type VaultError } from '../../domain/errors.js';
 
 interface ValidationItem {
@@ -54,4 +55,31 @@ export function toVaultError(err: unknown): VaultError {
   if (status >= 400 && status < 500)
     return errors.badRequest(typeof fe.code === 'string' && fe.code.startsWith('FST_') && fe.message ? fe.message : undefined);
   return errors.internal();
+}
+
+/**
+ * The error a facade answers for `err`, logged as what it is: a failure of the
+ * server's own as an error with its stack (what an operator is paged on); a
+ * client that left before its body ended as one info entry, since that is the
+ * client's doing and its answer has nowhere to go.
+ */
+export function failureOf(err: unknown, request: FastifyRequest, what = 'request failed'): VaultError {
+  if (clientLeft(err, request)) {
+    request.log.info({ method: request.method, url: redactUrl(request.url) }, 'client closed the request before its body ended');
+    return errors.clientClosed();
+  }
+  const error = toVaultError(err);
+  if (error.status >= 500) request.log.error({ err }, what);
+  return error;
+}
+
+/**
+ * Node's own error for a request whose connection closed before its body ended
+ * (`aborted`, ECONNRESET), raised by that request's stream. A store's error
+ * that merely passed through the body's pipeline is the request's `errored`
+ * too, but never this one.
+ */
+function clientLeft(err: unknown, request: FastifyRequest): boolean {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return e?.code === 'ECONNRESET' && e.message === 'aborted' && request.raw.errored === err;
 }

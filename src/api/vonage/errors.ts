@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorFormat } from '../openapi.js';
-import { toVaultError } from '../shared/errors.js';
+import { failureOf } from '../shared/errors.js';
 
 export const MESSAGE_SCHEMA = {
   title: 'VonageError',
@@ -22,8 +22,7 @@ export const VONAGE_ERRORS: ErrorFormat = {
 };
 
 export function sendVonageError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const error = toVaultError(err);
-  if (error.status >= 500) request.log.error({ err }, 'request failed');
+  const error = failureOf(err, request);
   if (error.status === 401) reply.header('WWW-Authenticate', 'Bearer');
   return reply.code(error.status).type('application/json; charset=utf-8').send({ message: error.publicMessage });
 }
