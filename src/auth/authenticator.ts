@@ -114,6 +114,8 @@ export class Authenticator {
   private readonly signOuts = new Map<string, { atMs: number; until: number }>();
   /** Told of each sign-out made here (to end live sessions, on every node). */
   private readonly signOutListeners = new Set<(signOut: SignOut) => void>();
+  /** Credential stamps (stampOf) computed so far, by key and stored hash. */
+  private readonly stamps = new Map<Uint8Array, Map<string, string>>();
 
   constructor(
     private current: Directory,
@@ -276,6 +278,8 @@ export class Authenticator {
     }
     const client = this.directory.clients.get(String(payload.sub));
     if (!client || client.tenant.id !== payload.tid) throw errors.unauthenticated('the token names no known client');
+    if (payload.cv !== this.stampOf(this.keys.token, client.credential))
+      throw errors.unauthenticated("the client's secret changed since this token was issued");
     const granted = new Set(
       String(payload.scope ?? '')
         .split(' ')
@@ -303,15 +307,19 @@ export class Authenticator {
   private async fromSession(token: string): Promise<Principal> {
     let user: UserEntry | undefined;
     let signedMs = 0;
+    let stamp: unknown;
     try {
       const { payload } = await jwtVerify(token, this.keys.session, { ...VERIFY, audience: 'session' });
       user = this.directory.usersById.get(`${payload.tid}/${payload.sub}`);
+      stamp = payload.cv;
       // `sat`: when it was signed, in ms (tokens of earlier releases have only `iat`, in seconds).
       signedMs = typeof payload.sat === 'number' ? payload.sat : Number(payload.iat ?? 0) * 1000;
     } catch {
       // refused below
     }
     if (!user) throw errors.unauthenticated('invalid or expired session');
+    if (stamp !== this.stampOf(this.keys.session, user.credential))
+      throw errors.unauthenticated('the password changed since this session began; sign in again');
     if (signedMs <= (await this.signedOutAt(user.tenant.id, user.id)))
       throw errors.unauthenticated('this session was signed out; sign in again');
     return userPrincipal(user);
@@ -396,7 +404,7 @@ export class Authenticator {
   }
 
   private sign(client: ClientEntry, scope: string): Promise<string> {
-    return new SignJWT({ tid: client.tenant.id, scope })
+    return new SignJWT({ tid: client.tenant.id, scope, cv: this.stampOf(this.keys.token, client.credential) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(client.clientId)
       .setIssuer(ISSUER)
@@ -404,6 +412,29 @@ export class Authenticator {
       .setIssuedAt()
       .setExpirationTime(`${this.tokenTtlSeconds}s`)
       .sign(this.keys.token);
+  }
+
+  /**
+   * What a session or bearer token carries of the credential it was obtained
+   * with (claim `cv`): an HMAC of the password's or secret's name (UserEntry.credential:
+   * its stored hash, or a digest of a plain-text one) under the token's own key, so a token proves nothing once that credential
+   * changed (an operator replacing a leaked password or secret), on every node
+   * and after a restart. Neither the hash nor anything that could be checked
+   * against a guess without the deployment key leaves the server.
+   */
+  private stampOf(key: Uint8Array, credential: string): string {
+    let byKey = this.stamps.get(key);
+    if (!byKey) {
+      byKey = new Map();
+      this.stamps.set(key, byKey);
+    }
+    let stamp = byKey.get(credential);
+    if (stamp === undefined) {
+      stamp = credentialStamp(key, credential);
+      if (byKey.size >= CACHE_LIMIT) byKey.clear();
+      byKey.set(credential, stamp);
+    }
+    return stamp;
   }
 
   /**
@@ -423,7 +454,13 @@ export class Authenticator {
     if (cached && cached.until > now && cached.signedMs > signedOut) return cached.token;
     // Signed after any sign-out this node recorded, even within the same millisecond.
     const signedMs = Math.max(now, signedOut + 1);
-    const token = await new SignJWT({ tid: principal.tenant.id, sat: signedMs })
+    const user = this.directory.usersById.get(key);
+    if (!user) return undefined;
+    const token = await new SignJWT({
+      tid: principal.tenant.id,
+      sat: signedMs,
+      cv: this.stampOf(this.keys.session, user.credential),
+    })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(principal.id)
       .setIssuer(ISSUER)
@@ -435,6 +472,11 @@ export class Authenticator {
     this.sessionCache.set(key, { token, signedMs, until: now + SESSION_REUSE_MS });
     return token;
   }
+}
+
+/** The `cv` claim of a token signed with `key` for a principal with this credential (UserEntry/ClientEntry.credential). */
+export function credentialStamp(key: Uint8Array, credential: string): string {
+  return createHmac('sha256', key).update(credential).digest('base64url').slice(0, 22);
 }
 
 function userPrincipal(user: UserEntry): Principal {

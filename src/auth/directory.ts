@@ -3,6 +3,7 @@
  * as declared in the configuration file (JSON or YAML). User names and client
  * ids are unique across the deployment, since Basic credentials name no tenant.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import YAML from 'yaml';
@@ -54,11 +55,27 @@ export interface PrincipalsConfig {
 export interface UserEntry extends Omit<UserConfig, 'password'> {
   tenant: Tenant;
   passwordHash: string;
+  /** Which password this is, the same at every load of the same file (credentialOf): what a session cookie is bound to. */
+  credential: string;
 }
 
 export interface ClientEntry extends Omit<ClientConfig, 'clientSecret'> {
   tenant: Tenant;
   secretHash: string;
+  /** Which secret this is (credentialOf): what a bearer token is bound to. */
+  credential: string;
+}
+
+/**
+ * Names a configured password or secret the same way at every load: a stored
+ * hash as it is; a plain-text one (hashed on the way in with a fresh salt, so
+ * its hash differs at each start) by a digest of the principal and the text.
+ * Kept in memory only; tokens carry it keyed by the deployment key.
+ */
+function credentialOf(principal: string, configured: string): string {
+  return isPasswordHash(configured)
+    ? configured
+    : `plain:${createHash('sha256').update(`${principal}\u0000${configured}`).digest('base64url')}`;
 }
 
 const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -88,6 +105,7 @@ export class Directory {
           ...rest,
           tenant,
           passwordHash: isPasswordHash(password) ? password : await hashPassword(password),
+          credential: credentialOf(`user:${t.id}/${u.id}`, password),
         };
         dir.usersByName.set(u.userName, entry);
         dir.usersById.set(`${t.id}/${u.id}`, entry);
@@ -98,6 +116,7 @@ export class Directory {
           ...rest,
           tenant,
           secretHash: isPasswordHash(clientSecret) ? clientSecret : await hashPassword(clientSecret),
+          credential: credentialOf(`client:${t.id}/${c.clientId}`, clientSecret),
         });
       }
     }

@@ -20,6 +20,10 @@ export const AUDIT_ACTIONS = [
   'retention.delete',
   'hold.create',
   'hold.release',
+  // Governance decisions: an export job started or cancelled, a retention policy set (active or pending).
+  'export.create',
+  'export.cancel',
+  'retention.policy',
   // A deletion a legal hold refused: the refused action with this suffix (`interaction.delete.refused`…).
   'interaction.delete.refused',
   'content.delete.refused',

@@ -41,6 +41,12 @@ export interface ErasureReceipt {
    * a legal hold covers, or that a kept interaction still names, is kept; `keptReasons` counts why.
    */
   contacts: { found: number; removed: number; kept: number; keptReasons: Record<string, number> };
+  /**
+   * Copies of the removed interactions' content that export jobs wrote before (files in export runs:
+   * outside the store, so not removed here): how many, and in which job runs (`location`: the run's
+   * folder under the export directory or bucket prefix). Removing them is the operator's decision.
+   */
+  exportedCopies: { files: number; runs: { job: string; run: number; location: string; files: number }[] };
 }
 
 /** Why a contact record was kept: a legal hold on the contact, or interactions of it that were kept. */

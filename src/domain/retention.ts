@@ -32,6 +32,8 @@ export interface RetentionConfig {
 
 export const DEFAULT_GRACE_DAYS = 7;
 export const MAX_RULES = 500;
+/** The longest a rule may keep anything: about a thousand years. */
+export const MAX_AGE_DAYS = 365_000;
 const DAY_MS = 86_400_000;
 
 /** What a rule removes: the record, or content items of one type. */
@@ -111,8 +113,8 @@ export function checkRules(raw: unknown, at: string): { rules: RetentionRule[]; 
       if (!['store', 'mediaType', 'contentType', 'maxAgeDays'].includes(key))
         problems.push({ field: `${path}.${key}`, message: 'is not a field of a retention rule' });
     const rule: RetentionRule = { maxAgeDays: 0 };
-    if (typeof r.maxAgeDays !== 'number' || !Number.isFinite(r.maxAgeDays) || r.maxAgeDays < 0 || r.maxAgeDays > 365_000)
-      problems.push({ field: `${path}.maxAgeDays`, message: 'is required: a number of days, 0 to 365000' });
+    if (typeof r.maxAgeDays !== 'number' || !Number.isFinite(r.maxAgeDays) || r.maxAgeDays < 0 || r.maxAgeDays > MAX_AGE_DAYS)
+      problems.push({ field: `${path}.maxAgeDays`, message: `is required: a number of days, 0 to ${MAX_AGE_DAYS}` });
     else rule.maxAgeDays = r.maxAgeDays;
     if (r.store !== undefined) {
       if (r.store !== 'main' && r.store !== 'archive')

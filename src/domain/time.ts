@@ -41,7 +41,7 @@ function parseUtcInstant(value: string): number | undefined | null {
   const ms = length === 24 ? digits(value, 20, 3) : 0;
   if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0 || ms < 0) return null;
   if (!isValidCalendar(y, mo, d, h, mi, s)) return undefined;
-  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  return utcMs(y, mo - 1, d, h, mi, s, ms);
 }
 
 /** The decimal number of `count` digits at `at`, or -1 if one of them is not an ASCII digit. */
@@ -60,7 +60,7 @@ function parseInstantByPattern(value: string): number | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s = '0', frac = '0', zone = 'Z'] = m;
   const ms = Number(frac.padEnd(3, '0').slice(0, 3));
-  const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  const local = utcMs(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
   if (!isValidCalendar(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s))) return undefined;
   return local - offsetMinutes(zone) * 60_000;
 }
@@ -71,7 +71,7 @@ export function parseDateOnly(value: string, offsetMin = 0): number | undefined 
   if (!m) return undefined;
   const [, y, mo, d] = m;
   if (!isValidCalendar(Number(y), Number(mo), Number(d), 0, 0, 0)) return undefined;
-  return Date.UTC(Number(y), Number(mo) - 1, Number(d)) - offsetMin * 60_000;
+  return utcMs(Number(y), Number(mo) - 1, Number(d), 0, 0, 0, 0) - offsetMin * 60_000;
 }
 
 function offsetMinutes(zone: string): number {
@@ -81,14 +81,25 @@ function offsetMinutes(zone: string): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
 }
 
+/**
+ * Epoch milliseconds of a UTC calendar instant (month from 0), for every year
+ * the format can write. Date.UTC alone reads years 0-99 as 1900-1999: an
+ * instant written `0050-01-01T00:00:00Z` was stored as 1950, and a search
+ * from `0001-01-01` started in 1901.
+ */
+function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  if (y >= 100) return Date.UTC(y, mo, d, h, mi, s, ms);
+  const date = new Date(Date.UTC(2000, mo, d, h, mi, s, ms));
+  date.setUTCFullYear(y);
+  return date.getTime();
+}
+
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function isValidCalendar(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
   if (mo !== 2) return d <= (DAYS_IN_MONTH[mo - 1] as number);
-  // Date.UTC reads years 0-99 as 1900-1999: the calendar is checked for the year it stores.
-  const year = y <= 99 ? 1900 + y : y;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   return d <= (leap ? 29 : 28);
 }
 

@@ -31,8 +31,10 @@ import {
 import { CODES, errors, isVaultError } from '../domain/errors.js';
 import { describePrincipal, type Principal } from '../domain/principal.js';
 import { authorize } from '../domain/scopes.js';
+import { safeSegment } from '../exports/sink.js';
 import { ContactRepository } from '../store/contact-repository.js';
 import { ErasureRepository, parseFound } from '../store/erasure-repository.js';
+import { ExportRepository } from '../store/export-repository.js';
 import { contactHolds } from '../store/hold-repository.js';
 import type { Vault } from './vault.js';
 
@@ -47,6 +49,7 @@ export interface SignedReceipt {
 export class ErasureService {
   private readonly repo: ErasureRepository;
   private readonly contacts: ContactRepository;
+  private readonly exports: ExportRepository;
 
   constructor(
     private readonly vault: Vault,
@@ -54,6 +57,7 @@ export class ErasureService {
   ) {
     this.repo = new ErasureRepository(vault.store);
     this.contacts = new ContactRepository(vault.store);
+    this.exports = new ExportRepository(vault.store);
   }
 
   async erase(principal: Principal, subject: ErasureSubject): Promise<SignedReceipt> {
@@ -125,6 +129,18 @@ export class ErasureService {
         contacts.keptReasons[outcome.kept] = (contacts.keptReasons[outcome.kept] ?? 0) + 1;
       } else contacts.removed++;
     }
+    // Export runs hold copies of some of it: named in the receipt, so that the operator knows what to purge.
+    const runs = (
+      await this.exports.copiesOf(
+        tenantId,
+        removed.map((f) => f.id),
+      )
+    ).map((r) => ({
+      job: r.job_id,
+      run: r.run_no,
+      location: `${safeSegment(tenantId)}/${safeSegment(r.job_id)}/run-${r.run_no}`,
+      files: r.files,
+    }));
     const receipt: ErasureReceipt = {
       id,
       tenant: tenantId,
@@ -145,6 +161,7 @@ export class ErasureService {
       },
       kept: { count: kept.length, interactions: kept },
       contacts,
+      exportedCopies: { files: runs.reduce((n, r) => n + r.files, 0), runs },
     };
     const signature = await new CompactSign(new TextEncoder().encode(JSON.stringify(receipt)))
       .setProtectedHeader({ alg: 'HS256', typ: 'ixvault-erasure-receipt+jws' })

@@ -141,8 +141,29 @@ export class ExportService {
       bytes: 0,
       errors: '[]',
     };
-    await this.repo.create(row);
-    return this.view(row);
+    const view = this.view(row);
+    // Who started copying the tenant's content out, and what: audited with the job, in its transaction.
+    await this.repo.create(row, (root) =>
+      this.vault.audits.append(
+        tenantId,
+        {
+          atMs: now,
+          actor: createdBy,
+          action: 'export.create',
+          interactionId: '',
+          detail: {
+            job: row.id,
+            schedule: view.schedule,
+            startDate: view.startDate,
+            endDate: view.endDate,
+            delayMinutes: view.delayMinutes,
+            filters: view.filters,
+          },
+        },
+        root,
+      ),
+    );
+    return view;
   }
 
   async list(principal: Principal, limit = 100): Promise<ExportJobView[]> {
@@ -168,11 +189,18 @@ export class ExportService {
   /** Cancels a job that has not ended (a running batch stops before its commit); an ended job is answered as it is. */
   async cancel(principal: Principal, id: string): Promise<ExportJobView> {
     authorize(principal, 'export.manage');
-    return this.cancelOf(principal.tenant.id, id);
+    return this.cancelOf(principal.tenant.id, id, describePrincipal(principal));
   }
 
-  async cancelOf(tenantId: string, id: string): Promise<ExportJobView> {
-    const row = await this.repo.cancel(tenantId, id);
+  /** Cancels a job of a tenant for `cancelledBy` (a principal, or the operator at the command line); audited when it changes the job. */
+  async cancelOf(tenantId: string, id: string, cancelledBy: string): Promise<ExportJobView> {
+    const row = await this.repo.cancel(tenantId, id, (root, was) =>
+      this.vault.audits.append(
+        tenantId,
+        { atMs: Date.now(), actor: cancelledBy, action: 'export.cancel', interactionId: '', detail: { job: id, was } },
+        root,
+      ),
+    );
     if (!row) throw errors.notFound(`export job ${id} not found`);
     return this.view(row);
   }

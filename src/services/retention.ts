@@ -9,6 +9,7 @@
  * what would go — for the active policy, or for a pending change while it
  * waits out its grace period.
  */
+import type { Transaction } from 'kysely';
 import type { Directory } from '../auth/directory.js';
 import { CODES, errors, isVaultError } from '../domain/errors.js';
 import type { Principal, Tenant } from '../domain/principal.js';
@@ -16,6 +17,7 @@ import { describePrincipal } from '../domain/principal.js';
 import { checkRules, cutoffs, graceMsOf, type RetentionRule } from '../domain/retention.js';
 import { authorize } from '../domain/scopes.js';
 import { type Policies, RetentionRepository } from '../store/retention-repository.js';
+import type { Database } from '../store/schema.js';
 import type { Vault } from './vault.js';
 
 /** How many removed (or would-be removed) ids a report lists; the counts are always complete. */
@@ -54,7 +56,29 @@ export class RetentionService {
   /** Proposes each tenant's policy of the principals file, where it changed since last read. */
   async syncConfig(nowMs = Date.now()): Promise<void> {
     for (const [tenantId, config] of this.directory.retention)
-      await this.policies.propose(tenantId, config.rules, 'config', graceMsOf(config), { fromConfig: true, nowMs });
+      await this.policies.propose(tenantId, config.rules, 'config', graceMsOf(config), {
+        fromConfig: true,
+        nowMs,
+        whenSet: this.auditPolicy(tenantId, 'config', config.rules),
+      });
+  }
+
+  /** The audit entry of a policy set (by an admin, or by the principals file: actor `config`), in its transaction. */
+  private auditPolicy(tenantId: string, actor: string, rules: RetentionRule[]) {
+    return (root: Transaction<Database>, outcome: { state: 'active' | 'pending'; effectiveMs: number }) =>
+      this.vault.audits
+        .append(
+          tenantId,
+          {
+            atMs: Date.now(),
+            actor,
+            action: 'retention.policy',
+            interactionId: '',
+            detail: { state: outcome.state, effective: new Date(outcome.effectiveMs).toISOString(), rules },
+          },
+          root,
+        )
+        .then(() => undefined);
   }
 
   graceMs(tenantId: string): number {
@@ -76,7 +100,10 @@ export class RetentionService {
     const { rules, problems } = checkRules(body.rules, 'rules');
     if (problems.length > 0) throw errors.invalidRecord(problems);
     const tenantId = principal.tenant.id;
-    return this.policies.propose(tenantId, rules, describePrincipal(principal), this.graceMs(tenantId));
+    const actor = describePrincipal(principal);
+    return this.policies.propose(tenantId, rules, actor, this.graceMs(tenantId), {
+      whenSet: this.auditPolicy(tenantId, actor, rules),
+    });
   }
 
   async preview(principal: Principal, policy: 'active' | 'pending'): Promise<RetentionReport> {

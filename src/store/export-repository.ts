@@ -4,10 +4,11 @@
  * UPDATE, so of several processes sharing the database exactly one wins, and
  * a job whose process died is taken over once its lease ran out.
  */
-import type { Selectable } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { InteractionSearch } from '../domain/search.js';
+import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
-import type { ExportFilesTable, ExportJobsTable } from './schema.js';
+import type { Database, ExportFilesTable, ExportJobsTable } from './schema.js';
 
 export type ExportJobRow = Selectable<ExportJobsTable>;
 export type ExportFileRow = Selectable<ExportFilesTable>;
@@ -30,9 +31,13 @@ export type RunProgress = Pick<
 export class ExportRepository {
   constructor(private readonly store: StoreConnection) {}
 
-  async create(row: ExportJobRow): Promise<void> {
+  /** Inserts a job, with `alsoInTransaction` (its audit entry) in the same transaction. */
+  async create(row: ExportJobRow, alsoInTransaction: (root: Transaction<Database>) => Promise<unknown>): Promise<void> {
     // A write transaction like every other write: under the writer lock, durable once it returns.
-    await this.store.write((trx) => this.store.on(trx, 'main').insertInto('export_jobs').values(row).execute());
+    await this.store.write(async (root) => {
+      await this.store.on(root, 'main').insertInto('export_jobs').values(row).execute();
+      await alsoInTransaction(root);
+    });
   }
 
   async get(tenantId: string, id: string): Promise<ExportJobRow | undefined> {
@@ -162,16 +167,30 @@ export class ExportRepository {
     return Number(updated.numUpdatedRows) === 1;
   }
 
-  /** Cancels a job that has not ended; answers the job as it is now. */
-  async cancel(tenantId: string, id: string): Promise<ExportJobRow | undefined> {
-    await this.store
-      .in('main')
-      .updateTable('export_jobs')
-      .set({ status: 'cancelled', lease_owner: null, lease_until_ms: 0, next_run_ms: null, updated_ms: Date.now() })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .where('status', 'in', ['queued', 'running', 'scheduled'])
-      .execute();
+  /**
+   * Cancels a job that has not ended, with `whenCancelled` (its audit entry, told the status it had) in the
+   * same transaction; answers the job as it is now.
+   */
+  async cancel(
+    tenantId: string,
+    id: string,
+    whenCancelled: (root: Transaction<Database>, was: ExportJobRow['status']) => Promise<unknown>,
+  ): Promise<ExportJobRow | undefined> {
+    await this.store.write(async (root) => {
+      await this.store.impl.lockKeys(root, [`${tenantId}\u0000export\u0000${id}`]);
+      const trx = this.store.on(root, 'main');
+      let read = trx.selectFrom('export_jobs').select('status').where('tenant_id', '=', tenantId).where('id', '=', id);
+      if (this.store.impl.lockRows) read = read.forUpdate();
+      const job = await read.executeTakeFirst();
+      if (!job || !['queued', 'running', 'scheduled'].includes(job.status)) return;
+      await trx
+        .updateTable('export_jobs')
+        .set({ status: 'cancelled', lease_owner: null, lease_until_ms: 0, next_run_ms: null, updated_ms: Date.now() })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .execute();
+      await whenCancelled(root, job.status);
+    });
     return this.get(tenantId, id);
   }
 
@@ -191,6 +210,22 @@ export class ExportRepository {
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * How many files of these interactions each job run holds (what an erasure
+   * reports it could not remove: copies outside the store), by job and run.
+   */
+  async copiesOf(tenantId: string, interactionIds: string[]): Promise<{ job_id: string; run_no: number; files: number }[]> {
+    const counts = new Map<string, { job_id: string; run_no: number; files: number }>();
+    for (const chunk of chunkValues(interactionIds))
+      for (const r of await exportCopies(this.store, tenantId, chunk).execute()) {
+        const key = `${r.job_id}\u0000${r.run_no}`;
+        const seen = counts.get(key) ?? { job_id: r.job_id, run_no: Number(r.run_no), files: 0 };
+        seen.files++;
+        counts.set(key, seen);
+      }
+    return [...counts.values()].sort((a, b) => (a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : a.run_no - b.run_no));
+  }
+
   /** The files a run committed, in path order (its manifest). */
   async files(tenantId: string, jobId: string, runNo: number): Promise<ExportFileRow[]> {
     return this.store
@@ -203,4 +238,18 @@ export class ExportRepository {
       .orderBy('path')
       .execute();
   }
+}
+
+/**
+ * The job run of each file of these interactions, read through export_files_interaction_ix (migration 022).
+ * Counted by the caller, not by `group by`: SQLite would then walk the key's (job, run) order over all the
+ * tenant's files to skip a sort.
+ */
+export function exportCopies(store: StoreConnection, tenantId: string, interactionIds: string[]) {
+  return store
+    .in('main')
+    .selectFrom('export_files')
+    .select(['job_id', 'run_no'])
+    .where('tenant_id', '=', tenantId)
+    .where('interaction_id', 'in', interactionIds);
 }

@@ -57,7 +57,12 @@ export class RetentionRepository {
     rules: RetentionRule[],
     setBy: string,
     graceMs: number,
-    options: { fromConfig?: boolean; nowMs?: number } = {},
+    options: {
+      fromConfig?: boolean;
+      nowMs?: number;
+      /** In the same transaction, once the policy is stored (its audit entry): active at once, or pending until `effectiveMs`. */
+      whenSet?: (root: Transaction<Database>, outcome: { state: 'active' | 'pending'; effectiveMs: number }) => Promise<void>;
+    } = {},
   ): Promise<Policies> {
     const nowMs = options.nowMs ?? Date.now();
     await this.store.write(async (root) => {
@@ -76,10 +81,13 @@ export class RetentionRepository {
       }
       const active = byState.get('active');
       const current = active ? (JSON.parse(active.rules) as RetentionRule[]) : [];
-      if (removesMore(current, rules)) await this.put(root, tenantId, 'pending', rules, setBy, nowMs, nowMs + graceMs);
-      else {
+      if (removesMore(current, rules)) {
+        await this.put(root, tenantId, 'pending', rules, setBy, nowMs, nowMs + graceMs);
+        await options.whenSet?.(root, { state: 'pending', effectiveMs: nowMs + graceMs });
+      } else {
         await this.put(root, tenantId, 'active', rules, setBy, nowMs, nowMs);
         await db.deleteFrom('retention_policies').where('tenant_id', '=', tenantId).where('state', '=', 'pending').execute();
+        await options.whenSet?.(root, { state: 'active', effectiveMs: nowMs });
       }
     });
     return this.policies(tenantId);

@@ -171,7 +171,7 @@ describe(`export jobs (${BACKEND})`, () => {
           const running = await sink.service.createFor('acme', 'user:acme/admin-1', spec);
           let batches = 0;
           const after = await sink.service.runOne('acme', running.id, async () => {
-            if (++batches === 1) await sink.service.cancelOf('acme', running.id);
+            if (++batches === 1) await sink.service.cancelOf('acme', running.id, 'user:acme/admin-1');
           });
           expect(batches).toBe(1);
           expect(after.status).toBe('cancelled');
@@ -264,7 +264,7 @@ describe(`export jobs (${BACKEND})`, () => {
     let batches = 0;
     const after = await small.runOne('acme', running.id, async () => {
       batches++;
-      if (batches === 1) await exports.cancelOf('acme', running.id);
+      if (batches === 1) await exports.cancelOf('acme', running.id, 'user:acme/admin-1');
     });
     expect(batches).toBe(1);
     expect(after.status).toBe('cancelled');

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentialStamp } from '../../src/auth/authenticator.js';
 import { deriveKeys, loadSecret, MIN_SECRET_BYTES } from '../../src/auth/secrets.js';
 import { BACKEND } from '../helpers/server.js';
 import { type InProcess, openInProcess } from './harness.js';
@@ -84,7 +85,9 @@ describe(`tokens must carry exp (${BACKEND})`, () => {
 
   it('refuses a correctly signed bearer token or session cookie without exp', async () => {
     const keys = deriveKeys(Buffer.from('input-tests-secret-0123456789abcdef'));
-    const forever = await new SignJWT({ tid: 'acme', scope: 'interactions:read interaction-content:read' })
+    // Each with the credential claim the server signs in, so that only exp is missing.
+    const cv = credentialStamp(keys.token, ix.runtime.auth.directory.clients.get('acme-qa')?.credential ?? '');
+    const forever = await new SignJWT({ tid: 'acme', scope: 'interactions:read interaction-content:read', cv })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('acme-qa')
       .setIssuer('ixvault')
@@ -97,7 +100,8 @@ describe(`tokens must carry exp (${BACKEND})`, () => {
       headers: { authorization: `Bearer ${forever}` },
     });
     expect(bearer.statusCode).toBe(401);
-    const session = await new SignJWT({ tid: 'acme' })
+    const admin = ix.runtime.auth.directory.usersById.get('acme/admin-1')?.credential ?? '';
+    const session = await new SignJWT({ tid: 'acme', cv: credentialStamp(keys.session, admin) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('admin-1')
       .setIssuer('ixvault')
@@ -107,7 +111,7 @@ describe(`tokens must carry exp (${BACKEND})`, () => {
     const cookie = await ix.inject({ method: 'GET', url: '/api/v1/interactions', headers: { cookie: `ixv_session=${session}` } });
     expect(cookie.statusCode).toBe(401);
     // The same tokens with exp are accepted: the refusal is about exp alone.
-    const expiring = await new SignJWT({ tid: 'acme', scope: 'interactions:read' })
+    const expiring = await new SignJWT({ tid: 'acme', scope: 'interactions:read', cv })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('acme-qa')
       .setIssuer('ixvault')

@@ -7,6 +7,7 @@
  */
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentialStamp } from '../../src/auth/authenticator.js';
 import { Directory } from '../../src/auth/directory.js';
 import { build } from '../helpers/app.js';
 import { BACKEND, PRINCIPALS, removeTestData, type TestServer } from '../helpers/server.js';
@@ -21,8 +22,11 @@ describe(`remembered bearer tokens (${BACKEND})`, () => {
     await removeTestData(server);
   });
 
+  /** The credential claim the server signs in (the client's secret as configured; any stamp for an unknown client). */
+  const stampOf = (clientId: string) =>
+    credentialStamp(server.runtime.keys.token, server.runtime.auth.directory.clients.get(clientId)?.credential ?? '');
   const tokenUntil = (expSeconds: number, claims: { tid: string; sub: string } = { tid: 'acme', sub: 'acme-reader' }) =>
-    new SignJWT({ tid: claims.tid, scope: 'interaction-content:read' })
+    new SignJWT({ tid: claims.tid, scope: 'interaction-content:read', cv: stampOf(claims.sub) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(claims.sub)
       .setIssuer('ixvault')

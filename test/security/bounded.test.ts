@@ -241,6 +241,7 @@ describe('caps on Genesys work in progress', () => {
       holdMs: 60_000,
       timeoutSeconds: 30,
       socketProofMs: 30_000,
+      clientAddress: (request) => request.socket.remoteAddress,
       heldBytesPerRecipient: 1024 * 1024,
       heldBytes: 1024 * 1024,
       gate: { bodyLimitBytes: 1024, watchBody: () => {}, jsonp: false, isAllowedOrigin: () => false, isCorsOrigin: () => false },

@@ -10,6 +10,7 @@ import { parseTextQuery } from '../../src/domain/fulltext.js';
 import type { InteractionSearch } from '../../src/domain/search.js';
 import { checkInteraction } from '../../src/domain/validate.js';
 import type { Runtime } from '../../src/runtime.js';
+import { exportCopies } from '../../src/store/export-repository.js';
 import { maskedRows } from '../../src/store/redaction-report.js';
 import { BACKEND } from '../helpers/server.js';
 import { openStoreRuntime, type StoreRuntime } from '../helpers/store-runtime.js';
@@ -159,6 +160,18 @@ describe(`search plans (${BACKEND})`, () => {
         expect(text, `${source} ${table}`).toContain(index);
         expect(text).not.toMatch(/Seq Scan|SCAN (main\.)?"?\w*(interactions|content_items)"?\s*$/m);
       }
+  });
+
+  it("an erasure finds its interactions' export copies by interaction, not by reading every export file (migration 022)", async () => {
+    const query = exportCopies(runtime.store, 'acme', ['A1', 'A2']).compile();
+    const explain = BACKEND === 'sqlite' ? 'explain query plan' : 'explain';
+    // No export has run on this store: PostgreSQL is asked with scans priced out, as for the redactions report.
+    const { rows } = await runtime.store.db.transaction().execute(async (trx) => {
+      if (BACKEND === 'postgres') await sql`set local enable_seqscan = off`.execute(trx);
+      return trx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`${explain} ${query.sql}`, [...query.parameters]));
+    });
+    const text = rows.map((r) => String(r['QUERY PLAN'] ?? r.detail)).join('\n');
+    expect(text).toContain('export_files_interaction_ix');
   });
 
   it('a text search shows its text filter: read from the engine, its interactions fetched by key', async () => {

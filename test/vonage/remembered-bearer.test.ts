@@ -6,6 +6,7 @@
  */
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentialStamp } from '../../src/auth/authenticator.js';
 import { Directory } from '../../src/auth/directory.js';
 import { build } from '../helpers/app.js';
 import { BACKEND, PRINCIPALS, removeTestData, type TestServer } from '../helpers/server.js';
@@ -22,7 +23,11 @@ describe(`remembered bearer tokens through the facade's hook (${BACKEND})`, () =
   });
 
   const token = (expSeconds: number) =>
-    new SignJWT({ tid: 'acme', scope: 'interaction-content:read' })
+    new SignJWT({
+      tid: 'acme',
+      scope: 'interaction-content:read',
+      cv: credentialStamp(server.runtime.keys.token, server.runtime.auth.directory.clients.get('acme-reader')?.credential ?? ''),
+    })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('acme-reader')
       .setIssuer('ixvault')

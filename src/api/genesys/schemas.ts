@@ -73,7 +73,12 @@ export const FIND_PHONE_CALL_PROPERTIES = {
 /** SetCallNote, SetCallCompleted, SetCallContact (UCS integration with Voice API). */
 export const CALL_UPDATE_PROPERTIES = {
   note: { type: 'string', maxLength: LIMITS.comment, description: 'SetCallNote (mandatory): saved as the call’s comment' },
-  callDuration: { type: 'integer', minimum: 0, description: 'SetCallCompleted: the duration of the call, seconds' },
+  callDuration: {
+    type: 'integer',
+    minimum: 0,
+    maximum: LIMITS.callDurationSeconds,
+    description: 'SetCallCompleted: the duration of the call, seconds',
+  },
   userData: { ...USER_DATA, description: 'SetCallCompleted: attached data to save (merged into the stored attached data)' },
   contactPath: {
     type: 'string',

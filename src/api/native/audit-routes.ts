@@ -86,7 +86,13 @@ export async function auditRoutes(app: FastifyInstance, { vault }: { vault: Vaul
           properties: {
             ...FILTER_PROPERTIES,
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            before: { type: 'integer', minimum: 1, description: 'the `next` of the previous page' },
+            before: {
+              type: 'integer',
+              minimum: 1,
+              // A bigint holds it, on PostgreSQL too (a larger position was a 500 there).
+              maximum: Number.MAX_SAFE_INTEGER,
+              description: 'the `next` of the previous page',
+            },
           },
         },
         response: { 200: AUDIT_PAGE },

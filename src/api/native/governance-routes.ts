@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor, queryFingerprint } from '../../domain/curso
 import { errors } from '../../domain/errors.js';
 import type { LegalHold } from '../../domain/holds.js';
 import type { Principal } from '../../domain/principal.js';
+import { MAX_AGE_DAYS } from '../../domain/retention.js';
 import { MAX_PAGE_SIZE } from '../../domain/search.js';
 import type { RetentionService } from '../../services/retention.js';
 import type { Vault } from '../../services/vault.js';
@@ -90,7 +91,7 @@ const POLICY_BODY = {
           store: { type: 'string' },
           mediaType: { type: 'string' },
           contentType: { type: 'string' },
-          maxAgeDays: { type: 'number' },
+          maxAgeDays: { type: 'number', minimum: 0, maximum: MAX_AGE_DAYS },
         },
       },
     },

@@ -1,5 +1,6 @@
 /** JSON schemas of the native API, for validation and the OpenAPI description. */
 import { CONTENT_TYPES, MEDIA_TYPES, STATES, TYPE_IDS } from '../../domain/interaction.js';
+import { LIMITS } from '../../domain/validate.js';
 
 const text = { type: 'string' } as const;
 const instant = { type: 'string', format: 'date-time' } as const;
@@ -11,7 +12,7 @@ export const MESSAGE = {
   required: ['from', 'type', 'timestamp'],
   additionalProperties: false,
   properties: {
-    index: { type: 'integer', minimum: 1 },
+    index: { type: 'integer', minimum: 1, maximum: LIMITS.messageIndex },
     from: {
       type: 'object',
       required: ['type'],
@@ -94,7 +95,7 @@ export const INTERACTION = {
     contactId: text,
     parentId: text,
     phoneNumber: text,
-    callDuration: { type: 'integer', minimum: 0, description: 'seconds' },
+    callDuration: { type: 'integer', minimum: 0, maximum: LIMITS.callDurationSeconds, description: 'seconds' },
     ownerInformation: {
       type: 'object',
       required: ['id'],

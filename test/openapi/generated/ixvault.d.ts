@@ -3058,7 +3058,7 @@ export interface operations {
                 /** @description who: `user:<tenant>/<id>` or `client:<tenant>/<clientId>` */
                 principal?: string;
                 interactionId?: string;
-                /** @description content.read, content.delete, interaction.delete, export.item, erasure.delete, erasure, audit.export, retention.delete, hold.create, hold.release, interaction.delete.refused, content.delete.refused, content.replace.refused */
+                /** @description content.read, content.delete, interaction.delete, export.item, erasure.delete, erasure, audit.export, retention.delete, hold.create, hold.release, export.create, export.cancel, retention.policy, interaction.delete.refused, content.delete.refused, content.replace.refused */
                 action?: string;
                 /** @description ISO 8601 instant, inclusive */
                 from?: string;
@@ -3168,7 +3168,7 @@ export interface operations {
                 /** @description who: `user:<tenant>/<id>` or `client:<tenant>/<clientId>` */
                 principal?: string;
                 interactionId?: string;
-                /** @description content.read, content.delete, interaction.delete, export.item, erasure.delete, erasure, audit.export, retention.delete, hold.create, hold.release, interaction.delete.refused, content.delete.refused, content.replace.refused */
+                /** @description content.read, content.delete, interaction.delete, export.item, erasure.delete, erasure, audit.export, retention.delete, hold.create, hold.release, export.create, export.cancel, retention.policy, interaction.delete.refused, content.delete.refused, content.replace.refused */
                 action?: string;
                 /** @description ISO 8601 instant, inclusive */
                 from?: string;
