@@ -20,6 +20,7 @@ import type { TextQuery } from '../domain/fulltext.js';
 import type { Source } from '../domain/search.js';
 import type { InteractionInput } from '../domain/validate.js';
 import type { UpsertOutcome } from './interaction-repository.js';
+import type { PageRows } from './page-rows.js';
 import type { Columns } from './rows.js';
 import type { Database } from './schema.js';
 
@@ -194,6 +195,16 @@ export interface StoreDialect {
    * keeps for every value (docs/DECISIONS.md, "Pages, session 4").
    */
   readPrepared<R extends readonly unknown[]>(query: CompiledQuery): Promise<R[]>;
+  /**
+   * Runs a Vonage page's statement as readPrepared does — select list (item,
+   * position start, position key), up to `limit` + 1 rows — and answers the
+   * page: the items of the first `limit` rows and the position of row `limit`
+   * when there is more. SQLite: readPrepared's rows. PostgreSQL: read from the
+   * connection's bytes, an item's string per row and nothing else (no pg
+   * message, field strings or row array; docs/DECISIONS.md, "Pages on
+   * PostgreSQL, session 7").
+   */
+  readPage(query: CompiledQuery, limit: number): Promise<PageRows>;
   /** Whether read-modify-write steps must lock the rows they read (`for update`). */
   readonly lockRows: boolean;
   /**

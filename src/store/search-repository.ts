@@ -95,7 +95,8 @@ const SELECTS: Record<Exclude<Columns, 'vonage'>, RawBuilder<unknown>> = {
  * empty; an empty page has none.
  */
 export interface RenderedPage {
-  items: string[];
+  /** Strings, or UTF-8 runs of items already joined (PostgreSQL). */
+  items: (string | Uint8Array)[];
   /** How many items `items` holds. */
   count: number;
   next?: PagePosition;
@@ -250,15 +251,9 @@ export class SearchRepository {
    */
   async vonagePage(visibility: Visibility, q: InteractionSearch): Promise<RenderedPage> {
     if (q.text) throw new Error('a rendered page has no text query');
-    const rows = await this.store.impl.readPrepared<[item: string, pageStart: number, pageKey: string]>(
-      this.vonageStatement(visibility, q),
-    );
-    const count = Math.min(rows.length, q.limit);
-    const items = new Array<string>(count);
-    for (let i = 0; i < count; i++) items[i] = (rows[i] as [string, number, string])[0];
-    const page: RenderedPage = { items, count };
-    const last = rows[count - 1];
-    if (rows.length > q.limit && last) page.next = { startMs: Number(last[1]), id: last[2] };
+    const rows = await this.store.impl.readPage(this.vonageStatement(visibility, q), q.limit);
+    const page: RenderedPage = { items: rows.items, count: rows.count };
+    if (rows.more) page.next = { startMs: rows.more[0], id: rows.more[1] };
     return page;
   }
 

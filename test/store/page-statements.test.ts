@@ -12,7 +12,7 @@ import type { Visibility } from '../../src/domain/principal.js';
 import type { InteractionSearch } from '../../src/domain/search.js';
 import { checkInteraction } from '../../src/domain/validate.js';
 import type { Runtime } from '../../src/runtime.js';
-import { SearchRepository } from '../../src/store/search-repository.js';
+import { type RenderedPage, SearchRepository } from '../../src/store/search-repository.js';
 import { callRecord } from '../helpers/fixtures.js';
 import { BACKEND } from '../helpers/server.js';
 import { openStoreRuntime, type StoreRuntime } from '../helpers/store-runtime.js';
@@ -163,8 +163,7 @@ describe(`Vonage page statements kept by shape (${BACKEND})`, () => {
   it("answers an agent with the agent's interactions alone, before and after the tenant's page of the same shape", async () => {
     const week: InteractionSearch = { source: 'main', order: 'asc', limit: 100, fromMs: START - DAY, toMs: START + 6 * DAY };
     const searches = new SearchRepository(runtime.store, runtime.vault.interactions);
-    const ids = async (v: Visibility) =>
-      (await searches.vonagePage(v, week)).items.map((item) => idOf.get((JSON.parse(item) as { guid: string }).guid));
+    const ids = async (v: Visibility) => itemsOf(await searches.vonagePage(v, week)).map((item) => idOf.get(item.guid));
     const agentFirst = await ids({ tenantId: 'acme', agentId: 'agent-a' });
     const tenant = await ids({ tenantId: 'acme' });
     const agentAfter = await ids({ tenantId: 'acme', agentId: 'agent-a' });
@@ -176,3 +175,9 @@ describe(`Vonage page statements kept by shape (${BACKEND})`, () => {
     expect(await ids({ tenantId: 'other' })).toEqual([]);
   });
 });
+
+/** A rendered page's items: texts (strings or UTF-8 runs) to be joined by commas. */
+function itemsOf(page: RenderedPage): { guid: string }[] {
+  const texts = page.items.map((item) => (typeof item === 'string' ? item : Buffer.from(item).toString('utf8')));
+  return JSON.parse(`[${texts.join(',')}]`) as { guid: string }[];
+}

@@ -13,6 +13,7 @@ import type { StoreDialect } from '../dialect.js';
 import { postgresFullText } from '../fulltext-engines.js';
 import { postgresRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
+import { readPageRows, tapConnection } from './postgres-page-reader.js';
 
 const SCHEMAS: Record<Source, string> = { main: 'ixv_main', archive: 'ixv_archive' };
 /** deadlock_detected, serialization_failure */
@@ -39,6 +40,8 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
   // pool's `error` event, and an event with no listener throws: the process ended. The pool has dropped the
   // connection already; the next statement opens a new one.
   pool.on('error', (err) => process.emitWarning(`a PostgreSQL connection ended while idle: ${err.message}`));
+  // Every new connection, before its first query: a page's rows are read from its bytes (postgres-page-reader.ts).
+  pool.on('connect', (client) => tapConnection(client));
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
       pool,
@@ -72,6 +75,22 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
         rowMode: 'array',
       };
       return (await pool.query(array)).rows as unknown[] as R[];
+    },
+    async readPage(query, limit) {
+      const client = await pool.connect();
+      try {
+        const page = await readPageRows(
+          client,
+          { name: statementName(query.sql), text: query.sql, values: [...query.parameters] },
+          limit,
+        );
+        client.release();
+        return page;
+      } catch (err) {
+        // As pool.query does: a client whose statement failed is not given out again (its connection may be broken).
+        client.release(err as Error);
+        throw err;
+      }
     },
     lockRows: true,
     writableCtes: true,

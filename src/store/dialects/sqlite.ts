@@ -32,6 +32,7 @@ import {
 import type { Source } from '../../domain/search.js';
 import type { StoreDialect } from '../dialect.js';
 import { sqliteFullText } from '../fulltext-engines.js';
+import { pageOfRows } from '../page-rows.js';
 import { sqliteRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
 import { sqliteBatchWriter } from '../sqlite-batch-writer.js';
@@ -101,6 +102,10 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
       driver.held === 0
         ? (rawStatement(query.sql).raw(true).all(query.parameters) as R[])
         : db.connection().execute(async () => rawStatement(query.sql).raw(true).all(query.parameters) as R[]),
+    // In process, a row costs no decode beyond SQLite's own: the page is readPrepared's rows.
+    async readPage(query, limit) {
+      return pageOfRows(await dialect.readPrepared<unknown[]>(query), limit);
+    },
     lockRows: false,
     writableCtes: false,
     // Every write is acknowledged to someone (a client, an audit entry before the bytes it records), so every
