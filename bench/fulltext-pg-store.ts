@@ -27,6 +27,15 @@
  * LIKE baseline before every other search, through the same runtime, as the
  * `fulltext` workload's rounds do (two searches, one LIKE scan): its figures
  * as that workload sees them, without loading a cluster.
+ * `index-cost`: what an index costs the write, apart from the rest of ingest:
+ * `--documents` of the store's documents (their tsvectors and starts, from a
+ * sample of its pages) inserted 500 a transaction into a fresh table without an
+ * index, with the store's own full-text index (its definition read from the
+ * catalog) and with each `--index` given (`using … (…) [with (…)]`, on the
+ * columns tenant_id, interaction_id, time_bucket, start_ms, doc; repeatable),
+ * all alternated `--iterations` rounds: the backend's CPU a document (from
+ * /proc), its wall-clock and the index's bytes a document. GIN's pending list
+ * is flushed at the end of its round (work an insert owes).
  * Before/after on one store: `create database bench_after template
  * bench_fulltext` (no connection to the template), upgrade the copy (open it
  * with the new code: `search --database bench_after` migrates it), then run
@@ -68,13 +77,15 @@ const { values, positionals } = parseArgs({
     pause: { type: 'string', default: '0' },
     like: { type: 'boolean' },
     database: { type: 'string', default: DATABASE },
+    documents: { type: 'string', default: '20000' },
+    index: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   },
 });
 const command = positionals[0];
 if (values.help || !command || !values.dir) {
   process.stdout.write(
-    'usage: fulltext-pg-store.js load|start|stop|search --dir DIR [--size N] [--iterations N] [--only word,word] [--database NAME] [--trace] [--cold] [--statements] [--pause S] [--like]\n',
+    'usage: fulltext-pg-store.js load|start|stop|search|index-cost --dir DIR [--size N] [--iterations N] [--only word,word] [--database NAME] [--trace] [--cold] [--statements] [--pause S] [--like] [--documents N] [--index DEFINITION]…\n',
   );
   process.exit(values.help ? 0 : 2);
 }
@@ -335,7 +346,76 @@ async function search(): Promise<void> {
   }
 }
 
+/** CPU seconds (user + system) of one backend, from /proc. */
+function backendCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function indexCost(): Promise<void> {
+  const client = new pg.Client({ connectionString: urlOf(values.database as string) });
+  await client.connect();
+  try {
+    const { rows: own } = await client.query<{ def: string }>(
+      `select indexdef as def from pg_indexes where schemaname = 'ixv_main' and tablename = 'text_docs' and indexname <> 'text_docs_pk'`,
+    );
+    // The store's own index, on the probe table: its method, columns and options after USING.
+    const variants: [string, string | undefined][] = [
+      ['no index', undefined],
+      ...own.map((r): [string, string] => [
+        `store's: ${r.def.slice(r.def.indexOf(' USING ') + 1)}`,
+        r.def.slice(r.def.indexOf(' USING ') + 1),
+      ]),
+      ...(values.index ?? []).map((d): [string, string] => [d, d]),
+    ];
+    const documents = Number(values.documents);
+    const { rows: stored } = await client.query<{ n: string }>(`select count(*) as n from ixv_main.text_docs`);
+    const percent = Math.min(100, Math.ceil((300 * documents) / Math.max(Number(stored[0]?.n), 1)));
+    await client.query('drop table if exists index_cost_source');
+    await client.query(`create table index_cost_source as select row_number() over () as n, s.* from (select tenant_id, interaction_id,
+      time_bucket, start_ms, doc from ixv_main.text_docs tablesample system (${percent}) limit ${documents}) s`);
+    const count = Number((await client.query<{ n: string }>('select count(*) as n from index_cost_source')).rows[0]?.n);
+    const pid = Number((await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid);
+    for (let round = 0; round < Number(values.iterations); round++)
+      for (const [name, definition] of variants) {
+        await client.query('drop table if exists index_cost_probe');
+        await client.query(`create table index_cost_probe (tenant_id text, interaction_id text, time_bucket integer, start_ms bigint,
+          doc tsvector, primary key (tenant_id, interaction_id))`);
+        if (definition) await client.query(`create index index_cost_probe_ix on index_cost_probe ${definition}`);
+        const cpu0 = backendCpu(pid);
+        const t0 = performance.now();
+        for (let k = 0; k < count; k += 500) {
+          await client.query('begin');
+          await client.query(
+            'insert into index_cost_probe select tenant_id, interaction_id, time_bucket, start_ms, doc from index_cost_source where n > $1 and n <= $2',
+            [k, k + 500],
+          );
+          await client.query('commit');
+        }
+        if (definition && /\busing gin\b/i.test(definition))
+          await client.query(`select gin_clean_pending_list('index_cost_probe_ix'::regclass)`);
+        const wall = performance.now() - t0;
+        const cpu = backendCpu(pid) - cpu0;
+        const { rows: size } = await client.query<{ bytes: string }>(
+          `select coalesce(pg_relation_size(to_regclass('index_cost_probe_ix')), 0) as bytes`,
+        );
+        process.stdout.write(
+          `round ${round + 1}  ${((cpu * 1e6) / count).toFixed(0).padStart(5)} µs CPU  ${((wall * 1000) / count).toFixed(0).padStart(5)} µs wall  ` +
+            `${(Number(size[0]?.bytes) / count).toFixed(0).padStart(5)} B  a document (${count})  load ${loadavg()[0]?.toFixed(1)}  ${name}\n`,
+        );
+      }
+    await client.query('drop table if exists index_cost_probe');
+    await client.query('drop table index_cost_source');
+  } finally {
+    await client.end();
+  }
+}
+
 switch (command) {
+  case 'index-cost':
+    await indexCost();
+    break;
   case 'load':
     await load();
     break;

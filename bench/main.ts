@@ -14,6 +14,7 @@ import { openBackend, type StoreLocation } from './lib/backend.js';
 import { postgresWriter, sqliteWriter } from './lib/bulk.js';
 import { collectSeries, renderChart } from './lib/chart.js';
 import type { BenchOptions, Context } from './lib/context.js';
+import { HTTP_CLIENTS, selectClient } from './lib/http.js';
 import { type DatasetCounts, loadDataset } from './lib/load.js';
 import { REPO_ROOT } from './lib/paths.js';
 import { benchPrincipals } from './lib/principals.js';
@@ -43,6 +44,7 @@ function parseOptions(argv: string[]): BenchOptions {
     .option('--session-seconds <n>', 'seconds under load per session count', positiveInt, 30)
     .option('--think-ms <n>', "think time between a session's requests", positiveInt, 5000)
     .option('--iterations <n>', 'measured iterations per latency case', positiveInt, 400)
+    .option('--client <name>', `how the page workloads read answers: ${HTTP_CLIENTS.join(' or ')}`, 'fetch')
     .option('--no-dataset-messages', 'load the search dataset without chat transcripts (faster setup at 10M)')
     .option('--reuse', 'keep the loaded SQLite store and reuse it when size and seed match')
     .option('--cpu-prof <dir>', 'run the server with --cpu-prof, profiles into this directory')
@@ -51,6 +53,8 @@ function parseOptions(argv: string[]): BenchOptions {
   program.parse(argv);
   const o = program.opts();
   if (o.backend !== 'sqlite' && o.backend !== 'postgres') throw new InvalidArgumentError('--backend must be sqlite or postgres');
+  if (!(HTTP_CLIENTS as readonly string[]).includes(o.client))
+    throw new InvalidArgumentError(`--client must be ${HTTP_CLIENTS.join(' or ')}`);
   const only = o.only
     ? String(o.only)
         .split(',')
@@ -75,6 +79,7 @@ function parseOptions(argv: string[]): BenchOptions {
     iterations: o.iterations,
     datasetMessages: o.datasetMessages !== false,
     reuse: Boolean(o.reuse),
+    client: o.client,
   };
   if (only) options.only = only;
   if (o.cpuProf) options.cpuProf = o.cpuProf;
@@ -88,6 +93,7 @@ function log(message: string): void {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv);
+  selectClient(options.client);
   if (options.chart) {
     const series = collectSeries(options.outDir);
     writeFileSync(options.chart, renderChart(series));

@@ -1,5 +1,6 @@
 /** What every workload is given: the options, the backend, the loaded dataset and a lazily started server on it. */
 import type { Backend, StoreLocation } from './backend.js';
+import type { HttpClient } from './http.js';
 import type { DatasetCounts } from './load.js';
 import type { ResultRow } from './results.js';
 import type { ServerProcess } from './server-process.js';
@@ -33,6 +34,8 @@ export interface BenchOptions {
   chart?: string;
   /** Measured iterations per latency case. */
   iterations: number;
+  /** How the page workloads read answers (bench/lib/http.ts). */
+  client: HttpClient;
 }
 
 export interface Context {

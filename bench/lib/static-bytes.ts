@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { getBytes } from './http.js';
 import { type Figure, latencyRatio, type ResultRow } from './results.js';
 import type { Latency } from './stats.js';
 
@@ -28,12 +29,7 @@ export async function startStaticBytes(): Promise<StaticBytes> {
       await res.arrayBuffer();
       if (res.status !== 204) throw new Error(`static bytes: PUT ${res.status}`);
     },
-    async get(key) {
-      const res = await fetch(`${url}/${encodeURIComponent(key)}`);
-      const body = await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`static bytes: GET ${key}: ${res.status}`);
-      return body.byteLength;
-    },
+    get: (key) => getBytes(`${url}/${encodeURIComponent(key)}`, {}),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');

@@ -27,7 +27,7 @@ import type { InteractionSearch } from '../../src/domain/search.js';
 import type { StoreLocation } from '../lib/backend.js';
 import type { Context, Workload } from '../lib/context.js';
 import { openDatasetRuntime } from '../lib/dataset-runtime.js';
-import { bearerToken } from '../lib/http.js';
+import { bearerToken, clientName, getBytes } from '../lib/http.js';
 import { CLIENT } from '../lib/principals.js';
 import type { Figure, ResultRow } from '../lib/results.js';
 import { profileFlags, type ServerProcess, startServerProcess } from '../lib/server-process.js';
@@ -215,10 +215,7 @@ async function pages(
       const cpu0 = { api: cpuMsOf(server.pid), bare: cpuMsOf(staticBytes.pid) };
       const result = (await measureInterleaved(
         {
-          api: async (i) => {
-            const res = await fetch(urlOf(i), { headers });
-            return res.arrayBuffer();
-          },
+          api: (i) => getBytes(urlOf(i), headers),
           static: (i) => staticBytes.get(`${caseName}/${i % count}`),
           store: (i) => inProcess(queryOf(i)),
         },
@@ -240,7 +237,7 @@ async function pages(
         ixvault: ms('Vault.vonagePage, in-process', result.store),
         notes: 'the API figure less this is HTTP, Fastify and the route',
       });
-      const row = staticBytesRow('outside', caseName, limit, ms('HTTP API, fetch', result.api), result.static, bytes);
+      const row = staticBytesRow('outside', caseName, limit, ms(`HTTP API, ${clientName()}`, result.api), result.static, bytes);
       row.notes = `${row.notes}; first window's page holds ${items} items`;
       rows.push(row);
     }
