@@ -11,8 +11,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { missingCeph, startCephS3 } from './ceph-s3.mjs';
+import { ensureInstalled } from './ensure-installed.mjs';
 import { startCluster } from './pg-cluster.mjs';
+
+// A fresh checkout installs first (as `npm start` does), instead of failing to find vitest.
+ensureInstalled(fileURLToPath(new URL('..', import.meta.url)), { command: 'npm test' });
 
 const extra = process.argv.slice(2);
 const only = process.env.IXVAULT_TEST_BACKENDS?.split(',') ?? ['sqlite', 'postgres'];

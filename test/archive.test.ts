@@ -132,7 +132,9 @@ describe(`archive (${BACKEND})`, () => {
     expect(again.stdout).toMatch(/moved 0 interactions/);
     const noTenants = await runCli(['archive', '--older-than', '30', ...storeArgs(server)]);
     expect(noTenants.code).toBe(1);
-    expect(noTenants.stderr).toMatch(/no tenants to archive: give the principals file \(--config\) or --tenant/);
+    expect(noTenants.stderr).toMatch(
+      /no tenants to archive: give the principals file \(--config FILE, or IXVAULT_CONFIG\) or --tenant ID/,
+    );
   }, 120_000);
 
   it('serves archived interactions and their content through source=archive', async () => {

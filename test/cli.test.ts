@@ -4,6 +4,7 @@
  * test per behaviour, each running the CLI a few times at most, with timeouts
  * that leave room for a busy machine.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -115,13 +116,21 @@ describe(`command line (${BACKEND})`, () => {
             .split('\n')
             .find((line) => line.trim().startsWith('{'))
             ?.trim() ?? '';
-        const file = join(dir, 'example.ndjson');
+        const file = join(dir, 'history.ndjson.example');
         await writeFile(file, `${example}\n`);
-        const res = await runCli(['import', file, '--tenant', 'acme', '--config', principals, ...storeArgs(server)]);
-        expect(res.code, res.stderr).toBe(0);
-        expect(res.stdout).toContain('imported 1 interactions');
         const readme = await readFile('README.md', 'utf8');
         expect(readme).toContain(example);
+        // What the README says each of its two import lines prints, with this test's file for history.ndjson.
+        const said = (flags: string) =>
+          new RegExp(`^npx ixvault import history\\.ndjson --tenant demo${flags}\\s+# (.+)$`, 'm')
+            .exec(readme)?.[1]
+            ?.replaceAll('history.ndjson', file);
+        const dry = await runCli(['import', file, '--tenant', 'acme', '--config', principals, '--dry-run']);
+        expect(dry.code, dry.stderr).toBe(0);
+        expect(dry.stdout.trim()).toBe(said(' --dry-run'));
+        const res = await runCli(['import', file, '--tenant', 'acme', '--config', principals, ...storeArgs(server)]);
+        expect(res.code, res.stderr).toBe(0);
+        expect(res.stdout.trim()).toBe(said(''));
       },
       CLI_TIMEOUT,
     );
@@ -138,7 +147,12 @@ describe(`command line (${BACKEND})`, () => {
     it(
       'adds a tenant and a user, storing only the hash of the generated password',
       async () => {
-        expect((await runCli(['tenant', 'add', 'initech', '--config', config, '--time-zone', 'America/Chicago'])).code).toBe(0);
+        const tenant = await runCli(['tenant', 'add', 'initech', '--config', config, '--time-zone', 'America/Chicago']);
+        expect(tenant.code).toBe(0);
+        // It says what to do next, with the file it wrote.
+        expect(tenant.stdout).toBe(
+          `added tenant initech; next: ixvault user add --config ${config} --tenant initech --user-name NAME --role admin, then ixvault serve --config ${config}\n`,
+        );
         const user = await runCli([
           'user',
           'add',
@@ -156,6 +170,8 @@ describe(`command line (${BACKEND})`, () => {
         expect(user.code).toBe(0);
         password = /with password (\S+)/.exec(user.stdout)?.[1] ?? '';
         expect(password).not.toBe('');
+        // The only time the password shows: the output says so, and where its hash went.
+        expect(user.stdout).toContain(`(shown only now: ${config} keeps its hash)`);
         const text = await readFile(config, 'utf8');
         expect(text).toContain('scrypt$');
         expect(text).not.toContain(password);
@@ -180,6 +196,7 @@ describe(`command line (${BACKEND})`, () => {
         ]);
         secret = /with secret (\S+)/.exec(client.stdout)?.[1] ?? '';
         expect(secret).not.toBe('');
+        expect(client.stdout).toContain(`(shown only now: ${config} keeps its hash)`);
         expect(await readFile(config, 'utf8')).not.toContain(secret);
         const list = await runCli(['principals', '--config', config]);
         expect(list.stdout).toContain('tenant initech (time zone America/Chicago');
@@ -317,6 +334,64 @@ describe(`command line (${BACKEND})`, () => {
     CLI_TIMEOUT,
   );
 
+  it(
+    'demo refuses a count that is not one, naming the flag, says where the demo users are, and the maintenance commands find them',
+    async () => {
+      const data = await mkdtemp(join(dir, 'demo-'));
+      // Before, `--interactions abc` loaded nothing and succeeded; `--days x` failed as 'Invalid time value'.
+      const typo = await runCli(['demo', '--data', data, '--interactions', 'abc']);
+      expect(typo.code).toBe(1);
+      expect(typo.stderr).toBe("ixvault: --interactions must be a whole number >= 1, got 'abc'\n");
+      const days = await runCli(['demo', '--data', data, '--interactions', '5', '--days', 'x']);
+      expect(days.stderr).toBe("ixvault: --days must be a whole number >= 1, got 'x'\n");
+      const maxErrors = await runCli(['import', 'README.md', '--tenant', 'acme', '--config', 'x.json', '--max-errors', '0']);
+      expect(maxErrors.stderr).toBe("ixvault: --max-errors must be a whole number >= 1, got '0'\n");
+      const loaded = await runCli(['demo', '--data', data, '--interactions', '12'], { IXVAULT_DATABASE_URL: '' });
+      expect(loaded.code, loaded.stderr).toBe(0);
+      expect(loaded.stdout).toBe(
+        `loaded 12 interactions and ${/and (\d+) content/.exec(loaded.stdout)?.[1]} content items into tenant demo; ` +
+          `its users and passwords are in ${join(data, 'demo-principals.json')} (ixvault serve --demo serves them)\n`,
+      );
+      // The maintenance commands find the demo's tenant as token and import do, without --config.
+      const noConfig = { IXVAULT_CONFIG: '', IXVAULT_DATABASE_URL: '' };
+      const verified = await runCli(['audit', 'verify', '--data', data], noConfig);
+      expect(verified.code, verified.stderr).toBe(0);
+      expect(verified.stdout).toMatch(/^demo: /);
+      const retention = await runCli(['retention', 'run', '--dry-run', '--data', data], noConfig);
+      expect(retention.code, retention.stderr).toBe(0);
+      expect(retention.stdout).toMatch(/^demo \(active policy, \d+ rules\): would remove \d+ interactions/);
+      // With no principals at all, retention used to do nothing and say nothing.
+      const empty = await mkdtemp(join(dir, 'no-principals-'));
+      const nothing = await runCli(['retention', 'run', '--data', empty], noConfig);
+      expect(nothing.code).toBe(1);
+      expect(nothing.stderr).toBe(
+        'ixvault: no tenants to apply retention to: give the principals file (--config FILE, or IXVAULT_CONFIG) or --tenant ID\n',
+      );
+    },
+    CLI_TIMEOUT,
+  );
+
+  it(
+    'names the PostgreSQL server it cannot open and what to check, never the password',
+    async () => {
+      const refused = await runCli(['migrate', '--database-url', 'postgres://someone:sekrit@127.0.0.1:1/ixvault']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toBe(
+        'ixvault: cannot open PostgreSQL at 127.0.0.1:1/ixvault (--database-url or IXVAULT_DATABASE_URL): connect ECONNREFUSED 127.0.0.1:1; is PostgreSQL running and listening there?\n',
+      );
+      if (!server.databaseUrl) return;
+      // A database that does not exist on a server that does (the PostgreSQL half only).
+      const url = new URL(server.databaseUrl);
+      url.pathname = '/ixvault_never_created';
+      const missing = await runCli(['migrate', '--database-url', url.href]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain(`cannot open PostgreSQL at ${url.hostname}:${url.port}/ixvault_never_created`);
+      expect(missing.stderr).toContain('create the database first');
+      if (url.password) expect(missing.stderr).not.toContain(url.password);
+    },
+    CLI_TIMEOUT,
+  );
+
   describe('serve', () => {
     const port = () => Number(new URL(server.url).port);
 
@@ -331,6 +406,40 @@ describe(`command line (${BACKEND})`, () => {
         expect(lines[0]).toBe(
           `ixvault: 127.0.0.1:${port()} is already in use (another ixvault on that port?): stop it, or choose another port with --port N or IXVAULT_PORT=N`,
         );
+      },
+      CLI_TIMEOUT,
+    );
+
+    it(
+      'npm start (scripts/start.mjs) serves in its own process with the arguments given, and stops on SIGTERM',
+      async () => {
+        const data = await mkdtemp(join(dir, 'start-'));
+        const config = join(data, 'principals.json');
+        await writeFile(config, JSON.stringify(PRINCIPALS));
+        // As `npm start -- --port 0 --config FILE`: installed already, so no npm ci; --config skips the demo data.
+        const child = spawn(process.execPath, ['scripts/start.mjs', '--port', '0', '--data', data, '--config', config], {
+          env: { ...process.env, IXVAULT_DATABASE_URL: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout?.on('data', (d) => {
+          output += d;
+        });
+        child.stderr?.on('data', (d) => {
+          output += d;
+        });
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        try {
+          const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], 'the banner');
+          expect(output).not.toContain('npm ci');
+          expect(output).toContain(`  console:            ${url}/console/`);
+          expect((await fetch(`${url}/health`)).status).toBe(200);
+        } finally {
+          // SIGTERM reaches the server itself: no wrapper process between them.
+          child.kill('SIGTERM');
+        }
+        expect(await exited).toBe(0);
+        expect(output).toContain('shutting down');
       },
       CLI_TIMEOUT,
     );

@@ -1,6 +1,6 @@
 /** `ixvault archive --older-than DAYS`: move old interactions to the archive store, batch by batch. */
 import type { Command } from 'commander';
-import { addStoreOptions, configOf, loadPrincipals, openFromFlags } from './common.js';
+import { addStoreOptions, openFromFlags, tenantIdsOf } from './common.js';
 import { Progress } from './progress.js';
 
 export function registerArchive(program: Command): void {
@@ -10,7 +10,10 @@ export function registerArchive(program: Command): void {
       .description('Move interactions that started more than DAYS ago from the main store to the archive')
       .requiredOption('--older-than <days>', 'age in days (fractions allowed)')
       .option('--batch-size <n>', 'interactions per transaction', '500')
-      .option('--tenant <id...>', 'only these tenants (default: every tenant of the principals file, --config)'),
+      .option(
+        '--tenant <id...>',
+        'only these tenants (default: every tenant of the principals file: --config, else DATA/demo-principals.json)',
+      ),
   ).action(async (flags) => {
     const days = Number(flags.olderThan);
     const batchSize = Number(flags.batchSize);
@@ -18,8 +21,7 @@ export function registerArchive(program: Command): void {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error('--batch-size must be a whole number >= 1');
     // The tenants come from the principals, not from the data: a scan for distinct
     // tenant ids would read every shard of a distributed database.
-    const tenants: string[] = flags.tenant ?? (await loadPrincipals(configOf(flags))).tenants.map((t) => t.id);
-    if (tenants.length === 0) throw new Error('no tenants to archive: give the principals file (--config) or --tenant');
+    const tenants = await tenantIdsOf(flags, 'archive');
     const { runtime } = await openFromFlags(flags, { tenants: [] });
     const cutoffMs = Date.now() - days * 86_400_000;
     let moved = 0;

@@ -6,7 +6,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { AuditFilter } from '../store/audit-repository.js';
-import { addStoreOptions, configOf, loadPrincipals, openFromFlags, type StoreFlags } from './common.js';
+import { addStoreOptions, openFromFlags, type StoreFlags, tenantIdsOf } from './common.js';
 import { Progress } from './progress.js';
 
 interface FilterFlags {
@@ -51,10 +51,12 @@ export function registerAudit(program: Command): void {
     audit
       .command('verify')
       .description("Check each tenant's hash chain from its first entry; name the first broken entry (exit code 1)")
-      .option('--tenant <id...>', 'only these tenants (default: every tenant of the principals file, --config)'),
+      .option(
+        '--tenant <id...>',
+        'only these tenants (default: every tenant of the principals file: --config, else DATA/demo-principals.json)',
+      ),
   ).action(async (flags: StoreFlags & { tenant?: string[] }) => {
-    const tenants = flags.tenant ?? (await loadPrincipals(configOf(flags))).tenants.map((t) => t.id);
-    if (tenants.length === 0) throw new Error('no tenants to verify: give the principals file (--config) or --tenant');
+    const tenants = await tenantIdsOf(flags, 'verify');
     const { runtime } = await openFromFlags(flags, { tenants: [] });
     let broken = 0;
     try {

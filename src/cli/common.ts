@@ -33,7 +33,7 @@ export interface StoreFlags {
 
 export function addStoreOptions(command: Command): Command {
   return command
-    .option('--data <dir>', 'data directory: SQLite files, blobs, secret (env IXVAULT_DATA)', undefined)
+    .option('--data <dir>', 'data directory: SQLite files, blobs, secret (env IXVAULT_DATA; default ./data)', undefined)
     .option('--config <file>', 'principals file, JSON or YAML (env IXVAULT_CONFIG)')
     .option('--database-url <url>', 'PostgreSQL URL instead of embedded SQLite (env IXVAULT_DATABASE_URL)')
     .option('--export-dir <dir>', 'where export jobs write in embedded mode (env IXVAULT_EXPORT_DIR; default DATA/exports)')
@@ -119,6 +119,19 @@ export function principalsFileOf(config: ServerConfig): string | undefined {
   return existsSync(demo) ? demo : undefined;
 }
 
+/** A numeric flag's value, refused with the flag's name when it is not a whole number of at least `min`. */
+export function wholeNumber(flag: string, value: string, min = 1): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min)
+    throw new Error(`${flag} must be a whole number >= ${min}, got '${value}'`);
+  return n;
+}
+
+/** `1 interaction`, `2 interactions`: a count with its noun, as a person would write it. */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** A path as a person would type it: relative to the working directory when inside it. */
 export function shownPath(path: string): string {
   const rel = relative(process.cwd(), path);
@@ -130,6 +143,26 @@ export async function loadPrincipals(config: ServerConfig): Promise<PrincipalsCo
   if (!existsSync(config.configFile)) throw new Error(`config file ${config.configFile} does not exist`);
   const { readPrincipalsConfig } = await import('../auth/directory.js');
   return readPrincipalsConfig(config.configFile);
+}
+
+/** The principals of a command that works on what exists: --config (or IXVAULT_CONFIG), else the demo's of DATA. */
+export async function principalsOf(flags: StoreFlags): Promise<PrincipalsConfig> {
+  const given = configOf(flags);
+  return loadPrincipals({ ...given, configFile: principalsFileOf(given) });
+}
+
+/**
+ * The tenants a maintenance command works on: --tenant, else every tenant of `principalsOf`. None is
+ * an error naming what to give: before, `retention run` without --config did nothing and said nothing.
+ */
+export async function tenantIdsOf(flags: StoreFlags & { tenant?: string[] }, what: string): Promise<string[]> {
+  const tenants = flags.tenant ?? (await principalsOf(flags)).tenants.map((t) => t.id);
+  if (tenants.length === 0) throw noTenants(what);
+  return tenants;
+}
+
+export function noTenants(what: string): Error {
+  return new Error(`no tenants to ${what}: give the principals file (--config FILE, or IXVAULT_CONFIG) or --tenant ID`);
 }
 
 export async function openFromFlags(
@@ -158,6 +191,37 @@ export async function openFromFlags(
     redisUrl: config.redisUrl,
     ...(config.poolSize ? { poolSize: config.poolSize } : {}),
     ...extra,
+  }).catch((err: unknown) => {
+    throw config.databaseUrl ? databaseError(err, config.databaseUrl) : err;
   });
   return { runtime, config };
+}
+
+/** What to check when PostgreSQL cannot be reached or refuses, by the error's code (Node's or PostgreSQL's). */
+const DATABASE_HINTS: Record<string, string> = {
+  ECONNREFUSED: 'is PostgreSQL running and listening there?',
+  ENOTFOUND: 'is the host name right?',
+  EAI_AGAIN: 'is the host name right?',
+  ETIMEDOUT: 'is the host reachable from here (firewall, listen_addresses)?',
+  '28P01': 'check the user and password in the URL',
+  '28000': 'check pg_hba.conf allows this user from this host',
+  '3D000': 'create the database first (createdb), or name an existing one',
+};
+
+/**
+ * A connection error of --database-url, saying which server (never the password) and what to check:
+ * before, a newcomer got `connect ECONNREFUSED 127.0.0.1:5432` with nothing naming the flag.
+ */
+export function databaseError(err: unknown, databaseUrl: string): unknown {
+  const code = (err as { code?: unknown })?.code;
+  const hint = typeof code === 'string' ? DATABASE_HINTS[code] : undefined;
+  if (!hint) return err;
+  let where = 'the --database-url server';
+  try {
+    const url = new URL(databaseUrl);
+    where = `${url.hostname || 'localhost'}:${url.port || 5432}${url.pathname}`;
+  } catch {}
+  return new Error(
+    `cannot open PostgreSQL at ${where} (--database-url or IXVAULT_DATABASE_URL): ${(err as Error).message}; ${hint}`,
+  );
 }

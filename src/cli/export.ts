@@ -116,7 +116,7 @@ export function registerExport(program: Command): void {
   ).action(async (id: string, flags: StoreFlags & { tenant: string }) => {
     const { runtime } = await openFromFlags(flags, { tenants: [] });
     try {
-      process.stdout.write(show(await runtime.exports.cancelOf(flags.tenant, id)));
+      process.stdout.write(show(await runtime.exports.cancelOf(flags.tenant, id, `cli:${userInfo().username}`)));
     } finally {
       await runtime.close();
     }

@@ -15,7 +15,16 @@ import type { Command } from 'commander';
 import { systemPrincipal } from '../demo/seed.js';
 import { isVaultError } from '../domain/errors.js';
 import { checkInteraction, type InteractionInput } from '../domain/validate.js';
-import { addStoreOptions, configOf, loadPrincipals, openFromFlags, principalsFileOf, shownPath } from './common.js';
+import {
+  addStoreOptions,
+  configOf,
+  counted,
+  loadPrincipals,
+  openFromFlags,
+  principalsFileOf,
+  shownPath,
+  wholeNumber,
+} from './common.js';
 import { Progress } from './progress.js';
 
 const BATCH = 1000;
@@ -110,6 +119,7 @@ export function registerImport(program: Command): void {
       .option('--dry-run', 'validate every line and report as an import would, without opening the store or writing')
       .addHelpText('after', IMPORT_FORMAT_HELP),
   ).action(async (file: string, flags) => {
+    const maxErrors = wholeNumber('--max-errors', flags.maxErrors);
     if (!existsSync(file)) throw new Error(`${file} does not exist`);
     const given = configOf(flags);
     const config = { ...given, configFile: principalsFileOf(given) };
@@ -120,14 +130,13 @@ export function registerImport(program: Command): void {
           ? `tenant ${flags.tenant} is not in ${shownPath(config.configFile)} (add it with \`ixvault tenant add\`)`
           : `tenant ${flags.tenant} cannot be checked: give the principals file with --config (or IXVAULT_CONFIG)`,
       );
-    if (flags.dryRun) return dryRun(file, Number(flags.maxErrors));
+    if (flags.dryRun) return dryRun(file, maxErrors);
     const { runtime } = await openFromFlags(flags, principals);
     runtime.vault.store.batches?.warm();
     const tenant = runtime.directory.tenants.get(flags.tenant);
     if (!tenant) throw new Error(`tenant ${flags.tenant} is not in the principals`);
     // Through the vault as the tenant's system administrator: masked (card numbers) like every ingest.
     const principal = systemPrincipal(tenant);
-    const maxErrors = Number(flags.maxErrors);
     const size = statSync(file).size;
     const progress = new Progress(`importing ${file}`);
     let stored = 0;
@@ -180,7 +189,7 @@ export function registerImport(program: Command): void {
           }
         }
         if (invalid >= maxErrors) {
-          process.stderr.write(`stopping: ${invalid} invalid lines (--max-errors)\n`);
+          process.stderr.write(`stopping: ${counted(invalid, 'invalid line')} (--max-errors)\n`);
           break;
         }
       }
@@ -191,7 +200,9 @@ export function registerImport(program: Command): void {
       progress.finish();
       await runtime.close();
     }
-    process.stdout.write(`imported ${stored} interactions from ${file} (${size} bytes); ${invalid} invalid lines\n`);
+    process.stdout.write(
+      `imported ${counted(stored, 'interaction')} from ${file} (${size} bytes); ${counted(invalid, 'invalid line')}\n`,
+    );
     if (invalid > 0) process.exitCode = 2;
   });
 }
@@ -231,12 +242,14 @@ async function dryRun(file: string, maxErrors: number): Promise<void> {
       invalid++;
       process.stderr.write(`${file}:${lineNo}: ${problem}\n`);
       if (invalid >= maxErrors) {
-        process.stderr.write(`stopping: ${invalid} invalid lines (--max-errors)\n`);
+        process.stderr.write(`stopping: ${counted(invalid, 'invalid line')} (--max-errors)\n`);
         break;
       }
     }
   }
-  process.stdout.write(`dry run: ${valid} valid records, ${invalid} invalid lines in ${file}; nothing was written\n`);
+  process.stdout.write(
+    `dry run: ${counted(valid, 'valid record')}, ${counted(invalid, 'invalid line')} in ${file}; nothing was written\n`,
+  );
   if (invalid > 0) process.exitCode = 2;
 }
 

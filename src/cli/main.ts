@@ -22,7 +22,13 @@ export function buildProgram(): Command {
     .description('Interaction history and content service with Genesys- and Vonage-compatible APIs')
     .version('0.1.0')
     .showHelpAfterError()
-    .configureHelp({ sortSubcommands: true });
+    .configureHelp({ sortSubcommands: true })
+    .addHelpText(
+      'after',
+      `
+Start here: ixvault serve --demo (what npm start runs) serves a demo contact center on http://127.0.0.1:8080
+and prints its users' passwords. Each command has --help; the README has examples of each.`,
+    );
   registerServe(program);
   registerImport(program);
   registerDemo(program);

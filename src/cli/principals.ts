@@ -69,7 +69,11 @@ export function registerPrincipals(program: Command): void {
         clients: [],
       });
       await save(path, config);
-      process.stdout.write(`added tenant ${id}\n`);
+      // What a first-time operator does next, with the file they named.
+      process.stdout.write(
+        `added tenant ${id}; next: ixvault user add --config ${path} --tenant ${id} --user-name NAME --role admin, ` +
+          `then ixvault serve --config ${path}\n`,
+      );
     });
 
   const user = program.command('user').description('Manage users (Basic authentication) in the principals file');
@@ -105,7 +109,9 @@ export function registerPrincipals(program: Command): void {
       });
       await save(path, config);
       process.stdout.write(
-        flags.password ? `added user ${flags.userName}\n` : `added user ${flags.userName} with password ${password}\n`,
+        flags.password
+          ? `added user ${flags.userName}\n`
+          : `added user ${flags.userName} with password ${password}  (shown only now: ${path} keeps its hash)\n`,
       );
     });
   user
@@ -148,7 +154,9 @@ export function registerPrincipals(program: Command): void {
           .filter(Boolean),
       });
       await save(path, config);
-      process.stdout.write(`added client ${flags.clientId} with secret ${clientSecret}\n`);
+      process.stdout.write(
+        `added client ${flags.clientId} with secret ${clientSecret}  (shown only now: ${path} keeps its hash)\n`,
+      );
     });
   client
     .command('remove')

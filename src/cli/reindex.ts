@@ -1,6 +1,6 @@
 /** `ixvault reindex`: rebuild the full-text index from the stored records, online, with progress. */
 import type { Command } from 'commander';
-import { addStoreOptions, configOf, loadPrincipals, openFromFlags } from './common.js';
+import { addStoreOptions, openFromFlags, tenantIdsOf } from './common.js';
 import { Progress } from './progress.js';
 
 export function registerReindex(program: Command): void {
@@ -12,7 +12,10 @@ export function registerReindex(program: Command): void {
           'and the archive from the stored records, while the service runs: each batch is one short transaction',
       )
       .option('--batch-size <n>', 'interactions per transaction', '200')
-      .option('--tenant <id...>', 'only these tenants (default: every tenant of the principals file, --config)')
+      .option(
+        '--tenant <id...>',
+        'only these tenants (default: every tenant of the principals file: --config, else DATA/demo-principals.json)',
+      )
       .option('--source <store>', 'main, archive or both', 'both'),
   ).action(async (flags) => {
     const batchSize = Number(flags.batchSize);
@@ -21,8 +24,7 @@ export function registerReindex(program: Command): void {
     for (const source of sources)
       if (source !== 'main' && source !== 'archive') throw new Error('--source must be main, archive or both');
     // The tenants come from the principals, not from a scan of the data (see `archive`).
-    const tenants: string[] = flags.tenant ?? (await loadPrincipals(configOf(flags))).tenants.map((t) => t.id);
-    if (tenants.length === 0) throw new Error('no tenants to reindex: give the principals file (--config) or --tenant');
+    const tenants = await tenantIdsOf(flags, 'reindex');
     const { runtime } = await openFromFlags(flags, { tenants: [] });
     let done = 0;
     try {

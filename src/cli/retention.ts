@@ -1,6 +1,6 @@
 /** `ixvault retention run [--dry-run]`: apply (or only report) each tenant's retention policy now. */
 import type { Command } from 'commander';
-import { addStoreOptions, openFromFlags } from './common.js';
+import { addStoreOptions, noTenants, openFromFlags, principalsOf } from './common.js';
 import { Progress } from './progress.js';
 
 export function registerRetention(program: Command): void {
@@ -15,12 +15,17 @@ export function registerRetention(program: Command): void {
       )
       .option('--dry-run', 'remove nothing: report what would be removed and what holds keep')
       .option('--pending', 'with --dry-run: report for the pending policy change instead of the active policy')
-      .option('--tenant <id...>', 'only these tenants (default: every tenant of the principals file, --config)')
+      .option(
+        '--tenant <id...>',
+        'only these tenants (default: every tenant of the principals file: --config, else DATA/demo-principals.json)',
+      )
       .option('--json', 'print the report as JSON'),
   ).action(async (flags) => {
     if (flags.pending && !flags.dryRun)
       throw new Error('--pending shows what a pending change would remove: use it with --dry-run');
-    const { runtime } = await openFromFlags(flags);
+    const principals = await principalsOf(flags);
+    if (principals.tenants.length === 0) throw noTenants('apply retention to');
+    const { runtime } = await openFromFlags(flags, principals);
     try {
       await runtime.retention.syncConfig();
       const tenants = [...runtime.directory.tenants.values()].filter((t) => !flags.tenant || flags.tenant.includes(t.id));
