@@ -47,4 +47,60 @@ describe.skipIf(BACKEND !== 'postgres')('PostgreSQL connections ended while idle
         .catch(() => undefined);
     expect(answer).toBe(1);
   });
+
+  // A connection that ends while it is checked out of the pool (a statement running on it, or a transaction
+  // holding it between statements) was reported as the client's own `error` event, with nobody listening:
+  // the process ended. Now the statement or transaction fails, and the server goes on.
+  it('fails the statement or transaction whose connection is terminated, and the process goes on', async () => {
+    const db = store.runtime.store.db;
+    const admin = new pg.Client({ connectionString: process.env.IXVAULT_TEST_DATABASE_URL });
+    await admin.connect();
+    // Ends the connection running the marked statement, once it is seen; gives up if the work settled first.
+    const terminate = async (marker: string, work: Promise<unknown>) => {
+      let settled = false;
+      void work.then(
+        () => {
+          settled = true;
+        },
+        () => {
+          settled = true;
+        },
+      );
+      while (!settled) {
+        const { rowCount } = await admin.query(
+          'select pg_terminate_backend(pid) from pg_stat_activity where query like $1 and pid <> pg_backend_pid()',
+          [`%${marker}%`],
+        );
+        if (rowCount) return;
+      }
+    };
+    try {
+      // A statement in flight.
+      const running = sql`select pg_sleep(60), 'in-flight-marker'`.execute(db);
+      const runningFails = expect(running).rejects.toThrow(/terminat/i);
+      await terminate('in-flight-marker', running);
+      await runningFails;
+      // A transaction holding its connection while the application works between statements.
+      let goOn!: () => void;
+      const between = new Promise<void>((resolve) => {
+        goOn = resolve;
+      });
+      const transaction = db.transaction().execute(async (trx) => {
+        await sql`select 'between-statements-marker'`.execute(trx);
+        await between;
+        await sql`select 1`.execute(trx);
+      });
+      const transactionFails = expect(transaction).rejects.toThrow();
+      await terminate('between-statements-marker', transaction);
+      // The end reaches the client through its socket; a statement of the admin's after the termination
+      // gives it the time to, without a sleep (and if it has not, the statement fails all the same).
+      await admin.query('select 1');
+      goOn();
+      await transactionFails;
+    } finally {
+      await admin.end();
+    }
+    const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db);
+    expect(rows[0]?.one).toBe(1);
+  });
 });

@@ -26,6 +26,9 @@ const IDLE_CONNECTION_MS = 5 * 60_000;
 // int8 (counts, epoch milliseconds) fits a JavaScript number for every value we store.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
+/** See the pool's `connect` listener: the error reaches whoever is using the connection, as a failed statement. */
+function ignoreCheckedOutError(): void {}
+
 export function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; dialect: StoreDialect } {
   const pool = new pg.Pool({
     connectionString: url,
@@ -40,8 +43,16 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
   // pool's `error` event, and an event with no listener throws: the process ended. The pool has dropped the
   // connection already; the next statement opens a new one.
   pool.on('error', (err) => process.emitWarning(`a PostgreSQL connection ended while idle: ${err.message}`));
-  // Every new connection, before its first query: a page's rows are read from its bytes (postgres-page-reader.ts).
-  pool.on('connect', (client) => tapConnection(client));
+  // Every new connection, before its first query.
+  pool.on('connect', (client) => {
+    // A connection that ends while checked out (a statement running, a transaction between statements) is
+    // reported as the client's own `error` event, which the pool listens to only while the client is idle:
+    // unheard, it ended the process. The statement in flight fails with that error, a later one is refused
+    // (the client is no longer queryable), and the pool drops the client when it comes back.
+    client.on('error', ignoreCheckedOutError);
+    // A page's rows are read from its bytes (postgres-page-reader.ts).
+    tapConnection(client);
+  });
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
       pool,
