@@ -109,6 +109,9 @@ export function cpuMsOf(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+/** Ten of /proc's 10 ms ticks: below that, a side's CPU total is mostly rounding. */
+const MIN_MEASURED_CPU_MS = 100;
+
 /** Server CPU per request of each side, measured over an interleaved run in which each process served only its side. */
 export function cpuRow(
   workload: string,
@@ -124,7 +127,11 @@ export function cpuRow(
     case: `${name}: server CPU per ${per}`,
     ixvault,
     baseline,
-    ratio: (ixvault.value ?? 0) / Math.max(1e-9, baseline.value ?? 0),
-    notes: `/proc utime+stime over ${api.n} and ${bare.n} requests (10 ms ticks); waiting for a core is not in it`,
+    // A side that used fewer than ten of /proc's 10 ms ticks in all is not measured finely enough to divide by
+    // (a bare side of 0 ticks printed a ratio in the hundreds of millions).
+    ratio: bare.ms >= MIN_MEASURED_CPU_MS ? (ixvault.value ?? 0) / (baseline.value ?? 1) : undefined,
+    notes: `/proc utime+stime over ${api.n} and ${bare.n} requests (10 ms ticks)${
+      bare.ms < MIN_MEASURED_CPU_MS ? `; the static side used ${bare.ms} ms in all, too few ticks for a ratio` : ''
+    }; waiting for a core is not in it`,
   };
 }
