@@ -231,6 +231,20 @@ describe.skipIf(!available)(
       if (server) await removeTestData(server);
     });
 
+    it('says when ixvault does not answer, instead of asking to sign in, and tries again', async () => {
+      // As a proxy in front of a restarting ixvault answers: an HTML error page.
+      await page.route('**/api/v1/session', (route) =>
+        route.fulfill({ status: 502, contentType: 'text/html', body: '<html>bad gateway</html>' }),
+      );
+      await page.goto(`${server.url}/console/`);
+      await expect.poll(() => page.getByRole('alert').textContent()).toContain('502 Bad Gateway');
+      expect(await page.getByLabel('User name').count()).toBe(0);
+      await capture('unreachable');
+      await page.unroute('**/api/v1/session');
+      await page.getByRole('button', { name: 'Try again' }).click();
+      await page.getByLabel('User name').waitFor();
+    });
+
     it('signs in through the form', async () => {
       await page.goto(`${server.url}/console/`);
       await page.getByLabel('User name').waitFor();

@@ -8,14 +8,20 @@ import { SearchScreen } from './screens/Search';
 
 export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  // Why the session could not be asked for (not a 401: ixvault or the way to it failed). The sign-in form would
+  // mislead here: whoever is signed in still is, and a sign-in would fail the same way.
+  const [unreachable, setUnreachable] = useState<string>();
   const location = useLocation();
 
-  useEffect(() => {
+  const askSession = useCallback(() => {
+    setUnreachable(undefined);
+    setSession(undefined);
     api.session().then(setSession, (err: unknown) => {
       if (err instanceof ApiError && err.status === 401) setSession(null);
-      else setSession(null);
+      else setUnreachable(err instanceof Error ? err.message : String(err));
     });
   }, []);
+  useEffect(askSession, []);
 
   const signOut = useCallback(async () => {
     await api.signOut().catch(() => {});
@@ -23,6 +29,19 @@ export function App() {
     navigate('/', { replace: true });
   }, []);
 
+  if (unreachable !== undefined)
+    return (
+      <main id="main" className="login">
+        <title>ixvault did not answer</title>
+        <div role="alert">
+          <h1>ixvault did not answer</h1>
+          <p>{unreachable}</p>
+        </div>
+        <button type="button" className="primary" onClick={askSession}>
+          Try again
+        </button>
+      </main>
+    );
   if (session === undefined) return <p className="loading">Loading…</p>;
   if (session === null) return <LoginScreen onSignedIn={setSession} />;
 

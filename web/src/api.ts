@@ -112,7 +112,8 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   });
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  // A proxy's or gateway's error page is HTML: its status says what happened, its markup is no message.
+  const json = text && /json/i.test(res.headers.get('content-type') ?? '') ? (JSON.parse(text) as unknown) : undefined;
   if (!res.ok) {
     const problem = json as { detail?: string; title?: string } | undefined;
     throw new ApiError(res.status, problem?.detail ?? problem?.title ?? `${res.status} ${res.statusText}`);
