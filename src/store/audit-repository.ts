@@ -9,6 +9,7 @@
  * fails instead of forking. The coalescing of Range reads is a lookup under the
  * same lock, so it holds across processes sharing the database.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import {
   type AuditEntry,
@@ -43,7 +44,8 @@ export interface VerifyReport {
   broken?: { chainNo: number; reason: string };
 }
 
-const VERIFY_PAGE = 2000;
+/** Entries read by one statement of a verification or an export of the log. */
+export const AUDIT_PAGE_ROWS = 2000;
 
 export class AuditRepository {
   constructor(private readonly store: StoreConnection) {}
@@ -143,11 +145,11 @@ export class AuditRepository {
       const rows = await this.filtered(tenantId, filter)
         .where('chain_no', '>', after)
         .orderBy('chain_no', 'asc')
-        .limit(VERIFY_PAGE)
+        .limit(AUDIT_PAGE_ROWS)
         .execute();
       for (const row of rows) yield toEntry(row);
       const last = rows.at(-1);
-      if (!last || rows.length < VERIFY_PAGE) return;
+      if (!last || rows.length < AUDIT_PAGE_ROWS) return;
       after = Number(last.chain_no);
     }
   }
@@ -166,7 +168,7 @@ export class AuditRepository {
         .where('tenant_id', '=', tenantId)
         .where('chain_no', '>', after)
         .orderBy('chain_no', 'asc')
-        .limit(VERIFY_PAGE)
+        .limit(AUDIT_PAGE_ROWS)
         .execute();
       for (const row of rows) {
         const stored = { ...hashedFieldsOf(row), hash: row.hash };
@@ -178,8 +180,11 @@ export class AuditRepository {
       }
       onProgress?.(checked);
       const last = rows.at(-1);
-      if (!last || rows.length < VERIFY_PAGE) break;
+      if (!last || rows.length < AUDIT_PAGE_ROWS) break;
       after = Number(last.chain_no);
+      // A turn of the event loop between pages: on SQLite a statement holds it, and a chain of a million entries
+      // held every other request of the server until the whole verification ended.
+      await nextTurn();
     }
     // Entries the migration could not chain (or a writer that bypassed the chain) have no position.
     const unchained = await this.store

@@ -2,6 +2,7 @@
  * Erasure by data subject: finding where a subject appears, and the erasure
  * records (subject while running, what was found, the signed receipt).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql, type Transaction } from 'kysely';
 import type { ErasureSubject, FoundInteraction } from '../domain/erasure.js';
 import type { Source } from '../domain/search.js';
@@ -10,6 +11,9 @@ import type { StoreConnection } from './database.js';
 import type { Database, ErasuresTable } from './schema.js';
 
 export type ErasureRow = ErasuresTable;
+
+/** Interactions one statement of an erasure's scan covers. */
+export const ERASURE_SCAN_CHUNK = 2000;
 
 /**
  * The `found` column while an erasure runs. Contact ids are the subject's
@@ -35,7 +39,9 @@ export class ErasureRepository {
    * (the given id, or `contactIds`: the contacts holding its addresses), by a phone number (phoneNumber, connectFrom, connectTo), by an email
    * address (connectFrom, connectTo, an email's from, to and cc; compared
    * without case), or as a message participant. A scan of the tenant's rows: erasures are rare, and an index
-   * per identifier column would cost every ingest.
+   * per identifier column would cost every ingest. The scan goes by chunks of the primary key with a turn of
+   * the event loop between them: on SQLite a statement holds the event loop, and one scan of a tenant held
+   * every other request of the server until it ended (seconds at a million interactions).
    */
   async find(tenantId: string, subject: ErasureSubject, source: Source, contactIds: string[] = []): Promise<FoundInteraction[]> {
     const db = this.store.in(source);
@@ -43,41 +49,59 @@ export class ErasureRepository {
     const emails = subject.emailAddresses.map((e) => e.toLowerCase());
     const contacts = [...new Set([...(subject.contactId ? [subject.contactId] : []), ...contactIds])];
     const participants = [...contacts, ...phones, ...subject.emailAddresses];
-    const rows = await db
-      .selectFrom('interactions as i')
-      .select('i.id')
-      .where('i.tenant_id', '=', tenantId)
-      .where((eb) => {
-        const any = [];
-        if (contacts.length > 0) any.push(eb('i.contact_id', 'in', contacts));
-        if (phones.length > 0)
-          any.push(eb('i.phone_number', 'in', phones), eb('i.connect_from', 'in', phones), eb('i.connect_to', 'in', phones));
-        if (emails.length > 0)
-          any.push(
-            eb(sql<string>`lower(i.connect_from)`, 'in', emails),
-            eb(sql<string>`lower(i.connect_to)`, 'in', emails),
-            // An email's from, to and cc are JSON strings in its `email` column: the address, quoted, appears there.
-            ...emails.map((e) => sql<boolean>`lower(i.email) like ${`%${likeLiteral(JSON.stringify(e))}%`} escape '!'`),
-          );
-        if (participants.length > 0)
-          any.push(
-            eb.exists(
-              eb
-                .selectFrom('messages as m')
-                .select('m.idx')
-                // The tenant as a value, not only joined: PostgreSQL runs this EXISTS under OR as a hashed
-                // subplan, uncorrelated, which would otherwise read every tenant's messages (and on Citus every shard).
-                .where('m.tenant_id', '=', tenantId)
-                .whereRef('m.tenant_id', '=', 'i.tenant_id')
-                .whereRef('m.interaction_id', '=', 'i.id')
-                .where('m.from_participant_id', 'in', participants),
-            ),
-          );
-        return eb.or(any);
-      })
-      .orderBy('i.id')
-      .execute();
-    const ids = rows.map((r) => r.id);
+    const ids: string[] = [];
+    for (let after: string | undefined; ; ) {
+      // The chunk's last id, from the primary key alone.
+      const edge = await db
+        .selectFrom('interactions')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .$if(after !== undefined, (q) => q.where('id', '>', after as string))
+        .orderBy('id')
+        .limit(1)
+        .offset(ERASURE_SCAN_CHUNK - 1)
+        .executeTakeFirst();
+      const rows = await db
+        .selectFrom('interactions as i')
+        .select('i.id')
+        .where('i.tenant_id', '=', tenantId)
+        .$if(after !== undefined, (q) => q.where('i.id', '>', after as string))
+        .$if(edge !== undefined, (q) => q.where('i.id', '<=', edge?.id as string))
+        .where((eb) => {
+          const any = [];
+          if (contacts.length > 0) any.push(eb('i.contact_id', 'in', contacts));
+          if (phones.length > 0)
+            any.push(eb('i.phone_number', 'in', phones), eb('i.connect_from', 'in', phones), eb('i.connect_to', 'in', phones));
+          if (emails.length > 0)
+            any.push(
+              eb(sql<string>`lower(i.connect_from)`, 'in', emails),
+              eb(sql<string>`lower(i.connect_to)`, 'in', emails),
+              // An email's from, to and cc are JSON strings in its `email` column: the address, quoted, appears there.
+              ...emails.map((e) => sql<boolean>`lower(i.email) like ${`%${likeLiteral(JSON.stringify(e))}%`} escape '!'`),
+            );
+          if (participants.length > 0)
+            any.push(
+              eb.exists(
+                eb
+                  .selectFrom('messages as m')
+                  .select('m.idx')
+                  // The tenant as a value, not only joined: PostgreSQL runs this EXISTS under OR as a hashed
+                  // subplan, uncorrelated, which would otherwise read every tenant's messages (and on Citus every shard).
+                  .where('m.tenant_id', '=', tenantId)
+                  .whereRef('m.tenant_id', '=', 'i.tenant_id')
+                  .whereRef('m.interaction_id', '=', 'i.id')
+                  .where('m.from_participant_id', 'in', participants),
+              ),
+            );
+          return eb.or(any);
+        })
+        .orderBy('i.id')
+        .execute();
+      for (const r of rows) ids.push(r.id);
+      if (!edge) break;
+      after = edge.id;
+      await nextTurn();
+    }
     const hashes = new Map<string, string[]>(ids.map((id) => [id, []]));
     for (const chunk of chunkValues(ids)) {
       const content = await db

@@ -1,0 +1,96 @@
+/**
+ * Reads that walk a whole tenant on a server's request (an erasure's search for
+ * its data subject, the audit chain's verification) must let the server answer
+ * other requests meanwhile. SQLite runs every statement synchronously on the
+ * event loop, and a promise's continuation waits for no I/O: an erasure's one
+ * scan of the tenant's interactions held every request, health checks and
+ * CometD included, until it ended (330 ms at 100k interactions, seconds at 1M),
+ * and a verification did the same for its whole chain, page after page.
+ * Seen here as a callback queued behind the read, which must run before the
+ * read resolves. (On PostgreSQL the statements' I/O lets it run anyway.)
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InteractionInput } from '../../src/domain/validate.js';
+import { AUDIT_PAGE_ROWS } from '../../src/store/audit-repository.js';
+import { ERASURE_SCAN_CHUNK, ErasureRepository } from '../../src/store/erasure-repository.js';
+import { BACKEND } from '../helpers/server.js';
+import { openStoreRuntime, type StoreRuntime } from '../helpers/store-runtime.js';
+
+const TENANT = 'turns';
+const PHONE = '+14155550123';
+
+const record = (n: number): InteractionInput => ({
+  id: `i-${String(n).padStart(6, '0')}`,
+  mediaType: 'call',
+  typeId: 'Inbound',
+  state: 'Stopped',
+  startMs: Date.UTC(2025, 0, 1) + n * 60_000,
+  // Every hundredth names the subject; the scan must still find each one, whichever chunk it is in.
+  connectFrom: n % 100 === 0 ? PHONE : `+1999555${String(n).padStart(4, '0')}`,
+  owner: { id: 'agent-1' },
+  handlingAgentIds: ['agent-1'],
+  customAttributes: {},
+  userData: {},
+});
+
+/** Whether a callback queued behind `work`'s start (as an incoming request's would be) ran before it resolved. */
+async function letsOthersIn(work: () => Promise<unknown>): Promise<boolean> {
+  let ran = false;
+  setImmediate(() => {
+    ran = true;
+  });
+  await work();
+  return ran;
+}
+
+describe(`long reads let the server answer between their statements (${BACKEND})`, { timeout: 120_000 }, () => {
+  let store: StoreRuntime;
+  const interactions = 2 * ERASURE_SCAN_CHUNK + 1;
+  beforeAll(async () => {
+    store = await openStoreRuntime('event-loop-turns');
+    const repository = store.runtime.vault.interactions;
+    for (let from = 0; from < interactions; from += 1000)
+      await repository.upsertMany(
+        TENANT,
+        Array.from({ length: Math.min(1000, interactions - from) }, (_, k) => record(from + k)),
+      );
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it("an erasure's search for its subject, in chunks, finding every interaction naming it", async () => {
+    const erasures = new ErasureRepository(store.runtime.store);
+    let found: string[] = [];
+    const turned = await letsOthersIn(async () => {
+      found = (await erasures.find(TENANT, { phoneNumbers: [PHONE], emailAddresses: [] }, 'main')).map((f) => f.id);
+    });
+    expect(found).toEqual(
+      Array.from({ length: interactions }, (_, n) => n)
+        .filter((n) => n % 100 === 0)
+        .map((n) => `i-${String(n).padStart(6, '0')}`),
+    );
+    expect(turned).toBe(true);
+  });
+
+  it("the audit chain's verification, page after page", async () => {
+    const { audits } = store.runtime.vault;
+    await store.runtime.store.write(async (root) => {
+      for (let n = 0; n < 2 * AUDIT_PAGE_ROWS + 1; n++)
+        await audits.append(
+          TENANT,
+          { atMs: n, actor: 'test', action: 'interaction.read', interactionId: `i-${n}`, detail: {} },
+          root,
+        );
+    });
+    let entries = 0;
+    const turned = await letsOthersIn(async () => {
+      const report = await audits.verify(TENANT);
+      expect(report.broken).toBeUndefined();
+      entries = report.entries;
+    });
+    expect(entries).toBe(2 * AUDIT_PAGE_ROWS + 1);
+    expect(turned).toBe(true);
+  });
+});
