@@ -9,7 +9,6 @@
  * fails instead of forking. The coalescing of Range reads is a lookup under the
  * same lock, so it holds across processes sharing the database.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import {
   type AuditEntry,
@@ -21,6 +20,7 @@ import {
   READ_COALESCE_MS,
 } from '../domain/audit.js';
 import type { StoreConnection } from './database.js';
+import { nextTurn } from './event-loop.js';
 import type { AuditLogTable, Database } from './schema.js';
 
 export interface AuditFilter {
@@ -182,8 +182,7 @@ export class AuditRepository {
       const last = rows.at(-1);
       if (!last || rows.length < AUDIT_PAGE_ROWS) break;
       after = Number(last.chain_no);
-      // A turn of the event loop between pages: on SQLite a statement holds it, and a chain of a million entries
-      // held every other request of the server until the whole verification ended.
+      // A chain of a million entries held every other request of a SQLite server until it was verified (event-loop.ts).
       await nextTurn();
     }
     // Entries the migration could not chain (or a writer that bypassed the chain) have no position.

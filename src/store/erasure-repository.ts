@@ -2,18 +2,15 @@
  * Erasure by data subject: finding where a subject appears, and the erasure
  * records (subject while running, what was found, the signed receipt).
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql, type Transaction } from 'kysely';
 import type { ErasureSubject, FoundInteraction } from '../domain/erasure.js';
 import type { Source } from '../domain/search.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
+import { nextTurn, SCAN_CHUNK } from './event-loop.js';
 import type { Database, ErasuresTable } from './schema.js';
 
 export type ErasureRow = ErasuresTable;
-
-/** Interactions one statement of an erasure's scan covers. */
-export const ERASURE_SCAN_CHUNK = 2000;
 
 /**
  * The `found` column while an erasure runs. Contact ids are the subject's
@@ -39,9 +36,8 @@ export class ErasureRepository {
    * (the given id, or `contactIds`: the contacts holding its addresses), by a phone number (phoneNumber, connectFrom, connectTo), by an email
    * address (connectFrom, connectTo, an email's from, to and cc; compared
    * without case), or as a message participant. A scan of the tenant's rows: erasures are rare, and an index
-   * per identifier column would cost every ingest. The scan goes by chunks of the primary key with a turn of
-   * the event loop between them: on SQLite a statement holds the event loop, and one scan of a tenant held
-   * every other request of the server until it ended (seconds at a million interactions).
+   * per identifier column would cost every ingest. The scan goes by chunks of the primary key (event-loop.ts:
+   * one scan of a tenant held every other request of a SQLite server until it ended, seconds at 1M).
    */
   async find(tenantId: string, subject: ErasureSubject, source: Source, contactIds: string[] = []): Promise<FoundInteraction[]> {
     const db = this.store.in(source);
@@ -59,7 +55,7 @@ export class ErasureRepository {
         .$if(after !== undefined, (q) => q.where('id', '>', after as string))
         .orderBy('id')
         .limit(1)
-        .offset(ERASURE_SCAN_CHUNK - 1)
+        .offset(SCAN_CHUNK - 1)
         .executeTakeFirst();
       const rows = await db
         .selectFrom('interactions as i')

@@ -13,7 +13,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InteractionInput } from '../../src/domain/validate.js';
 import { AUDIT_PAGE_ROWS } from '../../src/store/audit-repository.js';
-import { ERASURE_SCAN_CHUNK, ErasureRepository } from '../../src/store/erasure-repository.js';
+import { ErasureRepository } from '../../src/store/erasure-repository.js';
+import { SCAN_CHUNK } from '../../src/store/event-loop.js';
+import { SearchRepository } from '../../src/store/search-repository.js';
 import { BACKEND } from '../helpers/server.js';
 import { openStoreRuntime, type StoreRuntime } from '../helpers/store-runtime.js';
 
@@ -46,7 +48,7 @@ async function letsOthersIn(work: () => Promise<unknown>): Promise<boolean> {
 
 describe(`long reads let the server answer between their statements (${BACKEND})`, { timeout: 120_000 }, () => {
   let store: StoreRuntime;
-  const interactions = 2 * ERASURE_SCAN_CHUNK + 1;
+  const interactions = 2 * SCAN_CHUNK + 1;
   beforeAll(async () => {
     store = await openStoreRuntime('event-loop-turns');
     const repository = store.runtime.vault.interactions;
@@ -72,6 +74,52 @@ describe(`long reads let the server answer between their statements (${BACKEND})
         .map((n) => `i-${String(n).padStart(6, '0')}`),
     );
     expect(turned).toBe(true);
+  });
+
+  it('a search whose filter few rows pass, walking the time line in chunks, paging exactly as one statement would', async () => {
+    // Chunks of 1 000 entries of the time line (the server's are larger): four of them here.
+    const searches = new SearchRepository(store.runtime.store, store.runtime.vault.interactions, 1000);
+    const visibility = { tenantId: TENANT };
+    // Nothing passes: every chunk of the time line is read, and others get their turns meanwhile.
+    let none = -1;
+    expect(
+      await letsOthersIn(async () => {
+        none = (await searches.search(visibility, { source: 'main', order: 'desc', limit: 100, connectFromPrefix: '+1888' }))
+          .items.length;
+      }),
+    ).toBe(true);
+    expect(none).toBe(0);
+    // Every hundredth passes: pages of 7 in both orders cross the chunks' edges; each id once, in order.
+    const subject = Array.from({ length: interactions }, (_, n) => n)
+      .filter((n) => n % 100 === 0)
+      .map((n) => `i-${String(n).padStart(6, '0')}`);
+    // And within a window of time that starts and ends inside chunks.
+    const window = { fromMs: record(1050).startMs, toMs: record(3450).startMs };
+    const inWindow = subject.filter((id) => {
+      const n = Number(id.slice(2));
+      return n >= 1050 && n <= 3450;
+    });
+    for (const [bounds, expected] of [
+      [{}, subject],
+      [window, inWindow],
+    ] as const)
+      for (const order of ['asc', 'desc'] as const) {
+        const ids: string[] = [];
+        let after: { startMs: number; id: string } | undefined;
+        do {
+          const page = await searches.search(visibility, {
+            source: 'main',
+            order,
+            limit: 7,
+            connectFromPrefix: PHONE,
+            ...bounds,
+            ...(after ? { after } : {}),
+          });
+          ids.push(...page.items.map((i) => i.id));
+          after = page.next;
+        } while (after);
+        expect(ids).toEqual(order === 'asc' ? expected : [...expected].reverse());
+      }
   });
 
   it("the audit chain's verification, page after page", async () => {
