@@ -126,31 +126,86 @@ export class AuditRepository {
     return recent !== undefined;
   }
 
-  /** Entries matching every given filter, newest first, keyset-paged on the chain position. */
+  /**
+   * Entries matching every given filter, newest first, keyset-paged on the chain position. Without an actor
+   * or an interaction to drive it, the search walks the chain itself (an action, a time span): in ranges of
+   * AUDIT_PAGE_ROWS positions with a turn of the event loop between them (event-loop.ts), as an action few
+   * entries have walked a chain of millions in one statement.
+   */
   async search(tenantId: string, filter: AuditFilter, page: { limit: number; beforeChainNo?: number }): Promise<AuditPage> {
-    let query = this.filtered(tenantId, filter)
-      .orderBy('chain_no', 'desc')
-      .limit(page.limit + 1);
-    if (page.beforeChainNo !== undefined) query = query.where('chain_no', '<', page.beforeChainNo);
-    const rows = await query.execute();
+    const rows: Row[] = [];
+    if (filter.actor !== undefined || filter.interactionId !== undefined) {
+      let query = this.filtered(tenantId, filter)
+        .orderBy('chain_no', 'desc')
+        .limit(page.limit + 1);
+      if (page.beforeChainNo !== undefined) query = query.where('chain_no', '<', page.beforeChainNo);
+      rows.push(...(await query.execute()));
+    } else {
+      // Positions are 1, 2, 3… in each tenant's chain: a range of them is a range of its key.
+      for (
+        let before = page.beforeChainNo ?? (await this.headPosition(tenantId)) + 1;
+        before > 1 && rows.length <= page.limit;
+      ) {
+        const from = Math.max(1, before - AUDIT_PAGE_ROWS);
+        rows.push(
+          ...(await this.filtered(tenantId, filter)
+            .where('chain_no', '>=', from)
+            .where('chain_no', '<', before)
+            .orderBy('chain_no', 'desc')
+            .limit(page.limit + 1 - rows.length)
+            .execute()),
+        );
+        before = from;
+        await nextTurn();
+      }
+    }
     const entries = rows.slice(0, page.limit).map(toEntry);
     const last = entries.at(-1);
     return rows.length > page.limit && last ? { entries, next: last.chainNo } : { entries };
   }
 
-  /** Every entry matching the filter, oldest first, page by page (exports). */
+  /** The newest position of a tenant's chain (0: none). */
+  private async headPosition(tenantId: string): Promise<number> {
+    const head = await this.store
+      .in('main')
+      .selectFrom('audit_log')
+      .select('chain_no')
+      .where('tenant_id', '=', tenantId)
+      .where('chain_no', 'is not', null)
+      .orderBy('chain_no', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return Number(head?.chain_no ?? 0);
+  }
+
+  /**
+   * Every entry matching the filter, oldest first (exports): by pages of an actor's or an interaction's
+   * entries, else in ranges of the chain's positions (see search).
+   */
   async *scan(tenantId: string, filter: AuditFilter): AsyncGenerator<ChainedAuditEntry> {
-    let after = 0;
-    for (;;) {
+    if (filter.actor !== undefined || filter.interactionId !== undefined) {
+      for (let after = 0; ; ) {
+        const rows = await this.filtered(tenantId, filter)
+          .where('chain_no', '>', after)
+          .orderBy('chain_no', 'asc')
+          .limit(AUDIT_PAGE_ROWS)
+          .execute();
+        for (const row of rows) yield toEntry(row);
+        const last = rows.at(-1);
+        if (!last || rows.length < AUDIT_PAGE_ROWS) return;
+        after = Number(last.chain_no);
+        await nextTurn();
+      }
+    }
+    const head = await this.headPosition(tenantId);
+    for (let after = 0; after < head; after += AUDIT_PAGE_ROWS) {
       const rows = await this.filtered(tenantId, filter)
         .where('chain_no', '>', after)
+        .where('chain_no', '<=', after + AUDIT_PAGE_ROWS)
         .orderBy('chain_no', 'asc')
-        .limit(AUDIT_PAGE_ROWS)
         .execute();
       for (const row of rows) yield toEntry(row);
-      const last = rows.at(-1);
-      if (!last || rows.length < AUDIT_PAGE_ROWS) return;
-      after = Number(last.chain_no);
+      await nextTurn();
     }
   }
 

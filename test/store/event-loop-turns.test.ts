@@ -61,6 +61,16 @@ describe(`long reads let the server answer between their statements (${BACKEND})
   afterAll(async () => {
     await store?.close();
   });
+  const entries = 2 * AUDIT_PAGE_ROWS + 1;
+  // Every hundredth entry is a deletion, the rest reads.
+  const actionOf = (n: number) => (n % 100 === 0 ? 'interaction.delete' : 'interaction.read');
+  const seedAudit = async () => {
+    const { audits } = store.runtime.vault;
+    await store.runtime.store.write(async (root) => {
+      for (let n = 1; n <= entries; n++)
+        await audits.append(TENANT, { atMs: n, actor: 'test', action: actionOf(n), interactionId: `i-${n}`, detail: {} }, root);
+    });
+  };
 
   it("an erasure's search for its subject, in chunks, finding every interaction naming it", async () => {
     const erasures = new ErasureRepository(store.runtime.store);
@@ -123,22 +133,46 @@ describe(`long reads let the server answer between their statements (${BACKEND})
   });
 
   it("the audit chain's verification, page after page", async () => {
+    await seedAudit();
     const { audits } = store.runtime.vault;
-    await store.runtime.store.write(async (root) => {
-      for (let n = 0; n < 2 * AUDIT_PAGE_ROWS + 1; n++)
-        await audits.append(
-          TENANT,
-          { atMs: n, actor: 'test', action: 'interaction.read', interactionId: `i-${n}`, detail: {} },
-          root,
-        );
-    });
-    let entries = 0;
+    let verified = 0;
     const turned = await letsOthersIn(async () => {
       const report = await audits.verify(TENANT);
       expect(report.broken).toBeUndefined();
-      entries = report.entries;
+      verified = report.entries;
     });
-    expect(entries).toBe(2 * AUDIT_PAGE_ROWS + 1);
+    expect(verified).toBe(entries);
     expect(turned).toBe(true);
+  });
+
+  it('an audit search or export by action, which walks the chain: in chunks, every match once, in order', async () => {
+    const { audits } = store.runtime.vault;
+    let none = -1;
+    expect(
+      await letsOthersIn(async () => {
+        none = (await audits.search(TENANT, { action: 'export.create' }, { limit: 50 })).entries.length;
+      }),
+    ).toBe(true);
+    expect(none).toBe(0);
+    const deletions = Array.from({ length: entries }, (_, k) => k + 1).filter((n) => actionOf(n) === 'interaction.delete');
+    const paged: number[] = [];
+    let before: number | undefined;
+    do {
+      const page = await audits.search(
+        TENANT,
+        { action: 'interaction.delete' },
+        { limit: 7, ...(before ? { beforeChainNo: before } : {}) },
+      );
+      paged.push(...page.entries.map((e) => e.atMs));
+      before = page.next;
+    } while (before);
+    expect(paged).toEqual([...deletions].reverse());
+    const exported: number[] = [];
+    expect(
+      await letsOthersIn(async () => {
+        for await (const entry of audits.scan(TENANT, { action: 'interaction.delete' })) exported.push(entry.atMs);
+      }),
+    ).toBe(true);
+    expect(exported).toEqual(deletions);
   });
 });
