@@ -21,7 +21,7 @@ export function App() {
       else setUnreachable(err instanceof Error ? err.message : String(err));
     });
   }, []);
-  useEffect(askSession, []);
+  useEffect(askSession, [askSession]);
 
   const signOut = useCallback(async () => {
     await api.signOut().catch(() => {});
