@@ -141,11 +141,10 @@ export class AuditRepository {
       if (page.beforeChainNo !== undefined) query = query.where('chain_no', '<', page.beforeChainNo);
       rows.push(...(await query.execute()));
     } else {
-      // Positions are 1, 2, 3… in each tenant's chain: a range of them is a range of its key.
-      for (
-        let before = page.beforeChainNo ?? (await this.headPosition(tenantId)) + 1;
-        before > 1 && rows.length <= page.limit;
-      ) {
+      // Positions are 1, 2, 3… in each tenant's chain: a range of them is a range of its key. A position past
+      // the head (any a client sends, up to 2^53) starts at the head: ranges beyond it hold nothing.
+      const pastHead = (await this.headPosition(tenantId)) + 1;
+      for (let before = Math.min(page.beforeChainNo ?? pastHead, pastHead); before > 1 && rows.length <= page.limit; ) {
         const from = Math.max(1, before - AUDIT_PAGE_ROWS);
         rows.push(
           ...(await this.filtered(tenantId, filter)
