@@ -20,6 +20,9 @@ import { type RunningServer, startServer } from '../../src/server.js';
 
 export const BACKEND: 'sqlite' | 'postgres' = process.env.IXVAULT_TEST_DATABASE_URL ? 'postgres' : 'sqlite';
 
+/** The PostgreSQL under test is a Citus coordinator with these workers (docs/SCALING.md, "The test suite against the coordinator"). */
+export const CITUS = Boolean(process.env.IXVAULT_TEST_CITUS_WORKERS);
+
 /** Two tenants, so every read path can be checked for leaks across them. */
 export const PRINCIPALS: PrincipalsConfig = {
   tenants: [

@@ -17,7 +17,7 @@ import type { InteractionSearch } from '../../src/domain/search.js';
 import type { InteractionInput } from '../../src/domain/validate.js';
 import type { Runtime } from '../../src/runtime.js';
 import { lexemeStats } from '../../src/store/fulltext-engines.js';
-import { BACKEND } from '../helpers/server.js';
+import { BACKEND, CITUS } from '../helpers/server.js';
 import { openStoreRuntime, type StoreRuntime, seededRandom, walkSearch } from '../helpers/store-runtime.js';
 
 const DAY = 86_400_000;
@@ -86,7 +86,7 @@ describe(`text search in time order against a reference (${BACKEND})`, () => {
     // rare word of a large store is: its matches are then read all at once when they are few (checked
     // below); `alpha` and `beta` are listed and read by bucket.
     // On a Citus coordinator (IXVAULT_TEST_CITUS_WORKERS) the target is each shard's: Citus refuses it on the table.
-    if (process.env.IXVAULT_TEST_CITUS_WORKERS)
+    if (CITUS)
       await sql`select run_command_on_shards('ixv_main.text_docs', 'alter table %s alter column doc set statistics 10')`.execute(
         runtime.store.db,
       );

@@ -13,7 +13,7 @@ import type { Runtime } from '../../src/runtime.js';
 import { exportCopies } from '../../src/store/export-repository.js';
 import { maskedRows } from '../../src/store/redaction-report.js';
 import type { Database } from '../../src/store/schema.js';
-import { BACKEND } from '../helpers/server.js';
+import { BACKEND, CITUS } from '../helpers/server.js';
 import { openStoreRuntime, type StoreRuntime } from '../helpers/store-runtime.js';
 
 const YEAR_START = Date.UTC(2025, 0, 1);
@@ -34,7 +34,7 @@ const OPTIONS = {
  * the setting is also sent to the workers, which plan the shards' statements.
  */
 async function pricedOutScans(trx: Transaction<Database>): Promise<void> {
-  if (process.env.IXVAULT_TEST_CITUS_WORKERS) await sql`set local citus.propagate_set_commands = 'local'`.execute(trx);
+  if (CITUS) await sql`set local citus.propagate_set_commands = 'local'`.execute(trx);
   await sql`set local enable_seqscan = off`.execute(trx);
 }
 

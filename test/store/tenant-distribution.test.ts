@@ -17,7 +17,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../helpers/app.js';
 import { callRecord, chatRecord } from '../helpers/fixtures.js';
-import { BACKEND, call, removeTestData, type TestServer } from '../helpers/server.js';
+import { BACKEND, CITUS, call, removeTestData, type TestServer } from '../helpers/server.js';
 
 /** Statements that span tenants by design: [what identifies the statement, why it cannot carry a tenant]. */
 const ACROSS_TENANTS: [RegExp, string][] = [
@@ -90,11 +90,9 @@ function untenantedScans(node: PlanNode, ancestors: string[] = [], modifying = f
  * Against a Citus coordinator (IXVAULT_TEST_CITUS_WORKERS, docs/SCALING.md) the plans are Citus's: a
  * statement is routed to one tenant's shard group when every distributed job in it (the statement,
  * each subplan Citus runs first) has one task. An INSERT … SELECT FROM unnest has none: the
- * coordinator evaluates it and copies the rows to the tenant's shard.
+ * coordinator evaluates it and copies the rows to the tenant's shard. These are the task counts of
+ * the distributed jobs in a Citus plan, wherever they are nested.
  */
-const CITUS = Boolean(process.env.IXVAULT_TEST_CITUS_WORKERS);
-
-/** The task counts of the distributed jobs in a Citus plan, wherever they are nested. */
 function taskCounts(node: unknown): number[] {
   if (Array.isArray(node)) return node.flatMap(taskCounts);
   if (node === null || typeof node !== 'object') return [];
