@@ -80,6 +80,8 @@ export class ExportService {
   private readonly owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
+  /** A poke came while a pass was under way: the pass looks for due jobs again before it ends. */
+  private pokedDuringPass = false;
   private stopped = false;
 
   constructor(
@@ -233,11 +235,21 @@ export class ExportService {
     await this.draining?.catch(() => undefined);
   }
 
-  /** Works on due jobs now, unless this process already is. */
+  /**
+   * Works on due jobs now; when this process already is, the pass under way looks again before it ends
+   * (a job created after the pass's last look would otherwise wait for the next poll, or forever
+   * without the timer: test/governance/export-wakeup.test.ts).
+   */
   poke(): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    this.draining ??= this.drain().finally(() => {
+    if (this.draining) {
+      this.pokedDuringPass = true;
+      return this.draining;
+    }
+    this.draining = this.drain().finally(() => {
       this.draining = undefined;
+      // A poke between the pass's last look and here: another pass.
+      if (this.pokedDuringPass) void this.poke().catch(() => undefined);
     });
     return this.draining;
   }
@@ -246,6 +258,7 @@ export class ExportService {
   private async drain(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
+      this.pokedDuringPass = false;
       const now = Date.now();
       let claimed: ExportJobRow | undefined;
       for (const due of await this.repo.due(now, 20)) {
@@ -254,6 +267,7 @@ export class ExportService {
         );
         if (claimed) break;
       }
+      if (!claimed && this.pokedDuringPass) continue;
       if (!claimed) return;
       await this.run(claimed);
     }

@@ -175,11 +175,17 @@ export class ContentRepository {
 
   /**
    * PostgreSQL: the bytes, the rows and the counts in ONE statement (three
-   * round trips were most of a small upload's time there). Every part of a
-   * statement reads the snapshot it started with, so an interaction's count is
-   * its rows in that snapshot plus the rows this statement inserted rather
-   * than updated (`xmax = 0`: a row version no transaction has touched since
-   * its insert) — the rows themselves, counted, as `recount` does.
+   * round trips were most of a small upload's time there). An interaction's
+   * count is its rows the statement sees but did not write, plus the rows it
+   * wrote (inserted or updated; one per key, GroupCommit): the same number
+   * whichever snapshot reads the table. PostgreSQL's parts all read the snapshot the
+   * statement started with, so the rows it inserted are not seen there and
+   * come from `items`; Citus runs a data-modifying CTE as a statement of its
+   * own first, so the rest sees them too (counting "seen plus inserted"
+   * counted each new item twice there, test/store/content-count.test.ts).
+   * The tenants are named as values, in the UPDATE and in its subquery on
+   * content_items, so that Citus routes it to their shards: a correlated
+   * subquery tied to the row's tenant_id alone sends an UPDATE to every shard.
    */
   private async writeRowsAtOnce(
     root: Transaction<Database>,
@@ -187,18 +193,23 @@ export class ContentRepository {
     rows: ContentItemsTable[],
   ): Promise<void> {
     const main = this.store.on(root, 'main');
-    const items = this.upsertItems(main, rows).returning(['tenant_id', 'interaction_id', sql<boolean>`xmax = 0`.as('inserted')]);
+    const items = this.upsertItems(main, rows).returning(['tenant_id', 'interaction_id', 'content_key']);
     const withBlobs = blobs.length > 0 ? sql`, blobs as (${this.insertBlobs(main, blobs)})` : sql``;
     const interactions = this.store.impl.table('main', 'interactions');
     const contentItems = this.store.impl.table('main', 'content_items');
+    const tenantList = sql.join([...new Set(rows.map((r) => r.tenant_id))]);
     await sql`
       with items as (${items})${withBlobs}
       update ${interactions} as i
       set content_count =
-            (select count(*) from ${contentItems} as c where c.tenant_id = i.tenant_id and c.interaction_id = i.id)
-            + (select count(*) from items as n where n.tenant_id = i.tenant_id and n.interaction_id = i.id and n.inserted),
+            (select count(*) from ${contentItems} as c where c.tenant_id in (${tenantList}) and c.tenant_id = i.tenant_id
+              and c.interaction_id = i.id and not exists (select from items as n
+                where n.tenant_id = c.tenant_id and n.interaction_id = c.interaction_id and n.content_key = c.content_key))
+            + (select count(*) from items as n where n.tenant_id = i.tenant_id and n.interaction_id = i.id),
           updated_ms = ${Date.now()}
-      where (i.tenant_id, i.id) in (select tenant_id, interaction_id from items)`.execute(root);
+      where i.tenant_id in (${tenantList}) and (i.tenant_id, i.id) in (select tenant_id, interaction_id from items)`.execute(
+      root,
+    );
   }
 
   /**

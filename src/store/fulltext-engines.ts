@@ -602,18 +602,63 @@ interface LexemeStats {
   documents: number;
 }
 
-async function lexemeStats(db: Kysely<Database>, schema: string): Promise<LexemeStats | undefined> {
-  const { rows } = await sql<{ elems: string[] | null; freqs: number[] | null; documents: number }>`
-    select s.most_common_elems::text::text[] as elems, s.most_common_elem_freqs as freqs, c.reltuples as documents
-    from pg_stats s join pg_class c on c.relname = s.tablename
-      join pg_namespace n on n.oid = c.relnamespace and n.nspname = s.schemaname
-    where s.schemaname = ${schema} and s.tablename = 'text_docs' and s.attname = 'doc'`.execute(db);
+/**
+ * What ANALYZE keeps for `doc`. On Citus the coordinator's table holds no rows and no statistics:
+ * they are each shard's, on the nodes that hold them, and are merged here (each shard's frequencies
+ * weighted by its documents; a lexeme a shard does not list counts at that shard's floor). Without
+ * this every search on Citus took the path of a store never analyzed (docs/SCALING.md).
+ */
+export async function lexemeStats(db: Kysely<Database>, schema: string): Promise<LexemeStats | undefined> {
+  const { rows } = await sql<{ elems: string[] | null; freqs: number[] | null; documents: number; distributed: boolean }>`
+    select s.most_common_elems::text::text[] as elems, s.most_common_elem_freqs as freqs, c.reltuples as documents,
+      to_regclass('pg_catalog.pg_dist_partition') is not null as distributed
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      left join pg_stats s on s.schemaname = n.nspname and s.tablename = c.relname and s.attname = 'doc'
+    where n.nspname = ${schema} and c.relname = 'text_docs'`.execute(db);
   const row = rows[0];
-  if (!row?.elems || !row.freqs || !(Number(row.documents) > 0)) return undefined;
+  if (row?.distributed && !row.elems) return mergedShardStats(await shardStats(db, schema));
+  return row ? statsOf(row) : undefined;
+}
+
+type StatsRow = { elems: string[] | null; freqs: number[] | null; documents: number };
+
+function statsOf(row: StatsRow): LexemeStats | undefined {
+  if (!row.elems || !row.freqs || !(Number(row.documents) > 0)) return undefined;
   const frequency = new Map<string, number>();
   for (const [k, lexeme] of row.elems.entries()) frequency.set(lexeme, Number(row.freqs[k] ?? 0));
   // After the per-element frequencies: the minimum, the maximum and the null fraction.
   return { frequency, floor: Number(row.freqs[row.elems.length] ?? 0), documents: Number(row.documents) };
+}
+
+/** Each shard's statistics of `doc`, read on the node that holds it (none when the table is not distributed). */
+async function shardStats(db: Kysely<Database>, schema: string): Promise<LexemeStats[]> {
+  const table = `${schema}.text_docs`;
+  const { rows: citus } = await sql<{ distributed: boolean }>`
+    select exists (select 1 from pg_dist_partition where logicalrelid = to_regclass(${table})) as distributed`.execute(db);
+  if (!citus[0]?.distributed) return [];
+  // Citus puts each shard's qualified name where %s stands.
+  const command = `select json_build_object('elems', s.most_common_elems::text::text[], 'freqs', s.most_common_elem_freqs,
+      'documents', c.reltuples) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    left join pg_stats s on s.schemaname = n.nspname and s.tablename = c.relname and s.attname = 'doc'
+    where c.oid = '%s'::regclass`;
+  const { rows } = await sql<{ success: boolean; result: string }>`
+    select success, result from run_command_on_shards(${table}, ${command})`.execute(db);
+  return rows.flatMap((r) => {
+    if (!r.success || !r.result) return [];
+    const stats = statsOf(JSON.parse(r.result) as StatsRow);
+    return stats ? [stats] : [];
+  });
+}
+
+function mergedShardStats(shards: LexemeStats[]): LexemeStats | undefined {
+  const documents = shards.reduce((sum, s) => sum + s.documents, 0);
+  if (shards.length === 0 || !(documents > 0)) return undefined;
+  const lexemes = new Set(shards.flatMap((s) => [...s.frequency.keys()]));
+  const frequency = new Map<string, number>();
+  for (const lexeme of lexemes)
+    frequency.set(lexeme, shards.reduce((sum, s) => sum + (s.frequency.get(lexeme) ?? s.floor) * s.documents, 0) / documents);
+  const floor = shards.reduce((sum, s) => sum + s.floor * s.documents, 0) / documents;
+  return { frequency, floor, documents };
 }
 
 /** A phrase (several tokens in order): GIN finds its candidates, each document then rechecks the order. */

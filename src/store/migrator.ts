@@ -40,6 +40,7 @@ import * as m018 from './migrations/018-fts-agent-tokens.js';
 import * as m019 from './migrations/019-fts-start-ms.js';
 import * as m021 from './migrations/021-redaction-report.js';
 import * as m022 from './migrations/022-export-copies.js';
+import * as m024 from './migrations/024-audit-guard-on-citus.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -82,6 +83,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '019-fts-start-ms', up: m019.up },
   { name: '021-redaction-report', up: m021.up },
   { name: '022-export-copies', up: m022.up },
+  { name: '024-audit-guard-on-citus', up: m024.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];

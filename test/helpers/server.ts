@@ -20,6 +20,9 @@ import { type RunningServer, startServer } from '../../src/server.js';
 
 export const BACKEND: 'sqlite' | 'postgres' = process.env.IXVAULT_TEST_DATABASE_URL ? 'postgres' : 'sqlite';
 
+/** The PostgreSQL under test is a Citus coordinator with these workers (docs/SCALING.md, "The test suite against the coordinator"). */
+export const CITUS = Boolean(process.env.IXVAULT_TEST_CITUS_WORKERS);
+
 /** Two tenants, so every read path can be checked for leaks across them. */
 export const PRINCIPALS: PrincipalsConfig = {
   tenants: [
@@ -107,7 +110,7 @@ export async function createTestDatabase(): Promise<string | undefined> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const workers = process.env.IXVAULT_TEST_CITUS_WORKERS;
-  if (workers) await makeCitusDatabase(url, name, workers.split(','));
+  if (workers) await makeCitusDatabase(url, name, workers.split(','), adminUrl);
   return url.toString();
 }
 
@@ -116,7 +119,21 @@ export async function createTestDatabase(): Promise<string | undefined> {
  * coordinator): the database on every node with the citus extension, the
  * workers added, so the migrations distribute the tables (docs/SCALING.md).
  */
-async function makeCitusDatabase(url: URL, name: string, workers: string[]): Promise<void> {
+async function makeCitusDatabase(url: URL, name: string, workers: string[], adminUrl: string): Promise<void> {
+  // Adding a node copies the roles to it (ALTER ROLE on the worker): two test files doing it at once
+  // update the same pg_authid row and one fails with "tuple concurrently updated". One file at a
+  // time, by a lock held on the coordinator's admin database, which every test process shares.
+  const gate = new pg.Client({ connectionString: adminUrl });
+  await gate.connect();
+  try {
+    await gate.query(`select pg_advisory_lock(hashtext('ixvault-test-citus-nodes'))`);
+    await distributeDatabase(url, name, workers);
+  } finally {
+    await gate.end();
+  }
+}
+
+async function distributeDatabase(url: URL, name: string, workers: string[]): Promise<void> {
   const run = async (target: URL, statements: string[]) => {
     const client = new pg.Client({ connectionString: target.toString() });
     await client.connect();

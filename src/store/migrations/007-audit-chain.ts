@@ -13,8 +13,8 @@ const BACKFILL_PAGE = 2000;
  * (time, then sequence), so `audit verify` covers them too. Then the chain
  * position is unique per tenant — two writers can never fork a chain — and
  * triggers refuse every UPDATE and DELETE of an entry (and TRUNCATE on
- * PostgreSQL). Citus does not run ordinary triggers on distributed tables, so
- * there the chain alone makes a change evident.
+ * PostgreSQL). Citus refuses a trigger on a distributed table unless asked
+ * explicitly: there migration 024 creates the same guard.
  */
 export async function up(ctx: MigrationContext): Promise<void> {
   const { db, schema, text, source, createIndex } = ctx;
@@ -159,6 +159,11 @@ async function appendOnly({ db, schema, dialect, tableName }: MigrationContext):
     citus: boolean;
   }>`select exists (select 1 from pg_extension where extname = 'citus') as citus`.execute(db);
   if (rows[0]?.citus) return;
+  await postgresAppendOnly(db, schema);
+}
+
+/** PostgreSQL: the audit log of `schema` refuses UPDATE, DELETE and TRUNCATE (007; 024 on Citus). */
+export async function postgresAppendOnly(db: MigrationContext['db'], schema: string): Promise<void> {
   const fn = sql.id(schema, 'audit_log_append_only');
   await sql`create or replace function ${fn}() returns trigger language plpgsql as $$
     begin raise exception 'the audit log is append-only' using errcode = 'insufficient_privilege'; end $$`.execute(db);
