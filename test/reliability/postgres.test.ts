@@ -1,0 +1,76 @@
+/**
+ * PostgreSQL failing under a running server (session 8, "deps"): the link to
+ * the database is reset and refused (a restart, a crash), then mended. Every
+ * API answers a 503 in its own format with Retry-After and no internals,
+ * /ready says the database is unreachable, nothing the server refused is
+ * stored, and the server serves again once the database is back.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callRecord } from '../helpers/fixtures.js';
+import { BACKEND, call } from '../helpers/server.js';
+import { V3 } from '../vonage/helpers.js';
+import { buildThroughLinks, expectUnavailable, type LinkedServer } from './through-links.js';
+
+describe.skipIf(BACKEND !== 'postgres')('PostgreSQL down under a running server (postgres)', () => {
+  let server: LinkedServer;
+  let admin: string;
+  let stored: { id: string; guid: string };
+  beforeAll(async () => {
+    server = await buildThroughLinks({ database: true });
+    admin = server.basic('admin1');
+    const created = await call(`${server.url}/api/v1/interactions`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: callRecord({ guid: randomUUID() }),
+    });
+    expect(created.status).toBe(201);
+    stored = created.body;
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers 503 in each API format while the database is down, and serves again once it is back', async () => {
+    const database = server.database;
+    if (!database) throw new Error('no link to the database');
+    const port = String(database.port);
+    await database.down();
+    const native = await call(`${server.url}/api/v1/interactions/${stored.id}`, { headers: { authorization: admin } });
+    expectUnavailable(native, port);
+    expect(native.headers.get('content-type')).toContain('application/problem+json');
+    expect(native.body).toMatchObject({ status: 503, code: 'IXV_UNAVAILABLE' });
+
+    const guid = randomUUID();
+    const ingest = await call(`${server.url}/api/v1/interactions`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: callRecord({ guid }),
+    });
+    expectUnavailable(ingest, port);
+
+    const vonage = await call(`${server.url}/interaction-content/interactions/${stored.guid}`, {
+      headers: { authorization: await server.bearer('acme-qa'), accept: V3 },
+    });
+    expectUnavailable(vonage, port);
+    expect(Object.keys(vonage.body)).toEqual(['message']);
+
+    const genesys = await call(`${server.url}/api/v2/interactions/${stored.id}`, { headers: { authorization: admin } });
+    expectUnavailable(genesys, port);
+    expect(genesys.body).toMatchObject({ statusCode: expect.any(Number), statusMessage: expect.any(String) });
+
+    const ready = await call(`${server.url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({ status: 'unavailable', reason: 'database unreachable' });
+
+    await database.up();
+    const again = await call(`${server.url}/api/v1/interactions/${stored.id}`, { headers: { authorization: admin } });
+    expect(again.status).toBe(200);
+    expect((await call(`${server.url}/ready`)).status).toBe(200);
+    // The refused ingest stored nothing.
+    const refused = await call(`${server.url}/interaction-content/interactions/${guid}`, {
+      headers: { authorization: await server.bearer('acme-qa'), accept: V3 },
+    });
+    expect(refused.status).toBe(404);
+  });
+});
