@@ -84,7 +84,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
 
   // First: its CSRF guard is a root hook, which only the routes registered after it inherit.
   await app.register(consolePlugin, { auth: runtime.auth });
-  await app.register(opsRoutes, { store: runtime.store, coordination: runtime.coordination });
+  await app.register(opsRoutes, { store: runtime.store, blobs: runtime.blobs, coordination: runtime.coordination });
   await app.register(oauthEndpoint, { runtime });
   await app.register(nativeApi, { prefix: '/api/v1', runtime });
   await app.register(vonageApi, { prefix: '/interaction-content', runtime });

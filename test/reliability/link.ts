@@ -22,6 +22,8 @@ export class Link {
   private server: Server | undefined;
   /** Connections accepted so far (a reconnection shows here). */
   accepted = 0;
+  /** Bytes passed to the dependency so far (an upload under way shows here). */
+  bytesSent = 0;
 
   private constructor(
     private readonly targetHost: string,
@@ -131,6 +133,9 @@ export class Link {
     target.on('close', () => {
       forget();
       client.destroy();
+    });
+    client.on('data', (chunk: Buffer) => {
+      this.bytesSent += chunk.length;
     });
     target.connect(this.targetPort, this.targetHost, () => {
       client.pipe(target);
