@@ -23,9 +23,10 @@ export interface LinkedServer extends TestServer {
 let built = 0;
 
 export async function buildThroughLinks(
-  options: { database?: boolean; redisUrl?: string; blobStore?: BlobStoreConfig; maxContentBytes?: number } = {},
+  options: { database?: boolean; redisUrl?: string; blobStore?: BlobStoreConfig; dataDir?: string } = {},
 ): Promise<LinkedServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ixvault-reliability-'));
+  // A directory the test gives is the test's to remove.
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'ixvault-reliability-')));
   const links: { database?: Link; redis?: Link; s3?: Link } = {};
   let databaseUrl = await createTestDatabase();
   if (databaseUrl && options.database) {
@@ -50,7 +51,7 @@ export async function buildThroughLinks(
     databaseUrl,
     redisUrl,
     principals: PRINCIPALS,
-    maxContentBytes: options.maxContentBytes ?? 64 * 1024 * 1024,
+    maxContentBytes: 64 * 1024 * 1024,
     secret: 'test-secret-not-for-production-0123456789',
     poolSize: 4,
     blobStore,
@@ -73,7 +74,7 @@ export async function buildThroughLinks(
       await app.close();
       await runtime.close();
       await Promise.all(Object.values(links).map((link) => link.close()));
-      await rm(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   });
   return Object.assign(server, links);
