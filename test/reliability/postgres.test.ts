@@ -6,6 +6,7 @@
  * stored, and the server serves again once the database is back.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callRecord } from '../helpers/fixtures.js';
 import { BACKEND, call } from '../helpers/server.js';
@@ -72,5 +73,37 @@ describe.skipIf(BACKEND !== 'postgres')('PostgreSQL down under a running server 
       headers: { authorization: await server.bearer('acme-qa'), accept: V3 },
     });
     expect(refused.status).toBe(404);
+  });
+
+  // A database that stops answering without closing anything (a server stopped with SIGSTOP or wedged on its disk,
+  // a partition behind a firewall that drops packets): before, every statement on a pooled connection waited
+  // forever, and so did the request, /ready and every later request once the pool was taken.
+  it('answers 503 while the database does not answer at all, and serves again once it does', async () => {
+    const database = server.database;
+    if (!database) throw new Error('no link to the database');
+    // Connections opened and idle in the pool: the next statements go to them.
+    const warm = await call(`${server.url}/api/v1/interactions/${stored.id}`, { headers: { authorization: admin } });
+    expect(warm.status).toBe(200);
+    await database.silent();
+    const [stalled, ready] = await Promise.all([
+      call(`${server.url}/api/v1/interactions/${stored.id}`, { headers: { authorization: admin } }),
+      call(`${server.url}/ready`),
+    ]);
+    expectUnavailable(stalled, String(database.port));
+    expect(ready.status).toBe(503);
+    // Once the pool's connections are gone, a request waits for a new one at most as long as a connection may take.
+    expectUnavailable(
+      await call(`${server.url}/api/v1/interactions/${stored.id}`, { headers: { authorization: admin } }),
+      String(database.port),
+    );
+    await database.up();
+    const again = await call(`${server.url}/api/v1/interactions/${stored.id}`, { headers: { authorization: admin } });
+    expect(again.status).toBe(200);
+  }, 120_000);
+
+  // The other side of the watch: a statement that runs long on a server that answers is left alone.
+  it('lets a long statement finish while the database answers', async () => {
+    const { rows } = await sql<{ done: string }>`select pg_sleep(8), 'finished' as done`.execute(server.runtime.store.db);
+    expect(rows[0]?.done).toBe('finished');
   });
 });
