@@ -100,5 +100,27 @@ describe(`Redis down under a running node (${BACKEND})`, () => {
       expect(again.status).toBe(200);
       expect(again.body).toEqual({ statusCode: 0, referenceId: expect.any(Number) });
     });
+
+    // Redis stopped (SIGSTOP) or partitioned away without its connections closing: before, a command waited
+    // forever for its answer, and so did the request and /ready.
+    it('answers 503 while Redis does not answer at all, and serves again once it does', async () => {
+      const link = server.redis;
+      if (!link) throw new Error('no link to Redis');
+      const agent = server.basic('agent1');
+      const history = () =>
+        call(`${server.url}/api/v2/ucs/interactions`, {
+          method: 'POST',
+          headers: { authorization: agent },
+          json: { operationName: 'RetrieveInteractionHistory' },
+        });
+      expect((await history()).status).toBe(200);
+      await link.silent();
+      const [refused, ready] = await Promise.all([history(), call(`${server.url}/ready`)]);
+      expectUnavailable(refused, String(link.port));
+      expect(ready.status).toBe(503);
+      await link.up();
+      await waitFor(async () => (await call(`${server.url}/ready`)).status === 200, 'readiness once Redis answers');
+      expect((await history()).status).toBe(200);
+    }, 120_000);
   });
 });
