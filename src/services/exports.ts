@@ -226,7 +226,9 @@ export class ExportService {
     // its rejection was one with no handler.
     const poll = () =>
       void this.poke().catch((err: Error) =>
-        process.emitWarning(`export jobs: looking for due jobs failed, trying again in ${this.options.pollMs} ms: ${err.message}`),
+        process.emitWarning(
+          `export jobs: looking for due jobs failed, trying again in ${this.options.pollMs} ms: ${err.message}`,
+        ),
       );
     poll();
     this.timer = setInterval(poll, this.options.pollMs);

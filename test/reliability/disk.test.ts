@@ -135,4 +135,19 @@ describe.skipIf(NO_TMPFS)(`a full disk under a running server (${BACKEND})${NO_T
     expect((await upload(other.body.id, again)).status).toBe(201);
     expect((await ingest(randomUUID())).status).toBe(201);
   });
+
+  // On SQLite the database's files are open for writing in the data directory, and Linux refuses to remount it.
+  it.skipIf(BACKEND === 'sqlite')('is not ready while the blob folder is read-only, and ready again after', async () => {
+    expect((await call(`${server.url}/ready`)).status).toBe(200);
+    execFileSync('mount', ['-o', 'remount,ro', dir], { stdio: 'pipe' });
+    try {
+      const ready = await call(`${server.url}/ready`);
+      expect(ready.status).toBe(503);
+      expect(ready.body).toEqual({ status: 'unavailable', reason: 'content store unreachable' });
+    } finally {
+      execFileSync('mount', ['-o', 'remount,rw', dir], { stdio: 'pipe' });
+    }
+    expect((await call(`${server.url}/ready`)).status).toBe(200);
+    expect((await ingest(randomUUID())).status).toBe(201);
+  });
 });

@@ -126,25 +126,30 @@ describe.skipIf(S3_UNAVAILABLE)(
 
     // S3 stopped or partitioned away without its connections closing: before, a request waited forever for S3's
     // answer, and so did the upload or download, and /ready.
-    it('answers 503 while S3 does not answer at all, and serves again once it does', async () => {
-      const link = server.s3;
-      if (!link) throw new Error('no link to S3');
-      await link.silent();
-      const [refusedUpload, refusedDownload, ready] = await Promise.all([
-        upload('silent', recording),
-        download('before'),
-        call(`${base}/ready`),
-      ]);
-      expectUnavailable(refusedUpload, String(link.port));
-      expectUnavailable(
-        { status: refusedDownload.status, headers: refusedDownload.headers, body: await refusedDownload.json() },
-        String(link.port),
-      );
-      expect(ready.status).toBe(503);
-      await link.up();
-      expect((await call(`${base}/ready`)).status).toBe(200);
-      expect((await download('silent')).status).toBe(404);
-      expect((await upload('silent', recording)).status).toBe(201);
-    }, 240_000);
+    // Each of the SDK's 3 attempts waits its 30 s for an answer: 1.5 min, the same on either database, so run once.
+    it.skipIf(BACKEND === 'postgres')(
+      'answers 503 while S3 does not answer at all, and serves again once it does (run on SQLite only)',
+      async () => {
+        const link = server.s3;
+        if (!link) throw new Error('no link to S3');
+        await link.silent();
+        const [refusedUpload, refusedDownload, ready] = await Promise.all([
+          upload('silent', recording),
+          download('before'),
+          call(`${base}/ready`),
+        ]);
+        expectUnavailable(refusedUpload, String(link.port));
+        expectUnavailable(
+          { status: refusedDownload.status, headers: refusedDownload.headers, body: await refusedDownload.json() },
+          String(link.port),
+        );
+        expect(ready.status).toBe(503);
+        await link.up();
+        expect((await call(`${base}/ready`)).status).toBe(200);
+        expect((await download('silent')).status).toBe(404);
+        expect((await upload('silent', recording)).status).toBe(201);
+      },
+      240_000,
+    );
   },
 );
