@@ -46,6 +46,8 @@ const POSTGRES_MESSAGES = [
   'Connection terminated',
   'Connection terminated due to connection timeout',
   'timeout exceeded when trying to connect',
+  // A new connection not made within its connectionTimeoutMillis.
+  'timeout expired',
   'Client has encountered a connection error and is not queryable',
   'Client was closed and is not queryable',
 ];

@@ -21,6 +21,7 @@ describe('isDependencyFailure', () => {
     ['SQLite I/O error', coded('SQLITE_IOERR_WRITE')],
     ["pg's ended connection", new Error('Connection terminated unexpectedly')],
     ["pg-pool's connection timeout", new Error('timeout exceeded when trying to connect')],
+    ["pg's connection timeout", new Error('timeout expired')],
     ['ioredis giving up', named('MaxRetriesPerRequestError')],
     ['ioredis command timeout', new Error('Command timed out')],
     ['Redis loading its data', named('ReplyError', 'LOADING Redis is loading the dataset in memory')],
