@@ -41,10 +41,11 @@ export class StallWatch {
   /** Watches a new connection of the pool: its statements' time in flight, from the first queued to the drain. */
   watch(client: pg.Client): void {
     this.timer ??= setInterval(() => this.look(), LOOK_EVERY_MS).unref();
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    // pg's own query, looked up at every call (not bound once), as any other caller of the client would find it.
+    const inherited = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       if (!this.busy.has(client)) this.busy.set(client, Date.now());
-      return query(...args);
+      return inherited.query.apply(client, args);
     };
     // pg emits `drain` when its queue of statements is empty; `end` when the connection is gone.
     const idle = () => void this.busy.delete(client);
