@@ -19,6 +19,7 @@ import { registerOpenApi } from './api/openapi.js';
 import { opsRoutes } from './api/ops.js';
 import { BodyDeadlines } from './api/shared/body-deadlines.js';
 import { refuseEncodedBodies } from './api/shared/content-encoding.js';
+import { toVaultError } from './api/shared/errors.js';
 import { OriginPolicy } from './api/shared/origins.js';
 import { securityHeaders } from './api/shared/security-headers.js';
 import { vonageApi } from './api/vonage/index.js';
@@ -83,7 +84,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
 
   // First: its CSRF guard is a root hook, which only the routes registered after it inherit.
   await app.register(consolePlugin, { auth: runtime.auth });
-  await app.register(opsRoutes, { store: runtime.store, coordination: runtime.coordination });
+  await app.register(opsRoutes, { store: runtime.store, blobs: runtime.blobs, coordination: runtime.coordination });
   await app.register(oauthEndpoint, { runtime });
   await app.register(nativeApi, { prefix: '/api/v1', runtime });
   await app.register(vonageApi, { prefix: '/interaction-content', runtime });
@@ -186,9 +187,10 @@ async function edge(app: FastifyInstance, runtime: Runtime, limits: EdgeLimits) 
       reply.header('Cache-Control', 'no-store');
     done(null, payload);
   });
-  // After a facade's error handler: a throttled caller learns when to come back, whatever the format.
+  // After a facade's error handler: a throttled caller, or one refused while a dependency is down, learns when to
+  // come back, whatever the format (the error as raised: the handler's mapping is made again).
   app.addHook('onError', async (_request, reply, error) => {
-    const retryAfter = isVaultError(error) ? error.extra.retryAfterSeconds : undefined;
+    const retryAfter = toVaultError(error).extra.retryAfterSeconds;
     if (typeof retryAfter === 'number' && !reply.hasHeader('retry-after')) reply.header('Retry-After', String(retryAfter));
   });
   return { origins, bodies };

@@ -170,6 +170,6 @@ function oauthCode(error: VaultError): string {
   if (error.isOAuth) return error.code;
   if (error.kind === 'unauthenticated') return CODES.oauthInvalidClient;
   if (error.kind === 'internal') return CODES.oauthServerError;
-  if (error.kind === 'too_many_requests') return CODES.oauthTemporarilyUnavailable;
+  if (error.kind === 'too_many_requests' || error.kind === 'unavailable') return CODES.oauthTemporarilyUnavailable;
   return CODES.oauthInvalidRequest;
 }

@@ -56,6 +56,7 @@ const ERROR_STATUSES: Record<string, string> = {
   404: 'Not found (or not visible to these credentials)',
   429: 'Too many requests: retry after `Retry-After` seconds',
   500: 'Internal error (details are only in the server log)',
+  503: 'A dependency (database, content store, Redis) is unavailable: retry after `Retry-After` seconds',
 };
 
 const RETRY_AFTER = { 'Retry-After': { type: 'integer', minimum: 1, description: 'seconds to wait before retrying' } };
@@ -116,7 +117,7 @@ function describeRoute(schema: FastifySchema | undefined, route: RouteOptions): 
         ? documented
         : {
             description,
-            ...(status === '429' ? { headers: RETRY_AFTER } : {}),
+            ...(status === '429' || status === '503' ? { headers: RETRY_AFTER } : {}),
             content: { [format.mediaType]: { schema: schemaOf } },
           };
   }

@@ -1,13 +1,14 @@
 /** Liveness and readiness for orchestrators and load balancers. */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import type { BlobStore } from '../blobs/blob-store.js';
 import type { Coordination } from '../cluster/coordination.js';
 import type { StoreConnection } from '../store/database.js';
 import { pendingMigrations } from '../store/migrator.js';
 
 export async function opsRoutes(
   app: FastifyInstance,
-  { store, coordination }: { store: StoreConnection; coordination: Coordination },
+  { store, blobs, coordination }: { store: StoreConnection; blobs: BlobStore; coordination: Coordination },
 ) {
   app.get(
     '/health',
@@ -28,7 +29,7 @@ export async function opsRoutes(
     {
       schema: {
         operationId: 'getReadiness',
-        summary: 'Readiness: database reachable and migrated, and Redis reachable on a cluster node',
+        summary: 'Readiness: database reachable and migrated, content store reachable, and Redis reachable on a cluster node',
         tags: ['ops'],
         security: [],
         response: {
@@ -42,13 +43,14 @@ export async function opsRoutes(
           },
           503: {
             type: 'object',
-            description: 'Not ready: migrating, or the database (or, on a cluster node, Redis) unreachable',
+            description: 'Not ready: migrating, or the database, the content store (or, on a cluster node, Redis) unreachable',
             properties: {
               status: { type: 'string', enum: ['migrating', 'unavailable'] },
               pendingMigrations: { type: 'integer' },
               reason: {
                 type: 'string',
-                description: 'what is unreachable (`database unreachable`, `Redis unreachable`); the server log says why',
+                description:
+                  'what is unreachable (`database unreachable`, `content store unreachable`, `Redis unreachable`); the server log says why',
               },
             },
           },
@@ -70,6 +72,13 @@ export async function opsRoutes(
         return unavailable('database', err);
       }
       if (pending > 0) return reply.code(503).send({ status: 'migrating', pendingMigrations: pending });
+      // Content lives apart from the database (a bucket, a volume): a node that cannot reach it fails every upload
+      // and every download of content past the inline size.
+      try {
+        await blobs.check();
+      } catch (err) {
+        return unavailable('content store', err);
+      }
       try {
         await coordination.check();
       } catch (err) {

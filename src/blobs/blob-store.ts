@@ -84,6 +84,8 @@ export interface BlobStore {
    * redirect (S3 with `--s3-download-redirect`); undefined otherwise.
    */
   locate?(tenantId: string, sha256: string, headers: DownloadHeaders): Promise<string | undefined>;
+  /** Rejects when the store cannot be reached or written (readiness); the rejection's message is for the log only. */
+  check(): Promise<void>;
 }
 
 /** Raised by `stage` when the source is longer than allowed. */

@@ -11,8 +11,8 @@
  * before its final reference check; a trash file a crash left behind is put
  * back if still referenced, removed otherwise.
  */
-import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { access, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -58,6 +58,11 @@ export class FsBlobStore implements BlobStore {
   /** Creates the folders. */
   async init(): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true, mode: DIR_MODE });
+  }
+
+  /** Where uploads are staged can be read and written (a read-only remount or a lost volume says not). */
+  async check(): Promise<void> {
+    await access(this.tmpDir, constants.R_OK | constants.W_OK);
   }
 
   async stage(tenantId: string, source: Readable, options: { maxBytes: number }): Promise<StagedBlob> {

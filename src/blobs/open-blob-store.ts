@@ -49,12 +49,23 @@ export async function openBlobStore(config: BlobStoreConfig, dataDir: string): P
   };
 }
 
+/**
+ * How long a request to S3 may wait: to connect, and for the answer's head (its body then streams at the reader's
+ * pace, which no timeout bounds: a client reading slowly is not S3 failing). The SDK waits forever by default, so
+ * an endpoint that stopped answering without closing its connections (stopped, a partition that drops packets)
+ * held every upload, download and /ready forever. Each of the SDK's attempts (3) gets this long; an answer's head
+ * comes within seconds even for a part of 8 MiB sent at a few MB/s.
+ */
+const S3_CONNECT_MS = 15_000;
+const S3_ANSWER_MS = 30_000;
+
 /** A client for a configured bucket (blob store or export target); the SDK loads only here. */
 export async function s3ClientOf(config: S3Config): Promise<S3Client> {
   const { S3Client } = await import('@aws-sdk/client-s3');
   return new S3Client({
     region: config.region,
     forcePathStyle: config.forcePathStyle,
+    requestHandler: { connectionTimeout: S3_CONNECT_MS, requestTimeout: S3_ANSWER_MS, throwOnRequestTimeout: true },
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
   });

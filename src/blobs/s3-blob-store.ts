@@ -136,6 +136,11 @@ export class S3BlobStore implements BlobStore {
     return checkBucket(this.client, this.bucket);
   }
 
+  /** The bucket answers these credentials (readiness): one HEAD of it. */
+  async check(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+  }
+
   async stage(tenantId: string, source: Readable, options: { maxBytes: number }): Promise<StagedBlob> {
     blobPath(tenantId, '0'.repeat(64));
     const metered = meter(options.maxBytes);

@@ -114,6 +114,15 @@ export class RedisHub implements NotificationHub {
   };
   private readonly pubsubPrefix: string;
   private readonly listening = new Set<string>();
+  /**
+   * The subscriber connection is back after it was lost (Redis restarted, the network): ioredis subscribes
+   * again, but what other nodes delivered meanwhile found nobody listening and was held in Redis, where only
+   * `listen` takes it. Without this, those results waited there for sessions that were still here, until they
+   * expired. Listened again the same way: subscribed first, taken second.
+   */
+  private readonly onReconnected = () => {
+    if (this.listening.size > 0) void this.listenAgain();
+  };
 
   /** `redis` runs commands; `subscriber` is a connection in subscriber mode, shared with other listeners. */
   constructor(
@@ -131,6 +140,7 @@ export class RedisHub implements NotificationHub {
       redis.defineCommand('ixvSweep', { numberOfKeys: 2, lua: SWEEP });
     }
     subscriber.on('message', this.onRedisMessage);
+    subscriber.on('ready', this.onReconnected);
   }
 
   async deliver(channel: string, data: Record<string, unknown>, force: boolean): Promise<Delivery> {
@@ -175,9 +185,23 @@ export class RedisHub implements NotificationHub {
     await this.redis.ixvSweep(`${this.prefix}heldbytes`, `${this.prefix}holding`, this.prefix);
   }
 
+  /** Every channel listened to, subscribed again, then what was held for it meanwhile handed to the handler. */
+  private async listenAgain(): Promise<void> {
+    try {
+      await this.subscriber.subscribe(...[...this.listening].map((c) => `${this.pubsubPrefix}${c}`));
+      for (const channel of [...this.listening]) {
+        const held = await this.redis.ixvRelease(...this.keys(channel), channel);
+        for (const json of held) this.handler(channel, JSON.parse(json));
+      }
+    } catch {
+      // Lost again: the next reconnection tries again, and until then what is delivered is held.
+    }
+  }
+
   /** Stops listening; what is held stays in Redis for the other nodes. */
   async close(): Promise<void> {
     this.subscriber.off('message', this.onRedisMessage);
+    this.subscriber.off('ready', this.onReconnected);
     const channels = [...this.listening].map((c) => `${this.pubsubPrefix}${c}`);
     this.listening.clear();
     if (channels.length > 0 && this.subscriber.status === 'ready') await this.subscriber.unsubscribe(...channels);

@@ -17,6 +17,14 @@ const PREFIX = 'ixvault:';
 const RELEASE_LEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 const RENEW_LEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 
+/**
+ * How long a command may wait for Redis's answer. ioredis waits forever by default, so a Redis that stopped
+ * answering without closing its connections (stopped, or a partition that drops packets) held every request that
+ * needed it, and /ready, forever. Every command ixvault sends is short (no blocking commands), so this is
+ * generous: the request is a 503, and the connection goes on (Redis's late answers still reach their commands).
+ */
+const COMMAND_TIMEOUT_MS = 10_000;
+
 /** How long a blob lock lasts if its holder dies; renewed while held. */
 const LOCK_TTL_MS = 30_000;
 
@@ -131,7 +139,12 @@ export class RedisCoordination implements Coordination {
 
   /** Connects both connections, or fails with a message naming the URL (without its password). */
   static async connect(url: string): Promise<RedisCoordination> {
-    const options = { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true } as const;
+    const options = {
+      lazyConnect: true,
+      maxRetriesPerRequest: 3,
+      enableOfflineQueue: true,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+    } as const;
     const redis = new Redis(url, options);
     const subscriber = new Redis(url, options);
     // ioredis reports connection errors as events as well as rejections; the rejection is what matters.

@@ -16,7 +16,8 @@ export type ErrorKind =
   | 'range_not_satisfiable'
   | 'timeout' // the request (its body) did not arrive in time
   | 'too_many_requests' // throttled; `extra.retryAfterSeconds` says when to try again
-  | 'internal';
+  | 'internal'
+  | 'unavailable'; // a dependency (database, blob store, Redis) failed; `extra.retryAfterSeconds` says when to try again
 
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   missing: 400,
@@ -30,6 +31,7 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   timeout: 408,
   too_many_requests: 429,
   internal: 500,
+  unavailable: 503,
 };
 
 export const CODES = {
@@ -58,6 +60,8 @@ export const CODES = {
   featureDisabled: 'IXV_FEATURE_DISABLED',
   rangeNotSatisfiable: 'IXV_RANGE_NOT_SATISFIABLE',
   internal: 'IXV_INTERNAL',
+  /** A dependency failed (isDependencyFailure): the same request succeeds once it is back. */
+  unavailable: 'IXV_UNAVAILABLE',
   bodyTimeout: 'IXV_BODY_TIMEOUT',
   /** The client closed its connection before its request body ended: nobody receives the answer. */
   clientClosed: 'IXV_CLIENT_CLOSED',
@@ -117,6 +121,9 @@ export const GENESYS_STATUS = {
   /** Documented from Web Services 8.5.2 on ("user is not authenticated"). */
   unauthenticated: 20,
 } as const;
+
+/** When a client may try again after a dependency failed: a restart or failover takes seconds. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /** The one text shown for an unexpected failure, whatever it was inside. */
 export const INTERNAL_MESSAGE = 'internal error';
@@ -292,6 +299,14 @@ export const errors = {
   holdReleased: (id: string) =>
     new VaultError('conflict', CODES.holdReleased, `legal hold ${id} was released already`, { field: 'id' }),
   internal: (message = INTERNAL_MESSAGE) => new VaultError('internal', CODES.internal, message),
+  /** What failed stays in the log: a driver's message names hosts, ports and users. */
+  unavailable: () =>
+    new VaultError(
+      'unavailable',
+      CODES.unavailable,
+      `the service is temporarily unavailable; retry after ${UNAVAILABLE_RETRY_AFTER_SECONDS} s`,
+      { extra: { retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS } },
+    ),
   /** A text search ran out of its time budget: a 400 naming q, so the caller narrows it. */
   searchBudget: (ms: number) =>
     new VaultError(

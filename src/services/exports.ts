@@ -24,6 +24,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { isDependencyFailure } from '../domain/dependency-failure.js';
 import { errors } from '../domain/errors.js';
 import { type ExportError, type ExportSpec, type ExportStatus, MAX_KEPT_ERRORS, SCHEDULE_MS } from '../domain/export.js';
 import { type ContentItem, directionOf, type Interaction } from '../domain/interaction.js';
@@ -223,8 +224,16 @@ export class ExportService {
 
   /** Looks for due jobs every pollMs, and at once. */
   start(): void {
-    this.poke();
-    this.timer = setInterval(() => this.poke(), this.options.pollMs);
+    // Nobody awaits a poll: one that fails (the database down) is tried again at the next, and says so; unheard,
+    // its rejection was one with no handler.
+    const poll = () =>
+      void this.poke().catch((err: Error) =>
+        process.emitWarning(
+          `export jobs: looking for due jobs failed, trying again in ${this.options.pollMs} ms: ${err.message}`,
+        ),
+      );
+    poll();
+    this.timer = setInterval(poll, this.options.pollMs);
     this.timer.unref();
   }
 
@@ -286,6 +295,9 @@ export class ExportService {
     try {
       await this.runClaimed(job, onBatch);
     } catch (err) {
+      // The database, the content store or the sink is down: the job keeps its cursor and its lease lapses, so it
+      // is resumed from its last committed batch once they are back, as after a crash (never failed for good).
+      if (isDependencyFailure(err)) return;
       const failure: ExportError = { message: (err as Error).message };
       await this.repo.finishRun(job, this.owner, {
         status: 'failed',
@@ -332,6 +344,8 @@ export class ExportService {
             files.push(await this.writeFile(sink, job, path, interaction, item));
             exported.set(interaction.id, (exported.get(interaction.id) ?? 0) + 1);
           } catch (err) {
+            // Not this item's fault: nothing of this batch is committed, and the run resumes here (see `run`).
+            if (isDependencyFailure(err)) throw err;
             failures.push({ interactionId: interaction.id, contentKey: item.contentKey, message: (err as Error).message });
           }
         }

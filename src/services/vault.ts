@@ -469,7 +469,7 @@ export class Vault {
     );
     if (!outcome) throw errors.interactionNotFound(idOrGuid);
     if (!outcome.deleted) throw errors.interactionHeld(outcome.id, outcome.holds);
-    for (const sha of new Set(outcome.sha256s)) await this.releaseBlob(principal.tenant.id, sha);
+    for (const sha of new Set(outcome.sha256s)) await this.releaseAfterCommit(principal.tenant.id, sha);
     return { id: outcome.id, guid: outcome.guid };
   }
 
@@ -580,7 +580,8 @@ export class Vault {
         }
       });
     }
-    if (result.replacedSha256 && result.replacedSha256 !== item.sha256) await this.releaseBlob(tenantId, result.replacedSha256);
+    if (result.replacedSha256 && result.replacedSha256 !== item.sha256)
+      await this.releaseAfterCommit(tenantId, result.replacedSha256);
     return item;
   }
 
@@ -708,7 +709,7 @@ export class Vault {
       throw errors.contentNotFound(idOrGuid, contentKey);
     }
     if (!outcome.deleted) throw errors.interactionHeld(outcome.interactionId, outcome.holds);
-    await this.releaseBlob(principal.tenant.id, outcome.sha256);
+    await this.releaseAfterCommit(principal.tenant.id, outcome.sha256);
   }
 
   /** The active holds covering an interaction now (a dry run's question; deletions check in their own transaction). */
@@ -799,6 +800,18 @@ export class Vault {
   async auditVerify(principal: Principal): Promise<VerifyReport> {
     authorize(principal, 'audit.read');
     return this.audits.verify(principal.tenant.id);
+  }
+
+  /**
+   * The bytes a committed change (a deletion, a replaced upload) left unreferenced, released now if the stores
+   * answer. The change is done and audited whatever happens here: a release that fails (the blob store or the
+   * database down) puts the bytes back or leaves them where they were, for the sweep, which removes what no row
+   * references; before, it answered the done change as failed (a 503), and the client retried it.
+   */
+  private async releaseAfterCommit(tenantId: string, sha256: string): Promise<void> {
+    await this.releaseBlob(tenantId, sha256).catch((err: Error) =>
+      process.emitWarning(`unreferenced content ${tenantId}/${sha256} not released now (the sweep will): ${err.message}`),
+    );
   }
 
   private releaseBlob(tenantId: string, sha256: string): Promise<void> {

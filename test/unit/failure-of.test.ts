@@ -32,17 +32,18 @@ describe('failureOf', () => {
     expect(log.error).not.toHaveBeenCalled();
   });
 
+  // A dependency's failure (session 8): a 503 the client may retry, logged as the server's.
   it("a store's connection reset that ended the upload's pipeline is the server's failure", () => {
     const storeReset = resetError('read ECONNRESET');
     const { request, log } = requestWith(storeReset);
-    expect(failureOf(storeReset, request).status).toBe(500);
+    expect(failureOf(storeReset, request).code).toBe(CODES.unavailable);
     expect(log.error).toHaveBeenCalledOnce();
   });
 
   it("an 'aborted' reset that is not the request's own (another socket's) is the server's failure", () => {
     const other = resetError('aborted');
     const { request, log } = requestWith(null);
-    expect(failureOf(other, request).status).toBe(500);
+    expect(failureOf(other, request).code).toBe(CODES.unavailable);
     expect(log.error).toHaveBeenCalledOnce();
     expect(log.info).not.toHaveBeenCalled();
   });

@@ -41,6 +41,7 @@ export function statusCodeOf(error: VaultError): number {
     case 'not_found':
       return STATUS.notFound;
     case 'internal':
+    case 'unavailable':
       return STATUS.internal;
   }
 }

@@ -14,6 +14,7 @@ const TITLES: Record<number, string> = {
   416: 'Range Not Satisfiable',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 /** The format, for the OpenAPI description (it is also that of the routes outside the facades). */

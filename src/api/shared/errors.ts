@@ -2,10 +2,12 @@
  * Every error a route can raise, brought to one VaultError so that each
  * facade only has to print it in its own wire format. Whatever is not a
  * VaultError or one of Fastify's own request errors becomes the generic
- * internal error: no library's message ever reaches a client.
+ * internal error, or, when a dependency failed, the generic 503: no library's
+ * message ever reaches a client.
  */
 import type { FastifyError, FastifyRequest } from 'fastify';
 import { redactUrl } from '../../domain/card-redaction.js';
+import { isDependencyFailure } from '../../domain/dependency-failure.js';
 import { errors, isVaultError, type VaultError } from '../../domain/errors.js';
 
 interface ValidationItem {
@@ -16,6 +18,7 @@ interface ValidationItem {
 
 export function toVaultError(err: unknown): VaultError {
   if (isVaultError(err)) return err;
+  if (isDependencyFailure(err)) return errors.unavailable();
   const fe = err as Partial<FastifyError> & { validation?: ValidationItem[]; validationContext?: string };
   if (Array.isArray(fe.validation) && fe.validation.length > 0) {
     const allMissing = fe.validation.every((v) => v.params?.missingProperty !== undefined);

@@ -14,6 +14,7 @@ import { postgresFullText } from '../fulltext-engines.js';
 import { postgresRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
 import { readPageRows, tapConnection } from './postgres-page-reader.js';
+import { PROBE_MS, StallWatch } from './postgres-stalls.js';
 
 const SCHEMAS: Record<Source, string> = { main: 'ixv_main', archive: 'ixv_archive' };
 /** deadlock_detected, serialization_failure */
@@ -29,8 +30,39 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 /** See the pool's `connect` listener: the error reaches whoever is using the connection, as a failed statement. */
 function ignoreCheckedOutError(): void {}
 
+/**
+ * How long a new connection may take to be made (TCP, TLS, authentication). pg waits forever by default, so a
+ * server that accepted connections and never answered them held every request that needed a new one. Only the
+ * making of a connection: waiting for one of the pool's is a queue, which the stall watch keeps moving.
+ */
+const CONNECT_MS = PROBE_MS;
+
+/** pg's client, with CONNECT_MS for every connection the pool makes (pg-pool's own option also bounds its queue). */
+class BoundedClient extends pg.Client {
+  constructor(config?: pg.ClientConfig) {
+    super({ ...config, connectionTimeoutMillis: CONNECT_MS });
+  }
+}
+
+/** Connects anew and runs `select 1` (the stall watch's question); never leaves the probe's connection open. */
+async function probe(url: string): Promise<void> {
+  const client = new BoundedClient({ connectionString: url, query_timeout: PROBE_MS });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } catch (err) {
+    // A connection that does not answer does not answer an orderly end either.
+    client.connection?.stream?.destroy();
+    throw err;
+  }
+  await client.end().catch(() => {});
+}
+
 export function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; dialect: StoreDialect } {
+  const stalls = new StallWatch(() => probe(url));
   const pool = new pg.Pool({
+    Client: BoundedClient,
     connectionString: url,
     max: poolSize,
     // A new connection starts with empty catalog and plan caches and re-prepares every named statement: pg's
@@ -50,6 +82,8 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     // unheard, it ended the process. The statement in flight fails with that error, a later one is refused
     // (the client is no longer queryable), and the pool drops the client when it comes back.
     client.on('error', ignoreCheckedOutError);
+    // A statement of a server that stopped answering fails instead of waiting forever (postgres-stalls.ts).
+    stalls.watch(client);
     // A page's rows are read from its bytes (postgres-page-reader.ts).
     tapConnection(client);
   });
@@ -135,7 +169,10 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     rows: postgresRowWriter(db, (source, table) => `"${SCHEMAS[source]}"."${table}"`, Object.values(SCHEMAS)),
     fullText: postgresFullText((source) => SCHEMAS[source]),
     adoptLegacy: async () => undefined,
-    close: () => db.destroy(),
+    close: async () => {
+      stalls.stop();
+      await db.destroy();
+    },
   };
   return { db, dialect };
 }

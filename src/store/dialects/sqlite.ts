@@ -71,7 +71,7 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  const driver = new ImmediateSqliteDriver({ database: cachedStatements(sqlite) });
+  const driver = new ImmediateSqliteDriver({ database: cachedStatements(sqlite) }, sqlite);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(driver) });
   // Statements whose rows come back as arrays (StoreDialect.readPrepared), kept apart from Kysely's, which answer objects.
   const rawStatement = keptStatements(sqlite);
@@ -249,6 +249,13 @@ function adoptLegacyArchive(sqlite: BetterSqlite3.Database, dataDir: string): st
 class ImmediateSqliteDriver extends SqliteDriver {
   held = 0;
 
+  constructor(
+    config: ConstructorParameters<typeof SqliteDriver>[0],
+    private readonly sqlite: BetterSqlite3.Database,
+  ) {
+    super(config);
+  }
+
   override async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await super.acquireConnection();
     this.held++;
@@ -262,6 +269,15 @@ class ImmediateSqliteDriver extends SqliteDriver {
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  /**
+   * After some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY) SQLite has rolled the transaction
+   * back itself: a ROLLBACK then fails with "no transaction is active", and that error, not the one that says the
+   * disk is full, reached the caller (a 500 instead of a 503, and a log that named the wrong cause).
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.sqlite.inTransaction) await super.rollbackTransaction(connection);
   }
 }
 

@@ -1,0 +1,126 @@
+/**
+ * Redis failing under running cluster nodes (session 8, "deps"): the link
+ * between one node and Redis is reset and refused (Redis restarting, a node's
+ * network), then mended. The node stays up; what needs Redis is answered 503
+ * in the API's format meanwhile and /ready says so; a result delivered for a
+ * session of that node while it was cut off reaches the session once the link
+ * is back (it was held in Redis, and nobody ever took it).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis } from '../../scripts/redis-server.mjs';
+import { RedisCoordination } from '../../src/cluster/redis.js';
+import { BACKEND, call } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
+import { Link } from './link.js';
+import { buildThroughLinks, expectUnavailable, type LinkedServer } from './through-links.js';
+
+type Redis = { url: string; port: number; stop(): Promise<void> };
+
+const LIMITS = { holdMs: 60_000, maxHeld: 100, maxHeldBytesPerChannel: 1_000_000, maxHeldBytes: 10_000_000 };
+
+describe(`Redis down under a running node (${BACKEND})`, () => {
+  let redis: Redis;
+  beforeAll(async () => {
+    const started = (await startRedis()) as Redis | undefined;
+    if (!started) throw new Error('redis-server is not installed (apt-get install redis-server; .ci/run installs it)');
+    redis = started;
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('hands a session the results delivered for it while its node was cut off from Redis, once the link is back', async () => {
+    const { link, url } = await Link.forUrl(redis.url, redis.port);
+    const cutOff = await RedisCoordination.connect(url);
+    const other = await RedisCoordination.connect(redis.url);
+    const listening = cutOff.hub(LIMITS);
+    const delivering = other.hub(LIMITS);
+    const received: unknown[] = [];
+    listening.onMessage((channel, data) => received.push({ channel, ...data }));
+    try {
+      expect(await listening.listen('/private/u1')).toEqual([]);
+      expect(await delivering.deliver('/private/u1', { n: 1 }, false)).toBe('published');
+      await waitFor(() => received.length === 1, 'the first result');
+
+      await link.down();
+      // Nobody listens now: held in Redis, for the session that is still there.
+      expect(await delivering.deliver('/private/u1', { n: 2 }, false)).toBe('held');
+      await link.up();
+      await waitFor(() => received.length === 2, 'the result held while the node was cut off');
+      expect(received).toEqual([
+        { channel: '/private/u1', n: 1 },
+        { channel: '/private/u1', n: 2 },
+      ]);
+      // And the node listens again: the next one is published to it.
+      expect(await delivering.deliver('/private/u1', { n: 3 }, false)).toBe('published');
+      await waitFor(() => received.length === 3, 'a result after the link is back');
+    } finally {
+      await listening.close();
+      await delivering.close();
+      await cutOff.close();
+      await other.close();
+      await link.close();
+    }
+  });
+
+  describe('a node whose Redis is down', () => {
+    let server: LinkedServer;
+    beforeAll(async () => {
+      server = await buildThroughLinks({ redisUrl: redis.url });
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it('answers 503 in the API format for what needs Redis, says so in /ready, and serves again once it is back', async () => {
+      const link = server.redis;
+      if (!link) throw new Error('no link to Redis');
+      const agent = server.basic('agent1');
+      const history = () =>
+        call(`${server.url}/api/v2/ucs/interactions`, {
+          method: 'POST',
+          headers: { authorization: agent },
+          json: { operationName: 'RetrieveInteractionHistory' },
+        });
+      expect((await history()).status).toBe(200);
+
+      await link.down();
+      const refused = await history();
+      expectUnavailable(refused, String(link.port));
+      expect(refused.body).toEqual({ statusCode: expect.any(Number), statusMessage: expect.any(String) });
+      const ready = await call(`${server.url}/ready`);
+      expect(ready.status).toBe(503);
+      expect(ready.body).toEqual({ status: 'unavailable', reason: 'Redis unreachable' });
+      // What does not need Redis is served meanwhile.
+      expect((await call(`${server.url}/api/v1/interactions?limit=1`, { headers: { authorization: agent } })).status).toBe(200);
+
+      await link.up();
+      await waitFor(async () => (await call(`${server.url}/ready`)).status === 200, 'readiness once Redis is back');
+      const again = await history();
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual({ statusCode: 0, referenceId: expect.any(Number) });
+    });
+
+    // Redis stopped (SIGSTOP) or partitioned away without its connections closing: before, a command waited
+    // forever for its answer, and so did the request and /ready.
+    it('answers 503 while Redis does not answer at all, and serves again once it does', async () => {
+      const link = server.redis;
+      if (!link) throw new Error('no link to Redis');
+      const agent = server.basic('agent1');
+      const history = () =>
+        call(`${server.url}/api/v2/ucs/interactions`, {
+          method: 'POST',
+          headers: { authorization: agent },
+          json: { operationName: 'RetrieveInteractionHistory' },
+        });
+      expect((await history()).status).toBe(200);
+      await link.silent();
+      const [refused, ready] = await Promise.all([history(), call(`${server.url}/ready`)]);
+      expectUnavailable(refused, String(link.port));
+      expect(ready.status).toBe(503);
+      await link.up();
+      await waitFor(async () => (await call(`${server.url}/ready`)).status === 200, 'readiness once Redis answers');
+      expect((await history()).status).toBe(200);
+    }, 120_000);
+  });
+});
