@@ -44,6 +44,11 @@ if (missingCeph().length === 0) {
   console.log(`Ceph is not installed (${missingCeph().join(', ')}): the S3 tests will say they are skipped`);
 }
 
+/** The first lines of a failure's message, indented, for the summary at the end. */
+function firstLines(message = '', count = 6) {
+  return message.split('\n').slice(0, count).join('\n    ');
+}
+
 function runVitest(label, env) {
   console.log(`\n=== tests on ${label} ===`);
   const report = join(reports, `${label}.json`);
@@ -64,6 +69,13 @@ function runVitest(label, env) {
       file.assertionResults.filter((t) => ['skipped', 'pending', 'todo'].includes(t.status)).map((t) => t.fullName),
     );
     for (const name of skipped) console.log(`  skipped: ${name}`);
+    // A failure is named again here, at the end, with the start of its message: CI keeps only the tail of a run.
+    for (const file of json.testResults) {
+      for (const t of file.assertionResults.filter((a) => a.status === 'failed'))
+        console.log(`  FAILED: ${file.name} > ${t.fullName}\n    ${firstLines(t.failureMessages?.join('\n'))}`);
+      if (file.status === 'failed' && !file.assertionResults.some((a) => a.status === 'failed'))
+        console.log(`  FAILED: ${file.name} (the file itself)\n    ${firstLines(file.message)}`);
+    }
   } catch {
     console.log(`${label}: no report (vitest exited with ${result.status})`);
     exitCode = 1;
