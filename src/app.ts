@@ -88,10 +88,11 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   await app.register(oauthEndpoint, { runtime });
   await app.register(nativeApi, { prefix: '/api/v1', runtime });
   await app.register(vonageApi, { prefix: '/interaction-content', runtime });
+  const resultHoldMs = options.resultTtlMs ?? DEFAULTS.resultTtlMs;
   const notifier = mountNotifications(app, {
     auth: runtime.auth,
     channels: [INTERACTIONS_CHANNEL, LIVE_CHANNEL],
-    holdMs: options.resultTtlMs ?? DEFAULTS.resultTtlMs,
+    holdMs: resultHoldMs,
     timeoutSeconds: COMETD_TIMEOUT_SECONDS,
     heldBytesPerRecipient: limits.heldBytesPerPrincipal,
     heldBytes: limits.heldBytes,
@@ -115,7 +116,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     stopLiveFeed();
     stopEndingSessions();
   });
-  await app.register(genesysApi, { runtime, notifier, limits });
+  await app.register(genesysApi, { runtime, notifier, limits, resultHoldMs });
   return app;
 }
 

@@ -6,9 +6,14 @@
  * session of that node while it was cut off reaches the session once the link
  * is back (it was held in Redis, and nobody ever took it).
  */
+import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/redis-server.mjs';
+import { AsyncResults, INTERACTIONS_CHANNEL, RESULT_KINDS } from '../../src/api/genesys/async-results.js';
 import { RedisCoordination } from '../../src/cluster/redis.js';
+import type { Principal } from '../../src/domain/principal.js';
+import type { NotificationHub } from '../../src/notify/hub.js';
+import { type Notifier, recipientOf } from '../../src/notify/notifier.js';
 import { BACKEND, call } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { Link } from './link.js';
@@ -17,6 +22,26 @@ import { buildThroughLinks, expectUnavailable, type LinkedServer } from './throu
 type Redis = { url: string; port: number; stop(): Promise<void> };
 
 const LIMITS = { holdMs: 60_000, maxHeld: 100, maxHeldBytesPerChannel: 1_000_000, maxHeldBytes: 10_000_000 };
+
+/** A notifier straight over a hub, as BayeuxServer is without its sessions: a recipient's channel is its name. */
+function hubNotifier(hub: NotificationHub): Notifier {
+  return {
+    deliver: (recipient, channel, data, force = false) => hub.deliver(`/private/${recipient}${channel}`, data, force),
+    heldBytes: (recipient, channel) => hub.heldBytes(`/private/${recipient}${channel}`),
+    deliverHere: () => {},
+    listening: () => [],
+  };
+}
+
+/** What a logger was told, by level. */
+function recordingLog() {
+  const said = { warn: [] as string[], error: [] as string[] };
+  const log = {
+    warn: (_fields: unknown, message: string) => said.warn.push(message),
+    error: (_fields: unknown, message: string) => said.error.push(message),
+  } as unknown as FastifyBaseLogger;
+  return { log, said };
+}
 
 describe(`Redis down under a running node (${BACKEND})`, () => {
   let redis: Redis;
@@ -59,6 +84,46 @@ describe(`Redis down under a running node (${BACKEND})`, () => {
       await delivering.close();
       await cutOff.close();
       await other.close();
+      await link.close();
+    }
+  });
+
+  // The answer (with its referenceId) needs Redis, so Redis failed after it: the result was logged and lost, and
+  // the client waited for that referenceId in vain.
+  it('delivers a Genesys result whose delivery failed because Redis went down after the answer, once Redis is back', async () => {
+    const { link, url } = await Link.forUrl(redis.url, redis.port);
+    const computing = await RedisCoordination.connect(url);
+    const holdingTheSession = await RedisCoordination.connect(redis.url);
+    const delivering = computing.hub(LIMITS);
+    const listening = holdingTheSession.hub(LIMITS);
+    const received: Record<string, unknown>[] = [];
+    listening.onMessage((_channel, data) => received.push(data));
+    const principal = { tenant: { id: 'acme' }, kind: 'user', id: 'agent1' } as unknown as Principal;
+    const { log, said } = recordingLog();
+    const results = new AsyncResults(hubNotifier(delivering), { next: async () => 7 }, log, undefined, LIMITS.holdMs);
+    try {
+      expect(await listening.listen(`/private/${recipientOf(principal)}${INTERACTIONS_CHANNEL}`)).toEqual([]);
+      let finish = () => {};
+      const computed = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      const referenceId = await results.start(principal, RESULT_KINDS.history, async () => {
+        await computed;
+        return { interactions: [] };
+      });
+      await link.down();
+      finish();
+      await waitFor(() => said.warn.length + said.error.length > 0, 'the first delivery to fail');
+      await link.up();
+      await waitFor(() => received.length > 0, 'the result once Redis is back');
+      expect(received[0]).toEqual({ referenceId, messageType: 'GetInteractionsHistoryMessage', interactions: [] });
+      expect(said.error).toEqual([]);
+    } finally {
+      await results.drain();
+      await delivering.close();
+      await listening.close();
+      await computing.close();
+      await holdingTheSession.close();
       await link.close();
     }
   });

@@ -9,8 +9,10 @@
  * for a principal that has no CometD session. Past a cap a new request is
  * refused (429, Retry-After) before any work starts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Sequences } from '../../cluster/coordination.js';
+import { isDependencyFailure } from '../../domain/dependency-failure.js';
 import { errors, isVaultError } from '../../domain/errors.js';
 import type { Principal } from '../../domain/principal.js';
 import { type Notifier, type Recipient, recipientOf } from '../../notify/index.js';
@@ -52,6 +54,9 @@ export interface AsyncLimits {
   heldBytesPerPrincipal: number;
 }
 
+/** The pause after a delivery the hub failed (Redis down), doubling up to the last. */
+const RETRY_PAUSES_MS = [50, 100, 200, 500, 1000, 2000];
+
 const UNBOUNDED: AsyncLimits = {
   pendingSearchesPerPrincipal: Number.POSITIVE_INFINITY,
   pendingSearches: Number.POSITIVE_INFINITY,
@@ -63,16 +68,21 @@ export class AsyncResults {
   /** Requests admitted and not yet answered on CometD, per principal (this node's work). */
   private readonly pending = new Map<Recipient, number>();
   private admitted = 0;
+  /** Aborted on shutdown: deliveries waiting to try again give up. */
+  private readonly stopping = new AbortController();
 
   /**
    * `references`: referenceIds increase per principal, across its sessions,
-   * and in a cluster across nodes and restarts (Redis).
+   * and in a cluster across nodes and restarts (Redis). `retryForMs`: how long
+   * a result whose delivery failed on a dependency (Redis) is tried again, as
+   * long as it would have been held for a session.
    */
   constructor(
     private readonly notifier: Notifier,
     private readonly references: Sequences,
     private readonly log: FastifyBaseLogger,
     private readonly limits: AsyncLimits = UNBOUNDED,
+    private readonly retryForMs = 0,
   ) {}
 
   /** Starts `work` after the current request has been answered; resolves with the referenceId. */
@@ -96,7 +106,7 @@ export class AsyncResults {
         (result) => ({ ...frame(referenceId, kind, true), ...result }),
         (err: unknown) => ({ ...frame(referenceId, kind, false), errorMessage: this.describe(err, referenceId) }),
       )
-      .then((message) => this.deliver(recipient, referenceId, kind, message))
+      .then((message) => this.deliverUntilDone(recipient, referenceId, kind, message))
       .catch((err: unknown) => this.log.error({ err, referenceId }, 'Genesys result could not be delivered'))
       .finally(() => {
         this.inFlight.delete(job);
@@ -106,8 +116,9 @@ export class AsyncResults {
     return referenceId;
   }
 
-  /** Waits for the work already started (shutdown: before the store closes). */
+  /** Waits for the work already started (shutdown: before the store closes); deliveries stop trying again. */
   async drain(): Promise<void> {
+    this.stopping.abort();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -133,6 +144,34 @@ export class AsyncResults {
     const left = (this.pending.get(recipient) ?? 1) - 1;
     if (left > 0) this.pending.set(recipient, left);
     else this.pending.delete(recipient);
+  }
+
+  /**
+   * The client was answered with the referenceId, so losing its result to a hub that failed for a moment (Redis
+   * restarting, a node's link to it) leaves the client waiting in vain: tried again while the result would have
+   * been held. A delivery whose answer was lost after Redis ran it may come twice (same referenceId), never not at all.
+   */
+  private async deliverUntilDone(
+    recipient: Recipient,
+    referenceId: number,
+    kind: ResultKind,
+    message: Record<string, unknown>,
+  ): Promise<void> {
+    const giveUpAt = Date.now() + this.retryForMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deliver(recipient, referenceId, kind, message);
+      } catch (err) {
+        const pauseMs = RETRY_PAUSES_MS[Math.min(attempt, RETRY_PAUSES_MS.length - 1)] ?? 0;
+        if (!isDependencyFailure(err) || this.stopping.signal.aborted || Date.now() + pauseMs > giveUpAt) throw err;
+        this.log.warn({ err, referenceId, attempt }, 'Genesys result not delivered yet, trying again');
+        try {
+          await sleep(pauseMs, undefined, { signal: this.stopping.signal });
+        } catch {
+          throw err;
+        }
+      }
+    }
   }
 
   /** A result nobody can hold any more is replaced by a notice naming it, so the client does not wait for it forever. */

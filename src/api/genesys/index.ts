@@ -24,9 +24,15 @@ export { INTERACTIONS_CHANNEL } from './async-results.js';
 /** Registered at the root: each part under its own prefix, each a Genesys scope. */
 export async function genesysApi(
   app: FastifyInstance,
-  { runtime, notifier, limits }: { runtime: Runtime; notifier: Notifier; limits?: EdgeLimits },
+  {
+    runtime,
+    notifier,
+    limits,
+    resultHoldMs,
+  }: { runtime: Runtime; notifier: Notifier; limits?: EdgeLimits; resultHoldMs: number },
 ) {
-  const results = new AsyncResults(notifier, runtime.coordination.sequences, app.log, limits);
+  // A result whose delivery failed (Redis down) is tried again as long as it would be held for a session.
+  const results = new AsyncResults(notifier, runtime.coordination.sequences, app.log, limits, resultHoldMs);
   // Results still being computed need the store, which closes right after the app.
   app.addHook('onClose', () => results.drain());
   const vault = runtime.vault;
