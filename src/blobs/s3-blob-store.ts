@@ -51,6 +51,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { abandoned, blobPath, meter, parseTrash, tempName, trashName } from './blob-naming.js';
+import { endWhenStalled } from './stalled-body.js';
 import {
   type BlobStore,
   type ByteRange,
@@ -65,6 +66,8 @@ import {
 export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
 /** The most parts a multipart upload may have (S3's limit, and lib-storage's for a stream of unknown length). */
 const MAX_PARTS = 10_000;
+/** How long a body may send nothing while its reader waits: as long as the SDK waits for an answer's head. */
+const BODY_STALL_MS = 30_000;
 /** The largest S3 object. */
 const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
 
@@ -256,7 +259,7 @@ export class S3BlobStore implements BlobStore {
       }),
     );
     if (!(answer.Body instanceof Readable)) throw new Error('S3 answered without a body stream');
-    return answer.Body;
+    return endWhenStalled(answer.Body, BODY_STALL_MS);
   }
 
   /**
