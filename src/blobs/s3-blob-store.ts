@@ -51,7 +51,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { abandoned, blobPath, meter, parseTrash, tempName, trashName } from './blob-naming.js';
-import { endWhenStalled } from './stalled-body.js';
 import {
   type BlobStore,
   type ByteRange,
@@ -61,6 +60,7 @@ import {
   type SweepOptions,
   type SweepReport,
 } from './blob-store.js';
+import { endWhenStalled } from './stalled-body.js';
 
 /** The largest object one CopyObject can copy; larger ones are copied in parts. */
 export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
