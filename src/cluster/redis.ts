@@ -25,6 +25,13 @@ const RENEW_LEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.
  */
 const COMMAND_TIMEOUT_MS = 10_000;
 
+/**
+ * The rate limiter's connection: its count is asked before every request, and should Redis fail the request
+ * passes uncounted (skipOnError). On the command connection a silent Redis made every request of every API wait
+ * COMMAND_TIMEOUT_MS first; here a command waits at most this, and none waits for a reconnection (no offline queue).
+ */
+const LIMITER_TIMEOUT_MS = 1_000;
+
 /** How long a blob lock lasts if its holder dies; renewed while held. */
 const LOCK_TTL_MS = 30_000;
 
@@ -127,6 +134,7 @@ export class RedisCoordination implements Coordination {
   private constructor(
     private readonly redis: Redis,
     private readonly subscriber: Redis,
+    readonly rateLimitRedis: Redis,
   ) {
     const commands = redis as Redis & LeaseCommands;
     redis.defineCommand('ixvReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
@@ -147,22 +155,23 @@ export class RedisCoordination implements Coordination {
     } as const;
     const redis = new Redis(url, options);
     const subscriber = new Redis(url, options);
+    const limiter = new Redis(url, {
+      ...options,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      commandTimeout: LIMITER_TIMEOUT_MS,
+    });
+    const connections = [redis, subscriber, limiter];
     // ioredis reports connection errors as events as well as rejections; the rejection is what matters.
-    redis.on('error', () => {});
-    subscriber.on('error', () => {});
+    for (const connection of connections) connection.on('error', () => {});
     try {
-      await Promise.all([redis.connect(), subscriber.connect()]);
+      await Promise.all(connections.map((connection) => connection.connect()));
       await redis.ping();
     } catch (err) {
-      redis.disconnect();
-      subscriber.disconnect();
+      for (const connection of connections) connection.disconnect();
       throw new Error(`cannot reach Redis at ${safeUrl(url)}: ${(err as Error).message}`);
     }
-    return new RedisCoordination(redis, subscriber);
-  }
-
-  get rateLimitRedis(): Redis {
-    return this.redis;
+    return new RedisCoordination(redis, subscriber, limiter);
   }
 
   async check(): Promise<void> {
@@ -176,7 +185,7 @@ export class RedisCoordination implements Coordination {
   /** Quits politely when connected; a connection that is retrying (Redis down) is just dropped. */
   async close(): Promise<void> {
     await Promise.allSettled(
-      [this.subscriber, this.redis].map(async (connection) => {
+      [this.subscriber, this.rateLimitRedis, this.redis].map(async (connection) => {
         if (connection.status === 'ready') await connection.quit();
         else connection.disconnect();
       }),

@@ -128,6 +128,36 @@ describe(`Redis down under a running node (${BACKEND})`, () => {
     }
   });
 
+  // The rate limiter counts in Redis and lets requests pass should Redis fail (skipOnError), but it asked on the
+  // connection whose commands wait 10 s: with Redis silent, every request of every API waited those 10 s first.
+  it('serves what does not need Redis at once while Redis does not answer, rate limits on', async () => {
+    const server = await buildThroughLinks({ redisUrl: redis.url, limits: { rateLimitPerMinute: 10_000 } });
+    try {
+      const link = server.redis;
+      if (!link) throw new Error('no link to Redis');
+      const agent = server.basic('agent1');
+      const search = () => call(`${server.url}/api/v1/interactions?limit=1`, { headers: { authorization: agent } });
+      expect((await search()).status).toBe(200);
+      await link.silent();
+      // A command sent first on the node's command connection times out first there: a search that asked its limit
+      // on that connection would be answered after it, whatever the machine's load.
+      const answered: string[] = [];
+      await Promise.all([
+        server.runtime.coordination.check().then(
+          () => answered.push('ping answered'),
+          () => answered.push('ping timed out'),
+        ),
+        search().then((res) => answered.push(`search ${res.status}`)),
+      ]);
+      expect(answered).toEqual(['search 200', 'ping timed out']);
+      await link.up();
+      await waitFor(async () => (await call(`${server.url}/ready`)).status === 200, 'readiness once Redis answers');
+      expect((await search()).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
   describe('a node whose Redis is down', () => {
     let server: LinkedServer;
     beforeAll(async () => {

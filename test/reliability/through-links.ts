@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import type { BlobStoreConfig } from '../../src/config.js';
+import type { BlobStoreConfig, EdgeLimits } from '../../src/config.js';
 import { openRuntime } from '../../src/runtime.js';
 import { createTestDatabase, IN_PROCESS, PRINCIPALS, type TestServer, testServerOf } from '../helpers/server.js';
 import { Link } from './link.js';
@@ -23,7 +23,14 @@ export interface LinkedServer extends TestServer {
 let built = 0;
 
 export async function buildThroughLinks(
-  options: { database?: boolean; redisUrl?: string; blobStore?: BlobStoreConfig; dataDir?: string } = {},
+  options: {
+    database?: boolean;
+    redisUrl?: string;
+    blobStore?: BlobStoreConfig;
+    dataDir?: string;
+    /** Over no rate limits at all. */
+    limits?: Partial<EdgeLimits>;
+  } = {},
 ): Promise<LinkedServer> {
   // A directory the test gives is the test's to remove.
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'ixvault-reliability-')));
@@ -57,7 +64,9 @@ export async function buildThroughLinks(
     blobStore,
     sweep: false,
   });
-  const app = await buildApp(runtime, { limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0, searchTimePerMinuteMs: 0 } });
+  const app = await buildApp(runtime, {
+    limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0, searchTimePerMinuteMs: 0, ...options.limits },
+  });
   await app.ready();
   const url = `http://in-process-reliability-${process.pid}-${++built}.test`;
   IN_PROCESS.set(url, app);
