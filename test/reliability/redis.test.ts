@@ -54,12 +54,24 @@ describe(`Redis down under a running node (${BACKEND})`, () => {
     await redis?.stop();
   });
 
-  it('hands a session the results delivered for it while its node was cut off from Redis, once the link is back', async () => {
+  /** Two nodes' hubs on one Redis, the first through a link the test cuts; `close` ends all of it. */
+  async function twoHubs() {
     const { link, url } = await Link.forUrl(redis.url, redis.port);
-    const cutOff = await RedisCoordination.connect(url);
-    const other = await RedisCoordination.connect(redis.url);
-    const listening = cutOff.hub(LIMITS);
-    const delivering = other.hub(LIMITS);
+    const linked = await RedisCoordination.connect(url);
+    const direct = await RedisCoordination.connect(redis.url);
+    const hubs = { link, cutOff: linked.hub(LIMITS), other: direct.hub(LIMITS) };
+    const close = async () => {
+      await hubs.cutOff.close();
+      await hubs.other.close();
+      await linked.close();
+      await direct.close();
+      await link.close();
+    };
+    return { ...hubs, close };
+  }
+
+  it('hands a session the results delivered for it while its node was cut off from Redis, once the link is back', async () => {
+    const { link, cutOff: listening, other: delivering, close } = await twoHubs();
     const received: unknown[] = [];
     listening.onMessage((channel, data) => received.push({ channel, ...data }));
     try {
@@ -80,22 +92,15 @@ describe(`Redis down under a running node (${BACKEND})`, () => {
       expect(await delivering.deliver('/private/u1', { n: 3 }, false)).toBe('published');
       await waitFor(() => received.length === 3, 'a result after the link is back');
     } finally {
-      await listening.close();
-      await delivering.close();
-      await cutOff.close();
-      await other.close();
-      await link.close();
+      await close();
     }
   });
 
   // The answer (with its referenceId) needs Redis, so Redis failed after it: the result was logged and lost, and
   // the client waited for that referenceId in vain.
   it('delivers a Genesys result whose delivery failed because Redis went down after the answer, once Redis is back', async () => {
-    const { link, url } = await Link.forUrl(redis.url, redis.port);
-    const computing = await RedisCoordination.connect(url);
-    const holdingTheSession = await RedisCoordination.connect(redis.url);
-    const delivering = computing.hub(LIMITS);
-    const listening = holdingTheSession.hub(LIMITS);
+    // The node computing the result is the one cut off; the session is on the other.
+    const { link, cutOff: delivering, other: listening, close } = await twoHubs();
     const received: Record<string, unknown>[] = [];
     listening.onMessage((_channel, data) => received.push(data));
     const principal = { tenant: { id: 'acme' }, kind: 'user', id: 'agent1' } as unknown as Principal;
@@ -120,11 +125,7 @@ describe(`Redis down under a running node (${BACKEND})`, () => {
       expect(said.error).toEqual([]);
     } finally {
       await results.drain();
-      await delivering.close();
-      await listening.close();
-      await computing.close();
-      await holdingTheSession.close();
-      await link.close();
+      await close();
     }
   });
 
