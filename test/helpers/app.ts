@@ -10,7 +10,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
-import { openRuntime } from '../../src/runtime.js';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { createTestDatabase, IN_PROCESS, PRINCIPALS, type TestServer, type TestServerOptions, testServerOf } from './server.js';
 
 let built = 0;
@@ -28,6 +28,28 @@ export async function build(options: Omit<TestServerOptions, 'port'> = {}): Prom
     poolSize: 4,
     blobStore: options.blobStore,
   });
+  return serveInProcess(runtime, {
+    dataDir,
+    databaseUrl,
+    resultTtlMs: options.resultTtlMs,
+    limits: options.limits,
+    close: () => runtime.close(),
+  });
+}
+
+/**
+ * The app on an open runtime, reachable at a made-up origin through `app.inject`. `close` ends what the caller
+ * opened (the runtime, and whatever it stands on) once the app is closed.
+ */
+export async function serveInProcess(
+  runtime: Runtime,
+  options: Pick<TestServerOptions, 'resultTtlMs' | 'limits'> & {
+    dataDir: string;
+    databaseUrl: string | undefined;
+    beforeClose?: () => Promise<void>;
+    close: () => Promise<void>;
+  },
+): Promise<TestServer> {
   const app = await buildApp(runtime, {
     resultTtlMs: options.resultTtlMs,
     // Rate limits and the search-time allowance are off unless a test asks for them, as in startTestServer: suites are never throttled.
@@ -40,12 +62,13 @@ export async function build(options: Omit<TestServerOptions, 'port'> = {}): Prom
     url,
     app,
     runtime,
-    dataDir,
-    databaseUrl,
+    dataDir: options.dataDir,
+    databaseUrl: options.databaseUrl,
     async stop() {
       IN_PROCESS.delete(url);
+      await options.beforeClose?.();
       await app.close();
-      await runtime.close();
+      await options.close();
     },
   });
 }

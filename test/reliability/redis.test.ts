@@ -167,17 +167,17 @@ describe(`Redis down under a running node (${BACKEND})`, () => {
     afterAll(async () => {
       await server?.stop();
     });
+    /** A Genesys history request of agent1: it needs Redis (its referenceId). */
+    const history = () =>
+      call(`${server.url}/api/v2/ucs/interactions`, {
+        method: 'POST',
+        headers: { authorization: server.basic('agent1') },
+        json: { operationName: 'RetrieveInteractionHistory' },
+      });
 
     it('answers 503 in the API format for what needs Redis, says so in /ready, and serves again once it is back', async () => {
       const link = server.redis;
       if (!link) throw new Error('no link to Redis');
-      const agent = server.basic('agent1');
-      const history = () =>
-        call(`${server.url}/api/v2/ucs/interactions`, {
-          method: 'POST',
-          headers: { authorization: agent },
-          json: { operationName: 'RetrieveInteractionHistory' },
-        });
       expect((await history()).status).toBe(200);
 
       await link.down();
@@ -188,7 +188,9 @@ describe(`Redis down under a running node (${BACKEND})`, () => {
       expect(ready.status).toBe(503);
       expect(ready.body).toEqual({ status: 'unavailable', reason: 'Redis unreachable' });
       // What does not need Redis is served meanwhile.
-      expect((await call(`${server.url}/api/v1/interactions?limit=1`, { headers: { authorization: agent } })).status).toBe(200);
+      expect(
+        (await call(`${server.url}/api/v1/interactions?limit=1`, { headers: { authorization: server.basic('agent1') } })).status,
+      ).toBe(200);
 
       await link.up();
       await waitFor(async () => (await call(`${server.url}/ready`)).status === 200, 'readiness once Redis is back');
@@ -202,13 +204,6 @@ describe(`Redis down under a running node (${BACKEND})`, () => {
     it('answers 503 while Redis does not answer at all, and serves again once it does', async () => {
       const link = server.redis;
       if (!link) throw new Error('no link to Redis');
-      const agent = server.basic('agent1');
-      const history = () =>
-        call(`${server.url}/api/v2/ucs/interactions`, {
-          method: 'POST',
-          headers: { authorization: agent },
-          json: { operationName: 'RetrieveInteractionHistory' },
-        });
       expect((await history()).status).toBe(200);
       await link.silent();
       const [refused, ready] = await Promise.all([history(), call(`${server.url}/ready`)]);

@@ -7,10 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { buildApp } from '../../src/app.js';
 import type { BlobStoreConfig, EdgeLimits } from '../../src/config.js';
 import { openRuntime } from '../../src/runtime.js';
-import { createTestDatabase, IN_PROCESS, PRINCIPALS, type TestServer, testServerOf } from '../helpers/server.js';
+import { serveInProcess } from '../helpers/app.js';
+import { createTestDatabase, PRINCIPALS, type TestServer } from '../helpers/server.js';
 import { Link } from './link.js';
 
 export interface LinkedServer extends TestServer {
@@ -19,8 +19,6 @@ export interface LinkedServer extends TestServer {
   redis?: Link;
   s3?: Link;
 }
-
-let built = 0;
 
 export async function buildThroughLinks(
   options: {
@@ -64,23 +62,15 @@ export async function buildThroughLinks(
     blobStore,
     sweep: false,
   });
-  const app = await buildApp(runtime, {
-    limits: { rateLimitPerMinute: 0, ipRateLimitPerMinute: 0, searchTimePerMinuteMs: 0, ...options.limits },
-  });
-  await app.ready();
-  const url = `http://in-process-reliability-${process.pid}-${++built}.test`;
-  IN_PROCESS.set(url, app);
-  const server = testServerOf({
-    url,
-    app,
-    runtime,
+  const server = await serveInProcess(runtime, {
     dataDir,
     databaseUrl,
-    async stop() {
-      IN_PROCESS.delete(url);
-      // Every link up again first, so that closing finds its dependencies.
+    limits: options.limits,
+    // Every link up again first, so that closing finds its dependencies.
+    beforeClose: async () => {
       await Promise.all(Object.values(links).map((link) => link.up()));
-      await app.close();
+    },
+    close: async () => {
       await runtime.close();
       await Promise.all(Object.values(links).map((link) => link.close()));
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
