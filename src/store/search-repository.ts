@@ -514,7 +514,6 @@ function drivenByInteractions(visibility: Visibility, q: InteractionSearch): boo
   return !q.handlingAgentId && !visibility.agentId && Object.keys(q.customAttributes ?? {}).length === 0;
 }
 
-/** The agents a search keeps to: the one asked for (handlingAgentId) and an agent principal itself. */
 /**
  * Whether a search without text walks the tenant's time index checking each entry against filters the
  * index carries (content only, media types, a direction, address prefixes) with nothing else to drive it:
@@ -533,6 +532,7 @@ function walksTimeLineFiltered(dialect: string, visibility: Visibility, q: Inter
   );
 }
 
+/** The agents a search keeps to: the one asked for (handlingAgentId) and an agent principal itself. */
 function agentFiltersOf(visibility: Visibility, q: InteractionSearch): string[] {
   return [...new Set([q.handlingAgentId, visibility.agentId].filter((a): a is string => !!a))];
 }
