@@ -149,7 +149,8 @@ export class AsyncResults {
   /**
    * The client was answered with the referenceId, so losing its result to a hub that failed for a moment (Redis
    * restarting, a node's link to it) leaves the client waiting in vain: tried again while the result would have
-   * been held. A delivery whose answer was lost after Redis ran it may come twice (same referenceId), never not at all.
+   * been held. A delivery whose answer was lost after Redis ran it may come twice (same referenceId); one the hub
+   * fails for longer than the hold time is still lost, and logged.
    */
   private async deliverUntilDone(
     recipient: Recipient,
