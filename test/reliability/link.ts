@@ -24,6 +24,10 @@ export class Link {
   accepted = 0;
   /** Bytes passed to the dependency so far (an upload under way shows here). */
   bytesSent = 0;
+  /** Bytes passed from the dependency so far. */
+  bytesReceived = 0;
+  /** Where bytesReceived makes the link go silent (silentAfter). */
+  private silenceAt = Number.POSITIVE_INFINITY;
 
   private constructor(
     private readonly targetHost: string,
@@ -80,10 +84,20 @@ export class Link {
     }
   }
 
+  /**
+   * Goes silent once `bytes` more have passed from the dependency: a body stalled in its middle, whatever the
+   * sockets' buffers would otherwise have carried past the link before a test could cut it (they can hold tens of
+   * MiB on loopback).
+   */
+  silentAfter(bytes: number): void {
+    this.silenceAt = this.bytesReceived + bytes;
+  }
+
   /** Bytes pass again; connections a silence stalled carry on. */
   async up(): Promise<void> {
     if (this.state === 'down') await this.listen();
     this.state = 'up';
+    this.silenceAt = Number.POSITIVE_INFINITY;
     for (const [a, b] of this.pairs) {
       a.resume();
       b.resume();
@@ -136,6 +150,10 @@ export class Link {
     });
     client.on('data', (chunk: Buffer) => {
       this.bytesSent += chunk.length;
+    });
+    target.on('data', (chunk: Buffer) => {
+      this.bytesReceived += chunk.length;
+      if (this.bytesReceived >= this.silenceAt && this.state === 'up') void this.silent();
     });
     target.connect(this.targetPort, this.targetHost, () => {
       client.pipe(target);
