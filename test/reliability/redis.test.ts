@@ -14,6 +14,7 @@ import { RedisCoordination } from '../../src/cluster/redis.js';
 import type { Principal } from '../../src/domain/principal.js';
 import type { NotificationHub } from '../../src/notify/hub.js';
 import { type Notifier, recipientOf } from '../../src/notify/notifier.js';
+import { callRecord } from '../helpers/fixtures.js';
 import { BACKEND, call } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { Link } from './link.js';
@@ -129,6 +130,23 @@ describe(`Redis down under a running node (${BACKEND})`, () => {
     }
   });
 
+  // Work done under a lock is done: a release Redis did not take (the lease lapses by itself) failed the work's
+  // caller, so a committed upload or deletion was answered as failed.
+  it('answers work done under a cluster lock as done when Redis did not take the release', async () => {
+    const { link, url } = await Link.forUrl(redis.url, redis.port);
+    const coordination = await RedisCoordination.connect(url);
+    try {
+      const done = coordination.locks.run('blob/acme/one', async () => {
+        await link.down();
+        return 'committed';
+      });
+      await expect(done).resolves.toBe('committed');
+    } finally {
+      await coordination.close();
+      await link.close();
+    }
+  });
+
   // The rate limiter counts in Redis and lets requests pass should Redis fail (skipOnError), but it asked on the
   // connection whose commands wait 10 s: with Redis silent, every request of every API waited those 10 s first.
   it('serves what does not need Redis at once while Redis does not answer, rate limits on', async () => {
@@ -197,6 +215,47 @@ describe(`Redis down under a running node (${BACKEND})`, () => {
       const again = await history();
       expect(again.status).toBe(200);
       expect(again.body).toEqual({ statusCode: 0, referenceId: expect.any(Number) });
+    });
+
+    // The batch's lease is Redis's; its release failing after the deletions committed answered the batch 503.
+    it('answers a Vonage deletion batch whose deletions committed with its result when Redis went down meanwhile', async () => {
+      const link = server.redis;
+      if (!link) throw new Error('no link to Redis');
+      const admin = server.basic('admin1');
+      const guids: string[] = [];
+      for (let n = 0; n < 2; n++) {
+        const created = await call(`${server.url}/api/v1/interactions`, {
+          method: 'POST',
+          headers: { authorization: admin },
+          json: callRecord(),
+        });
+        expect(created.status).toBe(201);
+        guids.push(created.body.guid);
+      }
+      const token = await server.bearer('acme-qa');
+      // Redis goes down once the batch runs: after its lease was taken, before its first deletion.
+      const vault = server.runtime.vault;
+      const deleteOne = vault.delete;
+      vault.delete = async (...args) => {
+        vault.delete = deleteOne;
+        await link.down();
+        return deleteOne.apply(vault, args);
+      };
+      try {
+        const res = await call(`${server.url}/interaction-content/interactions/delete-batch`, {
+          method: 'POST',
+          headers: { authorization: token, accept: 'application/vnd.newvoicemedia.v3+json' },
+          json: { guids },
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        expect(res.body).toEqual({ failures: [] });
+      } finally {
+        vault.delete = deleteOne;
+        await link.up();
+      }
+      for (const guid of guids)
+        expect((await call(`${server.url}/api/v1/interactions/${guid}`, { headers: { authorization: admin } })).status).toBe(404);
+      await waitFor(async () => (await call(`${server.url}/ready`)).status === 200, 'readiness once Redis is back');
     });
 
     // Redis stopped (SIGSTOP) or partitioned away without its connections closing: before, a command waited
