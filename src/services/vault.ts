@@ -19,6 +19,7 @@ import type { AuditEntry, ChainedAuditEntry } from '../domain/audit.js';
 import { toCanonicalJson } from '../domain/canonical.js';
 import { CardRedactingBytes, redactCardNumbers, redactRecordTexts } from '../domain/card-redaction.js';
 import { redactableText, validateContentMeta } from '../domain/content.js';
+import { isDependencyFailure } from '../domain/dependency-failure.js';
 import { CODES, errors, type FieldProblem, isVaultError } from '../domain/errors.js';
 import { type LegalHold, validateHold } from '../domain/holds.js';
 import type { ContentItem, InteractionWithDetails } from '../domain/interaction.js';
@@ -566,18 +567,24 @@ export class Vault {
       item = itemOf(staged.sha256, staged.size);
       const stored = item;
       result = await this.blobLock.run(`${tenantId}/${staged.sha256}`, async () => {
+        let done: Awaited<ReturnType<ContentRepository['put']>>;
         try {
           await staged.publish();
           const texts = contentTexts(stored, await this.transcriptBytes(tenantId, stored));
-          const done = await this.content.put(visibility, idOrGuid, stored, texts);
-          await staged.settle();
-          return done;
+          done = await this.content.put(visibility, idOrGuid, stored, texts);
         } catch (err) {
           await staged.discard();
           await this.releaseUnlocked(tenantId, staged.sha256);
           await refused(err);
           throw err;
         }
+        // The row is committed and the bytes are at their address: the upload is stored. What settling has left
+        // to do (the staged copy's removal) is the sweep's should the blob store fail now.
+        await staged.settle().catch((err: Error) => {
+          if (!isDependencyFailure(err)) throw err;
+          process.emitWarning(`upload of ${tenantId}/${staged.sha256} stored, its staged copy left to the sweep: ${err.message}`);
+        });
+        return done;
       });
     }
     if (result.replacedSha256 && result.replacedSha256 !== item.sha256)

@@ -127,6 +127,35 @@ describe.skipIf(S3_UNAVAILABLE)(
       180_000,
     );
 
+    // Settling (the staged object's removal) comes after the row's commit: S3 failing there answered a stored
+    // upload 503, and the client was told its content was not kept when it was.
+    it('answers an upload whose row committed as stored when S3 fails while settling it, and the sweep tidies up', async () => {
+      const link = server.s3;
+      if (!link) throw new Error('no link to S3');
+      const content = server.runtime.vault.content;
+      const put = content.put;
+      content.put = async (...args) => {
+        content.put = put;
+        const stored = await put.apply(content, args);
+        await link.down();
+        return stored;
+      };
+      // Larger than one part (8 MiB): staged under a temporary key, which settling removes.
+      const bytes = randomBytes(10 * 1024 * 1024);
+      try {
+        const res = await upload('settled-later', bytes);
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+      } finally {
+        content.put = put;
+        await link.up();
+      }
+      const again = await download('settled-later');
+      expect(Buffer.from(await again.arrayBuffer()).equals(bytes)).toBe(true);
+      // The staged object left behind is the sweep's.
+      const swept = await server.runtime.sweep({ blobGraceMs: 0, tempGraceMs: 0 });
+      expect(swept.tempFiles.length).toBeGreaterThan(0);
+    });
+
     it('answers 503 for an upload S3 stops taking in the middle, and stores no row for it', async () => {
       const link = server.s3;
       if (!link) throw new Error('no link to S3');
