@@ -23,6 +23,9 @@ const extra = process.argv.slice(2);
 const only = process.env.IXVAULT_TEST_BACKENDS?.split(',') ?? ['sqlite', 'postgres'];
 const reports = mkdtempSync(join(tmpdir(), 'ixvault-test-reports-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
+/** Every failed test of the run, as printed after its half and again after the total. */
+const failures = [];
+let reported = 0;
 let exitCode = 0;
 
 /** The S3 endpoint every S3 test of this run uses (see test/helpers/s3.ts). */
@@ -69,13 +72,16 @@ function runVitest(label, env) {
       file.assertionResults.filter((t) => ['skipped', 'pending', 'todo'].includes(t.status)).map((t) => t.fullName),
     );
     for (const name of skipped) console.log(`  skipped: ${name}`);
-    // A failure is named again here, at the end, with the start of its message: CI keeps only the tail of a run.
+    // A failure is named again, with the start of its message, here and after the run's total: CI keeps only
+    // the tail of a run, which the other half's output can fill.
     for (const file of json.testResults) {
       for (const t of file.assertionResults.filter((a) => a.status === 'failed'))
-        console.log(`  FAILED: ${file.name} > ${t.fullName}\n    ${firstLines(t.failureMessages?.join('\n'))}`);
+        failures.push(`  FAILED (${label}): ${file.name} > ${t.fullName}\n    ${firstLines(t.failureMessages?.join('\n'))}`);
       if (file.status === 'failed' && !file.assertionResults.some((a) => a.status === 'failed'))
-        console.log(`  FAILED: ${file.name} (the file itself)\n    ${firstLines(file.message)}`);
+        failures.push(`  FAILED (${label}): ${file.name} (the file itself)\n    ${firstLines(file.message)}`);
     }
+    for (const failure of failures.slice(reported)) console.log(failure);
+    reported = failures.length;
   } catch {
     console.log(`${label}: no report (vitest exited with ${result.status})`);
     exitCode = 1;
@@ -110,4 +116,5 @@ if (only.includes('postgres')) {
 await ceph?.stop();
 rmSync(reports, { recursive: true, force: true });
 console.log(`\ntotal: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+for (const failure of failures) console.log(failure);
 process.exit(exitCode);
