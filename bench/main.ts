@@ -46,7 +46,8 @@ function parseOptions(argv: string[]): BenchOptions {
     .option('--iterations <n>', 'measured iterations per latency case', positiveInt, 400)
     .option('--client <name>', `how the page workloads read answers: ${HTTP_CLIENTS.join(' or ')}`, 'fetch')
     .option('--no-dataset-messages', 'load the search dataset without chat transcripts (faster setup at 10M)')
-    .option('--reuse', 'keep the loaded SQLite store and reuse it when size and seed match')
+    .option('--reuse', 'keep the loaded SQLite store and reuse it when size and seed match (a full-text load cut short resumes)')
+    .option('--no-like-baseline', "fulltext: skip the LIKE '%…%' baseline (at 10M each scan reads the whole 45 GB store)")
     .option('--cpu-prof <dir>', 'run the server with --cpu-prof, profiles into this directory')
     .option('--chart <file>', 'only draw the latency-against-size SVG from the result files (--out) into this file')
     .addHelpText('after', `\nWorkloads:\n${WORKLOADS.map((w) => `  ${w.name.padEnd(14)} ${w.description}`).join('\n')}\n`);
@@ -79,6 +80,7 @@ function parseOptions(argv: string[]): BenchOptions {
     iterations: o.iterations,
     datasetMessages: o.datasetMessages !== false,
     reuse: Boolean(o.reuse),
+    likeBaseline: o.likeBaseline !== false,
     client: o.client,
   };
   if (only) options.only = only;

@@ -48,7 +48,7 @@ export interface SqliteWriterOptions {
 }
 
 /** Columns no row mapper writes: the database's triggers keep them (interactions.vonage_item, migration 010). */
-const KEPT_BY_THE_DATABASE = new Set(['vonage_item']);
+export const KEPT_BY_THE_DATABASE = new Set(['vonage_item']);
 
 /** better-sqlite3, one prepared single-row INSERT per table, run in a transaction. */
 export function sqliteWriter(file: string, options: SqliteWriterOptions = {}): BulkWriter {

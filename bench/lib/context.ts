@@ -28,6 +28,8 @@ export interface BenchOptions {
   datasetMessages: boolean;
   /** Keep the loaded store and reuse it on the next run with the same size, seed and backend (SQLite only). */
   reuse: boolean;
+  /** fulltext: ask each query by LIKE '%…%' too (a whole-store scan: minutes a query at 10M). */
+  likeBaseline: boolean;
   /** Run the server with --cpu-prof into this directory. */
   cpuProf?: string;
   /** Only draw the chart from existing results into this file. */

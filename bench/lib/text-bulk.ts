@@ -9,6 +9,7 @@
  * documentOf, in document order), FTS5 filled in large transactions,
  * PostgreSQL's GIN index created once after its rows.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { documentOf } from '../../src/domain/fulltext.js';
@@ -18,6 +19,7 @@ import { interactionTexts } from '../../src/domain/texts.js';
 import { docRowidInsert, slotMs, timeBucket } from '../../src/store/fulltext-engines.js';
 import { interactionToRow, messageToRow } from '../../src/store/rows.js';
 import { agentTokensOf, partToRow, sortParts } from '../../src/store/text-index.js';
+import { KEPT_BY_THE_DATABASE } from './bulk.js';
 import { TEXT_TENANT, textRecord, type Vocabulary } from './text-dataset.js';
 
 const BATCH = 2000;
@@ -63,7 +65,12 @@ function batchOf(vocabulary: Vocabulary, seed: number, from: number, to: number,
   return batch;
 }
 
-/** Loads interactions [from, to); returns the number of texts (messages and transcript segments) loaded. */
+/**
+ * Loads interactions [from, to); returns the number of texts (messages and transcript segments) this call loaded.
+ * With `statePath`, a load cut short (killed, the machine stopped) resumes where its last committed batch ended:
+ * the dropped indexes' definitions are kept there before they are dropped, and batches commit whole and in order,
+ * so the first batch whose first interaction is missing is where the load goes on.
+ */
 export async function bulkLoadTexts(
   target: { sqliteFile: string } | { databaseUrl: string },
   vocabulary: Vocabulary,
@@ -71,32 +78,67 @@ export async function bulkLoadTexts(
   from: number,
   to: number,
   log: (message: string) => void,
+  statePath?: string,
 ): Promise<number> {
   const nowMs = Date.now();
   const loader = 'sqliteFile' in target ? sqliteLoader(target.sqliteFile) : await postgresLoader(target.databaseUrl);
+  const idOf = (i: number) => textRecord(vocabulary, seed, i).input.id as string;
   let texts = 0;
   try {
-    await loader.dropIndexes();
+    let start = from;
+    let dropped: DroppedIndex[];
+    if (statePath && existsSync(statePath)) {
+      dropped = (JSON.parse(readFileSync(statePath, 'utf8')) as LoadState).dropped;
+      // Batches [0, done) are in; find `done` by bisection (a batch's first interaction is there or not).
+      let [low, high] = [0, Math.ceil((to - from) / BATCH)];
+      while (low < high) {
+        const mid = Math.floor((low + high) / 2);
+        if (await loader.holds(idOf(from + mid * BATCH))) low = mid + 1;
+        else high = mid;
+      }
+      start = Math.min(to, from + low * BATCH);
+      log(`fulltext setup: resuming at interaction ${start} of ${to}`);
+    } else {
+      dropped = await loader.secondaryIndexes();
+      if (statePath) writeFileSync(statePath, JSON.stringify({ dropped } satisfies LoadState));
+    }
+    // Again on a resumed load: the run cut short may have stopped among the drops.
+    await loader.dropIndexes(dropped);
     const started = Date.now();
-    for (let at = from; at < to; at += BATCH) {
+    for (let at = start; at < to; at += BATCH) {
       const batch = batchOf(vocabulary, seed, at, Math.min(to, at + BATCH), nowMs);
       await loader.write(batch);
       texts += batch.texts;
-      if (((at - from) / BATCH) % 25 === 0)
+      if (((at - start) / BATCH) % 25 === 0)
         log(`fulltext setup: ${Math.min(to, at + BATCH)}/${to} interactions (${Math.round((Date.now() - started) / 1000)} s)`);
     }
     log('fulltext setup: rebuilding the indexes dropped for the load');
-    await loader.rebuildIndexes();
+    await loader.rebuildIndexes(dropped);
   } finally {
     await loader.close();
   }
   return texts;
 }
 
+/** A secondary index dropped for the load: its name and the statement that creates it again. */
+interface DroppedIndex {
+  name: string;
+  create: string;
+}
+
+/** What a resumable load keeps beside the store while it runs. */
+interface LoadState {
+  dropped: DroppedIndex[];
+}
+
 interface Loader {
-  dropIndexes(): Promise<void>;
+  /** The secondary indexes the load drops (unique constraints stay: they are what the load's keys rely on). */
+  secondaryIndexes(): Promise<DroppedIndex[]>;
+  dropIndexes(indexes: DroppedIndex[]): Promise<void>;
+  /** Whether the interaction with this id is loaded. */
+  holds(id: string): Promise<boolean>;
   write(batch: Batch): Promise<void>;
-  rebuildIndexes(): Promise<void>;
+  rebuildIndexes(indexes: DroppedIndex[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -107,7 +149,9 @@ function sqliteLoader(file: string): Loader {
   db.pragma('cache_size = -1048576');
   const insert = new Map<Table, BetterSqlite3.Statement>();
   for (const table of TABLES) {
-    const columns = (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+    const columns = (db.pragma(`table_info(${table})`) as { name: string }[])
+      .map((c) => c.name)
+      .filter((c) => !KEPT_BY_THE_DATABASE.has(c));
     insert.set(
       table,
       db.prepare(`insert into main.${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`),
@@ -126,21 +170,30 @@ function sqliteLoader(file: string): Loader {
       index.run(map.run({ ms: slotMs(startMs), tenant: TEXT_TENANT, id }).lastInsertRowid, body);
     }
   });
-  let dropped: { name: string; sql: string }[] = [];
+  const holds = db.prepare('select 1 from main.interactions where tenant_id = ? and id = ?');
   return {
-    async dropIndexes() {
-      dropped = db
-        .prepare(
-          `select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('interactions', 'interaction_agents', 'messages')`,
-        )
-        .all() as { name: string; sql: string }[];
-      for (const { name } of dropped) db.exec(`drop index main."${name}"`);
+    async secondaryIndexes() {
+      return (
+        db
+          .prepare(
+            `select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('interactions', 'interaction_agents', 'messages')`,
+          )
+          .all() as { name: string; sql: string }[]
+      ).map(({ name, sql }) => ({ name, create: sql }));
+    },
+    async dropIndexes(indexes) {
+      for (const { name } of indexes) db.exec(`drop index if exists main."${name}"`);
+    },
+    async holds(id) {
+      return holds.get(TEXT_TENANT, id) !== undefined;
     },
     async write(batch) {
       writeAll(batch);
     },
-    async rebuildIndexes() {
-      for (const { sql } of dropped) db.exec(sql);
+    async rebuildIndexes(indexes) {
+      // `if not exists`: a resumed load may have been cut short among these.
+      for (const { create } of indexes)
+        db.exec(create.replace(/^create (unique )?index (?!if not exists)/i, (m) => `${m}if not exists `));
       db.exec('analyze');
     },
     async close() {
@@ -162,17 +215,25 @@ async function postgresLoader(url: string): Promise<Loader> {
   );
   for (const r of rows)
     columns.set(r.table_name, [...(columns.get(r.table_name) ?? []), { name: r.column_name, type: r.data_type }]);
-  let dropped: { name: string; def: string }[] = [];
   return {
-    async dropIndexes() {
+    async secondaryIndexes() {
       const res = await client.query<{ name: string; def: string }>(
         `select i.indexname as name, i.indexdef as def from pg_indexes i
           where i.schemaname = $1 and i.tablename = any($2)
             and not exists (select 1 from pg_constraint c where c.conname = i.indexname)`,
         [PG_SCHEMA, ['interactions', 'interaction_agents', 'messages', 'text_docs']],
       );
-      dropped = res.rows;
-      for (const { name } of dropped) await client.query(`drop index ${PG_SCHEMA}."${name}"`);
+      return res.rows.map(({ name, def }) => ({ name, create: def }));
+    },
+    async dropIndexes(indexes) {
+      for (const { name } of indexes) await client.query(`drop index if exists ${PG_SCHEMA}."${name}"`);
+    },
+    async holds(id) {
+      const res = await client.query(`select 1 from ${PG_SCHEMA}.interactions where tenant_id = $1 and id = $2`, [
+        TEXT_TENANT,
+        id,
+      ]);
+      return (res.rowCount ?? 0) > 0;
     },
     async write(batch) {
       await client.query('begin');
@@ -203,9 +264,9 @@ async function postgresLoader(url: string): Promise<Loader> {
       });
       await client.query('commit');
     },
-    async rebuildIndexes() {
+    async rebuildIndexes(indexes) {
       await client.query(`set maintenance_work_mem = '1GB'`);
-      for (const { def } of dropped) await client.query(def);
+      for (const { create } of indexes) await client.query(create);
       await client.query('analyze');
     },
     async close() {

@@ -24,6 +24,7 @@ import { parseTextQuery } from '../../src/domain/fulltext.js';
 import type { InteractionSearch } from '../../src/domain/search.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { TextIndex } from '../../src/store/text-index.js';
+import type { StoreLocation } from '../lib/backend.js';
 import type { Context, Workload } from '../lib/context.js';
 import { BENCH_SECRET } from '../lib/dataset-runtime.js';
 import { type Figure, latencyRatio, type ResultRow, rateRatio } from '../lib/results.js';
@@ -53,128 +54,160 @@ export const fulltext: Workload = {
   description: 'Full-text search: q against LIKE %…%, ingest with and without the index, index size (own dataset of --size)',
   needsDataset: false,
   async run(ctx) {
-    const rows: ResultRow[] = [];
     const vocabulary = new Vocabulary(ctx.options.seed);
     const size = ctx.options.size;
-    const runtimeOn = (location: { dataDir: string; databaseUrl?: string | undefined }) =>
-      openRuntime({
-        dataDir: location.dataDir,
-        ...(location.databaseUrl ? { databaseUrl: location.databaseUrl } : {}),
-        principals: { tenants: [{ id: TEXT_TENANT }] },
-        maxContentBytes: 1024,
-        secret: BENCH_SECRET,
-        // Batches written on this thread: the index switch below is this thread's (a batch writer thread would
-        // write the baseline's index anyway).
-        batchThread: false,
-      });
     const name = `fulltext-${ctx.options.backend}-${size}-${ctx.options.seed}`;
-    const marker = join(ctx.options.workDir, name, 'fulltext-loaded.json');
-    if (ctx.options.reuse && ctx.options.backend === 'sqlite' && existsSync(marker)) {
+    const dataDir = join(ctx.options.workDir, name);
+    const loadedMarker = join(dataDir, 'fulltext-loaded.json');
+    // The measured ingest's figures, kept so that a load cut short (hours at 10M) resumes after them (--reuse).
+    const ingestMarker = join(dataDir, 'fulltext-ingest.json');
+    const keep = ctx.options.reuse && ctx.options.backend === 'sqlite';
+    if (keep && existsSync(loadedMarker)) {
       ctx.log(`fulltext: reusing the loaded store ${name} (its ingest figures are from the run that loaded it)`);
-      const loaded = JSON.parse(readFileSync(marker, 'utf8')) as { rows: ResultRow[]; texts: number };
-      const runtime = await runtimeOn({ dataDir: join(ctx.options.workDir, name) });
+      const loaded = JSON.parse(readFileSync(loadedMarker, 'utf8')) as { rows: ResultRow[]; texts: number };
+      const runtime = await textRuntime({ dataDir });
       try {
         return [...loaded.rows, ...(await indexSize(runtime, loaded.texts, size)), ...(await queries(ctx, runtime, vocabulary))];
       } finally {
         await runtime.close();
       }
     }
-    const location = await ctx.backend.createStore(name);
-    let indexed = await runtimeOn(location);
-    const plain = await runtimeOn(await ctx.backend.createStore(`fulltext-noindex-${ctx.options.backend}`));
+    let location: StoreLocation;
+    let measured: Measured;
+    if (keep && existsSync(ingestMarker)) {
+      ctx.log(`fulltext: resuming the load of ${name} after its measured ingest`);
+      location = { name, dataDir, sqliteFile: join(dataDir, 'ixvault.db') };
+      measured = JSON.parse(readFileSync(ingestMarker, 'utf8')) as Measured;
+    } else {
+      location = await ctx.backend.createStore(name);
+      measured = await measureIngest(ctx, location, vocabulary);
+      if (keep) writeFileSync(ingestMarker, JSON.stringify(measured));
+    }
+    // The rest is setup, not measurement: bulk, indexes and the full-text index built once (text-bulk.ts).
+    if (size > measured.ingestCount) {
+      ctx.log(`fulltext: bulk setup of interactions ${measured.ingestCount}..${size}`);
+      await bulkLoadTexts(
+        location.databaseUrl ? { databaseUrl: location.databaseUrl } : { sqliteFile: location.sqliteFile },
+        vocabulary,
+        ctx.options.seed,
+        measured.ingestCount,
+        size,
+        ctx.log,
+        keep ? join(dataDir, 'fulltext-bulk.json') : undefined,
+      );
+    }
+    const indexed = await textRuntime(location);
     try {
-      // The index off in the second store: the same code path without its writes, nor the new records' documents
-      // (made with the rows: TextIndex.documentOfRecord, process-wide, so switched off around that store's writes).
-      plain.vault.interactions.texts.writeRecords = async () => {};
-      const documentOfRecord = TextIndex.documentOfRecord;
-      const ingestCount = Math.min(size, ctx.options.ingestCount);
-      ctx.log(`fulltext: ingest of ${ingestCount} interactions with and without indexing, batches alternated`);
-      const spent = { indexed: 0, plain: 0 };
-      for (let from = 0; from < ingestCount; from += BATCH) {
-        const inputs = () =>
-          Array.from(
-            { length: Math.min(BATCH, ingestCount - from) },
-            (_, k) => textRecord(vocabulary, ctx.options.seed, from + k).input,
-          );
-        for (const [name, runtime] of [
-          ['indexed', indexed],
-          ['plain', plain],
-        ] as const) {
-          const batch = inputs();
-          if (name === 'plain') TextIndex.documentOfRecord = () => '';
-          try {
-            const t0 = performance.now();
-            await runtime.vault.interactions.upsertMany(TEXT_TENANT, batch);
-            spent[name] += performance.now() - t0;
-          } finally {
-            TextIndex.documentOfRecord = documentOfRecord;
-          }
-        }
-      }
-      for (const [runtime, want] of [
-        [indexed, ingestCount],
-        [plain, 0],
-      ] as const) {
-        const documents = await countRows(runtime, 'text_docs');
-        if (documents !== want) throw new Error(`ingest: ${documents} index documents in a store that should hold ${want}`);
-      }
-      const withIndex: Figure = { label: 'with index', value: ingestCount / (spent.indexed / 1000), unit: 'interactions/s' };
-      const without: Figure = { label: 'index off', value: ingestCount / (spent.plain / 1000), unit: 'interactions/s' };
-      const ingestRatio = rateRatio(withIndex, without);
-      rows.push({
-        workload: 'fulltext',
-        case: `ingest (chats with 16 messages, emails, calls), ${BATCH} a transaction`,
-        ixvault: withIndex,
-        baseline: without,
-        ...(ingestRatio !== undefined ? { ratio: ingestRatio } : {}),
-        targets: [{ text: 'with index ≥ 0.8 × without', met: (ingestRatio ?? 0) >= 0.8 }],
-        notes: `through InteractionRepository.upsertMany on the bench's thread (SQLite: no batch writer thread), the index off in the baseline (writes and documents); load average ${load()}`,
-      });
-      await plain.close();
-
-      // The measured records' call transcripts, through the write path (content upload writes them so).
-      let texts = 0;
-      for (let from = 0; from < ingestCount; from += BATCH) {
-        const records = Array.from({ length: Math.min(BATCH, ingestCount - from) }, (_, k) =>
-          textRecord(vocabulary, ctx.options.seed, from + k),
-        );
-        await indexed.store.write(async (root) => {
-          for (const r of records.filter((r) => r.transcript))
-            await indexed.vault.interactions.texts.writeContent(
-              root,
-              'main',
-              TEXT_TENANT,
-              r.input.id as string,
-              'transcript',
-              r.transcript ?? [],
-            );
-        });
-        texts += records.reduce((n, r) => n + (r.input.messages?.length ?? 0) + (r.transcript?.length ?? 0), 0);
-      }
-      // The rest is setup, not measurement: bulk, indexes and the full-text index built once (text-bulk.ts).
-      if (size > ingestCount) {
-        ctx.log(`fulltext: bulk setup of interactions ${ingestCount}..${size}`);
-        await indexed.close();
-        texts += await bulkLoadTexts(
-          location.databaseUrl ? { databaseUrl: location.databaseUrl } : { sqliteFile: location.sqliteFile },
-          vocabulary,
-          ctx.options.seed,
-          ingestCount,
-          size,
-          ctx.log,
-        );
-        indexed = await runtimeOn(location);
-      }
-      if (size <= ingestCount) await analyze(indexed);
-      writeFileSync(marker, JSON.stringify({ rows, texts }));
-      rows.push(...(await indexSize(indexed, texts, size)));
-      rows.push(...(await queries(ctx, indexed, vocabulary)));
+      if (size <= measured.ingestCount) await analyze(indexed);
+      // Counted in the store: a resumed load does not know what the run cut short loaded.
+      const texts = (await countRows(indexed, 'messages')) + (await countRows(indexed, 'text_parts'));
+      writeFileSync(loadedMarker, JSON.stringify({ rows: measured.rows, texts }));
+      return [...measured.rows, ...(await indexSize(indexed, texts, size)), ...(await queries(ctx, indexed, vocabulary))];
     } finally {
       await indexed.close();
     }
-    return rows;
   },
 };
+
+/** The measured ingest's result rows and how many interactions it wrote. */
+interface Measured {
+  rows: ResultRow[];
+  ingestCount: number;
+}
+
+const textRuntime = (location: { dataDir: string; databaseUrl?: string | undefined }) =>
+  openRuntime({
+    dataDir: location.dataDir,
+    ...(location.databaseUrl ? { databaseUrl: location.databaseUrl } : {}),
+    principals: { tenants: [{ id: TEXT_TENANT }] },
+    maxContentBytes: 1024,
+    secret: BENCH_SECRET,
+    // Batches written on this thread: the index switch below is this thread's (a batch writer thread would
+    // write the baseline's index anyway).
+    batchThread: false,
+  });
+
+/**
+ * The first `--ingest` records through the production write path into `location`, alternated with the same
+ * batches into a second store with the index switched off; then their call transcripts, as content upload
+ * writes them.
+ */
+async function measureIngest(ctx: Context, location: StoreLocation, vocabulary: Vocabulary): Promise<Measured> {
+  const rows: ResultRow[] = [];
+  const indexed = await textRuntime(location);
+  const plain = await textRuntime(await ctx.backend.createStore(`fulltext-noindex-${ctx.options.backend}`));
+  const ingestCount = Math.min(ctx.options.size, ctx.options.ingestCount);
+  try {
+    // The index off in the second store: the same code path without its writes, nor the new records' documents
+    // (made with the rows: TextIndex.documentOfRecord, process-wide, so switched off around that store's writes).
+    plain.vault.interactions.texts.writeRecords = async () => {};
+    const documentOfRecord = TextIndex.documentOfRecord;
+    ctx.log(`fulltext: ingest of ${ingestCount} interactions with and without indexing, batches alternated`);
+    const spent = { indexed: 0, plain: 0 };
+    for (let from = 0; from < ingestCount; from += BATCH) {
+      const inputs = () =>
+        Array.from(
+          { length: Math.min(BATCH, ingestCount - from) },
+          (_, k) => textRecord(vocabulary, ctx.options.seed, from + k).input,
+        );
+      for (const [name, runtime] of [
+        ['indexed', indexed],
+        ['plain', plain],
+      ] as const) {
+        const batch = inputs();
+        if (name === 'plain') TextIndex.documentOfRecord = () => '';
+        try {
+          const t0 = performance.now();
+          await runtime.vault.interactions.upsertMany(TEXT_TENANT, batch);
+          spent[name] += performance.now() - t0;
+        } finally {
+          TextIndex.documentOfRecord = documentOfRecord;
+        }
+      }
+    }
+    for (const [runtime, want] of [
+      [indexed, ingestCount],
+      [plain, 0],
+    ] as const) {
+      const documents = await countRows(runtime, 'text_docs');
+      if (documents !== want) throw new Error(`ingest: ${documents} index documents in a store that should hold ${want}`);
+    }
+    const withIndex: Figure = { label: 'with index', value: ingestCount / (spent.indexed / 1000), unit: 'interactions/s' };
+    const without: Figure = { label: 'index off', value: ingestCount / (spent.plain / 1000), unit: 'interactions/s' };
+    const ingestRatio = rateRatio(withIndex, without);
+    rows.push({
+      workload: 'fulltext',
+      case: `ingest (chats with 16 messages, emails, calls), ${BATCH} a transaction`,
+      ixvault: withIndex,
+      baseline: without,
+      ...(ingestRatio !== undefined ? { ratio: ingestRatio } : {}),
+      targets: [{ text: 'with index ≥ 0.8 × without', met: (ingestRatio ?? 0) >= 0.8 }],
+      notes: `through InteractionRepository.upsertMany on the bench's thread (SQLite: no batch writer thread), the index off in the baseline (writes and documents); load average ${load()}`,
+    });
+
+    // The measured records' call transcripts, through the write path (content upload writes them so).
+    for (let from = 0; from < ingestCount; from += BATCH) {
+      const records = Array.from({ length: Math.min(BATCH, ingestCount - from) }, (_, k) =>
+        textRecord(vocabulary, ctx.options.seed, from + k),
+      );
+      await indexed.store.write(async (root) => {
+        for (const r of records.filter((r) => r.transcript))
+          await indexed.vault.interactions.texts.writeContent(
+            root,
+            'main',
+            TEXT_TENANT,
+            r.input.id as string,
+            'transcript',
+            r.transcript ?? [],
+          );
+      });
+    }
+    return { rows, ingestCount };
+  } finally {
+    await indexed.close();
+    await plain.close();
+  }
+}
 
 /** The 1-minute load average, printed with every figure: the machine is shared. */
 const load = () => loadavg()[0]?.toFixed(1) ?? '?';
@@ -203,7 +236,7 @@ async function analyze(runtime: Runtime): Promise<void> {
 }
 
 /** The rows of one of the main store's tables. */
-export async function countRows(runtime: Runtime, table: 'text_docs' | 'messages'): Promise<number> {
+export async function countRows(runtime: Runtime, table: 'text_docs' | 'messages' | 'text_parts'): Promise<number> {
   const name = runtime.store.dialect === 'postgres' ? `ixv_main.${table}` : table;
   return Number(
     (await sql<{ n: number | string }>`select count(*) as n from ${sql.raw(name)}`.execute(runtime.store.db)).rows[0]?.n,
@@ -371,15 +404,19 @@ async function queries(ctx: Context, runtime: Runtime, vocabulary: Vocabulary): 
     ctx.log(`fulltext: ${c.name} (${rounds * perRound} samples each)`);
     // From LARGE on, a LIKE scan takes seconds to a minute: one a round, no warm-up (a scan warms nothing).
     const large = ctx.options.size >= LARGE;
-    const measured = large
-      ? await measureRounds(
-          { ixvault, baseline },
-          { rounds, perRound: { ixvault: perRound, baseline: 1 }, warmup: { ixvault: 2, baseline: 0 } },
-        )
-      : await measureInterleaved({ ixvault, baseline }, { rounds, perRound, warmup: 2 });
+    const like = ctx.options.likeBaseline;
+    const measured =
+      large || !like
+        ? await measureRounds(
+            { ixvault, baseline },
+            { rounds, perRound: { ixvault: perRound, baseline: like ? 1 : 0 }, warmup: { ixvault: 2, baseline: 0 } },
+          )
+        : await measureInterleaved({ ixvault, baseline }, { rounds, perRound, warmup: 2 });
     const subject: Figure = { label: 'Vault.search, q', p50: measured.ixvault.p50, p99: measured.ixvault.p99, unit: 'ms' };
-    const base: Figure = { label: `LIKE '%…%'`, p50: measured.baseline.p50, p99: measured.baseline.p99, unit: 'ms' };
-    const ratio = latencyRatio(subject, base);
+    const base: Figure | undefined = like
+      ? { label: `LIKE '%…%'`, p50: measured.baseline.p50, p99: measured.baseline.p99, unit: 'ms' }
+      : undefined;
+    const ratio = base && latencyRatio(subject, base);
     const targets = [];
     if (c.target?.p50 !== undefined)
       targets.push({ text: `p50 ≤ ${c.target.p50} ms`, met: measured.ixvault.p50 <= c.target.p50 });
@@ -389,10 +426,10 @@ async function queries(ctx: Context, runtime: Runtime, vocabulary: Vocabulary): 
       workload: 'fulltext',
       case: c.name,
       ixvault: subject,
-      baseline: base,
+      ...(base ? { baseline: base } : {}),
       ...(ratio !== undefined ? { ratio } : {}),
       targets,
-      notes: `first page of 100 (matches and snippets included); ${(hits / (rounds * perRound + 2)).toFixed(0)} hits a page on average${overBudget > 0 ? `; ${overBudget} searches stopped by the 3 s budget` : ''}${large ? `; LIKE: ${rounds} samples, one a round` : ''}; load average ${load()}`,
+      notes: `first page of 100 (matches and snippets included); ${(hits / (rounds * perRound + 2)).toFixed(0)} hits a page on average${overBudget > 0 ? `; ${overBudget} searches stopped by the 3 s budget` : ''}${!like ? '; LIKE baseline not run (--no-like-baseline)' : large ? `; LIKE: ${rounds} samples, one a round` : ''}; load average ${load()}`,
     });
   }
   return rows;
