@@ -15,8 +15,10 @@ export const TABLES = ['interactions', 'interaction_agents', 'custom_attributes'
 type Table = (typeof TABLES)[number];
 
 export interface BulkWriter {
-  /** Inserts the rows of these interactions in one transaction. */
+  /** Inserts the rows of these interactions in one transaction (PostgreSQL: up to two under way; settled by close). */
   write(batch: RowSet[]): Promise<void>;
+  /** The same, settled once that transaction has committed. */
+  commit(batch: RowSet[]): Promise<void>;
   /** Drops the secondary indexes (not primary keys or unique constraints) until rebuildIndexes. */
   dropIndexes(): Promise<void>;
   rebuildIndexes(): Promise<void>;
@@ -83,6 +85,9 @@ export function sqliteWriter(file: string, options: SqliteWriterOptions = {}): B
   let dropped: { name: string; sql: string }[] = [];
   return {
     async write(batch) {
+      writeAll(batch);
+    },
+    async commit(batch) {
       writeAll(batch);
     },
     async dropIndexes() {
@@ -174,6 +179,7 @@ export async function postgresWriter(url: string): Promise<BulkWriter> {
   };
 
   return {
+    commit: writeBatch,
     async write(batch) {
       if (inFlight.size >= 2) await Promise.race(inFlight);
       if (failure) throw failure;

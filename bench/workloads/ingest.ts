@@ -11,27 +11,34 @@
  * ixvault's side: POST /api/v1/interactions:batch, 1000 records a request,
  * two requests in flight, without and with messages; `ixvault import
  * FILE.ndjson` (records with messages) as a child process.
- * Baselines, in this process, 1000 interactions a transaction, indexes in
- * place, ixvault's own SQLite settings (bench/lib/bulk.ts):
+ * Baselines, 1000 interactions a transaction, indexes in place, ixvault's own
+ * SQLite settings (bench/lib/bulk.ts), in this process unless said:
  * - bare inserts of the same rows ixvault writes: interactions, agents,
  *   custom attributes, messages AND the full-text index rows (the document
  *   ixvault indexes, made before the clock by the domain's documentOf):
  *   ixvault cannot acknowledge a record without them, so they are part of
  *   "the same rows";
  * - the same without the index rows: the difference is the index's cost in
- *   the database itself.
+ *   the database itself;
+ * - the same rows written by a bare node:http server in a child process that
+ *   receives the same request bodies, 2 in flight, and parses them
+ *   (bench/bare-ingest-server.ts): what any HTTP API of JSON records pays on
+ *   these cores before doing anything of its own.
  * Request bodies, rows and the file are prepared before the clock starts; in
  * each shape and variant the cases run one after the other (bare without
- * index, bare, HTTP, and on SQLite HTTP again with batches written on the
+ * index, bare, bare HTTP, HTTP, and on SQLite HTTP again with batches written on the
  * main thread: the batch writer thread's effect), so a change of load hits
  * neighbours alike. Beside each rate, CPU time per record: the ixvault
  * server's (all its threads, /proc) and the bare inserts' (this process;
  * PostgreSQL's own CPU is in neither).
  */
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serialize } from 'node:v8';
 import { Progress } from '../../src/cli/progress.js';
 import { Random } from '../../src/demo/random.js';
 import { documentOf } from '../../src/domain/fulltext.js';
@@ -217,6 +224,7 @@ export const ingest: Workload = {
     for (const [name, prepared] of cases) {
       await measure(`bare-noindex-${name}`, (store) => bareInsert(store, prepared.rows, n, false));
       await measure(`bare-${name}`, (store) => bareInsert(store, prepared.rows, n, true));
+      await measure(`bare-http-${name}`, (store) => bareHttpIngest(store, prepared, n));
       await measure(`http-${name}`, (store) => httpIngest(ctx, store, prepared.bodies, n));
       // SQLite: the same with batches written on the main thread (no batch writer thread), for the design's effect.
       if (ctx.options.backend === 'sqlite')
@@ -234,6 +242,11 @@ export const ingest: Workload = {
       const ratio = rate / (rates[`bare-${name}`] ?? Number.NaN);
       return `batches on the main thread (no batch writer thread) ${Math.round(rate)}/s = ${ratio.toFixed(2)}×, ${cpuNote(cpu[`http-main-${name}`])} CPU a record; `;
     };
+    // Any HTTP API of JSON records pays for the request and the parse on the same cores: its ceiling here.
+    const bareHttpNote = (name: string): string => {
+      const rate = rates[`bare-http-${name}`] ?? Number.NaN;
+      return `bare HTTP server (the same bodies parsed, the same rows written; no validation, no mapping) ${Math.round(rate)}/s = ${(rate / (rates[`bare-${name}`] ?? Number.NaN)).toFixed(2)}×, ${cpuNote(cpu[`bare-http-${name}`])} CPU a record; `;
+    };
     const caseRow = (name: string, title: string, notes: string): void => {
       const bare = fig('bare inserts of the same rows (incl. full-text rows), in-process', `bare-${name}`);
       const noIndex = rates[`bare-noindex-${name}`] ?? 0;
@@ -246,7 +259,7 @@ export const ingest: Workload = {
         baseline: bare,
         ratio,
         targets: [{ text: `≥ ${httpTarget}× bare inserts of the same rows`, met: (ratio ?? 0) >= httpTarget }],
-        notes: `${notes}; bare without the full-text rows ${Math.round(noIndex)}/s; ${mainThreadNote(name)}CPU a record: ixvault server ${cpuNote(cpu[`http-${name}`])}, bare inserts ${cpuNote(cpu[`bare-${name}`])}${ctx.options.backend === 'postgres' ? ' (Node side only; PostgreSQL not counted)' : ''}; load average ${loads[`http-${name}`]}`,
+        notes: `${notes}; bare without the full-text rows ${Math.round(noIndex)}/s; ${bareHttpNote(name)}${mainThreadNote(name)}CPU a record: ixvault server ${cpuNote(cpu[`http-${name}`])}, bare inserts ${cpuNote(cpu[`bare-${name}`])}${ctx.options.backend === 'postgres' ? ' (Node side only; PostgreSQL not counted)' : ''}; load average ${loads[`http-${name}`]}`,
       });
     };
     caseRow('harness-withoutMessages', 'HTTP batches of 1000, harness shape, without messages', 'a subject on every record');
@@ -351,6 +364,45 @@ async function httpIngest(
     return { rate, cpuUs };
   } finally {
     await server.stop();
+  }
+}
+
+/**
+ * The same bodies, 2 in flight, to a bare node:http server that parses each and writes its batch's rows
+ * (bench/bare-ingest-server.ts): what HTTP and JSON cost on these cores with nothing of ixvault.
+ */
+async function bareHttpIngest(store: StoreLocation, prepared: Prepared, n: number): Promise<Measured> {
+  const rowsFile = join(store.dataDir, 'bare-rows.v8');
+  writeFileSync(rowsFile, serialize(prepared.rows));
+  const child = fork(fileURLToPath(new URL('../bare-ingest-server.js', import.meta.url)), [], {
+    env: { ...process.env, IXVAULT_BENCH_BARE: JSON.stringify({ store, rowsFile }) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    const [{ url }] = (await once(child, 'message')) as [{ url: string }];
+    let next = 0;
+    const worker = async () => {
+      while (next < prepared.bodies.length) {
+        const k = next++;
+        const res = await fetch(`${url}/${k}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: prepared.bodies[k] as string,
+        });
+        const text = await res.text();
+        if (res.status !== 200) throw new Error(`bare batch: ${res.status} ${text.slice(0, 500)}`);
+      }
+    };
+    const pid = child.pid ?? 0;
+    const cpu0 = cpuMsOf(pid);
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    const rate = n / ((performance.now() - t0) / 1000);
+    return { rate, cpuUs: ((cpuMsOf(pid) - cpu0) * 1000) / n };
+  } finally {
+    const exited = once(child, 'exit');
+    child.send('stop');
+    await exited;
   }
 }
 
