@@ -102,8 +102,9 @@ export async function bulkLoadTexts(
       dropped = await loader.secondaryIndexes();
       if (statePath) writeFileSync(statePath, JSON.stringify({ dropped } satisfies LoadState));
     }
-    // Again on a resumed load: the run cut short may have stopped among the drops.
-    await loader.dropIndexes(dropped);
+    // Again on a resumed load (the run cut short may have stopped among the drops), unless nothing is left to load:
+    // then only the rebuild below may be owed.
+    if (start < to) await loader.dropIndexes(dropped);
     const started = Date.now();
     for (let at = start; at < to; at += BATCH) {
       const batch = batchOf(vocabulary, seed, at, Math.min(to, at + BATCH), nowMs);
