@@ -259,14 +259,15 @@ export async function indexSize(runtime: Runtime, texts: number, interactions: n
     parts = await size('text_parts');
     messages = await size('messages');
   } else {
-    const size = async (pattern: string) =>
-      Number(
-        (await sql<{ n: number }>`select coalesce(sum(pgsize), 0) as n from dbstat where name like ${pattern}`.execute(store.db))
-          .rows[0]?.n,
-      );
-    engine = (await size('text_fts%')) + (await size('text_docs%')) + (await size('sqlite_autoindex_text_docs%'));
-    parts = (await size('text_parts%')) + (await size('sqlite_autoindex_text_parts%'));
-    messages = (await size('messages%')) + (await size('sqlite_autoindex_messages%'));
+    // One walk of the file (dbstat reads every page of it: 46 GB at 10M), the b-trees summed by name here.
+    const { rows } = await sql<{ name: string; n: number }>`select name, sum(pgsize) as n from dbstat group by name`.execute(
+      store.db,
+    );
+    const size = (...prefixes: string[]) =>
+      rows.filter((r) => prefixes.some((p) => r.name.startsWith(p))).reduce((sum, r) => sum + Number(r.n), 0);
+    engine = size('text_fts', 'text_docs', 'sqlite_autoindex_text_docs');
+    parts = size('text_parts', 'sqlite_autoindex_text_parts');
+    messages = size('messages', 'sqlite_autoindex_messages');
   }
   const row = (name: string, bytes: number, notes: string): ResultRow => ({
     workload: 'fulltext',
