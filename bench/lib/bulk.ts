@@ -84,12 +84,11 @@ export function sqliteWriter(file: string, options: SqliteWriterOptions = {}): B
   });
   let dropped: { name: string; sql: string }[] = [];
   return {
+    // One transaction, run to its commit before either answers.
     async write(batch) {
       writeAll(batch);
     },
-    async commit(batch) {
-      writeAll(batch);
-    },
+    commit: async (batch) => writeAll(batch),
     async dropIndexes() {
       dropped = db
         .prepare(

@@ -17,14 +17,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import type { InteractionInput } from '../../src/domain/validate.js';
-import { openRuntime } from '../../src/runtime.js';
 import type { Workload } from '../lib/context.js';
-import { BENCH_SECRET } from '../lib/dataset-runtime.js';
 import { ADMIN, basic } from '../lib/principals.js';
 import { type Figure, type ResultRow, rateRatio } from '../lib/results.js';
 import { type ServerProcess, startServerProcess } from '../lib/server-process.js';
-import { TEXT_TENANT, textRecord, Vocabulary } from '../lib/text-dataset.js';
-import { countRows, indexSize } from './fulltext.js';
+import { textRecord, Vocabulary } from '../lib/text-dataset.js';
+import { countRows, indexSize, textRuntime } from './fulltext.js';
 
 const BATCH = 500;
 /** Requests in flight (as bench/workloads/ingest.ts), and batches a side gets before the other's turn. */
@@ -230,14 +228,7 @@ async function checkStores(
   for (const side of ['indexed', 'plain'] as const) {
     const store = stores[side];
     if (!store) continue;
-    const runtime = await openRuntime({
-      dataDir: store.dataDir,
-      ...(store.databaseUrl ? { databaseUrl: store.databaseUrl } : {}),
-      principals: { tenants: [{ id: TEXT_TENANT }] },
-      maxContentBytes: 1024,
-      secret: BENCH_SECRET,
-      batchThread: false,
-    });
+    const runtime = await textRuntime(store);
     try {
       counts[side] = await countRows(runtime, 'text_docs');
       if (side === 'indexed') sizes = await indexSize(runtime, await countRows(runtime, 'messages'), n);

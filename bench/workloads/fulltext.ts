@@ -115,14 +115,15 @@ interface Measured {
   ingestCount: number;
 }
 
-const textRuntime = (location: { dataDir: string; databaseUrl?: string | undefined }) =>
+/** A runtime on a full-text bench store (the text dataset's tenant). */
+export const textRuntime = (location: { dataDir: string; databaseUrl?: string | undefined }) =>
   openRuntime({
     dataDir: location.dataDir,
     ...(location.databaseUrl ? { databaseUrl: location.databaseUrl } : {}),
     principals: { tenants: [{ id: TEXT_TENANT }] },
     maxContentBytes: 1024,
     secret: BENCH_SECRET,
-    // Batches written on this thread: the index switch below is this thread's (a batch writer thread would
+    // Batches written on this thread: measureIngest's index switch is this thread's (a batch writer thread would
     // write the baseline's index anyway).
     batchThread: false,
   });

@@ -32,12 +32,10 @@
  * server's (all its threads, /proc) and the bare inserts' (this process;
  * PostgreSQL's own CPU is in neither).
  */
-import { fork, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serialize } from 'node:v8';
 import { Progress } from '../../src/cli/progress.js';
 import { Random } from '../../src/demo/random.js';
@@ -50,6 +48,7 @@ import { SQLITE_CACHE_KIB } from '../../src/store/dialects/sqlite.js';
 import { interactionToRow, messageToRow } from '../../src/store/rows.js';
 import { agentTokensOf, sortParts } from '../../src/store/text-index.js';
 import type { StoreLocation } from '../lib/backend.js';
+import { startBareServer } from '../lib/bare-server.js';
 import { type BulkWriter, postgresWriter, sqliteWriter } from '../lib/bulk.js';
 import type { Context, Workload } from '../lib/context.js';
 import { generate, type RowSet, TENANT, toRows, YEAR_END_MS, YEAR_START_MS } from '../lib/dataset.js';
@@ -242,7 +241,7 @@ export const ingest: Workload = {
       const ratio = rate / (rates[`bare-${name}`] ?? Number.NaN);
       return `batches on the main thread (no batch writer thread) ${Math.round(rate)}/s = ${ratio.toFixed(2)}×, ${cpuNote(cpu[`http-main-${name}`])} CPU a record; `;
     };
-    // Any HTTP API of JSON records pays for the request and the parse on the same cores: its ceiling here.
+    // What any HTTP API of JSON records pays for the request and the parse on these cores, before its own work.
     const bareHttpNote = (name: string): string => {
       const rate = rates[`bare-http-${name}`] ?? Number.NaN;
       return `bare HTTP server (the same bodies parsed, the same rows written; no validation, no mapping) ${Math.round(rate)}/s = ${(rate / (rates[`bare-${name}`] ?? Number.NaN)).toFixed(2)}×, ${cpuNote(cpu[`bare-http-${name}`])} CPU a record; `;
@@ -345,23 +344,9 @@ async function httpIngest(
     // Authenticate once so the login's scrypt check is not in the figure.
     await fetch(`${server.url}/api/v1/interactions?limit=1`, { headers });
     const progress = new Progress('HTTP ingest', n);
-    let next = 0;
-    const worker = async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++] as string;
-        const res = await fetch(url, { method: 'POST', headers, body });
-        const text = await res.text();
-        if (res.status !== 200) throw new Error(`batch: ${res.status} ${text.slice(0, 500)}`);
-        progress.tick(BATCH);
-      }
-    };
-    const cpu0 = cpuMsOf(server.pid);
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-    const rate = n / ((performance.now() - t0) / 1000);
-    const cpuUs = ((cpuMsOf(server.pid) - cpu0) * 1000) / n;
+    const measured = await postBatches(bodies, n, server.pid, () => url, headers, progress);
     progress.finish();
-    return { rate, cpuUs };
+    return measured;
   } finally {
     await server.stop();
   }
@@ -374,36 +359,42 @@ async function httpIngest(
 async function bareHttpIngest(store: StoreLocation, prepared: Prepared, n: number): Promise<Measured> {
   const rowsFile = join(store.dataDir, 'bare-rows.v8');
   writeFileSync(rowsFile, serialize(prepared.rows));
-  const child = fork(fileURLToPath(new URL('../bare-ingest-server.js', import.meta.url)), [], {
-    env: { ...process.env, IXVAULT_BENCH_BARE: JSON.stringify({ store, rowsFile }) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const server = await startBareServer('bare-ingest-server.js', { IXVAULT_BENCH_BARE: JSON.stringify({ store, rowsFile }) });
   try {
-    const [{ url }] = (await once(child, 'message')) as [{ url: string }];
-    let next = 0;
-    const worker = async () => {
-      while (next < prepared.bodies.length) {
-        const k = next++;
-        const res = await fetch(`${url}/${k}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: prepared.bodies[k] as string,
-        });
-        const text = await res.text();
-        if (res.status !== 200) throw new Error(`bare batch: ${res.status} ${text.slice(0, 500)}`);
-      }
-    };
-    const pid = child.pid ?? 0;
-    const cpu0 = cpuMsOf(pid);
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-    const rate = n / ((performance.now() - t0) / 1000);
-    return { rate, cpuUs: ((cpuMsOf(pid) - cpu0) * 1000) / n };
+    return await postBatches(prepared.bodies, n, server.pid, (k) => `${server.url}/${k}`, {});
   } finally {
-    const exited = once(child, 'exit');
-    child.send('stop');
-    await exited;
+    await server.stop();
   }
+}
+
+/** Sends the bodies, IN_FLIGHT at a time, each to its URL; the rate, and the server's CPU a record (from /proc). */
+async function postBatches(
+  bodies: string[],
+  n: number,
+  serverPid: number,
+  urlOf: (k: number) => string,
+  headers: Record<string, string>,
+  progress?: Progress,
+): Promise<Measured> {
+  let next = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const k = next++;
+      const res = await fetch(urlOf(k), {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: bodies[k] as string,
+      });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`batch: ${res.status} ${text.slice(0, 500)}`);
+      progress?.tick(BATCH);
+    }
+  };
+  const cpu0 = cpuMsOf(serverPid);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const rate = n / ((performance.now() - t0) / 1000);
+  return { rate, cpuUs: ((cpuMsOf(serverPid) - cpu0) * 1000) / n };
 }
 
 async function cliImport(ctx: Context, store: StoreLocation, file: string, n: number): Promise<Measured> {

@@ -15,13 +15,11 @@
  * Reported beside each: latency per upload, CPU per upload (server from /proc,
  * client from this process) and the load average.
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { openBackend, type StoreLocation } from '../lib/backend.js';
+import { openBackend } from '../lib/backend.js';
 import { openBareLoop } from '../lib/bare-durable.js';
+import { startBareServer } from '../lib/bare-server.js';
 import type { Workload } from '../lib/context.js';
 import { ADMIN, basic } from '../lib/principals.js';
 import { type Figure, type ResultRow, rateRatio } from '../lib/results.js';
@@ -57,7 +55,10 @@ export const uploads: Workload = {
       { nodeFlags: profileFlags(ctx.options.cpuProf) },
     );
     const bare = await openBareLoop(bareStore, IN_FLIGHT);
-    const bareHttp = await startBareHttp(bareHttpStore);
+    const bareHttp = await startBareServer('bare-upload-server.js', {
+      IXVAULT_BENCH_BARE: JSON.stringify({ dataDir: bareHttpStore.dataDir, databaseUrl: bareHttpStore.databaseUrl }),
+      IXVAULT_BENCH_IN_FLIGHT: String(IN_FLIGHT),
+    });
     try {
       const headers = { authorization: basic(ADMIN) };
       const interactions = count * 5;
@@ -161,28 +162,6 @@ export const uploads: Workload = {
     }
   },
 };
-
-async function startBareHttp(store: StoreLocation): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const entry = fileURLToPath(new URL('../bare-upload-server.js', import.meta.url));
-  const child = fork(entry, [], {
-    env: {
-      ...process.env,
-      IXVAULT_BENCH_BARE: JSON.stringify({ dataDir: store.dataDir, databaseUrl: store.databaseUrl }),
-      IXVAULT_BENCH_IN_FLIGHT: String(IN_FLIGHT),
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const [message] = (await once(child, 'message')) as [{ url: string }];
-  return {
-    url: message.url,
-    pid: child.pid ?? 0,
-    async stop() {
-      const exited = once(child, 'exit');
-      child.send('stop');
-      await exited;
-    },
-  };
-}
 
 /** CPU time (user + system) a process has used, in ms, from /proc (Linux); 0 elsewhere. */
 function processCpuMs(pid: number): number {
