@@ -69,7 +69,7 @@ export class AuditRepository {
       if (options.coalesceRead && (await this.readRecently(this.store.in('main'), tenantId, entry))) return false;
       return this.store.write((own) => this.append(tenantId, entry, own, options));
     }
-    await this.store.impl.lockKeys(root, [`${tenantId}\u0000audit-chain`]);
+    await this.store.impl.lockKeys(root, tenantId, ['audit-chain']);
     const trx = this.store.on(root, 'main');
     if (options.coalesceRead && (await this.readRecently(trx, tenantId, entry))) return false;
     const head = await trx

@@ -32,7 +32,7 @@ export class ContactRepository {
   async create(tenantId: string, input: ContactInput, nowMs = Date.now()): Promise<Contact> {
     return this.store.write(async (root) => {
       const id = input.id ?? newInteractionId(nowMs);
-      await this.store.impl.lockKeys(root, [`${tenantId}\u0000contact\u0000${id}`]);
+      await this.store.impl.lockKeys(root, `${tenantId}\u0000contact`, [id]);
       const trx = this.store.on(root, 'main');
       const existing = await trx
         .selectFrom('contacts')
@@ -121,7 +121,7 @@ export class ContactRepository {
     keep: (root: Transaction<Database>) => Promise<string | undefined>,
   ): Promise<'removed' | 'absent' | { kept: string }> {
     return this.store.write(async (root) => {
-      await this.store.impl.lockKeys(root, [`${tenantId}\u0000contact\u0000${id}`]);
+      await this.store.impl.lockKeys(root, `${tenantId}\u0000contact`, [id]);
       if (!(await this.exists(tenantId, id, root))) return 'absent';
       const reason = await keep(root);
       if (reason !== undefined) return { kept: reason };
@@ -161,7 +161,8 @@ export class ContactRepository {
     return this.store.write(async (root) => {
       await this.store.impl.lockKeys(
         root,
-        identifierRows(tenantId, '', criteriaInput(criteria)).map((r) => `${tenantId}\u0000${r.kind}\u0000${r.value}`),
+        `${tenantId}\u0000contact-identifier`,
+        identifierRows(tenantId, '', criteriaInput(criteria)).map((r) => `${r.kind}\u0000${r.value}`),
       );
       const found = await this.matching(this.store.on(root, 'main'), tenantId, criteria, limit);
       if (found.length > 0) return { contactIds: found, created: false };

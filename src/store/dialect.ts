@@ -233,14 +233,21 @@ export interface StoreDialect {
    */
   write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /**
-   * Serializes writers naming the same keys until `trx` ends: on PostgreSQL,
-   * transaction-scoped advisory locks taken in one sorted order (so two
-   * writers never wait on each other crosswise); on SQLite nothing, as the
-   * IMMEDIATE transaction already excludes every other writer. Ingest locks
-   * the ids and guids it names before it looks them up, so two writes of the
-   * same NEW identity, which have no row to lock yet, run one after the other.
+   * Serializes writers naming the same key of the same scope (e.g. a tenant's
+   * identities) until `trx` ends; on SQLite nothing, as the IMMEDIATE
+   * transaction already excludes every other writer. Ingest locks the ids and
+   * guids it names before it looks them up, so two writes of the same NEW
+   * identity, which have no row to lock yet, run one after the other.
+   * PostgreSQL: transaction-scoped advisory locks, at most
+   * KEYS_LOCKED_ONE_BY_ONE + 1 a call, since the lock table is one for every
+   * connection of the database (64 locks a connection by default) and a
+   * batch's 2000 ids and guids as locks ran it out ("out of shared memory").
+   * A call naming up to that many keys takes the scope's lock shared and each
+   * key's exclusive, in one sorted order (two writers never wait on each
+   * other crosswise); a call naming more takes the scope's lock exclusive, and
+   * so runs alone among the scope's writers.
    */
-  lockKeys(trx: Transaction<Database>, keys: string[]): Promise<void>;
+  lockKeys(trx: Transaction<Database>, scope: string, keys: string[]): Promise<void>;
   /**
    * The tenant's legal-hold gate, until `trx` ends: every deletion takes it
    * shared before it checks holds, creating a hold takes it exclusive. A hold

@@ -94,7 +94,7 @@ export class ExportRepository {
     start: (job: ExportJobRow) => Partial<RunProgress>,
   ): Promise<ExportJobRow | undefined> {
     return this.store.write(async (root) => {
-      await this.store.impl.lockKeys(root, [`${tenantId}\u0000export\u0000${id}`]);
+      await this.store.impl.lockKeys(root, `${tenantId}\u0000export`, [id]);
       const trx = this.store.on(root, 'main');
       let read = trx.selectFrom('export_jobs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
       if (this.store.impl.lockRows) read = read.forUpdate();
@@ -178,7 +178,7 @@ export class ExportRepository {
     whenCancelled: (root: Transaction<Database>, was: ExportJobRow['status']) => Promise<unknown>,
   ): Promise<ExportJobRow | undefined> {
     await this.store.write(async (root) => {
-      await this.store.impl.lockKeys(root, [`${tenantId}\u0000export\u0000${id}`]);
+      await this.store.impl.lockKeys(root, `${tenantId}\u0000export`, [id]);
       const trx = this.store.on(root, 'main');
       let read = trx.selectFrom('export_jobs').select('status').where('tenant_id', '=', tenantId).where('id', '=', id);
       if (this.store.impl.lockRows) read = read.forUpdate();

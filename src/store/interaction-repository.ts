@@ -13,7 +13,7 @@ import type { InteractionInput, MessageInput } from '../domain/validate.js';
 import { chunkValues } from './chunks.js';
 import type { StoreConnection } from './database.js';
 import { blockingHolds, refusedChanges } from './hold-repository.js';
-import { type FreshBatch, type RecordRows, recordRows } from './record-rows.js';
+import { type FreshBatch, freshBatch, type RecordRows, recordRows } from './record-rows.js';
 import { messageToRow, rowToContent, rowToInteraction, rowToMessage } from './rows.js';
 import type { Database } from './schema.js';
 import { TextIndex } from './text-index.js';
@@ -63,15 +63,27 @@ export class InteractionRepository {
     checkIdentities(inputs);
     // A batch goes to the batch writer thread, if the store has one, which runs this very method there.
     if (this.store.batches && inputs.length > 1) return this.store.batches.upsertMany(tenantId, inputs, nowMs, mode);
-    const keys = inputs.flatMap((input) => [
-      ...(input.id ? [`${tenantId}\u0000id\u0000${input.id}`] : []),
-      ...(input.guid ? [`${tenantId}\u0000guid\u0000${input.guid}`] : []),
-    ]);
-    return this.refusingDuplicates(
+    if (inputs.length > 1) {
+      // New records, the common batch, go without identity locks; their rows are made before the transaction.
+      const written = await this.writeFresh(tenantId, freshBatch(tenantId, inputs, nowMs));
+      if (written) return written;
+    }
+    const keys = identityKeys(
+      inputs.flatMap((input) => (input.id ? [input.id] : [])),
+      inputs.flatMap((input) => (input.guid ? [input.guid] : [])),
+    );
+    const locked = () =>
       this.store.write(async (trx) => {
         // Before the lookup: a concurrent write of the same new id or guid has no row to lock yet.
-        await this.store.impl.lockKeys(trx, keys);
+        await this.store.impl.lockKeys(trx, identityScope(tenantId), keys);
         return this.upsertIn(trx, tenantId, inputs, nowMs, mode);
+      });
+    return this.refusingDuplicates(
+      locked().catch((err: unknown) => {
+        // A writer without the locks (writeFresh) stored one of these new identities first: run again, and the
+        // lookup finds its record, to update or refuse as if this write had come after it.
+        if (!this.store.impl.isUniqueViolation(err)) throw err;
+        return locked();
       }),
     );
   }
@@ -207,18 +219,25 @@ export class InteractionRepository {
     for (const ids of chunkValues(replaceMessages)) {
       await db.deleteFrom('messages').where('tenant_id', '=', tenantId).where('interaction_id', 'in', ids).execute();
     }
-    const rows = recordRows(
-      tenantId,
-      plans.map(({ input, record, match }) => ({ input, id: record.id, guid: record.guid, existed: match !== undefined })),
-      nowMs,
-    );
-    await this.writeRows(trx, source, tenantId, rows, matched);
+    // Stored records and new ones apart: the new ones' rows are INSERTed (see writeFresh).
+    for (const group of [plans.filter((p) => p.match), plans.filter((p) => !p.match)]) {
+      if (group.length === 0) continue;
+      const rows = recordRows(
+        tenantId,
+        group.map(({ input, record, match }) => ({ input, id: record.id, guid: record.guid, existed: match !== undefined })),
+        nowMs,
+      );
+      await this.writeRows(trx, source, tenantId, rows, group[0]?.match ? matched : []);
+    }
   }
 
   /**
-   * The rows of records into one store: the interaction rows in place, their
-   * derived rows (those of `stored` records deleted before), the card-redaction
-   * counts, the full-text documents.
+   * The rows of records into one store: the interaction rows, their derived
+   * rows, the card-redaction counts, the full-text documents. `stored` names
+   * the records (all of them, or none) stored before: their interaction rows
+   * are updated in place (their derived rows were deleted before); new
+   * records' rows are inserted, so that a concurrent writer of the same new
+   * identity fails on the unique index rather than overwriting it.
    */
   private async writeRows(
     trx: Transaction<Database>,
@@ -229,10 +248,12 @@ export class InteractionRepository {
   ): Promise<void> {
     // created_ms and content_count of an existing row are kept: content_count belongs to the content
     // transactions, which hold the row's lock while they change it.
-    await this.store.rows.upsertColumns(trx, source, 'interactions', rows.interactions, {
-      conflict: ['tenant_id', 'id'],
-      keep: ['created_ms', 'content_count', 'card_redactions'],
-    });
+    if (stored.length > 0)
+      await this.store.rows.upsertColumns(trx, source, 'interactions', rows.interactions, {
+        conflict: ['tenant_id', 'id'],
+        keep: ['created_ms', 'content_count', 'card_redactions'],
+      });
+    else await this.store.rows.insertColumns(trx, source, 'interactions', rows.interactions);
     await this.store.rows.insertColumns(trx, source, 'interaction_agents', rows.agents);
     await this.store.rows.insertColumns(trx, source, 'custom_attributes', rows.attributes);
     await this.store.rows.insertColumns(trx, source, 'messages', rows.messages);
@@ -259,25 +280,31 @@ export class InteractionRepository {
 
   /**
    * Writes a batch of records new to the store (record-rows.ts freshBatch: rows
-   * made beforehand, in one transaction: all or nothing. Returns undefined, having written nothing, when
-   * the store holds any id or guid the records name: they must then be
-   * written as records (upsertMany), which updates or refuses them.
+   * made beforehand), in one transaction: all or nothing. Returns undefined,
+   * having written nothing, when the store holds any id or guid the records
+   * name, or a concurrent writer stored one first: they must then be written
+   * as records (upsertMany's locked way), which updates or refuses them.
    */
   async writeFresh(tenantId: string, batch: FreshBatch): Promise<UpsertOutcome[] | undefined> {
     const { ids, guids } = batch.given;
-    const keys = [
-      ...ids.map((id) => `${tenantId}\u0000id\u0000${id}`),
-      ...guids.map((guid) => `${tenantId}\u0000guid\u0000${guid}`),
-    ];
-    return this.refusingDuplicates(
-      this.store.write(async (trx) => {
-        await this.store.impl.lockKeys(trx, keys);
-        const existing = await this.findIdentities(trx, tenantId, ids, guids);
-        if (existing.byId.size > 0 || existing.byGuid.size > 0) return undefined;
+    const taken = (found: { byId: Map<string, unknown>; byGuid: Map<string, unknown> }) =>
+      found.byId.size > 0 || found.byGuid.size > 0;
+    try {
+      return await this.store.write(async (trx) => {
+        // No identity locks (a batch's 2000 ids and guids as locks ran PostgreSQL's lock table out): the
+        // interactions are INSERTed, never upserted, so of two writers of the same new identity the unique
+        // index makes the later one wait for the first and fail, and that one goes the locked way. The
+        // archive is read after the insert: a record that a writer stored and the archive moved meanwhile
+        // (no longer in main, so no conflict there) is found there.
+        if (taken(await this.findIdentities(trx, tenantId, ids, guids, ['main']))) return undefined;
         await this.writeRows(trx, 'main', tenantId, batch.rows, []);
+        if (taken(await this.findIdentities(trx, tenantId, ids, guids, ['archive']))) throw new FreshIdentitiesTaken();
         return batch.outcomes;
-      }),
-    );
+      });
+    } catch (err) {
+      if (err instanceof FreshIdentitiesTaken || this.store.impl.isUniqueViolation(err)) return undefined;
+      throw err;
+    }
   }
 
   /**
@@ -288,12 +315,18 @@ export class InteractionRepository {
    * transaction or has finished, and the archive is read after the lock, so a
    * record moving under us is found where it went.
    */
-  private async findIdentities(trx: Transaction<Database>, tenantId: string, ids: string[], guids: string[]) {
+  private async findIdentities(
+    trx: Transaction<Database>,
+    tenantId: string,
+    ids: string[],
+    guids: string[],
+    sources: readonly Source[] = ['main', 'archive'],
+  ) {
     const byId = new Map<string, ExistingIdentity>();
     const byGuid = new Map<string, ExistingIdentity>();
     // Records that name neither (ixvault makes both) have nothing to find.
     if (ids.length === 0 && guids.length === 0) return { byId, byGuid };
-    for (const source of ['main', 'archive'] as const) {
+    for (const source of sources) {
       const { rows } = await identityLookup(this.store, source, tenantId, ids, guids).execute(trx);
       for (const row of rows) {
         const identity = { source, ...row };
@@ -552,6 +585,19 @@ function identityProblem(
   if (byGuid && input.id && byGuid.id !== input.id)
     return { field: 'id', message: `guid ${byGuid.guid} belongs to interaction ${byGuid.id}; an id cannot change` };
   return undefined;
+}
+
+/** Thrown inside writeFresh's transaction to undo it: the archive holds one of the batch's identities. */
+class FreshIdentitiesTaken extends Error {}
+
+/** The lock scope of a tenant's interaction identities (StoreDialect.lockKeys). */
+function identityScope(tenantId: string): string {
+  return `${tenantId}\u0000identity`;
+}
+
+/** The lock keys of the ids and guids a write names: taken before they are looked up (see upsertMany). */
+function identityKeys(ids: string[], guids: string[]): string[] {
+  return [...ids.map((id) => `id\u0000${id}`), ...guids.map((guid) => `guid\u0000${guid}`)];
 }
 
 /**

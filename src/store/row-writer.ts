@@ -128,13 +128,16 @@ export function arrayLiteral(values: unknown[]): string {
   return `${out}}`;
 }
 
-export function postgresRowWriter(db: Kysely<Database>, physical: PhysicalName, schemas: string[]): RowWriter {
-  // Column types, read once from the catalog: the migrations stay the one place that declares them.
+export function postgresRowWriter(physical: PhysicalName, schemas: string[]): RowWriter {
+  // Column types, read once from the catalog: the migrations stay the one place that declares them. Read on
+  // the connection of the transaction that first needs them, never from the pool: when every pooled
+  // connection holds a writing transaction (as many batches at once as the pool has connections, on a fresh
+  // server), a read from the pool waits for a connection that none of them frees.
   let types: Promise<Map<string, string>> | undefined;
-  const loadTypes = async () => {
+  const loadTypes = async (trx: Kysely<Database>) => {
     const { rows } = await sql<{ table_schema: string; table_name: string; column_name: string; data_type: string }>`
       select table_schema, table_name, column_name, data_type from information_schema.columns
-      where table_schema in (${sql.join(schemas)})`.execute(db);
+      where table_schema in (${sql.join(schemas)})`.execute(trx);
     return new Map(rows.map((r) => [`"${r.table_schema}"."${r.table_name}".${r.column_name}`, r.data_type]));
   };
   const write = async (
@@ -146,7 +149,11 @@ export function postgresRowWriter(db: Kysely<Database>, physical: PhysicalName, 
   ) => {
     const names = Object.keys(columns);
     if ((columns[names[0] ?? '']?.length ?? 0) === 0) return;
-    types ??= loadTypes();
+    // A failed read (its transaction rolled back) is read again by the next write.
+    types ??= loadTypes(trx).catch((err: unknown) => {
+      types = undefined;
+      throw err;
+    });
     const known = await types;
     const target = physical(source, table);
     const arrays = names.map((column) => {

@@ -21,6 +21,8 @@ const SCHEMAS: Record<Source, string> = { main: 'ixv_main', archive: 'ixv_archiv
 const RETRYABLE = new Set(['40P01', '40001']);
 const ATTEMPTS = 5;
 const UNIQUE_VIOLATION = '23505';
+/** The most keys lockKeys locks one by one (see StoreDialect.lockKeys); a call naming more locks their scope. */
+export const KEYS_LOCKED_ONE_BY_ONE = 16;
 /** How long a connection may stay idle in the pool before it is closed. */
 const IDLE_CONNECTION_MS = 5 * 60_000;
 
@@ -152,11 +154,23 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
         }
       }
     },
-    async lockKeys(trx, keys) {
+    async lockKeys(trx, scope, keys) {
       if (keys.length === 0) return;
-      // unnest yields the sorted keys in order, so every writer takes its locks in the same order.
-      const sorted = [...new Set(keys.map(advisoryKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
-      await sql`select pg_advisory_xact_lock(k) from unnest(${sorted}::bigint[]) as k`.execute(trx);
+      const scopeKey = String(advisoryKey(scope));
+      const distinct = new Set(keys);
+      if (distinct.size > KEYS_LOCKED_ONE_BY_ONE) {
+        await sql`select pg_advisory_xact_lock(${scopeKey}::bigint)`.execute(trx);
+        return;
+      }
+      const sorted = [...distinct]
+        .map((key) => advisoryKey(`${scope}\u0000${key}`))
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(String);
+      // unnest yields the keys in order: the scope's shared lock first, then the keys', sorted.
+      await sql`select case when u.shared then pg_advisory_xact_lock_shared(u.k) else pg_advisory_xact_lock(u.k) end
+        from unnest(${[scopeKey, ...sorted]}::bigint[], ${[true, ...sorted.map(() => false)]}::boolean[]) as u(k, shared)`.execute(
+        trx,
+      );
     },
     async lockHoldGate(trx, tenantId, mode) {
       const key = String(advisoryKey(`${tenantId}\u0000legal-hold-gate`));
@@ -166,7 +180,7 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     isUniqueViolation: (err) => (err as { code?: string } | null)?.code === UNIQUE_VIOLATION,
     // audit_log.seq defaults to nextval of its schema's audit_seq (migration 003).
     auditSeq: async () => undefined,
-    rows: postgresRowWriter(db, (source, table) => `"${SCHEMAS[source]}"."${table}"`, Object.values(SCHEMAS)),
+    rows: postgresRowWriter((source, table) => `"${SCHEMAS[source]}"."${table}"`, Object.values(SCHEMAS)),
     fullText: postgresFullText((source) => SCHEMAS[source]),
     adoptLegacy: async () => undefined,
     close: async () => {
