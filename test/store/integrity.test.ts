@@ -159,6 +159,30 @@ describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
     }
   });
 
+  it('2. archive racing batches that name the same new identities: every interaction ends in exactly one store', async () => {
+    // A batch of new records is written without identity locks (InteractionRepository.writeFresh): the unique
+    // index decides between writers in main. This races such batches with each other and with archive moves;
+    // the narrowest interleaving (another batch's record stored and moved between a batch's look-up and its
+    // insert) is too short to hit from outside, and is what writeFresh's archive read after the insert covers.
+    const ids = Array.from({ length: 30 }, (_, i) => `FRESH${String(i).padStart(3, '0')}`);
+    let archiving = true;
+    const archive = (async () => {
+      while (archiving) await runtime.vault.archive.moveBatch(TENANT, Date.now(), 5);
+    })();
+    try {
+      await Promise.all(
+        ids.flatMap((id) => [0, 1, 2].map((k) => ingest([record(id, { subject: `v${k}` }), record(`${id}P${k}`)]))),
+      );
+    } finally {
+      archiving = false;
+      await archive;
+    }
+    for (const id of ids.flatMap((id) => [id, `${id}P0`, `${id}P1`, `${id}P2`])) {
+      const copies = [await stored('main', id), await stored('archive', id)].filter(Boolean);
+      expect(copies, id).toHaveLength(1);
+    }
+  });
+
   it('3. re-ingest racing content uploads keeps content_count equal to the content rows', async () => {
     const ids = Array.from({ length: 40 }, (_, i) => `CNT${String(i).padStart(3, '0')}`);
     await ingest(ids.map((id) => record(id)));
