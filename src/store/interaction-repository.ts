@@ -61,13 +61,28 @@ export class InteractionRepository {
     mode: 'upsert' | 'create' = 'upsert',
   ): Promise<UpsertOutcome[]> {
     checkIdentities(inputs);
-    // A batch goes to the batch writer thread, if the store has one, which runs this very method there.
+    // A batch goes to the batch writer thread, if the store has one, which writes it as new or as records.
     if (this.store.batches && inputs.length > 1) return this.store.batches.upsertMany(tenantId, inputs, nowMs, mode);
     if (inputs.length > 1) {
       // New records, the common batch, go without identity locks; their rows are made before the transaction.
       const written = await this.writeFresh(tenantId, freshBatch(tenantId, inputs, nowMs));
       if (written) return written;
     }
+    return this.upsertRecords(tenantId, inputs, nowMs, mode);
+  }
+
+  /**
+   * upsertMany's way for records that may be stored: the identity locks, the
+   * look-up, then each record updated, inserted or refused. The batch writer
+   * thread runs it for a batch its fresh write could not take.
+   */
+  async upsertRecords(
+    tenantId: string,
+    inputs: InteractionInput[],
+    nowMs: number,
+    mode: 'upsert' | 'create' = 'upsert',
+  ): Promise<UpsertOutcome[]> {
+    checkIdentities(inputs);
     const keys = identityKeys(
       inputs.flatMap((input) => (input.id ? [input.id] : [])),
       inputs.flatMap((input) => (input.guid ? [input.guid] : [])),
@@ -289,18 +304,23 @@ export class InteractionRepository {
     const { ids, guids } = batch.given;
     const taken = (found: { byId: Map<string, unknown>; byGuid: Map<string, unknown> }) =>
       found.byId.size > 0 || found.byGuid.size > 0;
+    const write = this.store.write(async (trx) => {
+      // No identity locks (a batch's 2000 ids and guids as locks ran PostgreSQL's lock table out): the
+      // interactions are INSERTed, never upserted, so of two writers of the same new identity the unique
+      // index makes the later one wait for the first and fail, and that one goes the locked way.
+      if (taken(await this.findIdentities(trx, tenantId, ids, guids))) return undefined;
+      await this.writeRows(trx, 'main', tenantId, batch.rows, []);
+      // Where writers run at once (PostgreSQL; SQLite's IMMEDIATE transaction excludes every other), the
+      // archive is read again after the insert: a record that another writer stored and the archive moved
+      // between our look-up and our insert is no longer in main, so the insert met no conflict there.
+      if (this.store.impl.lockRows && taken(await this.findIdentities(trx, tenantId, ids, guids, ['archive'])))
+        throw new FreshIdentitiesTaken();
+      return batch.outcomes;
+    });
+    // SQLite (the batch writer thread answers one transaction a batch): nothing can have come between.
+    if (!this.store.impl.lockRows) return this.refusingDuplicates(write);
     try {
-      return await this.store.write(async (trx) => {
-        // No identity locks (a batch's 2000 ids and guids as locks ran PostgreSQL's lock table out): the
-        // interactions are INSERTed, never upserted, so of two writers of the same new identity the unique
-        // index makes the later one wait for the first and fail, and that one goes the locked way. The
-        // archive is read after the insert: a record that a writer stored and the archive moved meanwhile
-        // (no longer in main, so no conflict there) is found there.
-        if (taken(await this.findIdentities(trx, tenantId, ids, guids, ['main']))) return undefined;
-        await this.writeRows(trx, 'main', tenantId, batch.rows, []);
-        if (taken(await this.findIdentities(trx, tenantId, ids, guids, ['archive']))) throw new FreshIdentitiesTaken();
-        return batch.outcomes;
-      });
+      return await write;
     } catch (err) {
       if (err instanceof FreshIdentitiesTaken || this.store.impl.isUniqueViolation(err)) return undefined;
       throw err;

@@ -54,6 +54,6 @@ port.on('message', (message: BatchJob | { close: true }) => {
     );
   else
     interactions
-      .upsertMany(message.tenantId, message.inputs, message.nowMs, message.mode)
+      .upsertRecords(message.tenantId, message.inputs, message.nowMs, message.mode)
       .then((outcomes) => post({ job, outcomes }), failed);
 });

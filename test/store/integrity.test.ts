@@ -140,6 +140,13 @@ describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
     await expect(ingest([{ ...record('OTHER1'), guid: first?.guid }])).rejects.toMatchObject({ code: 'IXV_IDENTITY_CONFLICT' });
     expect(await runtime.vault.archive.moveBatch(TENANT, Date.now(), 10)).toBe(0);
     expect((await stored('archive', 'AGAIN1'))?.subject).toBe('third');
+    // The same in batches (written as new first, then as records): by id, and by guid beside a new record.
+    const batch = await ingest([record('AGAIN1', { subject: 'fourth' }), record('NEWBESIDE1')]);
+    expect(batch.map((o) => o.created)).toEqual([false, true]);
+    expect((await stored('archive', 'AGAIN1'))?.subject).toBe('fourth');
+    await ingest([record('NEWBESIDE2'), { ...record('AGAIN1', { subject: 'fifth' }), id: undefined, guid: first?.guid }]);
+    expect((await stored('archive', 'AGAIN1'))?.subject).toBe('fifth');
+    expect(await stored('main', 'AGAIN1')).toBeUndefined();
   });
 
   it('2. archive racing ingest: every interaction ends in exactly one store, with its latest version', async () => {
