@@ -328,7 +328,7 @@ describe(`store integrity (${BACKEND})`, { timeout: 120_000 }, () => {
     } finally {
       await second?.close();
     }
-    // Batches that name many identities lock differently from writes that name few: they still exclude each other.
+    // Batches written as new take no identity locks: racing other writers of one new identity, one still wins.
     const guid = (n: number) => `00000090-${String(n).padStart(4, '0')}-4000-8000-000000000000`;
     for (let round = 0; round < 3; round++) {
       const taken = guid(round);
