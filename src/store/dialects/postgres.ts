@@ -22,7 +22,7 @@ const RETRYABLE = new Set(['40P01', '40001']);
 const ATTEMPTS = 5;
 const UNIQUE_VIOLATION = '23505';
 /** The most keys lockKeys locks one by one (see StoreDialect.lockKeys); a call naming more locks their scope. */
-export const KEYS_LOCKED_ONE_BY_ONE = 16;
+const KEYS_LOCKED_ONE_BY_ONE = 16;
 /** How long a connection may stay idle in the pool before it is closed. */
 const IDLE_CONNECTION_MS = 5 * 60_000;
 
