@@ -74,7 +74,8 @@ export class InteractionRepository {
   /**
    * upsertMany's way for records that may be stored: the identity locks, the
    * look-up, then each record updated, inserted or refused. The batch writer
-   * thread runs it for a batch its fresh write could not take.
+   * thread runs it for a batch its fresh write could not take. The inputs'
+   * identities were checked by upsertMany (checkIdentities).
    */
   async upsertRecords(
     tenantId: string,
@@ -82,7 +83,6 @@ export class InteractionRepository {
     nowMs: number,
     mode: 'upsert' | 'create' = 'upsert',
   ): Promise<UpsertOutcome[]> {
-    checkIdentities(inputs);
     const keys = identityKeys(
       inputs.flatMap((input) => (input.id ? [input.id] : [])),
       inputs.flatMap((input) => (input.guid ? [input.guid] : [])),
