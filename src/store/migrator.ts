@@ -41,6 +41,7 @@ import * as m019 from './migrations/019-fts-start-ms.js';
 import * as m021 from './migrations/021-redaction-report.js';
 import * as m022 from './migrations/022-export-copies.js';
 import * as m024 from './migrations/024-audit-guard-on-citus.js';
+import * as m025 from './migrations/025-vonage-content-index.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -84,6 +85,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '021-redaction-report', up: m021.up },
   { name: '022-export-copies', up: m022.up },
   { name: '024-audit-guard-on-citus', up: m024.up },
+  { name: '025-vonage-content-index', up: m025.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];

@@ -88,18 +88,18 @@ describe(`search plans (${BACKEND})`, () => {
   };
 
   const shapes: [string, Partial<InteractionSearch>, string, string?][] = [
-    ['Vonage window, content only', { withContentOnly: true }, 'interactions_time_ix'],
-    ['Vonage window, page 1000', { withContentOnly: true, limit: 1000 }, 'interactions_time_ix'],
-    ['Vonage connectFrom prefix', { withContentOnly: true, connectFromPrefix: '+1415100' }, 'interactions_time_ix'],
+    ['Vonage window, content only', { withContentOnly: true }, 'interactions_content_time_ix'],
+    ['Vonage window, page 1000', { withContentOnly: true, limit: 1000 }, 'interactions_content_time_ix'],
+    ['Vonage connectFrom prefix', { withContentOnly: true, connectFromPrefix: '+1415100' }, 'interactions_content_time_ix'],
     [
       'Vonage direction and connectTo prefix',
       { withContentOnly: true, direction: 'inbound', connectToPrefix: '+1800' },
-      'interactions_time_ix',
+      'interactions_content_time_ix',
     ],
     [
       'later page (cursor)',
       { withContentOnly: true, after: { startMs: window.fromMs + 3 * 86_400_000, id: 'M' } },
-      'interactions_time_ix',
+      'interactions_content_time_ix',
     ],
     ['Vonage handlingAgentId', { withContentOnly: true, handlingAgentId: agent }, 'interaction_agents_agent_ix'],
     [
