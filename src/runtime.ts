@@ -14,6 +14,7 @@ import { LocalCoordination } from './cluster/local.js';
 import type { BlobStoreConfig, S3Config } from './config.js';
 import { ErasureService } from './services/erasures.js';
 import { EXPORT_DEFAULTS, type ExportOptions, ExportService } from './services/exports.js';
+import { ResidueScrubber } from './services/residue.js';
 import { RetentionService } from './services/retention.js';
 import { Vault } from './services/vault.js';
 import { connect, type StoreConnection } from './store/database.js';
@@ -64,6 +65,8 @@ export interface Runtime {
   blobLocation: string;
   vault: Vault;
   erasures: ErasureService;
+  /** Removes what deletions left in the store's files; an erasure asks it, `ixvault scrub` runs it. */
+  scrubber: ResidueScrubber;
   exports: ExportService;
   retention: RetentionService;
   auth: Authenticator;
@@ -109,7 +112,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...(options.searchBudgetMs !== undefined ? { searchBudgetMs: options.searchBudgetMs } : {}),
     });
     const auth = new Authenticator(directory, keys, undefined, new SessionRevocationRepository(store));
-    const erasures = new ErasureService(vault, keys.receipt);
+    const scrubber = new ResidueScrubber(store, log);
+    const erasures = new ErasureService(vault, keys.receipt, scrubber);
     const { target, ...exportOptions } = options.exports ?? {};
     if (target) {
       const client = await s3ClientOf(target);
@@ -178,6 +182,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (retentionTimer) clearInterval(retentionTimer);
       await retentionRun;
       await running?.catch(() => undefined);
+      await scrubber.stop();
       await closeBlobs();
       await store.close();
       await coordination?.close();
@@ -188,6 +193,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       blobLocation: opened.location,
       vault,
       erasures,
+      scrubber,
       exports,
       retention,
       auth,

@@ -14,6 +14,7 @@ import { registerMigrate } from './migrate.js';
 import { registerPrincipals } from './principals.js';
 import { registerReindex } from './reindex.js';
 import { registerRetention } from './retention.js';
+import { registerScrub } from './scrub.js';
 import { registerServe } from './serve.js';
 import { registerToken } from './token.js';
 
@@ -40,6 +41,7 @@ and prints its users' passwords. Each command has --help; the README has example
   registerPrincipals(program);
   registerRetention(program);
   registerReindex(program);
+  registerScrub(program);
   return program;
 }
 

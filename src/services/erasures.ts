@@ -16,7 +16,8 @@
  * it deletes what is still there, and what is gone counts as removed. Once done,
  * the subject's identifiers are dropped from the record (its HMAC digest
  * stays), and the signed receipt and an audit entry that names only the
- * receipt are written in one transaction.
+ * receipt are written in one transaction. A scrub of what the deletions left
+ * in the store's files follows in the background (residue.ts).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { CompactSign, compactVerify } from 'jose';
@@ -36,6 +37,7 @@ import { ContactRepository } from '../store/contact-repository.js';
 import { ErasureRepository, parseFound } from '../store/erasure-repository.js';
 import { ExportRepository } from '../store/export-repository.js';
 import { contactHolds } from '../store/hold-repository.js';
+import type { ResidueScrubber } from './residue.js';
 import type { Vault } from './vault.js';
 
 export interface SignedReceipt {
@@ -54,6 +56,7 @@ export class ErasureService {
   constructor(
     private readonly vault: Vault,
     private readonly key: Uint8Array,
+    private readonly scrubber: ResidueScrubber,
   ) {
     this.repo = new ErasureRepository(vault.store);
     this.contacts = new ContactRepository(vault.store);
@@ -199,6 +202,8 @@ export class ErasureService {
         trx,
       );
     });
+    // What the deletions left in the store's files (the index's words, the WAL's older pages) goes in the background.
+    this.scrubber.request();
     return { id, status: 'done', receipt, signature };
   }
 

@@ -95,6 +95,14 @@ export interface FullTextEngine {
   ): Promise<void>;
   remove(trx: Transaction<Database>, source: Source, tenantId: string, ids: string[]): Promise<void>;
   /**
+   * One bounded step of removing removed documents' words from the index's storage, inside `trx`; false once
+   * there is nothing left to remove. SQLite: FTS5, being contentless, only marks a removed document (a
+   * tombstone) and keeps its words in the segment that holds them until that segment is merged, so a step
+   * merges SCRUB_MERGE_PAGES pages towards one segment. PostgreSQL: nothing to do here (a removed document is
+   * a dead tuple, see docs/GOVERNANCE.md).
+   */
+  purgeStep(trx: Transaction<Database>, source: Source): Promise<boolean>;
+  /**
    * A subquery of the tenant's interactions matching `query`, selecting
    * `interaction_id` and, when `scored`, `score` (higher is more relevant).
    * `deadline` (epoch ms): SQLite checks it for every candidate row.
@@ -268,6 +276,12 @@ export interface StoreDialect {
   fullText: FullTextEngine;
   /** Where batches of records are written when not on this thread (SQLite with its batch writer thread). */
   batches?: BatchWriter;
+  /**
+   * SQLite: empties the WAL file, whose older frames hold pages as they were before a deletion, once they are in
+   * the database file; false when a reader in another process still needs them (the next scrub tries again).
+   * PostgreSQL: true (its WAL is the server's to recycle).
+   */
+  truncateLog(db: Kysely<Database>): Promise<boolean>;
   /** Adopts data a previous version kept elsewhere (SQLite: the separate archive file); returns a note for the log. */
   adoptLegacy(db: Kysely<Database>): Promise<string | undefined>;
   close(): Promise<void>;

@@ -62,6 +62,12 @@ class BudgetExceeded extends Error {}
  * the hits query calls for every candidate row: past the deadline it throws,
  * which aborts the statement.
  */
+/**
+ * FTS5 pages a scrub step merges (~4 KB each): at 1M interactions (1.2 GB of index) one step took ~60 ms, and
+ * merging it all took 18 s (docs/BENCHMARKS.md, "Scrubbing what deletions leave").
+ */
+export const SCRUB_MERGE_PAGES = 1000;
+
 export function sqliteFullText(
   connection: BetterSqlite3.Database,
   physicalName: (source: Source, table: string) => string,
@@ -134,6 +140,17 @@ export function sqliteFullText(
     },
     async remove(_trx, source, tenantId, ids) {
       for (const id of ids) remove(source, tenantId, id);
+    },
+    async purgeStep(_trx, source) {
+      // FTS5 tells whether a merge did any work only by the connection's count of changed rows.
+      const changes = () => (prepared(source, 'changes', () => 'select total_changes() as n').get() as { n: bigint }).n;
+      const before = changes();
+      // A negative count merges every level into one segment (as 'optimize' does), a bounded amount at a time.
+      const command = `"${physicalName(source, 'text_fts')}"`;
+      prepared(source, 'merge', (_docs, fts) => `insert into ${fts} (${command}, rank) values ('merge', ?)`).run(
+        -SCRUB_MERGE_PAGES,
+      );
+      return changes() - before >= 2n;
     },
     hits(source, tenantId, query, { deadline, scored }) {
       const { fts, table, docs } = fts5(source);
@@ -286,6 +303,7 @@ export function postgresFullText(schemaOf: (source: Source) => string): FullText
     };
   };
   return {
+    purgeStep: async () => false,
     async put(trx, source, tenantId, list) {
       const empty = list.filter((d) => d.body === '').map((d) => d.id);
       if (empty.length > 0) await remove(trx, source, tenantId, empty);

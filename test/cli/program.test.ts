@@ -64,6 +64,7 @@ describe('command line', () => {
         'reindex',
         'retention',
         'retention run',
+        'scrub',
         'serve',
         'tenant',
         'tenant add',

@@ -51,6 +51,9 @@ const ADOPTED_TABLES = ['interactions', 'interaction_agents', 'custom_attributes
  */
 export const SQLITE_CACHE_KIB = 65_536;
 
+/** How long a statement waits for another process's lock on the file before it fails. */
+const BUSY_TIMEOUT_MS = 5000;
+
 const physicalName = (source: Source, table: string) => (source === 'archive' ? `${ARCHIVE_PREFIX}${table}` : table);
 
 export interface SqliteOptions {
@@ -69,8 +72,12 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
   // A file system without shared memory keeps the rollback journal, whose commits NORMAL already syncs.
   const inWal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
+  // A deleted or replaced row's bytes are overwritten with zeros, not left in free space where a copy of the file
+  // would still hold them: an erased record must not be readable from the file (docs/GOVERNANCE.md, "What a
+  // deletion leaves on disk"; its write cost in docs/BENCHMARKS.md, "Scrubbing what deletions leave").
+  sqlite.pragma('secure_delete = ON');
   const driver = new ImmediateSqliteDriver({ database: cachedStatements(sqlite) }, sqlite);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(driver) });
   // Statements whose rows come back as arrays (StoreDialect.readPrepared), kept apart from Kysely's, which answer objects.
@@ -131,6 +138,24 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
     },
     rows: sqliteRowWriter(sqlite, (source, table) => `"main"."${physicalName(source, table)}"`),
     fullText: sqliteFullText(sqlite, physicalName),
+    truncateLog: (target) =>
+      // Under the writer lock and on Kysely's connection (no transaction of this process is open then). A reader
+      // in another process makes SQLite wait for it: not here, on the event loop, so the busy timeout is off.
+      lock.run(() =>
+        target.connection().execute(async () => {
+          if (!inWal) return true;
+          sqlite.pragma('busy_timeout = 0');
+          try {
+            const [result] = sqlite.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+            return result?.busy === 0;
+          } catch (err) {
+            if ((err as { code?: string }).code === 'SQLITE_BUSY') return false;
+            throw err;
+          } finally {
+            sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+          }
+        }),
+      ),
     adoptLegacy: async () => adoptLegacyArchive(sqlite, dataDir),
     batches,
     close: async () => {

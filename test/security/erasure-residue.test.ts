@@ -1,0 +1,143 @@
+/**
+ * An erased record leaves nothing readable in the store's files (docs/GOVERNANCE.md, "What a deletion leaves on
+ * disk"). Before, SQLite kept a deleted row's bytes in free pages and the full-text index kept its words (FTS5
+ * only marks a removed document of a contentless index) until segments happened to merge: a copy of the file
+ * taken after an erasure still held the subject's messages and transcript. SQLite only: PostgreSQL's residue (dead
+ * tuples until vacuumed, WAL segments until recycled) is the server's, documented, not scrubbed by ixvault.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../helpers/app.js';
+import { runCli, storeArgs } from '../helpers/cli.js';
+import { chatRecord } from '../helpers/fixtures.js';
+import { BACKEND, call, removeTestData, send, type TestServer } from '../helpers/server.js';
+
+/** A word no other row holds, in lower case (the index stores words folded). */
+const marker = (field: string) => `${field}${randomBytes(8).toString('hex')}`;
+
+describe.runIf(BACKEND === 'sqlite')('what an erasure leaves in the SQLite files', () => {
+  let server: TestServer;
+  let admin: string;
+  const api = () => `${server.url}/api/v1`;
+
+  beforeAll(async () => {
+    server = await build();
+    admin = server.basic('admin1');
+  });
+  afterAll(async () => {
+    await server.stop();
+    await removeTestData(server);
+  });
+
+  /** The markers found in the database file or its WAL, by name. */
+  const inFiles = (markers: Record<string, string>) => {
+    const files = ['ixvault.db', 'ixvault.db-wal'].map((f) => join(server.dataDir, f)).filter((f) => existsSync(f));
+    const bytes = files.map((f) => readFileSync(f));
+    return Object.entries(markers)
+      .filter(([, word]) => bytes.some((b) => b.includes(word)))
+      .map(([field]) => field);
+  };
+
+  it('zeroes the rows, merges the words out of the full-text index and empties the WAL', async () => {
+    const markers = {
+      contact: marker('contact'),
+      subject: marker('subject'),
+      message: marker('message'),
+      attribute: marker('attribute'),
+      address: marker('address'),
+      recording: marker('recording'),
+      transcript: marker('transcript'),
+    };
+    const record = chatRecord({
+      contactId: markers.contact,
+      subject: `About ${markers.subject}`,
+      connectFrom: `${markers.address}@example.org`,
+      customAttributes: { CustomerId: markers.attribute },
+      messages: [
+        {
+          index: 1,
+          from: { type: 'Customer', participantId: 'p1' },
+          text: `my card is ${markers.message}`,
+          visibility: 'All',
+          timestamp: '2025-03-10T09:00:00Z',
+          type: 'Text',
+        },
+      ],
+    });
+    const created = await call(`${api()}/interactions`, { method: 'POST', headers: { authorization: admin }, json: record });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    const put = (key: string, type: string, contentType: string, body: string) =>
+      send(`${api()}/interactions/${id}/content/${key}?type=${type}`, {
+        method: 'PUT',
+        headers: { authorization: admin, 'content-type': contentType },
+        body: Buffer.from(body),
+      });
+    expect((await put('callRecording', 'callRecording', 'audio/wav', `RIFF ${markers.recording}`)).status).toBe(201);
+    const transcript = { version: 1, lines: [{ speaker: 'customer', text: `I am ${markers.transcript}`, offsetMs: 0 }] };
+    expect((await put('transcript', 'transcript', 'application/json', JSON.stringify(transcript))).status).toBe(201);
+    // Unrelated records around it, so that its rows share pages (and index segments) with rows that stay.
+    for (let i = 0; i < 20; i++) {
+      const other = await call(`${api()}/interactions`, {
+        method: 'POST',
+        headers: { authorization: admin },
+        json: chatRecord(),
+      });
+      expect(other.status).toBe(201);
+    }
+    // The test sees what it looks for: every marker is in the files before the erasure.
+    expect(inFiles(markers)).toEqual(Object.keys(markers));
+    const words = await call(`${api()}/interactions?q=${markers.transcript}`, { headers: { authorization: admin } });
+    expect(words.body.items.map((i: { id: string }) => i.id)).toEqual([id]);
+
+    const erased = await call(`${api()}/erasures`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: { contactId: markers.contact },
+    });
+    expect(erased.status, JSON.stringify(erased.body)).toBe(201);
+    expect(erased.body.receipt.removed.count).toBe(1);
+    await server.runtime.scrubber.settled();
+
+    expect(inFiles(markers)).toEqual([]);
+    // The records that stay are whole, and still found by their words.
+    const kept = await call(`${api()}/interactions?q=hello&limit=100`, { headers: { authorization: admin } });
+    expect(kept.body.items.length).toBe(20);
+  });
+
+  it('scrubs on demand: nothing left to merge the second time, and the WAL empty', async () => {
+    const first = await server.runtime.scrubber.run();
+    expect(first.logTruncated).toBe(true);
+    const again = await server.runtime.scrubber.run();
+    expect(again).toEqual({ steps: 0, logTruncated: true });
+    const wal = join(server.dataDir, 'ixvault.db-wal');
+    expect(existsSync(wal) ? readFileSync(wal).length : 0).toBe(0);
+  });
+
+  it('`ixvault scrub` runs beside the serving process, after deletions other than an erasure', async () => {
+    const word = marker('deleted');
+    const created = await call(`${api()}/interactions`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: chatRecord({ subject: `Re ${word}` }),
+    });
+    expect(created.status).toBe(201);
+    const removed = await call(`${api()}/interactions/${created.body.id}`, {
+      method: 'DELETE',
+      headers: { authorization: admin },
+    });
+    expect(removed.status).toBe(204);
+    const help = await runCli(['scrub', '--help']);
+    expect(help.stdout).toContain('merge deleted documents');
+    const run = await runCli(['scrub', ...storeArgs(server)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/scrubbed: [1-9]\d* merge steps; WAL emptied/);
+    expect(inFiles({ subject: word })).toEqual([]);
+    // The serving process goes on writing and reading after another process emptied its WAL.
+    const after = await call(`${api()}/interactions`, { method: 'POST', headers: { authorization: admin }, json: chatRecord() });
+    expect(after.status).toBe(201);
+    expect((await call(`${api()}/interactions/${after.body.id}`, { headers: { authorization: admin } })).status).toBe(200);
+  });
+});
