@@ -6,7 +6,8 @@
  * the full-text index, which keeps a removed document's words until its
  * segments are merged, and SQLite's WAL file, whose older frames hold pages as
  * they were. A scrub merges the index step by step (each step a short write
- * transaction, so the service stays online), then empties the WAL.
+ * transaction, so the service stays online; on the batch writer's thread,
+ * since a step may take ~0.6 s at 1M), then empties the WAL.
  *
  * An erasure asks for one when it is done and does not wait for it: at 1M
  * interactions the merge rewrites the whole index (~18 s). Requests while a
@@ -39,7 +40,7 @@ export class ResidueScrubber {
   async run(onStep: () => void = () => {}): Promise<ScrubReport> {
     let steps = 0;
     for (const source of SOURCES) {
-      while (!this.stopped && (await this.store.write((trx) => this.store.impl.fullText.purgeStep(trx, source)))) {
+      while (!this.stopped && (await this.store.impl.scrubStep(this.store.db, source))) {
         steps++;
         onStep();
       }

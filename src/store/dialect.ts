@@ -65,10 +65,13 @@ export interface RowWriter {
 /**
  * Writes batches of records elsewhere than on the calling thread, exactly as
  * InteractionRepository.upsertMany would here (SQLite's batch writer thread:
- * sqlite-batch-writer.ts).
+ * sqlite-batch-writer.ts), and the residue scrub's long index merges, which
+ * would otherwise hold the event loop for up to ~0.6 s a step.
  */
 export interface BatchWriter {
   upsertMany(tenantId: string, inputs: InteractionInput[], nowMs: number, mode: 'upsert' | 'create'): Promise<UpsertOutcome[]>;
+  /** FullTextEngine.purgeStep in a write transaction of its own. */
+  purgeStep(source: Source): Promise<boolean>;
   /** Starts the thread now rather than on the first batch (a server or an import about to write). */
   warm(): void;
 }
@@ -276,6 +279,11 @@ export interface StoreDialect {
   fullText: FullTextEngine;
   /** Where batches of records are written when not on this thread (SQLite with its batch writer thread). */
   batches?: BatchWriter;
+  /**
+   * One step of the residue scrub (FullTextEngine.purgeStep in a write transaction of its own; on SQLite on the
+   * batch writer's thread when there is one); false once there is nothing left to merge in `source`.
+   */
+  scrubStep(db: Kysely<Database>, source: Source): Promise<boolean>;
   /**
    * SQLite: empties the WAL file, whose older frames hold pages as they were before a deletion, once they are in
    * the database file; false when a reader in another process still needs them (the next scrub tries again).

@@ -44,7 +44,11 @@ port.on('message', (message: BatchJob | { close: true }) => {
   current = message.job;
   const { job } = message;
   const failed = (err: unknown) => post({ job, failure: toFailure(err) });
-  if (message.kind === 'fresh')
+  if (message.kind === 'purge')
+    store
+      .write((trx) => store.impl.fullText.purgeStep(trx, message.source))
+      .then((more) => post({ job, purged: true, more }), failed);
+  else if (message.kind === 'fresh')
     interactions.writeFresh(message.tenantId, message.batch).then(
       // undefined: the main thread was told to send the records (needsRecords), which answer for the job.
       (outcomes) => {

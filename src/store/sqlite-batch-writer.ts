@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, type ErrorKind, errors, type FieldProblem, VaultError } from '../domain/errors.js';
+import type { Source } from '../domain/search.js';
 import type { InteractionInput } from '../domain/validate.js';
 import type { BatchWriter } from './dialect.js';
 import type { UpsertOutcome } from './interaction-repository.js';
@@ -33,7 +34,9 @@ import type { WriterLock } from './writer-lock.js';
  */
 export type BatchJob =
   | { job: number; kind: 'fresh'; tenantId: string; batch: FreshBatch }
-  | { job: number; kind: 'records'; tenantId: string; inputs: InteractionInput[]; nowMs: number; mode: 'upsert' | 'create' };
+  | { job: number; kind: 'records'; tenantId: string; inputs: InteractionInput[]; nowMs: number; mode: 'upsert' | 'create' }
+  /** One step of the residue scrub's index merge (FullTextEngine.purgeStep), off the main thread's event loop. */
+  | { job: number; kind: 'purge'; source: Source };
 
 /** A failure crossing the thread boundary: a VaultError keeps its kind and code (the client's 4xx). */
 export type ThreadFailure =
@@ -59,6 +62,8 @@ export type BatchReply =
   /** A fresh batch is stored: its outcomes are those the main thread made with its rows. */
   | { job: number; written: true }
   | { job: number; outcomes: UpsertOutcome[] }
+  /** `more`: whether the purge step found work (another step may). */
+  | { job: number; purged: true; more: boolean }
   | { job: number; failure: ThreadFailure };
 
 export function toFailure(err: unknown): ThreadFailure {
@@ -103,7 +108,8 @@ function threadModule(): URL {
 }
 
 interface Pending {
-  resolve(outcomes: UpsertOutcome[]): void;
+  /** With the batch's outcomes, or a purge step's answer. */
+  resolve(value: unknown): void;
   reject(err: Error): void;
   /** Releases the writer lock (once: on `ended`, or on the outcome if the thread never began a transaction). */
   ended(): void;
@@ -141,6 +147,7 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
       if (pending.size === 0) w.unref();
       if ('written' in reply) p.resolve(p.freshOutcomes);
       else if ('outcomes' in reply) p.resolve(reply.outcomes);
+      else if ('purged' in reply) p.resolve(reply.more);
       else p.reject(fromFailure(reply.failure));
     });
     w.on('error', (err) => fail(errors.internal(`the batch writer thread failed: ${err.message}`)));
@@ -149,6 +156,47 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
       fail(errors.internal(`the batch writer thread exited (${code})`));
     });
     return w;
+  };
+  const post = (message: BatchJob) => {
+    worker ??= start();
+    worker.ref();
+    worker.postMessage(message);
+  };
+  /**
+   * Runs a job on the thread under the process's writer lock: `handOver` makes its first message once the lock is
+   * held, and the lock is released when the thread says the job's transaction ended.
+   */
+  const submit = <T>(
+    job: number,
+    handOver: () => BatchJob,
+    batchOnly: Pick<Pending, 'sendRecords' | 'freshOutcomes'> = { sendRecords: () => {}, freshOutcomes: [] },
+  ): Promise<T> => {
+    let ended = () => {};
+    const transactionEnded = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const outcome = new Promise<T>((resolve, reject) => {
+      pending.set(job, { resolve: resolve as (value: unknown) => void, reject, ended, ...batchOnly });
+    });
+    const run = lock.run(async () => {
+      // Failed while it waited for the lock (the thread died): it must not be written after its caller heard so.
+      if (!pending.has(job)) return;
+      post(handOver());
+      await transactionEnded;
+    });
+    // The lock's promise only ever settles after the job's own outcome or `ended`; a failure to post fails the job.
+    run.catch((err: unknown) => {
+      const p = pending.get(job);
+      pending.delete(job);
+      p?.reject(err instanceof Error ? err : new Error(String(err)));
+    });
+    const settled = outcome.then(
+      () => {},
+      () => {},
+    );
+    inFlight.add(settled);
+    void settled.finally(() => inFlight.delete(settled));
+    return outcome;
   };
   return {
     warm() {
@@ -161,15 +209,6 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
       // Made here, on the main thread, while the thread writes the batch before (see record-rows.ts).
       let batch: FreshBatch | undefined = freshBatch(tenantId, inputs, nowMs);
       const freshOutcomes = batch.outcomes;
-      let ended = () => {};
-      const transactionEnded = new Promise<void>((resolve) => {
-        ended = resolve;
-      });
-      const post = (message: BatchJob) => {
-        worker ??= start();
-        worker.ref();
-        worker.postMessage(message);
-      };
       const sendRecords = () => {
         try {
           post({ job, kind: 'records', tenantId, inputs, nowMs, mode });
@@ -180,32 +219,21 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
           p?.reject(err instanceof Error ? err : new Error(String(err)));
         }
       };
-      const outcome = new Promise<UpsertOutcome[]>((resolve, reject) => {
-        pending.set(job, { resolve, reject, ended, sendRecords, freshOutcomes });
-      });
-      const run = lock.run(async () => {
-        // Failed while it waited for the lock (the thread died): it must not be written after its caller heard so.
-        if (!pending.has(job)) return;
-        // Once handed over, the thread has its copy: ours would live (and be collected as old) until the answer.
-        const handed = batch;
-        batch = undefined;
-        if (!handed) throw errors.internal('a batch was handed to the writer thread twice');
-        post({ job, kind: 'fresh', tenantId, batch: handed });
-        await transactionEnded;
-      });
-      // The lock's promise only ever settles after the job's own outcome or `ended`; a failure to post fails the job.
-      run.catch((err: unknown) => {
-        const p = pending.get(job);
-        pending.delete(job);
-        p?.reject(err instanceof Error ? err : new Error(String(err)));
-      });
-      const settled = outcome.then(
-        () => {},
-        () => {},
+      return submit<UpsertOutcome[]>(
+        job,
+        () => {
+          // Once handed over, the thread has its copy: ours would live (and be collected as old) until the answer.
+          const handed = batch;
+          batch = undefined;
+          if (!handed) throw errors.internal('a batch was handed to the writer thread twice');
+          return { job, kind: 'fresh', tenantId, batch: handed };
+        },
+        { sendRecords, freshOutcomes },
       );
-      inFlight.add(settled);
-      void settled.finally(() => inFlight.delete(settled));
-      return outcome;
+    },
+    purgeStep(source) {
+      const job = ++next;
+      return submit<boolean>(job, () => ({ job, kind: 'purge', source }));
     },
     async close() {
       // Every batch handed over is answered before the thread closes its connection.

@@ -7,8 +7,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InteractionInput } from '../../src/domain/validate.js';
+import { ResidueScrubber } from '../../src/services/residue.js';
+import { connect } from '../../src/store/database.js';
+import { InteractionRepository } from '../../src/store/interaction-repository.js';
+import { migrate } from '../../src/store/migrator.js';
 import { build } from '../helpers/app.js';
 import { runCli, storeArgs } from '../helpers/cli.js';
 import { chatRecord } from '../helpers/fixtures.js';
@@ -140,4 +147,46 @@ describe.runIf(BACKEND === 'sqlite')('what an erasure leaves in the SQLite files
     expect(after.status).toBe(201);
     expect((await call(`${api()}/interactions/${after.body.id}`, { headers: { authorization: admin } })).status).toBe(200);
   });
+});
+
+describe.runIf(BACKEND === 'sqlite')('the scrub, on the batch writer thread and without it', () => {
+  for (const batchThread of [true, false])
+    it(`merges a removed document's words out of the index (batchThread ${batchThread})`, async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'ixvault-scrub-'));
+      const store = connect({ dataDir, batchThread });
+      try {
+        await migrate(store);
+        const repository = new InteractionRepository(store);
+        const word = marker('gone');
+        const record = (id: string, subject: string): InteractionInput => ({
+          id,
+          mediaType: 'chat',
+          typeId: 'Inbound',
+          state: 'Stopped',
+          startMs: Date.UTC(2025, 0, 1),
+          subject,
+          owner: { id: 'agent-1' },
+          handlingAgentIds: ['agent-1'],
+          customAttributes: {},
+          userData: {},
+          messages: [],
+        });
+        // Several batches, so several index segments: the removed document's words sit among others' that stay.
+        for (let b = 0; b < 4; b++)
+          await repository.upsertMany(
+            'acme',
+            Array.from({ length: 50 }, (_, i) => record(`r${b}-${i}`, b === 2 && i === 7 ? `about ${word}` : `about order ${i}`)),
+            Date.now(),
+            'upsert',
+          );
+        expect(await repository.delete({ tenantId: 'acme' }, 'r2-7')).toBeDefined();
+        const report = await new ResidueScrubber(store, () => {}).run();
+        expect(report.steps).toBeGreaterThan(0);
+        expect(report.logTruncated).toBe(true);
+        expect(readFileSync(join(dataDir, 'ixvault.db')).includes(word)).toBe(false);
+      } finally {
+        await store.close();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
 });

@@ -182,6 +182,7 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     auditSeq: async () => undefined,
     rows: postgresRowWriter((source, table) => `"${SCHEMAS[source]}"."${table}"`, Object.values(SCHEMAS)),
     fullText: postgresFullText((source) => SCHEMAS[source]),
+    scrubStep: async () => false,
     truncateLog: async () => true,
     adoptLegacy: async () => undefined,
     close: async () => {

@@ -138,6 +138,8 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
     },
     rows: sqliteRowWriter(sqlite, (source, table) => `"main"."${physicalName(source, table)}"`),
     fullText: sqliteFullText(sqlite, physicalName),
+    scrubStep: (target, source) =>
+      batches ? batches.purgeStep(source) : dialect.write(target, (trx) => dialect.fullText.purgeStep(trx, source)),
     truncateLog: (target) =>
       // Under the writer lock and on Kysely's connection (no transaction of this process is open then). A reader
       // in another process makes SQLite wait for it: not here, on the event loop, so the busy timeout is off.
