@@ -10,7 +10,7 @@
  * since a step may take ~0.6 s at 1M), then empties the WAL.
  *
  * An erasure asks for one when it is done and does not wait for it: at 1M
- * interactions the merge rewrites the whole index (~18 s). Requests while a
+ * interactions the merge rewrites the whole index (~30 s). Requests while a
  * scrub runs are served by one more scrub after it, since the running one may
  * have passed what they deleted.
  */

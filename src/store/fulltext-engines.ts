@@ -63,8 +63,8 @@ class BudgetExceeded extends Error {}
  * which aborts the statement.
  */
 /**
- * FTS5 pages a scrub step merges (~4 KB each): at 1M interactions (1.2 GB of index) one step took ~60 ms, and
- * merging it all took 18 s (docs/BENCHMARKS.md, "Scrubbing what deletions leave").
+ * FTS5 pages a scrub step merges (~4 KB each): at 1M interactions (1.2 GB of index) a step takes ~110 ms (a few
+ * up to 0.6 s whatever the count), and merging it all 30–34 s, as 'optimize' does (docs/BENCHMARKS.md, "Session 13").
  */
 export const SCRUB_MERGE_PAGES = 1000;
 

@@ -76,7 +76,7 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   // A deleted or replaced row's bytes are overwritten with zeros, not left in free space where a copy of the file
   // would still hold them: an erased record must not be readable from the file (docs/GOVERNANCE.md, "What a
-  // deletion leaves on disk"; its write cost in docs/BENCHMARKS.md, "Scrubbing what deletions leave").
+  // deletion leaves on disk"; its write cost in docs/BENCHMARKS.md, "Session 13").
   sqlite.pragma('secure_delete = ON');
   const driver = new ImmediateSqliteDriver({ database: cachedStatements(sqlite) }, sqlite);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(driver) });
