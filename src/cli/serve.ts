@@ -173,6 +173,8 @@ export function registerServe(program: Command): void {
     });
     // Export jobs run in servers only: every server takes due jobs, one process per job (a lease).
     runtime.exports.start();
+    // An erasure whose scrub a stop cut short gets it now, in the background.
+    await runtime.erasures.resumeScrub();
     printBanner(
       server.url,
       `${describeTopology(topology, config.dataDir)}; content ${

@@ -46,6 +46,11 @@ export interface SignedReceipt {
   receipt?: ErasureReceipt;
   /** The receipt as a compact JWS (HS256, the deployment's receipt key). */
   signature?: string;
+  /**
+   * The scrub of what the erasure left in the store's files (residue.ts), once it is done: `pending` until one
+   * ends, `done` with its end, `unavailable` where the store has none (PostgreSQL: docs/GOVERNANCE.md).
+   */
+  scrub?: { status: 'pending' | 'done' | 'unavailable'; at?: string };
 }
 
 export class ErasureService {
@@ -61,6 +66,7 @@ export class ErasureService {
     this.repo = new ErasureRepository(vault.store);
     this.contacts = new ContactRepository(vault.store);
     this.exports = new ExportRepository(vault.store);
+    scrubber.onScrubbed((startedMs, endedMs) => this.repo.markScrubbed(startedMs, endedMs));
   }
 
   async erase(principal: Principal, subject: ErasureSubject): Promise<SignedReceipt> {
@@ -80,6 +86,7 @@ export class ErasureService {
         subject_digest: digest,
         found: null,
         receipt: null,
+        scrubbed_ms: null,
       };
       await this.repo.create(row);
     }
@@ -204,7 +211,12 @@ export class ErasureService {
     });
     // What the deletions left in the store's files (the index's words, the WAL's older pages) goes in the background.
     this.scrubber.request();
-    return { id, status: 'done', receipt, signature };
+    return { id, status: 'done', receipt, signature, scrub: this.scrubOf(null) };
+  }
+
+  /** At a server's start: a scrub for erasures whose scrub a stop cut short. */
+  async resumeScrub(): Promise<void> {
+    if (this.scrubber.applies && (await this.repo.scrubPending())) this.scrubber.request();
   }
 
   /** A receipt by its id, its signature checked again on the way out. */
@@ -214,7 +226,13 @@ export class ErasureService {
     if (!row) throw errors.notFound(`erasure ${id} not found`);
     if (!row.receipt) return { id, status: 'running' };
     const receipt = await this.verify(row.receipt);
-    return { id, status: 'done', receipt, signature: row.receipt };
+    return { id, status: 'done', receipt, signature: row.receipt, scrub: this.scrubOf(row.scrubbed_ms) };
+  }
+
+  private scrubOf(scrubbedMs: number | null): NonNullable<SignedReceipt['scrub']> {
+    if (!this.scrubber.applies) return { status: 'unavailable' };
+    if (scrubbedMs === null) return { status: 'pending' };
+    return { status: 'done', at: new Date(Number(scrubbedMs)).toISOString() };
   }
 
   /** The receipt a signature carries, when the signature is this deployment's; throws otherwise. */

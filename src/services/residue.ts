@@ -30,14 +30,26 @@ export class ResidueScrubber {
   private running: Promise<ScrubReport> | undefined;
   private again = false;
   private stopped = false;
+  private readonly listeners: ((startedMs: number, endedMs: number) => Promise<void>)[] = [];
 
   constructor(
     private readonly store: StoreConnection,
     private readonly log: (message: string) => void,
   ) {}
 
+  /** Whether this store has residue to scrub: SQLite; PostgreSQL's is the server's (docs/GOVERNANCE.md). */
+  get applies(): boolean {
+    return this.store.dialect === 'sqlite';
+  }
+
+  /** Hears every scrub that ended complete: whatever was deleted before `startedMs` is gone from the files. */
+  onScrubbed(listener: (startedMs: number, endedMs: number) => Promise<void>): void {
+    this.listeners.push(listener);
+  }
+
   /** Scrubs now, to the end; `onStep` hears each step that found work. */
   async run(onStep: () => void = () => {}): Promise<ScrubReport> {
+    const startedMs = Date.now();
     let steps = 0;
     for (const source of SOURCES) {
       while (!this.stopped && (await this.store.impl.scrubStep(this.store.db, source))) {
@@ -46,7 +58,9 @@ export class ResidueScrubber {
       }
     }
     if (this.stopped) return { steps, logTruncated: false };
-    return { steps, logTruncated: await this.store.impl.truncateLog(this.store.db) };
+    const report = { steps, logTruncated: await this.store.impl.truncateLog(this.store.db) };
+    if (report.logTruncated && this.applies) for (const listener of this.listeners) await listener(startedMs, Date.now());
+    return report;
   }
 
   /** Asks for a scrub in the background (coalesced with the one running or queued); failures are logged. */

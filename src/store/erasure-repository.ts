@@ -174,6 +174,33 @@ export class ErasureRepository {
       .executeTakeFirst();
   }
 
+  /** Records that a scrub begun at `startedMs` ended at `atMs`: it covered every erasure done before it began. */
+  async markScrubbed(startedMs: number, atMs: number): Promise<void> {
+    await this.store.write((trx) =>
+      this.store
+        .on(trx, 'main')
+        .updateTable('erasures')
+        .set({ scrubbed_ms: atMs })
+        .where('status', '=', 'done')
+        .where('scrubbed_ms', 'is', null)
+        .where('finished_ms', '<=', startedMs)
+        .execute(),
+    );
+  }
+
+  /** Whether some erasure, of any tenant, is done and still waits for its scrub. */
+  async scrubPending(): Promise<boolean> {
+    const row = await this.store
+      .in('main')
+      .selectFrom('erasures')
+      .select('id')
+      .where('status', '=', 'done')
+      .where('scrubbed_ms', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** What a running erasure found: its interactions, and the contact ids to remove after them. */
   async recordFound(tenantId: string, id: string, found: ErasureFound): Promise<void> {
     await this.store

@@ -42,6 +42,7 @@ import * as m021 from './migrations/021-redaction-report.js';
 import * as m022 from './migrations/022-export-copies.js';
 import * as m024 from './migrations/024-audit-guard-on-citus.js';
 import * as m025 from './migrations/025-vonage-content-index.js';
+import * as m026 from './migrations/026-erasure-scrub.js';
 import type { Database } from './schema.js';
 
 export interface MigrationContext {
@@ -86,6 +87,7 @@ export const MIGRATIONS: Migration[] = [
   { name: '022-export-copies', up: m022.up },
   { name: '024-audit-guard-on-citus', up: m024.up },
   { name: '025-vonage-content-index', up: m025.up },
+  { name: '026-erasure-scrub', up: m026.up },
 ];
 
 const SOURCES: Source[] = ['main', 'archive'];

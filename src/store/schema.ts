@@ -159,6 +159,8 @@ export interface ErasuresTable {
   subject_digest: string;
   found: string | null;
   receipt: string | null;
+  /** When the scrub that followed it ended (migration 026); null while pending, and always on PostgreSQL. */
+  scrubbed_ms: number | null;
 }
 
 /** An export job; (after_start_ms, after_id) is how far the current run got. */

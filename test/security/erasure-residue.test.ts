@@ -106,12 +106,39 @@ describe.runIf(BACKEND === 'sqlite')('what an erasure leaves in the SQLite files
     });
     expect(erased.status, JSON.stringify(erased.body)).toBe(201);
     expect(erased.body.receipt.removed.count).toBe(1);
+    expect(erased.body.scrub).toEqual({ status: 'pending' });
     await server.runtime.scrubber.settled();
 
     expect(inFiles(markers)).toEqual([]);
+    // The erasure says when its scrub ended (outside the signed receipt).
+    const after = await call(`${api()}/erasures/${erased.body.id}`, { headers: { authorization: admin } });
+    expect(after.body.scrub.status).toBe('done');
+    expect(Date.parse(after.body.scrub.at)).toBeGreaterThanOrEqual(Date.parse(erased.body.receipt.completedAt));
     // The records that stay are whole, and still found by their words.
     const kept = await call(`${api()}/interactions?q=hello&limit=100`, { headers: { authorization: admin } });
     expect(kept.body.items.length).toBe(20);
+  });
+
+  it('a server that stopped before the scrub ended runs it at its next start', async () => {
+    const contactId = marker('cut');
+    const created = await call(`${api()}/interactions`, {
+      method: 'POST',
+      headers: { authorization: admin },
+      json: chatRecord({ contactId }),
+    });
+    expect(created.status).toBe(201);
+    const erased = await call(`${api()}/erasures`, { method: 'POST', headers: { authorization: admin }, json: { contactId } });
+    expect(erased.status, JSON.stringify(erased.body)).toBe(201);
+    await server.runtime.scrubber.settled();
+    // As a stop between two steps leaves it: the erasure done, its scrub not.
+    const erasure = () => server.runtime.store.in('main').updateTable('erasures').where('id', '=', erased.body.id);
+    await erasure().set({ scrubbed_ms: null }).execute();
+    const get = () => call(`${api()}/erasures/${erased.body.id}`, { headers: { authorization: admin } });
+    expect((await get()).body.scrub).toEqual({ status: 'pending' });
+    // What serve does once the runtime is open.
+    await server.runtime.erasures.resumeScrub();
+    await server.runtime.scrubber.settled();
+    expect((await get()).body.scrub.status).toBe('done');
   });
 
   it('scrubs on demand: nothing left to merge the second time, and the WAL empty', async () => {

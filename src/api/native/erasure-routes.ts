@@ -23,6 +23,17 @@ const RECEIPT = {
       description: 'found, removed, kept: ids, content hashes, counts; contacts: counts',
     },
     signature: { type: 'string', description: 'the receipt as a compact JWS (HS256)' },
+    scrub: {
+      type: 'object',
+      description:
+        "The scrub of what the erasure left in the store's files (the full-text index's words, the WAL's older pages), " +
+        'which follows it in the background: pending until it ends, done with its end, unavailable where the store has ' +
+        'none (PostgreSQL). Not part of the signed receipt.',
+      properties: {
+        status: { type: 'string', enum: ['pending', 'done', 'unavailable'] },
+        at: { type: 'string', format: 'date-time' },
+      },
+    },
   },
 } as const;
 

@@ -3569,6 +3569,13 @@ export interface operations {
                         };
                         /** @description the receipt as a compact JWS (HS256) */
                         signature?: string;
+                        /** @description The scrub of what the erasure left in the store's files (the full-text index's words, the WAL's older pages), which follows it in the background: pending until it ends, done with its end, unavailable where the store has none (PostgreSQL). Not part of the signed receipt. */
+                        scrub?: {
+                            /** @enum {string} */
+                            status?: "pending" | "done" | "unavailable";
+                            /** Format: date-time */
+                            at?: string;
+                        };
                     };
                 };
             };
@@ -3668,6 +3675,13 @@ export interface operations {
                         };
                         /** @description the receipt as a compact JWS (HS256) */
                         signature?: string;
+                        /** @description The scrub of what the erasure left in the store's files (the full-text index's words, the WAL's older pages), which follows it in the background: pending until it ends, done with its end, unavailable where the store has none (PostgreSQL). Not part of the signed receipt. */
+                        scrub?: {
+                            /** @enum {string} */
+                            status?: "pending" | "done" | "unavailable";
+                            /** Format: date-time */
+                            at?: string;
+                        };
                     };
                 };
             };
