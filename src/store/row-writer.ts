@@ -9,7 +9,9 @@
  *   statement, one more for the rest), parameters bound by position from the
  *   rows' columns. better-sqlite3 is synchronous, so the loop runs on the
  *   transaction's own connection with nothing interleaved.
- * - PostgreSQL: one `INSERT … SELECT * FROM unnest($1::type[], …)` per table:
+ * - PostgreSQL: new rows by one `COPY … FROM STDIN` per table
+ *   (dialects/postgres-copy.ts); rows written in place by one
+ *   `INSERT … SELECT * FROM unnest($1::type[], …) ON CONFLICT …` per table:
  *   one parameter per column whatever the number of rows, and a statement
  *   text that stays the same.
  *
@@ -18,8 +20,9 @@
  * transaction maintains on it (content_count).
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { RowWriter } from './dialect.js';
+import { copyStatement, copyText } from './dialects/postgres-copy.js';
 import { columnsOf } from './rows.js';
 import type { Database } from './schema.js';
 
@@ -140,12 +143,12 @@ export function postgresRowWriter(physical: PhysicalName, schemas: string[]): Ro
       where table_schema in (${sql.join(schemas)})`.execute(trx);
     return new Map(rows.map((r) => [`"${r.table_schema}"."${r.table_name}".${r.column_name}`, r.data_type]));
   };
-  const write = async (
+  const upsert = async (
     trx: Kysely<Database>,
     source: 'main' | 'archive',
     table: string,
     columns: Record<string, unknown[]>,
-    conflict?: { conflict: string[]; keep: string[] },
+    conflict: { conflict: string[]; keep: string[] },
   ) => {
     const names = Object.keys(columns);
     if ((columns[names[0] ?? '']?.length ?? 0) === 0) return;
@@ -161,14 +164,23 @@ export function postgresRowWriter(physical: PhysicalName, schemas: string[]): Ro
       if (!type) throw new Error(`unknown column ${target}.${column}`);
       return sql`${arrayLiteral(columns[column] ?? [])}::${sql.raw(type)}[]`;
     });
-    const onConflict = conflict ? sql.raw(conflictClause(names, conflict.conflict, conflict.keep)) : sql``;
     await sql`insert into ${sql.raw(target)} (${sql.join(names.map((c) => sql.id(c)))})
-        select * from unnest(${sql.join(arrays)})${onConflict}`.execute(trx);
+        select * from unnest(${sql.join(arrays)})${sql.raw(conflictClause(names, conflict.conflict, conflict.keep))}`.execute(
+      trx,
+    );
+  };
+  // New rows: COPY's multi-row insert; a unique violation fails it as it would the INSERT.
+  const copy = async (trx: Kysely<Database>, source: 'main' | 'archive', table: string, columns: Record<string, unknown[]>) => {
+    const names = Object.keys(columns);
+    const values = names.map((name) => columns[name] ?? []);
+    const count = values[0]?.length ?? 0;
+    if (count === 0) return;
+    await trx.executeQuery(CompiledQuery.raw(copyStatement(physical(source, table), names), [copyText(values, count)]));
   };
   return {
-    insert: (trx, source, table, rows) => write(trx, source, table, columnsOf(rows)),
-    upsert: (trx, source, table, rows, options) => write(trx, source, table, columnsOf(rows), options),
-    insertColumns: (trx, source, table, columns) => write(trx, source, table, columns),
-    upsertColumns: (trx, source, table, columns, options) => write(trx, source, table, columns, options),
+    insert: (trx, source, table, rows) => copy(trx, source, table, columnsOf(rows)),
+    upsert: (trx, source, table, rows, options) => upsert(trx, source, table, columnsOf(rows), options),
+    insertColumns: (trx, source, table, columns) => copy(trx, source, table, columns),
+    upsertColumns: (trx, source, table, columns, options) => upsert(trx, source, table, columns, options),
   };
 }

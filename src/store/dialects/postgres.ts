@@ -13,6 +13,8 @@ import type { StoreDialect } from '../dialect.js';
 import { postgresFullText } from '../fulltext-engines.js';
 import { postgresRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
+import { acceptCopyData } from './postgres-copy.js';
+import { violatedUniqueConstraint } from './postgres-errors.js';
 import { readPageRows, tapConnection } from './postgres-page-reader.js';
 import { PROBE_MS, StallWatch } from './postgres-stalls.js';
 
@@ -20,7 +22,6 @@ const SCHEMAS: Record<Source, string> = { main: 'ixv_main', archive: 'ixv_archiv
 /** deadlock_detected, serialization_failure */
 const RETRYABLE = new Set(['40P01', '40001']);
 const ATTEMPTS = 5;
-const UNIQUE_VIOLATION = '23505';
 /** The most keys lockKeys locks one by one (see StoreDialect.lockKeys); a call naming more locks their scope. */
 const KEYS_LOCKED_ONE_BY_ONE = 16;
 /** How long a connection may stay idle in the pool before it is closed. */
@@ -86,6 +87,8 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     client.on('error', ignoreCheckedOutError);
     // A statement of a server that stopped answering fails instead of waiting forever (postgres-stalls.ts).
     stalls.watch(client);
+    // New rows are written by COPY (postgres-copy.ts); after the stall watch, which then sees them too.
+    acceptCopyData(client);
     // A page's rows are read from its bytes (postgres-page-reader.ts).
     tapConnection(client);
   });
@@ -146,10 +149,10 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
         try {
           return await target.transaction().execute(work);
         } catch (err) {
-          const { code, constraint } = err as { code?: string; constraint?: string };
+          const { code } = err as { code?: string };
           // Two appends to one audit chain that did not exclude each other (servers attached to different
           // Citus nodes take advisory locks on different nodes): the loser runs again on the new head.
-          const chainRace = code === UNIQUE_VIOLATION && constraint?.startsWith('audit_log_chain_uq') === true;
+          const chainRace = violatedUniqueConstraint(err)?.startsWith('audit_log_chain_uq') === true;
           if (attempt >= ATTEMPTS || !code || !(RETRYABLE.has(code) || chainRace)) throw err;
         }
       }
@@ -177,7 +180,7 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
       if (mode === 'hold') await sql`select pg_advisory_xact_lock(${key}::bigint)`.execute(trx);
       else await sql`select pg_advisory_xact_lock_shared(${key}::bigint)`.execute(trx);
     },
-    isUniqueViolation: (err) => (err as { code?: string } | null)?.code === UNIQUE_VIOLATION,
+    isUniqueViolation: (err) => violatedUniqueConstraint(err) !== undefined,
     // audit_log.seq defaults to nextval of its schema's audit_seq (migration 003).
     auditSeq: async () => undefined,
     rows: postgresRowWriter((source, table) => `"${SCHEMAS[source]}"."${table}"`, Object.values(SCHEMAS)),
