@@ -16,6 +16,7 @@ import { type RenderedPage, SearchRepository } from '../../src/store/search-repo
 import { callRecord } from '../helpers/fixtures.js';
 import { BACKEND } from '../helpers/server.js';
 import { openStoreRuntime, type StoreRuntime } from '../helpers/store-runtime.js';
+import { signal } from '../helpers/wait.js';
 
 const DAY = 86_400_000;
 const START = Date.UTC(2025, 2, 3);
@@ -134,28 +135,22 @@ describe(`Vonage page statements kept by shape (${BACKEND})`, () => {
           runtime.store.db,
         ),
       );
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let written = () => {};
-    const writtenYet = new Promise<void>((resolve) => {
-      written = resolve;
-    });
+    const held = signal();
+    const written = signal();
     const writing = runtime.store.write(async (trx) => {
       await runtime.store
         .on(trx, 'main')
         .insertInto('session_revocations')
         .values({ tenant_id: 'acme', user_id: 'in-flight', signed_out_ms: 1 })
         .execute();
-      written();
-      await held;
+      written.fire();
+      await held.fired;
       throw new Error('rolled back');
     });
-    await writtenYet;
+    await written.fired;
     // Asked while the transaction holds an uncommitted row; answered after it rolled back, never with that row.
     const during = signedOut();
-    release();
+    held.fire();
     await expect(writing).rejects.toThrow('rolled back');
     expect(Number((await during)[0]?.[0])).toBe(0);
   });
