@@ -18,3 +18,10 @@ export function startCephS3(options?: {
   timeoutMs?: number;
 }): Promise<CephS3>;
 export function createBucket(s3: CephS3, bucket: string): Promise<void>;
+/** Resolves undefined when the endpoint creates and removes a bucket within `timeoutMs`, else why not. */
+export function probeS3(
+  s3: Pick<CephS3, 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey'>,
+  timeoutMs?: number,
+): Promise<string | undefined>;
+/** A few lines on the state of the Ceph in `dir`: daemons alive or gone, health, the tails of the logs. */
+export function diagnoseCeph(dir: string): string;

@@ -261,6 +261,91 @@ export async function createBucket(s3, bucket) {
   }
 }
 
+/**
+ * Whether the endpoint still does an S3 write: creates and removes a bucket
+ * within `timeoutMs`. Resolves undefined when it does, else why not (a
+ * gateway whose OSD stopped answering holds requests without failing them).
+ */
+export async function probeS3(s3, timeoutMs = 15_000) {
+  const { S3Client, CreateBucketCommand, DeleteBucketCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: s3 });
+  const Bucket = `ixv-probe-${randomBytes(6).toString('hex')}`;
+  const abortSignal = AbortSignal.timeout(timeoutMs);
+  try {
+    await client.send(new CreateBucketCommand({ Bucket }), { abortSignal });
+    await client.send(new DeleteBucketCommand({ Bucket }), { abortSignal });
+    return undefined;
+  } catch (err) {
+    return abortSignal.aborted ? `no answer to a bucket's creation and removal within ${timeoutMs / 1000} s` : err.message;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * What a Ceph started here is doing, in a few lines for a test failure:
+ * each daemon alive or gone, the cluster's health, the last lines of each
+ * daemon's log. `dir` is the cluster's folder (CephS3.dir).
+ */
+export function diagnoseCeph(dir) {
+  const lines = [];
+  let pids = [];
+  try {
+    pids = readFileSync(join(dir, 'run', 'pids'), 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+  } catch {
+    return `no Ceph in ${dir} (stopped, or never started)`;
+  }
+  const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+  const daemons = pids.map((pid) => {
+    try {
+      // /proc/PID/stat: "pid (comm) state … utime stime" (fields 14 and 15); the name has no spaces here.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ');
+      const cpu = (Number(stat[13]) + Number(stat[14])) / ticks;
+      return `${stat[1]?.slice(1, -1)} ${pid} state ${stat[2]}, ${cpu.toFixed(1)} s CPU`;
+    } catch {
+      return `pid ${pid} gone`;
+    }
+  });
+  lines.push(`daemons: ${daemons.join(', ')}`);
+  const health = spawnSync('ceph', ['-c', join(dir, 'ceph.conf'), '--connect-timeout', '5', 'health', 'detail'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  const said = `${health.stdout ?? ''}${health.stderr ?? ''}`
+    .split('\n')
+    // Always there without a manager and with auth none: not news.
+    .filter((l) => l.trim() && !/MGR_DOWN|no active mgr|insecure global_id|auth_allow_insecure/.test(l));
+  lines.push(`health: ${health.error ? health.error.message : said.join(' | ') || 'HEALTH_OK'}`);
+  // A wedged daemon stops answering its admin socket too (the monitor may not have noticed yet).
+  const sockets = ['osd.0', 'client.rgw.a'].map((name) => {
+    const asked = spawnSync('ceph', ['--admin-daemon', join(dir, 'run', `${name}.asok`), 'version'], { timeout: 5_000 });
+    return `${name} ${asked.status === 0 ? 'answers' : 'does not answer'}`;
+  });
+  lines.push(`admin sockets: ${sockets.join(', ')}`);
+  // Per log: when it last wrote (a daemon that stopped working stops logging), and its last complaints.
+  const complaint = /error|fail|slow|is full|osd_full|marked down|abort|timed? ?out|heartbeat_map|no reply|ENOSPC/i;
+  for (const name of ['mon.a', 'osd.0', 'client.rgw.a']) {
+    try {
+      const all = readFileSync(join(dir, 'log', `${name}.log`), 'utf8')
+        .trimEnd()
+        .split('\n');
+      const last = all.at(-1)?.split(' ')[0] ?? '';
+      const complaints = all
+        .filter((l) => complaint.test(l) && !/beast:|rocksdb:|full prune|MGR_DOWN|AUTH_INSECURE/.test(l))
+        .slice(-2);
+      lines.push(
+        `${name}.log: last line at ${last}${complaints.map((l) => ` | ${l.replace(/^\S+ \S+ +/, '').slice(0, 200)}`).join('')}`,
+      );
+    } catch {
+      // no log yet
+    }
+  }
+  return lines.join('\n');
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) {

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { missingCeph, startCephS3 } from './ceph-s3.mjs';
+import { diagnoseCeph, missingCeph, probeS3, startCephS3 } from './ceph-s3.mjs';
 import { ensureInstalled } from './ensure-installed.mjs';
 import { startCluster } from './pg-cluster.mjs';
 
@@ -28,39 +28,92 @@ const failures = [];
 let reported = 0;
 let exitCode = 0;
 
-/** The S3 endpoint every S3 test of this run uses (see test/helpers/s3.ts). */
-let s3Env = {};
+/**
+ * Ceph RGW, shared by every S3 test of this run (see test/helpers/s3.ts). A Ceph
+ * that will not start is tried again (twice) before the run says so; a Ceph that
+ * stopped answering is diagnosed in the run's notes and replaced before the next
+ * half. A test file that finds it not answering says so in the notes and starts
+ * its own (test/helpers/s3.ts).
+ */
 let ceph;
-if (missingCeph().length === 0) {
-  ceph = await startCephS3({ log: (m) => console.log(m) }).catch((err) => {
-    console.log(`could not start Ceph RGW: ${err.message}`);
-    exitCode = 1;
-    return undefined;
-  });
-  if (ceph)
-    s3Env = {
-      IXVAULT_TEST_S3_ENDPOINT: ceph.endpoint,
-      IXVAULT_TEST_S3_ACCESS_KEY_ID: ceph.accessKeyId,
-      IXVAULT_TEST_S3_SECRET_ACCESS_KEY: ceph.secretAccessKey,
-    };
-} else {
-  console.log(`Ceph is not installed (${missingCeph().join(', ')}): the S3 tests will say they are skipped`);
+/** What the run noticed that is not a test's failure, printed after the total: never silent, never hidden in the scroll. */
+const notes = [];
+const notesFile = join(reports, 'notes.txt');
+let notesRead = 0;
+
+async function startSharedCeph() {
+  let lastError;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await startCephS3({ log: (m) => console.log(m) });
+    } catch (err) {
+      lastError = err;
+      console.log(`could not start Ceph RGW (attempt ${attempt} of 3): ${err.message}`);
+    }
+  }
+  failures.push(`  FAILED: Ceph RGW did not start in 3 attempts\n    ${firstLines(lastError?.message)}`);
+  exitCode = 1;
+  return undefined;
 }
+
+/** The shared Ceph, checked with an S3 write before a half; a Ceph that no longer answers is noted and replaced. */
+async function healthyCeph(label) {
+  if (!ceph) return;
+  const problem = await probeS3(ceph);
+  if (!problem) return;
+  notes.push(
+    `  NOTE: the run's Ceph RGW stopped answering before the ${label} half (${problem}); started another\n    ${diagnoseCeph(ceph.dir).replaceAll('\n', '\n    ')}`,
+  );
+  console.log(notes.at(-1));
+  await ceph.stop();
+  ceph = await startSharedCeph();
+}
+
+function s3Env() {
+  if (!ceph) return {};
+  return {
+    IXVAULT_TEST_S3_ENDPOINT: ceph.endpoint,
+    IXVAULT_TEST_S3_ACCESS_KEY_ID: ceph.accessKeyId,
+    IXVAULT_TEST_S3_SECRET_ACCESS_KEY: ceph.secretAccessKey,
+    IXVAULT_TEST_S3_CEPH_DIR: ceph.dir,
+  };
+}
+
+/** The notes test files left since the last call (test/helpers/s3.ts), printed now and again after the total. */
+function collectNotes() {
+  let text = '';
+  try {
+    text = readFileSync(notesFile, 'utf8');
+  } catch {
+    return;
+  }
+  const fresh = text.slice(notesRead);
+  notesRead = text.length;
+  for (const note of fresh.split('\n\n').filter((n) => n.trim())) {
+    notes.push(`  NOTE: ${note.trim().replaceAll('\n', '\n    ')}`);
+    console.log(notes.at(-1));
+  }
+}
+
+if (missingCeph().length === 0) ceph = await startSharedCeph();
+else console.log(`Ceph is not installed (${missingCeph().join(', ')}): the S3 tests will say they are skipped`);
 
 /** The first lines of a failure's message, indented, for the summary at the end. */
 function firstLines(message = '', count = 6) {
   return message.split('\n').slice(0, count).join('\n    ');
 }
 
-function runVitest(label, env) {
+async function runVitest(label, env) {
+  await healthyCeph(label);
   console.log(`\n=== tests on ${label} ===`);
   const report = join(reports, `${label}.json`);
   const result = spawnSync(
     process.execPath,
     ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra],
-    { stdio: 'inherit', env: { ...process.env, ...s3Env, ...env } },
+    { stdio: 'inherit', env: { ...process.env, ...s3Env(), IXVAULT_TEST_NOTES: notesFile, ...env } },
   );
   if (result.status !== 0) exitCode = 1;
+  collectNotes();
   try {
     const json = JSON.parse(readFileSync(report, 'utf8'));
     totals.passed += json.numPassedTests;
@@ -88,7 +141,7 @@ function runVitest(label, env) {
   }
 }
 
-if (only.includes('sqlite')) runVitest('sqlite', { IXVAULT_TEST_DATABASE_URL: '' });
+if (only.includes('sqlite')) await runVitest('sqlite', { IXVAULT_TEST_DATABASE_URL: '' });
 
 if (only.includes('postgres')) {
   const cluster = await startCluster({ log: (m) => console.log(m) }).catch((err) => {
@@ -104,7 +157,7 @@ if (only.includes('postgres')) {
       process.exit(130);
     });
     try {
-      runVitest('postgres', { IXVAULT_TEST_DATABASE_URL: cluster.url });
+      await runVitest('postgres', { IXVAULT_TEST_DATABASE_URL: cluster.url });
     } finally {
       cleanup();
     }
@@ -117,4 +170,5 @@ await ceph?.stop();
 rmSync(reports, { recursive: true, force: true });
 console.log(`\ntotal: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 for (const failure of failures) console.log(failure);
+for (const note of notes) console.log(note);
 process.exit(exitCode);
