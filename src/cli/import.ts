@@ -15,6 +15,7 @@ import type { Command } from 'commander';
 import { systemPrincipal } from '../demo/seed.js';
 import { isVaultError } from '../domain/errors.js';
 import { checkInteraction, type InteractionInput } from '../domain/validate.js';
+import { prestartWriterThread } from '../store/writer-thread.js';
 import {
   addStoreOptions,
   configOf,
@@ -122,6 +123,8 @@ export function registerImport(program: Command): void {
     const maxErrors = wholeNumber('--max-errors', flags.maxErrors);
     if (!existsSync(file)) throw new Error(`${file} does not exist`);
     const given = configOf(flags);
+    // The SQLite writer thread loads its modules while this thread loads the store's (writer-thread.ts).
+    if (!flags.dryRun && !given.databaseUrl) prestartWriterThread();
     const config = { ...given, configFile: principalsFileOf(given) };
     const principals = await loadPrincipals(config);
     if (!principals.tenants.some((t) => t.id === flags.tenant))

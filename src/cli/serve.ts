@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { PrincipalsConfig } from '../auth/directory.js';
 import { DEFAULTS, EDGE_DEFAULTS, resolveEdgeLimits, type Topology, topologyOf } from '../config.js';
 import { LOG_FORMATS, type LogFormat } from '../logging.js';
+import { prestartWriterThread } from '../store/writer-thread.js';
 import { addStoreOptions, configOf, demoPrincipalsFile, loadPrincipals, openFromFlags } from './common.js';
 import { Progress } from './progress.js';
 
@@ -118,6 +119,8 @@ export function registerServe(program: Command): void {
     const logFormat = flags.logFormat ?? config.logFormat;
     if (logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormat))
       throw new Error(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got '${logFormat}'`);
+    // The SQLite writer thread loads its modules while this thread loads the server's (writer-thread.ts).
+    if (!config.databaseUrl) prestartWriterThread();
     // The server, the database drivers and the Bayeux server load only here, not for every command.
     const [{ startServer }, demo] = await Promise.all([import('../server.js'), import('../demo/principals.js')]);
     let principals: PrincipalsConfig;

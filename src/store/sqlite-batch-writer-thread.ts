@@ -5,11 +5,12 @@
  * thread only reports when each transaction ended, so the main thread can
  * release it before the commit's WAL sync, as its own writes do.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { connect } from './database.js';
+import { parentPort } from 'node:worker_threads';
+import { connect, type StoreConnection } from './database.js';
 import { InteractionRepository } from './interaction-repository.js';
 import { type BatchJob, type BatchReply, toFailure } from './sqlite-batch-writer.js';
 import type { WriterLock } from './writer-lock.js';
+import type { OpenStore } from './writer-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-batch-writer-thread runs as a worker thread');
@@ -33,10 +34,16 @@ const heldByMainThread: WriterLock = {
   },
 };
 
-const store = connect({ dataDir: (workerData as { dataDir: string }).dataDir, writerLock: heldByMainThread });
-const interactions = new InteractionRepository(store);
+// The store is named by the first message (writer-thread.ts: the thread may start before the store exists).
+let store: StoreConnection;
+let interactions: InteractionRepository;
 
-port.on('message', (message: BatchJob | { close: true }) => {
+port.on('message', (message: OpenStore | BatchJob | { close: true }) => {
+  if ('open' in message) {
+    store = connect({ dataDir: message.open, writerLock: heldByMainThread });
+    interactions = new InteractionRepository(store);
+    return;
+  }
   if ('close' in message) {
     void store.close().finally(() => port.close());
     return;

@@ -15,9 +15,7 @@
  * only after its commit is synced to disk (StoreDialect.write), so an
  * acknowledged batch is as durable as one written on the main thread.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { type ErrorCode, type ErrorKind, errors, type FieldProblem, VaultError } from '../domain/errors.js';
 import type { Source } from '../domain/search.js';
 import type { InteractionInput } from '../domain/validate.js';
@@ -25,6 +23,7 @@ import type { BatchWriter } from './dialect.js';
 import type { UpsertOutcome } from './interaction-repository.js';
 import { type FreshBatch, freshBatch } from './record-rows.js';
 import type { WriterLock } from './writer-lock.js';
+import { writerThread } from './writer-thread.js';
 
 /**
  * A batch handed to the thread: first its rows, made on the main thread as
@@ -96,17 +95,6 @@ function fromFailure(failure: ThreadFailure): Error {
   return error;
 }
 
-/**
- * The thread's module: its compiled sibling, or, when this module runs from
- * the TypeScript sources (the test runner), the compiled copy in dist/, which
- * the test setup brings up to date before every run (test/global-setup.ts).
- */
-function threadModule(): URL {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return new URL('./sqlite-batch-writer-thread.js', import.meta.url);
-  return pathToFileURL(join(dirname(here), '..', '..', 'dist', 'store', 'sqlite-batch-writer-thread.js'));
-}
-
 interface Pending {
   /** With the batch's outcomes, or a purge step's answer. */
   resolve(value: unknown): void;
@@ -133,7 +121,7 @@ export function sqliteBatchWriter(dataDir: string, lock: WriterLock): BatchWrite
     pending.clear();
   };
   const start = (): Worker => {
-    const w = new Worker(threadModule(), { workerData: { dataDir } });
+    const w = writerThread(dataDir);
     w.on('message', (reply: BatchReply) => {
       const p = pending.get(reply.job);
       if (!p) return;
