@@ -19,8 +19,9 @@
  * other. Outside such a read, every byte goes to pg's parser as it came.
  */
 import type { Duplex } from 'node:stream';
-import pg from 'pg';
+import type pg from 'pg';
 import { type PageRows, pageOfRows } from '../page-rows.js';
+import { pgModule } from './pg-module.js';
 
 /** A PostgreSQL DataRow message's type byte ('D'). */
 const DATA_ROW = 0x44;
@@ -214,7 +215,7 @@ export async function readPageRows(client: pg.Client, query: pg.QueryConfig, lim
   if (!tap) return pageOfRows((await client.query({ ...query, rowMode: 'array' })).rows, limit);
   const sink = new PageSink(limit);
   await new Promise<void>((resolve, reject) => {
-    const statement = new pg.Query(query, (err?: Error) => {
+    const statement = new (pgModule().Query)(query, (err?: Error) => {
       // pg calls back on ReadyForQuery or an error: the exchange is over, later DataRows are none of this page's.
       if (tap.sink === sink) tap.sink = undefined;
       if (err) reject(err);

@@ -7,12 +7,13 @@
  */
 import { hash } from 'node:crypto';
 import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Source } from '../../domain/search.js';
 import type { StoreDialect } from '../dialect.js';
 import { postgresFullText } from '../fulltext-engines.js';
 import { postgresRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
+import { pgModule } from './pg-module.js';
 import { acceptCopyData } from './postgres-copy.js';
 import { violatedUniqueConstraint } from './postgres-errors.js';
 import { readPageRows, tapConnection } from './postgres-page-reader.js';
@@ -27,9 +28,6 @@ const KEYS_LOCKED_ONE_BY_ONE = 16;
 /** How long a connection may stay idle in the pool before it is closed. */
 const IDLE_CONNECTION_MS = 5 * 60_000;
 
-// int8 (counts, epoch milliseconds) fits a JavaScript number for every value we store.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
-
 /** See the pool's `connect` listener: the error reaches whoever is using the connection, as a failed statement. */
 function ignoreCheckedOutError(): void {}
 
@@ -41,15 +39,19 @@ function ignoreCheckedOutError(): void {}
 const CONNECT_MS = PROBE_MS;
 
 /** pg's client, with CONNECT_MS for every connection the pool makes (pg-pool's own option also bounds its queue). */
-class BoundedClient extends pg.Client {
-  constructor(config?: pg.ClientConfig) {
-    super({ ...config, connectionTimeoutMillis: CONNECT_MS });
-  }
+let boundedClient: typeof pg.Client | undefined;
+function BoundedClient(): typeof pg.Client {
+  boundedClient ??= class extends pgModule().Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: CONNECT_MS });
+    }
+  };
+  return boundedClient;
 }
 
 /** Connects anew and runs `select 1` (the stall watch's question); never leaves the probe's connection open. */
 async function probe(url: string): Promise<void> {
-  const client = new BoundedClient({ connectionString: url, query_timeout: PROBE_MS });
+  const client = new (BoundedClient())({ connectionString: url, query_timeout: PROBE_MS });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -64,8 +66,8 @@ async function probe(url: string): Promise<void> {
 
 export function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; dialect: StoreDialect } {
   const stalls = new StallWatch(() => probe(url));
-  const pool = new pg.Pool({
-    Client: BoundedClient,
+  const pool = new (pgModule().Pool)({
+    Client: BoundedClient(),
     connectionString: url,
     max: poolSize,
     // A new connection starts with empty catalog and plan caches and re-prepares every named statement: pg's
