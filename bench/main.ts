@@ -21,6 +21,7 @@ import { benchPrincipals } from './lib/principals.js';
 import { machine, markdownTable, type ResultRow, type RunResult, writeResult } from './lib/results.js';
 import { profileFlags, type ServerProcess, startServerProcess } from './lib/server-process.js';
 import { WORKLOADS } from './workloads/index.js';
+import { INGEST_CASES } from './workloads/ingest.js';
 
 function positiveInt(value: string): number {
   const n = Number(value.replaceAll('_', ''));
@@ -38,6 +39,10 @@ function parseOptions(argv: string[]): BenchOptions {
     .option('--work-dir <dir>', 'where stores are created', join(tmpdir(), 'ixvault-bench'))
     .option('--out <dir>', 'results directory', join(REPO_ROOT, 'bench', 'results'))
     .option('--ingest <n>', 'interactions per ingest variant', positiveInt, 50_000)
+    .option(
+      '--ingest-cases <names>',
+      `comma-separated ingest cases, each with its own baseline (default: all): ${INGEST_CASES.join(', ')}`,
+    )
     .option('--uploads <n>', 'small uploads in the uploads workload (on every fifth of 5×n interactions)', positiveInt, 4000)
     .option('--outside <n>', "interactions of the outside workload's store (issue 15's shape)", positiveInt, 200_000)
     .option('--sessions <list>', 'concurrent CometD session counts', '1000,5000')
@@ -63,6 +68,13 @@ function parseOptions(argv: string[]): BenchOptions {
     : undefined;
   for (const name of only ?? [])
     if (!WORKLOADS.some((w) => w.name === name)) throw new InvalidArgumentError(`unknown workload '${name}'`);
+  const ingestCases = o.ingestCases
+    ? String(o.ingestCases)
+        .split(',')
+        .map((s) => s.trim())
+    : undefined;
+  for (const name of ingestCases ?? [])
+    if (!(INGEST_CASES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown ingest case '${name}'`);
   const options: BenchOptions = {
     size: o.size,
     backend: o.backend,
@@ -70,6 +82,7 @@ function parseOptions(argv: string[]): BenchOptions {
     workDir: o.workDir,
     outDir: o.out,
     ingestCount: o.ingest,
+    ...(ingestCases ? { ingestCases } : {}),
     uploadCount: o.uploads,
     outsideCount: o.outside,
     sessions: String(o.sessions)

@@ -14,6 +14,8 @@ export interface BenchOptions {
   outDir: string;
   /** Interactions per ingest variant. */
   ingestCount: number;
+  /** The ingest cases to run (workloads/ingest.ts INGEST_CASES); undefined: all. */
+  ingestCases?: string[];
   /** Small uploads in the uploads workload (one on every fifth of five times as many interactions). */
   uploadCount: number;
   /** Interactions of the outside workload's store (issue 15's shape: 200 000). */

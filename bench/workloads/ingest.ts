@@ -33,7 +33,7 @@
  * PostgreSQL's own CPU is in neither).
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
@@ -75,24 +75,39 @@ function load(): string {
     .join(' ');
 }
 
-/** The harness shape, with and without messages, and the ndjson file `ixvault import` reads. */
-function prepareHarness(ctx: Context, dir: string): { variants: Record<Variant, Prepared>; ndjson: string } {
+/** The cases of this workload (`--ingest-cases`); `import` is measured against the bare inserts of `harness-withMessages`. */
+export const INGEST_CASES = ['harness-withoutMessages', 'harness-withMessages', 'outside', 'import'] as const;
+type IngestCase = (typeof INGEST_CASES)[number];
+
+/**
+ * The harness shape, with and without messages, and the ndjson file `ixvault import` reads: only what the
+ * cases run need (at a million records, each part is gigabytes). The file is written as it is made.
+ */
+function prepareHarness(
+  ctx: Context,
+  dir: string,
+  wanted: (c: IngestCase) => boolean,
+): { variants: Record<Variant, Prepared>; ndjson: string } {
   const progress = new Progress('preparing ingest data (harness shape)', ctx.options.ingestCount);
   const variants: Record<Variant, Prepared> = {
     withMessages: { bodies: [], rows: [] },
     withoutMessages: { bodies: [], rows: [] },
   };
+  const without = wanted('harness-withoutMessages');
+  const withBodies = wanted('harness-withMessages');
   const ndjson = join(dir, 'ingest.ndjson');
-  const lines: string[] = [];
+  const file = wanted('import') ? openSync(ndjson, 'w') : undefined;
   let records: Record<string, unknown>[] = [];
   let withRows: RowSet[] = [];
   let withoutRows: RowSet[] = [];
   const nowMs = Date.now();
   const flush = () => {
-    variants.withMessages.bodies.push(JSON.stringify({ records }));
-    variants.withoutMessages.bodies.push(JSON.stringify({ records: records.map(({ messages: _m, ...rest }) => rest) }));
+    if (withBodies) variants.withMessages.bodies.push(JSON.stringify({ records }));
+    if (without)
+      variants.withoutMessages.bodies.push(JSON.stringify({ records: records.map(({ messages: _m, ...rest }) => rest) }));
+    if (file !== undefined) writeSync(file, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
     variants.withMessages.rows.push(withRows);
-    variants.withoutMessages.rows.push(withoutRows);
+    if (without) variants.withoutMessages.rows.push(withoutRows);
     progress.tick(records.length);
     records = [];
     withRows = [];
@@ -100,16 +115,17 @@ function prepareHarness(ctx: Context, dir: string): { variants: Record<Variant, 
   };
   for (const g of generate(ctx.options.seed + 1, ctx.options.ingestCount)) {
     records.push(g.record);
-    lines.push(JSON.stringify(g.record));
-    const { messages: _m, ...withoutMessages } = g.record;
     // Content items arrive later through uploads; a freshly ingested record has none.
     withRows.push({ ...toRows(g, nowMs, true), content: [], textDoc: textDocument(g.record) });
-    withoutRows.push({ ...toRows(g, nowMs, false), content: [], textDoc: textDocument(withoutMessages) });
+    if (without) {
+      const { messages: _m, ...withoutMessages } = g.record;
+      withoutRows.push({ ...toRows(g, nowMs, false), content: [], textDoc: textDocument(withoutMessages) });
+    }
     if (records.length >= BATCH) flush();
   }
   if (records.length > 0) flush();
+  if (file !== undefined) closeSync(file);
   progress.finish();
-  writeFileSync(ndjson, `${lines.join('\n')}\n`);
   return { variants, ndjson };
 }
 
@@ -200,8 +216,9 @@ export const ingest: Workload = {
   async run(ctx) {
     const n = ctx.options.ingestCount;
     const scratch = await ctx.backend.createStore('ingest-scratch');
-    const harness = prepareHarness(ctx, scratch.dataDir);
-    const outside = prepareOutside(ctx);
+    const wanted = (c: IngestCase) => ctx.options.ingestCases?.includes(c) ?? true;
+    const harness = prepareHarness(ctx, scratch.dataDir, wanted);
+    const outside = wanted('outside') ? prepareOutside(ctx) : undefined;
     const rates: Record<string, number> = {};
     const loads: Record<string, string> = {};
     /** CPU time per record (µs): the ixvault server process's (all its threads), or this process's for bare inserts. */
@@ -215,12 +232,13 @@ export const ingest: Workload = {
       const cpuNote = measured.cpuUs === undefined ? '' : `, ${measured.cpuUs.toFixed(0)} µs CPU a record`;
       ctx.log(`${key}: ${Math.round(rates[key] ?? 0)}/s${cpuNote} (load average ${loads[key]})`);
     };
-    const cases: [string, Prepared][] = [
+    const cases: [IngestCase, Prepared | undefined][] = [
       ['harness-withoutMessages', harness.variants.withoutMessages],
       ['harness-withMessages', harness.variants.withMessages],
       ['outside', outside],
     ];
     for (const [name, prepared] of cases) {
+      if (!prepared || !wanted(name)) continue;
       await measure(`bare-noindex-${name}`, (store) => bareInsert(store, prepared.rows, n, false));
       await measure(`bare-${name}`, (store) => bareInsert(store, prepared.rows, n, true));
       await measure(`bare-http-${name}`, (store) => bareHttpIngest(store, prepared, n));
@@ -229,7 +247,12 @@ export const ingest: Workload = {
       if (ctx.options.backend === 'sqlite')
         await measure(`http-main-${name}`, (store) => httpIngest(ctx, store, prepared.bodies, n, { noBatchThread: true }));
     }
-    await measure('import', (store) => cliImport(ctx, store, harness.ndjson, n));
+    if (wanted('import')) {
+      // Its baseline, when its own case did not run.
+      if (!wanted('harness-withMessages'))
+        await measure('bare-harness-withMessages', (store) => bareInsert(store, harness.variants.withMessages.rows, n, true));
+      await measure('import', (store) => cliImport(ctx, store, harness.ndjson, n));
+    }
     await ctx.backend.dropStore(scratch);
 
     const fig = (label: string, key: string): Figure => ({ label, value: rates[key] ?? 0, unit: 'interactions/s' });
@@ -261,13 +284,17 @@ export const ingest: Workload = {
         notes: `${notes}; bare without the full-text rows ${Math.round(noIndex)}/s; ${bareHttpNote(name)}${mainThreadNote(name)}CPU a record: ixvault server ${cpuNote(cpu[`http-${name}`])}, bare inserts ${cpuNote(cpu[`bare-${name}`])}${ctx.options.backend === 'postgres' ? ' (Node side only; PostgreSQL not counted)' : ''}; load average ${loads[`http-${name}`]}`,
       });
     };
-    caseRow('harness-withoutMessages', 'HTTP batches of 1000, harness shape, without messages', 'a subject on every record');
-    caseRow(
-      'harness-withMessages',
-      'HTTP batches of 1000, harness shape, with messages',
-      'chats and SMS/Facebook sessions carry ~20 messages: ~5.6 message rows per interaction',
-    );
-    caseRow('outside', 'HTTP batches of 1000, outside shape (ids and guids made by ixvault)', 'no text: no full-text rows');
+    if (wanted('harness-withoutMessages'))
+      caseRow('harness-withoutMessages', 'HTTP batches of 1000, harness shape, without messages', 'a subject on every record');
+    if (wanted('harness-withMessages'))
+      caseRow(
+        'harness-withMessages',
+        'HTTP batches of 1000, harness shape, with messages',
+        'chats and SMS/Facebook sessions carry ~20 messages: ~5.6 message rows per interaction',
+      );
+    if (wanted('outside'))
+      caseRow('outside', 'HTTP batches of 1000, outside shape (ids and guids made by ixvault)', 'no text: no full-text rows');
+    if (!wanted('import')) return rows;
     const imp = fig('ixvault import (child process, incl. start-up)', 'import');
     const bareWith = fig('bare inserts of the same rows (incl. full-text rows), in-process', 'bare-harness-withMessages');
     const importRatio = rateRatio(imp, bareWith);
