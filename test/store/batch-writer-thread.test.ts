@@ -20,6 +20,7 @@ import { InteractionRepository } from '../../src/store/interaction-repository.js
 import { migrate } from '../../src/store/migrator.js';
 import { sqliteBatchWriter } from '../../src/store/sqlite-batch-writer.js';
 import { writerLock } from '../../src/store/writer-lock.js';
+import { prestartWriterThread } from '../../src/store/writer-thread.js';
 import { BACKEND } from '../helpers/server.js';
 
 const TENANT = 't';
@@ -133,6 +134,29 @@ describe.runIf(BACKEND === 'sqlite')('SQLite batch writer thread', { timeout: 60
     await expect(queued).rejects.toMatchObject({ kind: 'internal' });
     await expect(lock.run(async () => 'free')).resolves.toBe('free');
     await writer.close();
+  });
+
+  it('writes with a thread started before its store existed (prestartWriterThread: import, serve)', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'ixvault-batch-prestart-'));
+    const dir = join(fresh, 'data');
+    // The thread loads its modules now; the store's folder and file do not exist yet.
+    prestartWriterThread();
+    const early = connect({ dataDir: dir, batchThread: true });
+    try {
+      await migrate(early);
+      const outcomes = await new InteractionRepository(early).upsertMany(TENANT, [record('P1', 'prestarted')]);
+      expect(outcomes.map((o) => [o.id, o.created])).toEqual([['P1', true]]);
+      const stored = await early
+        .in('main')
+        .selectFrom('interactions')
+        .select('subject')
+        .where('id', '=', 'P1')
+        .executeTakeFirst();
+      expect(stored?.subject).toBe('prestarted');
+    } finally {
+      await early.close();
+      await rm(fresh, { recursive: true, force: true });
+    }
   });
 
   it('serves concurrent batches and main-thread writes without a busy error', async () => {
