@@ -30,11 +30,13 @@ import { Progress } from './progress.js';
 
 const BATCH = 1000;
 /**
- * Batches being written at once: while one transaction commits, the next
- * batch is read and validated (PostgreSQL works in its own processes; on
- * SQLite the writes take turns on the one connection).
+ * Batches being written at once: while one transaction commits, the next is
+ * read and validated. On SQLite the writes take turns on the one writer, so
+ * two suffice; PostgreSQL writes them on connections of their own, in its own
+ * processes, and four imported 12-26 % faster than two (docs/BENCHMARKS.md,
+ * "Session 15").
  */
-const IN_FLIGHT = 2;
+const IN_FLIGHT = { sqlite: 2, postgres: 4 } as const;
 
 interface Line {
   line: number;
@@ -170,7 +172,7 @@ export function registerImport(program: Command): void {
       }
       progress.tick(batch.length);
     };
-    const pipeline = new BatchPipeline(store, IN_FLIGHT);
+    const pipeline = new BatchPipeline(store, IN_FLIGHT[given.databaseUrl ? 'postgres' : 'sqlite']);
     try {
       const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
       let lineNo = 0;
