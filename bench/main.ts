@@ -29,6 +29,16 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** A comma-separated option's names, each one of `known`; undefined when the option was not given. */
+function namesOf(value: unknown, known: readonly string[], what: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = String(value)
+    .split(',')
+    .map((s) => s.trim());
+  for (const name of names) if (!known.includes(name)) throw new InvalidArgumentError(`unknown ${what} '${name}'`);
+  return names;
+}
+
 function parseOptions(argv: string[]): BenchOptions {
   const program = new Command('npm run bench --')
     .description('ixvault benchmarks: each figure with its same-run baseline (docs/BENCHMARKS.md)')
@@ -61,20 +71,12 @@ function parseOptions(argv: string[]): BenchOptions {
   if (o.backend !== 'sqlite' && o.backend !== 'postgres') throw new InvalidArgumentError('--backend must be sqlite or postgres');
   if (!(HTTP_CLIENTS as readonly string[]).includes(o.client))
     throw new InvalidArgumentError(`--client must be ${HTTP_CLIENTS.join(' or ')}`);
-  const only = o.only
-    ? String(o.only)
-        .split(',')
-        .map((s) => s.trim())
-    : undefined;
-  for (const name of only ?? [])
-    if (!WORKLOADS.some((w) => w.name === name)) throw new InvalidArgumentError(`unknown workload '${name}'`);
-  const ingestCases = o.ingestCases
-    ? String(o.ingestCases)
-        .split(',')
-        .map((s) => s.trim())
-    : undefined;
-  for (const name of ingestCases ?? [])
-    if (!(INGEST_CASES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown ingest case '${name}'`);
+  const only = namesOf(
+    o.only,
+    WORKLOADS.map((w) => w.name),
+    'workload',
+  );
+  const ingestCases = namesOf(o.ingestCases, INGEST_CASES, 'ingest case');
   const options: BenchOptions = {
     size: o.size,
     backend: o.backend,
