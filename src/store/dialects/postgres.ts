@@ -40,8 +40,9 @@ const CONNECT_MS = PROBE_MS;
 
 /** pg's client, with CONNECT_MS for every connection the pool makes (pg-pool's own option also bounds its queue). */
 let boundedClient: typeof pg.Client | undefined;
-function BoundedClient(): typeof pg.Client {
-  boundedClient ??= class extends pgModule().Client {
+function boundedClientClass(): typeof pg.Client {
+  // Made on first use: pg loads only when a PostgreSQL store opens (pg-module.ts).
+  boundedClient ??= class BoundedClient extends pgModule().Client {
     constructor(config?: pg.ClientConfig) {
       super({ ...config, connectionTimeoutMillis: CONNECT_MS });
     }
@@ -51,7 +52,7 @@ function BoundedClient(): typeof pg.Client {
 
 /** Connects anew and runs `select 1` (the stall watch's question); never leaves the probe's connection open. */
 async function probe(url: string): Promise<void> {
-  const client = new (BoundedClient())({ connectionString: url, query_timeout: PROBE_MS });
+  const client = new (boundedClientClass())({ connectionString: url, query_timeout: PROBE_MS });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -67,7 +68,7 @@ async function probe(url: string): Promise<void> {
 export function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; dialect: StoreDialect } {
   const stalls = new StallWatch(() => probe(url));
   const pool = new (pgModule().Pool)({
-    Client: BoundedClient(),
+    Client: boundedClientClass(),
     connectionString: url,
     max: poolSize,
     // A new connection starts with empty catalog and plan caches and re-prepares every named statement: pg's
