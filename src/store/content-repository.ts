@@ -174,8 +174,8 @@ export class ContentRepository {
   }
 
   /**
-   * PostgreSQL: the bytes, the rows and the counts in ONE statement (three
-   * round trips were most of a small upload's time there). An interaction's
+   * PostgreSQL: the bytes, the rows and the counts in ONE statement, sent
+   * with the COMMIT (round trips were most of a small upload's time there). An interaction's
    * count is its rows the statement sees but did not write, plus the rows it
    * wrote (inserted or updated; one per key, GroupCommit): the same number
    * whichever snapshot reads the table. PostgreSQL's parts all read the snapshot the
@@ -198,7 +198,7 @@ export class ContentRepository {
     const interactions = this.store.impl.table('main', 'interactions');
     const contentItems = this.store.impl.table('main', 'content_items');
     const tenantList = sql.join([...new Set(rows.map((r) => r.tenant_id))]);
-    await sql`
+    const write = sql`
       with items as (${items})${withBlobs}
       update ${interactions} as i
       set content_count =
@@ -207,16 +207,21 @@ export class ContentRepository {
                 where n.tenant_id = c.tenant_id and n.interaction_id = c.interaction_id and n.content_key = c.content_key))
             + (select count(*) from items as n where n.tenant_id = i.tenant_id and n.interaction_id = i.id),
           updated_ms = ${Date.now()}
-      where i.tenant_id in (${tenantList}) and (i.tenant_id, i.id) in (select tenant_id, interaction_id from items)`.execute(
-      root,
-    );
+      where i.tenant_id in (${tenantList}) and (i.tenant_id, i.id) in (select tenant_id, interaction_id from items)`;
+    // Nothing is read from its answer: it can travel with the COMMIT.
+    await this.store.impl.sendWithCommit(root, write.compile(root));
   }
 
   /**
    * The interaction id each write names, if its caller may see it, with the
    * rows locked for the transaction (in id order), and the hash of the item
-   * each write replaces (by `[id, contentKey]`): one statement per visibility
-   * (and chunk), the items read by a left join on the locked rows.
+   * each write replaces (by `[id, contentKey]`): one look-up per visibility
+   * (and chunk), the items read by a left join on the interactions.
+   * Rows locked by waiting (PostgreSQL: FOR UPDATE) are joined in the
+   * statement's snapshot, taken before the wait: an item a concurrent upload
+   * committed meanwhile is missing there. So where rows are locked the same
+   * look-up runs again without the lock, sent with it (one round trip): it
+   * starts once the locks are held, and reads the items as they are.
    */
   private async resolveLocked(
     root: Transaction<Database>,
@@ -237,27 +242,31 @@ export class ContentRepository {
         const guids = names.filter(looksLikeGuid).map((n) => n.toLowerCase());
         const plain = names.filter((n) => !looksLikeGuid(n));
         const keys = [...new Set(chunk.map((i) => (batch[i] as ContentWrite).item.contentKey))];
-        let query = main
-          .selectFrom('interactions as i')
-          .leftJoin('content_items as c', (j) =>
-            j.onRef('c.tenant_id', '=', 'i.tenant_id').onRef('c.interaction_id', '=', 'i.id').on('c.content_key', 'in', keys),
-          )
-          .select(['i.id', 'i.guid', 'c.content_key', 'c.sha256'])
-          .where('i.tenant_id', '=', visibility.tenantId)
-          .where((eb) =>
-            eb.or([
-              ...(plain.length > 0 ? [eb('i.id', 'in', plain)] : []),
-              ...(guids.length > 0 ? [eb('i.guid', 'in', guids)] : []),
-            ]),
-          )
-          .orderBy('i.id')
-          // `of i`: lock the interaction rows only, not the content or agents rows read with them.
-          .$if(this.store.impl.lockRows, (qb) => qb.forUpdate('i'));
-        if (visibility.agentId) query = query.where(visibleToAgent(visibility.agentId));
-        const rows = await query.execute();
-        const byGuid = new Map(rows.map((r) => [r.guid, r.id]));
-        const found = new Set(rows.map((r) => r.id));
-        for (const r of rows)
+        const lookUp = (lock: boolean) =>
+          main
+            .selectFrom('interactions as i')
+            .leftJoin('content_items as c', (j) =>
+              j.onRef('c.tenant_id', '=', 'i.tenant_id').onRef('c.interaction_id', '=', 'i.id').on('c.content_key', 'in', keys),
+            )
+            .select(['i.id', 'i.guid', 'c.content_key', 'c.sha256'])
+            .where('i.tenant_id', '=', visibility.tenantId)
+            .where((eb) =>
+              eb.or([
+                ...(plain.length > 0 ? [eb('i.id', 'in', plain)] : []),
+                ...(guids.length > 0 ? [eb('i.guid', 'in', guids)] : []),
+              ]),
+            )
+            .$if(visibility.agentId !== undefined, (qb) => qb.where(visibleToAgent(visibility.agentId as string)))
+            .orderBy('i.id')
+            // `of i`: lock the interaction rows only, not the content or agents rows read with them.
+            .$if(lock, (qb) => qb.forUpdate('i'))
+            .compile();
+        const looks = this.store.impl.lockRows ? [lookUp(true), lookUp(false)] : [lookUp(false)];
+        const answers = await this.store.impl.sendTogether(root, looks);
+        const locked = answers[0] ?? [];
+        const byGuid = new Map(locked.map((r) => [r.guid, r.id]));
+        const found = new Set(locked.map((r) => r.id));
+        for (const r of answers.at(-1) ?? [])
           if (r.content_key !== null && r.sha256 !== null) previous.set(JSON.stringify([r.id, r.content_key]), r.sha256);
         for (const i of chunk) {
           const name = (batch[i] as ContentWrite).idOrGuid;
@@ -265,38 +274,7 @@ export class ContentRepository {
         }
       }
     }
-    // Rows locked by waiting (PostgreSQL: FOR UPDATE) were joined in the statement's snapshot, taken before the
-    // wait: an item a concurrent upload committed meanwhile is missing there. Read again, after the locks.
-    if (this.store.impl.lockRows) return { ids, previous: await this.readPrevious(root, batch, ids) };
     return { ids, previous };
-  }
-
-  /** The hash of the item each resolved write replaces, by `[id, contentKey]`, read in a fresh statement. */
-  private async readPrevious(
-    root: Transaction<Database>,
-    batch: ContentWrite[],
-    ids: (string | undefined)[],
-  ): Promise<Map<string, string>> {
-    const previous = new Map<string, string>();
-    const main = this.store.on(root, 'main');
-    for (const [tenantId, members] of byTenant(batch, (w, i) => (ids[i] ? w.visibility.tenantId : undefined))) {
-      for (const chunk of chunkValues(members)) {
-        const rows = await main
-          .selectFrom('content_items')
-          .select(['interaction_id', 'content_key', 'sha256'])
-          .where('tenant_id', '=', tenantId)
-          .where((eb) =>
-            eb(
-              eb.refTuple('interaction_id', 'content_key'),
-              'in',
-              chunk.map((i) => eb.tuple(ids[i] as string, (batch[i] as ContentWrite).item.contentKey)),
-            ),
-          )
-          .execute();
-        for (const r of rows) previous.set(JSON.stringify([r.interaction_id, r.content_key]), r.sha256);
-      }
-    }
-    return previous;
   }
 
   /** content_count := the number of content rows, for each of these interactions of main; the caller holds their rows' locks. */

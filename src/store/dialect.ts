@@ -26,6 +26,9 @@ import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
+/** The rows of each of these statements, in order. */
+export type RowsOf<T extends readonly CompiledQuery[]> = { [K in keyof T]: T[K] extends CompiledQuery<infer O> ? O[] : never };
+
 /** A physical table of one logical store, for raw SQL. */
 export type TableOf = (source: Source, table: keyof Database) => RawBuilder<unknown>;
 
@@ -243,6 +246,20 @@ export interface StoreDialect {
    * when it opens, whatever the server's, database's or role's default.
    */
   write<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Runs statements of `trx` in order and answers each one's rows. PostgreSQL
+   * sends them in one round trip (dialects/postgres-driver.ts), with the
+   * transaction's BEGIN when they are its first; SQLite runs them one by one.
+   */
+  sendTogether<T extends readonly CompiledQuery[]>(trx: Transaction<Database>, queries: T): Promise<RowsOf<T>>;
+  /**
+   * Runs `query` in `trx` before anything else the transaction runs, for a
+   * write whose answer the caller does not need: PostgreSQL sends it with the
+   * transaction's next statement, the COMMIT when nothing comes first, in one
+   * round trip; its failure is then that statement's, and fails the
+   * transaction. SQLite runs it at once.
+   */
+  sendWithCommit(trx: Transaction<Database>, query: CompiledQuery): Promise<void>;
   /**
    * Serializes writers naming the same key of the same scope (e.g. a tenant's
    * identities) until `trx` ends; on SQLite nothing, as the IMMEDIATE

@@ -26,6 +26,11 @@ export class Link {
   bytesSent = 0;
   /** Bytes passed from the dependency so far. */
   bytesReceived = 0;
+  /**
+   * The client's turns: data it sent after the dependency last spoke on that connection (or first). Statements
+   * sent one by one take a turn each; statements pipelined together, one: the round trips a client made.
+   */
+  turns = 0;
   /** Where bytesReceived makes the link go silent (silentAfter). */
   private silenceAt = Number.POSITIVE_INFINITY;
 
@@ -148,10 +153,14 @@ export class Link {
       forget();
       client.destroy();
     });
+    let clientSpokeLast = false;
     client.on('data', (chunk: Buffer) => {
       this.bytesSent += chunk.length;
+      if (!clientSpokeLast) this.turns++;
+      clientSpokeLast = true;
     });
     target.on('data', (chunk: Buffer) => {
+      clientSpokeLast = false;
       this.bytesReceived += chunk.length;
       if (this.bytesReceived >= this.silenceAt && this.state === 'up') void this.silent();
     });

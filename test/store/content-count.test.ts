@@ -1,36 +1,10 @@
-/**
- * An interaction's content_count is the number of its content rows after every upload: a new key adds
- * one, a replaced key adds none, uploads written together in one group are each counted once. On
- * PostgreSQL the rows and the counts are one statement (ContentRepository.writeRowsAtOnce); on Citus a
- * data-modifying CTE runs as a statement of its own before the rest, so the rest's snapshot already
- * holds the rows it inserted — a count that added "the rows this statement inserted" to "the rows it
- * sees" counted each new item twice there (run against a cluster: IXVAULT_TEST_CITUS_WORKERS,
- * docs/SCALING.md).
- */
-import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateInteractions } from '../../src/demo/contact-center.js';
-import type { ContentItem } from '../../src/domain/interaction.js';
-import { checkInteraction } from '../../src/domain/validate.js';
 import type { Runtime } from '../../src/runtime.js';
 import { BACKEND } from '../helpers/server.js';
-import { openStoreRuntime, type StoreRuntime } from '../helpers/store-runtime.js';
+import { openStoreRuntime, randomContentItem, type StoreRuntime, storeFewInteractions } from '../helpers/store-runtime.js';
 
 const TENANT = 'counts';
 const visibility = { tenantId: TENANT };
-
-function item(contentKey: string): ContentItem {
-  const bytes = randomBytes(64);
-  return {
-    contentKey,
-    type: 'callRecording',
-    contentType: 'audio/wav',
-    contentLength: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    lastModifiedMs: Date.now(),
-    properties: {},
-  };
-}
 
 describe(`content_count after uploads (${BACKEND})`, () => {
   let runtime: Runtime;
@@ -40,23 +14,7 @@ describe(`content_count after uploads (${BACKEND})`, () => {
   beforeAll(async () => {
     store = await openStoreRuntime('counts');
     runtime = store.runtime;
-    const options = {
-      seed: 7,
-      agents: 5,
-      contacts: 10,
-      interactions: 4,
-      fromMs: Date.UTC(2025, 0, 1),
-      toMs: Date.UTC(2025, 0, 2),
-      contentRatio: 0,
-      messagesPerChat: 0,
-    };
-    const records = [...generateInteractions(options)].map((g) => {
-      const { value } = checkInteraction(g.record);
-      if (!value) throw new Error('invalid generated record');
-      return value;
-    });
-    await runtime.vault.interactions.upsertMany(TENANT, records);
-    ids.push(...records.map((r) => r.id ?? ''));
+    ids.push(...(await storeFewInteractions(runtime, TENANT, 4, 7)));
   }, 120_000);
 
   afterAll(async () => {
@@ -87,22 +45,22 @@ describe(`content_count after uploads (${BACKEND})`, () => {
 
   it('counts a new item once, a replaced one not again', async () => {
     const [id] = ids as [string];
-    await runtime.vault.content.put(visibility, id, item('first'));
+    await runtime.vault.content.put(visibility, id, randomContentItem('first'));
     expect(await counts([id])).toEqual([{ id, count: 1, rows: 1 }]);
-    await runtime.vault.content.put(visibility, id, item('first'));
+    await runtime.vault.content.put(visibility, id, randomContentItem('first'));
     expect(await counts([id])).toEqual([{ id, count: 1, rows: 1 }]);
-    await runtime.vault.content.put(visibility, id, item('second'));
+    await runtime.vault.content.put(visibility, id, randomContentItem('second'));
     expect(await counts([id])).toEqual([{ id, count: 2, rows: 2 }]);
   });
 
   it('counts uploads written together, new and replacing, of several interactions', async () => {
     const others = ids.slice(1);
-    await Promise.all(others.map((id) => runtime.vault.content.put(visibility, id, item('a'))));
+    await Promise.all(others.map((id) => runtime.vault.content.put(visibility, id, randomContentItem('a'))));
     await Promise.all(
       others.flatMap((id) => [
-        runtime.vault.content.put(visibility, id, item('a')),
-        runtime.vault.content.put(visibility, id, item('b')),
-        runtime.vault.content.put(visibility, id, item('c')),
+        runtime.vault.content.put(visibility, id, randomContentItem('a')),
+        runtime.vault.content.put(visibility, id, randomContentItem('b')),
+        runtime.vault.content.put(visibility, id, randomContentItem('c')),
       ]),
     );
     expect(await counts(others)).toEqual(others.map((id) => ({ id, count: 3, rows: 3 })));

@@ -54,6 +54,18 @@ export function copyText(columns: unknown[][], rows: number): string {
 
 type Query = (...args: unknown[]) => unknown;
 
+/** Whether a statement is a `copy … from stdin` given its data as its one string parameter (see the file's comment). */
+export function isCopyData(text: unknown, values: unknown): values is [string] {
+  return (
+    typeof text === 'string' &&
+    text.startsWith(COPY_PREFIX) &&
+    text.endsWith(COPY_SUFFIX) &&
+    Array.isArray(values) &&
+    values.length === 1 &&
+    typeof values[0] === 'string'
+  );
+}
+
 /**
  * Makes `client` run a `copy … from stdin` given one string parameter as a
  * COPY of that data; every other call goes on to the query it had (pg's, or
@@ -63,15 +75,7 @@ export function acceptCopyData(client: pg.Client): void {
   const query = (client.query as Query).bind(client);
   (client as unknown as { query: Query }).query = (...args: unknown[]) => {
     const [text, values] = args;
-    if (
-      typeof text === 'string' &&
-      text.startsWith(COPY_PREFIX) &&
-      text.endsWith(COPY_SUFFIX) &&
-      Array.isArray(values) &&
-      values.length === 1 &&
-      typeof values[0] === 'string'
-    )
-      return copyIn(query, text, values[0]);
+    if (isCopyData(text, values)) return copyIn(query, text as string, values[0]);
     return query(...args);
   };
 }

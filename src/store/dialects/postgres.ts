@@ -6,7 +6,7 @@
  * serialization failure is run again.
  */
 import { hash } from 'node:crypto';
-import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import type { Source } from '../../domain/search.js';
 import type { StoreDialect } from '../dialect.js';
@@ -15,6 +15,7 @@ import { postgresRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
 import { pgModule } from './pg-module.js';
 import { acceptCopyData } from './postgres-copy.js';
+import { PipeliningPostgresDialect, sendTogether, sendWithCommit } from './postgres-driver.js';
 import { violatedUniqueConstraint } from './postgres-errors.js';
 import { readPageRows, tapConnection } from './postgres-page-reader.js';
 import { PROBE_MS, StallWatch } from './postgres-stalls.js';
@@ -96,13 +97,10 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     tapConnection(client);
   });
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({
-      pool,
-      // Every commit waits for its WAL flush, even where the server's, database's or role's default is
-      // off: an acknowledged write must survive a crash. Once per connection, not once per transaction.
-      onCreateConnection: async (connection) => {
-        await connection.executeQuery(CompiledQuery.raw('set synchronous_commit to on'));
-      },
+    // Every commit waits for its WAL flush, even where the server's, database's or role's default is
+    // off: an acknowledged write must survive a crash. Once per connection, not once per transaction.
+    dialect: new PipeliningPostgresDialect(pool, async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw('set synchronous_commit to on'));
     }),
   });
   const dialect: StoreDialect = {
@@ -147,6 +145,8 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     },
     lockRows: true,
     writableCtes: true,
+    sendTogether,
+    sendWithCommit,
     async write(target, work) {
       for (let attempt = 1; ; attempt++) {
         try {

@@ -26,11 +26,12 @@ import {
   SqliteDialect,
   SqliteDriver,
   sql,
+  type Transaction,
   type UnknownRow,
   WithSchemaPlugin,
 } from 'kysely';
 import type { Source } from '../../domain/search.js';
-import type { StoreDialect } from '../dialect.js';
+import type { RowsOf, StoreDialect } from '../dialect.js';
 import { sqliteFullText } from '../fulltext-engines.js';
 import { pageOfRows } from '../page-rows.js';
 import { sqliteRowWriter } from '../row-writer.js';
@@ -115,6 +116,15 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
     },
     lockRows: false,
     writableCtes: false,
+    // In process: nothing to gain by sending statements together.
+    async sendTogether<T extends readonly CompiledQuery[]>(trx: Transaction<Database>, queries: T) {
+      const rows: unknown[][] = [];
+      for (const query of queries) rows.push((await trx.executeQuery(query)).rows);
+      return rows as RowsOf<T>;
+    },
+    async sendWithCommit(trx, query) {
+      await trx.executeQuery(query);
+    },
     // Every write is acknowledged to someone (a client, an audit entry before the bytes it records), so every
     // write returns only once it would survive power loss: the commit is in the WAL, and syncing it is what
     // synchronous=FULL would do inside the commit, but here on a libuv thread, so the event loop runs on
