@@ -96,6 +96,8 @@ export const uploads: Workload = {
       const latency = { ixvault: [] as number[], bareHttp: [] as number[], bare: [] as number[] };
       // CPU time (ms) used during each side's turns: its server's (if any) and this process's (the HTTP client, or the bare loop).
       const cpu = { ixvault: { server: 0, own: 0 }, bareHttp: { server: 0, own: 0 }, bare: { server: 0, own: 0 } };
+      // The whole machine's busy CPU time (ms) during each side's turns: the database's share is the rest of it.
+      const machine = { ixvault: 0, bareHttp: 0, bare: 0 };
       const serverPid = { ixvault: server.pid, bareHttp: bareHttp.pid, bare: 0 };
       for (let round = 0, from = 0; from < count; round++, from += per) {
         const n = Math.min(per, count - from);
@@ -105,6 +107,7 @@ export const uploads: Workload = {
           const t0 = performance.now();
           const server0 = processCpuMs(serverPid[side]);
           const own0 = process.cpuUsage();
+          const machine0 = machineBusyMs();
           await inFlight(n, async (k) => {
             const s0 = performance.now();
             await sides[side](from + k);
@@ -114,6 +117,7 @@ export const uploads: Workload = {
           const own = process.cpuUsage(own0);
           cpu[side].own += (own.user + own.system) / 1000;
           cpu[side].server += processCpuMs(serverPid[side]) - server0;
+          machine[side] += machineBusyMs() - machine0;
         }
         ctx.log(`uploads: round ${round + 1}, ${from + n}/${count} each`);
       }
@@ -129,7 +133,8 @@ export const uploads: Workload = {
           side === 'bare'
             ? `${(c.own / count).toFixed(2)} ms`
             : `${(c.server / count).toFixed(2)} ms server + ${(c.own / count).toFixed(2)} ms client`;
-        return `${side}: p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, CPU ${cpuText} per upload`;
+        const rest = (machine[side] - c.server - c.own) / count;
+        return `${side}: p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, CPU ${cpuText} + ${rest.toFixed(2)} ms the rest of the machine (the database, the kernel's threads) per upload`;
       };
       const fmt = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
       const notes = `${names.map(describe).join('; ')}; load average ${fmt(load0)} at start, ${fmt(load1)} at end`;
@@ -170,6 +175,18 @@ function processCpuMs(pid: number): number {
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (ms) the machine's every core has spent busy, from /proc/stat (Linux); 0 elsewhere. */
+function machineBusyMs(): number {
+  try {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? [];
+    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    const busy = ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + Number(t)), 0);
+    return (busy * 1000) / CLOCK_TICKS;
   } catch {
     return 0;
   }

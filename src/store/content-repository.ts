@@ -209,7 +209,7 @@ export class ContentRepository {
           updated_ms = ${Date.now()}
       where i.tenant_id in (${tenantList}) and (i.tenant_id, i.id) in (select tenant_id, interaction_id from items)`;
     // Nothing is read from its answer: it can travel with the COMMIT.
-    await this.store.impl.sendWithCommit(root, write.compile(root));
+    await this.store.impl.sendWithCommit(root, this.store.impl.keepPrepared(write.compile(root)));
   }
 
   /**
@@ -261,7 +261,9 @@ export class ContentRepository {
             // `of i`: lock the interaction rows only, not the content or agents rows read with them.
             .$if(lock, (qb) => qb.forUpdate('i'))
             .compile();
-        const looks = this.store.impl.lockRows ? [lookUp(true), lookUp(false)] : [lookUp(false)];
+        const looks = (this.store.impl.lockRows ? [lookUp(true), lookUp(false)] : [lookUp(false)]).map(
+          this.store.impl.keepPrepared,
+        );
         const answers = await this.store.impl.sendTogether(root, looks);
         const locked = answers[0] ?? [];
         const byGuid = new Map(locked.map((r) => [r.guid, r.id]));

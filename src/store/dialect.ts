@@ -261,6 +261,13 @@ export interface StoreDialect {
    */
   sendWithCommit(trx: Transaction<Database>, query: CompiledQuery): Promise<void>;
   /**
+   * Marks a statement whose text repeats (of a few shapes only) to be kept
+   * prepared: PostgreSQL runs it by name, so each connection parses it once
+   * and may plan it once (dialects/postgres-driver.ts); SQLite keeps every
+   * statement prepared already (dialects/sqlite-statements.ts).
+   */
+  keepPrepared<Q extends CompiledQuery>(query: Q): Q;
+  /**
    * Serializes writers naming the same key of the same scope (e.g. a tenant's
    * identities) until `trx` ends; on SQLite nothing, as the IMMEDIATE
    * transaction already excludes every other writer. Ingest locks the ids and

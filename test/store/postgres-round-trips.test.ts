@@ -150,6 +150,22 @@ describe.skipIf(BACKEND !== 'postgres')('round trips to PostgreSQL (postgres)', 
     expect(rows.map((r) => r.content_key)).toEqual(['recording', 'warm-up']);
   });
 
+  it("keeps an upload's statements prepared on the connection: parsed and planned once, not on every upload", async () => {
+    const id = ids[2] as string;
+    const prepared = async () =>
+      (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(linked.db)).rows.map((r) =>
+        r.statement.replace(/\s+/g, ' '),
+      );
+    await content.put(visibility, id, randomContentItem('first'));
+    const after = await prepared();
+    // The look-up with the lock and without, and the write.
+    expect(after.filter((s) => s.includes('"content_items" as "c"') && s.includes('for update of "i"'))).toHaveLength(1);
+    expect(after.filter((s) => s.includes('"content_items" as "c"') && !s.includes('for update'))).toHaveLength(1);
+    expect(after.filter((s) => s.includes('with items as (insert into "ixv_main"."content_items"'))).toHaveLength(1);
+    await content.put(visibility, id, randomContentItem('second'));
+    expect((await prepared()).length).toBe(after.length);
+  });
+
   it('reads the item an upload replaces as committed by the upload whose lock it waited for', async () => {
     const id = ids[1] as string;
     const first = randomContentItem('voicemail');

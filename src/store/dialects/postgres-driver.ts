@@ -8,7 +8,9 @@
  *   first statement;
  * - statements a caller hands over together (`sendTogether`) go in one write;
  * - a statement handed over for the commit (`sendWithCommit`) goes with the
- *   COMMIT, or with whatever statement comes first.
+ *   COMMIT, or with whatever statement comes first;
+ * - a statement marked `keepPrepared` runs by name, planned once per
+ *   connection rather than on every run.
  * Statements sent together use pg's pipeline mode: each is still its own
  * Parse/Bind/Execute/Sync, and the server runs them one after the other as if
  * they had come one by one. Inside a transaction, one that fails aborts it and
@@ -17,6 +19,7 @@
  * A COPY (postgres-copy.ts) cannot be pipelined: statements sent with one go
  * one by one.
  */
+import { hash } from 'node:crypto';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -36,6 +39,8 @@ import { isCopyData } from './postgres-copy.js';
 const carried = new WeakMap<CompiledQuery, readonly CompiledQuery[]>();
 /** Statements to be sent with the transaction's next one (sendWithCommit). */
 const forCommit = new WeakSet<CompiledQuery>();
+/** Statements run by name (keepPrepared). */
+const kept = new WeakSet<CompiledQuery>();
 
 /** Runs `queries` in order in `trx`, sent in one round trip; returns each one's rows. */
 export async function sendTogether<T extends readonly CompiledQuery[]>(
@@ -51,6 +56,34 @@ export async function sendTogether<T extends readonly CompiledQuery[]>(
 export async function sendWithCommit(trx: Transaction<Database>, query: CompiledQuery): Promise<void> {
   forCommit.add(query);
   await trx.executeQuery(query);
+}
+
+/**
+ * Marks a statement whose text repeats to be run by name: each connection
+ * parses it once, and plans it once when the server finds a plan good for
+ * every value (after five runs by PostgreSQL's rule), where an unnamed one is
+ * parsed and planned on every run (most of a small upload's metadata write
+ * was its planning: docs/BENCHMARKS.md, "Session 16"). For texts of a few
+ * shapes only: the server keeps every name a connection has prepared.
+ */
+export function keepPrepared<Q extends CompiledQuery>(query: Q): Q {
+  kept.add(query);
+  return query;
+}
+
+/** Names made so far, by text: the store's statement shapes are few, and hashing a page's text cost a few µs a request. */
+const statementNames = new Map<string, string>();
+const STATEMENT_NAMES_KEPT = 1000;
+
+/** A prepared statement's name: one per text (pg refuses one name for two texts), within NAMEDATALEN. */
+export function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `ixv_${hash('sha256', text, 'hex').slice(0, 32)}`;
+    if (statementNames.size >= STATEMENT_NAMES_KEPT) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 const BEGIN = CompiledQuery.raw('begin');
@@ -122,7 +155,10 @@ class PipeliningConnection implements DatabaseConnection {
   }
 
   private async run(query: CompiledQuery): Promise<QueryResult<unknown>> {
-    const { command, rowCount, rows } = await this.client.query(query.sql, [...query.parameters]);
+    const values = [...query.parameters];
+    const { command, rowCount, rows } = await (kept.has(query)
+      ? this.client.query({ name: statementName(query.sql), text: query.sql, values })
+      : this.client.query(query.sql, values));
     const changed = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
     return changed ? { numAffectedRows: BigInt(rowCount ?? 0), rows: rows ?? [] } : { rows: rows ?? [] };
   }

@@ -15,7 +15,7 @@ import { postgresRowWriter } from '../row-writer.js';
 import type { Database } from '../schema.js';
 import { pgModule } from './pg-module.js';
 import { acceptCopyData } from './postgres-copy.js';
-import { PipeliningPostgresDialect, sendTogether, sendWithCommit } from './postgres-driver.js';
+import { keepPrepared, PipeliningPostgresDialect, sendTogether, sendWithCommit, statementName } from './postgres-driver.js';
 import { violatedUniqueConstraint } from './postgres-errors.js';
 import { readPageRows, tapConnection } from './postgres-page-reader.js';
 import { PROBE_MS, StallWatch } from './postgres-stalls.js';
@@ -147,6 +147,7 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     writableCtes: true,
     sendTogether,
     sendWithCommit,
+    keepPrepared,
     async write(target, work) {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -197,21 +198,6 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     },
   };
   return { db, dialect };
-}
-
-/** Names made so far, by text: the store's statement shapes are few, and hashing a page's text cost a few µs a request. */
-const statementNames = new Map<string, string>();
-const STATEMENT_NAMES_KEPT = 1000;
-
-/** A prepared statement's name: one per text (pg refuses one name for two texts), within NAMEDATALEN. */
-function statementName(text: string): string {
-  let name = statementNames.get(text);
-  if (name === undefined) {
-    name = `ixv_${hash('sha256', text, 'hex').slice(0, 32)}`;
-    if (statementNames.size >= STATEMENT_NAMES_KEPT) statementNames.clear();
-    statementNames.set(text, name);
-  }
-  return name;
 }
 
 /**

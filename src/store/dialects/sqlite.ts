@@ -125,6 +125,7 @@ export function openSqlite(dataDir: string, options: SqliteOptions = {}): { db: 
     async sendWithCommit(trx, query) {
       await trx.executeQuery(query);
     },
+    keepPrepared: (query) => query,
     // Every write is acknowledged to someone (a client, an audit entry before the bytes it records), so every
     // write returns only once it would survive power loss: the commit is in the WAL, and syncing it is what
     // synchronous=FULL would do inside the commit, but here on a libuv thread, so the event loop runs on
