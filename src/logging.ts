@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { redactUrl } from './domain/card-redaction.js';
+import { loggedUrl } from './domain/logged-url.js';
 
 export const LOG_FORMATS = ['pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -72,7 +72,7 @@ export function logAccess(app: FastifyInstance): void {
     const ms = Math.round(reply.elapsedTime);
     const status = reply.statusCode;
     const log = status >= 500 ? request.log.error.bind(request.log) : request.log.info.bind(request.log);
-    const url = redactUrl(request.url);
+    const url = loggedUrl(request.url);
     log({ access: true, method: request.method, url, statusCode: status, ms }, `${request.method} ${url} ${status} ${ms} ms`);
   });
 }

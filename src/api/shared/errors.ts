@@ -6,7 +6,7 @@
  * message ever reaches a client.
  */
 import type { FastifyError, FastifyRequest } from 'fastify';
-import { redactUrl } from '../../domain/card-redaction.js';
+import { loggedUrl } from '../../domain/logged-url.js';
 import { isDependencyFailure } from '../../domain/dependency-failure.js';
 import { errors, isVaultError, type VaultError } from '../../domain/errors.js';
 
@@ -68,7 +68,7 @@ export function toVaultError(err: unknown): VaultError {
  */
 export function failureOf(err: unknown, request: FastifyRequest, what = 'request failed'): VaultError {
   if (clientLeft(err, request)) {
-    request.log.info({ method: request.method, url: redactUrl(request.url) }, 'client closed the request before its body ended');
+    request.log.info({ method: request.method, url: loggedUrl(request.url) }, 'client closed the request before its body ended');
     return errors.clientClosed();
   }
   const error = toVaultError(err);
