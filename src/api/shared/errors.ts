@@ -6,9 +6,9 @@
  * message ever reaches a client.
  */
 import type { FastifyError, FastifyRequest } from 'fastify';
-import { loggedUrl } from '../../domain/logged-url.js';
 import { isDependencyFailure } from '../../domain/dependency-failure.js';
 import { errors, isVaultError, type VaultError } from '../../domain/errors.js';
+import { loggedUrl } from '../../domain/logged-url.js';
 
 interface ValidationItem {
   instancePath?: string;
