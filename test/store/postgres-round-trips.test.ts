@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompiledQuery, sql } from 'kysely';
+import { CompiledQuery, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
@@ -11,6 +11,7 @@ import { connect, type StoreConnection } from '../../src/store/database.js';
 import { copyStatement, copyText } from '../../src/store/dialects/postgres-copy.js';
 import { InteractionRepository } from '../../src/store/interaction-repository.js';
 import { contentToRow } from '../../src/store/rows.js';
+import type { Database } from '../../src/store/schema.js';
 import { BACKEND, CITUS, createTestDatabase } from '../helpers/server.js';
 import { randomContentItem, storeFewInteractions } from '../helpers/store-runtime.js';
 import { Link } from '../reliability/link.js';
@@ -113,6 +114,20 @@ describe.skipIf(BACKEND !== 'postgres')('round trips to PostgreSQL (postgres)', 
     // The connection serves again, one statement at a time.
     await linked.write((trx) => trx.executeQuery(insert(5)));
     expect(await stored([5])).toEqual([5]);
+  });
+
+  it('runs a statement for the commit at once when no transaction is open: nothing is left on a pooled connection', async () => {
+    // The type asks for a transaction; Kysely's own instance has the same shape.
+    await linked.impl.sendWithCommit(linked.db as unknown as Transaction<Database>, insert(9));
+    expect(await stored([9])).toEqual([9]);
+    // The connection's next user, in a transaction that rolls back, does not carry it along.
+    await expect(
+      linked.write(async (trx) => {
+        await trx.executeQuery(insert(10));
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(await stored([9, 10])).toEqual([9]);
   });
 
   it('fails a transaction whose statement for the commit fails, and commits nothing of it', async () => {

@@ -94,6 +94,8 @@ class PipeliningConnection implements DatabaseConnection {
   private pending: CompiledQuery[] = [];
   /** Whether the server has been told of the transaction (its BEGIN was sent). */
   private begun = false;
+  /** Between Kysely's begin and its commit or rollback. */
+  private inTransaction = false;
   prepared = false;
 
   constructor(readonly client: pg.PoolClient) {}
@@ -101,10 +103,12 @@ class PipeliningConnection implements DatabaseConnection {
   begin(): void {
     this.pending = [BEGIN];
     this.begun = false;
+    this.inTransaction = true;
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (forCommit.has(query)) {
+    // Outside a transaction a statement kept back would go with the next user's statements: it runs at once.
+    if (forCommit.has(query) && this.inTransaction) {
       this.pending.push(query);
       return { rows: [] };
     }
@@ -116,12 +120,14 @@ class PipeliningConnection implements DatabaseConnection {
 
   /** COMMIT with what is pending; nothing at all for a transaction that sent no statement. */
   async commit(): Promise<void> {
+    this.inTransaction = false;
     if (!this.begun && this.pending.length === 1) this.pending = [];
     else await this.executeQuery(CompiledQuery.raw('commit'));
   }
 
   /** ROLLBACK, with what is pending dropped; nothing to say to the server when it never heard of the transaction. */
   async rollback(): Promise<void> {
+    this.inTransaction = false;
     this.pending = [];
     if (this.begun) await this.executeQuery(CompiledQuery.raw('rollback'));
   }
