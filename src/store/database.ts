@@ -42,6 +42,8 @@ export interface ConnectOptions {
   databaseUrl?: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /** PostgreSQL: analyze tables as they grow (dialects/postgres-statistics.ts); on unless false. */
+  analyzeGrowingTables?: boolean;
   /** SQLite: write batches of records on a thread of their own (sqlite-batch-writer.ts). */
   batchThread?: boolean;
   /** SQLite: the process's writer lock, held for this connection by another (the batch writer's thread). */
@@ -50,7 +52,10 @@ export interface ConnectOptions {
 
 export function connect(options: ConnectOptions): StoreConnection {
   const { db, dialect } = options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.poolSize ?? 10)
+    ? openPostgres(options.databaseUrl, {
+        poolSize: options.poolSize ?? 10,
+        analyzeGrowingTables: options.analyzeGrowingTables !== false,
+      })
     : openSqlite(options.dataDir, sqliteOptions(options));
   const bound: Record<Source, Kysely<Database>> = { main: dialect.bind(db, 'main'), archive: dialect.bind(db, 'archive') };
   return {

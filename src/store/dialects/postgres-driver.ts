@@ -98,7 +98,10 @@ class PipeliningConnection implements DatabaseConnection {
   private inTransaction = false;
   prepared = false;
 
-  constructor(readonly client: pg.PoolClient) {}
+  constructor(
+    readonly client: pg.PoolClient,
+    private readonly hooks: ConnectionHooks,
+  ) {}
 
   begin(): void {
     this.pending = [BEGIN];
@@ -122,7 +125,10 @@ class PipeliningConnection implements DatabaseConnection {
   async commit(): Promise<void> {
     this.inTransaction = false;
     if (!this.begun && this.pending.length === 1) this.pending = [];
-    else await this.executeQuery(CompiledQuery.raw('commit'));
+    else {
+      await this.executeQuery(CompiledQuery.raw('commit'));
+      this.hooks.committed();
+    }
   }
 
   /** ROLLBACK, with what is pending dropped; nothing to say to the server when it never heard of the transaction. */
@@ -170,13 +176,21 @@ class PipeliningConnection implements DatabaseConnection {
   }
 }
 
-/** Kysely's pg driver, but for its connections (see the file's comment); `prepare` runs once on each new connection. */
+/** What the store does at points of a connection's life. */
+export interface ConnectionHooks {
+  /** Once on each new connection, before its first statement. */
+  prepare(connection: DatabaseConnection): Promise<void>;
+  /** After each transaction that sent a statement has committed. */
+  committed(): void;
+}
+
+/** Kysely's pg driver, but for its connections (see the file's comment). */
 class PipeliningDriver implements Driver {
   private readonly connections = new WeakMap<pg.PoolClient, PipeliningConnection>();
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly prepare: (connection: DatabaseConnection) => Promise<void>,
+    private readonly hooks: ConnectionHooks,
   ) {}
 
   async init(): Promise<void> {}
@@ -185,12 +199,12 @@ class PipeliningDriver implements Driver {
     const client = await this.pool.connect();
     let connection = this.connections.get(client);
     if (!connection) {
-      connection = new PipeliningConnection(client);
+      connection = new PipeliningConnection(client, this.hooks);
       this.connections.set(client, connection);
     }
     if (!connection.prepared) {
       try {
-        await this.prepare(connection);
+        await this.hooks.prepare(connection);
       } catch (err) {
         client.release(err as Error);
         throw err;
@@ -223,16 +237,16 @@ class PipeliningDriver implements Driver {
   }
 }
 
-/** Kysely's PostgreSQL dialect on the pipelining driver; `prepare` runs once on every new connection. */
+/** Kysely's PostgreSQL dialect on the pipelining driver. */
 export class PipeliningPostgresDialect extends PostgresDialect {
   constructor(
     private readonly pool: pg.Pool,
-    private readonly prepare: (connection: DatabaseConnection) => Promise<void>,
+    private readonly hooks: ConnectionHooks,
   ) {
     super({ pool } satisfies PostgresDialectConfig);
   }
 
   override createDriver(): Driver {
-    return new PipeliningDriver(this.pool, this.prepare);
+    return new PipeliningDriver(this.pool, this.hooks);
   }
 }

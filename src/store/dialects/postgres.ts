@@ -19,6 +19,7 @@ import { keepPrepared, PipeliningPostgresDialect, sendTogether, sendWithCommit, 
 import { violatedUniqueConstraint } from './postgres-errors.js';
 import { readPageRows, tapConnection } from './postgres-page-reader.js';
 import { PROBE_MS, StallWatch } from './postgres-stalls.js';
+import { GrowingTableStatistics } from './postgres-statistics.js';
 
 const SCHEMAS: Record<Source, string> = { main: 'ixv_main', archive: 'ixv_archive' };
 /** deadlock_detected, serialization_failure */
@@ -66,12 +67,18 @@ async function probe(url: string): Promise<void> {
   await client.end().catch(() => {});
 }
 
-export function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; dialect: StoreDialect } {
+export interface PostgresOptions {
+  poolSize: number;
+  /** Analyze tables as they grow (postgres-statistics.ts); off where a test counts every statement sent. */
+  analyzeGrowingTables: boolean;
+}
+
+export function openPostgres(url: string, options: PostgresOptions): { db: Kysely<Database>; dialect: StoreDialect } {
   const stalls = new StallWatch(() => probe(url));
   const pool = new (pgModule().Pool)({
     Client: boundedClientClass(),
     connectionString: url,
-    max: poolSize,
+    max: options.poolSize,
     // A new connection starts with empty catalog and plan caches and re-prepares every named statement: pg's
     // default (10 s idle) opened cold connections after every pause of a quiet server (docs/BENCHMARKS.md,
     // "Full-text on PostgreSQL, cold reads, session 6"). TCP keepalives keep a firewall from dropping them meanwhile.
@@ -96,11 +103,17 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     // A page's rows are read from its bytes (postgres-page-reader.ts).
     tapConnection(client);
   });
+  const statistics = options.analyzeGrowingTables
+    ? new GrowingTableStatistics((text, values) => pool.query(text, values), Object.values(SCHEMAS))
+    : undefined;
   const db = new Kysely<Database>({
-    // Every commit waits for its WAL flush, even where the server's, database's or role's default is
-    // off: an acknowledged write must survive a crash. Once per connection, not once per transaction.
-    dialect: new PipeliningPostgresDialect(pool, async (connection) => {
-      await connection.executeQuery(CompiledQuery.raw('set synchronous_commit to on'));
+    dialect: new PipeliningPostgresDialect(pool, {
+      // Every commit waits for its WAL flush, even where the server's, database's or role's default is
+      // off: an acknowledged write must survive a crash. Once per connection, not once per transaction.
+      async prepare(connection) {
+        await connection.executeQuery(CompiledQuery.raw('set synchronous_commit to on'));
+      },
+      committed: () => statistics?.wrote(),
     }),
   });
   const dialect: StoreDialect = {
@@ -194,6 +207,7 @@ export function openPostgres(url: string, poolSize: number): { db: Kysely<Databa
     adoptLegacy: async () => undefined,
     close: async () => {
       stalls.stop();
+      await statistics?.stop();
       await db.destroy();
     },
   };
