@@ -7,9 +7,10 @@
  * only every `autovacuum_naptime` (a minute by default), and later when its
  * few workers are busy elsewhere. So a store that starts empty ran its first
  * minute (or longer) of writes on plans made for empty tables: each small
- * upload read the whole content table through the Vonage item's trigger, a
- * scan that grew with the table (PostgreSQL's CPU an upload 2.6 ms against
- * 0.57 ms once the tables were analyzed: docs/BENCHMARKS.md, "Session 17").
+ * upload read the whole content table twice, in its write's count and in the
+ * Vonage item's trigger, a scan that grew with the table (PostgreSQL's CPU an
+ * upload 2.6 ms against 0.57 ms once the tables were analyzed:
+ * docs/BENCHMARKS.md, "Session 17").
  *
  * After writes, this looks at the store's tables, once a second at most while
  * writes go on and once more when their counts have all arrived, and analyzes
